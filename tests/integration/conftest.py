@@ -1,0 +1,102 @@
+"""Fixtures for tests against a real WebUI (opt-in: set WEBUI_DIR).
+
+    WEBUI_DIR=/path/to/stable-diffusion-webui \
+    WEBUI_PYTHON=/path/to/its/venv/bin/python \
+    python -m pytest tests/integration
+
+See ``webui_server.py`` for the other variables (WEBUI_KIND, WEBUI_CKPT, ...).
+
+Fixtures (session-scoped, each server started on first use and stopped at the end):
+
+``webui_config``             the parsed environment (skips the test when WEBUI_DIR is unset)
+``webui_assets``             (checkpoint, HF_HOME) used by both servers
+``webui_with_extension``     a server whose ``--data-dir`` has this repository linked
+                             into ``extensions/sd-webui-tkg-chroma``
+``webui_without_extension``  the same host with an empty ``extensions/``
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from webui_server import (
+    EXTENSION_NAME,
+    REPO_ROOT,
+    WebUIConfig,
+    WebUIError,
+    WebUIServer,
+    prepare_assets,
+)
+
+SKIP_REASON = (
+    "real-WebUI integration tests: set WEBUI_DIR to an AUTOMATIC1111 or Forge checkout "
+    "(and WEBUI_PYTHON to its venv's python) to run them"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "webui: needs a real WebUI (WEBUI_DIR)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.webui)
+
+
+@pytest.fixture(scope="session")
+def webui_config() -> WebUIConfig:
+    try:
+        cfg = WebUIConfig.from_env()
+    except WebUIError as e:
+        pytest.fail(str(e), pytrace=False)
+    if cfg is None:
+        pytest.skip(SKIP_REASON)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def webui_assets(webui_config: WebUIConfig) -> tuple[Path, Path]:
+    return prepare_assets(webui_config)
+
+
+def _server(
+    cfg: WebUIConfig,
+    assets: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    extensions: dict[str, Path],
+):
+    ckpt, hf_home = assets
+    data_dir = tmp_path_factory.mktemp(name)
+    srv = WebUIServer(cfg, data_dir, ckpt, hf_home, extensions=extensions)
+    try:
+        srv.start()
+    except WebUIError as e:
+        pytest.fail(f"{cfg.kind} WebUI at {cfg.webui_dir} did not start: {e}", pytrace=False)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def webui_with_extension(webui_config, webui_assets, tmp_path_factory):
+    yield from _server(
+        webui_config,
+        webui_assets,
+        tmp_path_factory,
+        "webui-with-ext",
+        {EXTENSION_NAME: REPO_ROOT},
+    )
+
+
+@pytest.fixture(scope="session")
+def webui_without_extension(webui_config, webui_assets, tmp_path_factory):
+    yield from _server(webui_config, webui_assets, tmp_path_factory, "webui-no-ext", {})
