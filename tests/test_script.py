@@ -1,0 +1,869 @@
+"""The WebUI script (``scripts/tkg_chroma.py``) against the stand-in host in ``tests/webui_stub``.
+
+Every test gets a fresh stand-in host (``host`` fixture): nothing of it stays in ``sys.modules``
+or on ``sys.path`` afterwards, so other test files never see a ``modules`` package.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from copy import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lib_tkg import colors
+from lib_tkg.noise import tkg_noise
+from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, ParamError, TkgParams
+from lib_tkg.rng import FirstNoiseRNG, RaisingRNG, detect_family, model_latent_channels
+
+STUB_DIR = Path(__file__).resolve().parent / "webui_stub"
+REPO_DIR = Path(__file__).resolve().parent.parent
+NAMES = [f.name for f in FIELDS]
+
+
+def _harness():
+    sys.path.insert(0, str(STUB_DIR))
+    try:
+        import harness
+    finally:
+        sys.path.remove(str(STUB_DIR))
+    return harness
+
+
+class Model:
+    """A loaded model as the host exposes it (flags, latent channels, Forge objects)."""
+
+    def __init__(self, family: str | None = "sd1", channels: int | None = None, forge=False):
+        self.is_sd1 = family == "sd1"
+        self.is_sd2 = family == "sd2"
+        self.is_sdxl = family == "sdxl"
+        self.is_sd3 = family == "sd3"
+        if forge:
+            vae = types.SimpleNamespace(latent_channels=channels or 4)
+            self.forge_objects = types.SimpleNamespace(vae=vae)
+        elif channels is not None:
+            self.latent_channels = channels
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    harness = _harness()
+    with harness.webui_host() as h:
+        h.shared.sd_model = Model("sd1")
+        h.images.saved.clear()
+        h.errors.reported.clear()
+        h.tmp = tmp_path
+        yield h
+    sys.modules.pop("harness", None)
+
+
+@pytest.fixture
+def host_without_xyz(tmp_path):
+    harness = _harness()
+    with harness.webui_host(load_xyz=False) as h:
+        h.shared.sd_model = Model("sd1")
+        yield h
+    sys.modules.pop("harness", None)
+
+
+def make_runner(h, *, is_img2img=False, extra_before=(), extra_after=()):
+    with h.gr.Blocks():
+        runner = h.scripts.ScriptRunner(
+            [*extra_before, h.script_class, *extra_after], is_img2img=is_img2img
+        )
+        runner.setup_ui()
+    script = next(s for s in runner.alwayson_scripts if isinstance(s, h.script_class))
+    return runner, script
+
+
+def script_args(runner, script, **values):
+    args = runner.default_args()
+    for name, value in values.items():
+        args[script.args_from + NAMES.index(name)] = value
+    return tuple(args)
+
+
+def generate(h, *, img2img=False, runner=None, args=None, p_kwargs=None, **values):
+    if runner is None:
+        runner, script = make_runner(h, is_img2img=img2img)
+    else:
+        script = next(s for s in runner.alwayson_scripts if isinstance(s, h.script_class))
+    if args is None:
+        args = script_args(runner, script, **values)
+    cls = (
+        h.processing.StableDiffusionProcessingImg2Img
+        if img2img
+        else h.processing.StableDiffusionProcessingTxt2Img
+    )
+    kwargs = {"outpath_samples": str(h.tmp / "out"), **(p_kwargs or {})}
+    p = cls(scripts=runner, script_args=args, **kwargs)
+    return p, h.processing.process_images(p)
+
+
+def plain_noise(h, seeds, shape, calls=1):
+    g = h.rng.ImageRNG(shape, seeds)
+    return [g.next() for _ in range(calls)]
+
+
+def expected_first(noise, params: TkgParams, family="sd1"):
+    shifts = colors.channel_shifts(params.key_color, family, params.strength_or_auto)
+    return tkg_noise(noise, shifts, sigma=params.sigma, center=params.center)
+
+
+# ----------------------------------------------------------------------------- script basics, UI
+
+
+def test_title_show_and_controls_follow_params_fields(host):
+    runner, script = make_runner(host)
+    assert script.title() == TITLE == "TKG chroma background"
+    assert script.show(False) is host.scripts.AlwaysVisible
+    assert script.show(True) is host.scripts.AlwaysVisible
+    assert script.name == "tkg chroma background"  # the API's alwayson_scripts key
+    controls = runner.inputs[script.args_from : script.args_to]
+    assert [c.label for c in controls] == [f.label for f in FIELDS]
+    assert isinstance(controls[0], host.ui_components.InputAccordion)
+    assert controls[0].accordion.label == TITLE
+    ids = [c.accordion.elem_id if i == 0 else c.elem_id for i, c in enumerate(controls)]
+    assert ids == [f"script_txt2img_tkg_chroma_background_{n}" for n in NAMES]
+    assert TkgParams.from_args(tuple(c.value for c in controls)) == TkgParams()
+
+
+def test_script_loads_like_the_host_loads_it(host):
+    # script_loading.load_module: spec_from_file_location(basename), not put in sys.modules
+    assert host.module.__name__ == "tkg_chroma.py"
+    assert "tkg_chroma.py" not in sys.modules
+    assert host.script_class.__module__ == "tkg_chroma.py"
+
+
+def test_img2img_shows_the_same_controls(host):
+    runner, script = make_runner(host, is_img2img=True)
+    controls = runner.inputs[script.args_from : script.args_to]
+    assert [c.label for c in controls] == [f.label for f in FIELDS]
+    assert controls[1].elem_id == "script_img2img_tkg_chroma_background_color"
+
+
+def test_every_control_has_a_tooltip_and_labels_are_unique(host):
+    js = (REPO_DIR / "javascript" / "tkg_chroma.js").read_text()
+    runner, _script = make_runner(host)
+    labels = [c.label for c in runner.inputs[1:]]
+    assert len(labels) == len(set(labels))
+    for f in FIELDS:
+        assert f"        {f.name}: " in js, f"no tooltip for {f.name}"
+        assert f'"{f.label}": TITLES.' in js, f"no label tooltip for {f.label}"
+    assert "tkg-chroma-active" in js
+    assert "tkg-chroma-active" in (REPO_DIR / "style.css").read_text()
+
+
+def test_ui_reads_settings_and_has_no_side_effects(host):
+    opts = host.shared.opts
+    host.script_callbacks.ui_settings_callback()
+    opts.tkg_chroma_default_color = "blue"
+    opts.tkg_chroma_default_strength = 0.2
+    opts.tkg_chroma_save_matte = True
+    before = (dict(opts.data), len(host.xyz.axis_options), len(host.scripts.scripts_data))
+    runner, script = make_runner(host)
+    make_runner(host)
+    after = (dict(opts.data), len(host.xyz.axis_options), len(host.scripts.scripts_data))
+    assert before == after
+    values = dict(zip(NAMES, (c.value for c in runner.inputs[script.args_from :]), strict=True))
+    assert values["color"] == "blue"
+    assert values["strength"] == 0.2
+    assert values["save_matte"] is True
+
+    opts.tkg_chroma_default_color = "#FF8800"  # not a preset: shown as custom + picker
+    opts.tkg_chroma_default_strength = 7  # invalid: falls back to the default
+    runner, script = make_runner(host)
+    values = dict(zip(NAMES, (c.value for c in runner.inputs[script.args_from :]), strict=True))
+    assert (values["color"], values["custom_color"], values["strength"]) == (
+        "custom",
+        "#ff8800",
+        0.0,
+    )
+
+
+def test_custom_colour_picker_follows_the_dropdown(host):
+    runner, script = make_runner(host)
+    color = runner.inputs[script.args_from + NAMES.index("color")]
+    picker = runner.inputs[script.args_from + NAMES.index("custom_color")]
+    assert picker.visible is False
+    (_, fn, inputs, outputs, _) = color.events[0]
+    assert inputs == [color] and outputs == [picker]
+    assert fn("custom") == {"__type__": "generic_update", "visible": True}
+    assert fn("green") == {"__type__": "generic_update", "visible": False}
+
+
+def test_settings_section(host, monkeypatch):
+    host.script_callbacks.ui_settings_callback()
+    labels = host.shared.opts.data_labels
+    keys = [k for k in labels if k.startswith("tkg_chroma_")]
+    assert sorted(keys) == sorted(
+        [
+            "tkg_chroma_default_color",
+            "tkg_chroma_default_custom_color",
+            "tkg_chroma_default_strength",
+            "tkg_chroma_save_matte",
+            "tkg_chroma_rgba_suffix",
+            "tkg_chroma_matte_suffix",
+        ]
+    )
+    for key in keys:
+        assert labels[key].section == ("tkg_chroma", "TKG chroma background")
+        assert labels[key].category_id == "sd"
+    assert host.shared.opts.tkg_chroma_rgba_suffix == "-rgba"
+    assert host.shared.opts.tkg_chroma_matte_suffix == "-matte"
+
+    class OptionInfo16:  # A1111 1.6: no category_id parameter
+        def __init__(
+            self,
+            default=None,
+            label="",
+            component=None,
+            component_args=None,
+            onchange=None,
+            section=None,
+            refresh=None,
+            comment_before="",
+            comment_after="",
+        ):
+            self.default, self.section, self.do_not_save = default, section, False
+
+    monkeypatch.setattr(host.shared, "OptionInfo", OptionInfo16)
+    host.script_callbacks.ui_settings_callback()
+    assert isinstance(host.shared.opts.data_labels["tkg_chroma_save_matte"], OptionInfo16)
+
+
+# ----------------------------------------------------------------------------- disabled
+
+
+def test_disabled_is_a_no_op(host):
+    seen = {}
+
+    class Probe(host.scripts.Script):
+        def title(self):
+            return "probe"
+
+        def show(self, is_img2img):
+            return host.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+        def before_process_batch(self, p, *args, **kwargs):
+            seen["before"] = p.rng
+
+        def process_batch(self, p, *args, **kwargs):
+            seen["after"] = p.rng
+
+    runner, _ = make_runner(host, extra_after=[Probe])
+    p, processed = generate(host, runner=runner, p_kwargs={"batch_size": 2, "ancestral_steps": 2})
+    assert seen["after"] is seen["before"]
+    assert type(seen["after"]) is host.rng.ImageRNG
+    assert not any(k.startswith("TKG") for k in p.extra_generation_params)
+    assert all("TKG" not in t for t in processed.infotexts)
+    assert len(processed.images) == len(processed.infotexts) == 3  # grid + 2
+    assert all(im.mode == "RGB" for im in processed.images)
+    assert [s["suffix"] for s in host.images.saved] == ["", ""]
+    expected = plain_noise(host, [1, 2], (4, 8, 8), calls=3)
+    for got, want in zip(p.noise_log, expected, strict=True):
+        assert torch.equal(got, want)
+
+
+def test_disabled_ignores_other_invalid_values(host):
+    runner, script = make_runner(host)
+    p, processed = generate(host, runner=runner, args=script_args(runner, script, sigma=99.0))
+    assert not any(k.startswith("TKG") for k in p.extra_generation_params)
+    assert len(processed.images) == 1
+
+
+# ----------------------------------------------------------------------------- noise
+
+
+def test_enabled_shifts_only_the_first_noise(host):
+    p, _ = generate(host, enabled=True, color="blue", p_kwargs={"ancestral_steps": 3})
+    plain = plain_noise(host, [1], (4, 8, 8), calls=4)
+    params = TkgParams(enabled=True, color="blue")
+    assert torch.allclose(p.noise_log[0], expected_first(plain[0], params))
+    assert not torch.allclose(p.noise_log[0], plain[0])
+    # ancestral per-step noise untouched
+    for got, want in zip(p.noise_log[1:], plain[1:], strict=True):
+        assert torch.equal(got, want)
+    assert p.noise_log[0].shape == plain[0].shape and p.noise_log[0].dtype == plain[0].dtype
+
+
+def test_parameters_reach_tkg_noise(host):
+    values = {"strength": 0.3, "sigma": 1.5, "center_x": 0.5, "center_y": -0.25}
+    p, _ = generate(host, enabled=True, color="red", **values)
+    params = TkgParams(enabled=True, color="red", **values)
+    assert torch.allclose(
+        p.noise_log[0], expected_first(plain_noise(host, [1], (4, 8, 8))[0], params)
+    )
+
+
+def test_hires_pass_noise_is_untouched(host):
+    p, _ = generate(host, enabled=True, p_kwargs={"enable_hr": True})
+    assert torch.equal(p.hr_noise, plain_noise(host, [1], (4, 8, 8))[0])
+
+
+def test_img2img_noise_is_shifted_and_result_keyed(host):
+    p, processed = generate(
+        host, img2img=True, enabled=True, p_kwargs={"init_images": [Image.new("RGB", (64, 64))]}
+    )
+    params = TkgParams(enabled=True)
+    assert torch.allclose(
+        p.noise_log[0], expected_first(plain_noise(host, [1], (4, 8, 8))[0], params)
+    )
+    assert [im.mode for im in processed.images] == ["RGB", "RGBA"]
+
+
+def test_same_seed_same_first_noise_at_any_batch_position(host):
+    p0, _ = generate(host, enabled=True, p_kwargs={"seed": 5, "batch_size": 2})  # seeds 5, 6
+    p1, _ = generate(host, enabled=True, p_kwargs={"seed": 4, "batch_size": 2})  # seeds 4, 5
+    assert torch.allclose(p0.noise_log[0][0], p1.noise_log[0][1], atol=1e-6)
+    assert not torch.allclose(p0.noise_log[0][0], p1.noise_log[0][0])
+
+
+def test_fresh_wrapper_for_every_batch(host):
+    wrapped = []
+
+    class Probe(host.scripts.Script):
+        def title(self):
+            return "probe"
+
+        def show(self, is_img2img):
+            return host.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+        def process_batch(self, p, *args, **kwargs):
+            wrapped.append(p.rng)
+
+    runner, script = make_runner(host, extra_after=[Probe])
+    p, _processed = generate(
+        host, runner=runner, args=script_args(runner, script, enabled=True), p_kwargs={"n_iter": 2}
+    )
+    assert len(wrapped) == 2 and wrapped[0] is not wrapped[1]
+    assert all(isinstance(w, FirstNoiseRNG) for w in wrapped)
+    assert wrapped[0].wrapped is not wrapped[1].wrapped
+    params = TkgParams(enabled=True)
+    assert torch.allclose(
+        p.noise_log[0], expected_first(plain_noise(host, [1], (4, 8, 8))[0], params)
+    )
+    assert torch.allclose(
+        p.noise_log[1], expected_first(plain_noise(host, [2], (4, 8, 8))[0], params)
+    )
+
+
+def controlnet_like(host):
+    class HackedImageRNG:  # Mikubill sd-webui-controlnet scripts/hook.py: no __getattr__
+        def __init__(self, rng):
+            self.rng = rng
+
+        def next(self):
+            return self.rng.next() + 1.0
+
+    class ControlNet(host.scripts.Script):
+        def title(self):
+            return "ControlNet"
+
+        def show(self, is_img2img):
+            return host.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+        def before_process_batch(self, p, *args, **kwargs):
+            p.rng = HackedImageRNG(p.rng)
+
+        def postprocess(self, p, processed, *args):
+            processed.images.append(Image.new("RGB", (64, 64)))  # detect map, no infotext
+
+    return ControlNet, HackedImageRNG
+
+
+def test_composes_with_another_extensions_rng_wrapper(host):
+    ControlNet, Hacked = controlnet_like(host)
+    runner, script = make_runner(host, extra_before=[ControlNet])
+    p, _ = generate(
+        host,
+        runner=runner,
+        args=script_args(runner, script, enabled=True),
+        p_kwargs={"ancestral_steps": 1},
+    )
+    assert isinstance(p.rng, FirstNoiseRNG) and isinstance(p.rng.wrapped, Hacked)
+    plain = plain_noise(host, [1], (4, 8, 8), calls=2)
+    params = TkgParams(enabled=True)
+    assert torch.allclose(p.noise_log[0], expected_first(plain[0] + 1.0, params))
+    assert torch.equal(p.noise_log[1], plain[1] + 1.0)
+
+
+# ----------------------------------------------------------------------------- rng wrapper (pure)
+
+
+class FakeRNG:
+    def __init__(self):
+        self.calls = 0
+        self.shape = (4, 2, 2)
+        self.is_first = True
+
+    def next(self):
+        self.calls += 1
+        self.is_first = False
+        return torch.full((1, 4, 2, 2), float(self.calls))
+
+
+def test_wrapper_first_call_only_and_attribute_pass_through():
+    inner = FakeRNG()
+    w = FirstNoiseRNG(inner, lambda x: x * 10)
+    assert w.shape == (4, 2, 2) and w.is_first is True and w.wrapped is inner
+    assert float(w.next()[0, 0, 0, 0]) == 10.0
+    assert float(w.next()[0, 0, 0, 0]) == 2.0
+    assert float(w.next()[0, 0, 0, 0]) == 3.0
+    w.shape = (4, 3, 3)  # writes go to the wrapped rng too
+    assert inner.shape == (4, 3, 3)
+    with pytest.raises(AttributeError):
+        _ = w.no_such_attribute
+    assert w.transformed
+
+
+def test_wrapper_of_an_already_used_rng_changes_nothing():
+    inner = FakeRNG()
+    inner.next()
+    w = FirstNoiseRNG(inner, lambda x: x * 10)
+    assert float(w.next()[0, 0, 0, 0]) == 2.0
+
+
+def test_wrappers_compose():
+    inner = FakeRNG()
+    w = FirstNoiseRNG(FirstNoiseRNG(inner, lambda x: x + 100), lambda x: x * 2)
+    assert float(w.next()[0, 0, 0, 0]) == 202.0
+    assert float(w.next()[0, 0, 0, 0]) == 2.0
+    assert w.shape == (4, 2, 2)
+
+
+def test_raising_rng():
+    err = ParamError("bad")
+    w = RaisingRNG(FakeRNG(), err)
+    with pytest.raises(ParamError) as info:
+        w.next()
+    assert info.value is err
+    assert float(w.next()[0, 0, 0, 0]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("model", "family", "channels"),
+    [
+        (Model("sd1"), "sd1", 4),
+        (Model("sd2"), "sd2", 4),
+        (Model("sdxl"), "sdxl", 4),
+        (Model("sd3", channels=16), "sd3", 16),  # A1111 1.10: sd_model.latent_channels
+        (Model("sdxl", channels=4, forge=True), "sdxl", 4),
+        (Model(None, channels=16, forge=True), "flux", 16),  # new Forge: Flux, Chroma
+        (Model(None), None, 4),
+        (Model(None, channels=16), None, 16),  # 16 channels but not Forge: unknown
+        (Model(None, channels=4, forge=True), None, 4),
+        (object(), None, 4),
+    ],
+)
+def test_detect_family(model, family, channels):
+    assert detect_family(model) == (family, channels)
+    assert model_latent_channels(model) == channels
+
+
+def test_flux_noise_is_shifted_with_16_channels(host):
+    host.shared.sd_model = Model(None, channels=16, forge=True)
+    host.shared.sd_model.latent_channels = 16  # the stand-in host builds its rng from this
+    p, _ = generate(host, enabled=True)
+    plain = plain_noise(host, [1], (16, 8, 8))[0]
+    assert p.noise_log[0].shape == (1, 16, 8, 8)
+    assert torch.allclose(p.noise_log[0], expected_first(plain, TkgParams(enabled=True), "flux"))
+
+
+@pytest.mark.parametrize(
+    ("model", "needle"),
+    [
+        (Model(None), "unsupported model type"),
+        (Model("sd1", channels=16), "latent channels"),
+    ],
+)
+def test_unsupported_model_leaves_noise_alone_with_warning(host, capsys, model, needle):
+    host.shared.sd_model = model
+    p, processed = generate(host, enabled=True)
+    channels = getattr(model, "latent_channels", 4)
+    assert torch.equal(p.noise_log[0], plain_noise(host, [1], (channels, 8, 8))[0])
+    assert needle in processed.comments
+    assert needle in capsys.readouterr().out
+    assert len(processed.images) == 2  # the generation went on, and was keyed
+
+
+def test_colour_without_a_shift_direction_leaves_noise_alone(host):
+    # mid grey is what a zero SD1 latent decodes to: colors.channel_shifts rejects it
+    p, processed = generate(host, enabled=True, color="custom", custom_color="#808080")
+    assert torch.equal(p.noise_log[0], plain_noise(host, [1], (4, 8, 8))[0])
+    assert "left unchanged" in processed.comments and "neutral" in processed.comments
+
+
+def test_noise_of_unexpected_shape_is_left_alone(host):
+    class Squeeze(host.scripts.Script):  # an rng that hands out 3-channel noise
+        def title(self):
+            return "squeeze"
+
+        def show(self, is_img2img):
+            return host.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+        def before_process_batch(self, p, *args, **kwargs):
+            inner = p.rng
+            p.rng = types.SimpleNamespace(next=lambda: inner.next()[:, :3])
+
+    runner, script = make_runner(host, extra_before=[Squeeze])
+    p, processed = generate(host, runner=runner, args=script_args(runner, script, enabled=True))
+    assert p.noise_log[0].shape[1] == 3
+    assert torch.equal(p.noise_log[0], plain_noise(host, [1], (4, 8, 8))[0][:, :3])
+    assert "left unchanged" in processed.comments
+
+
+# ----------------------------------------------------------------------------- infotext and paste
+
+
+def test_infotext_keys(host):
+    values = {"enabled": True, "color": "magenta", "sigma": 0.75}
+    p, processed = generate(host, **values)
+    expected = TkgParams(**values).to_infotext()
+    assert {k: v for k, v in p.extra_generation_params.items() if k.startswith("TKG")} == expected
+    assert "TKG: on" in processed.infotexts[0] and "TKG sigma: 0.75" in processed.infotexts[0]
+
+
+NON_DEFAULT = {
+    "enabled": True,
+    "color": "custom",
+    "custom_color": "#123456",
+    "strength": 0.2,
+    "sigma": 1.25,
+    "center_x": 0.25,
+    "center_y": -0.5,
+    "make_rgba": True,
+    "save_matte": True,
+    "despill": 0.5,
+    "tolerance": 0.2,
+}
+
+
+def test_paste_round_trip_restores_every_control(host):
+    runner, script = make_runner(host)
+    _, processed = generate(host, runner=runner, args=script_args(runner, script, **NON_DEFAULT))
+    for text in processed.infotexts:  # the original, the cut-out and the matte
+        parsed = host.infotext_utils.parse_generation_parameters(text)
+        pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
+        assert dict(zip(NAMES, pasted, strict=True)) == NON_DEFAULT
+
+
+def test_paste_without_tkg_turns_it_off_and_leaves_the_rest(host):
+    _runner, script = make_runner(host)
+    parsed = host.infotext_utils.parse_generation_parameters("a cat\nSteps: 20, Seed: 1")
+    pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
+    assert pasted == [False] + [None] * (len(FIELDS) - 1)
+
+
+def test_paste_of_auto_strength_and_hex_colour(host):
+    _runner, script = make_runner(host)
+    text = "a cat\nSeed: 1, TKG: on, TKG color: #00FF80, TKG strength: auto, TKG RGBA: False"
+    parsed = host.infotext_utils.parse_generation_parameters(text)
+    pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
+    values = dict(zip(NAMES, pasted, strict=True))
+    assert values["enabled"] is True
+    assert (values["color"], values["custom_color"]) == ("custom", "#00ff80")
+    assert values["strength"] == 0.0 and values["make_rgba"] is False
+
+
+def test_api_infotext_gives_typed_values(host):
+    _runner, script = make_runner(host)
+    fields = host.infotext_utils.add_paste_fields(list(script.infotext_fields))
+    text = "a cat\nSeed: 1, TKG: on, TKG RGBA: False, TKG matte: True, TKG sigma: 2"
+    parsed = host.infotext_utils.parse_generation_parameters(text)
+    values = {
+        f.name: host.infotext_utils.api_value(field, parsed)
+        for f, field in zip(FIELDS, fields, strict=True)
+    }
+    assert values["enabled"] is True and values["make_rgba"] is False
+    assert values["save_matte"] is True and values["sigma"] == 2.0
+
+
+def test_send_to_img2img_copies_every_control(host):
+    t2i, s_t2i = make_runner(host)
+    i2i, s_i2i = make_runner(host, is_img2img=True)
+    src = t2i.inputs[s_t2i.args_from : s_t2i.args_to]
+    dst = i2i.inputs[s_i2i.args_from : s_i2i.args_to]
+    values = {c: f"value {i}" for i, c in enumerate(src)}
+    copied = host.infotext_utils.send_to(
+        t2i.infotext_fields, i2i.infotext_fields, t2i.paste_field_names, values
+    )
+    assert copied == {d: values[s] for s, d in zip(src, dst, strict=True)}
+
+
+# ----------------------------------------------------------------------------- X/Y/Z plot
+
+
+AXES = [f.axis for f in FIELDS if f.axis]
+
+
+def test_xyz_axes_registered_once(host):
+    labels = [o.label for o in host.xyz.axis_options]
+    assert [lbl for lbl in labels if lbl.startswith("[TKG]")] == AXES
+    assert AXES == [
+        "[TKG] Enabled",
+        "[TKG] Colour",
+        "[TKG] Shift strength",
+        "[TKG] Mask sigma",
+        "[TKG] Centre X",
+        "[TKG] Centre Y",
+    ]
+    host.script_callbacks.before_ui_callback()
+    host.module.on_before_ui()
+    labels = [o.label for o in host.xyz.axis_options]
+    assert len(labels) == len(set(labels))
+
+
+def test_xyz_axes_registered_in_before_ui_when_missing_at_import(host_without_xyz):
+    h = host_without_xyz
+    assert h.module.register_xyz_axes() is False
+    xyz = _harness()._load("xyz_grid.py", STUB_DIR / "xyz_grid.py")
+    h.scripts.scripts_data.append(h.scripts.ScriptClassData(xyz.Script, "xyz_grid.py", "", xyz))
+    h.script_callbacks.before_ui_callback()
+    h.script_callbacks.before_ui_callback()
+    assert [o.label for o in xyz.axis_options if o.label.startswith("[TKG]")] == AXES
+
+
+def test_xyz_apply_and_confirm(host):
+    options = {o.label: o for o in host.xyz.axis_options}
+    p = types.SimpleNamespace()
+    options["[TKG] Mask sigma"].apply(p, 1.5, [1.5])
+    options["[TKG] Colour"].apply(p, "blue", ["blue"])
+    options["[TKG] Enabled"].apply(p, "True", ["True", "False"])
+    assert (p.tkg_sigma, p.tkg_color, p.tkg_enabled) == (1.5, "blue", "True")
+    assert TkgParams().with_overrides(p) == TkgParams(enabled=True, sigma=1.5, color="blue")
+    assert options["[TKG] Enabled"].choices() == ["True", "False"]
+    assert "custom" in options["[TKG] Colour"].choices()
+    assert options["[TKG] Mask sigma"].type is float and options["[TKG] Colour"].type is str
+    options["[TKG] Mask sigma"].confirm(p, [0.5, 2.0])
+    with pytest.raises(ValueError, match="sigma"):
+        options["[TKG] Mask sigma"].confirm(p, [0.5, 9.0])
+    with pytest.raises(ValueError, match="color"):
+        options["[TKG] Colour"].confirm(p, ["blue", "plaid"])
+
+
+def test_xyz_overrides_drive_the_generation(host):
+    runner, script = make_runner(host)
+    p = host.processing.StableDiffusionProcessingTxt2Img(
+        scripts=runner, script_args=script_args(runner, script), outpath_samples=str(host.tmp)
+    )
+    # X/Y/Z cells are shallow copies of p: they share one extra_generation_params dict
+
+    cells = []
+    for enabled in ("True", "False", "True"):
+        pc = copy(p)
+        options = {o.label: o for o in host.xyz.axis_options}
+        options["[TKG] Enabled"].apply(pc, enabled, [])
+        options["[TKG] Mask sigma"].apply(pc, 1.5, [])
+        cells.append(host.processing.process_images(pc))
+    on, off, on_again = cells
+    assert "TKG sigma: 1.5" in on.infotexts[0] and len(on.images) == 2
+    assert "TKG" not in off.infotexts[0] and len(off.images) == 1
+    assert "TKG sigma: 1.5" in on_again.infotexts[0]
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def test_gallery_gets_cutouts_with_infotexts_and_originals_are_unchanged(host):
+    seen = []
+
+    class Probe(host.scripts.Script):  # runs after ours: sees what the host will save
+        def title(self):
+            return "probe"
+
+        def show(self, is_img2img):
+            return host.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+        def postprocess_image_after_composite(self, p, pp, *args):
+            seen.append((pp.image, pp.image.copy()))
+
+    runner, script = make_runner(host, extra_after=[Probe])
+    args = script_args(runner, script, enabled=True, save_matte=True)
+    _p, processed = generate(host, runner=runner, args=args, p_kwargs={"batch_size": 2})
+    images, infotexts = processed.images, processed.infotexts
+    assert len(images) == len(infotexts) == 1 + 2 + 4  # grid, originals, (cut-out, matte) x 2
+    assert processed.index_of_first_image == 1
+    for k, (original, copy_before) in enumerate(seen):
+        assert images[1 + k] is original and original.mode == "RGB"
+        assert np.array_equal(np.asarray(original), np.asarray(copy_before))
+    assert [im.mode for im in images[3:]] == ["RGBA", "L", "RGBA", "L"]
+    assert infotexts[3] == infotexts[4] == infotexts[1] and infotexts[5] == infotexts[2]
+    assert "Seed: 1" in infotexts[3] and "Seed: 2" in infotexts[5]
+    rgba = np.asarray(images[3])
+    assert rgba[0, 0, 3] < 32 and rgba[32, 32, 3] > 220  # screen keyed out, subject kept
+    assert np.array_equal(np.asarray(images[4]), rgba[..., 3])
+
+
+def test_make_rgba_off_adds_nothing(host):
+    _, processed = generate(host, enabled=True, make_rgba=False)
+    assert len(processed.images) == 1
+    assert [s["suffix"] for s in host.images.saved] == [""]
+
+
+def test_cutouts_stay_aligned_after_images_without_infotexts(host):
+    ControlNet, _ = controlnet_like(host)
+    runner, script = make_runner(host, extra_before=[ControlNet])
+    _, processed = generate(host, runner=runner, args=script_args(runner, script, enabled=True))
+    images, infotexts = processed.images, processed.infotexts
+    assert len(images) == len(infotexts) == 3  # original, detect map, cut-out
+    assert images[2].mode == "RGBA" and infotexts[2] == infotexts[0]
+
+
+def test_save_image_arguments(host):
+    host.script_callbacks.ui_settings_callback()
+    host.shared.opts.samples_format = "jpg"
+    host.shared.opts.tkg_chroma_matte_suffix = "-alpha"
+    p, _ = generate(host, enabled=True, save_matte=True, p_kwargs={"seed": 7})
+    ours = [s for s in host.images.saved if s["suffix"]]
+    original = next(s for s in host.images.saved if not s["suffix"])
+    assert original["extension"] == "jpg"
+    assert [(s["suffix"], s["extension"]) for s in ours] == [("-rgba", "png"), ("-alpha", "png")]
+    for s in ours:
+        assert (s["path"], s["basename"], s["seed"], s["prompt"]) == (
+            p.outpath_samples,
+            "",
+            7,
+            "a cat",
+        )
+        assert s["p"] is p and s["info"] == original["info"] and "TKG: on" in s["info"]
+    saved = Image.open(ours[0]["fullfn"])
+    assert saved.format == "PNG" and saved.mode == "RGBA"
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        lambda h: {"p_kwargs": {"do_not_save_samples": True}},  # the API without save_images
+        lambda h: setattr(h.shared.opts, "samples_save", False) or {},
+        lambda h: setattr(h.shared.state, "interrupted", True) or {},
+    ],
+)
+def test_nothing_saved_when_the_host_would_not_save(host, setup):
+    kwargs = setup(host)
+    _, processed = generate(host, enabled=True, save_matte=True, **kwargs)
+    assert host.images.saved == []
+    assert len(processed.images) == 3  # still in the gallery
+
+
+def test_keying_failure_keeps_the_originals(host, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("keyer exploded")
+
+    monkeypatch.setattr(host.module.keying, "key_image", broken)
+    _, processed = generate(host, enabled=True, p_kwargs={"batch_size": 2})
+    assert len(processed.images) == len(processed.infotexts) == 3
+    assert all(im.mode == "RGB" for im in processed.images)
+    assert "keyer exploded" in capsys.readouterr().out
+    assert "keying failed" in processed.comments
+    assert [s["suffix"] for s in host.images.saved] == ["", ""]
+
+
+def test_older_hosts_key_in_postprocess_image(host, monkeypatch):
+    runner, script = make_runner(host)
+    p = host.processing.StableDiffusionProcessingTxt2Img(
+        scripts=runner,
+        script_args=script_args(runner, script, enabled=True),
+        outpath_samples=str(host.tmp),
+    )
+    args = p.script_args[script.args_from : script.args_to]
+    script.process(p, *args)
+    p.prompts, p.seeds, p.subseeds, p.negative_prompts = ["a"], [1], [0], [""]
+    p.all_seeds, p.all_prompts, p.all_negative_prompts = [1], ["a"], [""]
+    image = Image.new("RGB", (64, 64), (0, 255, 0))
+    pp = host.scripts.PostprocessImageArgs(image)
+    script.postprocess_image(p, pp, *args)  # 1.8+: after_composite does it
+    assert getattr(p, host.module.STATE_ATTR).outputs == []
+    monkeypatch.setattr(host.module, "HOST_HAS_AFTER_COMPOSITE", False)
+    script.postprocess_image(p, pp, *args)  # 1.6/1.7
+    assert len(getattr(p, host.module.STATE_ATTR).outputs) == 1
+    assert pp.image is image
+
+
+# ----------------------------------------------------------------------------- HTTP API arguments
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("strength", "strong", "argument 3 'strength'"),
+        ("sigma", 9.0, "argument 4 'sigma'"),
+        ("center_x", -2, "argument 5 'center_x'"),
+        ("color", "plaid", "argument 1 'color'"),
+        ("make_rgba", "yes", "argument 7 'make_rgba'"),
+        ("tolerance", None, "argument 10 'tolerance'"),
+    ],
+)
+def test_api_rejects_bad_arguments_with_a_message(host, name, value, needle):
+    runner, script = make_runner(host)
+    args = script_args(runner, script, enabled=True, **{name: value})
+    with pytest.raises(ParamError) as info:
+        generate(host, runner=runner, args=args)
+    assert needle in str(info.value)
+    assert info.value.status_code == 422  # modules/api/api.py handle_exception reads these
+    assert info.value.detail == str(info.value)
+    assert host.errors.reported == []  # not a swallowed hook error: the request fails
+    # ... and the next request is served
+    _, processed = generate(host, runner=runner, args=script_args(runner, script, enabled=True))
+    assert len(processed.images) == 2
+
+
+def test_api_omitted_arguments_keep_ui_defaults(host):
+    runner, script = make_runner(host)
+    args = list(runner.default_args())  # api.py init_script_args: defaults from ui()
+    args[script.args_from] = True  # "args": [true]
+    _p, processed = generate(host, runner=runner, args=tuple(args))
+    assert TkgParams.from_infotext(
+        host.infotext_utils.parse_generation_parameters(processed.infotexts[0])
+    ) == TkgParams(enabled=True)
+
+
+def test_install_py_uses_launch_helpers(monkeypatch):
+    calls = []
+    for installed in (True, False):
+        launch = types.ModuleType("launch")
+        launch.is_installed = lambda name, installed=installed: (
+            calls.append(("is", name)) or installed
+        )
+        launch.run_pip = lambda command, desc=None: calls.append(("pip", command))
+        monkeypatch.setitem(sys.modules, "launch", launch)
+        source = (REPO_DIR / "install.py").read_text()
+        exec(compile(source, "install.py", "exec"), {"__name__": "__main__"})
+    assert calls == [("is", "cv2"), ("is", "cv2"), ("pip", "install opencv-python")]
+
+
+def test_params_field_order_is_the_script_argument_order():
+    assert NAMES == [
+        "enabled",
+        "color",
+        "custom_color",
+        "strength",
+        "sigma",
+        "center_x",
+        "center_y",
+        "make_rgba",
+        "save_matte",
+        "despill",
+        "tolerance",
+    ]
+    assert FIELD_BY_NAME["strength"].hi == 0.49
