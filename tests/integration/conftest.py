@@ -10,13 +10,20 @@ Fixtures (session-scoped, each server started on first use and stopped at the en
 
 ``webui_config``             the parsed environment (skips the test when WEBUI_DIR is unset)
 ``webui_assets``             (checkpoint, HF_HOME) used by both servers
-``webui_with_extension``     a server whose ``--data-dir`` has this repository linked
-                             into ``extensions/sd-webui-tkg-chroma``
-``webui_without_extension``  the same host with an empty ``extensions/``
+``webui_with_extension``     a server whose ``--data-dir`` has this repository (or
+                             ``$WEBUI_EXTENSION_SRC``) linked into
+                             ``extensions/sd-webui-tkg-chroma``
+``webui_without_extension``  the same host without this repository in ``extensions/``
+
+Both servers also get the test-only extensions in ``TEST_EXTENSIONS`` (the noise probe in
+``probe_extension/``, which records the sampler's initial noise and changes nothing) and the
+environment variable ``TKG_PROBE_DIR`` = ``srv.probe_dir`` (``<data-dir>/noise-probe``), where
+the probe writes ``noise-NNNNN.npy`` / ``.json`` pairs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +39,11 @@ from webui_server import (
     WebUIServer,
     prepare_assets,
 )
+
+HERE = Path(__file__).resolve().parent
+PROBE_ENV_VAR = "TKG_PROBE_DIR"
+# Linked into every test server next to whatever the fixture itself links.
+TEST_EXTENSIONS: dict[str, Path] = {"tkg-test-noise-probe": HERE / "probe_extension"}
 
 SKIP_REASON = (
     "real-WebUI integration tests: set WEBUI_DIR to an AUTOMATIC1111 or Forge checkout "
@@ -72,10 +84,17 @@ def _server(
     tmp_path_factory: pytest.TempPathFactory,
     name: str,
     extensions: dict[str, Path],
+    extra_extensions: dict[str, Path] | None = None,
+    extra_env: dict[str, str] | None = None,
 ):
     ckpt, hf_home = assets
     data_dir = tmp_path_factory.mktemp(name)
-    srv = WebUIServer(cfg, data_dir, ckpt, hf_home, extensions=extensions)
+    probe_dir = data_dir / "noise-probe"
+    probe_dir.mkdir()
+    all_extensions = {**TEST_EXTENSIONS, **(extra_extensions or {}), **extensions}
+    env = {PROBE_ENV_VAR: str(probe_dir), **(extra_env or {})}
+    srv = WebUIServer(cfg, data_dir, ckpt, hf_home, extensions=all_extensions, extra_env=env)
+    srv.probe_dir = probe_dir  # where the noise probe writes (see the module docstring)
     try:
         srv.start()
     except WebUIError as e:
@@ -86,6 +105,13 @@ def _server(
         srv.stop()
 
 
+def extension_source() -> Path:
+    """The extension to test: this repository, or ``$WEBUI_EXTENSION_SRC`` (another checkout
+    or an installed copy, e.g. a deliberately broken one to see that the tests can fail)."""
+    raw = os.environ.get("WEBUI_EXTENSION_SRC", "").strip()
+    return Path(raw).expanduser().resolve() if raw else REPO_ROOT
+
+
 @pytest.fixture(scope="session")
 def webui_with_extension(webui_config, webui_assets, tmp_path_factory):
     yield from _server(
@@ -93,7 +119,7 @@ def webui_with_extension(webui_config, webui_assets, tmp_path_factory):
         webui_assets,
         tmp_path_factory,
         "webui-with-ext",
-        {EXTENSION_NAME: REPO_ROOT},
+        {EXTENSION_NAME: extension_source()},
     )
 
 

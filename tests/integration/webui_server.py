@@ -178,12 +178,14 @@ class WebUIServer:
         hf_home: Path,
         extensions: dict[str, Path] | None = None,
         port: int | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.cfg = cfg
         self.data_dir = Path(data_dir)
         self.ckpt = ckpt
         self.hf_home = hf_home
         self.extensions = dict(extensions or {})
+        self.extra_env = dict(extra_env or {})  # more environment for the WebUI process
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.data_dir / "webui.log"
@@ -219,6 +221,7 @@ class WebUIServer:
             TRANSFORMERS_OFFLINE="1",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> WebUIServer:
@@ -305,6 +308,23 @@ class WebUIServer:
             raise WebUIError(f"{method} {path} -> HTTP {e.code}: {detail}") from None
         return json.loads(body) if body else None
 
+    def request_raw(
+        self, method: str, path: str, payload: object = None, timeout: float = 300
+    ) -> tuple[int, str]:
+        """(HTTP status, body text) without raising on an error status."""
+        data = None if payload is None else json.dumps(payload).encode()
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data is not None else {},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
     def get_json(self, path: str, timeout: float = 60):
         return self.request("GET", path, timeout=timeout)
 
@@ -338,6 +358,14 @@ class WebUIServer:
 
     def log_tail(self, n: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-n:])
+
+    def log_size(self) -> int:
+        """Current length of the log in characters; pass it to ``log_since`` later."""
+        return len(self.log_text())
+
+    def log_since(self, start: int) -> str:
+        """What the WebUI logged after ``log_size()`` returned ``start``."""
+        return self.log_text()[start:]
 
 
 def decode_image(b64: str) -> bytes:
