@@ -10,8 +10,19 @@ Hooks, and why (``modules/processing.py`` of A1111 v1.10.1 and Forge main):
   noise - is shifted. Later calls (ancestral samplers' per-step noise) pass through, and the
   hires pass builds its own rng, so it is untouched.
 * ``postprocess_image_after_composite`` (A1111 1.8+, Forge, reForge; ``postprocess_image`` on
-  1.6/1.7): key the final image of each batch position, save the cut-out beside the original.
-* ``postprocess``: append the cut-outs to ``processed.images`` together with their infotexts.
+  1.6/1.7): key the final image of each batch position; the cut-out waits for its original.
+* ``script_callbacks.on_image_saved`` (registered once at import): the host saves ``pp.image``
+  itself right after that hook (``images.save_image(image, ...)`` with ``image = pp.image``);
+  when the saved image *is* one we keyed, save its cut-out and matte beside that file as
+  ``<original stem>-rgba.png`` / ``-matte.png`` (``forced_filename``, ``save_to_dirs=False``).
+  Saving the cut-out at keying time gave it the next file number before the original got one.
+* ``postprocess``: save any cut-out whose original the host did not save as that object (a later
+  script replaced ``pp.image``, ...) the old way, numbered, if saving is on; append the cut-outs
+  to ``processed.images`` together with their infotexts.
+
+``save_image`` gets a copy of each output, never the gallery image: Forge's stealth infotext
+(``modules/stealth_infotext.py``, default "Alpha") rewrites the alpha channel of the image object
+it is given, and A1111 sets ``already_saved_as`` on it.
 
 Rejected arguments (HTTP API, X/Y/Z) must fail the request, but the WebUI catches and only logs
 exceptions raised in script hooks; so ``process_batch`` installs an rng whose first ``.next()``
@@ -23,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import os
 import warnings
 from typing import Any
 
@@ -234,7 +246,9 @@ class RunState:
     def __init__(self, params: TkgParams | None, error: ParamError | None = None) -> None:
         self.params = params
         self.error = error
-        self.outputs: list[tuple[Image.Image, str]] = []
+        self.outputs: list[tuple[Image.Image, str]] = []  # gallery: (image, infotext)
+        self.pending: list[PendingSave] = []  # cut-outs waiting for their original's save
+        self.saving = False  # our own save_image call is running (its on_image_saved: ignore)
         self.notes: set[str] = set()
 
     def note(self, p: Any, message: str) -> None:
@@ -247,6 +261,26 @@ class RunState:
         if callable(comment):
             with contextlib.suppress(Exception):
                 comment(f"{TITLE}: {message}")
+
+
+class PendingSave:
+    """The outputs keyed from one picture, to be saved once the host has saved the picture.
+
+    ``source`` is the ``pp.image`` object that was keyed: the host passes that very object to
+    ``images.save_image`` (``image = pp.image`` right before it) and ``on_image_saved`` gets it
+    back as ``params.image``. Grids, ``-before-highres-fix`` and ``-before-face-restoration``
+    saves are other objects, so they never match.
+    """
+
+    def __init__(
+        self, source: Any, outputs: list[tuple[Image.Image, str]], seed: Any, prompt: Any, info: str
+    ) -> None:
+        self.source = source
+        self.outputs = outputs  # (image, file name suffix)
+        self.seed = seed
+        self.prompt = prompt
+        self.info = info
+        self.done = False
 
 
 def _api_error(err: ParamError) -> ParamError:
@@ -279,6 +313,122 @@ def _drop_stale_infotext(p: Any) -> None:
         p.extra_generation_params = {
             k: v for k, v in params.items() if not str(k).startswith("TKG")
         }
+
+
+# ----------------------------------------------------------------------------- saving
+
+# Suffix of a host save that may pass the very object we keyed without being "the" original:
+# on A1111 1.6/1.7 (keying in postprocess_image) the image before colour correction is pp.image
+# itself when there is no inpaint overlay.
+_NOT_THE_ORIGINAL = ("-before-color-correction",)
+FALLBACK_PNG_KEY = "tkg-chroma-parameters"  # PNG text key when "parameters" cannot be written
+_PNG_NAME_LIMIT = 255  # NAME_MAX where os.statvfs is missing (the host truncates names to it)
+_logged_once: set[str] = set()
+
+
+def _log_once(message: str) -> None:
+    if message not in _logged_once:
+        _logged_once.add(message)
+        log(message)
+
+
+def _name_limit(folder: str) -> int:
+    try:
+        return int(os.statvfs(folder).f_namemax)
+    except Exception:  # no statvfs (Windows), or the folder is gone
+        return _PNG_NAME_LIMIT
+
+
+def _save_output(
+    state: RunState,
+    p: Any,
+    entry: PendingSave,
+    image: Image.Image,
+    suffix: str,
+    beside: str | None,
+) -> None:
+    """Save one output with ``images.save_image``: as ``<stem of beside><suffix>.png`` in the
+    folder of ``beside`` (the saved original), or numbered in ``p.outpath_samples`` with
+    ``suffix`` when ``beside`` is None. Never raises; failures become a note on the result."""
+
+    def save(path: str, section: str, **kwargs: Any) -> None:
+        # a copy: save_image may change the object it is given (Forge's stealth infotext puts
+        # alpha 255 and infotext bits into it; A1111 sets already_saved_as on it)
+        images.save_image(
+            image.copy(),
+            path,
+            "",
+            entry.seed,
+            entry.prompt,
+            "png",  # JPEG/WEBP would drop the alpha channel
+            info=entry.info or None,
+            pnginfo_section_name=section,
+            p=p,
+            **kwargs,
+        )
+
+    state.saving = True
+    try:
+        kwargs: dict[str, Any] = {"suffix": suffix}
+        path = None
+        if beside is not None:
+            folder, name = os.path.split(beside)
+            forced = os.path.splitext(name)[0] + suffix
+            # a longer name the host would cut to fit, suffix first: it could hit the original's
+            if len(forced) + len(".png") <= _name_limit(folder):
+                # forced_filename is used as is (no pattern, number or suffix); save_to_dirs=False:
+                # no second sub-folder below the original's folder
+                path, kwargs = folder, {"forced_filename": forced, "save_to_dirs": False}
+        if path is None:
+            path = p.outpath_samples
+        try:
+            save(path, "parameters", **kwargs)
+        except Exception as err:
+            if not entry.info:
+                raise
+            # Forge's stealth infotext (Settings: "Alpha", the default, or "RGB") cannot write
+            # into a one-channel matte, and "RGB" not into an RGBA cut-out; it raises before
+            # anything is written. It only acts on PNG text "parameters": keep the infotext
+            # under another PNG text key instead (without infotext the host writes "None").
+            _log_once(
+                f"the WebUI could not save a {suffix} image with its infotext ({err!r});"
+                f" saved it with the infotext under PNG text {FALLBACK_PNG_KEY!r}"
+            )
+            save(path, FALLBACK_PNG_KEY, **kwargs)
+    except Exception as err:
+        state.note(p, f"saving the {suffix} image failed ({err!r})")
+    finally:
+        state.saving = False
+
+
+def on_image_saved(params: Any) -> None:
+    """``script_callbacks.on_image_saved``: the host saved ``params.image`` to
+    ``params.filename``; if it is a picture we keyed, save its outputs beside it."""
+    try:
+        p = getattr(params, "p", None)
+        state = getattr(p, STATE_ATTR, None) if p is not None else None
+        if not isinstance(state, RunState) or state.saving or not state.pending:
+            return
+        image = getattr(params, "image", None)
+        entry = next((e for e in state.pending if e.source is image and not e.done), None)
+        if entry is None:
+            return
+        # Forge records the name it really used ("-1" added when the file existed) in
+        # already_saved_as; A1111 sets it to params.filename.
+        filename = getattr(image, "already_saved_as", None)
+        if not isinstance(filename, str) or not filename:
+            filename = getattr(params, "filename", None)
+        if not isinstance(filename, str) or not filename:
+            return
+        stem = os.path.splitext(os.path.basename(filename))[0]
+        if stem.endswith(_NOT_THE_ORIGINAL):
+            return
+        entry.done = True
+        for output, suffix in entry.outputs:
+            _save_output(state, p, entry, output, suffix, beside=filename)
+    except Exception as err:  # a save callback must never raise
+        with contextlib.suppress(Exception):
+            log(f"could not save the cut-out beside its original ({err!r})")
 
 
 # ----------------------------------------------------------------------------- the script
@@ -497,35 +647,37 @@ class TkgChromaScript(scripts.Script):
             outputs.append((cutout, _suffix(OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX)))
         if params.save_matte:
             outputs.append((matte, _suffix(OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX)))
+        for image, _ in outputs:
+            if infotext and getattr(shared.opts, "enable_pnginfo", True):
+                image.info["parameters"] = infotext
+            state.outputs.append((image, infotext))
 
         save = False
         try:
             save = bool(p.save_samples())
         except Exception as err:
             state.note(p, f"could not tell whether to save ({err!r}); cut-outs not saved")
-        for image, suffix in outputs:
-            if infotext and getattr(shared.opts, "enable_pnginfo", True):
-                image.info["parameters"] = infotext
-            if save:
-                try:
-                    images.save_image(
-                        image,
-                        p.outpath_samples,
-                        "",
-                        p.seeds[index],
-                        p.prompts[index],
-                        "png",  # JPEG/WEBP would drop the alpha channel
-                        info=infotext,
-                        p=p,
-                        suffix=suffix,
-                    )
-                except Exception as err:
-                    state.note(p, f"saving the {suffix} image failed ({err!r})")
-            state.outputs.append((image, infotext))
+        if save:
+            try:
+                seed, prompt = p.seeds[index], p.prompts[index]
+            except Exception:
+                seed, prompt = None, None
+            # saved by on_image_saved when the host saves pp.image, else in postprocess
+            state.pending.append(PendingSave(pp.image, outputs, seed, prompt, infotext))
 
     def postprocess(self, p: Any, processed: Any, *args: Any) -> None:
         state: RunState | None = getattr(p, STATE_ATTR, None)
-        if state is None or not state.outputs:
+        if state is None:
+            return
+        # Outputs whose original the host did not save as the object we keyed (a later script
+        # replaced pp.image, a before_image_saved callback swapped it, ...): numbered, as before.
+        for entry in state.pending:
+            if not entry.done:
+                entry.done = True
+                for image, suffix in entry.outputs:
+                    _save_output(state, p, entry, image, suffix, beside=None)
+        state.pending.clear()
+        if not state.outputs:
             return
         try:
             infotexts = processed.infotexts
@@ -545,6 +697,7 @@ class TkgChromaScript(scripts.Script):
 
 script_callbacks.on_ui_settings(on_ui_settings)
 script_callbacks.on_before_ui(on_before_ui)
+script_callbacks.on_image_saved(on_image_saved)
 # Also at import: built-in scripts (xyz_grid among them) load before extensions, and with
 # --nowebui the API builds its X/Y/Z axis list before on_before_ui callbacks run.
 on_before_ui()

@@ -6,6 +6,7 @@ or on ``sys.path`` afterwards, so other test files never see a ``modules`` packa
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 from copy import copy
@@ -113,6 +114,11 @@ def plain_noise(h, seeds, shape, calls=1):
 def expected_first(noise, params: TkgParams, family="sd1"):
     shifts = colors.channel_shifts(params.key_color, family, params.strength_or_auto)
     return tkg_noise(noise, shifts, sigma=params.sigma, center=params.center)
+
+
+def saved_names(h, *, grids=False):
+    """Names of the files the stand-in host wrote, in save order (grids only when asked)."""
+    return [Path(s["written"]).name for s in h.images.saved if grids or not s["grid"]]
 
 
 # ----------------------------------------------------------------------------- script basics, UI
@@ -267,7 +273,7 @@ def test_disabled_is_a_no_op(host):
     assert all("TKG" not in t for t in processed.infotexts)
     assert len(processed.images) == len(processed.infotexts) == 3  # grid + 2
     assert all(im.mode == "RGB" for im in processed.images)
-    assert [s["suffix"] for s in host.images.saved] == ["", ""]
+    assert saved_names(host) == ["00000-1.png", "00001-2.png"]
     expected = plain_noise(host, [1, 2], (4, 8, 8), calls=3)
     for got, want in zip(p.noise_log, expected, strict=True):
         assert torch.equal(got, want)
@@ -718,7 +724,7 @@ def test_gallery_gets_cutouts_with_infotexts_and_originals_are_unchanged(host):
 def test_make_rgba_off_adds_nothing(host):
     _, processed = generate(host, enabled=True, make_rgba=False)
     assert len(processed.images) == 1
-    assert [s["suffix"] for s in host.images.saved] == [""]
+    assert saved_names(host) == ["00000-1.png"]
 
 
 def test_cutouts_stay_aligned_after_images_without_infotexts(host):
@@ -730,25 +736,264 @@ def test_cutouts_stay_aligned_after_images_without_infotexts(host):
     assert images[2].mode == "RGBA" and infotexts[2] == infotexts[0]
 
 
-def test_save_image_arguments(host):
+@pytest.mark.parametrize("samples_format", ["png", "jpg", "webp"])
+def test_save_image_arguments(host, samples_format):
     host.script_callbacks.ui_settings_callback()
-    host.shared.opts.samples_format = "jpg"
+    host.shared.opts.samples_format = samples_format
     host.shared.opts.tkg_chroma_matte_suffix = "-alpha"
     p, _ = generate(host, enabled=True, save_matte=True, p_kwargs={"seed": 7})
-    ours = [s for s in host.images.saved if s["suffix"]]
-    original = next(s for s in host.images.saved if not s["suffix"])
-    assert original["extension"] == "jpg"
-    assert [(s["suffix"], s["extension"]) for s in ours] == [("-rgba", "png"), ("-alpha", "png")]
+    original, *ours = host.images.saved
+    assert original["extension"] == samples_format and original["forced_filename"] is None
+    folder, name = os.path.split(original["fullfn"])
+    assert name == f"00000-7.{samples_format}"
+    assert [(s["forced_filename"], s["suffix"], s["extension"]) for s in ours] == [
+        ("00000-7-rgba", "", "png"),
+        ("00000-7-alpha", "", "png"),
+    ]
     for s in ours:
-        assert (s["path"], s["basename"], s["seed"], s["prompt"]) == (
-            p.outpath_samples,
+        # beside the original: its folder (with the date sub-folder), and no second sub-folder
+        assert (s["path"], s["save_to_dirs"], s["basename"], s["seed"], s["prompt"]) == (
+            folder,
+            False,
             "",
             7,
             "a cat",
         )
         assert s["p"] is p and s["info"] == original["info"] and "TKG: on" in s["info"]
-    saved = Image.open(ours[0]["fullfn"])
-    assert saved.format == "PNG" and saved.mode == "RGBA"
+        assert os.path.dirname(s["fullfn"]) == folder
+    with Image.open(ours[0]["fullfn"]) as saved:
+        assert saved.format == "PNG" and saved.mode == "RGBA"
+        assert saved.info["parameters"] == original["info"]
+    with Image.open(ours[1]["fullfn"]) as saved:
+        assert saved.format == "PNG" and saved.mode == "L"
+
+
+def test_saved_cutouts_are_named_after_their_originals(host):
+    runner, script = make_runner(host)
+    args = script_args(runner, script, enabled=True, save_matte=True)
+    _p, processed = generate(
+        host, runner=runner, args=args, p_kwargs={"batch_size": 2, "n_iter": 2}
+    )
+    assert saved_names(host) == [
+        f"{n:05}-{seed}{suffix}.png"
+        for n, seed in enumerate([1, 2, 3, 4])
+        for suffix in ("", "-rgba", "-matte")
+    ]
+    folders = {os.path.dirname(s["written"]) for s in host.images.saved if not s["grid"]}
+    assert len(folders) == 1  # all beside each other, in the host's date sub-folder
+    # the grid is saved too (to the grids folder), but no cut-out is named after it
+    grids = [Path(s["written"]).name for s in host.images.saved if s["grid"]]
+    assert grids == ["grid-0000.png"]
+    # the files hold what the gallery shows, with each picture's own infotext
+    start = processed.index_of_first_image
+    gallery = processed.images[start + 4 :]
+    files = [s["written"] for s in host.images.saved if not s["grid"]]
+    for k in range(4):
+        for j, image in enumerate(gallery[2 * k : 2 * k + 2]):
+            with Image.open(files[3 * k + 1 + j]) as f:
+                assert f.mode == image.mode
+                assert np.array_equal(np.asarray(f), np.asarray(image))
+                assert f.info["parameters"] == processed.infotexts[start + k]
+                assert f"Seed: {k + 1}," in f.info["parameters"]
+
+
+def test_before_highres_fix_saves_and_grids_do_not_take_the_cutouts(host):
+    host.shared.opts.save_images_before_highres_fix = True
+    generate(host, enabled=True, p_kwargs={"batch_size": 2, "enable_hr": True})
+    assert saved_names(host) == [
+        "00000-1-before-highres-fix.png",
+        "00001-2-before-highres-fix.png",
+        "00002-1.png",
+        "00002-1-rgba.png",
+        "00003-2.png",
+        "00003-2-rgba.png",
+    ]
+    assert [Path(s["written"]).name for s in host.images.saved if s["grid"]] == ["grid-0000.png"]
+
+
+def test_own_saves_do_not_go_through_our_callback_again(host, monkeypatch):
+    calls = []
+    real = host.module._save_output
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["beside"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(host.module, "_save_output", counting)
+    seen = []
+    host.script_callbacks.on_image_saved(lambda params: seen.append(params.filename))
+    generate(host, enabled=True, save_matte=True)
+    assert len(calls) == 2 and all(c.endswith("00000-1.png") for c in calls)
+    # ours run inside the host's image_saved callbacks, before the one registered after ours
+    names = [Path(f).name for f in seen]
+    assert names == ["00000-1-rgba.png", "00000-1-matte.png", "00000-1.png"]
+    assert host.errors.reported == []
+
+    # on_image_saved for an image we keyed, while our own save is running: ignored
+    state = host.module.RunState(TkgParams(enabled=True))
+    source = Image.new("RGB", (8, 8))
+    entry = host.module.PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "")
+    state.pending.append(entry)
+    state.saving = True
+    p = types.SimpleNamespace(**{host.module.STATE_ATTR: state})
+    params = host.script_callbacks.ImageSaveParams(source, p, str(host.tmp / "x.png"), {})
+    host.module.on_image_saved(params)
+    assert not entry.done and len(calls) == 2
+
+
+def _probe_after(host, hook):
+    class Probe(host.scripts.Script):  # runs after ours
+        def title(self):
+            return "probe"
+
+        def show(self, is_img2img):
+            return host.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+        def postprocess_image_after_composite(self, p, pp, *args):
+            hook(p, pp)
+
+    return Probe
+
+
+def test_cutout_saved_in_postprocess_when_the_host_saves_another_object(host):
+    # a later script replaces pp.image: the host saves that, not the picture we keyed
+    def replace(p, pp):
+        pp.image = pp.image.copy()
+
+    runner, script = make_runner(host, extra_after=[_probe_after(host, replace)])
+    args = script_args(runner, script, enabled=True, save_matte=True)
+    _, processed = generate(host, runner=runner, args=args, p_kwargs={"batch_size": 2})
+    # numbered the old way, after the originals, with the suffix; nothing lost
+    assert saved_names(host) == [
+        "00000-1.png",
+        "00001-2.png",
+        "00002-1-rgba.png",
+        "00003-1-matte.png",
+        "00004-2-rgba.png",
+        "00005-2-matte.png",
+    ]
+    ours = [s for s in host.images.saved if s["suffix"]]
+    assert all(s["forced_filename"] is None and s["extension"] == "png" for s in ours)
+    with Image.open(ours[0]["written"]) as f:
+        assert np.array_equal(np.asarray(f), np.asarray(processed.images[3]))
+    assert host.errors.reported == [] and "failed" not in processed.comments
+
+
+def test_cutout_saved_in_postprocess_when_a_save_callback_swaps_the_image(host):
+    def swap(params):  # before_image_saved may replace what is written (and passed on)
+        params.image = params.image.copy()
+
+    host.script_callbacks.on_before_image_saved(swap)
+    generate(host, enabled=True)
+    assert saved_names(host) == ["00000-1.png", "00001-1-rgba.png"]
+
+
+def test_callback_ignores_other_saves_and_never_raises(host, monkeypatch):
+    on_image_saved = host.module.on_image_saved
+    Params = host.script_callbacks.ImageSaveParams
+    for params in (None, object(), Params(None, None, None, None)):
+        on_image_saved(params)
+
+    class Exploding:
+        def __getattr__(self, name):
+            raise RuntimeError("no attributes here")
+
+    on_image_saved(Params(Image.new("RGB", (4, 4)), Exploding(), "x.png", {}))
+
+    state = host.module.RunState(TkgParams(enabled=True))
+    source = Image.new("RGB", (8, 8))
+    entry = host.module.PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "")
+    state.pending.append(entry)
+    comments = []
+    p = types.SimpleNamespace(
+        outpath_samples=str(host.tmp), comment=comments.append, **{host.module.STATE_ATTR: state}
+    )
+    # A1111 1.6/1.7 key in postprocess_image: the image saved before colour correction may be
+    # the object we keyed; it is not the original
+    before_cc = str(host.tmp / "00000-1-before-color-correction.png")
+    on_image_saved(Params(source, p, before_cc, {}))
+    assert not entry.done and host.images.saved == []
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(host.images, "save_image", broken)
+    on_image_saved(Params(source, p, str(host.tmp / "00000-1.png"), {}))
+    assert entry.done and not state.saving
+    assert any("disk full" in c for c in comments)
+
+
+def test_name_of_the_file_the_host_really_wrote(host):
+    # Forge (modules/images.py) records the name it used in already_saved_as ("-1" added when
+    # "Add number suffix" found the file there); A1111 sets it to params.filename
+    state = host.module.RunState(TkgParams(enabled=True))
+    source = Image.new("RGB", (8, 8))
+    entry = host.module.PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "i")
+    state.pending.append(entry)
+    p = types.SimpleNamespace(outpath_samples=str(host.tmp), **{host.module.STATE_ATTR: state})
+    source.already_saved_as = str(host.tmp / "00000-1-1.png")
+    params = host.script_callbacks.ImageSaveParams(source, p, str(host.tmp / "00000-1.png"), {})
+    host.module.on_image_saved(params)
+    assert [Path(s["written"]).name for s in host.images.saved] == ["00000-1-1-rgba.png"]
+
+
+def test_too_long_a_name_is_saved_numbered_instead(host, monkeypatch):
+    # the host cuts names to the file system's limit, the suffix first: the cut-out could get
+    # the original's own name; so it is saved numbered, as the host names its other files
+    monkeypatch.setattr(host.module, "_name_limit", lambda folder: len("00000-1.png"))
+    generate(host, enabled=True)
+    assert saved_names(host) == ["00000-1.png", "00001-1-rgba.png"]
+
+
+def forge_like_save_image(real):
+    """save_image with Forge's default "Stealth infotext: Alpha" (modules/stealth_infotext.py,
+    called inside Forge's save_image before the callbacks, exceptions not caught): it puts
+    alpha 255 into the very image object it was given and writes the infotext into the alpha
+    low bits; on a one-channel image putalpha gives "LA" and unpacking 4 values raises. It acts
+    only on PNG files whose PNG info has "parameters"."""
+
+    def save_image(image, path, basename, *args, **kwargs):
+        extension = kwargs.get("extension", args[2] if len(args) > 2 else "png")
+        pnginfo = dict(kwargs.get("existing_info") or {})
+        if kwargs.get("info") is not None:
+            pnginfo[kwargs.get("pnginfo_section_name", "parameters")] = kwargs["info"]
+        if "parameters" in pnginfo and extension == "png":
+            image.putalpha(255)
+            pixels = image.load()
+            for x in range(image.width):
+                r, g, b, a = pixels[x, 0]
+                pixels[x, 0] = (r, g, b, a & ~1 | x % 2)
+        return real(image, path, basename, *args, **kwargs)
+
+    return save_image
+
+
+def test_a_save_image_that_changes_its_image_leaves_the_gallery_alone(host, monkeypatch):
+    _, unsaved = generate(
+        host, enabled=True, save_matte=True, p_kwargs={"seed": 7, "do_not_save_samples": True}
+    )
+    monkeypatch.setattr(host.images, "save_image", forge_like_save_image(host.images.save_image))
+    _, processed = generate(host, enabled=True, save_matte=True, p_kwargs={"seed": 7})
+    cutout, matte = processed.images[1:]
+    assert (cutout.mode, matte.mode) == ("RGBA", "L")
+    assert np.array_equal(np.asarray(cutout), np.asarray(unsaved.images[1]))
+    assert np.array_equal(np.asarray(matte), np.asarray(unsaved.images[2]))
+    assert not hasattr(cutout, "already_saved_as")  # A1111 marks the object it saved
+    # both files written; the matte's infotext under another PNG key (Forge acts on "parameters"
+    # only, and cannot hide it in a one-channel image)
+    assert saved_names(host) == ["00000-7.png", "00000-7-rgba.png", "00000-7-matte.png"]
+    rgba_file, matte_file = (s["written"] for s in host.images.saved[1:])
+    with Image.open(rgba_file) as f:
+        assert f.mode == "RGBA" and "TKG: on" in f.info["parameters"]
+        assert np.array_equal(np.asarray(f)[..., :3], np.asarray(cutout)[..., :3])
+    with Image.open(matte_file) as f:
+        assert f.mode == "L" and np.array_equal(np.asarray(f), np.asarray(matte))
+        assert "parameters" not in f.info
+        assert f.info[host.module.FALLBACK_PNG_KEY] == processed.infotexts[0]
+    assert "failed" not in processed.comments
 
 
 @pytest.mark.parametrize(
@@ -761,9 +1006,10 @@ def test_save_image_arguments(host):
 )
 def test_nothing_saved_when_the_host_would_not_save(host, setup):
     kwargs = setup(host)
-    _, processed = generate(host, enabled=True, save_matte=True, **kwargs)
+    p, processed = generate(host, enabled=True, save_matte=True, **kwargs)
     assert host.images.saved == []
     assert len(processed.images) == 3  # still in the gallery
+    assert getattr(p, host.module.STATE_ATTR).pending == []  # nothing left to save later
 
 
 def test_keying_failure_keeps_the_originals(host, capsys, monkeypatch):
@@ -776,7 +1022,7 @@ def test_keying_failure_keeps_the_originals(host, capsys, monkeypatch):
     assert all(im.mode == "RGB" for im in processed.images)
     assert "keyer exploded" in capsys.readouterr().out
     assert "keying failed" in processed.comments
-    assert [s["suffix"] for s in host.images.saved] == ["", ""]
+    assert saved_names(host) == ["00000-1.png", "00001-2.png"]
 
 
 def test_older_hosts_key_in_postprocess_image(host, monkeypatch):

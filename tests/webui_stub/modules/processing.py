@@ -5,7 +5,11 @@
 ``process_images_inner`` (line 863): fresh ``p.rng`` per batch, then ``before_process_batch``,
 ``process_batch``, sampling (``p.rng.next()`` for the initial noise, one more call per step for
 an ancestral sampler), per image ``postprocess_image`` / ``postprocess_image_after_composite``,
-saving with ``opts.samples_format``, infotexts, the grid at index 0, and ``postprocess``.
+saving with ``opts.samples_format`` (``images.save_image(image, ...)`` with the very object the
+last ``postprocess_image_after_composite`` left in ``pp.image``, line 1085), infotexts, the grid
+at index 0 (saved with ``opts.grid_save``, line 1130), and ``postprocess``. The hires pass saves
+its first-pass images with ``-before-highres-fix`` when ``opts.save_images_before_highres_fix``
+(line 1382).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class StableDiffusionProcessing:
         ancestral_steps=0,
         do_not_save_samples=False,
         outpath_samples="outputs",
+        outpath_grids=None,
+        do_not_save_grid=False,
         scripts=None,
         script_args=None,
     ):
@@ -57,6 +63,8 @@ class StableDiffusionProcessing:
         self.ancestral_steps = ancestral_steps  # extra p.rng.next() calls while sampling
         self.do_not_save_samples = do_not_save_samples
         self.outpath_samples = outpath_samples
+        self.outpath_grids = outpath_grids or f"{outpath_samples}-grids"
+        self.do_not_save_grid = do_not_save_grid
         self.scripts = scripts
         self.script_args = script_args or ()
         self.extra_generation_params: dict[str, Any] = {}
@@ -113,6 +121,21 @@ class StableDiffusionProcessingTxt2Img(StableDiffusionProcessing):
     def sample(self) -> torch.Tensor:
         x = self.sample_noise()
         if self.enable_hr:  # sample_hr_pass (line 1429): its own new ImageRNG, one .next()
+            if self.save_samples() and shared.opts.save_images_before_highres_fix:
+                for index, image in enumerate(decode(self, x)):  # save_intermediate, line 1374
+                    images.save_image(
+                        image,
+                        self.outpath_samples,
+                        "",
+                        self.seeds[index],
+                        self.prompts[index],
+                        shared.opts.samples_format,
+                        info=create_infotext(
+                            self, self.prompts, self.seeds, self.subseeds, index=index
+                        ),
+                        p=self,
+                        suffix="-before-highres-fix",
+                    )
             self.rng = rng.ImageRNG(
                 x.shape[1:],
                 self.seeds,
@@ -292,11 +315,27 @@ def process_images(p: StableDiffusionProcessing) -> Processed:
 
     index_of_first_image = 0
     unwanted_grid = len(output_images) < 2 and shared.opts.grid_only_if_multiple
-    if shared.opts.return_grid and not unwanted_grid:
+    if (shared.opts.return_grid or shared.opts.grid_save) and not (
+        p.do_not_save_grid or unwanted_grid
+    ):
         grid = images.image_grid(output_images, p.batch_size)
-        infotexts.insert(0, infotext(use_main_prompt=True))
-        output_images.insert(0, grid)
-        index_of_first_image = 1
+        if shared.opts.return_grid:
+            infotexts.insert(0, infotext(use_main_prompt=True))
+            output_images.insert(0, grid)
+            index_of_first_image = 1
+        if shared.opts.grid_save:
+            images.save_image(
+                grid,
+                p.outpath_grids,
+                "grid",
+                p.all_seeds[0],
+                p.all_prompts[0],
+                shared.opts.grid_format,
+                info=infotext(use_main_prompt=True),
+                short_filename=not shared.opts.grid_extended_filename,
+                p=p,
+                grid=True,
+            )
 
     res = Processed(
         p,
