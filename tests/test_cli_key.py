@@ -1,0 +1,162 @@
+"""Tests for ``tkg-chroma key`` (lib_tkg.cli)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib_tkg import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+GREEN = (40, 190, 60)
+
+
+def make_image(path: Path, fg=(220, 30, 30), size=48, screen=GREEN) -> np.ndarray:
+    img = np.broadcast_to(np.array(screen, np.uint8), (size, size, 3)).copy()
+    img[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = fg
+    Image.fromarray(img).save(path)
+    return img
+
+
+def test_parser_has_key_subcommand():
+    parser = cli.build_parser()
+    args = parser.parse_args(["key", "a.png", "-o", "out"])
+    assert args.handler is cli.cmd_key
+    assert args.inputs == [Path("a.png")] and args.outdir == Path("out")
+    assert args.refine is True and args.mask is False and args.key_color is None
+
+
+def test_no_subcommand_is_an_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([])
+    assert exc.value.code == 2
+
+
+def test_files_and_folder(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_image(folder / "one.png")
+    make_image(folder / "two.jpg", fg=(250, 250, 250))
+    (folder / "notes.txt").write_text("not an image")
+    single = tmp_path / "three.png"
+    make_image(single, fg=(20, 20, 20))
+    out = tmp_path / "out"
+    assert cli.main(["key", str(folder), str(single), "-o", str(out), "-q"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["one-rgba.png", "three-rgba.png", "two-rgba.png"]
+    with Image.open(out / "one-rgba.png") as im:
+        assert im.mode == "RGBA" and im.size == (48, 48)
+        a = np.asarray(im)[..., 3]
+    assert a[0, 0] == 0 and a[24, 24] == 255
+
+
+def test_mask_writes_the_matte(tmp_path):
+    src = tmp_path / "pic.png"
+    make_image(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out), "--mask"]) == 0
+    with Image.open(out / "pic-matte.png") as m, Image.open(out / "pic-rgba.png") as c:
+        assert m.mode == "L"
+        assert np.array_equal(np.asarray(m), np.asarray(c)[..., 3])
+
+
+def test_options_are_passed(tmp_path):
+    src = tmp_path / "pic.png"
+    img = make_image(src)
+    img[:, :4] = (150, 150, 150)  # an opaque grey strip on the border
+    Image.fromarray(img).save(src)
+    out = tmp_path / "out"
+    args = ["key", str(src), "-o", str(out), "--key-color", "#28be3c", "--tolerance", "0.2"]
+    extra = ["--despill", "0.5", "--no-refine", "--no-denoise", "--clip-white", "0.2"]
+    assert cli.main([*args, *extra]) == 0
+    a = np.asarray(Image.open(out / "pic-rgba.png"))[..., 3]
+    assert a[20, 1] == 255 and a[20, 40] == 0
+
+
+def test_unreadable_file_does_not_stop_the_others(tmp_path, capsys):
+    good1 = tmp_path / "a.png"
+    good2 = tmp_path / "c.png"
+    bad = tmp_path / "b.png"
+    make_image(good1)
+    make_image(good2)
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nthis is not really a png")
+    out = tmp_path / "out"
+    rc = cli.main(
+        ["key", str(good1), str(bad), str(good2), str(tmp_path / "missing.png"), "-o", str(out)]
+    )
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "b.png" in err and "missing.png" in err
+    assert (out / "a-rgba.png").exists() and (out / "c-rgba.png").exists()
+    assert not (out / "b-rgba.png").exists()
+
+
+def test_no_key_colour_warns_but_succeeds(tmp_path, capsys):
+    src = tmp_path / "grey.png"
+    Image.fromarray(np.full((16, 16), 128, np.uint8), "L").save(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out)]) == 0
+    assert "warning" in capsys.readouterr().err
+    assert (np.asarray(Image.open(out / "grey-rgba.png"))[..., 3] == 255).all()
+
+
+def test_same_stem_is_not_overwritten(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    make_image(tmp_path / "x" / "pic.png")
+    make_image(tmp_path / "y" / "pic.png", fg=(250, 250, 250))
+    out = tmp_path / "out"
+    assert cli.main(["key", str(tmp_path / "x"), str(tmp_path / "y"), "-o", str(out), "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["pic-2-rgba.png", "pic-rgba.png"]
+
+
+def test_empty_folder_fails(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["key", str(tmp_path / "empty"), "-o", str(tmp_path / "out")]) == 1
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [["--tolerance", "2"], ["--tolerance", "x"], ["--despill", "-1"], ["--key-color", "nope"]],
+)
+def test_bad_options_exit_2(tmp_path, bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["key", "a.png", "-o", str(tmp_path), *bad])
+    assert exc.value.code == 2
+    assert bad[0] in capsys.readouterr().err
+
+
+def test_python_dash_m_on_the_bundled_example(tmp_path):
+    example = ROOT / "examples" / "green_screen.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib_tkg", "key", str(example), "-o", str(tmp_path), "--mask"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rgba = np.asarray(Image.open(tmp_path / "green_screen-rgba.png"))
+    assert rgba.shape == (512, 512, 4)
+    a = rgba[..., 3]
+    assert a[:8, :8].max() == 0  # the corner is screen
+    assert 0.1 < (a == 255).mean() < 0.9  # there is a subject
+    assert ((a > 0) & (a < 255)).any()  # with soft edges
+
+
+def test_16_bit_grey_png_is_scaled_not_clipped(tmp_path):
+    src = tmp_path / "deep.png"
+    arr = np.tile(np.linspace(0, 65535, 32).astype(np.uint16), (8, 1))
+    img = Image.fromarray(arr)
+    assert img.mode.startswith("I")
+    img.save(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out), "-q"]) == 0
+    rgba = np.asarray(Image.open(out / "deep-rgba.png"))
+    assert (rgba[..., 3] == 255).all()
+    assert np.abs(rgba[0, :, 0].astype(int) - np.round(arr[0] / 257)).max() <= 1

@@ -1,0 +1,449 @@
+"""Tests for lib_tkg.keying: exact cases, screen colours, input kinds, options, invariants."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from lib_tkg.keying import (
+    DEFAULT_CLIP_WHITE,
+    DEFAULT_DENOISE,
+    DEFAULT_DESPILL,
+    DEFAULT_REFINE,
+    DEFAULT_TOLERANCE,
+    KeyResult,
+    NoKeyColorWarning,
+    estimate_key_color,
+    key,
+    key_image,
+    key_matte,
+)
+
+SCREENS = {
+    "green": (40, 190, 60),
+    "blue": (30, 70, 200),
+    "magenta": (200, 40, 190),
+    "orange": (250, 130, 10),  # a custom key colour
+}
+
+
+def screen(color, h=64, w=64):
+    return np.broadcast_to(np.array(color, np.uint8), (h, w, 3)).copy()
+
+
+def square(color, fg, h=96, w=96, box=(24, 72)):
+    img = screen(color, h, w)
+    a, b = box
+    img[a:b, a:b] = fg
+    return img
+
+
+# --------------------------------------------------------------------------------------------
+# exact cases
+
+
+@pytest.mark.parametrize("name", list(SCREENS))
+@pytest.mark.parametrize("given", [True, False])
+def test_pure_screen_is_fully_transparent(name, given):
+    img = screen(SCREENS[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(img, SCREENS[name] if given else None)
+    assert res.alpha.shape == (64, 64) and res.alpha.dtype == np.uint8
+    assert res.alpha.max() == 0
+    assert res.rgba.shape == (64, 64, 4) and res.rgba.dtype == np.uint8
+    assert res.keyed
+
+
+@pytest.mark.parametrize("name", list(SCREENS))
+@pytest.mark.parametrize("fg", [(220, 30, 30), (250, 250, 250), (5, 5, 5), (128, 128, 128)])
+def test_non_key_colour_is_opaque_and_unchanged(name, fg):
+    if name in ("orange", "magenta") and fg == (220, 30, 30):
+        fg = (30, 200, 220)  # red is within 60 degrees of these screens' hues: not a subject
+    img = square(SCREENS[name], fg)
+    res = key(img)
+    inner = res.rgba[30:66, 30:66]
+    assert (inner[..., 3] == 255).all()
+    assert np.abs(inner[..., :3].astype(int) - np.array(fg)).max() <= 2
+    # the screen around it is gone
+    assert res.alpha[:16].max() == 0 and res.alpha[-16:].max() == 0
+
+
+@pytest.mark.parametrize("name", ["green", "blue", "magenta"])
+@pytest.mark.parametrize("grey", [40, 128, 230])
+def test_half_mix_of_grey_gives_half_alpha_and_recovers_the_colour(name, grey):
+    bg = np.array(SCREENS[name], np.float64)
+    fg = np.array([grey] * 3, np.float64)
+    img = screen(SCREENS[name], 96, 96)
+    img[32:64, 32:64] = np.round(0.5 * fg + 0.5 * bg).astype(np.uint8)
+    res = key(img)
+    inner = res.rgba[38:58, 38:58].astype(np.float64)
+    assert abs(inner[..., 3].mean() / 255 - 0.5) < 0.04
+    assert np.abs(inner[..., :3].mean(axis=(0, 1)) - fg).max() < 10
+
+
+@pytest.mark.parametrize("name", ["green", "blue", "magenta"])
+def test_half_mix_next_to_the_same_opaque_colour(name):
+    """A saturated colour's soft fringe: its alpha comes from the opaque colour next to it."""
+    bg = np.array(SCREENS[name], np.float64)
+    fg = np.array({"green": (200, 40, 60), "blue": (220, 160, 20), "magenta": (30, 160, 60)}[name])
+    img = screen(SCREENS[name], 96, 96)
+    img[22:74, 22:74] = np.round(0.5 * fg + 0.5 * bg).astype(np.uint8)  # 2 px half fringe
+    img[24:72, 24:72] = fg
+    res = key(img)
+    fringe = np.concatenate([res.rgba[30:66, 22:24], res.rgba[30:66, 72:74]], axis=1)
+    fringe = fringe.reshape(-1, 4).astype(np.float64)
+    assert abs(fringe[:, 3].mean() / 255 - 0.5) < 0.1
+    assert np.abs(fringe[:, :3].mean(0) - fg).max() < 25
+    assert (res.alpha[30:66, 30:66] == 255).all()
+
+
+@pytest.mark.parametrize("name", ["green", "blue", "magenta"])
+def test_soft_disc_alpha_matches_ground_truth(name):
+    """A grey disc with an anti-aliased 6 px soft edge over a screen with a gradient."""
+    h = w = 128
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    r = np.hypot(yy - 64, xx - 64)
+    alpha = np.clip((40 - r) / 6 + 0.5, 0, 1)
+    light = 0.75 + 0.25 * xx / w
+    bg = np.array(SCREENS[name], np.float64)[None, None] * light[..., None]
+    fg = np.array([90.0, 90.0, 90.0])
+    img = np.round(alpha[..., None] * fg + (1 - alpha[..., None]) * bg).astype(np.uint8)
+    got = key_matte(img).astype(np.float64) / 255
+    assert np.abs(got - alpha).mean() < 0.01
+    assert np.abs(got - alpha).max() < 0.2
+
+
+def test_gradient_vignette_and_shadow_key_out():
+    h = w = 160
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    light = (0.7 + 0.3 * yy / h) * (1 - 0.35 * ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2) * 2)
+    shadow = np.exp(-(((xx - 60) / 25) ** 2 + ((yy - 120) / 12) ** 2))
+    light = light * (1 - 0.5 * shadow)
+    img = np.round(np.array(SCREENS["green"])[None, None] * light[..., None]).astype(np.uint8)
+    img[30:70, 90:130] = (200, 60, 90)
+    res = key(img)
+    assert res.alpha[:, :80].max() <= 3  # the shadow and the darkened corners are background
+    assert (res.alpha[34:66, 94:126] == 255).all()
+
+
+def test_despill_removes_key_excess_from_opaque_edges():
+    img = square(SCREENS["green"], (200, 200, 200))
+    img[24:28, 24:72] = (205, 235, 200)  # green light bouncing onto the top edge
+    res = key(img)
+    edge = res.rgba[24:28, 30:66].reshape(-1, 4).astype(int)
+    assert (edge[:, 1] <= np.maximum(edge[:, 0], edge[:, 2]) + 3).all()
+    raw = key(img, despill=0.0).rgba[24:28, 30:66].reshape(-1, 4).astype(int)
+    assert (raw[:, 1] >= edge[:, 1]).all()
+    assert raw[:, 1].mean() > edge[:, 1].mean() + 2
+
+
+def test_estimated_key_colour_is_reported():
+    img = square(SCREENS["blue"], (250, 250, 250))
+    res = key(img)
+    assert isinstance(res, KeyResult)
+    assert res.key_color == SCREENS["blue"]
+    assert estimate_key_color(img) == SCREENS["blue"]
+    with pytest.warns(NoKeyColorWarning):
+        assert key(img, "#ff00ff").key_color == (255, 0, 255)
+
+
+def test_key_image_and_key_matte_agree_with_key():
+    img = square(SCREENS["magenta"], (20, 200, 40))
+    res = key(img, tolerance=0.2)
+    assert np.array_equal(key_image(img, tolerance=0.2), res.rgba)
+    assert np.array_equal(key_matte(img, tolerance=0.2), res.alpha)
+    assert np.array_equal(res.rgba[..., 3], res.alpha)
+
+
+def test_colour_is_zero_where_fully_transparent():
+    img = square(SCREENS["green"], (220, 30, 30))
+    rgba = key_image(img)
+    assert (rgba[rgba[..., 3] == 0][:, :3] == 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# sizes and input kinds
+
+
+def test_1x1_images():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        assert key_matte(screen(SCREENS["green"], 1, 1), "green")[0, 0] == 0
+        assert key_matte(screen(SCREENS["green"], 1, 1))[0, 0] == 0
+    with pytest.warns(NoKeyColorWarning):
+        out = key_image(screen((220, 30, 30), 1, 1), "green")
+    assert out[0, 0].tolist() == [220, 30, 30, 255]
+
+
+def test_2x2_image():
+    g, r = SCREENS["green"], (220, 30, 30)
+    img = np.array([[g, r], [r, g]], np.uint8)
+    assert key_matte(img, g).tolist() == [[0, 255], [255, 0]]
+
+
+def test_wide_and_tall_images():
+    for shape in ((3, 200), (200, 3), (17, 301)):
+        img = screen(SCREENS["blue"], *shape)
+        img[shape[0] // 2, shape[1] // 2] = (250, 250, 250)
+        m = key_matte(img)
+        assert m.shape == shape
+        assert m[shape[0] // 2, shape[1] // 2] >= 240
+        assert m[0, 0] == 0
+
+
+def test_grayscale_input_has_no_key_colour():
+    gray = Image.fromarray(np.tile(np.arange(64, dtype=np.uint8) * 4, (64, 1)), "L")
+    with pytest.warns(NoKeyColorWarning):
+        res = key(gray)
+    assert res.rgba.shape == (64, 64, 4)
+    assert (res.alpha == 255).all()
+    assert np.array_equal(res.rgba[..., 0], np.asarray(gray))
+    assert not res.keyed and res.key_color is None
+    with pytest.warns(NoKeyColorWarning):
+        assert (key_matte(np.asarray(gray), "green") == 255).all()
+
+
+def test_palette_input():
+    img = Image.fromarray(square(SCREENS["green"], (220, 30, 30))).quantize(4)
+    assert img.mode == "P"
+    m = key_matte(img)
+    assert m[:16].max() == 0
+    assert (m[30:66, 30:66] == 255).all()
+
+
+def test_palette_input_with_transparency():
+    img = Image.fromarray(square(SCREENS["green"], (220, 30, 30))).quantize(4)
+    pal = np.asarray(img)
+    img.info["transparency"] = int(pal[48, 48])  # the red square's palette index
+    m = key_matte(img)
+    assert m.max() == 0
+
+
+def test_rgba_input_alpha_is_multiplied_in():
+    rgb = square(SCREENS["green"], (220, 30, 30))
+    a = np.full(rgb.shape[:2], 255, np.uint8)
+    a[24:48] = 128
+    rgba_in = np.dstack([rgb, a])
+    m = key_matte(rgba_in)
+    assert (np.abs(m[30:46, 30:66].astype(int) - 128) <= 1).all()
+    assert (m[50:66, 30:66] == 255).all()
+    assert m[:16].max() == 0
+    m_pil = key_matte(Image.fromarray(rgba_in, "RGBA"))
+    assert np.array_equal(m, m_pil)
+
+
+def test_no_key_colour_gives_opaque_and_warns():
+    rng = np.random.default_rng(3)
+    base = rng.integers(60, 200, (80, 80, 1))
+    img = np.clip(base + rng.integers(-8, 9, (80, 80, 3)), 0, 255).astype(np.uint8)
+    with pytest.warns(NoKeyColorWarning, match="no screen colour"):
+        res = key(img)
+    assert (res.alpha == 255).all()
+    assert np.array_equal(res.rgba[..., :3], img)
+    red = screen((220, 30, 30))
+    with pytest.warns(NoKeyColorWarning, match="does not occur"):
+        res = key(red, "blue")
+    assert (res.alpha == 255).all() and res.key_color == (0, 0, 255)
+
+
+def test_input_is_never_modified():
+    img = square(SCREENS["green"], (220, 30, 30))
+    img[20:24] = (120, 150, 50)
+    before = img.copy()
+    key(img)
+    key(img, "green", despill=0.5, refine=False)
+    assert np.array_equal(img, before)
+    pil = Image.fromarray(img)
+    raw = pil.tobytes()
+    key(pil)
+    assert pil.tobytes() == raw and pil.mode == "RGB"
+    rgba = np.dstack([img, np.full(img.shape[:2], 200, np.uint8)])
+    rgba_before = rgba.copy()
+    key(rgba)
+    assert np.array_equal(rgba, rgba_before)
+
+
+def test_read_only_and_non_contiguous_inputs():
+    img = square(SCREENS["blue"], (250, 250, 250))
+    ro = img.copy()
+    ro.setflags(write=False)
+    assert np.array_equal(key_matte(ro), key_matte(img))
+    strided = np.ascontiguousarray(np.repeat(img, 2, axis=1))[:, ::2]
+    assert not strided.flags.c_contiguous
+    assert np.array_equal(key_matte(strided), key_matte(img))
+
+
+# --------------------------------------------------------------------------------------------
+# options
+
+
+def test_defaults_are_exposed():
+    assert isinstance(DEFAULT_DENOISE, bool)
+    assert 0 <= DEFAULT_TOLERANCE <= 1 and 0 <= DEFAULT_CLIP_WHITE <= 1
+    assert DEFAULT_TOLERANCE + DEFAULT_CLIP_WHITE < 1
+    assert 0 <= DEFAULT_DESPILL <= 1
+    assert isinstance(DEFAULT_REFINE, bool)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("tolerance", -0.1),
+        ("tolerance", 1.5),
+        ("tolerance", math.nan),
+        ("tolerance", "0.1"),
+        ("tolerance", True),
+        ("clip_white", 2),
+        ("clip_white", -1),
+        ("despill", 1.01),
+        ("despill", None),
+        ("refine", "yes"),
+        ("refine", 1),
+        ("denoise", "no"),
+        ("border", 0.0),
+        ("border", 0.9),
+    ],
+)
+def test_invalid_options_raise_value_error_naming_the_option(option, value):
+    img = screen(SCREENS["green"], 8, 8)
+    with pytest.raises(ValueError, match=option):
+        key(img, **{option: value})
+
+
+def test_tolerance_plus_clip_white_must_stay_below_one():
+    with pytest.raises(ValueError, match="tolerance \\+ clip_white"):
+        key(screen(SCREENS["green"], 8, 8), tolerance=0.6, clip_white=0.4)
+
+
+def test_unknown_option_is_rejected():
+    with pytest.raises(TypeError):
+        key_image(screen(SCREENS["green"], 8, 8), tolerence=0.1)
+
+
+@pytest.mark.parametrize("bad", ["notacolour", "#12", (1, 2), (0, 0, 300), "#808080", "white"])
+def test_invalid_key_colour(bad):
+    with pytest.raises(ValueError, match="key_color"):
+        key(screen(SCREENS["green"], 8, 8), bad)
+
+
+@pytest.mark.parametrize(("preset", "actual"), [("green", (60, 170, 70)), ("blue", (40, 60, 160))])
+def test_preset_key_on_a_duller_screen(preset, actual):
+    """A preset (pure) key colour still finds the real screen's level: soft parts stay soft."""
+    img = screen(actual, 128, 128)
+    img[40:90, 40:90] = (220, 40, 40)
+    img[16:32, 20:100] = np.round(0.5 * np.array(actual) + 0.5 * 128).astype(np.uint8)
+    m = key_matte(img, preset)
+    assert m[:10].max() == 0 and m[50:80, 50:80].min() == 255
+    assert abs(m[20:28, 30:90].mean() / 255 - 0.5) < 0.06
+
+
+def test_key_colour_forms_agree():
+    img = square((0, 255, 0), (220, 30, 30))
+    ref = key_matte(img, "green")
+    for spec in ("#00ff00", "#0f0", "0,255,0", (0, 255, 0), np.array([0, 255, 0])):
+        assert np.array_equal(key_matte(img, spec), ref)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((4, 4), np.float32), np.zeros((4, 4, 5), np.uint8), np.zeros((0, 4, 3), np.uint8)],
+)
+def test_bad_arrays(bad):
+    with pytest.raises(ValueError):
+        key(bad, "green")
+
+
+def test_bad_type():
+    with pytest.raises(TypeError):
+        key([[0, 255, 0]], "green")
+
+
+def test_denoise_follows_the_noise_of_the_screen():
+    rng = np.random.default_rng(5)
+    clean = square(SCREENS["green"], (200, 60, 90), 128, 128, (32, 96))
+    clean[40:88, 40:88, 2] = np.tile(np.arange(48, dtype=np.uint8) * 3, (48, 1))  # texture
+    same = key_image(clean)
+    assert np.array_equal(same, key_image(clean, denoise=False))  # clean: a no-op
+    noisy = np.clip(clean + rng.normal(0, 4, clean.shape), 0, 255).astype(np.uint8)
+    smooth = key_image(noisy)[40:88, 40:88, :3].astype(float)
+    raw = key_image(noisy, denoise=False)[40:88, 40:88, :3].astype(float)
+    truth = clean[40:88, 40:88].astype(float)
+    assert np.abs(smooth - truth).mean() < 0.75 * np.abs(raw - truth).mean()
+    assert np.abs(smooth[..., 2] - truth[..., 2]).mean() < 4  # the texture survives
+
+
+def test_refine_off_still_keys():
+    img = square(SCREENS["magenta"], (20, 200, 40))
+    m = key_matte(img, refine=False)
+    assert m[:16].max() == 0 and (m[30:66, 30:66] == 255).all()
+
+
+def test_tolerance_and_clip_white_move_the_clip_points():
+    bg = np.array(SCREENS["green"], np.float64)
+    img = screen(SCREENS["green"], 64, 64)
+    img[16:48, 8:24] = np.round(0.25 * 128 + 0.75 * bg).astype(np.uint8)  # 25 % grey
+    img[16:48, 40:56] = np.round(0.8 * 128 + 0.2 * bg).astype(np.uint8)  # 80 % grey
+    lo = key_matte(img, tolerance=0.0, clip_white=0.0, refine=False)
+    hi = key_matte(img, tolerance=0.3, clip_white=0.3, refine=False)
+    assert abs(lo[20:44, 12:20].mean() / 255 - 0.25) < 0.04
+    assert abs(lo[20:44, 44:52].mean() / 255 - 0.8) < 0.04
+    assert hi[20:44, 12:20].max() == 0  # below clip-black: background
+    assert hi[20:44, 44:52].min() == 255  # above clip-white: opaque
+
+
+# --------------------------------------------------------------------------------------------
+# invariants on arbitrary images
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(1, 24),
+    w=st.integers(1, 24),
+    seed=st.integers(0, 2**32 - 1),
+    name=st.sampled_from(list(SCREENS)),
+    cover=st.floats(0.0, 1.0),
+)
+def test_invariants(h, w, seed, name, cover):
+    rng = np.random.default_rng(seed)
+    img = screen(SCREENS[name], h, w)
+    mask = rng.random((h, w)) < cover
+    # foreground: random greys plus the screen's complementary colour, all clearly not screen
+    palette = np.array(
+        [[250, 250, 250], [5, 5, 5], [128, 128, 128], [255 - c for c in SCREENS[name]]], np.uint8
+    )
+    img[mask] = palette[rng.integers(0, len(palette), int(mask.sum()))]
+    before = img.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoKeyColorWarning)
+        res = key(img)
+    assert np.array_equal(img, before)
+    assert res.rgba.shape == (h, w, 4) and res.rgba.dtype == np.uint8
+    assert np.array_equal(res.rgba[..., 3], res.alpha)
+    assert (res.rgba[res.alpha == 0][:, :3] == 0).all()
+    if res.keyed and cover <= 0.5:
+        # where most pixels are screen, pixels exactly of the key colour used are background
+        kc = np.array(res.key_color)
+        exact = (img == kc).all(-1)
+        assert (res.alpha[exact] <= 8).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), seed=st.integers(0, 2**32 - 1))
+def test_arbitrary_images_do_not_break(h, w, seed):
+    img = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    before = img.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoKeyColorWarning)
+        res = key(img)
+        res2 = key(img, "green", refine=False)
+    assert np.array_equal(img, before)
+    for r in (res, res2):
+        assert r.rgba.shape == (h, w, 4) and r.rgba.dtype == np.uint8
+        assert (r.rgba[r.alpha == 0][:, :3] == 0).all()
