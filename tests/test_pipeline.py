@@ -1,0 +1,386 @@
+"""diffusers integration (lib_tkg.pipeline) and the ``tkg-chroma generate`` command, end to end.
+
+A tiny randomly initialised SD1.x-shaped pipeline (tests/tiny_pipeline.py) is built from
+configs, saved with ``save_pretrained`` and loaded back through ``load_pipeline``; nothing is
+downloaded. The end-to-end test runs the CLI for 2 steps and checks, with a forward pre-hook on
+the UNet, that the first UNet input is exactly the TKG latents as the scheduler scales them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+pytest.importorskip("transformers")
+
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import tiny_pipeline
+
+from lib_tkg import pipeline as tkp
+from lib_tkg.colors import channel_shifts
+from lib_tkg.noise import tkg_noise
+from lib_tkg.params import TkgParams
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    """The tiny pipeline saved as a diffusers folder (built once per module)."""
+    return tiny_pipeline.save_pipeline(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def pipe(model_dir):
+    loaded = tkp.load_pipeline(model_dir, "cpu")
+    loaded.set_progress_bar_config(disable=True)
+    return loaded
+
+
+class UNetInputs:
+    """Records the ``sample`` and ``timestep`` of every UNet call (forward pre-hook)."""
+
+    def __init__(self, unet) -> None:
+        self.calls: list[tuple[torch.Tensor, float]] = []
+        self.handle = unet.register_forward_pre_hook(self._hook, with_kwargs=True)
+
+    def _hook(self, module, args, kwargs) -> None:
+        sample = args[0] if args else kwargs["sample"]
+        timestep = args[1] if len(args) > 1 else kwargs["timestep"]
+        self.calls.append((sample.detach().clone(), float(torch.as_tensor(timestep).flatten()[0])))
+
+    def first_step(self, t0: float) -> list[torch.Tensor]:
+        return [sample for sample, t in self.calls if t == t0]
+
+    def remove(self) -> None:
+        self.handle.remove()
+
+
+def expected_unet_input(pipe, latents: torch.Tensor, steps: int) -> tuple[torch.Tensor, float]:
+    """What a diffusers pipeline feeds the UNet at step 0 for ``latents=`` (one CFG half)."""
+    scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config)
+    scheduler.set_timesteps(steps)
+    t0 = scheduler.timesteps[0]
+    scaled = latents * scheduler.init_noise_sigma
+    return scheduler.scale_model_input(scaled, t0), float(t0)
+
+
+# ------------------------------------------------------------------------------ detect_family
+
+
+def _fake(name: str = "StableDiffusionPipeline", **config):
+    cls = type(name, (), {})
+    fake = cls()
+    fake.unet = SimpleNamespace(config=config)
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("fake", "family"),
+    [
+        (_fake(cross_attention_dim=768), "sd1"),
+        (_fake(cross_attention_dim=1024), "sd2"),
+        (_fake(cross_attention_dim=2048, addition_embed_type="text_time"), "sdxl"),
+        (_fake(cross_attention_dim=1280, addition_embed_type="text_time"), "sdxl"),  # refiner
+        (_fake(cross_attention_dim=2048), "sdxl"),
+        (_fake("StableDiffusionXLPipeline", cross_attention_dim=None), "sdxl"),
+        (_fake(cross_attention_dim=[768, 768, 768, 768]), "sd1"),
+    ],
+)
+def test_detect_family_from_unet_config(fake, family):
+    assert tkp.detect_family(fake) == family
+
+
+def test_detect_family_rejects_unknown_models():
+    with pytest.raises(ValueError, match="cross_attention_dim is 4096"):
+        tkp.detect_family(_fake(cross_attention_dim=4096))
+    transformer_pipe = type("FluxPipeline", (), {})()
+    with pytest.raises(ValueError, match="SD3/Flux"):
+        tkp.detect_family(transformer_pipe)
+
+
+def test_detect_family_of_real_pipeline(pipe):
+    assert tkp.detect_family(pipe) == "sd1"
+
+
+# ------------------------------------------------------------------------------ latents
+
+
+def test_tkg_latents_shape_dtype_and_tkg(pipe):
+    params = TkgParams(color="blue", strength=0.2, sigma=0.7, center_x=0.3, center_y=-0.2)
+    latents = tkp.tkg_latents(pipe, params, height=64, width=96, seeds=[11, 12])
+    assert latents.shape == (2, 4, 8, 12)
+    assert latents.dtype == torch.float32
+    assert latents.device.type == "cpu"
+    plain = tkp.initial_noise(pipe, height=64, width=96, seeds=[11, 12])
+    want = tkg_noise(plain, channel_shifts("blue", "sd1", 0.2), sigma=0.7, center=(0.3, -0.2))
+    torch.testing.assert_close(latents, want, rtol=0, atol=0)
+    assert not torch.equal(latents, plain)
+    half = tkp.tkg_latents(pipe, params, height=64, width=96, seeds=[11], dtype=torch.float16)
+    assert half.dtype == torch.float16
+    torch.testing.assert_close(half.float(), want[:1], rtol=0, atol=1e-3)
+
+
+def test_tkg_latents_per_seed_reproducible_independent_of_batch_position(pipe):
+    params = TkgParams(color="green")
+    batch = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[5, 6, 7])
+    for i, seed in enumerate([5, 6, 7]):
+        alone = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[seed])
+        torch.testing.assert_close(batch[i : i + 1], alone, rtol=0, atol=0)
+    swapped = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[7, 5])
+    torch.testing.assert_close(swapped[0], batch[2], rtol=0, atol=0)
+    torch.testing.assert_close(swapped[1], batch[0], rtol=0, atol=0)
+    assert not torch.equal(batch[0], batch[1])
+
+
+def test_tkg_latents_scaled_and_validation(pipe):
+    params = TkgParams()
+    base = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[1])
+    scaled = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[1], scaled=True)
+    torch.testing.assert_close(scaled, base * float(pipe.scheduler.init_noise_sigma))
+    with pytest.raises(ValueError, match="multiple of 8"):
+        tkp.tkg_latents(pipe, params, height=60, width=64, seeds=[1])
+    with pytest.raises(ValueError, match="at least one seed"):
+        tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[])
+    with pytest.raises(ValueError, match="integers"):
+        tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[1.5])
+
+
+def test_initial_noise_is_what_diffusers_draws_for_the_same_seeds(pipe):
+    """Plain ``initial_noise`` == diffusers' own per-seed noise: TKG off gives its images."""
+    seeds = [3, 4]
+    common = {"prompt": ["a cat"] * 2, "num_inference_steps": 1, "output_type": "latent"}
+    rec = UNetInputs(pipe.unet)
+    try:
+        pipe(generator=[torch.Generator().manual_seed(s) for s in seeds], **common)
+        own = rec.calls[0][0]
+        rec.calls.clear()
+        pipe(latents=tkp.initial_noise(pipe, height=64, width=64, seeds=seeds), **common)
+        ours = rec.calls[0][0]
+    finally:
+        rec.remove()
+    torch.testing.assert_close(ours, own, rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------------------ load_pipeline
+
+
+def test_load_pipeline_from_saved_folder(model_dir):
+    loaded = tkp.load_pipeline(str(model_dir), "cpu", scheduler="euler")
+    assert type(loaded).__name__ == "StableDiffusionPipeline"
+    assert type(loaded.scheduler).__name__ == "EulerDiscreteScheduler"
+    assert loaded.unet.dtype == torch.float32
+
+
+def test_load_pipeline_missing_model_is_clear(tmp_path):
+    for missing in (tmp_path / "nope.safetensors", tmp_path / "no-such-dir", "./x/y/z"):
+        with pytest.raises(tkp.ModelNotFoundError, match=r"model not found: .*give a local file"):
+            tkp.load_pipeline(missing, "cpu")
+    with pytest.raises(tkp.ModelNotFoundError, match=r"no model_index\.json"):
+        tkp.load_pipeline(tmp_path, "cpu")
+    other = tmp_path / "model.bin"
+    other.write_bytes(b"0")
+    with pytest.raises(ValueError, match="unsupported model file"):
+        tkp.load_pipeline(other, "cpu")
+
+
+def test_single_file_checkpoints_pick_the_pipeline_class(tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    def checkpoint(name: str, key: str) -> Path:
+        path = tmp_path / name
+        save_file({key: torch.zeros(1)}, str(path))
+        return path
+
+    sd1 = checkpoint("sd1.safetensors", "model.diffusion_model.input_blocks.0.0.weight")
+    sdxl = checkpoint("xl.safetensors", "conditioner.embedders.1.model.ln_final.weight")
+    flux = checkpoint("flux.safetensors", "double_blocks.0.img_attn.norm.key_norm.scale")
+    junk = checkpoint("junk.safetensors", "foo.weight")
+    assert tkp.single_file_pipeline_class(sd1) == "StableDiffusionPipeline"
+    assert tkp.single_file_pipeline_class(sdxl) == "StableDiffusionXLPipeline"
+    with pytest.raises(ValueError, match="SD3/Flux"):
+        tkp.single_file_pipeline_class(flux)
+    with pytest.raises(ValueError, match="not a Stable Diffusion checkpoint"):
+        tkp.single_file_pipeline_class(junk)
+
+    import diffusers
+
+    seen = {}
+
+    def fake_from_single_file(cls, path, **kwargs):
+        seen.update(cls=cls.__name__, path=path, **kwargs)
+        raise OSError("Cannot find the config files\nmore detail")
+
+    monkeypatch.setattr(
+        diffusers.StableDiffusionPipeline, "from_single_file", classmethod(fake_from_single_file)
+    )
+    with pytest.raises(tkp.ModelNotFoundError, match=r"config=.*--config"):
+        tkp.load_pipeline(sd1, "cpu", config=tmp_path / "cfg")
+    assert seen["cls"] == "StableDiffusionPipeline"
+    assert seen["path"] == str(sd1)
+    assert seen["config"] == str(tmp_path / "cfg")
+
+
+def test_format_infotext_quotes_like_a1111():
+    text = tkp.format_infotext("a cat", "blurry", {"Steps": 2, "Model": "C:/m, v2", "X": None})
+    assert text == 'a cat\nNegative prompt: blurry\nSteps: 2, Model: "C:/m, v2"'
+    assert tkp.format_infotext("p", "", {"Seed": 1}) == "p\nSeed: 1"
+
+
+# ------------------------------------------------------------------------------ CLI generate
+
+
+@pytest.fixture
+def recorded_load(monkeypatch):
+    """Wrap ``load_pipeline`` so the test gets the CLI's pipeline with a UNet input recorder."""
+    seen: dict = {}
+    real = tkp.load_pipeline
+
+    def load(*args, **kwargs):
+        loaded = real(*args, **kwargs)
+        seen["pipe"] = loaded
+        seen["rec"] = UNetInputs(loaded.unet)
+        return loaded
+
+    monkeypatch.setattr(tkp, "load_pipeline", load)
+    yield seen
+    if "rec" in seen:
+        seen["rec"].remove()
+
+
+@pytest.mark.parametrize(("scheduler", "sampler"), [("ddim", "DDIM"), ("euler", "Euler")])
+def test_cli_generate_end_to_end(model_dir, tmp_path, recorded_load, scheduler, sampler):
+    from lib_tkg.cli import main
+
+    out = tmp_path / "out"
+    argv = ["generate", "--model", str(model_dir), "a cat", "--negative", "blurry"]
+    argv += ["--color", "blue", "--strength", "0.2", "--sigma", "0.6", "--center", "0.25", "-0.5"]
+    argv += ["--steps", "2", "--cfg", "5", "--seed", "42", "--n", "2", "--size", "64x64"]
+    argv += ["--device", "cpu", "--scheduler", scheduler, "--mask", "-q", "-o", str(out)]
+    assert main(argv) == 0
+
+    pipe, rec = recorded_load["pipe"], recorded_load["rec"]
+    assert type(pipe.scheduler).__name__ == f"{sampler}DiscreteScheduler".replace(
+        "DDIMDiscrete", "DDIM"
+    )
+    params = TkgParams(color="blue", strength=0.2, sigma=0.6, center_x=0.25, center_y=-0.5)
+    latents = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[42, 43])
+    expected, t0 = expected_unet_input(pipe, latents, steps=2)
+    firsts = rec.first_step(t0)
+    assert len(firsts) == 2  # batch size 1: one first step per image
+    for i, sample in enumerate(firsts):
+        # CFG: the UNet sees [uncond, cond] halves, both the same latents
+        want = torch.cat([expected[i : i + 1]] * 2)
+        torch.testing.assert_close(sample, want, rtol=1e-6, atol=1e-6)
+    if scheduler == "euler":
+        # init_noise_sigma = sqrt(sigma_max^2 + 1) (~1.9 for these 2 steps): the pipeline
+        # scales the latents up once and scale_model_input scales them back; scaling them in
+        # tkg_latents as well would make the UNet input that much too large
+        assert float(pipe.scheduler.init_noise_sigma) > 1.5
+    else:
+        assert float(pipe.scheduler.init_noise_sigma) == 1.0
+        torch.testing.assert_close(expected, latents, rtol=0, atol=0)
+
+    for index, seed in enumerate([42, 43]):
+        base = out / f"{index:05d}-{seed}"
+        modes = {"": "RGB", "-rgba": "RGBA", "-matte": "L"}
+        for suffix, mode in modes.items():
+            with Image.open(f"{base}{suffix}.png") as image:
+                assert image.mode == mode
+                assert image.size == (64, 64)
+                info = image.info["parameters"]
+            assert info.startswith("a cat\nNegative prompt: blurry\n")
+            for item in (
+                f"Seed: {seed}",
+                "Steps: 2",
+                f"Sampler: {sampler}",
+                "CFG scale: 5.0",
+                "Size: 64x64",
+                "Model: tiny-sd",
+                "TKG: on",
+                "TKG color: blue",
+                "TKG strength: 0.2",
+                "TKG sigma: 0.6",
+                "TKG center x: 0.25",
+                "TKG center y: -0.5",
+            ):
+                assert item in info
+            pasted = TkgParams.from_infotext(
+                dict(part.split(": ", 1) for part in info.splitlines()[-1].split(", "))
+            )
+            assert pasted.color == "blue"
+            assert pasted.center == (0.25, -0.5)
+        with Image.open(f"{base}-rgba.png") as rgba, Image.open(f"{base}-matte.png") as matte:
+            assert np.array_equal(np.asarray(rgba)[..., 3], np.asarray(matte))
+
+
+def test_cli_generate_numbering_continues_and_no_matte_by_default(model_dir, tmp_path):
+    from lib_tkg.cli import main
+
+    out = tmp_path / "out"
+    argv = ["generate", "-m", str(model_dir), "x", "--steps", "1", "--size", "64x64", "-q"]
+    argv += ["--device", "cpu", "-o", str(out)]
+    assert main([*argv, "--seed", "5"]) == 0
+    assert main([*argv, "--seed", "5", "--scheduler", "model"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["00000-5-rgba.png", "00000-5.png", "00001-5-rgba.png", "00001-5.png"]
+    with Image.open(out / "00000-5.png") as first, Image.open(out / "00001-5.png") as second:
+        assert "Sampler: DDIM" in first.info["parameters"]
+        assert "Sampler: DDIM" in second.info["parameters"]  # the model's scheduler is DDIM
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--color", "chartreuse"], "'color' must be"),
+        (["--strength", "0.7"], "'strength' must be"),
+        (["--sigma", "0"], "'sigma' must be"),
+        (["--center", "2", "0"], "'center_x' must be"),
+        (["--tolerance", "x"], "'tolerance' must be"),
+        (["--size", "65x64"], "multiples of 8"),
+        (["--size", "big"], "WxH"),
+        (["--steps", "0"], "--steps"),
+        (["--cfg", "nan"], "--cfg"),
+        (["--seed", "abc"], "--seed"),
+        (["--n", "0"], "--n"),
+        (["--scheduler", "nope"], "--scheduler"),
+        (["--dtype", "fp8"], "--dtype"),
+        (["--device", "tpu9"], "--device"),
+    ],
+)
+def test_cli_generate_bad_options_fail_in_one_line(model_dir, tmp_path, capsys, extra, message):
+    from lib_tkg.cli import main
+
+    out = tmp_path / "out"
+    code = main(["generate", "-m", str(model_dir), "x", "-o", str(out), *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1
+    assert err[0].startswith("tkg-chroma: error: ")
+    assert message in err[0]
+    assert not out.exists()  # rejected before anything was loaded or written
+
+
+def test_cli_generate_missing_model_fails_in_one_line(tmp_path, capsys):
+    from lib_tkg.cli import main
+
+    for model in (tmp_path / "missing.safetensors", tmp_path):
+        code = main(["generate", "-m", str(model), "x", "-o", str(tmp_path / "o"), "-q"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2
+        assert len(err) == 1
+        assert err[0].startswith("tkg-chroma: error: model not found: ")
+        assert "give a local file or folder" in err[0]
+
+
+def test_cli_scheduler_names_match_the_pipeline_module():
+    from lib_tkg.cli import GENERATE_SCHEDULERS
+
+    assert set(GENERATE_SCHEDULERS) == set(tkp.SCHEDULERS)
