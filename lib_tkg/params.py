@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lib_tkg.colors import PRESETS, parse_color
+from lib_tkg.keying import DEFAULT_CLIP_WHITE, DEFAULT_DESPILL, DEFAULT_TOLERANCE
 
 TITLE = "TKG chroma background"
 CUSTOM = "custom"
@@ -90,8 +91,17 @@ FIELDS: tuple[Field, ...] = (
     Field("center_y", float, 0.0, "Subject centre Y", "TKG center y", "[TKG] Centre Y", -1.0, 1.0),
     Field("make_rgba", bool, True, "Make RGBA cut-out", "TKG RGBA"),
     Field("save_matte", bool, False, "Also save the matte", "TKG matte"),
-    Field("despill", float, 1.0, "Despill strength", "TKG despill", lo=0.0, hi=1.0),
-    Field("tolerance", float, 0.1, "Key tolerance", "TKG tolerance", lo=0.0, hi=1.0),
+    Field("despill", float, DEFAULT_DESPILL, "Despill strength", "TKG despill", lo=0.0, hi=1.0),
+    # The keyer needs tolerance + clip_white < 1 (clip_white stays at the keyer's default).
+    Field(
+        "tolerance",
+        float,
+        DEFAULT_TOLERANCE,
+        "Key tolerance",
+        "TKG tolerance",
+        lo=0.0,
+        hi=round(0.95 - DEFAULT_CLIP_WHITE, 2),
+    ),
 )
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
@@ -157,8 +167,8 @@ class TkgParams:
     center_y: float = 0.0
     make_rgba: bool = True
     save_matte: bool = False
-    despill: float = 1.0
-    tolerance: float = 0.1
+    despill: float = DEFAULT_DESPILL
+    tolerance: float = DEFAULT_TOLERANCE
 
     def __post_init__(self) -> None:
         for field in FIELDS:

@@ -36,7 +36,7 @@ def noise_cases(draw, min_size=1, max_size=10, channels=(1, 2, 3, 4, 16), dtypes
 
 def positives(x: torch.Tensor) -> torch.Tensor:
     """Count of positive values per (sample, channel), shape (B, C)."""
-    return (x > 0).flatten(2).sum(-1).cpu()
+    return (x > 0).flatten(2).sum(-1).cpu().double()
 
 
 def largest_run(x: torch.Tensor) -> torch.Tensor:

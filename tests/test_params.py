@@ -144,7 +144,7 @@ def test_colour_normalisation():
         (6, "0.5", "a number in [-1, 1]"),  # API args are JSON typed: no string parsing
         (7, None, "true or false"),
         (9, 1.01, "a number in [0, 1]"),
-        (10, [0.1], "a number in [0, 1]"),
+        (10, [0.1], "a number in [0, 0.85]"),
     ],
 )
 def test_argument_errors_name_the_argument(index, value, accepted):
