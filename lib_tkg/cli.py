@@ -35,6 +35,21 @@ def _unit_float(text: str) -> float:
     return value
 
 
+def _param(name: str):
+    """argparse type for a ``TkgParams`` field: the same validation and message as the WebUI."""
+
+    def convert(text: str) -> float:
+        from lib_tkg.params import ParamError, TkgParams
+
+        try:
+            return getattr(TkgParams.from_mapping({name: text}, text=True), name)
+        except ParamError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name  # argparse names the type in its messages
+    return convert
+
+
 def _color(text: str) -> str:
     from lib_tkg.colors import parse_color
 
@@ -88,8 +103,8 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
         "'r,g,b'; default: estimated from each image's border",
     )  # fmt: skip
     p.add_argument(
-        "--tolerance", type=_unit_float, default=keying.DEFAULT_TOLERANCE, metavar="T",
-        help="clip-black in [0, 1]: how much colour difference still counts as pure "
+        "--tolerance", type=_param("tolerance"), default=keying.DEFAULT_TOLERANCE, metavar="T",
+        help="clip-black in [0, 0.85]: how much colour difference still counts as pure "
         f"background (default {keying.DEFAULT_TOLERANCE})",
     )  # fmt: skip
     p.add_argument(
@@ -97,7 +112,7 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
         help=f"clip-white in [0, 1] (default {keying.DEFAULT_CLIP_WHITE})",
     )  # fmt: skip
     p.add_argument(
-        "--despill", type=_unit_float, default=keying.DEFAULT_DESPILL, metavar="S",
+        "--despill", type=_param("despill"), default=keying.DEFAULT_DESPILL, metavar="S",
         help=f"spill suppression in [0, 1] (default {keying.DEFAULT_DESPILL})",
     )  # fmt: skip
     p.add_argument(
@@ -429,19 +444,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.despill is not None:
         values["despill"] = args.despill
     try:
-        params = TkgParams.from_mapping(values, text=True)
-        options = _generate_options(args)
-    except (ParamError, _OptionError) as exc:
-        return fail(str(exc))
-    try:
         import diffusers
+        import torch  # noqa: F401  (checked here: _generate_options needs it)
         from PIL import Image, PngImagePlugin
 
         from lib_tkg import keying
         from lib_tkg import pipeline as tkg_pipeline
     except ImportError as exc:
-        return fail(f"generate needs diffusers and transformers (pip install diffusers "
-                    f"transformers safetensors): {exc}")  # fmt: skip
+        return fail(
+            "generate needs torch, diffusers and transformers: install the torch build for "
+            f'your machine, then pip install -e ".[generate]" ({exc})'
+        )
+    try:
+        params = TkgParams.from_mapping(values, text=True)
+        options = _generate_options(args)
+    except (ParamError, _OptionError) as exc:
+        return fail(str(exc))
 
     diffusers.utils.logging.set_verbosity_error()  # our own one-line errors say what failed
     if args.quiet:

@@ -82,6 +82,23 @@ def make_runner(h, *, is_img2img=False, extra_before=(), extra_after=()):
     return runner, script
 
 
+def hook_script(h, title="probe"):
+    """Base of another extension's script run beside ours: always visible, no controls. A
+    subclass adds the hooks it needs."""
+
+    class HookScript(h.scripts.Script):
+        def title(self):
+            return title
+
+        def show(self, is_img2img):
+            return h.scripts.AlwaysVisible
+
+        def ui(self, is_img2img):
+            return []
+
+    return HookScript
+
+
 def script_args(runner, script, **values):
     args = runner.default_args()
     for name, value in values.items():
@@ -223,21 +240,7 @@ def test_settings_section(host, monkeypatch):
     assert host.shared.opts.tkg_chroma_rgba_suffix == "-rgba"
     assert host.shared.opts.tkg_chroma_matte_suffix == "-matte"
 
-    class OptionInfo16:  # A1111 1.6: no category_id parameter
-        def __init__(
-            self,
-            default=None,
-            label="",
-            component=None,
-            component_args=None,
-            onchange=None,
-            section=None,
-            refresh=None,
-            comment_before="",
-            comment_after="",
-        ):
-            self.default, self.section, self.do_not_save = default, section, False
-
+    OptionInfo16 = host.shared.options.OptionInfo16  # A1111 1.6: no category_id parameter
     monkeypatch.setattr(host.shared, "OptionInfo", OptionInfo16)
     host.script_callbacks.ui_settings_callback()
     assert isinstance(host.shared.opts.data_labels["tkg_chroma_save_matte"], OptionInfo16)
@@ -249,16 +252,7 @@ def test_settings_section(host, monkeypatch):
 def test_disabled_is_a_no_op(host):
     seen = {}
 
-    class Probe(host.scripts.Script):
-        def title(self):
-            return "probe"
-
-        def show(self, is_img2img):
-            return host.scripts.AlwaysVisible
-
-        def ui(self, is_img2img):
-            return []
-
+    class Probe(hook_script(host)):
         def before_process_batch(self, p, *args, **kwargs):
             seen["before"] = p.rng
 
@@ -336,16 +330,7 @@ def test_same_seed_same_first_noise_at_any_batch_position(host):
 def test_fresh_wrapper_for_every_batch(host):
     wrapped = []
 
-    class Probe(host.scripts.Script):
-        def title(self):
-            return "probe"
-
-        def show(self, is_img2img):
-            return host.scripts.AlwaysVisible
-
-        def ui(self, is_img2img):
-            return []
-
+    class Probe(hook_script(host)):
         def process_batch(self, p, *args, **kwargs):
             wrapped.append(p.rng)
 
@@ -373,16 +358,7 @@ def controlnet_like(host):
         def next(self):
             return self.rng.next() + 1.0
 
-    class ControlNet(host.scripts.Script):
-        def title(self):
-            return "ControlNet"
-
-        def show(self, is_img2img):
-            return host.scripts.AlwaysVisible
-
-        def ui(self, is_img2img):
-            return []
-
+    class ControlNet(hook_script(host, "ControlNet")):
         def before_process_batch(self, p, *args, **kwargs):
             p.rng = HackedImageRNG(p.rng)
 
@@ -515,16 +491,7 @@ def test_colour_without_a_shift_direction_leaves_noise_alone(host):
 
 
 def test_noise_of_unexpected_shape_is_left_alone(host):
-    class Squeeze(host.scripts.Script):  # an rng that hands out 3-channel noise
-        def title(self):
-            return "squeeze"
-
-        def show(self, is_img2img):
-            return host.scripts.AlwaysVisible
-
-        def ui(self, is_img2img):
-            return []
-
+    class Squeeze(hook_script(host, "squeeze")):  # an rng that hands out 3-channel noise
         def before_process_batch(self, p, *args, **kwargs):
             inner = p.rng
             p.rng = types.SimpleNamespace(next=lambda: inner.next()[:, :3])
@@ -691,20 +658,9 @@ def test_xyz_overrides_drive_the_generation(host):
 def test_gallery_gets_cutouts_with_infotexts_and_originals_are_unchanged(host):
     seen = []
 
-    class Probe(host.scripts.Script):  # runs after ours: sees what the host will save
-        def title(self):
-            return "probe"
-
-        def show(self, is_img2img):
-            return host.scripts.AlwaysVisible
-
-        def ui(self, is_img2img):
-            return []
-
-        def postprocess_image_after_composite(self, p, pp, *args):
-            seen.append((pp.image, pp.image.copy()))
-
-    runner, script = make_runner(host, extra_after=[Probe])
+    # runs after ours: sees what the host will save
+    probe = _probe_after(host, lambda p, pp: seen.append((pp.image, pp.image.copy())))
+    runner, script = make_runner(host, extra_after=[probe])
     args = script_args(runner, script, enabled=True, save_matte=True)
     _p, processed = generate(host, runner=runner, args=args, p_kwargs={"batch_size": 2})
     images, infotexts = processed.images, processed.infotexts
@@ -842,16 +798,7 @@ def test_own_saves_do_not_go_through_our_callback_again(host, monkeypatch):
 
 
 def _probe_after(host, hook):
-    class Probe(host.scripts.Script):  # runs after ours
-        def title(self):
-            return "probe"
-
-        def show(self, is_img2img):
-            return host.scripts.AlwaysVisible
-
-        def ui(self, is_img2img):
-            return []
-
+    class Probe(hook_script(host)):  # runs after ours
         def postprocess_image_after_composite(self, p, pp, *args):
             hook(p, pp)
 

@@ -1,7 +1,10 @@
-"""modules/options.py of v1.10.1: OptionInfo (line 13) and Options.__getattr__ (line 131)."""
+"""modules/options.py of v1.10.1: OptionInfo (line 13) and Options.__getattr__ (line 131); and
+OptionInfo16, the OptionInfo of v1.6.0, whose __init__ has no infotext, restrict_api or
+category_id parameter yet (all added in 1.7.0)."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 
@@ -32,6 +35,26 @@ class OptionInfo:
         self.infotext = infotext
         self.restrict_api = restrict_api
         self.do_not_save = False
+
+
+_NEW_IN_17 = ("infotext", "restrict_api", "category_id")
+
+
+class OptionInfo16(OptionInfo):
+    def __init__(self, *args, **kwargs):
+        unknown = [name for name in _NEW_IN_17 if name in kwargs]
+        if unknown:
+            raise TypeError(f"__init__() got an unexpected keyword argument {unknown[0]!r}")
+        super().__init__(*args, **kwargs)
+
+    # what inspect.signature shows: OptionInfo's parameters without the ones 1.6 lacks
+    __init__.__signature__ = inspect.signature(OptionInfo.__init__).replace(
+        parameters=[
+            param
+            for param in inspect.signature(OptionInfo.__init__).parameters.values()
+            if param.name not in _NEW_IN_17
+        ]
+    )
 
 
 class Options:
