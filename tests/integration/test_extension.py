@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from webui_server import REPO_ROOT, WebUIServer, decode_image
+from webui_server import REPO_ROOT, TXT2IMG_DEFAULTS, WebUIServer, decode_image
 
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -44,16 +44,8 @@ from lib_tkg.params import FIELDS, TITLE, TkgParams
 SCRIPT_KEY = TITLE.lower()  # alwayson_scripts key (the API compares titles lower-case)
 STRENGTH_AXIS = next(f.axis for f in FIELDS if f.name == "strength")
 BASE: dict[str, Any] = {
-    "prompt": "a red apple",
-    "negative_prompt": "",
-    "width": 64,
-    "height": 64,
-    "steps": 3,
-    "seed": 1,
-    "cfg_scale": 7,
+    **TXT2IMG_DEFAULTS,
     "sampler_name": "Euler",  # not ancestral: p.rng is used once, for the initial noise
-    "batch_size": 1,
-    "n_iter": 1,
 }
 NOISE_ATOL = 1e-5
 

@@ -58,6 +58,19 @@ COMMON_ARGS = [
 KIND_ARGS = {"a1111": [], "forge": ["--always-cpu", "--all-in-fp32"]}
 # make_tiny_checkpoint.py profile per host: Forge detects SD1.5 from the weights' shapes.
 KIND_PROFILE = {"a1111": "tiny", "forge": "forge"}
+# txt2img payload small enough to be fast on CPU: 64x64, 3 steps, seed 1
+TXT2IMG_DEFAULTS = {
+    "prompt": "a red apple",
+    "negative_prompt": "",
+    "width": 64,
+    "height": 64,
+    "steps": 3,
+    "seed": 1,
+    "cfg_scale": 7,
+    "sampler_name": "Euler",
+    "batch_size": 1,
+    "n_iter": 1,
+}
 
 
 class WebUIError(RuntimeError):
@@ -293,19 +306,10 @@ class WebUIServer:
     # -- HTTP ------------------------------------------------------------------------
 
     def request(self, method: str, path: str, payload: object = None, timeout: float = 120):
-        data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data is not None else {},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                body = r.read()
-        except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")[:2000]
-            raise WebUIError(f"{method} {path} -> HTTP {e.code}: {detail}") from None
+        """The decoded JSON answer; WebUIError on an error status."""
+        status, body = self.request_raw(method, path, payload, timeout)
+        if not 200 <= status < 300:  # the statuses urllib raises HTTPError for
+            raise WebUIError(f"{method} {path} -> HTTP {status}: {body[:2000]}")
         return json.loads(body) if body else None
 
     def request_raw(
@@ -332,21 +336,8 @@ class WebUIServer:
         return self.request("POST", path, payload, timeout=timeout)
 
     def txt2img(self, timeout: float = 300, **payload):
-        """POST /sdapi/v1/txt2img; small fast defaults (64x64, 3 steps, seed 1)."""
-        body = {
-            "prompt": "a red apple",
-            "negative_prompt": "",
-            "width": 64,
-            "height": 64,
-            "steps": 3,
-            "seed": 1,
-            "cfg_scale": 7,
-            "sampler_name": "Euler",
-            "batch_size": 1,
-            "n_iter": 1,
-        }
-        body.update(payload)
-        return self.post_json("/sdapi/v1/txt2img", body, timeout=timeout)
+        """POST /sdapi/v1/txt2img; small fast defaults (TXT2IMG_DEFAULTS)."""
+        return self.post_json("/sdapi/v1/txt2img", {**TXT2IMG_DEFAULTS, **payload}, timeout=timeout)
 
     # -- helpers ---------------------------------------------------------------------
 
