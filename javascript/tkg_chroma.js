@@ -12,7 +12,6 @@
         sigma: "Width of the Gaussian subject mask (image spans -1..1). Larger keeps more of the image as normal noise, i.e. a bigger subject area",
         center_x: "Horizontal centre of the subject mask: -1 left edge, 0 centre, 1 right edge",
         center_y: "Vertical centre of the subject mask: -1 top edge, 0 centre, 1 bottom edge",
-        keying: "Keying: turns the generated image into a transparent cut-out",
         make_rgba: "Key the generated image and add the transparent PNG (RGBA) next to the original in the gallery and the output folder",
         save_matte: "Also add and save the matte (the alpha channel as a greyscale image)",
         despill: "How much of the background colour's spill (colour cast on edges and hair) to remove: 0 none, 1 full",
@@ -66,10 +65,11 @@
         var update = function () {
             accordion.classList.toggle("tkg-chroma-active", checkbox.checked);
         };
-        if (!accordion.dataset.tkgActiveHooked) {
+        // flag the checkbox, not the accordion: if gradio re-renders it, the new one is hooked too
+        if (!checkbox.dataset.tkgActiveHooked) {
             checkbox.addEventListener("input", update);
             checkbox.addEventListener("change", update);
-            accordion.dataset.tkgActiveHooked = "1";
+            checkbox.dataset.tkgActiveHooked = "1";
         }
         update();
     }
