@@ -121,9 +121,7 @@ def _ffmpeg_filter(key_rgb: tuple[int, int, int], key: str, sim: float, blend: f
     return f + ",format=rgba"
 
 
-def run_ffmpeg(
-    frames: list[np.ndarray], filt: str, tmp: Path, bench: bool = False
-) -> tuple[list[np.ndarray], float]:
+def run_ffmpeg(frames: list[np.ndarray], filt: str, tmp: Path) -> tuple[list[np.ndarray], float]:
     """Filter same-size frames in one ffmpeg process; returns (rgba frames, ms per frame)."""
     h, w = frames[0].shape[:2]
     src = tmp / "in.rgb"
