@@ -17,10 +17,13 @@ import pytest
 import torch
 from PIL import Image
 
-from lib_tkg import colors
+from lib_tkg import colors, keying
 from lib_tkg.noise import tkg_noise
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, ParamError, TkgParams
-from lib_tkg.rng import FirstNoiseRNG, RaisingRNG, detect_family, model_latent_channels
+from lib_tkg.webui import saving
+from lib_tkg.webui.rng import FirstNoiseRNG, RaisingRNG, detect_family, model_latent_channels
+from lib_tkg.webui.state import STATE_ATTR, PendingSave, RunState
+from lib_tkg.webui.xyz import register_xyz_axes
 
 STUB_DIR = Path(__file__).resolve().parent / "webui_stub"
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -606,7 +609,7 @@ def test_xyz_axes_registered_once(host):
 
 def test_xyz_axes_registered_in_before_ui_when_missing_at_import(host_without_xyz):
     h = host_without_xyz
-    assert h.module.register_xyz_axes() is False
+    assert register_xyz_axes(h.scripts.scripts_data) is False
     xyz = _harness()._load("xyz_grid.py", STUB_DIR / "xyz_grid.py")
     h.scripts.scripts_data.append(h.scripts.ScriptClassData(xyz.Script, "xyz_grid.py", "", xyz))
     h.script_callbacks.before_ui_callback()
@@ -769,13 +772,13 @@ def test_before_highres_fix_saves_and_grids_do_not_take_the_cutouts(host):
 
 def test_own_saves_do_not_go_through_our_callback_again(host, monkeypatch):
     calls = []
-    real = host.module._save_output
+    real = saving.save_output
 
     def counting(*args, **kwargs):
         calls.append(kwargs["beside"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(host.module, "_save_output", counting)
+    monkeypatch.setattr(saving, "save_output", counting)
     seen = []
     host.script_callbacks.on_image_saved(lambda params: seen.append(params.filename))
     generate(host, enabled=True, save_matte=True)
@@ -786,12 +789,12 @@ def test_own_saves_do_not_go_through_our_callback_again(host, monkeypatch):
     assert host.errors.reported == []
 
     # on_image_saved for an image we keyed, while our own save is running: ignored
-    state = host.module.RunState(TkgParams(enabled=True))
+    state = RunState(TkgParams(enabled=True))
     source = Image.new("RGB", (8, 8))
-    entry = host.module.PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "")
+    entry = PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "")
     state.pending.append(entry)
     state.saving = True
-    p = types.SimpleNamespace(**{host.module.STATE_ATTR: state})
+    p = types.SimpleNamespace(**{STATE_ATTR: state})
     params = host.script_callbacks.ImageSaveParams(source, p, str(host.tmp / "x.png"), {})
     host.module.on_image_saved(params)
     assert not entry.done and len(calls) == 2
@@ -850,13 +853,13 @@ def test_callback_ignores_other_saves_and_never_raises(host, monkeypatch):
 
     on_image_saved(Params(Image.new("RGB", (4, 4)), Exploding(), "x.png", {}))
 
-    state = host.module.RunState(TkgParams(enabled=True))
+    state = RunState(TkgParams(enabled=True))
     source = Image.new("RGB", (8, 8))
-    entry = host.module.PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "")
+    entry = PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "")
     state.pending.append(entry)
     comments = []
     p = types.SimpleNamespace(
-        outpath_samples=str(host.tmp), comment=comments.append, **{host.module.STATE_ATTR: state}
+        outpath_samples=str(host.tmp), comment=comments.append, **{STATE_ATTR: state}
     )
     # A1111 1.6/1.7 key in postprocess_image: the image saved before colour correction may be
     # the object we keyed; it is not the original
@@ -876,11 +879,11 @@ def test_callback_ignores_other_saves_and_never_raises(host, monkeypatch):
 def test_name_of_the_file_the_host_really_wrote(host):
     # Forge (modules/images.py) records the name it used in already_saved_as ("-1" added when
     # "Add number suffix" found the file there); A1111 sets it to params.filename
-    state = host.module.RunState(TkgParams(enabled=True))
+    state = RunState(TkgParams(enabled=True))
     source = Image.new("RGB", (8, 8))
-    entry = host.module.PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "i")
+    entry = PendingSave(source, [(Image.new("RGBA", (8, 8)), "-rgba")], 1, "a", "i")
     state.pending.append(entry)
-    p = types.SimpleNamespace(outpath_samples=str(host.tmp), **{host.module.STATE_ATTR: state})
+    p = types.SimpleNamespace(outpath_samples=str(host.tmp), **{STATE_ATTR: state})
     source.already_saved_as = str(host.tmp / "00000-1-1.png")
     params = host.script_callbacks.ImageSaveParams(source, p, str(host.tmp / "00000-1.png"), {})
     host.module.on_image_saved(params)
@@ -890,7 +893,7 @@ def test_name_of_the_file_the_host_really_wrote(host):
 def test_too_long_a_name_is_saved_numbered_instead(host, monkeypatch):
     # the host cuts names to the file system's limit, the suffix first: the cut-out could get
     # the original's own name; so it is saved numbered, as the host names its other files
-    monkeypatch.setattr(host.module, "_name_limit", lambda folder: len("00000-1.png"))
+    monkeypatch.setattr(saving, "_name_limit", lambda folder: len("00000-1.png"))
     generate(host, enabled=True)
     assert saved_names(host) == ["00000-1.png", "00001-1-rgba.png"]
 
@@ -939,7 +942,7 @@ def test_a_save_image_that_changes_its_image_leaves_the_gallery_alone(host, monk
     with Image.open(matte_file) as f:
         assert f.mode == "L" and np.array_equal(np.asarray(f), np.asarray(matte))
         assert "parameters" not in f.info
-        assert f.info[host.module.FALLBACK_PNG_KEY] == processed.infotexts[0]
+        assert f.info[saving.FALLBACK_PNG_KEY] == processed.infotexts[0]
     assert "failed" not in processed.comments
 
 
@@ -956,14 +959,14 @@ def test_nothing_saved_when_the_host_would_not_save(host, setup):
     p, processed = generate(host, enabled=True, save_matte=True, **kwargs)
     assert host.images.saved == []
     assert len(processed.images) == 3  # still in the gallery
-    assert getattr(p, host.module.STATE_ATTR).pending == []  # nothing left to save later
+    assert getattr(p, STATE_ATTR).pending == []  # nothing left to save later
 
 
 def test_keying_failure_keeps_the_originals(host, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("keyer exploded")
 
-    monkeypatch.setattr(host.module.keying, "key_image", broken)
+    monkeypatch.setattr(keying, "key_image", broken)
     _, processed = generate(host, enabled=True, p_kwargs={"batch_size": 2})
     assert len(processed.images) == len(processed.infotexts) == 3
     assert all(im.mode == "RGB" for im in processed.images)
@@ -986,10 +989,10 @@ def test_older_hosts_key_in_postprocess_image(host, monkeypatch):
     image = Image.new("RGB", (64, 64), (0, 255, 0))
     pp = host.scripts.PostprocessImageArgs(image)
     script.postprocess_image(p, pp, *args)  # 1.8+: after_composite does it
-    assert getattr(p, host.module.STATE_ATTR).outputs == []
+    assert getattr(p, STATE_ATTR).outputs == []
     monkeypatch.setattr(host.module, "HOST_HAS_AFTER_COMPOSITE", False)
     script.postprocess_image(p, pp, *args)  # 1.6/1.7
-    assert len(getattr(p, host.module.STATE_ATTR).outputs) == 1
+    assert len(getattr(p, STATE_ATTR).outputs) == 1
     assert pp.image is image
 
 

@@ -1,0 +1,104 @@
+"""Key a finished picture and add its RGBA cut-out (and matte) to the gallery.
+
+The original is always kept: the outputs are additions, appended to ``processed.images``
+together with their infotexts, and saved beside the original by ``saving``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from lib_tkg import keying
+from lib_tkg.webui import log
+from lib_tkg.webui.settings import (
+    DEFAULT_MATTE_SUFFIX,
+    DEFAULT_RGBA_SUFFIX,
+    OPT_MATTE_SUFFIX,
+    OPT_RGBA_SUFFIX,
+    output_suffix,
+)
+from lib_tkg.webui.state import PendingSave, RunState
+
+
+def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) -> None:
+    """Key ``pp.image`` (the final picture of batch position ``p.batch_index``) and queue its
+    outputs for the gallery and, when the host saves samples, for saving beside the original.
+    ``processing`` and ``opts`` are the host's ``modules.processing`` and ``shared.opts``.
+    Never raises: a failure is a note on the result and the original is kept."""
+    params = state.params
+    if params is None or not (params.make_rgba or params.save_matte):
+        return
+    index = int(getattr(p, "batch_index", 0) or 0)
+    try:
+        rgb = np.asarray(pp.image.convert("RGB"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rgba = keying.key_image(rgb, None, tolerance=params.tolerance, despill=params.despill)
+        for warning in caught:
+            state.note(p, f"keying: {warning.message}")
+        rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+        cutout = Image.fromarray(rgba)
+        matte = Image.fromarray(np.ascontiguousarray(rgba[..., 3]))
+    except Exception as err:  # keep going: the original is kept either way
+        state.note(p, f"keying failed ({err!r}); the original image is kept")
+        return
+
+    try:
+        infotext = processing.create_infotext(
+            p,
+            p.prompts,
+            p.seeds,
+            p.subseeds,
+            index=index,
+            all_negative_prompts=p.negative_prompts,
+        )
+    except Exception as err:
+        state.note(p, f"could not build the infotext of the cut-out ({err!r})")
+        infotext = ""
+
+    outputs = []
+    if params.make_rgba:
+        outputs.append((cutout, output_suffix(opts, OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX)))
+    if params.save_matte:
+        outputs.append((matte, output_suffix(opts, OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX)))
+    for image, _ in outputs:
+        if infotext and getattr(opts, "enable_pnginfo", True):
+            image.info["parameters"] = infotext
+        state.outputs.append((image, infotext))
+
+    save = False
+    try:
+        save = bool(p.save_samples())
+    except Exception as err:
+        state.note(p, f"could not tell whether to save ({err!r}); cut-outs not saved")
+    if save:
+        try:
+            seed, prompt = p.seeds[index], p.prompts[index]
+        except Exception:
+            seed, prompt = None, None
+        # saved by on_image_saved when the host saves pp.image, else in postprocess
+        state.pending.append(PendingSave(pp.image, outputs, seed, prompt, infotext))
+
+
+def add_to_gallery(state: RunState, processed: Any) -> None:
+    """Append the queued outputs to ``processed.images`` with their infotexts."""
+    if not state.outputs:
+        return
+    try:
+        infotexts = processed.infotexts
+        # Images appended without infotexts (ControlNet detect maps, inpaint masks) would put
+        # ours out of step with theirs: pad first, so image k shows infotexts[k].
+        if len(infotexts) < len(processed.images):
+            filler = processed.info if isinstance(processed.info, str) else ""
+            infotexts.extend([filler] * (len(processed.images) - len(infotexts)))
+        for image, infotext in state.outputs:
+            processed.images.append(image)
+            infotexts.append(infotext)
+    except Exception as err:
+        log(f"could not add the cut-outs to the gallery ({err!r})")
+    finally:
+        state.outputs.clear()

@@ -1,0 +1,149 @@
+"""Save cut-outs and mattes beside their original through the host's ``images.save_image``.
+
+The host saves ``pp.image`` itself right after ``postprocess_image_after_composite``; when the
+saved image *is* one we keyed (``on_image_saved``), its outputs are saved beside that file as
+``<original stem><suffix>.png`` (``forced_filename``, ``save_to_dirs=False``). Saving them at
+keying time gave them the next file number before the original got one. Outputs whose original
+was not saved as that object are saved numbered in ``postprocess`` (``save_unsaved``).
+
+``save_image`` gets a copy of each output, never the gallery image: Forge's stealth infotext
+(``modules/stealth_infotext.py``, default "Alpha") rewrites the alpha channel of the image
+object it is given, and A1111 sets ``already_saved_as`` on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+from PIL import Image
+
+from lib_tkg.webui import log
+from lib_tkg.webui.state import PendingSave, RunState, get_state
+
+# Suffix of a host save that may pass the very object we keyed without being "the" original:
+# on A1111 1.6/1.7 (keying in postprocess_image) the image before colour correction is pp.image
+# itself when there is no inpaint overlay.
+_NOT_THE_ORIGINAL = ("-before-color-correction",)
+FALLBACK_PNG_KEY = "tkg-chroma-parameters"  # PNG text key when "parameters" cannot be written
+_PNG_NAME_LIMIT = 255  # NAME_MAX where os.statvfs is missing (the host truncates names to it)
+_logged_once: set[str] = set()
+
+
+def _log_once(message: str) -> None:
+    if message not in _logged_once:
+        _logged_once.add(message)
+        log(message)
+
+
+def _name_limit(folder: str) -> int:
+    try:
+        return int(os.statvfs(folder).f_namemax)
+    except Exception:  # no statvfs (Windows), or the folder is gone
+        return _PNG_NAME_LIMIT
+
+
+def save_output(
+    images: Any,
+    state: RunState,
+    p: Any,
+    entry: PendingSave,
+    image: Image.Image,
+    suffix: str,
+    beside: str | None,
+) -> None:
+    """Save one output with the host's ``images.save_image``: as ``<stem of beside><suffix>.png``
+    in the folder of ``beside`` (the saved original), or numbered in ``p.outpath_samples`` with
+    ``suffix`` when ``beside`` is None. Never raises; failures become a note on the result."""
+
+    def save(path: str, section: str, **kwargs: Any) -> None:
+        # a copy: save_image may change the object it is given (Forge's stealth infotext puts
+        # alpha 255 and infotext bits into it; A1111 sets already_saved_as on it)
+        images.save_image(
+            image.copy(),
+            path,
+            "",
+            entry.seed,
+            entry.prompt,
+            "png",  # JPEG/WEBP would drop the alpha channel
+            info=entry.info or None,
+            pnginfo_section_name=section,
+            p=p,
+            **kwargs,
+        )
+
+    state.saving = True
+    try:
+        kwargs: dict[str, Any] = {"suffix": suffix}
+        path = None
+        if beside is not None:
+            folder, name = os.path.split(beside)
+            forced = os.path.splitext(name)[0] + suffix
+            # a longer name the host would cut to fit, suffix first: it could hit the original's
+            if len(forced) + len(".png") <= _name_limit(folder):
+                # forced_filename is used as is (no pattern, number or suffix); save_to_dirs=False:
+                # no second sub-folder below the original's folder
+                path, kwargs = folder, {"forced_filename": forced, "save_to_dirs": False}
+        if path is None:
+            path = p.outpath_samples
+        try:
+            save(path, "parameters", **kwargs)
+        except Exception as err:
+            if not entry.info:
+                raise
+            # Forge's stealth infotext (Settings: "Alpha", the default, or "RGB") cannot write
+            # into a one-channel matte, and "RGB" not into an RGBA cut-out; it raises before
+            # anything is written. It only acts on PNG text "parameters": keep the infotext
+            # under another PNG text key instead (without infotext the host writes "None").
+            _log_once(
+                f"the WebUI could not save a {suffix} image with its infotext ({err!r});"
+                f" saved it with the infotext under PNG text {FALLBACK_PNG_KEY!r}"
+            )
+            save(path, FALLBACK_PNG_KEY, **kwargs)
+    except Exception as err:
+        state.note(p, f"saving the {suffix} image failed ({err!r})")
+    finally:
+        state.saving = False
+
+
+def on_image_saved(images: Any, params: Any) -> None:
+    """``script_callbacks.on_image_saved`` (bind ``images``, the host's ``modules.images``): the
+    host saved ``params.image`` to ``params.filename``; if it is a picture we keyed, save its
+    outputs beside it. Never raises."""
+    try:
+        p = getattr(params, "p", None)
+        state = get_state(p) if p is not None else None
+        if state is None or state.saving or not state.pending:
+            return
+        image = getattr(params, "image", None)
+        entry = next((e for e in state.pending if e.source is image and not e.done), None)
+        if entry is None:
+            return
+        # Forge records the name it really used ("-1" added when the file existed) in
+        # already_saved_as; A1111 sets it to params.filename.
+        filename = getattr(image, "already_saved_as", None)
+        if not isinstance(filename, str) or not filename:
+            filename = getattr(params, "filename", None)
+        if not isinstance(filename, str) or not filename:
+            return
+        stem = os.path.splitext(os.path.basename(filename))[0]
+        if stem.endswith(_NOT_THE_ORIGINAL):
+            return
+        entry.done = True
+        for output, suffix in entry.outputs:
+            save_output(images, state, p, entry, output, suffix, beside=filename)
+    except Exception as err:  # a save callback must never raise
+        with contextlib.suppress(Exception):
+            log(f"could not save the cut-out beside its original ({err!r})")
+
+
+def save_unsaved(images: Any, state: RunState, p: Any) -> None:
+    """Save, numbered, the outputs whose original the host did not save as the object we keyed
+    (a later script replaced ``pp.image``, a before_image_saved callback swapped it, ...)."""
+    for entry in state.pending:
+        if not entry.done:
+            entry.done = True
+            for image, suffix in entry.outputs:
+                save_output(images, state, p, entry, image, suffix, beside=None)
+    state.pending.clear()
