@@ -327,7 +327,7 @@ def test_unknown_option_is_rejected():
         key_image(screen(SCREENS["green"], 8, 8), tolerence=0.1)
 
 
-@pytest.mark.parametrize("bad", ["notacolour", "#12", (1, 2), (0, 0, 300), "#808080", "white"])
+@pytest.mark.parametrize("bad", ["notacolour", "#12", (1, 2), (0, 0, 300)])
 def test_invalid_key_colour(bad):
     with pytest.raises(ValueError, match="key_color"):
         key(screen(SCREENS["green"], 8, 8), bad)

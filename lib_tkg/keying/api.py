@@ -1,0 +1,197 @@
+"""The keyer's entry points: :func:`key`, :func:`key_image`, :func:`key_matte`."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
+from lib_tkg.keying.plate import analyse
+
+#: Clip-black: the fraction of the screen's colour difference that may be missing from a pixel
+#: while it still counts as pure background (raised automatically to the screen's noise level).
+DEFAULT_TOLERANCE = 0.1
+#: Clip-white: a pixel whose alpha is within this fraction of opaque becomes fully opaque.
+DEFAULT_CLIP_WHITE = 0.1
+#: Spill suppression strength, 0 (off) to 1 (remove all remaining key excess).
+DEFAULT_DESPILL = 1.0
+#: Edge-aware refinement (local foreground re-solve plus guided filter in the unknown band).
+DEFAULT_REFINE = True
+#: Noise-adaptive, edge-preserving smoothing of the foreground colour (no-op on clean images).
+DEFAULT_DENOISE = True
+#: Tile side (px) for huge images: larger than 1.5 x tile^2 pixels are keyed in tiles.
+DEFAULT_TILE = 2048
+
+
+class NoKeyColorWarning(UserWarning):
+    """Nothing was keyed: the border is no screen, or the key colour is not in the image."""
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    """What :func:`key` returns.
+
+    ``rgba``: (H, W, 4) uint8, straight alpha, foreground colour with the screen removed.
+    ``alpha``: (H, W) uint8 matte (the same values as ``rgba[..., 3]``).
+    ``key_color``: the screen colour used, ``(r, g, b)`` in 0..255, or ``None`` when it had to
+    be found and the border is no screen.
+    ``keyed``: ``False`` when nothing was keyed out (alpha is the input's, or 255).
+    ``notes``: what a user should be told (why nothing was keyed); the same text as the
+    :class:`NoKeyColorWarning`, without process-wide warning state.
+    """
+
+    rgba: np.ndarray
+    alpha: np.ndarray
+    key_color: tuple[int, int, int] | None
+    keyed: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def key(
+    image: Any,
+    key_color: Any = None,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    clip_white: float = DEFAULT_CLIP_WHITE,
+    despill: float = DEFAULT_DESPILL,
+    refine: bool = DEFAULT_REFINE,
+    denoise: bool = DEFAULT_DENOISE,
+    border: float = detect.DEFAULT_BORDER,
+    prior_color: Any = None,
+    subject_mask: Any = None,
+    keep_shadow: bool = False,
+    tile: int = DEFAULT_TILE,
+    max_pixels: int = inputs.DEFAULT_MAX_PIXELS,
+) -> KeyResult:
+    """Key ``image`` and return a :class:`KeyResult` (RGBA cut-out, matte, key colour used).
+
+    ``image``: PIL image (RGB, RGBA, L, LA, P, ...) or uint8 array (H, W), (H, W, 1..4). An
+    input alpha channel is multiplied into the result. The input is never modified.
+    ``key_color``: screen colour (preset name, ``'#RRGGBB'``, ``'#RGB'``, ``'r,g,b'`` or an RGB
+    tuple), keyed whatever the image holds; white, black and greys are keyed by their distance
+    from the clean plate. ``None``: only if the border is plausibly a screen
+    (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
+    ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
+    generation's requested colour): the border must be a screen of that hue (or, neutral, that
+    brightness) to be keyed. ``subject_mask``: float (H, W) 0..1 (any size, or an 'L' image),
+    where the subject likely is; detection ignores the border under it.
+    ``tolerance`` (clip-black) and ``clip_white``: fractions in [0, 1], sum below 1.
+    ``despill``: 0..1 spill suppression. ``refine``: edge-aware refinement. ``denoise``:
+    smooth the foreground colour as much as the screen's measured noise. ``border``: border
+    band width (fraction of the short side, (0, 0.5]) for detection. ``keep_shadow``: keep soft
+    shadows on the screen as a translucent black layer. ``tile``: images over 1.5 x tile^2
+    pixels are keyed in tiles of that side (0: never). ``max_pixels``: larger images raise
+    ``ValueError``.
+
+    When nothing is keyed, alpha is 255 everywhere (times any input alpha), ``keyed`` is False,
+    ``notes`` says why, and a :class:`NoKeyColorWarning` with the same text is emitted.
+    """
+    tol, cw = inputs.check_clips(tolerance, clip_white)
+    opts = core.Options(
+        tol,
+        cw,
+        inputs.check_unit("despill", despill),
+        inputs.check_flag("refine", refine),
+        inputs.check_flag("denoise", denoise),
+    )
+    bd = inputs.check_border(border)
+    shadows = inputs.check_flag("keep_shadow", keep_shadow)
+    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 0:
+        raise ValueError(f"tile must be 0 (never tile) or a positive integer, got {tile!r}")
+    prior = None if prior_color is None else inputs.parse_key("prior_color", prior_color)
+    kc = None if key_color is None else inputs.parse_key("key_color", key_color)
+    rgb, alpha_in = inputs.to_arrays(image)
+    inputs.check_size(rgb.shape, max_pixels)
+    h, w = rgb.shape[:2]
+    mask = inputs.check_subject_mask(subject_mask, (h, w))
+
+    if kc is None:
+        det = detect.detect_screen(rgb, bd, prior, mask)
+        if det.key_rgb is None:
+            note = (
+                f"no screen colour found on the image border ({det.reason}); nothing was "
+                "keyed, alpha is 255 everywhere"
+            )
+            if prior is not None:
+                note += " (the background did not come out as a screen)"
+            else:
+                note += ". Pass key_color to force one."
+            return _unkeyed(rgb, alpha_in, None, note)
+        kc, neutral = det.key_rgb, det.neutral
+    else:
+        neutral = matte.chroma(np.array(kc, np.float32)) < matte.MIN_KEY_CHROMA
+
+    missing = (
+        f"the key colour {kc} does not occur in the image; nothing was keyed, "
+        "alpha is 255 everywhere"
+    )
+    if tiles.needs_tiles(h, w, int(tile)):
+        reduced, _ = tiles.reduce(rgb)
+        scr = analyse(reduced, kc, neutral)
+        del reduced
+        if scr is None:
+            return _unkeyed(rgb, alpha_in, kc, missing)
+        sgrid = shadow.shadow_grid(scr) if shadows else None
+        rgba = np.empty((h, w, 4), np.uint8)
+
+        def sink(box: tuple[int, int, int, int], fg: np.ndarray, alpha: np.ndarray) -> None:
+            y0, y1, x0, x1 = box
+            a_in = None if alpha_in is None else alpha_in[y0:y1, x0:x1]
+            sh = None if sgrid is None else tiles.sub_grid(scr, sgrid, (h, w), box)
+            rgba[y0:y1, x0:x1] = _finish(np.ascontiguousarray(fg), alpha, a_in, sh)
+
+        if not tiles.key_tiles(rgb, scr, opts, int(tile), sink):
+            return _unkeyed(rgb, alpha_in, kc, missing)
+        return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
+
+    img_h, _ = core.half(rgb.astype(np.float32))
+    scr = analyse(img_h, kc, neutral)
+    res = None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts)
+    if scr is None or res is None:
+        return _unkeyed(rgb, alpha_in, kc, missing)
+    sgrid = shadow.shadow_grid(scr) if shadows else None
+    rgba = _finish(res[0], res[1], alpha_in, sgrid)
+    return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
+
+
+def _finish(
+    fg: np.ndarray, alpha: np.ndarray, alpha_in: np.ndarray | None, sgrid: np.ndarray | None
+) -> np.ndarray:
+    """RGBA uint8 from a keyed region: shadow layer, input alpha, colour 0 where transparent."""
+    h, w = alpha.shape
+    if sgrid is not None:
+        s = cv2.resize(sgrid, (w, h), interpolation=cv2.INTER_LINEAR)
+        alpha = shadow.add_shadow(fg, alpha, s)
+    if alpha_in is not None:
+        alpha = alpha * (alpha_in.astype(np.float32) * np.float32(1.0 / 255.0))
+    a8 = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates
+    rgba = cv2.merge([*cv2.split(fg), a8])
+    return cv2.bitwise_and(rgba, rgba, mask=a8)  # colour 0 where fully transparent
+
+
+def _unkeyed(
+    rgb: np.ndarray, alpha_in: np.ndarray | None, kc: tuple[int, int, int] | None, note: str
+) -> KeyResult:
+    warnings.warn(note, NoKeyColorWarning, stacklevel=3)
+    h, w = rgb.shape[:2]
+    rgba = np.empty((h, w, 4), np.uint8)
+    rgba[..., :3] = rgb
+    rgba[..., 3] = 255 if alpha_in is None else alpha_in
+    return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=False, notes=[note])
+
+
+def key_image(image: Any, key_color: Any = None, **options: Any) -> np.ndarray:
+    """Key ``image``; return the RGBA cut-out, (H, W, 4) uint8, straight alpha.
+
+    Options are those of :func:`key`.
+    """
+    return key(image, key_color, **options).rgba
+
+
+def key_matte(image: Any, key_color: Any = None, **options: Any) -> np.ndarray:
+    """Key ``image``; return the matte alone, (H, W) uint8 (255 = foreground)."""
+    return key(image, key_color, **options).alpha

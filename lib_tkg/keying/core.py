@@ -1,0 +1,102 @@
+"""One keying pass over an image (or a tile of one) whose screen is already analysed.
+
+``alpha = 1 - d(I) / d(B)`` for a chroma screen (colour difference relative to the clean plate
+``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
+clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
+the range linearly; the physical lower bound keeps key-coloured subject parts; refinement,
+unmixing and despill follow (:mod:`lib_tkg.keying.refine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte, refine
+from lib_tkg.keying.plate import Screen
+
+
+@dataclass(frozen=True)
+class Options:
+    """Validated keyer options: clip-black/white and despill in 0..1, two switches."""
+
+    tolerance: float
+    clip_white: float
+    despill: float
+    refine: bool
+    denoise: bool
+
+
+def half(img: np.ndarray) -> tuple[np.ndarray, int]:
+    """Half-resolution copy (area average) and its scale; full resolution for tiny images."""
+    h, w = img.shape[:2]
+    if min(h, w) < 64:
+        return img, 1
+    return cv2.resize(img, (-(-w // 2), -(-h // 2)), interpolation=cv2.INTER_AREA), 2
+
+
+def screen_ratio(img: np.ndarray, scr: Screen, plate_s: np.ndarray) -> np.ndarray:
+    """``t``: 1 on clean screen, 0 on opaque subject (before clipping), per pixel of ``img``.
+
+    ``plate_s`` is the coarse plate grid covering ``img``.
+    """
+    h, w = img.shape[:2]
+    if scr.neutral:
+        plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        return np.float32(1.0) - matte.distance(img, plate) * np.float32(
+            1.0 / matte.NEUTRAL_CONTRAST
+        )
+    d = matte.diff_planes(cv2.transform(img, scr.m))
+    d_plate = np.maximum(matte.diff(plate_s, scr.m), np.float32(0.1 * scr.d_key))
+    return d / cv2.resize(d_plate, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def noise_levels(scr: Screen, sig: float) -> float:
+    """The screen's noise in 8-bit levels per channel from the noise ``sig`` of ``t``."""
+    scale = matte.NEUTRAL_CONTRAST if scr.neutral else float(np.median(scr.d_plate))
+    return sig * scale / matte.SQRT3 * 1.4
+
+
+def key_pixels(
+    rgb: np.ndarray, scr: Screen, plate_s: np.ndarray, opts: Options, sig: float | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
+    grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
+    ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
+
+    Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
+    """
+    img = rgb.astype(np.float32)
+    img_h, hs = half(img)
+    one = np.float32(1.0)
+    t = screen_ratio(img, scr, plate_s)
+    if sig is None:
+        sig = matte.sigma_of(t[::hs, ::hs], scr.background)
+    lo = max(opts.tolerance, 3.0 * sig)
+    hi = max(opts.clip_white, 3.0 * sig)
+    alpha = matte.soft_clip(one - t, lo, hi)
+    noise_lv = noise_levels(scr, sig)
+    if not scr.neutral:
+        hh, hw = img_h.shape[:2]
+        plate_h = cv2.resize(plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
+        floor = matte.soft_clip(refine.physical_floor(img_h, plate_h, noise_lv), lo, hi)
+        if hs > 1:
+            floor = cv2.resize(floor, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+        alpha = cv2.max(alpha, floor)
+    if float(alpha.min()) >= 1.0:
+        return None
+    if opts.refine:
+        alpha = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, scr.neutral)
+
+    # unmix where partial, despill what is left; only pixels that need it are touched
+    fg = rgb.copy()
+    if opts.denoise:
+        fg, img = refine.denoise_fg(rgb, img, alpha, noise_lv)
+    need = (alpha > 0) & ((alpha < one) | (t > 0) if not scr.neutral else (alpha < one))
+    idx = np.flatnonzero(need)
+    if idx.size:
+        m = None if scr.neutral else scr.m
+        refine.unmix(fg, img, alpha, idx, plate_s, m, 0.1 * scr.d_key, opts.despill)
+    return fg, alpha

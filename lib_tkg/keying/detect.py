@@ -1,0 +1,178 @@
+"""Screen detection: is the image's border a keyable screen, and of which colour?
+
+The border band (``border`` x the short side) of a reduced copy (:data:`_DETECT_RES` px on the
+long side) is examined. It is a screen when one colour dominates it and a smooth plate explains
+that colour's variation:
+
+* **one colour**: the pixels within 20 degrees of the dominant hue (saturation-weighted hue
+  histogram; with a prior colour, the peak nearest the prior's hue), or for a neutral prior
+  the near-grey pixels at the prior's brightness, must cover at least :data:`MIN_COVER` of the
+  border (the subject may reach the border elsewhere; ``subject_mask`` excludes where it is);
+* **smooth**: those pixels must be flat at the reduced scale, local standard deviation within
+  a 5x5 window under ``_TEXTURE_LV + _TEXTURE_REL * chroma`` levels: gradients, vignettes,
+  soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not;
+* **keyable hue** (no prior only): clearly saturated, and for warm hues (red to yellow, the
+  colours of skin, wood, fur and sunsets) very saturated, because those are rarely screens.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import inputs, matte
+
+#: Default width of the border band, as a fraction of the short side.
+DEFAULT_BORDER = 0.04
+#: Share of the border the screen colour must cover (smooth pixels of the dominant colour).
+MIN_COVER = 0.5
+_DETECT_RES = 256
+_TEXTURE_LV = 6.0
+_TEXTURE_REL = 0.06
+_MIN_AUTO_CHROMA = 40.0  # chroma of an auto-detected screen (0..255 scale)
+_MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
+_WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours
+_MIN_WARM_SAT = 0.75
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Result of :func:`detect_screen`: the screen colour or ``None`` and why not."""
+
+    key_rgb: tuple[int, int, int] | None
+    neutral: bool
+    reason: str
+    cover: float  # share of the border that is smooth screen colour (0..1)
+
+
+def _border_mask(h: int, w: int, border: float) -> np.ndarray:
+    b = max(1, round(border * min(h, w)))
+    mask = np.zeros((h, w), bool)
+    if 2 * b >= h or 2 * b >= w:
+        mask[:] = True
+    else:
+        mask[:b] = mask[-b:] = True
+        mask[:, :b] = mask[:, -b:] = True
+    return mask
+
+
+def _hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hue (degrees, red 0, green 120, blue 240) and chroma of (N, 3) float pixels."""
+    c = px - px.mean(axis=1, keepdims=True)
+    a = c @ np.array([2.0, -1.0, -1.0], np.float32) / math.sqrt(6.0)
+    b = c @ np.array([0.0, 1.0, -1.0], np.float32) / math.sqrt(2.0)
+    return np.degrees(np.arctan2(b, a)) % 360.0, np.sqrt(a * a + b * b)
+
+
+def _hue_dist(hue: np.ndarray, ref: float) -> np.ndarray:
+    return np.abs((hue - ref + 180.0) % 360.0 - 180.0)
+
+
+def _peak_hue(hue: np.ndarray, weight: np.ndarray) -> float:
+    hist = np.bincount((hue // 5).astype(np.int64) % 72, weights=weight, minlength=72)
+    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    smooth = np.convolve(np.concatenate([hist[-2:], hist, hist[:2]]), kernel, mode="valid")
+    return (int(np.argmax(smooth)) + 0.5) * 5.0
+
+
+def detect_screen(
+    rgb: np.ndarray,
+    border: float = DEFAULT_BORDER,
+    prior: tuple[int, int, int] | None = None,
+    subject_mask: np.ndarray | None = None,
+) -> Detection:
+    """Decide whether ``rgb`` (uint8 (H, W, 3)) shows a screen on its border.
+
+    ``prior``: the colour the screen was meant to be (e.g. the generation's requested colour);
+    the screen found must be of its hue (or neutral at its brightness), but its exact shade is
+    measured. ``subject_mask``: float (H, W) 0..1, where the subject likely is; the border
+    under it (> 0.5) is not examined.
+    """
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _DETECT_RES / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = rgb if scale >= 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    img = small.astype(np.float32)
+    sh, sw = img.shape[:2]
+    mask = _border_mask(sh, sw, border)
+    if subject_mask is not None:
+        sm = cv2.resize(subject_mask, (sw, sh), interpolation=cv2.INTER_AREA)
+        if (mask & (sm <= 0.5)).sum() >= 16:
+            mask &= sm <= 0.5
+    # local texture: standard deviation in a 5x5 window, summed over the channels (levels)
+    k = (5, 5) if min(sh, sw) >= 5 else (1, 1)
+    mean = cv2.blur(img, k)
+    var = cv2.blur(img * img, k) - mean * mean
+    texture = np.sqrt(np.maximum(var.sum(axis=2), 0.0))[mask]
+    px = img[mask]
+    n = px.shape[0]
+    hue, chroma = _hue_chroma(px)
+    lum = px.mean(axis=1)
+
+    neutral = prior is not None and matte.chroma(np.array(prior, np.float32)) < matte.MIN_KEY_CHROMA
+    if neutral:
+        lum_p = float(np.mean(prior))
+        lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)
+        hi = lum_p + 60.0 if 40.0 < lum_p < 215.0 else (256.0 if lum_p >= 215.0 else 100.0)
+        members = (chroma <= 18.0) & (lum >= lo) & (lum <= hi)
+        what = "a white" if lum_p >= 215 else ("a black" if lum_p <= 40 else "a grey")
+    else:
+        sat_ok = chroma >= matte.MIN_KEY_CHROMA
+        if prior is not None:
+            p_hue = float(_hue_chroma(np.array([prior], np.float32))[0][0])
+            sat_ok &= _hue_dist(hue, p_hue) <= 45.0
+            what = "a {} screen".format("#{:02x}{:02x}{:02x}".format(*prior))
+        else:
+            what = "a screen"
+        if sat_ok.sum() < max(1, 0.2 * n):
+            return Detection(None, False, f"the border is not {what} colour", 0.0)
+        peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
+        members = sat_ok & (_hue_dist(hue, peak) <= 20.0)
+    if not members.any():
+        return Detection(None, neutral, f"the border is not {what} colour", 0.0)
+    level = float(np.median(chroma[members]))
+    smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
+    cover = float(smooth.sum()) / max(1, n)
+    if cover < MIN_COVER:
+        share = float(members.sum()) / max(1, n)
+        why = (
+            f"only {share:.0%} of the border has {what} colour"
+            if share < MIN_COVER
+            else f"the border's colour is textured ({cover:.0%} of it is smooth), not {what}"
+        )
+        return Detection(None, neutral, why, cover)
+    med = np.median(px[smooth], axis=0)
+    kc = tuple(int(v) for v in np.rint(med))
+    if prior is None:
+        k_hue, k_chroma = (float(v[0]) for v in _hue_chroma(np.array([med], np.float32)))
+        sat = (float(med.max()) - float(med.min())) / max(float(med.max()), 1.0)
+        warm = (
+            _hue_dist(np.array([k_hue]), (_WARM[0] + _WARM[1]) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2
+        )
+        if k_chroma < _MIN_AUTO_CHROMA or sat < _MIN_AUTO_SAT or (warm and sat < _MIN_WARM_SAT):
+            return Detection(
+                None,
+                False,
+                f"the border's colour {kc} is too dull or too warm to be a screen",
+                cover,
+            )
+    return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]
+
+
+def estimate_key_color(
+    image: Any, *, border: float = DEFAULT_BORDER
+) -> tuple[int, int, int] | None:
+    """Estimate the screen colour from the image border; ``None`` if the border is no screen.
+
+    See :func:`detect_screen`: one smooth, clearly saturated colour must cover at least half of
+    the border band (``border`` x short side wide). Returns the median of those pixels.
+    """
+    rgb, _ = inputs.to_arrays(image)
+    b = inputs.check_border(border)
+    if rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        return None
+    return detect_screen(rgb, b).key_rgb

@@ -1,0 +1,133 @@
+"""Input images and option checks of the keyer: arrays from PIL/numpy, validated options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from lib_tkg.colors import parse_color
+
+#: Default pixel limit (width x height) of one image; larger images raise a clear ValueError.
+DEFAULT_MAX_PIXELS = 400_000_000
+
+
+def to_arrays(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return ``(rgb uint8 (H, W, 3), alpha uint8 (H, W) or None)`` without modifying input."""
+    if hasattr(image, "mode") and hasattr(image, "convert") and hasattr(image, "size"):
+        mode = image.mode
+        has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+            mode == "P" and "transparency" in getattr(image, "info", {})
+        )
+        if has_alpha:
+            arr = np.asarray(image.convert("RGBA"))
+            return np.ascontiguousarray(arr[..., :3]), np.ascontiguousarray(arr[..., 3])
+        return np.asarray(image.convert("RGB")), None
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be a PIL image or a numpy uint8 array, not {type(image)!r}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"image array must have dtype uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2), None
+    if image.ndim == 3 and image.shape[2] in (1, 2, 3, 4):
+        c = image.shape[2]
+        if c == 1:
+            return np.repeat(image, 3, axis=2), None
+        if c == 2:  # grey + alpha
+            return np.repeat(image[..., :1], 3, axis=2), np.ascontiguousarray(image[..., 1])
+        if c == 3:
+            return np.ascontiguousarray(image), None
+        return np.ascontiguousarray(image[..., :3]), np.ascontiguousarray(image[..., 3])
+    raise ValueError(
+        f"image array must have shape (H, W), (H, W, 1), (H, W, 2), (H, W, 3) or (H, W, 4), "
+        f"got {image.shape}"
+    )
+
+
+def check_size(shape: tuple[int, ...], max_pixels: Any) -> None:
+    """Reject empty images and images over ``max_pixels`` (a positive int) with a clear message."""
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
+        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    if max_pixels < 1:
+        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    h, w = shape[:2]
+    if h == 0 or w == 0:
+        raise ValueError(f"image is empty (shape {tuple(shape)})")
+    if h * w > max_pixels:
+        raise ValueError(
+            f"image is {w}x{h} = {h * w / 1e6:.1f} MP, over the keyer's limit of "
+            f"{max_pixels / 1e6:.1f} MP; pass a larger max_pixels (CLI: --max-pixels) or "
+            "downscale the image"
+        )
+
+
+def check_unit(name: str, value: Any) -> float:
+    """A number in [0, 1] (bools and NaN rejected)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    v = float(value)
+    if not (0.0 <= v <= 1.0):  # also rejects NaN
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return v
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """True or False (numpy bools too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_border(border: Any) -> float:
+    """Border band width, a fraction of the short side in (0, 0.5]."""
+    b = check_unit("border", border)
+    if not (0.0 < b <= 0.5):
+        raise ValueError(f"border must be in (0, 0.5], got {border!r}")
+    return b
+
+
+def check_clips(tolerance: Any, clip_white: Any) -> tuple[float, float]:
+    """Clip-black and clip-white, each in [0, 1], their sum below 1."""
+    tol = check_unit("tolerance", tolerance)
+    cw = check_unit("clip_white", clip_white)
+    if tol + cw >= 1.0:
+        raise ValueError(
+            f"tolerance + clip_white must be below 1 (got {tol} + {cw}); "
+            "each is a fraction of the 0..1 alpha range"
+        )
+    return tol, cw
+
+
+def parse_key(name: str, key_color: Any) -> tuple[int, int, int]:
+    """An RGB colour from any form :func:`lib_tkg.colors.parse_color` takes (or an array)."""
+    if isinstance(key_color, np.ndarray):
+        key_color = [int(v) for v in key_color.ravel()]
+    try:
+        return parse_color(key_color)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def check_subject_mask(mask: Any, shape: tuple[int, int]) -> np.ndarray | None:
+    """``None``, or a float32 (H, W) map in 0..1 (any size: it is resized to the image).
+
+    Float arrays are taken as 0..1, integer arrays and 'L' images as 0..255.
+    """
+    if mask is None:
+        return None
+    if hasattr(mask, "mode") and hasattr(mask, "convert"):
+        mask = np.asarray(mask.convert("L"), np.float32) / 255.0
+    m = np.asarray(mask)
+    if m.ndim != 2 or m.size == 0 or not np.issubdtype(m.dtype, np.number):
+        raise ValueError(
+            f"subject_mask must be a 2-D array of numbers in [0, 1] (or an 'L' image), got "
+            f"shape {m.shape} dtype {m.dtype}"
+        )
+    integer = np.issubdtype(m.dtype, np.integer)
+    m = m.astype(np.float32) / (255.0 if integer else 1.0)
+    if not np.isfinite(m).all() or m.min() < 0.0 or m.max() > 1.0:
+        raise ValueError("subject_mask values must be finite and in [0, 1]")
+    if m.shape != shape:
+        m = cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    return m

@@ -1,0 +1,87 @@
+"""Matte arithmetic: the colour difference of a chroma key, the 3-D distance of a neutral key,
+soft clipping and robust noise estimates.
+
+For a key colour ``K`` the chroma plane (RGB minus its grey component) gets an orthonormal basis
+``e1`` (towards ``K``'s hue) and ``e2``. The colour difference of a pixel is
+``d = <I, e1> - |<I, e2>| / sqrt(3)``: positive only within 60 degrees of the key's hue. For a
+green key it is exactly Keylight's ``G - max(R, B)`` (up to scale), for magenta
+``min(R, B) - G``, and it generalises to any hue. A neutral (white, grey, black) screen has no
+hue: there the matte is the distance of a pixel from the clean plate in RGB (luminance and any
+chroma), divided by :data:`NEUTRAL_CONTRAST`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+SQRT3 = math.sqrt(3.0)
+#: Chroma |K - grey(K)| (0..255 scale) below which a key colour counts as neutral.
+MIN_KEY_CHROMA = 20.0
+#: RGB distance (0..255 levels, Euclidean) from a neutral screen at which a pixel is opaque.
+NEUTRAL_CONTRAST = 72.0
+
+
+def chroma(rgb: np.ndarray) -> float:
+    """Distance of an RGB colour from the grey axis, |rgb - mean(rgb)| (0..255 scale)."""
+    c = rgb.astype(np.float64) - rgb.mean()
+    return float(np.sqrt((c * c).sum()))
+
+
+def chroma_rows(x: np.ndarray) -> np.ndarray:
+    """Chroma of each row of an (N, 3) array, as :func:`chroma`."""
+    r, g, b = x[:, 0], x[:, 1], x[:, 2]
+    return np.sqrt(np.maximum(r * r + g * g + b * b - r * g - g * b - b * r, 1e-6) * (2.0 / 3.0))
+
+
+def basis(key_rgb: tuple[int, int, int]) -> np.ndarray:
+    """(2, 3) matrix: rows e1 (towards the key's hue) and e2, both orthogonal to grey."""
+    k = np.array(key_rgb, np.float64)
+    kc = k - k.mean()
+    e1 = kc / np.linalg.norm(kc)
+    e2 = np.cross(np.ones(3) / math.sqrt(3.0), e1)
+    return np.stack([e1, e2]).astype(np.float32)
+
+
+def diff(img: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Colour difference of a float32 (..., 3) image; returns (..., ) float32 (levels)."""
+    pq = cv2.transform(img, m) if img.ndim == 3 else img @ m.T
+    return pq[..., 0] - np.abs(pq[..., 1]) * np.float32(1.0 / SQRT3)
+
+
+def diff_planes(pq: np.ndarray) -> np.ndarray:
+    """Colour difference from the (H, W, 2) projections ``<I, e1>``, ``<I, e2>``."""
+    return cv2.scaleAdd(np.abs(pq[..., 1]), -1.0 / SQRT3, np.ascontiguousarray(pq[..., 0]))
+
+
+def distance(img: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Euclidean RGB distance (levels) of two float32 (H, W, 3) images."""
+    v = cv2.subtract(img, plate)
+    return cv2.sqrt(cv2.transform(v * v, np.ones((1, 3), np.float32)))
+
+
+def soft_clip(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map ``a`` to 0 below ``lo`` and to 1 above ``1 - hi``, linearly in between."""
+    scale = 1.0 / max(1e-6, 1.0 - lo - hi)
+    out = (a - np.float32(lo)) * np.float32(scale)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def robust_sigma(x: np.ndarray) -> float:
+    """1.4826 x median absolute deviation of ``x`` (at most 50000 samples); 0 if < 16."""
+    if x.size < 16:
+        return 0.0
+    step = max(1, x.size // 50000)
+    s = x[::step]
+    med = np.median(s)
+    return float(1.4826 * np.median(np.abs(s - med)))
+
+
+def sigma_of(x: np.ndarray, mask: np.ndarray) -> float:
+    """Robust sigma of ``x`` over ``mask`` on a 1-in-9 subsample (fast)."""
+    sub = x[::3, ::3][mask[::3, ::3]]
+    if sub.size < 16:
+        sub = x[mask]
+    return robust_sigma(sub)

@@ -1,0 +1,316 @@
+"""The clean plate: a smooth per-pixel estimate of the screen behind the subject.
+
+:func:`analyse` works on a reduced copy of the image (half resolution, or smaller for huge
+images) and returns a :class:`Screen`: the plate on a coarse grid (:data:`PLATE_RES` blocks on
+the long side) that covers the whole frame, plus what the matte needs to know about the screen.
+
+Chroma screens. Background candidates are pixels of the key's hue whose chromaticity (the
+saturation ratio ``d / max(RGB)``, unchanged by shadows, vignettes and gradients, which scale
+RGB, but lowered by a veil or a light detail) is close to a robust smooth field fitted to the
+screen's, and whose hue cast matches the screen's. Their colours, averaged per block (normalised
+convolution) and filled across the subject with a push-pull pyramid, give the plate. A second
+pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
+as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
+enter it), while soft shadows are followed and key out.
+
+Neutral screens (white, grey, black). Candidates are near-neutral pixels at the screen's
+brightness or in its soft shadows, connected to the frame's border without crossing a sharp
+luminance edge (a soft shadow has none, a grey subject part has); enclosed regions at the
+plate's level (holes in the subject) are added in a second pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+
+PLATE_RES = 128  # long side of the low-resolution plate grid
+_FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
+_ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen region may lack
+KERNEL3 = np.ones((3, 3), np.uint8)
+
+
+@dataclass
+class Screen:
+    """What :func:`analyse` found out about the screen (arrays on the coarse plate grid).
+
+    ``plate``: (sh, sw, 3) float32 screen colour (0..255) per block, covering the whole frame.
+    ``weight``: (sh, sw) float32 share of each block that was clean background (0..1).
+    ``d_plate``: (sh, sw) colour difference of the plate (chroma screens; ones if neutral).
+    ``d_key``: the screen's colour difference level; ``m``: the (2, 3) chroma basis.
+    ``background``: bool mask of clean background at the analysed resolution.
+    """
+
+    key_rgb: tuple[int, int, int]
+    neutral: bool
+    m: np.ndarray
+    d_key: float
+    plate: np.ndarray
+    weight: np.ndarray
+    d_plate: np.ndarray
+    background: np.ndarray
+
+
+def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float) -> np.ndarray:
+    """Fill a masked average ``csum / wsum`` (block means) across empty blocks.
+
+    ``csum`` (h, w, k), ``wsum`` (h, w): per-block sums divided by block size. Coarser levels
+    fill where a level has less than ``w0`` weight; with no weight at all, ``default``.
+    """
+    levels = []
+    c, wgt = csum, wsum
+    while min(c.shape[:2]) > 1:
+        levels.append((c, wgt))
+        nh, nw = max(1, (c.shape[0] + 1) // 2), max(1, (c.shape[1] + 1) // 2)
+        c = cv2.resize(c, (nw, nh), interpolation=cv2.INTER_AREA)
+        wgt = cv2.resize(wgt, (nw, nh), interpolation=cv2.INTER_AREA)
+        if c.ndim == 2:
+            c = c[..., None]
+    total = float(wgt.sum())
+    if total > 1e-6:
+        est = (c.reshape(-1, c.shape[-1]).sum(0) / total).astype(np.float32)
+    else:
+        est = default.astype(np.float32)
+    est = np.broadcast_to(est, c.shape).astype(np.float32)
+    for c_l, w_l in reversed(levels):
+        h, w = c_l.shape[:2]
+        up = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)
+        if up.ndim == 2:
+            up = up[..., None]
+        conf = np.clip(w_l / w0, 0.0, 1.0)[..., None]
+        mean = c_l / np.maximum(w_l, 1e-6)[..., None]
+        est = conf * mean + (1.0 - conf) * up
+    return est
+
+
+def block_plate(
+    img: np.ndarray, mask: np.ndarray, small: tuple[int, int], default: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coarse (``small`` = (sw, sh)) plate from the pixels of ``img`` under ``mask``, filled;
+    returns ``(plate (sh, sw, 3), weight (sh, sw))``."""
+    sw, sh = small
+    m = mask.astype(np.float32)
+    csum = cv2.resize(img * m[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+    wsum = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_AREA)
+    if csum.ndim == 2:
+        csum = csum[..., None]
+    return push_pull(csum, wsum, default, w0=0.25), wsum
+
+
+def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.ndarray:
+    """Blocks of ``ok`` that a robust quadratic surface through ``val`` does not reject.
+
+    Screen lighting and chromaticity vary smoothly over the frame; a translucent detail or a
+    shadow is a local dip below that surface, however large it is, and is trimmed here.
+    ``tiny`` (per block) is a dip small enough to keep whatever the noise.
+    """
+    sh, sw = val.shape
+    if sh * sw > 40 * 40:  # the surface is smooth: every other block is plenty
+        sub = quadratic_inliers(val[::2, ::2], ok[::2, ::2], tiny[::2, ::2])
+        return np.repeat(np.repeat(sub, 2, 0), 2, 1)[:sh, :sw] & ok
+    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
+    u = (xx + 0.5) / sw * 2 - 1
+    v = (yy + 0.5) / sh * 2 - 1
+    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1).reshape(-1, 6)
+    y = val.reshape(-1).astype(np.float64)
+    tiny1 = tiny.reshape(-1)
+    ok1 = ok.reshape(-1)
+    if ok1.sum() < 24:
+        return ok
+    # start from the upper three quarters: dips are what is to be found, and a least-squares
+    # fit through all blocks would bend into a large one
+    inl = ok1 & (y >= np.quantile(y[ok1], 0.25))
+    for _ in range(4):
+        a = basis[inl]
+        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ y[inl])
+        r = y - basis @ coef
+        sig = float(1.4826 * np.median(np.abs(r[inl])))
+        new = ok1 & ((r >= -max(0.04, 3.0 * sig)) | (r >= -tiny1))
+        if new.sum() < 24 or np.array_equal(new, inl):
+            break
+        inl = new
+    # a dip's rim is a mix of dip and screen: leave it out too
+    dip = (ok1 & ~inl).reshape(sh, sw).astype(np.uint8)
+    return inl.reshape(sh, sw) & (cv2.dilate(dip, KERNEL3) == 0)
+
+
+def fit_field(val: np.ndarray, ok: np.ndarray, sigma: float, tiny: np.ndarray) -> np.ndarray:
+    """Robust smooth field through ``val`` (small grid) where ``ok``: a Gaussian normalised
+    convolution, iterated with low outliers (translucent details) trimmed."""
+    inl = ok.copy()
+    field = np.zeros_like(val)
+    for _ in range(4):
+        wgt = inl.astype(np.float32)
+        num = cv2.GaussianBlur(val * wgt, (0, 0), sigma)
+        den = cv2.GaussianBlur(wgt, (0, 0), sigma)
+        if float(den.max()) <= 0:
+            break
+        glob = float((val * wgt).sum() / max(wgt.sum(), 1e-6))
+        field = np.where(den > 1e-3, num / np.maximum(den, 1e-6), glob).astype(np.float32)
+        r = val - field
+        sub = r[inl]
+        if sub.size < 8:
+            break
+        sig = float(1.4826 * np.median(np.abs(sub - np.median(sub))))
+        new = ok & ((r >= -max(0.025, 2.5 * sig)) | (r >= -tiny)) & (r <= max(0.1, 4.0 * sig))
+        if new.sum() < 8 or np.array_equal(new, inl):
+            break
+        inl = new
+    return field
+
+
+def box(x: np.ndarray, r: int) -> np.ndarray:
+    """Box filter of radius ``r`` px, reflected borders."""
+    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def grid_size(h: int, w: int) -> tuple[int, int]:
+    """``(sw, sh)`` of the coarse plate grid for an (h, w) frame."""
+    scale = min(1.0, PLATE_RES / max(h, w))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def analyse(img: np.ndarray, key_rgb: tuple[int, int, int], neutral: bool) -> Screen | None:
+    """Find the screen in ``img`` (float32 (h, w, 3), the reduced image); ``None`` if no pixel
+    of it is there."""
+    if neutral:
+        return _analyse_neutral(img, key_rgb)
+    return _analyse_chroma(img, key_rgb)
+
+
+def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
+    hh, hw = img_h.shape[:2]
+    m = matte.basis(kc)
+    key_f = np.array(kc, np.float32)
+    d_key = float(matte.diff(key_f[None, None], m)[0, 0])
+    one = np.float32(1.0)
+    pq_h = cv2.transform(img_h, m)
+    d_h = matte.diff_planes(pq_h)
+    mx = cv2.max(cv2.max(img_h[..., 0], img_h[..., 1]), img_h[..., 2])
+    # classification uses a lightly denoised copy (3x3 box): |q| of noisy dark pixels is biased
+    # upwards, which would reject deep shadows
+    if min(hh, hw) >= 32:
+        pq_b = box(pq_h, 1)
+        mx = box(mx, 1)
+    else:
+        pq_b = pq_h
+    p_b = pq_b[..., 0]
+    q_b = pq_b[..., 1]
+    qa_b = np.abs(q_b)
+    d_b = matte.diff_planes(pq_b)
+    # candidate background: the key's hue (within ~35 degrees), not too dark
+    hue_ok = (qa_b <= np.float32(0.7) * p_b) & (d_b >= np.float32(0.1 * d_key))
+    if not hue_ok.any():
+        return None
+    # the screen's own hue cast: a key-coloured subject part of another shade is not screen
+    cast = q_b / np.maximum(p_b, one)
+    med_cast = float(np.median(cast[::3, ::3][hue_ok[::3, ::3]])) if hue_ok[::3, ::3].any() else 0
+    sig_cast = matte.sigma_of(cast, hue_ok)
+    hue_ok &= np.abs(cast - np.float32(med_cast)) <= np.float32(max(0.14, 4.0 * sig_cast))
+    if not hue_ok.any():
+        return None
+
+    small = grid_size(hh, hw)
+    # 1. Chromaticity of the screen: the saturation ratio d / max(RGB), fitted robustly as a
+    # smooth field over key-hued blocks.
+    hk = hue_ok.astype(np.float32)
+    s_w = cv2.resize(hk, small, interpolation=cv2.INTER_AREA)
+    s_d = cv2.resize(d_b * hk, small, interpolation=cv2.INTER_AREA)
+    s_mx = cv2.resize(mx * hk, small, interpolation=cv2.INTER_AREA)
+    s_sr = s_d / np.maximum(s_mx, one)
+    # the screen's own level: a given key colour (a preset such as pure green) may be far more
+    # saturated or brighter than the actual screen
+    full = s_w >= 0.9
+    if full.sum() >= 4:
+        d_key = min(d_key, float(np.quantile(s_d[full] / s_w[full], 0.75)))
+        sr_key = float(np.quantile(s_sr[full], 0.75))
+    else:
+        sr_key = d_key / max(float(key_f.max()), 1.0)
+    ok_sr = full & (s_sr >= np.float32(0.7 * sr_key))
+    tiny = np.float32(_ABS_DIP * d_key) / np.maximum(s_mx / np.maximum(s_w, 1e-3), one)
+    ok_sr = quadratic_inliers(s_sr, ok_sr, tiny)
+    if max(small) > 64:  # the field is smooth too: fit it on every other block
+        sub = fit_field(
+            s_sr[::2, ::2], ok_sr[::2, ::2], _FIELD_SIGMA * max(small) / 2, tiny[::2, ::2]
+        )
+        sr_ref_s = cv2.resize(sub, small, interpolation=cv2.INTER_LINEAR)
+    else:
+        sr_ref_s = fit_field(s_sr, ok_sr, _FIELD_SIGMA * max(small), tiny)
+    sr_ref = cv2.resize(np.maximum(sr_ref_s, 1e-3), (hw, hh), interpolation=cv2.INTER_LINEAR)
+    expect = np.maximum(mx, one) * sr_ref  # colour difference of screen this bright
+    rel = d_b / expect
+    sig_sr = matte.sigma_of(rel, hue_ok & (rel >= np.float32(0.8)))
+    # missing colour difference allowed: relative (noise), and a small absolute amount, which
+    # matters in dark regions, where a little flare or hue drift changes the ratio a lot
+    allow = np.maximum(expect * np.float32(max(0.05, 3.0 * sig_sr)), np.float32(_ABS_DIP * d_key))
+    # ... and in excess: a more saturated pixel than the screen is a key-coloured subject
+    bg1 = hue_ok & (d_b >= expect - allow) & (d_b <= expect + 2.0 * allow)
+    if min(hh, hw) >= 32:  # drop the rim (mixed by the box filter) of excluded regions
+        excl = cv2.morphologyEx((~bg1).view(np.uint8), cv2.MORPH_OPEN, KERNEL3)
+        bg1 &= cv2.dilate(excl, KERNEL3) == 0
+    if not bg1.any():
+        bg1 = hue_ok
+
+    # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
+    d_floor = np.float32(0.1 * d_key)
+    plate_s, w_s = block_plate(img_h, bg1, small, key_f)
+    d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
+    t_h = d_h / cv2.resize(d_plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
+    sig = matte.sigma_of(t_h, bg1)
+    lim = np.float32(max(0.06, 4.0 * sig))
+    bg2 = bg1 & (t_h >= one - lim) & (t_h <= one + 2 * lim)
+    if bg2.any():
+        plate_s, w_s = block_plate(img_h, bg2, small, key_f)
+        d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
+    else:
+        bg2 = bg1
+    return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2)
+
+
+def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
+    h, w = img.shape[:2]
+    lum_k = float(np.mean(kc))
+    key_f = np.array(kc, np.float32)
+    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+    grey = cv2.merge([lum, lum, lum])
+    chroma_px = matte.distance(img, grey)
+    if min(h, w) >= 32:
+        chroma_px = box(chroma_px, 1)
+    # near-neutral pixels at the screen's level, or darker by a soft shadow (to 30 %)
+    lo = 0.3 * lum_k if lum_k > 96 else 0.0
+    cand = (chroma_px <= np.float32(18.0)) & (lum >= np.float32(lo))
+    cand &= lum <= np.float32(min(255.0, lum_k + 48.0 + 0.25 * lum_k))
+    if not cand.any():
+        return None
+    # sharp luminance edges (a subject's outline) separate the screen from grey subject parts
+    g = cv2.GaussianBlur(lum, (0, 0), 0.8)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
+    edge = (gx * gx + gy * gy) > np.float32(7.0**2)
+    free = (cand & (cv2.dilate(edge.view(np.uint8), KERNEL3) == 0)).view(np.uint8)
+    n, labels = cv2.connectedComponents(free, connectivity=4)
+    rim = np.zeros(n, bool)
+    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        rim[np.unique(side)] = True
+    rim[0] = False
+    bg1 = rim[labels]
+    if not bg1.any():
+        bg1 = free.astype(bool)
+    small = grid_size(h, w)
+    plate_s, w_s = block_plate(img, bg1, small, key_f)
+    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+    dist = matte.distance(img, plate)
+    sig = matte.sigma_of(dist, bg1)
+    # pass 2: enclosed regions at the plate's level are screen too (holes in the subject)
+    near = dist <= np.float32(max(6.0, 4.0 * sig))
+    bg2 = (bg1 | (free.astype(bool) & near)) & near
+    if bg2.any():
+        plate_s, w_s = block_plate(img, bg2, small, key_f)
+    else:
+        bg2 = bg1
+    ones = np.ones(plate_s.shape[:2], np.float32)
+    return Screen(kc, True, np.zeros((2, 3), np.float32), 1.0, plate_s, w_s, ones, bg2)

@@ -1,0 +1,273 @@
+"""Edge work on the matte and the colour: re-solve and guided filter in the unknown band, the
+physical lower bound of alpha (key-coloured subject parts), unmixing, despill, denoising.
+
+1. The colour-difference matte assumes the foreground has no key excess, which over-estimates
+   alpha for saturated foregrounds. Near opaque foreground, ``F`` is the colour of the nearby
+   opaque pixels and alpha is re-solved as the projection of ``I - B`` on ``F - B`` where that
+   line explains the pixel; elsewhere alpha moves partly towards the smallest physically possible
+   value when the implied foreground colour is saturated. A colour guided filter (box filters
+   only, no opencv-contrib) then denoises the band along image edges: no blanket blur.
+2. A pixel that no mix of the local plate ``B`` with any colour can give at a lower alpha (more
+   saturated, brighter, darker than the screen or of another hue cast, beyond the noise) keeps at
+   least that alpha: :func:`physical_floor`. Key-coloured subject parts stay opaque.
+3. Where alpha is partial the foreground is unmixed, ``F = (I - (1 - alpha) * B) / alpha``; the
+   remaining key excess (spill) is removed as chroma only, ``F -= s * (B - grey(B))`` with
+   ``s = max(d(F), 0) / d(B)``, which keeps the pixel's luminance (no dark fringe).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+from lib_tkg.keying.plate import box
+
+_KERNEL3 = np.ones((3, 3), np.uint8)
+_KERNEL5 = np.ones((5, 5), np.uint8)
+_GE = 1e-3  # guided filter regularisation (guide in 0..1)
+_FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
+
+
+def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """Colour guided filter (He et al.) coefficients, box-averaged: (h, w, 4) = (a_rgb, b).
+
+    The filtered output is ``a . guide + b``. Only box filters, so no opencv-contrib needed.
+    """
+    mean_i = box(guide, r)
+    mean_p = box(src, r)
+    mean_ip = box(guide * src[..., None], r)
+    cov_ip = mean_ip - mean_i * mean_p[..., None]
+    ir, ig, ib = guide[..., 0], guide[..., 1], guide[..., 2]
+    mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
+    var_rr = box(ir * ir, r) - mr * mr + eps
+    var_rg = box(ir * ig, r) - mr * mg
+    var_rb = box(ir * ib, r) - mr * mb
+    var_gg = box(ig * ig, r) - mg * mg + eps
+    var_gb = box(ig * ib, r) - mg * mb
+    var_bb = box(ib * ib, r) - mb * mb + eps
+    inv_rr = var_gg * var_bb - var_gb * var_gb
+    inv_rg = var_gb * var_rb - var_rg * var_bb
+    inv_rb = var_rg * var_gb - var_gg * var_rb
+    inv_gg = var_rr * var_bb - var_rb * var_rb
+    inv_gb = var_rb * var_rg - var_rr * var_gb
+    inv_bb = var_rr * var_gg - var_rg * var_rg
+    det = var_rr * inv_rr + var_rg * inv_rg + var_rb * inv_rb
+    det = np.where(np.abs(det) < 1e-12, np.float32(1e-12), det)
+    cr, cg, cb = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
+    inv_det = np.float32(1.0) / det
+    a_r = (inv_rr * cr + inv_rg * cg + inv_rb * cb) * inv_det
+    a_g = (inv_rg * cr + inv_gg * cg + inv_gb * cb) * inv_det
+    a_b = (inv_rb * cr + inv_gb * cg + inv_bb * cb) * inv_det
+    b = mean_p - a_r * mr - a_g * mg - a_b * mb
+    return box(cv2.merge([a_r, a_g, a_b, b]), r)
+
+
+def dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product of the first three columns (much faster than ``(a*b).sum(-1)``)."""
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
+
+
+def sample(arr: np.ndarray, idx: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Bilinear lookup of a low-resolution map ``arr`` (sh, sw[, k]) that covers a (h, w)
+    image, at the full-resolution pixels with flat indices ``idx``. Returns (N, k) float32."""
+    sh, sw = arr.shape[:2]
+    k = arr.shape[2] if arr.ndim == 3 else 1
+    n = idx.size
+    if (sh, sw) == (h, w):
+        return np.take(arr.reshape(-1, k), idx, axis=0).astype(np.float32)
+    cols = 1024  # cv2.remap maps must stay below 32767 rows and columns
+    out = np.empty((n, k), np.float32)
+    chunk = cols * 16384
+    for s in range(0, n, chunk):  # and their rows too: at most 16 M pixels per call
+        part = idx[s : s + chunk]
+        m = part.size
+        rows = -(-m // cols)
+        iy = part // w
+        ix = part - iy * w
+        mx = np.zeros(rows * cols, np.float32)
+        my = np.zeros(rows * cols, np.float32)
+        mx[:m] = (ix + np.float32(0.5)) * np.float32(sw / w) - np.float32(0.5)
+        my[:m] = (iy + np.float32(0.5)) * np.float32(sh / h) - np.float32(0.5)
+        res = cv2.remap(
+            arr,
+            mx.reshape(rows, cols),
+            my.reshape(rows, cols),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        out[s : s + m] = res.reshape(-1, k)[:m]
+    return out
+
+
+def physical_floor(img_h: np.ndarray, plate_h: np.ndarray, noise_lv: float) -> np.ndarray:
+    """Smallest alpha (0..1, per pixel of ``img_h``) for which ``I = a F + (1 - a) B`` has a
+    valid colour ``F`` in [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error
+    forgiven. Eroded by one pixel so that it never reaches past a region's rim."""
+    v = cv2.subtract(img_h, plate_h)
+    margin = np.float32(3.0 * noise_lv + 6.0)
+    up = np.maximum(v - margin, 0) / np.maximum(np.float32(255.0) - plate_h, np.float32(32.0))
+    dn = np.maximum(-v - margin, 0) / np.maximum(plate_h, np.float32(32.0))
+    a = cv2.max(up, dn)
+    a = cv2.max(cv2.max(a[..., 0], a[..., 1]), a[..., 2])
+    return cv2.erode(np.minimum(a, np.float32(1.0)), _KERNEL3)
+
+
+def refine_band(
+    rgb: np.ndarray,
+    img: np.ndarray,
+    img_h: np.ndarray,
+    plate_s: np.ndarray,
+    alpha: np.ndarray,
+    t: np.ndarray,
+    cw: float,
+    neutral: bool,
+) -> np.ndarray:
+    """Edge-aware refinement of alpha inside the unknown band. Returns a new alpha.
+
+    1. Near opaque foreground ``F`` is known: the colour of the nearby opaque pixels. With
+       ``B`` the plate, alpha is the projection of ``I - B`` on ``F - B``, trusted where the
+       pixel lies on that line. Elsewhere (chroma screens) the estimate is moved from the
+       colour-difference value towards the physical lower bound by up to 35 % when the colour
+       the colour-difference value implies is saturated (not at all when it is grey, where that
+       value is exact).
+    2. A colour guided filter (radius 2 px, box filters, coefficients at half resolution)
+       denoises the band, following edges in the image; outside the band nothing changes.
+    """
+    h, w = alpha.shape
+    one = np.float32(1.0)
+    # opaque core: opaque pixels, and noisy ones in a mostly opaque neighbourhood
+    solid = (alpha >= one) | ((alpha > np.float32(0.5)) & (box(alpha, 2) >= np.float32(0.9)))
+    core = cv2.morphologyEx(solid.astype(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
+    core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
+    idx = np.flatnonzero((alpha > 0) & (core == 0))
+    out = alpha.copy()
+    core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
+    out[core > 0] = one  # noise speckles inside opaque regions
+    if idx.size == 0:
+        return out
+    hh, hw = img_h.shape[:2]
+
+    # local foreground colour: masked average of the opaque core at half resolution
+    c_sum = cv2.bitwise_and(rgb, rgb, mask=core).astype(np.float32)
+    c_sum = cv2.resize(c_sum, (hw, hh), interpolation=cv2.INTER_AREA)
+    w_sum = cv2.resize(core.astype(np.float32), (hw, hh), interpolation=cv2.INTER_AREA)
+    sigma = _FG_SIGMA * hw / w
+    c_sum = cv2.GaussianBlur(c_sum, (0, 0), sigma).reshape(hh, hw, 3)
+    w_sum = cv2.GaussianBlur(w_sum, (0, 0), sigma).reshape(hh, hw)
+    f_loc = c_sum / np.maximum(w_sum, np.float32(1e-4))[..., None]
+    fw = sample(cv2.merge([*cv2.split(f_loc), w_sum]), idx, w, h)
+    f_loc, w_loc = fw[:, :3], fw[:, 3]
+
+    i_b = np.take(img.reshape(-1, 3), idx, axis=0)
+    b_b = sample(plate_s, idx, w, h)
+    v = i_b - b_b
+    u = f_loc - b_b
+    uu = dot3(u, u)
+    vv = dot3(v, v)
+    vu = dot3(v, u)
+    a_loc = vu / np.maximum(uu, one)
+    cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
+    conf = np.clip((w_loc - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
+    conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
+
+    a_cd = np.clip(one - np.take(t.reshape(-1), idx), 0, 1)
+    up = np.maximum(v, 0) / np.maximum(np.float32(255.0) - b_b, np.float32(32.0))
+    dn = np.maximum(-v, 0) / np.maximum(b_b, np.float32(32.0))
+    ud = np.maximum(up, dn)
+    a_box = np.clip(np.maximum(np.maximum(ud[:, 0], ud[:, 1]), ud[:, 2]), 0, 1)
+    if neutral:
+        a_fb = a_cd
+    else:
+        lo_b = np.minimum(a_box, a_cd)
+        # trust the colour-difference value fully when the colour it implies is grey (then it
+        # is exact), 65 % when that colour is clearly saturated (then it over-estimates)
+        f_cd = b_b + v / np.maximum(a_cd, np.float32(0.02))[:, None]
+        ratio = matte.chroma_rows(f_cd) / matte.chroma_rows(b_b)
+        lam = one - np.float32(0.35) * np.clip(ratio / 0.25, 0, 1)
+        a_fb = lo_b + lam * (a_cd - lo_b)
+    a_fb = np.where(a_cd >= one - np.float32(cw), one, a_fb)
+    a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
+    out.reshape(-1)[idx] = np.clip(a_new, 0.0, 1.0)
+
+    # guided filter with the image as guide, coefficients at quarter resolution (radius 1
+    # there, about 2-4 px here), applied at the band pixels only
+    gh, gw = hh, hw
+    guide = img_h
+    if min(hh, hw) >= 64:
+        gh, gw = -(-hh // 2), -(-hw // 2)
+        guide = cv2.resize(img_h, (gw, gh), interpolation=cv2.INTER_AREA)
+    p_s = cv2.resize(out, (gw, gh), interpolation=cv2.INTER_AREA) if gh != h else out
+    r = 1 if gh != h else 2
+    # only the band's bounding box (plus the filter's reach) is filtered
+    iy = idx // w
+    ix = idx - iy * w
+    y0 = max(0, int(iy.min()) * gh // h - 2 * r - 1)
+    y1 = min(gh, int(iy.max()) * gh // h + 2 * r + 2)
+    x0 = max(0, int(ix.min()) * gw // w - 2 * r - 1)
+    x1 = min(gw, int(ix.max()) * gw // w + 2 * r + 2)
+    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
+    coef = np.zeros((gh, gw, 4), np.float32)
+    coef[y0:y1, x0:x1] = guided_filter_color(g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE)
+    cs = sample(coef, idx, w, h)
+    q = dot3(cs, i_b) * np.float32(1.0 / 255.0) + cs[:, 3]
+    out.reshape(-1)[idx] = np.clip(q, 0.0, 1.0)
+    return out
+
+
+def denoise_fg(
+    rgb: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edge-preserving smoothing of the subject's colour, as strong as the screen's noise.
+
+    A bilateral filter whose colour sigma is 3.5x the measured noise (``noise_lv``, levels)
+    only averages away differences the size of the noise; texture and edges above it stay.
+    Nothing happens on a clean image (noise under 0.8 levels). Only the subject's bounding box
+    is filtered.
+    """
+    if noise_lv <= 0.8:
+        return rgb.copy(), img
+    ys = np.flatnonzero((alpha > 0).any(axis=1))
+    xs = np.flatnonzero((alpha > 0).any(axis=0))
+    if ys.size == 0:
+        return rgb.copy(), img
+    h, w = alpha.shape
+    y0, y1 = max(0, int(ys[0]) - 3), min(h, int(ys[-1]) + 4)
+    x0, x1 = max(0, int(xs[0]) - 3), min(w, int(xs[-1]) + 4)
+    fg = rgb.copy()
+    fg[y0:y1, x0:x1] = cv2.bilateralFilter(
+        np.ascontiguousarray(rgb[y0:y1, x0:x1]), 5, 3.5 * noise_lv, 1.5
+    )
+    img = img.copy()
+    img[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
+    return fg, img
+
+
+def unmix(
+    fg: np.ndarray,
+    img: np.ndarray,
+    alpha: np.ndarray,
+    idx: np.ndarray,
+    plate_s: np.ndarray,
+    m: np.ndarray | None,
+    d_floor: float,
+    despill: float,
+) -> None:
+    """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place."""
+    h, w = alpha.shape
+    one = np.float32(1.0)
+    a1 = np.take(alpha.reshape(-1), idx)[:, None]
+    b1 = sample(plate_s, idx, w, h)
+    f1 = np.take(img.reshape(-1, 3), idx, axis=0) - (one - a1) * b1
+    f1 /= np.maximum(a1, np.float32(1e-3))
+    np.clip(f1, 0.0, 255.0, out=f1)
+    if despill > 0.0 and m is not None:
+        pq1 = f1 @ m.T
+        d_f = pq1[:, 0] - np.abs(pq1[:, 1]) * np.float32(1.0 / matte.SQRT3)
+        d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
+        s1 = np.maximum(d_f, 0.0) / d_b1 * np.float32(despill)
+        # remove the screen's chroma only: the pixel keeps its luminance
+        b_chroma = b1 - b1.mean(axis=1, keepdims=True)
+        f1 -= s1[:, None] * b_chroma
+        np.clip(f1, 0.0, 255.0, out=f1)
+    fg.reshape(-1, 3)[idx] = np.rint(f1).astype(np.uint8)
