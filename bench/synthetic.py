@@ -58,8 +58,23 @@ PROFILES: dict[str, dict[str, tuple[float, float]]] = {
     },
 }
 
+# Further classes (same generator, other ranges): "sd" mottled SD-like screens, "clean" edges
+# without spill, "spilled" edges with strong spill, "keyparts" subjects with key-coloured parts
+# (brighter and more saturated than the screen, or of another shade of its hue).
+PROFILES["sd"] = {**PROFILES["default"], "mottle": (0.04, 0.1), "noise": (0.5, 3.0)}
+PROFILES["clean"] = {**PROFILES["default"], "spill": (0.0, 0.0)}
+PROFILES["spilled"] = {**PROFILES["default"], "spill": (0.3, 0.5), "spill_width": (0.01, 0.03)}
+PROFILES["keyparts"] = {
+    **PROFILES["default"],
+    "screen_sat": (0.55, 0.8),
+    "screen_val": (0.55, 0.8),
+    "key_parts": (1, 4),
+}
+
 #: Nominal screen colours (hue in degrees) the generator jitters around.
 KEY_HUES: dict[str, float] = {"green": 120.0, "blue": 225.0, "magenta": 300.0, "cyan": 185.0}
+#: Neutral screens (grey level 0..1): soft floor shadows, no hue, no spill.
+NEUTRAL_LEVELS: dict[str, float] = {"white": 0.95, "black": 0.05}
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,15 @@ def _fg_colour(rng: np.random.Generator, key_hue: float, gap: float = 75.0) -> n
         s = rng.uniform(0.15, 0.95)
         if _hue_dist(h, key_hue) >= gap or s < 0.2:
             return _hsv(h, s, rng.uniform(0.15, 1.0))
+
+
+def _fg_colour_neutral(rng: np.random.Generator, level: float) -> np.ndarray:
+    """A foreground colour clearly apart from a neutral screen of grey ``level``."""
+    while True:
+        h, sat, v = rng.uniform(0, 360), rng.uniform(0.0, 0.95), rng.uniform(0.05, 1.0)
+        c = _hsv(h, sat, v)
+        if np.linalg.norm(c - level) * 255 >= 110:
+            return c
 
 
 def _smooth_noise(
@@ -220,7 +244,33 @@ def _screen(
     plate = base[None, None, :] * light[..., None]
     # uneven lighting shifts the hue a little, slowly
     plate += pr["drift"][0] * _smooth_noise(rng, h, w, s / 2.0, 3)
+    if "mottle" in pr:  # SD-like blotches: brightness and a little hue, several scales
+        amp = rng.uniform(*pr["mottle"])
+        blot = sum(_smooth_noise(rng, h, w, s / f, 1) / k for k, f in ((1, 6), (2, 16), (3, 40)))
+        plate *= 1.0 + amp * blot
+        plate += 0.3 * amp * _smooth_noise(rng, h, w, s / 10, 3)
     return np.clip(plate, 0.0, 1.0).astype(np.float32), key_rgb  # type: ignore[return-value]
+
+
+def _neutral_screen(
+    rng: np.random.Generator, h: int, w: int, level: float, body: np.ndarray, pr: dict
+) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """A white/black floor-and-wall screen with a soft contact shadow below the subject."""
+    g = float(np.clip(level + rng.uniform(-0.03, 0.03), 0, 1))
+    tint = rng.uniform(-0.01, 0.01, 3)
+    base = np.clip(g + tint, 0, 1).astype(np.float32)
+    key_rgb = tuple(int(v) for v in np.rint(base * 255))
+    yy = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    light = 1.0 + rng.uniform(0.02, 0.08) * ((yy / h - 0.5) * rng.choice([-1, 1]))
+    s = min(h, w)
+    ys = np.flatnonzero(body.any(axis=1))
+    foot = float(ys[-1]) if ys.size else h * 0.7
+    squash = np.float32([[1, 0, 0], [0, 0.25, foot * 0.75 + s * 0.06]])
+    sh = cv2.warpAffine(body, squash, (w, h))
+    sh = cv2.GaussianBlur(sh, (0, 0), s * rng.uniform(0.015, 0.04))
+    light = light * (1.0 - rng.uniform(0.25, 0.5) * np.clip(sh * 1.5, 0, 1))
+    plate = np.clip(base[None, None, :] * light[..., None], 0, 1)
+    return plate.astype(np.float32), key_rgb  # type: ignore[return-value]
 
 
 def make_sample(
@@ -228,13 +278,19 @@ def make_sample(
 ) -> Sample:
     """Make one composite. ``size`` is an int (square) or ``(height, width)``."""
     h, w = (size, size) if isinstance(size, int) else size
-    key_hue = KEY_HUES[key]
+    neutral = key in NEUTRAL_LEVELS
+    key_hue = 0.0 if neutral else KEY_HUES[key]
     pr = PROFILES[profile]
-    rng = np.random.default_rng([seed, int(key_hue), h, w] + ([7] if profile != "default" else []))
+    extra = [int(NEUTRAL_LEVELS[key] * 100)] if neutral else []
+    rng = np.random.default_rng(
+        [seed, int(key_hue), h, w] + ([7] if profile != "default" else []) + extra
+    )
     s = min(h, w)
     gap = pr["hue_gap"][0]
 
     def fg_colour() -> np.ndarray:
+        if neutral:
+            return _fg_colour_neutral(rng, NEUTRAL_LEVELS[key])
         return _fg_colour(rng, key_hue, gap)
 
     layers: list[tuple[np.ndarray, np.ndarray]] = []  # (alpha, colour) back to front
@@ -249,6 +305,21 @@ def make_sample(
         body_col = np.where(stripes, fg_colour()[None, None], body_col)
     body_col = np.clip(body_col + 0.03 * _smooth_noise(rng, h, w, 2.0, 3), 0, 1)
     layers.append((body, body_col))
+    if "key_parts" in pr:  # key-coloured parts of the subject, inside the body
+        ys, xs = np.nonzero(body > 0.95)
+        for _ in range(int(rng.integers(*pr["key_parts"]))):
+            j = int(rng.integers(0, max(1, ys.size)))
+            patch = np.zeros((h, w), np.uint8)
+            r = (int(s * rng.uniform(0.02, 0.07)), int(s * rng.uniform(0.02, 0.07)))
+            cv2.ellipse(patch, (int(xs[j]), int(ys[j])), r, rng.uniform(0, 180), 0, 360, 255, -1)
+            pa = cv2.GaussianBlur(patch.astype(np.float32) / 255, (0, 0), 0.7) * body
+            if rng.random() < 0.5:  # brighter and more saturated than the screen
+                col = _hsv(
+                    key_hue + rng.uniform(-12, 12), rng.uniform(0.92, 1), rng.uniform(0.95, 1)
+                )
+            else:  # another shade of the key's hue
+                col = _hsv(key_hue + rng.choice([-1, 1]) * rng.uniform(28, 40), 0.9, 0.95)
+            layers.append((pa, np.broadcast_to(col, (h, w, 3))))
 
     # 2. hair strands, one colour with slight variation
     hair = _hair(rng, h, w, body)
@@ -311,12 +382,16 @@ def make_sample(
     fg = np.where(alpha[..., None] > 0, prem / np.maximum(alpha, 1e-6)[..., None], 0)
     fg = np.clip(fg, 0, 1).astype(np.float32)
 
-    screen, key_rgb = _screen(rng, h, w, key_hue, (body > 0.5).astype(np.float32), pr)
-
-    # additive spill: screen light bouncing onto the subject near its silhouette
-    inside = (alpha > 0.5).astype(np.uint8)
-    dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    spill = rng.uniform(*pr["spill"]) * np.exp(-dist / (s * rng.uniform(*pr["spill_width"])))
+    if neutral:
+        silhouette = (body > 0.5).astype(np.float32)
+        screen, key_rgb = _neutral_screen(rng, h, w, NEUTRAL_LEVELS[key], silhouette, pr)
+        spill = np.zeros((h, w), np.float32)
+    else:
+        screen, key_rgb = _screen(rng, h, w, key_hue, (body > 0.5).astype(np.float32), pr)
+        # additive spill: screen light bouncing onto the subject near its silhouette
+        inside = (alpha > 0.5).astype(np.uint8)
+        dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+        spill = rng.uniform(*pr["spill"]) * np.exp(-dist / (s * rng.uniform(*pr["spill_width"])))
     fg_spill = np.clip(fg + spill[..., None] * screen, 0, 1)
 
     a3 = alpha[..., None]
@@ -333,6 +408,66 @@ def make_sample(
         )
         img = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return Sample(img, alpha.astype(np.float32), fg, screen, key_rgb, key, seed)
+
+
+#: Kinds of natural-looking images without any screen (see :func:`make_scene`).
+SCENE_KINDS = ("textured", "warm", "vignette", "fur", "skin", "foliage")
+
+
+def make_scene(seed: int, size: int = 768, kind: str = "textured") -> np.ndarray:
+    """A procedural photo-like image with no screen (uint8 (size, size, 3)); a keyer should
+    leave it opaque. Kinds: multi-scale texture in a random palette, warm wood-like grain,
+    a bright disc on a black vignette (fundus-like), brown fur strokes, smooth skin, foliage."""
+    rng = np.random.default_rng([seed, SCENE_KINDS.index(kind), size, 31])
+    h = w = size
+    s = size
+
+    def octaves(ch: int, scales=(3, 8, 24, 64)) -> np.ndarray:
+        return sum(_smooth_noise(rng, h, w, sc, ch) / (i + 1) for i, sc in enumerate(scales))
+
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / s
+    if kind in ("textured", "foliage"):
+        hues = rng.uniform(70, 150, 3) if kind == "foliage" else rng.uniform(0, 360, 3)
+        cols = [_hsv(hh, rng.uniform(0.3, 0.9), rng.uniform(0.25, 0.9)) for hh in hues]
+        t = octaves(1)[..., 0]
+        sel = np.clip((t + 1) * 1.5, 0, 2.999)
+        i0 = sel.astype(int)
+        frac = (sel - i0)[..., None]
+        pal = np.stack([*cols, cols[-1]])
+        img = pal[i0] * (1 - frac) + pal[i0 + 1] * frac
+        img *= 1 + 0.35 * octaves(1, (2, 5))
+    elif kind == "warm":
+        base = _hsv(rng.uniform(15, 45), rng.uniform(0.45, 0.85), rng.uniform(0.45, 0.9))
+        warp = 6 * octaves(1, (40, 120))[..., 0]
+        grain = 0.5 + 0.5 * np.sin((yy * rng.uniform(60, 160) + warp) * 2)
+        img = base * (0.7 + 0.3 * grain[..., None]) * (1 + 0.15 * octaves(1, (3, 10)))
+        img *= 1 - 0.4 * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2)[..., None]
+    elif kind == "vignette":
+        r = np.sqrt((xx - 0.5) ** 2 + (yy - 0.5) ** 2)
+        disc = np.clip((rng.uniform(0.4, 0.48) - r) / 0.03, 0, 1)[..., None]
+        base = _hsv(rng.uniform(0, 40), rng.uniform(0.6, 0.9), rng.uniform(0.6, 0.9))
+        vessels = np.abs(octaves(1, (12, 30))) < 0.05
+        img = base * (1 - 0.5 * r[..., None]) * (1 + 0.2 * octaves(1, (4, 16)))
+        img = np.where(vessels, img * 0.6, img) * disc + rng.uniform(0, 0.04)
+    elif kind == "fur":
+        base = _hsv(rng.uniform(20, 40), rng.uniform(0.4, 0.7), rng.uniform(0.3, 0.6))
+        img = np.broadcast_to(base, (h, w, 3)).copy()
+        canvas = (img * 255).astype(np.uint8)
+        ang0 = rng.uniform(0, np.pi)
+        for _ in range(int(s * s / 60)):
+            x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
+            ang = ang0 + rng.normal(0, 0.3)
+            ln = rng.uniform(6, 20) * s / 768
+            col = _hsv(rng.uniform(15, 45), rng.uniform(0.2, 0.8), rng.uniform(0.1, 0.95))
+            p1 = (int(x0 * 16), int(y0 * 16))
+            p2 = (int((x0 + ln * np.cos(ang)) * 16), int((y0 + ln * np.sin(ang)) * 16))
+            cv2.line(canvas, p1, p2, tuple(int(v) for v in col * 255), 1, cv2.LINE_AA, 4)
+        img = canvas.astype(np.float32) / 255
+    else:  # skin
+        base = _hsv(rng.uniform(15, 32), rng.uniform(0.25, 0.5), rng.uniform(0.6, 0.9))
+        img = base * (1 + 0.12 * octaves(1, (40, 150)) + 0.03 * octaves(1, (1.5, 3)))
+    noise = rng.normal(0, rng.uniform(0.5, 3) / 255, (h, w, 3))
+    return np.clip(np.round((img + noise) * 255), 0, 255).astype(np.uint8)
 
 
 def backgrounds(h: int, w: int) -> list[np.ndarray]:

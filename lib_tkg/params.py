@@ -102,6 +102,8 @@ FIELDS: tuple[Field, ...] = (
         lo=0.0,
         hi=round(0.95 - DEFAULT_CLIP_WHITE, 2),
     ),
+    # script argument 13 (11 ``layout`` and 12 ``mask_image`` come before it)
+    Field("keep_shadow", bool, False, "Keep soft shadows", "TKG keep shadow"),
 )
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
@@ -155,7 +157,8 @@ class TkgParams:
     noise values (0 = Auto, the paper's value for the model family; at most 0.49); ``sigma`` is
     the Gaussian mask's std in image coordinates spanning [-1, 1] (0.05..4); ``center_x`` and
     ``center_y`` are the subject centre in [-1, 1] (x right, y down); ``despill`` and
-    ``tolerance`` are keyer controls in [0, 1].
+    ``tolerance`` are keyer controls in [0, 1]; ``keep_shadow`` keeps soft shadows on the screen as a
+    translucent black layer.
     """
 
     enabled: bool = False
@@ -169,6 +172,7 @@ class TkgParams:
     save_matte: bool = False
     despill: float = DEFAULT_DESPILL
     tolerance: float = DEFAULT_TOLERANCE
+    keep_shadow: bool = False
 
     def __post_init__(self) -> None:
         for field in FIELDS:

@@ -410,16 +410,18 @@ class TkgImage:
 
 
 def key_result(image: Image.Image, params: TkgParams) -> tuple[Image.Image, Image.Image]:
-    """Chroma-key ``image``, the screen colour estimated from its border: ``(RGBA, matte "L")``.
+    """Chroma-key ``image`` as generated with ``params``: ``(RGBA, matte "L")``.
 
-    ``params.tolerance`` and ``params.despill`` drive the keyer. An image with no screen colour
-    on its border comes back opaque, with a ``lib_tkg.keying.NoKeyColorWarning``.
+    The requested colour is the screen prior and the TKG Gaussian mask the subject prior
+    (:func:`lib_tkg.keying.priors.key_generated`); ``params.tolerance``, ``despill`` and
+    ``keep_shadow`` drive the keyer. An image whose background did not come out as a screen
+    comes back opaque, with a ``lib_tkg.keying.NoKeyColorWarning`` saying so.
     """
     from PIL import Image
 
-    from lib_tkg.keying import key
+    from lib_tkg.keying.priors import key_generated
 
-    result = key(image.convert("RGB"), None, tolerance=params.tolerance, despill=params.despill)
+    result = key_generated(image.convert("RGB"), params)
     return Image.fromarray(result.rgba, "RGBA"), Image.fromarray(result.alpha, "L")
 
 

@@ -43,6 +43,7 @@ valid_values = st.fixed_dictionaries(
         "save_matte": st.booleans(),
         "despill": float_field("despill"),
         "tolerance": float_field("tolerance"),
+        "keep_shadow": st.booleans(),
     }
 )
 
@@ -170,8 +171,8 @@ def test_out_of_range_floats_are_rejected(field, value):
 
 
 def test_too_many_arguments_and_unknown_names():
-    with pytest.raises(ParamError, match="accepts at most 11"):
-        TkgParams.from_args((False,) * 12)
+    with pytest.raises(ParamError, match=f"accepts at most {len(FIELDS)}"):
+        TkgParams.from_args((False,) * (len(FIELDS) + 1))
     with pytest.raises(ParamError, match=r"unknown parameter.*colour"):
         TkgParams.from_mapping({"colour": "red"})
 
