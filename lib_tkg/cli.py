@@ -14,6 +14,7 @@ on a TKG colour background and keys them (needs the ``diffusers`` extra).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -125,9 +126,31 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
         action="store_false",
         help="keep the input's pixel noise in the foreground colour",
     )
+    p.add_argument(
+        "--keep-shadow", action="store_true",
+        help="keep soft shadows on the screen as a translucent black layer (product shots)",
+    )  # fmt: skip
+    p.add_argument(
+        "-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
+        help="images keyed in parallel (default: all cores; use 1 for several huge images)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-pixels", type=_jobs, default=keying.DEFAULT_MAX_PIXELS, metavar="N",
+        help=f"refuse images with more pixels (default {keying.DEFAULT_MAX_PIXELS})",
+    )  # fmt: skip
     p.add_argument("-r", "--recursive", action="store_true", help="search folders recursively")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(handler=cmd_key)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def _collect(inputs: Iterable[Path], recursive: bool) -> tuple[list[Path], list[str]]:
@@ -168,13 +191,55 @@ def _out_stems(files: Sequence[Path]) -> list[str]:
     return stems
 
 
-def cmd_key(args: argparse.Namespace) -> int:
-    """Handler of ``tkg-chroma key``."""
+def _key_file(job: tuple[Path, Path, str, bool, dict]) -> tuple[bool, list[str]]:
+    """Key one file (a worker of ``tkg-chroma key``): ``job`` = (input, output folder, output
+    stem, write the matte too, keyer options). Returns ``(written, messages)``; never raises
+    for a bad file."""
     import numpy as np
     from PIL import Image, ImageOps
 
     from lib_tkg import keying
 
+    path, outdir, stem, mask, options = job
+    messages: list[str] = []
+    try:
+        Image.MAX_IMAGE_PIXELS = options["max_pixels"]  # our own limit, checked by the keyer too
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                image = ImageOps.exif_transpose(im) or im
+                if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit / float grey
+                    arr = np.asarray(image, dtype=np.float64)
+                    top = 65535.0 if image.mode != "F" and arr.max() > 255 else 255.0
+                    image = np.clip(arr * (255.0 / top), 0, 255).round().astype(np.uint8)
+                elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
+                    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+                elif image.mode == "RGB":  # one copy, not two (huge images)
+                    image = np.asarray(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", keying.NoKeyColorWarning)  # notes say the same
+            result = keying.key(image, **options)
+        del image
+        messages += [f"tkg-chroma: warning: {path}: {note}" for note in result.notes]
+        out = outdir / f"{stem}-rgba.png"
+        Image.fromarray(result.rgba, "RGBA").save(out, compress_level=1)
+        if mask:
+            matte = outdir / f"{stem}-matte.png"
+            Image.fromarray(np.ascontiguousarray(result.alpha), "L").save(matte)
+        return True, messages
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return False, [*messages, f"tkg-chroma: error: cannot key {path}: {exc}"]
+
+
+def _worker_init() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one image per core: no oversubscription
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    """Handler of ``tkg-chroma key``."""
     bar = None
 
     def report(msg: str) -> None:
@@ -195,50 +260,48 @@ def cmd_key(args: argparse.Namespace) -> int:
         report(f"tkg-chroma: error: cannot create output folder {args.outdir}: {exc}")
         return 1
 
+    options = {
+        "key_color": args.key_color,
+        "tolerance": args.tolerance,
+        "clip_white": args.clip_white,
+        "despill": args.despill,
+        "refine": args.refine,
+        "denoise": args.denoise,
+        "keep_shadow": args.keep_shadow,
+        "max_pixels": args.max_pixels,
+    }
+    jobs = [
+        (path, args.outdir, stem, args.mask, options)
+        for path, stem in zip(files, _out_stems(files), strict=True)
+    ]
     if len(files) > 1 and not args.quiet:
         from tqdm import tqdm
 
         bar = tqdm(total=len(files), unit="img", desc="keying", file=sys.stderr)
     failed = len(errors)
     written = 0
-    for path, stem in zip(files, _out_stems(files), strict=True):
-        try:
-            with Image.open(path) as im:
-                im.load()
-                image = ImageOps.exif_transpose(im) or im
-                if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit / float grey
-                    arr = np.asarray(image, dtype=np.float64)
-                    top = 65535.0 if image.mode != "F" and arr.max() > 255 else 255.0
-                    image = np.clip(arr * (255.0 / top), 0, 255).round().astype(np.uint8)
-                elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
-                    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", keying.NoKeyColorWarning)
-                result = keying.key(
-                    image,
-                    args.key_color,
-                    tolerance=args.tolerance,
-                    clip_white=args.clip_white,
-                    despill=args.despill,
-                    refine=args.refine,
-                    denoise=args.denoise,
-                )
-            for w in caught:
-                report(f"tkg-chroma: warning: {path}: {w.message}")
-            out = args.outdir / f"{stem}-rgba.png"
-            Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA").save(out)
-            if args.mask:
-                matte = args.outdir / f"{stem}-matte.png"
-                Image.fromarray(np.ascontiguousarray(result.alpha), "L").save(matte)
-            written += 1
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            failed += 1
-            report(f"tkg-chroma: error: cannot key {path}: {exc}")
-        finally:
+    workers = min(args.jobs, len(jobs))
+    pool = None
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers, initializer=_worker_init)
+        results = pool.map(_key_file, jobs)
+    else:
+        results = map(_key_file, jobs)
+    try:
+        for ok, messages in results:
+            for msg in messages:
+                report(msg)
+            written += ok
+            failed += not ok
             if bar is not None:
                 bar.update(1)
-    if bar is not None:
-        bar.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if bar is not None:
+            bar.close()
     if not args.quiet:
         msg = f"keyed {written} image(s) into {args.outdir}"
         if failed:

@@ -157,8 +157,8 @@ class TkgParams:
     noise values (0 = Auto, the paper's value for the model family; at most 0.49); ``sigma`` is
     the Gaussian mask's std in image coordinates spanning [-1, 1] (0.05..4); ``center_x`` and
     ``center_y`` are the subject centre in [-1, 1] (x right, y down); ``despill`` and
-    ``tolerance`` are keyer controls in [0, 1]; ``keep_shadow`` keeps soft shadows on the screen as a
-    translucent black layer.
+    ``tolerance`` are keyer controls in [0, 1]; ``keep_shadow`` keeps soft shadows on the screen
+    as a translucent black layer.
     """
 
     enabled: bool = False

@@ -87,8 +87,9 @@ def key_pixels(
         alpha = cv2.max(alpha, floor)
     if float(alpha.min()) >= 1.0:
         return None
+    fmap = None
     if opts.refine:
-        alpha = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, scr.neutral)
+        alpha, fmap = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, scr.neutral)
 
     # unmix where partial, despill what is left; only pixels that need it are touched
     fg = rgb.copy()
@@ -98,5 +99,5 @@ def key_pixels(
     idx = np.flatnonzero(need)
     if idx.size:
         m = None if scr.neutral else scr.m
-        refine.unmix(fg, img, alpha, idx, plate_s, m, 0.1 * scr.d_key, opts.despill)
+        refine.unmix(fg, img, alpha, idx, plate_s, m, 0.1 * scr.d_key, opts.despill, fmap)
     return fg, alpha

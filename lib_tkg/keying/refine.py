@@ -122,8 +122,11 @@ def refine_band(
     t: np.ndarray,
     cw: float,
     neutral: bool,
-) -> np.ndarray:
-    """Edge-aware refinement of alpha inside the unknown band. Returns a new alpha.
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Edge-aware refinement of alpha inside the unknown band.
+
+    Returns the new alpha and the local foreground colour map (half resolution, (hh, hw, 4):
+    the mean colour of the nearby opaque core and its weight), ``None`` without a band.
 
     1. Near opaque foreground ``F`` is known: the colour of the nearby opaque pixels. With
        ``B`` the plate, alpha is the projection of ``I - B`` on ``F - B``, trusted where the
@@ -145,7 +148,7 @@ def refine_band(
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
     out[core > 0] = one  # noise speckles inside opaque regions
     if idx.size == 0:
-        return out
+        return out, None
     hh, hw = img_h.shape[:2]
 
     # local foreground colour: masked average of the opaque core at half resolution
@@ -156,7 +159,8 @@ def refine_band(
     c_sum = cv2.GaussianBlur(c_sum, (0, 0), sigma).reshape(hh, hw, 3)
     w_sum = cv2.GaussianBlur(w_sum, (0, 0), sigma).reshape(hh, hw)
     f_loc = c_sum / np.maximum(w_sum, np.float32(1e-4))[..., None]
-    fw = sample(cv2.merge([*cv2.split(f_loc), w_sum]), idx, w, h)
+    fmap = cv2.merge([*cv2.split(f_loc), w_sum])
+    fw = sample(fmap, idx, w, h)
     f_loc, w_loc = fw[:, :3], fw[:, 3]
 
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
@@ -168,6 +172,20 @@ def refine_band(
     vu = dot3(v, u)
     a_loc = vu / np.maximum(uu, one)
     cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
+    if not neutral:
+        # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
+        # where the two-term fit explains the pixel better, its alpha is used
+        bc = b_b - b_b.mean(axis=1, keepdims=True)
+        ub, bb, vb = dot3(u, bc), dot3(bc, bc), dot3(v, bc)
+        det = uu * bb - ub * ub
+        ok = det > np.float32(1e-3) * uu * bb
+        a2 = (vu * bb - vb * ub) / np.where(ok, det, one)
+        c2 = (uu * vb - ub * vu) / np.where(ok, det, one)
+        res2 = vv - a2 * vu - c2 * vb
+        cos2 = np.sqrt(np.clip(1.0 - res2 / np.maximum(vv, np.float32(1e-6)), 0, 1))
+        use = ok & (c2 > 0) & (a2 > a_loc) & (cos2 > cos)
+        a_loc = np.where(use, a2, a_loc)
+        cos = np.where(use, cos2, cos)
     conf = np.clip((w_loc - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
     conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
 
@@ -212,7 +230,7 @@ def refine_band(
     cs = sample(coef, idx, w, h)
     q = dot3(cs, i_b) * np.float32(1.0 / 255.0) + cs[:, 3]
     out.reshape(-1)[idx] = np.clip(q, 0.0, 1.0)
-    return out
+    return out, fmap
 
 
 def denoise_fg(
@@ -252,8 +270,15 @@ def unmix(
     m: np.ndarray | None,
     d_floor: float,
     despill: float,
+    fmap: np.ndarray | None,
 ) -> None:
-    """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place."""
+    """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place.
+
+    Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
+    Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
+    the nearby opaque subject (``fmap``, see :func:`refine_band`; none if unknown): an alpha a
+    little too high leaves screen colour in the unmixed edge, which this takes out.
+    """
     h, w = alpha.shape
     one = np.float32(1.0)
     a1 = np.take(alpha.reshape(-1), idx)[:, None]
@@ -265,9 +290,19 @@ def unmix(
         pq1 = f1 @ m.T
         d_f = pq1[:, 0] - np.abs(pq1[:, 1]) * np.float32(1.0 / matte.SQRT3)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
-        s1 = np.maximum(d_f, 0.0) / d_b1 * np.float32(despill)
-        # remove the screen's chroma only: the pixel keeps its luminance
+        s1 = np.maximum(d_f, 0.0) / d_b1
         b_chroma = b1 - b1.mean(axis=1, keepdims=True)
-        f1 -= s1[:, None] * b_chroma
+        p_b = np.maximum(b_chroma @ m[0], np.float32(1.0))
+        partial = a1[:, 0] < one
+        if partial.any():
+            cap = np.zeros(idx.size, np.float32)
+            if fmap is not None:
+                fw = sample(fmap, idx[partial], w, h)
+                p_loc = np.maximum(fw[:, :3] @ m[0], 0) * np.clip(fw[:, 3] / 0.1, 0, 1)
+                cap[partial] = p_loc
+            excess = np.maximum(pq1[:, 0] - cap, 0) / p_b
+            s1 = np.where(partial, np.maximum(s1, excess), s1)
+        # remove the screen's chroma only: the pixel keeps its luminance
+        f1 -= (s1 * np.float32(despill))[:, None] * b_chroma
         np.clip(f1, 0.0, 255.0, out=f1)
     fg.reshape(-1, 3)[idx] = np.rint(f1).astype(np.uint8)
