@@ -15,7 +15,8 @@
         make_rgba: "Key the generated image and add the transparent PNG (RGBA) next to the original in the gallery and the output folder",
         save_matte: "Also add and save the matte (the alpha channel as a greyscale image)",
         despill: "How much of the background colour's spill (colour cast on edges and hair) to remove: 0 none, 1 full",
-        tolerance: "How close to the background colour a pixel must be to become fully transparent; raise it if background remains, lower it if the subject gets holes"
+        tolerance: "How close to the background colour a pixel must be to become fully transparent; raise it if background remains, lower it if the subject gets holes",
+        keep_shadow: "Keep soft shadows cast on the background as a translucent black layer in the cut-out (product shots); off: shadows are keyed out"
     };
     var LABEL_TITLES = {
         "TKG chroma background": TITLES.enabled,
@@ -28,7 +29,8 @@
         "Make RGBA cut-out": TITLES.make_rgba,
         "Also save the matte": TITLES.save_matte,
         "Despill strength": TITLES.despill,
-        "Key tolerance": TITLES.tolerance
+        "Key tolerance": TITLES.tolerance,
+        "Keep soft shadows": TITLES.keep_shadow
     };
 
     // hints.js shows titles[label text] on hover; add ours to its map where it exists.

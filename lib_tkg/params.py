@@ -235,6 +235,8 @@ class TkgParams:
             value = getattr(self, f.name)
             if f.name == "custom_color" and self.color != CUSTOM:
                 continue
+            if f.name == "keep_shadow" and not value:  # newer than the rest: only when on
+                continue
             if f.name == "strength" and value == 0.0:
                 value = "auto"
             out[f.infotext] = str(value)

@@ -117,6 +117,11 @@ class TkgChromaScript(scripts.Script):
                 with gr.Row():
                     despill = slider("despill", 0.05)
                     tolerance = slider("tolerance", 0.01)
+                keep_shadow = gr.Checkbox(
+                    label=F["keep_shadow"].label,
+                    value=bool(v["keep_shadow"]),
+                    elem_id=self.elem_id("keep_shadow"),
+                )
 
         color.change(
             fn=lambda c: gr.update(visible=c == CUSTOM),
@@ -136,6 +141,7 @@ class TkgChromaScript(scripts.Script):
             "save_matte": save_matte,
             "despill": despill,
             "tolerance": tolerance,
+            "keep_shadow": keep_shadow,
         }
         controls = [by_name[f.name] for f in FIELDS]  # script args order == params.FIELDS order
         self.infotext_fields = [(by_name[f.name], PASTE_FUNCTIONS[f.name]) for f in FIELDS]

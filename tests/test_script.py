@@ -17,10 +17,10 @@ import pytest
 import torch
 from PIL import Image
 
-from lib_tkg import colors, keying
+from lib_tkg import colors
 from lib_tkg.noise import tkg_noise
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, ParamError, TkgParams
-from lib_tkg.webui import saving
+from lib_tkg.webui import cutouts, saving
 from lib_tkg.webui.rng import FirstNoiseRNG, RaisingRNG, detect_family, model_latent_channels
 from lib_tkg.webui.state import STATE_ATTR, PendingSave, RunState
 from lib_tkg.webui.xyz import register_xyz_axes
@@ -529,6 +529,7 @@ NON_DEFAULT = {
     "save_matte": True,
     "despill": 0.5,
     "tolerance": 0.2,
+    "keep_shadow": True,
 }
 
 
@@ -966,7 +967,7 @@ def test_keying_failure_keeps_the_originals(host, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("keyer exploded")
 
-    monkeypatch.setattr(keying, "key_image", broken)
+    monkeypatch.setattr(cutouts, "key_generated", broken)
     _, processed = generate(host, enabled=True, p_kwargs={"batch_size": 2})
     assert len(processed.images) == len(processed.infotexts) == 3
     assert all(im.mode == "RGB" for im in processed.images)
@@ -1061,5 +1062,6 @@ def test_params_field_order_is_the_script_argument_order():
         "save_matte",
         "despill",
         "tolerance",
+        "keep_shadow",  # script argument 13 once 11 layout and 12 mask_image are in
     ]
     assert FIELD_BY_NAME["strength"].hi == 0.49

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from lib_tkg import keying
+from lib_tkg.keying.priors import key_generated
 from lib_tkg.webui import log
 from lib_tkg.webui.settings import (
     DEFAULT_MATTE_SUFFIX,
@@ -37,7 +37,7 @@ def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) ->
         rgb = np.asarray(pp.image.convert("RGB"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            rgba = keying.key_image(rgb, None, tolerance=params.tolerance, despill=params.despill)
+            rgba = key_generated(rgb, params).rgba  # requested colour and subject mask as priors
         for warning in caught:
             state.note(p, f"keying: {warning.message}")
         rgba = np.ascontiguousarray(rgba, dtype=np.uint8)

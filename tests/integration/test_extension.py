@@ -275,17 +275,17 @@ def test_rgba_cutout_in_response(srv: WebUIServer) -> None:
 
 
 def test_rgba_cutout_is_lib_keyer_output(srv: WebUIServer) -> None:
-    """The cut-out is lib_tkg.keying.key_image of the original with the request's keyer values
-    (computed here with the test venv's numpy/opencv, so allow a little rounding)."""
-    from lib_tkg.keying import key_image
+    """The cut-out is lib_tkg.keying.priors.key_generated of the original with the request's
+    parameters (computed here with the test venv's numpy/opencv, so allow a little rounding)."""
+    from lib_tkg.keying.priors import key_generated
 
     r = generate(srv, **alwayson([True]))
     originals, cutouts = originals_and_cutouts(r)
     params = TkgParams.from_args([True])
-    want = key_image(rgb_px(originals[0]), None, tolerance=params.tolerance, despill=params.despill)
+    want = key_generated(rgb_px(originals[0]), params).rgba
     got = px(cutouts[0]).astype(int)
     d = np.abs(got - np.asarray(want).astype(int))
-    assert d.max() <= 3 and d.mean() < 0.5, f"cut-out differs from key_image: max {d.max()}"
+    assert d.max() <= 3 and d.mean() < 0.5, f"cut-out differs from key_generated: max {d.max()}"
 
 
 # ------------------------------------------------------------------------------------ 4. saving
@@ -350,7 +350,7 @@ def test_saving_leaves_the_returned_cutout_as_keyed(srv: WebUIServer) -> None:
     the default "Stealth infotext = Alpha" rewrites the alpha channel of the very object given
     to ``save_image`` (``modules/stealth_infotext.py``), so the extension must save a copy.
     And the returned cut-out is the keyer's output of the returned original."""
-    from lib_tkg.keying import key_image
+    from lib_tkg.keying.priors import key_generated
 
     unsaved = generate(srv, seed=7, **alwayson(RGBA_AND_MATTE))
     saved = generate(srv, cache=False, seed=7, save_images=True, **alwayson(RGBA_AND_MATTE))
@@ -364,12 +364,10 @@ def test_saving_leaves_the_returned_cutout_as_keyed(srv: WebUIServer) -> None:
     assert np.array_equal(px(outputs[1]), px(outputs[0])[..., 3]), "matte != cut-out alpha"
 
     params = TkgParams.from_args(RGBA_AND_MATTE)
-    want = np.asarray(
-        key_image(rgb_px(originals[0]), None, tolerance=params.tolerance, despill=params.despill)
-    )
+    want = np.asarray(key_generated(rgb_px(originals[0]), params).rgba)
     d = np.abs(px(outputs[0]).astype(int) - want.astype(int))
     assert d.max() == 0, (
-        f"returned cut-out != key_image of the returned original: {int((d > 0).sum())} values "
+        f"returned cut-out != key_generated of the returned original: {int((d > 0).sum())} values "
         f"differ, max {d.max()}"
     )
 
@@ -504,12 +502,12 @@ def test_first_of_batch_equals_single(srv: WebUIServer) -> None:
             f"(host alone, disabled: {host.max()}/255)"
         )
     # each cut-out is its own batch item keyed, and carries that item's infotext (seed)
-    from lib_tkg.keying import key_image
+    from lib_tkg.keying.priors import key_generated
 
     assert all(c.mode == "RGBA" for c in cutouts), describe(batch)
     assert not np.array_equal(rgb_px(originals[0]), rgb_px(originals[1]))
     for k in range(2):
-        want = np.asarray(key_image(rgb_px(originals[k]), None, tolerance=0.1, despill=1.0))
+        want = np.asarray(key_generated(rgb_px(originals[k]), TkgParams(enabled=True)).rgba)
         assert np.abs(px(cutouts[k]).astype(int) - want.astype(int)).max() <= 3, k
     start = int(batch.info.get("index_of_first_image", 0) or 0)
     texts = batch.infotexts[start:]
