@@ -78,18 +78,16 @@ def key_pixels(
     hi = max(opts.clip_white, 3.0 * sig)
     alpha = matte.soft_clip(one - t, lo, hi)
     noise_lv = noise_levels(scr, sig)
+    floor = None
     if not scr.neutral:
-        hh, hw = img_h.shape[:2]
-        plate_h = cv2.resize(plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
-        floor = matte.soft_clip(refine.physical_floor(img_h, plate_h, noise_lv), lo, hi)
-        if hs > 1:
-            floor = cv2.resize(floor, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+        floor = refine.physical_floor(img, img_h, plate_s, noise_lv)
+        floor = matte.soft_clip(floor, lo, hi)
         alpha = cv2.max(alpha, floor)
     if float(alpha.min()) >= 1.0:
         return None
     fmap = None
     if opts.refine:
-        alpha, fmap = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, scr.neutral)
+        alpha, fmap = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, scr.neutral, floor)
 
     # unmix where partial, despill what is left; only pixels that need it are touched
     fg = rgb.copy()

@@ -230,7 +230,9 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
         sr_key = float(np.quantile(s_sr[full], 0.75))
     else:
         sr_key = d_key / max(float(key_f.max()), 1.0)
-    ok_sr = full & (s_sr >= np.float32(0.7 * sr_key))
+    # a region far more saturated than the screen is a key-coloured subject part, and must not
+    # make a field of its own where the subject cuts it off from the screen
+    ok_sr = full & (s_sr >= np.float32(0.7 * sr_key)) & (s_sr <= np.float32(1.25 * sr_key))
     tiny = np.float32(_ABS_DIP * d_key) / np.maximum(s_mx / np.maximum(s_w, 1e-3), one)
     ok_sr = quadratic_inliers(s_sr, ok_sr, tiny)
     if max(small) > 64:  # the field is smooth too: fit it on every other block
@@ -254,6 +256,7 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
         bg1 &= cv2.dilate(excl, KERNEL3) == 0
     if not bg1.any():
         bg1 = hue_ok
+    bg1 = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
     d_floor = np.float32(0.1 * d_key)
@@ -271,6 +274,52 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
     return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2)
 
 
+def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Connected components of ``mask`` (4-connected): ``(labels, touches the border, n)``."""
+    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=4)
+    rim = np.zeros(n, bool)
+    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        rim[np.unique(side)] = True
+    rim[0] = False
+    return labels, rim, n
+
+
+def _enclosed_screen(
+    img: np.ndarray, bg: np.ndarray, small: tuple[int, int], key_f: np.ndarray
+) -> np.ndarray:
+    """Keep regions of ``bg`` cut off from the border only where they look like the screen.
+
+    A region enclosed by the subject is a hole showing the screen, or a key-coloured part of
+    the subject. It stays background if its mean colour has the chromaticity of the plate
+    made from the border-connected screen there (within 6 degrees) and is not brighter than
+    it (by 10 %): a darker one is the screen in the subject's shadow.
+    """
+    labels, rim, n = _rim_components(bg)
+    if n <= 2 or not rim.any() or rim[1:].all():
+        return bg
+    outer = rim[labels]
+    plate_s, _ = block_plate(img, outer, small, key_f)
+    h, w = bg.shape
+    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+    lab = labels.reshape(-1)
+    sums_i = [np.bincount(lab, img[..., c].reshape(-1), n) for c in range(3)]
+    sums_b = [np.bincount(lab, plate[..., c].reshape(-1), n) for c in range(3)]
+    mi, mb = np.stack(sums_i, 1), np.stack(sums_b, 1)  # sums: the ratios need no counts
+    ni, nb = np.linalg.norm(mi, axis=1), np.linalg.norm(mb, axis=1)
+    cos = (mi * mb).sum(1) / np.maximum(ni * nb, 1e-6)
+    ok = rim | ((cos >= np.cos(np.radians(6.0))) & (ni <= 1.1 * nb))
+    ok[0] = False
+    return ok[labels]
+
+
+def _grad2(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Squared gradient magnitude (levels per px) of ``x`` blurred by ``sigma`` px."""
+    g = cv2.GaussianBlur(x, (0, 0), sigma)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
+    return gx * gx + gy * gy
+
+
 def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
     h, w = img.shape[:2]
     lum_k = float(np.mean(kc))
@@ -286,17 +335,12 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     cand &= lum <= np.float32(min(255.0, lum_k + 48.0 + 0.25 * lum_k))
     if not cand.any():
         return None
-    # sharp luminance edges (a subject's outline) separate the screen from grey subject parts
-    g = cv2.GaussianBlur(lum, (0, 0), 0.8)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
-    edge = (gx * gx + gy * gy) > np.float32(7.0**2)
+    # sharp luminance edges (a subject's outline) separate the screen from grey subject parts;
+    # a soft shadow's rim is as steep at a coarse scale as at a fine one, an outline is not
+    g_fine, g_coarse = _grad2(lum, 0.8), _grad2(lum, 2.5)
+    edge = (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)
     free = (cand & (cv2.dilate(edge.view(np.uint8), KERNEL3) == 0)).view(np.uint8)
-    n, labels = cv2.connectedComponents(free, connectivity=4)
-    rim = np.zeros(n, bool)
-    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        rim[np.unique(side)] = True
-    rim[0] = False
+    labels, rim, _ = _rim_components(free)
     bg1 = rim[labels]
     if not bg1.any():
         bg1 = free.astype(bool)

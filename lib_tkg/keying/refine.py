@@ -100,17 +100,42 @@ def sample(arr: np.ndarray, idx: np.ndarray, w: int, h: int) -> np.ndarray:
     return out
 
 
-def physical_floor(img_h: np.ndarray, plate_h: np.ndarray, noise_lv: float) -> np.ndarray:
-    """Smallest alpha (0..1, per pixel of ``img_h``) for which ``I = a F + (1 - a) B`` has a
-    valid colour ``F`` in [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error
-    forgiven. Eroded by one pixel so that it never reaches past a region's rim."""
-    v = cv2.subtract(img_h, plate_h)
+def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.ndarray:
+    """Per-channel lower bounds of alpha from ``v = I - B`` (any shape (..., 3))."""
+    up = np.maximum(v - margin, 0) / np.maximum(np.float32(255.0) - plate, np.float32(32.0))
+    dn = np.maximum(-v - margin, 0) / np.maximum(plate, np.float32(32.0))
+    a = np.maximum(up, dn)
+    a = np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+    return np.clip((a - np.float32(0.25)) * np.float32(2.0), 0.0, 1.0)
+
+
+def physical_floor(
+    img: np.ndarray, img_h: np.ndarray, plate_s: np.ndarray, noise_lv: float
+) -> np.ndarray:
+    """Opacity (0..1, per pixel of ``img``) of colours the plate cannot explain.
+
+    The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
+    [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
+    weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
+    ones (0.75 and above: key-coloured subject parts) give 1. Found at half resolution
+    (``img_h``), computed at full resolution only where it is not 0 there.
+    """
+    h, w = img.shape[:2]
+    hh, hw = img_h.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
-    up = np.maximum(v - margin, 0) / np.maximum(np.float32(255.0) - plate_h, np.float32(32.0))
-    dn = np.maximum(-v - margin, 0) / np.maximum(plate_h, np.float32(32.0))
-    a = cv2.max(up, dn)
-    a = cv2.max(cv2.max(a[..., 0], a[..., 1]), a[..., 2])
-    return cv2.erode(np.minimum(a, np.float32(1.0)), _KERNEL3)
+    plate_h = cv2.resize(plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
+    coarse = _unexplained(cv2.subtract(img_h, plate_h), plate_h, margin)
+    if (hh, hw) == (h, w):
+        return coarse
+    hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
+    hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
+    out = np.zeros((h, w), np.float32)
+    idx = np.flatnonzero(hit)
+    if idx.size:
+        b = sample(plate_s, idx, w, h)
+        v = np.take(img.reshape(-1, 3), idx, axis=0) - b
+        out.reshape(-1)[idx] = _unexplained(v, b, margin)
+    return out
 
 
 def refine_band(
@@ -122,10 +147,12 @@ def refine_band(
     t: np.ndarray,
     cw: float,
     neutral: bool,
+    floor: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
-    Returns the new alpha and the local foreground colour map (half resolution, (hh, hw, 4):
+    ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns the new
+    alpha and the local foreground colour map (half resolution, (hh, hw, 4):
     the mean colour of the nearby opaque core and its weight), ``None`` without a band.
 
     1. Near opaque foreground ``F`` is known: the colour of the nearby opaque pixels. With
@@ -229,7 +256,10 @@ def refine_band(
     coef[y0:y1, x0:x1] = guided_filter_color(g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE)
     cs = sample(coef, idx, w, h)
     q = dot3(cs, i_b) * np.float32(1.0 / 255.0) + cs[:, 3]
-    out.reshape(-1)[idx] = np.clip(q, 0.0, 1.0)
+    q = np.clip(q, 0.0, 1.0)
+    if floor is not None:
+        q = np.maximum(q, np.take(floor.reshape(-1), idx))
+    out.reshape(-1)[idx] = q
     return out, fmap
 
 

@@ -1,0 +1,231 @@
+"""Keyer behaviour on screens vs scenes, key-coloured subjects, neutral screens and shadows,
+priors, notes, tiles and the size limit."""
+
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from lib_tkg.keying import NoKeyColorWarning, key
+from lib_tkg.keying.priors import gaussian_subject_mask, key_generated
+from lib_tkg.params import TkgParams
+
+GREEN = (40, 190, 60)
+
+
+def smooth_field(rng, h, w, scale, amp):
+    """Low-frequency noise in about [-amp, amp] (mottling, uneven light)."""
+    small = rng.standard_normal((max(2, h // scale), max(2, w // scale), 1)).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)[..., None] * amp
+
+
+def green_screen(h=192, w=192, seed=0):
+    """A mottled, vignetted green screen with a subject (grey square, red disc) in the middle."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - 0.3 * (((yy / h - 0.5) ** 2 + (xx / w - 0.5) ** 2) * 2)[..., None]
+    light = light * (1.0 + smooth_field(rng, h, w, 24, 0.05))
+    img = np.array(GREEN, np.float32) * light
+    img[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3] = (128, 128, 128)
+    cv2.circle(img, (w // 2, h // 2), h // 10, (200, 40, 40), -1)
+    img += rng.normal(0, 1.5, img.shape)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def textured_scene(h=192, w=192, seed=0, hue_rgb=(150, 100, 60)):
+    """A photo-like image with no screen: a warm, textured surface (fur / wood)."""
+    rng = np.random.default_rng(seed)
+    tex = rng.normal(0, 1, (h, w, 1)).astype(np.float32)
+    tex = cv2.GaussianBlur(tex, (0, 0), 0.8)[..., None] * 40 + smooth_field(rng, h, w, 16, 25)
+    return np.clip(np.array(hue_rgb, np.float32) + tex, 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
+# screen vs scene
+
+
+@pytest.mark.parametrize(
+    "rgb", [(150, 100, 60), (60, 140, 50), (200, 160, 130)], ids=["brown", "foliage", "skin"]
+)
+def test_a_textured_scene_is_not_keyed(rgb):
+    img = textured_scene(hue_rgb=rgb)
+    with pytest.warns(NoKeyColorWarning, match="no screen colour"):
+        res = key(img)
+    assert not res.keyed and res.key_color is None
+    assert (res.alpha == 255).all() and np.array_equal(res.rgba[..., :3], img)
+    assert len(res.notes) == 1 and "nothing was keyed" in res.notes[0]
+
+
+def test_a_smooth_warm_border_is_not_taken_for_a_screen():
+    # skin-like: smooth, one hue, but dull and warm
+    img = np.empty((160, 160, 3), np.uint8)
+    img[:] = (205, 150, 120)
+    with pytest.warns(NoKeyColorWarning, match="too dull or too warm"):
+        res = key(img)
+    assert not res.keyed
+
+
+def test_a_black_vignette_is_not_a_screen():
+    img = np.zeros((200, 200, 3), np.uint8)
+    cv2.circle(img, (100, 100), 90, (210, 100, 60), -1)
+    with pytest.warns(NoKeyColorWarning):
+        res = key(img)
+    assert (res.alpha == 255).all()
+
+
+def test_a_mottled_vignetted_screen_is_keyed():
+    img = green_screen()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(img)
+    assert res.keyed and res.notes == []
+    kc = np.array(res.key_color, float)
+    assert np.allclose(kc / kc[1], np.array(GREEN) / GREEN[1], atol=0.06)  # the screen's hue
+    assert 0.7 * GREEN[1] <= kc[1] <= GREEN[1]  # at its measured (vignetted) level
+    assert res.alpha[:20].max() == 0 and res.alpha[-20:].max() == 0
+    assert (res.alpha[70:122, 70:122] == 255).all()
+
+
+# --------------------------------------------------------------------------------------------
+# priors
+
+
+def test_prior_colour_of_another_hue_does_not_key():
+    with pytest.warns(NoKeyColorWarning, match="did not come out as a screen"):
+        res = key(green_screen(), prior_color="magenta")
+    assert not res.keyed and "did not come out as a screen" in res.notes[0]
+
+
+def test_prior_colour_of_the_screen_keys_with_the_measured_shade():
+    res = key(green_screen(), prior_color="green")  # pure green preset, duller screen
+    assert res.keyed and res.key_color != (0, 255, 0)
+    assert res.alpha[:20].max() == 0
+
+
+def test_subject_mask_hides_a_subject_on_the_border():
+    img = green_screen()
+    img[:, :40] = (128, 128, 128)  # the subject fills the left border
+    img[:40] = (150, 150, 150)  # ... and the top
+    mask = np.zeros(img.shape[:2], np.float32)
+    mask[:, :40] = 1.0
+    mask[:40] = 1.0
+    with pytest.warns(NoKeyColorWarning):
+        assert not key(img).keyed  # half the border is subject: not a screen
+    assert key(img, subject_mask=mask).keyed
+
+
+def test_key_generated_uses_the_params():
+    params = TkgParams(enabled=True, color="green", despill=0.5, tolerance=0.2, sigma=0.4)
+    res = key_generated(green_screen(), params)
+    assert res.keyed
+    same = key(
+        green_screen(),
+        prior_color="green",
+        subject_mask=gaussian_subject_mask(0.4, (0.0, 0.0)),
+        despill=0.5,
+        tolerance=0.2,
+    )
+    assert np.array_equal(res.rgba, same.rgba)
+
+
+def test_gaussian_subject_mask():
+    m = gaussian_subject_mask(0.5, (0.5, -0.5), (41, 41))
+    assert m.dtype == np.float32 and m.shape == (41, 41)
+    y, x = np.unravel_index(int(np.argmax(m)), m.shape)
+    assert (y, x) == (10, 30) and m.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((4, 4, 3)), np.full((4, 4), 2.0), np.full((4, 4), np.nan), "mask"]
+)
+def test_bad_subject_mask(bad):
+    with pytest.raises(ValueError, match="subject_mask"):
+        key(green_screen(64, 64), subject_mask=bad)
+
+
+# --------------------------------------------------------------------------------------------
+# key-coloured subject parts
+
+
+@pytest.mark.parametrize(
+    "part", [(0, 255, 0), (90, 250, 110), (0, 200, 170)], ids=["brighter", "lighter", "teal"]
+)
+def test_key_coloured_parts_of_the_subject_stay_opaque(part):
+    img = green_screen()
+    img[80:112, 80:112] = part  # inside the grey square
+    res = key(img)
+    assert res.keyed
+    assert res.alpha[84:108, 84:108].min() >= 230, res.alpha[84:108, 84:108].min()
+    assert res.alpha[:20].max() == 0
+
+
+# --------------------------------------------------------------------------------------------
+# neutral screens, shadows
+
+
+def neutral_screen(level, h=192, w=192, shadow=0.4):
+    """A white/black floor with a soft shadow below a coloured subject."""
+    yy = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    img = np.full((h, w, 3), level, np.float32) * (1.0 - 0.04 * yy / h)[..., None]
+    sh = np.zeros((h, w), np.float32)
+    cv2.ellipse(sh, (w // 2, 150), (50, 12), 0, 0, 360, 1.0, -1)
+    sh = cv2.GaussianBlur(sh, (0, 0), 8)
+    img *= (1.0 - shadow * sh)[..., None]
+    img[50:140, 70:122] = (40, 90, 200) if level > 128 else (230, 200, 60)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), sh
+
+
+@pytest.mark.parametrize(("name", "level"), [("white", 245), ("black", 10), ("#808080", 128)])
+def test_neutral_screens_key_by_distance_from_the_plate(name, level):
+    img, _ = neutral_screen(level)
+    res = key(img, name)
+    assert res.keyed
+    assert (res.alpha[55:135, 75:117] == 255).all()
+    bg = np.ones(img.shape[:2], bool)
+    bg[45:145, 65:127] = False
+    assert (res.alpha[bg] <= 5).mean() >= 0.97
+
+
+def test_white_screen_shadow_keys_out_or_is_kept():
+    img, sh = neutral_screen(245)
+    under = (sh > 0.5) & (np.mgrid[0:192, 0:192][0] > 145)
+    out = key(img, "white")
+    assert out.alpha[under].max() <= 10  # keyed out by default
+    kept = key(img, "white", keep_shadow=True)
+    assert kept.alpha[under].mean() >= 0.25 * 255  # a translucent shadow layer
+    assert kept.rgba[..., :3][under].max() <= 40  # black
+    assert (kept.alpha[55:135, 75:117] == 255).all()
+
+
+def test_white_subject_on_white_is_a_documented_limit():
+    img, _ = neutral_screen(245)
+    img[60:80, 80:100] = 245  # a white part of the subject, same as the screen
+    res = key(img, "white")
+    assert res.alpha[64:76, 84:96].mean() <= 20
+
+
+# --------------------------------------------------------------------------------------------
+# tiles and size limit
+
+
+@pytest.mark.parametrize("kc", [None, "white"])
+def test_tiled_result_matches_untiled(kc):
+    img = green_screen(320, 320) if kc is None else neutral_screen(245, 320, 320)[0]
+    whole = key(img, kc, tile=0)
+    tiled = key(img, kc, tile=96)
+    diff = np.abs(whole.alpha.astype(int) - tiled.alpha.astype(int))
+    assert diff.mean() < 0.5 and (diff > 8).mean() < 0.002
+    cdiff = np.abs(whole.rgba.astype(int) - tiled.rgba.astype(int))
+    assert cdiff.mean() < 0.5
+
+
+def test_size_limit_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"192x192 = 0.0 MP, over the keyer's limit"):
+        key(green_screen(), max_pixels=1000)
+    with pytest.raises(ValueError, match="max_pixels"):
+        key(green_screen(), max_pixels=0)
+    with pytest.raises(ValueError, match="tile"):
+        key(green_screen(), tile=-1)
