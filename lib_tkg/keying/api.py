@@ -148,9 +148,12 @@ def key(
             return _unkeyed(rgb, alpha_in, kc, missing)
         return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
 
-    img_h, _ = core.half(rgb.astype(np.float32))
+    img = rgb.astype(np.float32)
+    img_h, hs = core.half(img)
     scr = analyse(img_h, kc, neutral)
-    res = None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts)
+    res = (
+        None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, (img, img_h, hs))
+    )
     if scr is None or res is None:
         return _unkeyed(rgb, alpha_in, kc, missing)
     sgrid = shadow.shadow_grid(scr) if shadows else None

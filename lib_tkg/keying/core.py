@@ -60,16 +60,25 @@ def noise_levels(scr: Screen, sig: float) -> float:
 
 
 def key_pixels(
-    rgb: np.ndarray, scr: Screen, plate_s: np.ndarray, opts: Options, sig: float | None = None
+    rgb: np.ndarray,
+    scr: Screen,
+    plate_s: np.ndarray,
+    opts: Options,
+    sig: float | None = None,
+    halves: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
+    ``halves``: ``(float32 image, its half(), scale)`` if already made.
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
-    img = rgb.astype(np.float32)
-    img_h, hs = half(img)
+    if halves is None:
+        img = rgb.astype(np.float32)
+        img_h, hs = half(img)
+    else:
+        img, img_h, hs = halves
     one = np.float32(1.0)
     t = screen_ratio(img, scr, plate_s)
     if sig is None:
@@ -80,7 +89,7 @@ def key_pixels(
     noise_lv = noise_levels(scr, sig)
     floor = None
     if not scr.neutral:
-        floor = refine.physical_floor(img, img_h, plate_s, noise_lv)
+        floor = refine.physical_floor(img, img_h, plate_s, noise_lv, alpha)
         floor = matte.soft_clip(floor, lo, hi)
         alpha = cv2.max(alpha, floor)
     if float(alpha.min()) >= 1.0:

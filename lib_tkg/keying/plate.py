@@ -301,9 +301,11 @@ def _enclosed_screen(
     plate_s, _ = block_plate(img, outer, small, key_f)
     h, w = bg.shape
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
-    lab = labels.reshape(-1)
-    sums_i = [np.bincount(lab, img[..., c].reshape(-1), n) for c in range(3)]
-    sums_b = [np.bincount(lab, plate[..., c].reshape(-1), n) for c in range(3)]
+    inner = ~outer & bg
+    lab = labels[inner]
+    px_i, px_b = img[inner], plate[inner]
+    sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
+    sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
     mi, mb = np.stack(sums_i, 1), np.stack(sums_b, 1)  # sums: the ratios need no counts
     ni, nb = np.linalg.norm(mi, axis=1), np.linalg.norm(mb, axis=1)
     cos = (mi * mb).sum(1) / np.maximum(ni * nb, 1e-6)

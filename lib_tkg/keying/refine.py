@@ -110,27 +110,31 @@ def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.nda
 
 
 def physical_floor(
-    img: np.ndarray, img_h: np.ndarray, plate_s: np.ndarray, noise_lv: float
+    img: np.ndarray, img_h: np.ndarray, plate_s: np.ndarray, noise_lv: float, alpha: np.ndarray
 ) -> np.ndarray:
     """Opacity (0..1, per pixel of ``img``) of colours the plate cannot explain.
 
     The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
     [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
     weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
-    ones (0.75 and above: key-coloured subject parts) give 1. Found at half resolution
-    (``img_h``), computed at full resolution only where it is not 0 there.
+    ones (0.75 and above: key-coloured subject parts) give 1. Found at quarter resolution
+    (from ``img_h``, the half-resolution image), computed at full resolution only there and
+    where ``alpha`` is not already 1.
     """
     h, w = img.shape[:2]
-    hh, hw = img_h.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
-    plate_h = cv2.resize(plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
-    coarse = _unexplained(cv2.subtract(img_h, plate_h), plate_h, margin)
-    if (hh, hw) == (h, w):
-        return coarse
+    if img_h.shape[:2] == (h, w):
+        plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        return _unexplained(cv2.subtract(img, plate), plate, margin)
+    # where: at quarter resolution, widened by a pixel there
+    qw, qh = -(-img_h.shape[1] // 2), -(-img_h.shape[0] // 2)
+    img_q = cv2.resize(img_h, (qw, qh), interpolation=cv2.INTER_AREA)
+    plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
+    coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
     hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
     out = np.zeros((h, w), np.float32)
-    idx = np.flatnonzero(hit)
+    idx = np.flatnonzero(hit & (alpha < np.float32(1.0)))
     if idx.size:
         b = sample(plate_s, idx, w, h)
         v = np.take(img.reshape(-1, 3), idx, axis=0) - b
