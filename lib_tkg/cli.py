@@ -199,24 +199,28 @@ def _key_file(job: tuple[Path, Path, str, bool, dict]) -> tuple[bool, list[str]]
     from PIL import Image, ImageOps
 
     from lib_tkg import keying
+    from lib_tkg.keying.inputs import check_size
 
     path, outdir, stem, mask, options = job
     messages: list[str] = []
     try:
-        Image.MAX_IMAGE_PIXELS = options["max_pixels"]  # our own limit, checked by the keyer too
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                im.load()
-                image = ImageOps.exif_transpose(im) or im
-                if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit / float grey
-                    arr = np.asarray(image, dtype=np.float64)
-                    top = 65535.0 if image.mode != "F" and arr.max() > 255 else 255.0
-                    image = np.clip(arr * (255.0 / top), 0, 255).round().astype(np.uint8)
-                elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
-                    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-                elif image.mode == "RGB":  # one copy, not two (huge images)
-                    image = np.asarray(image)
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # ours instead, below
+        try:
+            im = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+        with im:
+            check_size((im.size[1], im.size[0]), options["max_pixels"])  # before decoding
+            im.load()
+            image = ImageOps.exif_transpose(im) or im
+            if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit / float grey
+                arr = np.asarray(image, dtype=np.float64)
+                top = 65535.0 if image.mode != "F" and arr.max() > 255 else 255.0
+                image = np.clip(arr * (255.0 / top), 0, 255).round().astype(np.uint8)
+            elif image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
+                image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+            elif image.mode == "RGB":  # one copy, not two (huge images)
+                image = np.asarray(image)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", keying.NoKeyColorWarning)  # notes say the same
             result = keying.key(image, **options)
@@ -283,9 +287,12 @@ def cmd_key(args: argparse.Namespace) -> int:
     workers = min(args.jobs, len(jobs))
     pool = None
     if workers > 1:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(workers, initializer=_worker_init)
+        # spawn: a forked child can inherit OpenCV's thread pool mid-use and hang
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
         results = pool.map(_key_file, jobs)
     else:
         results = map(_key_file, jobs)

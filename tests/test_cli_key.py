@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -160,3 +161,77 @@ def test_16_bit_grey_png_is_scaled_not_clipped(tmp_path):
     rgba = np.asarray(Image.open(out / "deep-rgba.png"))
     assert (rgba[..., 3] == 255).all()
     assert np.abs(rgba[0, :, 0].astype(int) - np.round(arr[0] / 257)).max() <= 1
+
+
+def test_jobs_key_a_folder_in_parallel_with_a_progress_bar(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    want = {}
+    for i, fg in enumerate([(220, 30, 30), (250, 250, 250), (20, 20, 20), (30, 60, 220)]):
+        make_image(folder / f"img{i}.png", fg=fg)
+        want[f"img{i}-rgba.png"] = fg
+    out = tmp_path / "out"
+    assert cli.main(["key", str(folder), "-o", str(out), "--jobs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "keying" in err and "4/4" in err  # the tqdm bar
+    assert sorted(p.name for p in out.iterdir()) == sorted(want)
+    for name, fg in want.items():
+        px = np.asarray(Image.open(out / name))
+        assert px[0, 0, 3] == 0 and px[24, 24, 3] == 255
+        assert np.abs(px[24, 24, :3].astype(int) - fg).max() <= 2
+    # the same cut-outs as one process
+    serial = tmp_path / "serial"
+    assert cli.main(["key", str(folder), "-o", str(serial), "--jobs", "1", "-q"]) == 0
+    for name in want:
+        assert np.array_equal(
+            np.asarray(Image.open(out / name)), np.asarray(Image.open(serial / name))
+        )
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "many"])
+def test_bad_jobs_is_a_usage_error(tmp_path, bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["key", "x.png", "-o", str(tmp_path), "--jobs", bad])
+    assert exc.value.code == 2 and "positive integer" in capsys.readouterr().err
+
+
+def test_max_pixels_rejects_a_big_image_with_a_clear_message(tmp_path, capsys):
+    src = tmp_path / "pic.png"
+    make_image(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out), "--max-pixels", "1000"]) == 1
+    err = capsys.readouterr().err
+    assert "48x48" in err and "over the keyer's limit" in err and "Traceback" not in err
+    assert not (out / "pic-rgba.png").exists()
+
+
+def test_keep_shadow_on_a_white_screen(tmp_path):
+    img = np.full((192, 192, 3), 245, np.uint8)
+    img[40:120, 60:132] = (40, 90, 200)
+    shadow = np.zeros((192, 192), np.float32)
+    cv2.ellipse(shadow, (96, 140), (50, 12), 0, 0, 360, 1.0, -1)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 8)
+    img = np.round(img * (1 - 0.4 * shadow[..., None])).astype(np.uint8)
+    src = tmp_path / "product.png"
+    Image.fromarray(img).save(src)
+    plain, kept = tmp_path / "plain", tmp_path / "kept"
+    assert cli.main(["key", str(src), "-o", str(plain), "--key-color", "white", "-q"]) == 0
+    args = ["key", str(src), "-o", str(kept), "--key-color", "white", "--keep-shadow", "-q"]
+    assert cli.main(args) == 0
+    a_plain = np.asarray(Image.open(plain / "product-rgba.png"))[..., 3]
+    a_kept = np.asarray(Image.open(kept / "product-rgba.png"))[..., 3]
+    assert a_plain[136:146, 70:122].max() <= 10
+    assert a_kept[136:146, 70:122].min() >= 40
+    assert (a_kept[45:115, 65:127] == 255).all() and a_kept[5, 5] == 0
+
+
+def test_no_screen_photo_comes_back_opaque_with_a_warning(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    img = np.clip(rng.normal(0, 30, (64, 64, 3)) + np.array([150, 100, 60]), 0, 255).astype(
+        np.uint8
+    )
+    src = tmp_path / "fur.png"
+    Image.fromarray(img).save(src)
+    assert cli.main(["key", str(src), "-o", str(tmp_path / "out")]) == 0
+    assert "no screen colour found" in capsys.readouterr().err
+    assert (np.asarray(Image.open(tmp_path / "out" / "fur-rgba.png"))[..., 3] == 255).all()
