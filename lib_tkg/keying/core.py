@@ -81,7 +81,9 @@ def key_pixels(
         img, img_h, hs = halves
     one = np.float32(1.0)
     t = screen_ratio(img, scr, plate_s)
-    if sig is None:
+    if sig is None and scr.neutral:
+        sig = matte.neutral_noise(t[::hs, ::hs][scr.background])
+    elif sig is None:
         sig = matte.sigma_of(t[::hs, ::hs], scr.background)
     lo = max(opts.tolerance, 3.0 * sig)
     hi = max(opts.clip_white, 3.0 * sig)

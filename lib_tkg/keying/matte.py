@@ -85,3 +85,15 @@ def sigma_of(x: np.ndarray, mask: np.ndarray) -> float:
     if sub.size < 16:
         sub = x[mask]
     return robust_sigma(sub)
+
+
+def neutral_noise(t: np.ndarray) -> float:
+    """Noise of ``t`` on a neutral screen's background pixels, as a sigma (0..1 units).
+
+    The distance from the plate is a norm, never negative, so its spread is one-sided: a
+    third of its 99.5th percentile, so that the clip at three sigmas clears 99.5 % of them.
+    """
+    if t.size < 16:
+        return 0.0
+    step = max(1, t.size // 50000)
+    return float(np.quantile(1.0 - t[::step], 0.995)) / 3.0

@@ -226,7 +226,12 @@ def refine_band(
     ud = np.maximum(up, dn)
     a_box = np.clip(np.maximum(np.maximum(ud[:, 0], ud[:, 1]), ud[:, 2]), 0, 1)
     if neutral:
-        a_fb = a_cd
+        # the distance from the plate as a share of the nearby subject's own distance from it
+        # (at least the neutral contrast), where a subject is near; else the fixed contrast
+        contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
+        a_near = np.clip(np.sqrt(vv) / contrast, 0, 1)
+        wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
+        a_fb = wn * a_near + (1 - wn) * a_cd
     else:
         lo_b = np.minimum(a_box, a_cd)
         # trust the colour-difference value fully when the colour it implies is grey (then it

@@ -61,7 +61,7 @@ def noise(rgb: np.ndarray, scr: Screen) -> float:
             t = core.screen_ratio(crop, scr, sub_grid(scr, scr.plate, (h, w), bx))
             vals.append(t[np.abs(t - 1.0) <= 0.25])
     allv = np.concatenate(vals)
-    return matte.robust_sigma(allv)
+    return matte.neutral_noise(allv) if scr.neutral else matte.robust_sigma(allv)
 
 
 def key_tiles(rgb, scr: Screen, opts: core.Options, tile: int, sink) -> bool:
