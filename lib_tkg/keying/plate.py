@@ -256,11 +256,11 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
         bg1 &= cv2.dilate(excl, KERNEL3) == 0
     if not bg1.any():
         bg1 = hue_ok
-    bg1 = _enclosed_screen(img_h, bg1, small, key_f)
+    bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
     d_floor = np.float32(0.1 * d_key)
-    plate_s, w_s = block_plate(img_h, bg1, small, key_f)
+    plate_s, w_s = outer_plate or block_plate(img_h, bg1, small, key_f)
     d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
     t_h = d_h / cv2.resize(d_plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
     sig = matte.sigma_of(t_h, bg1)
@@ -286,19 +286,20 @@ def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 def _enclosed_screen(
     img: np.ndarray, bg: np.ndarray, small: tuple[int, int], key_f: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Keep regions of ``bg`` cut off from the border only where they look like the screen.
 
     A region enclosed by the subject is a hole showing the screen, or a key-coloured part of
     the subject. It stays background if its mean colour has the chromaticity of the plate
     made from the border-connected screen there (within 6 degrees) and is not brighter than
-    it (by 10 %): a darker one is the screen in the subject's shadow.
+    it (by 10 %): a darker one is the screen in the subject's shadow. Returns the kept mask and,
+    when that is the border-connected screen alone, its plate (:func:`block_plate`).
     """
     labels, rim, n = _rim_components(bg)
     if n <= 2 or not rim.any() or rim[1:].all():
-        return bg
+        return bg, None
     outer = rim[labels]
-    plate_s, _ = block_plate(img, outer, small, key_f)
+    plate_s, w_s = block_plate(img, outer, small, key_f)
     h, w = bg.shape
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     inner = ~outer & bg
@@ -311,7 +312,9 @@ def _enclosed_screen(
     cos = (mi * mb).sum(1) / np.maximum(ni * nb, 1e-6)
     ok = rim | ((cos >= np.cos(np.radians(6.0))) & (ni <= 1.1 * nb))
     ok[0] = False
-    return ok[labels]
+    if np.array_equal(ok, rim):
+        return outer, (plate_s, w_s)
+    return ok[labels], None
 
 
 def _grad2(x: np.ndarray, sigma: float) -> np.ndarray:

@@ -293,7 +293,7 @@ def denoise_fg(
     x0, x1 = max(0, int(xs[0]) - 3), min(w, int(xs[-1]) + 4)
     fg = rgb.copy()
     fg[y0:y1, x0:x1] = cv2.bilateralFilter(
-        np.ascontiguousarray(rgb[y0:y1, x0:x1]), 5, 3.5 * noise_lv, 1.5
+        np.ascontiguousarray(rgb[y0:y1, x0:x1]), 3, 3.5 * noise_lv, 1.5
     )
     img = img.copy()
     img[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
