@@ -305,9 +305,10 @@ def make_sample(
         body_col = np.where(stripes, fg_colour()[None, None], body_col)
     body_col = np.clip(body_col + 0.03 * _smooth_noise(rng, h, w, 2.0, 3), 0, 1)
     layers.append((body, body_col))
-    if "key_parts" in pr:  # key-coloured parts of the subject, inside the body
-        ys, xs = np.nonzero(body > 0.95)
+    if "key_parts" in pr:  # key-coloured parts of the subject, inside it or at its outline
+        inner, rim = np.nonzero(body > 0.95), np.nonzero((body > 0.4) & (body < 0.6))
         for _ in range(int(rng.integers(*pr["key_parts"]))):
+            ys, xs = rim if rng.random() < 0.5 and rim[0].size else inner
             j = int(rng.integers(0, max(1, ys.size)))
             patch = np.zeros((h, w), np.uint8)
             r = (int(s * rng.uniform(0.02, 0.07)), int(s * rng.uniform(0.02, 0.07)))

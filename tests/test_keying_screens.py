@@ -162,6 +162,16 @@ def test_key_coloured_parts_of_the_subject_stay_opaque(part):
     assert res.alpha[:20].max() == 0
 
 
+def test_a_key_coloured_part_at_the_outline_stays_opaque():
+    # like the green sector of a colour wheel: brighter than the screen, touching it
+    img = green_screen(256, 256)
+    cv2.circle(img, (128, 128), 70, (128, 128, 128), -1)
+    cv2.ellipse(img, (128, 128), (70, 70), 0, -30, 30, (20, 250, 40), -1)
+    res = key(img)
+    assert res.alpha[118:138, 150:190].min() >= 230
+    assert res.alpha[:30].max() == 0 and res.alpha[128, 220:].max() == 0
+
+
 # --------------------------------------------------------------------------------------------
 # neutral screens, shadows
 

@@ -31,6 +31,7 @@ from lib_tkg.keying import matte
 PLATE_RES = 128  # long side of the low-resolution plate grid
 _FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
 _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen region may lack
+_BUMP = 0.22  # brightness above the screen's smooth light that makes a region subject
 KERNEL3 = np.ones((3, 3), np.uint8)
 
 
@@ -256,6 +257,7 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
         bg1 &= cv2.dilate(excl, KERNEL3) == 0
     if not bg1.any():
         bg1 = hue_ok
+    bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
@@ -272,6 +274,29 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
     else:
         bg2 = bg1
     return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2)
+
+
+def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) -> np.ndarray:
+    """Drop blocks of ``bg`` far brighter (``level``: colour difference) than a robust
+    quadratic surface through the screen's blocks.
+
+    Screen light varies smoothly (gradients, vignettes: a quadratic; shadows are dips and stay),
+    and the chromaticity test cannot see brightness: a subject part of the screen's hue and
+    saturation but :data:`_BUMP` brighter, touching the screen, would otherwise enter the plate.
+    """
+    wgt = cv2.resize(bg.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    lvl = cv2.resize(level * bg, small, interpolation=cv2.INTER_AREA)
+    full = wgt >= 0.9
+    if full.sum() < 24:
+        return bg
+    neg = -np.log(np.maximum(lvl / np.maximum(wgt, 1e-3), 1.0))  # bumps are dips of -log
+    keep = quadratic_inliers(neg, full, np.full_like(neg, np.log(1.0 + _BUMP)))
+    bump = full & ~keep & (neg < np.median(neg[full]))  # rejected, and brighter than typical
+    if not bump.any():
+        return bg
+    h, w = bg.shape
+    up = cv2.resize(bump.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    return bg & (cv2.dilate(up, KERNEL3) == 0)
 
 
 def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
