@@ -31,7 +31,7 @@ from lib_tkg.keying import matte
 PLATE_RES = 128  # long side of the low-resolution plate grid
 _FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
 _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen region may lack
-_BUMP = 0.22  # brightness above the screen's smooth light that makes a region subject
+_BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
 KERNEL3 = np.ones((3, 3), np.uint8)
 
 
@@ -280,18 +280,35 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     """Drop blocks of ``bg`` far brighter (``level``: colour difference) than a robust
     quadratic surface through the screen's blocks.
 
-    Screen light varies smoothly (gradients, vignettes: a quadratic; shadows are dips and stay),
-    and the chromaticity test cannot see brightness: a subject part of the screen's hue and
-    saturation but :data:`_BUMP` brighter, touching the screen, would otherwise enter the plate.
+    Screen light varies smoothly (gradients, vignettes: a quadratic, fitted in log space with
+    both tails trimmed, so shadows do not pull it down), and the chromaticity test cannot see
+    brightness: a subject part of the screen's hue and saturation but :data:`_BUMP` brighter,
+    touching the screen, would otherwise enter the plate.
     """
     wgt = cv2.resize(bg.astype(np.float32), small, interpolation=cv2.INTER_AREA)
     lvl = cv2.resize(level * bg, small, interpolation=cv2.INTER_AREA)
     full = wgt >= 0.9
     if full.sum() < 24:
         return bg
-    neg = -np.log(np.maximum(lvl / np.maximum(wgt, 1e-3), 1.0))  # bumps are dips of -log
-    keep = quadratic_inliers(neg, full, np.full_like(neg, np.log(1.0 + _BUMP)))
-    bump = full & ~keep & (neg < np.median(neg[full]))  # rejected, and brighter than typical
+    y = np.log(np.maximum(lvl / np.maximum(wgt, 1e-3), 1.0)).astype(np.float64)
+    sh, sw = y.shape
+    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
+    u, v = (xx + 0.5) / sw * 2 - 1, (yy + 0.5) / sh * 2 - 1
+    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)[full]
+    yf = y[full]
+    inl = np.ones(yf.size, bool)
+    r = np.zeros_like(yf)
+    for _ in range(5):
+        a = basis[inl]
+        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ yf[inl])
+        r = yf - basis @ coef
+        sig = float(1.4826 * np.median(np.abs(r[inl])))
+        new = np.abs(r) <= max(0.05, 2.5 * sig)
+        if new.sum() < 24 or np.array_equal(new, inl):
+            break
+        inl = new
+    bump = np.zeros((sh, sw), bool)
+    bump[full] = r > np.log(1.0 + _BUMP)
     if not bump.any():
         return bg
     h, w = bg.shape
