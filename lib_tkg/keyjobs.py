@@ -1,0 +1,155 @@
+"""Key one image file into its output files: the per-file work of ``tkg-chroma key``.
+
+:func:`key_file` takes a picklable :class:`KeyJob` (input path, output paths, keyer options)
+and returns a :class:`JobResult` with a one-line status, so a process pool can run it as is.
+It never raises for a bad file: decode errors, OpenCV errors, out of memory and Pillow's size
+limit all become a failed result. Outputs are written to a temporary name and renamed, so a
+failure leaves no half-written file and never a partial set of outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
+_GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+@dataclass(frozen=True)
+class KeyJob:
+    """One input and where its outputs go.
+
+    ``rgba``: path of the cut-out; ``matte``: path of the matte or ``None``; ``options``:
+    keyword arguments of ``lib_tkg.keying.key`` (``key_color``, ``tolerance``, ...);
+    ``debug``: put the traceback of a failure into the result's message.
+    """
+
+    source: Path
+    rgba: Path
+    matte: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    debug: bool = False
+
+    @property
+    def outputs(self) -> list[Path]:
+        """The output paths, cut-out first."""
+        return [self.rgba] + ([self.matte] if self.matte is not None else [])
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What :func:`key_file` did: ``ok`` False when the file failed; ``messages``: lines to
+    show (``"error: ..."`` or ``"warning: ..."``, each naming the file)."""
+
+    ok: bool
+    messages: tuple[str, ...] = ()
+
+
+def read_image(path: Path) -> Any:
+    """Open an image for keying: a PIL image (EXIF orientation applied) or a uint8 array.
+
+    16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
+    however dark the image; 32-bit float greyscale (``F``) is taken as 0..255.
+    """
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        im.load()
+        image = ImageOps.exif_transpose(im) or im
+        if image.mode in _GREY16_MODES or image.mode == "F":
+            arr = np.asarray(image, dtype=np.float64)
+            if image.mode != "F":
+                arr = arr * (255.0 / 65535.0)
+            return np.clip(arr, 0, 255).round().astype(np.uint8)
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
+            return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        return image.copy() if image is im else image
+
+
+def key_notes(result: Any) -> list[str]:
+    """What the keyer had to say about one result (e.g. that nothing was keyed).
+
+    Reads ``KeyResult.notes`` (``list[str]``, added by the keyer rework); a ``KeyResult``
+    without it gives a note built from ``keyed`` and ``key_color``.
+    """
+    notes = getattr(result, "notes", None)
+    if notes is not None:
+        return list(notes)
+    if result.keyed:
+        return []
+    if result.key_color is None:
+        return ["no screen colour found on the image border; nothing was keyed (alpha 255)"]
+    return [f"the key colour {result.key_color} does not occur in the image; nothing was keyed"]
+
+
+def key_quietly(image: Any, **options: Any) -> Any:
+    """``lib_tkg.keying.key(image, **options)`` without its ``NoKeyColorWarning``: read the
+    notes from the result with :func:`key_notes` instead.
+
+    For the CLI's own process and pool workers only: it swaps the warning filters, which is
+    process-wide state (never call it inside a WebUI; call ``keying.key`` there).
+    """
+    import warnings
+
+    from lib_tkg import keying
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", keying.NoKeyColorWarning)
+        return keying.key(image, **options)
+
+
+def _save_png(image: Any, target: Path) -> Path:
+    """Write ``image`` as PNG beside ``target`` under a temporary name; returns that name."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    image.save(tmp, format="PNG")
+    return tmp
+
+
+def key_file(job: KeyJob) -> JobResult:
+    """Key ``job.source`` into ``job.outputs``; never raises (except KeyboardInterrupt).
+
+    All outputs are first written to temporary files and then renamed into place, so either
+    every output of the file is there or none was touched.
+    """
+    import numpy as np
+    from PIL import Image
+
+    written: list[Path] = []
+    try:
+        result = key_quietly(read_image(job.source), **job.options)
+        rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
+        written.append(_save_png(rgba, job.rgba))
+        if job.matte is not None:
+            matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
+            written.append(_save_png(matte, job.matte))
+        for tmp, target in zip(written, job.outputs, strict=True):
+            os.replace(tmp, target)
+        written.clear()
+    except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
+        message = f"error: cannot key {job.source}: {_describe(exc)}"
+        if job.debug:
+            message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+        return JobResult(False, (message,))
+    finally:
+        for tmp in written:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    notes = tuple(f"warning: {job.source}: {note}" for note in key_notes(result))
+    return JobResult(True, notes)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line: the exception's first line, with its type when the text alone is unclear."""
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if not text or not isinstance(exc, (OSError, ValueError)):
+        text = f"{type(exc).__name__}: {text}".rstrip(": ")
+    return text if len(text) <= 200 else text[:197] + "..."
