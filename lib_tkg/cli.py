@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lib_tkg import __version__, outputs
-from lib_tkg.keyjobs import KeyJob, key_file, key_notes, key_quietly
+from lib_tkg.keyjobs import KeyJob, key_file, key_notes, quiet_keying
 
 #: File extensions picked up when a folder is given to ``key``.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -594,7 +594,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 stem = f"{index:05d}-{result.seed}"
                 names = [f"{stem}.png"] + [outputs.output_name(stem, s) for s in suffixes]
             index += 1
-            keyed = key_quietly(result.image, tolerance=params.tolerance, despill=params.despill)
+            with quiet_keying():
+                keyed = tkg_pipeline.key_generated_image(result.image, params)
             for note in key_notes(keyed):
                 print(f"tkg-chroma: warning: seed {result.seed}: {note}", file=sys.stderr)
             info = PngImagePlugin.PngInfo()

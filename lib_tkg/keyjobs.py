@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,12 +89,13 @@ def key_notes(result: Any) -> list[str]:
     return [f"the key colour {result.key_color} does not occur in the image; nothing was keyed"]
 
 
-def key_quietly(image: Any, **options: Any) -> Any:
-    """``lib_tkg.keying.key(image, **options)`` without its ``NoKeyColorWarning``: read the
-    notes from the result with :func:`key_notes` instead.
+@contextlib.contextmanager
+def quiet_keying() -> Iterator[None]:
+    """Silence the keyer's ``NoKeyColorWarning`` inside the block: read the notes from the
+    result with :func:`key_notes` instead.
 
     For the CLI's own process and pool workers only: it swaps the warning filters, which is
-    process-wide state (never call it inside a WebUI; call ``keying.key`` there).
+    process-wide state (never use it inside a WebUI; read the notes there and leave the filters).
     """
     import warnings
 
@@ -101,7 +103,7 @@ def key_quietly(image: Any, **options: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", keying.NoKeyColorWarning)
-        return keying.key(image, **options)
+        yield
 
 
 def _save_png(image: Any, target: Path) -> Path:
@@ -120,9 +122,13 @@ def key_file(job: KeyJob) -> JobResult:
     import numpy as np
     from PIL import Image
 
+    from lib_tkg import keying
+
     written: list[Path] = []
     try:
-        result = key_quietly(read_image(job.source), **job.options)
+        image = read_image(job.source)
+        with quiet_keying():
+            result = keying.key(image, **job.options)
         rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
         written.append(_save_png(rgba, job.rgba))
         if job.matte is not None:

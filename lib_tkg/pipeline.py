@@ -46,6 +46,7 @@ from lib_tkg.noise import tkg_noise
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
+    from lib_tkg.keying import KeyResult
     from lib_tkg.params import TkgParams
 
 FAMILIES = ("sd1", "sd2", "sdxl")  # what detect_family can return
@@ -427,17 +428,23 @@ class TkgImage:
     infotext: str
 
 
-def key_result(image: Image.Image, params: TkgParams) -> tuple[Image.Image, Image.Image]:
-    """Chroma-key ``image``, the screen colour estimated from its border: ``(RGBA, matte "L")``.
+def key_generated_image(image: Image.Image, params: TkgParams) -> KeyResult:
+    """Chroma-key a generated ``image``, the screen colour estimated from its border; the
+    keyer's whole ``KeyResult`` (cut-out, matte, whether anything was keyed, notes).
 
     ``params.tolerance`` and ``params.despill`` drive the keyer. An image with no screen colour
     on its border comes back opaque, with a ``lib_tkg.keying.NoKeyColorWarning``.
     """
-    from PIL import Image
-
     from lib_tkg.keying import key
 
-    result = key(image.convert("RGB"), None, tolerance=params.tolerance, despill=params.despill)
+    return key(image.convert("RGB"), None, tolerance=params.tolerance, despill=params.despill)
+
+
+def key_result(image: Image.Image, params: TkgParams) -> tuple[Image.Image, Image.Image]:
+    """:func:`key_generated_image` as images: ``(RGBA cut-out, matte "L")``."""
+    from PIL import Image
+
+    result = key_generated_image(image, params)
     return Image.fromarray(result.rgba, "RGBA"), Image.fromarray(result.alpha, "L")
 
 
