@@ -14,9 +14,12 @@ on a TKG colour background and keys them (needs the ``diffusers`` extra).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from lib_tkg import __version__, outputs
@@ -147,9 +150,23 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
         help="keep the input's pixel noise in the foreground colour",
     )
     p.add_argument("-r", "--recursive", action="store_true", help="search folders recursively")
+    p.add_argument(
+        "-j", "--jobs", type=_jobs, default=0, metavar="N",
+        help="images keyed at once, each in its own process (default 0: one per CPU core)",
+    )  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _add_debug(p)
     p.set_defaults(handler=cmd_key, check=_check_key, parser=p)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 1024], got {text!r}")
+    return value
 
 
 def _add_debug(p: argparse.ArgumentParser) -> None:
@@ -262,14 +279,20 @@ def cmd_key(args: argparse.Namespace) -> int:
         bar = tqdm(total=len(jobs), unit="img", desc="keying", file=sys.stderr)
     failed = len(errors)
     keyed = 0
-    for job in jobs:
-        result = key_file(job)
-        keyed += result.ok
-        failed += not result.ok
-        for message in result.messages:
-            report(f"tkg-chroma: {message}")
-        if bar is not None:
-            bar.update(1)
+    with contextlib.ExitStack() as stack:
+        workers = min(args.jobs or os.cpu_count() or 1, len(jobs))
+        if workers > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(workers))
+            results = pool.map(key_file, jobs)
+        else:
+            results = map(key_file, jobs)
+        for result in results:
+            keyed += result.ok
+            failed += not result.ok
+            for message in result.messages:
+                report(f"tkg-chroma: {message}")
+            if bar is not None:
+                bar.update(1)
     if bar is not None:
         bar.close()
     if not args.quiet:
@@ -504,8 +527,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     def fail(msg: str, status: int = 2) -> int:
         print(f"tkg-chroma: error: {msg}", file=sys.stderr)
         return status
-
-    import contextlib
 
     from lib_tkg.params import ParamError, TkgParams
 

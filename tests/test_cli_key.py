@@ -281,7 +281,7 @@ def test_opencv_and_memory_failures_are_one_line_each_and_the_batch_goes_on(
     make_image(tmp_path / "d.png")
     (tmp_path / "e.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
     out = tmp_path / "out"
-    assert cli.main(["key", str(tmp_path), "-o", str(out)]) == 1
+    assert cli.main(["key", str(tmp_path), "-o", str(out), "-j", "1"]) == 1  # patched here
     err = capsys.readouterr().err
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if "error:" in line]
@@ -325,3 +325,28 @@ def test_dark_16_bit_grey_is_not_read_as_8_bit(tmp_path):
     assert cli.main(["key", str(src), "-o", str(out), "-q"]) == 0
     rgba = np.asarray(Image.open(out / "dark-rgba.png"))
     assert rgba[..., :3].max() <= 1
+
+
+def test_jobs_key_in_parallel_with_the_same_results(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(4):
+        make_image(folder / f"p{i}.png", fg=(200, 40 * i, 30))
+    (folder / "broken.png").write_bytes(b"not an image")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert cli.main(["key", str(folder), "-o", str(one), "-j", "1", "-q"]) == 1
+    assert cli.main(["key", str(folder), "-o", str(two), "-j", "2", "--mask"]) == 1
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert "Traceback" not in err and len(errors) == 2 and all("broken.png" in e for e in errors)
+    assert "keyed 4 image(s)" in err and "1 failed" in err
+    for path in sorted(one.iterdir()):
+        assert path.read_bytes() == (two / path.name).read_bytes()
+    assert len(list(two.iterdir())) == 8
+
+
+@pytest.mark.parametrize("bad", ["-1", "x", "2000"])
+def test_bad_jobs_exit_2(tmp_path, bad):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["key", "a.png", "-o", str(tmp_path), "--jobs", bad])
+    assert exc.value.code == 2
