@@ -261,7 +261,8 @@ def cmd_key(args: argparse.Namespace) -> int:
             existing = [o for o in job.outputs if o.exists()]
             if existing:
                 names = ", ".join(str(o) for o in existing)
-                report(f"tkg-chroma: note: skipping {job.source}: {names} exists (--overwrite)")
+                note = f"skipping {job.source}: {names} exists (--overwrite replaces)"
+                report(f"tkg-chroma: note: {note}")
             else:
                 todo.append(job)
         skipped, jobs = len(jobs) - len(todo), todo
