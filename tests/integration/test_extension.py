@@ -597,7 +597,7 @@ def test_a_failed_save_is_logged_with_path_and_reason(srv: WebUIServer, tmp_path
     blocker.mkdir()
     mark = srv.log_size()
     opts = {
-        "outdir_samples": str(outdir),
+        "outdir_txt2img_samples": str(outdir),
         "save_to_dirs": False,
         "samples_filename_pattern": "[seed]",
         "save_images_add_number": False,
