@@ -6,7 +6,9 @@ Runs the CLI in fresh processes on the tiny random SD1.x-shaped pipeline of
 1. the wall time of ``generate --steps 0`` (a bad option: exit status 2, before torch loads);
 2. for each scheduler given, the largest pixel difference (0..255) of image ``i`` between two
    runs of the same seeds, and between ``--batch-size 1`` and ``--batch-size 2``;
-3. the peak resident memory (``ru_maxrss`` of the child) of ``--n 1`` and ``--n N``.
+3. the peak resident memory (``ru_maxrss`` of the child) of ``--n 1``, ``--n 10`` and ``--n N``
+   (flat memory: N images peak where 10 do; the first few raise the peak a little as torch's and
+   malloc's pools warm up, with or without keying).
 
     nice -n 10 python bench/generate_bench.py            # defaults: euler_a, 1024x1024, N=40
     python bench/generate_bench.py --schedulers euler_a ddim --size 512x512 --n 20
@@ -107,7 +109,7 @@ def main() -> int:
                 )
 
         peaks = {}
-        for n in (1, opts.n):
+        for n in sorted({1, min(10, opts.n), opts.n}):  # 10: the first images warm up allocators
             out = tmp / f"mem-{n}"
             args = [*base, "--steps", "1", "--size", opts.size, "--n", str(n), "--mask"]
             code, seconds, peak, err = run(opts.src, [*args, "-o", str(out)])
