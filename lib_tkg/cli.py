@@ -522,6 +522,26 @@ def _model_name(model: str) -> str:
     return path.name or str(model)
 
 
+def _fixed_mmap_threshold(size: int = 1 << 20) -> None:
+    """Keep memory flat over many images (glibc only; a no-op elsewhere).
+
+    glibc raises its mmap threshold each time a large block is freed (up to 32 MiB); image-sized
+    buffers then come from the heap, which fragments, and peak memory creeps up over the first
+    images (+120 MiB by 40 images at 512x512 with the tiny test pipeline). A fixed threshold
+    turns that adjustment off: blocks of ``size`` bytes and more are mapped and given back to
+    the system when freed. This changes the whole process, so only the CLI's own process calls
+    it.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS, Windows)
+        return
+    m_mmap_threshold = -3  # glibc's M_MMAP_THRESHOLD
+    mallopt(m_mmap_threshold, size)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """Handler of ``tkg-chroma generate``."""
 
@@ -564,6 +584,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         device, dtype = _placement(options["device"], options["dtype"])
     except _OptionError as exc:
         return fail(str(exc))
+    _fixed_mmap_threshold()
 
     diffusers.utils.logging.set_verbosity_error()  # our own one-line errors say what failed
     if args.quiet:
