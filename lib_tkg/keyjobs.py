@@ -4,7 +4,7 @@
 and returns a :class:`JobResult` with a one-line status, so a process pool can run it as is.
 It never raises for a bad file: decode errors, OpenCV errors, out of memory and Pillow's size
 limit all become a failed result. Outputs are written to a temporary name and renamed, so a
-failure leaves no half-written file and never a partial set of outputs.
+failure leaves no half-written file.
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ def _save_png(image: Any, target: Path) -> Path:
 def key_file(job: KeyJob) -> JobResult:
     """Key ``job.source`` into ``job.outputs``; never raises (except KeyboardInterrupt).
 
-    All outputs are first written to temporary files and then renamed into place, so either
-    every output of the file is there or none was touched.
+    All outputs are first written to temporary files and then renamed into place: a failure to
+    read, key or write leaves no half-written file and no existing output touched.
     """
     import numpy as np
     from PIL import Image
