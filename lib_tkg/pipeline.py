@@ -33,7 +33,7 @@ import dataclasses
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from lib_tkg.noise import tkg_noise
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
+    from lib_tkg.keying import KeyResult
     from lib_tkg.params import TkgParams
 
 FAMILIES = ("sd1", "sd2", "sdxl")  # what detect_family can return
@@ -175,6 +176,12 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
     return seeds
 
 
+def image_generators(seeds: Sequence[int]) -> list[torch.Generator]:
+    """One CPU ``torch.Generator`` per image, seeded ``seeds[i]``: every random draw of image
+    ``i`` (initial noise, then the per-step noise of ancestral/SDE schedulers) comes from it."""
+    return [torch.Generator("cpu").manual_seed(seed) for seed in _check_seeds(seeds)]
+
+
 def initial_noise(
     pipe: Any,
     *,
@@ -183,6 +190,7 @@ def initial_noise(
     seeds: Sequence[int],
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
+    generators: Sequence[torch.Generator] | None = None,
 ) -> torch.Tensor:
     """Plain unit-variance initial noise, shape ``(len(seeds), C, height/f, width/f)``.
 
@@ -190,16 +198,19 @@ def initial_noise(
     seeds[i])`` alone, so it does not depend on its batch position or on the device. These are
     the numbers diffusers draws for ``generator=[torch.Generator().manual_seed(s) for s in
     seeds]`` on a float32 pipeline. ``device``/``dtype`` default to the pipeline's.
+    ``generators`` (from :func:`image_generators`): draw from these instead, advancing them,
+    so that passing them on as the pipeline's ``generator=`` continues each image's stream as
+    diffusers itself would.
     """
     seeds = _check_seeds(seeds)
+    if generators is None:
+        generators = image_generators(seeds)
+    elif len(generators) != len(seeds):
+        raise ValueError(f"got {len(generators)} generators for {len(seeds)} seeds")
     channels, lat_h, lat_w = _latent_geometry(pipe, height, width)
     samples = [
-        torch.randn(
-            (1, channels, lat_h, lat_w),
-            generator=torch.Generator("cpu").manual_seed(seed),
-            dtype=torch.float32,
-        )
-        for seed in seeds
+        torch.randn((1, channels, lat_h, lat_w), generator=generator, dtype=torch.float32)
+        for generator in generators
     ]
     noise = torch.cat(samples)
     return _place(noise, pipe, device, dtype)
@@ -216,14 +227,16 @@ def tkg_latents(
     dtype: torch.dtype | None = None,
     family: str | None = None,
     scaled: bool = False,
+    generators: Sequence[torch.Generator] | None = None,
 ) -> torch.Tensor:
     """TKG initial latents for ``pipe(..., latents=...)``.
 
     The plain noise of :func:`initial_noise` (one CPU generator per seed, so image ``i`` is
-    reproducible alone), with the channel-mean shift toward ``params.key_color`` applied
-    outside the Gaussian mask (``params.sigma``, ``params.center``), using the shifts of the
-    pipeline's family (``detect_family`` unless ``family`` is given) at ``params.strength``
-    (0 = Auto). TKG is applied whatever ``params.enabled`` says: the name says so.
+    reproducible alone; ``generators``: see there), with the channel-mean shift toward
+    ``params.key_color`` applied outside the Gaussian mask (``params.sigma``,
+    ``params.center``), using the shifts of the pipeline's family (``detect_family`` unless
+    ``family`` is given) at ``params.strength`` (0 = Auto). TKG is applied whatever
+    ``params.enabled`` says: the name says so.
 
     The result has unit variance like diffusers' own noise; the pipelines multiply it by
     ``scheduler.init_noise_sigma`` themselves. ``scaled=True`` multiplies by it here instead,
@@ -232,7 +245,13 @@ def tkg_latents(
     """
     family = family or detect_family(pipe)
     noise = initial_noise(
-        pipe, height=height, width=width, seeds=seeds, device="cpu", dtype=torch.float32
+        pipe,
+        height=height,
+        width=width,
+        seeds=seeds,
+        device="cpu",
+        dtype=torch.float32,
+        generators=generators,
     )
     shifts = list(channel_shifts(params.key_color, family, params.strength_or_auto))
     if len(shifts) != noise.shape[1]:
@@ -409,19 +428,25 @@ class TkgImage:
     infotext: str
 
 
-def key_result(image: Image.Image, params: TkgParams) -> tuple[Image.Image, Image.Image]:
-    """Chroma-key ``image`` as generated with ``params``: ``(RGBA, matte "L")``.
+def key_generated_image(image: Image.Image, params: TkgParams) -> KeyResult:
+    """Chroma-key a generated ``image``: the keyer's whole ``KeyResult`` (cut-out, matte,
+    whether anything was keyed, notes).
 
     The requested colour is the screen prior and the TKG Gaussian mask the subject prior
     (:func:`lib_tkg.keying.priors.key_generated`); ``params.tolerance``, ``despill`` and
     ``keep_shadow`` drive the keyer. An image whose background did not come out as a screen
     comes back opaque, with a ``lib_tkg.keying.NoKeyColorWarning`` saying so.
     """
-    from PIL import Image
-
     from lib_tkg.keying.priors import key_generated
 
-    result = key_generated(image.convert("RGB"), params)
+    return key_generated(image.convert("RGB"), params)
+
+
+def key_result(image: Image.Image, params: TkgParams) -> tuple[Image.Image, Image.Image]:
+    """:func:`key_generated_image` as images: ``(RGBA cut-out, matte "L")``."""
+    from PIL import Image
+
+    result = key_generated_image(image, params)
     return Image.fromarray(result.rgba, "RGBA"), Image.fromarray(result.alpha, "L")
 
 
@@ -449,17 +474,20 @@ def generate(
     batch_size: int = 1,
     key: bool = True,
     extra_infotext: dict[str, Any] | None = None,
-    callback: Any = None,
     progress: bool | None = None,
-) -> list[TkgImage]:
-    """Generate one image per seed with TKG latents and key each one.
+) -> Iterator[TkgImage]:
+    """Generate one image per seed with TKG latents and key each one; yields them as made.
 
     Defaults follow the paper's setting: 50 steps at CFG 7.5 (use a DDIM scheduler for its
     exact setup). ``height``/``width`` default to the model's native size. ``batch_size`` images
-    go through the pipeline at a time; an image depends on its seed only. ``key=False`` skips
-    keying. ``callback(result)`` is called as each image is ready (the CLI saves it there).
-    ``progress`` True/False shows/hides diffusers' progress bar (None: leave it as set).
-    TKG is applied whatever ``params.enabled`` says; the infotext records it as on.
+    go through the pipeline at a time. Image ``i`` depends on ``seeds[i]`` only, not on its
+    batch or batch position, run to run: every random draw (initial noise and the per-step noise
+    of ancestral/SDE schedulers) comes from its own CPU generator (:func:`image_generators`),
+    and a Brownian-tree SDE scheduler (``DPMSolverSDEScheduler``) gets the batch's seeds as its
+    per-image noise seeds. Nothing is kept: memory does not grow with ``len(seeds)``.
+    ``key=False`` skips keying. ``progress`` True/False shows/hides diffusers' progress bar
+    (None: leave it as set). TKG is applied whatever ``params.enabled`` says; the infotext
+    records it as on.
     """
     family = detect_family(pipe)
     factor = getattr(pipe, "vae_scale_factor", 8)
@@ -471,13 +499,24 @@ def generate(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     params = dataclasses.replace(params, enabled=True)
     sampler = scheduler_label(pipe.scheduler)
-    batches = [seeds[i : i + batch_size] for i in range(0, len(seeds), batch_size)]
-    results: list[TkgImage] = []
-    for number, chunk in enumerate(batches, 1):
+    batches = (len(seeds) + batch_size - 1) // batch_size
+    for number in range(batches):
+        chunk = seeds[number * batch_size : (number + 1) * batch_size]
         if progress is not None:
-            desc = f"batch {number}/{len(batches)}" if len(batches) > 1 else "generating"
+            desc = f"batch {number + 1}/{batches}" if batches > 1 else "generating"
             pipe.set_progress_bar_config(disable=not progress, desc=desc, leave=False)
-        latents = tkg_latents(pipe, params, height=height, width=width, seeds=chunk, family=family)
+        generators = image_generators(chunk)
+        latents = tkg_latents(
+            pipe,
+            params,
+            height=height,
+            width=width,
+            seeds=chunk,
+            family=family,
+            generators=generators,
+        )
+        if hasattr(pipe.scheduler, "noise_sampler_seed"):  # its Brownian tree ignores generator
+            pipe.scheduler.noise_sampler_seed = list(chunk)
         output = pipe(
             prompt=[prompt] * len(chunk),
             negative_prompt=[negative_prompt] * len(chunk) if negative_prompt else None,
@@ -486,9 +525,12 @@ def generate(
             num_inference_steps=steps,
             guidance_scale=cfg,
             latents=latents,
+            generator=generators,
             output_type="pil",
         )
-        for seed, image in zip(chunk, output.images, strict=True):
+        images, output = output.images, None
+        for seed in chunk:
+            image = images.pop(0)
             settings = {
                 "Steps": steps,
                 "Sampler": sampler,
@@ -502,8 +544,4 @@ def generate(
             if key:
                 rgba, matte = key_result(image, params)
             info = format_infotext(prompt, negative_prompt, settings)
-            result = TkgImage(seed, image.convert("RGB"), rgba, matte, info)
-            if callback is not None:
-                callback(result)
-            results.append(result)
-    return results
+            yield TkgImage(seed, image.convert("RGB"), rgba, matte, info)

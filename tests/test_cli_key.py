@@ -113,7 +113,8 @@ def test_same_stem_is_not_overwritten(tmp_path):
     make_image(tmp_path / "y" / "pic.png", fg=(250, 250, 250))
     out = tmp_path / "out"
     assert cli.main(["key", str(tmp_path / "x"), str(tmp_path / "y"), "-o", str(out), "-q"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["pic-2-rgba.png", "pic-rgba.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 2 and all(n.startswith("pic-") and n.endswith("-rgba.png") for n in names)
 
 
 def test_empty_folder_fails(tmp_path):
@@ -235,3 +236,185 @@ def test_no_screen_photo_comes_back_opaque_with_a_warning(tmp_path, capsys):
     assert cli.main(["key", str(src), "-o", str(tmp_path / "out")]) == 0
     assert "no screen colour found" in capsys.readouterr().err
     assert (np.asarray(Image.open(tmp_path / "out" / "fur-rgba.png"))[..., 3] == 255).all()
+
+
+# ------------------------------------------------------------------ never lose a user's file
+
+
+def opaque_colour(path: Path) -> tuple[int, ...]:
+    """The colour of the subject (centre pixel) of a cut-out."""
+    with Image.open(path) as im:
+        rgba = np.asarray(im)
+    return tuple(int(v) for v in rgba[24, 24, :3])
+
+
+def test_users_own_rgba_file_is_neither_replaced_nor_keyed(tmp_path, capsys):
+    d = tmp_path / "d"
+    d.mkdir()
+    make_image(d / "a.png")
+    user = d / "a-rgba.png"
+    make_image(user, fg=(10, 10, 250))
+    before = user.read_bytes()
+    assert cli.main(["key", str(d), "-o", str(d)]) == 0
+    assert user.read_bytes() == before
+    err = capsys.readouterr().err
+    assert "skipping" in err and "a-rgba.png exists" in err and "--overwrite" in err
+    assert sorted(p.name for p in d.iterdir()) == ["a-rgba.png", "a.png"]
+
+
+def test_an_output_is_never_the_path_of_an_input(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    make_image(d / "a.png")
+    given = d / "a-rgba.png"  # named explicitly, so it is an input
+    make_image(given, fg=(10, 10, 250))
+    before = given.read_bytes()
+    assert cli.main(["key", str(d / "a.png"), str(given), "-o", str(d), "--overwrite", "-q"]) == 0
+    assert given.read_bytes() == before
+    new = sorted(p.name for p in d.iterdir() if p.name not in ("a.png", "a-rgba.png"))
+    assert len(new) == 2  # one cut-out of each input, under other names
+
+
+def test_n_inputs_give_n_distinct_outputs_stable_across_reruns(tmp_path):
+    colours = {"x": (220, 30, 30), "y": (30, 30, 220), "z": (240, 240, 240)}
+    inputs = []
+    for folder, name in (("x", "a.png"), ("y", "a.png"), ("z", "a-2.png")):
+        (tmp_path / folder).mkdir()
+        make_image(tmp_path / folder / name, fg=colours[folder])
+        inputs.append(str(tmp_path / folder / name))
+    out = tmp_path / "out"
+    assert cli.main(["key", *inputs, "-o", str(out), "-q"]) == 0
+    first = sorted(p.name for p in out.iterdir())
+    assert len(first) == 3
+    got = sorted(opaque_colour(out / name) for name in first)
+    assert got == sorted(colours.values())  # each input's own cut-out, none lost
+    # the same names whatever the order of the inputs
+    out2 = tmp_path / "out2"
+    assert cli.main(["key", *reversed(inputs), "-o", str(out2), "-q"]) == 0
+    assert sorted(p.name for p in out2.iterdir()) == first
+    for name in first:
+        assert opaque_colour(out / name) == opaque_colour(out2 / name)
+
+
+def test_rerun_skips_an_edited_output_and_overwrite_replaces_it(tmp_path, capsys):
+    src = tmp_path / "pic.png"
+    make_image(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out), "-q"]) == 0
+    cut = out / "pic-rgba.png"
+    Image.new("RGBA", (5, 5), (1, 2, 3, 4)).save(cut)  # the user edits the cut-out
+    edited = cut.read_bytes()
+    capsys.readouterr()
+    assert cli.main(["key", str(src), "-o", str(out)]) == 0
+    assert cut.read_bytes() == edited
+    err = capsys.readouterr().err
+    assert f"skipping {src}" in err and "exists" in err and "1 skipped" in err
+    assert cli.main(["key", str(src), "-o", str(out), "--overwrite", "-q"]) == 0
+    with Image.open(cut) as im:
+        assert im.size == (48, 48)
+
+
+def test_recursive_with_output_inside_the_input_never_rekeys_outputs(tmp_path):
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    make_image(d / "a.png")
+    make_image(d / "sub" / "b.png")
+    for _ in range(2):
+        cli.main(["key", str(d), "-r", "-o", str(d / "out"), "--mask", "-q"])
+        cli.main(["key", str(d), "-r", "-o", str(d), "--mask", "-q"])
+    names = sorted(p.name for p in d.rglob("*.png"))
+    assert not [n for n in names if "rgba-" in n or "matte-" in n], names
+    assert sorted(p.name for p in (d / "out").iterdir()) == [
+        "a-matte.png",
+        "a-rgba.png",
+        "b-matte.png",
+        "b-rgba.png",
+    ]
+
+
+def test_opencv_and_memory_failures_are_one_line_each_and_the_batch_goes_on(
+    tmp_path, monkeypatch, capsys
+):
+    import cv2
+
+    from lib_tkg import keying
+
+    real = keying.key
+    boom = {"b": cv2.error("OpenCV(4.x) error: (-215:Assertion failed) boom"), "c": MemoryError()}
+
+    def key(image, *args, **kwargs):
+        arr = np.asarray(image)
+        tag = {(10, 10, 250): "b", (250, 250, 10): "c"}.get(tuple(int(v) for v in arr[24, 24]))
+        if tag:
+            raise boom[tag]
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(keying, "key", key)
+    make_image(tmp_path / "a.png")
+    make_image(tmp_path / "b.png", fg=(10, 10, 250))
+    make_image(tmp_path / "c.png", fg=(250, 250, 10))
+    make_image(tmp_path / "d.png")
+    (tmp_path / "e.png").write_bytes(b"\x89PNG\r\n\x1a\ntruncated")
+    out = tmp_path / "out"
+    assert cli.main(["key", str(tmp_path), "-o", str(out), "-j", "1"]) == 1  # patched here
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 3
+    assert any("b.png" in line and "boom" in line for line in lines)
+    assert any("c.png" in line and "out of memory" in line for line in lines)
+    assert any("e.png" in line for line in lines)
+    assert sorted(p.name for p in out.iterdir()) == ["a-rgba.png", "d-rgba.png"]
+    assert cli.main(["key", str(tmp_path / "b.png"), "-o", str(out), "--debug"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, capsys):
+    src = tmp_path / "pic.png"
+    make_image(src)
+    out = tmp_path / "out"
+    (out / "pic-rgba.png").mkdir(parents=True)  # cannot be replaced by a file
+    assert cli.main(["key", str(src), "-o", str(out), "--mask", "--overwrite"]) == 1
+    assert "cannot key" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["pic-rgba.png"]  # no matte alone, no .part
+
+
+def test_clip_white_plus_tolerance_is_checked_by_argparse(tmp_path, capsys):
+    src = tmp_path / "pic.png"
+    make_image(src)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["key", str(src), str(src), "-o", str(tmp_path / "out"), "--clip-white", "0.95"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "--clip-white" in errors[0] and "below 1" in errors[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_dark_16_bit_grey_is_not_read_as_8_bit(tmp_path):
+    src = tmp_path / "dark.png"
+    arr = np.full((8, 32), 200, np.uint16)  # 200/65535: nearly black
+    arr[:, 16:] = 250
+    Image.fromarray(arr).save(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out), "-q"]) == 0
+    rgba = np.asarray(Image.open(out / "dark-rgba.png"))
+    assert rgba[..., :3].max() <= 1
+
+
+def test_jobs_key_in_parallel_with_the_same_results(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(4):
+        make_image(folder / f"p{i}.png", fg=(200, 40 * i, 30))
+    (folder / "broken.png").write_bytes(b"not an image")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert cli.main(["key", str(folder), "-o", str(one), "-j", "1", "-q"]) == 1
+    assert cli.main(["key", str(folder), "-o", str(two), "-j", "2", "--mask"]) == 1
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert "Traceback" not in err and len(errors) == 2 and all("broken.png" in e for e in errors)
+    assert "keyed 4 image(s)" in err and "1 failed" in err
+    for path in sorted(one.iterdir()):
+        assert path.read_bytes() == (two / path.name).read_bytes()
+    assert len(list(two.iterdir())) == 8

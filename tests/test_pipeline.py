@@ -384,3 +384,130 @@ def test_cli_scheduler_names_match_the_pipeline_module():
     from lib_tkg.cli import GENERATE_SCHEDULERS
 
     assert set(GENERATE_SCHEDULERS) == set(tkp.SCHEDULERS)
+
+
+# ------------------------------------------------------------------ reproducibility, streaming
+
+
+def _images(pipe, seeds, batch_size):
+    params = TkgParams(color="green")
+    results = tkp.generate(
+        pipe, "a cat", params, seeds=seeds, steps=3, batch_size=batch_size, key=False
+    )
+    return [np.asarray(r.image, dtype=np.int16) for r in results]
+
+
+def test_euler_a_same_seed_same_image_run_to_run_and_at_any_batch_size(model_dir):
+    pipe = tkp.load_pipeline(model_dir, "cpu", scheduler="euler_a")
+    pipe.set_progress_bar_config(disable=True)
+    first = _images(pipe, [7, 8], batch_size=1)
+    torch.manual_seed(12345)  # the global RNG must not matter
+    again = _images(pipe, [7, 8], batch_size=1)
+    batched = _images(pipe, [7, 8], batch_size=2)
+    alone = _images(pipe, [8], batch_size=1)
+    for a, b, c in zip(first, again, batched, strict=True):
+        assert np.abs(a - b).max() <= 1
+        assert np.abs(a - c).max() <= 1
+    assert np.abs(alone[0] - first[1]).max() <= 1
+    assert np.abs(first[0] - first[1]).max() > 10  # different seeds do differ
+
+
+def test_ancestral_step_noise_comes_from_the_image_generators(model_dir):
+    """Per-step noise is drawn from generators seeded like the image, so the run equals
+    diffusers' own sampling with ``generator=[Generator().manual_seed(s)]`` (no TKG shift)."""
+    pipe = tkp.load_pipeline(model_dir, "cpu", scheduler="euler_a")
+    pipe.set_progress_bar_config(disable=True)
+    params = TkgParams(color="green")
+    noise = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[5])
+    gens = tkp.image_generators([5])
+    tkp.initial_noise(pipe, height=64, width=64, seeds=[5], generators=gens)
+    want = pipe(
+        "a cat", height=64, width=64, num_inference_steps=3, latents=noise, generator=gens
+    ).images[0]
+    got = next(iter(tkp.generate(pipe, "a cat", params, seeds=[5], steps=3, key=False)))
+    assert np.abs(np.asarray(got.image, np.int16) - np.asarray(want, np.int16)).max() <= 1
+
+
+def test_brownian_tree_schedulers_get_the_per_image_seeds(pipe):
+    pipe.scheduler.noise_sampler_seed = None  # as DPMSolverSDEScheduler has it
+    try:
+        list(tkp.generate(pipe, "x", TkgParams(), seeds=[3, 4], steps=1, batch_size=2, key=False))
+        assert pipe.scheduler.noise_sampler_seed == [3, 4]
+    finally:
+        del pipe.scheduler.noise_sampler_seed
+
+
+def test_generate_streams_and_keeps_nothing(pipe):
+    import gc
+    import weakref
+
+    results = tkp.generate(pipe, "x", TkgParams(), seeds=[1, 2, 3], steps=1, key=False)
+    first = next(iter(results))
+    ref = weakref.ref(first.image)
+    del first
+    next(iter(results))
+    gc.collect()
+    assert ref() is None  # image 1 is gone once the caller dropped it
+
+
+# ------------------------------------------------------------------ generate: CLI details
+
+
+def test_cli_generate_bad_option_exits_before_heavy_imports(tmp_path):
+    import subprocess
+
+    out = tmp_path / "out"
+    code = (
+        "import sys\nfrom lib_tkg.cli import main\n"
+        f"rc = main(['generate', '-m', 'nowhere', 'x', '-o', {str(out)!r}, '--steps', '0'])\n"
+        "heavy = sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules)\n"
+        "print(rc, heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
+    assert proc.stdout.strip() == "2 []", proc.stdout + proc.stderr
+    assert "--steps must be in [1, 1000], got 0" in proc.stderr
+    assert not out.exists()
+
+
+def test_cli_generate_creates_nothing_before_the_model_loads(tmp_path, capsys):
+    from lib_tkg.cli import main
+
+    out = tmp_path / "out"
+    assert main(["generate", "-m", str(tmp_path / "no.safetensors"), "x", "-o", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_next_index_reads_any_number_of_digits(tmp_path):
+    from lib_tkg.cli import _next_index
+
+    for name in ("00007-1.png", "99999-5.png", "100000-5.png", "100000-5-rgba.png", "notes.png"):
+        (tmp_path / name).write_bytes(b"")
+    assert _next_index(tmp_path) == 100001
+    assert _next_index(tmp_path / "missing") == 0
+
+
+def test_cli_generate_model_folder_with_a_dot_keeps_its_name(model_dir, tmp_path):
+    from lib_tkg.cli import main
+
+    named = tmp_path / "sd-v1.5"
+    named.symlink_to(model_dir, target_is_directory=True)
+    out = tmp_path / "out"
+    argv = ["generate", "-m", str(named), "x", "--steps", "1", "--seed", "1", "-q"]
+    assert main([*argv, "--device", "cpu", "-o", str(out)]) == 0
+    with Image.open(out / "00000-1.png") as image:
+        assert "Model: sd-v1.5," in image.info["parameters"]
+
+
+def test_cli_generate_help_gives_the_real_tolerance_range(capsys):
+    from lib_tkg.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--tolerance T keyer tolerance, a number in [0, 0.85]" in text

@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 from lib_tkg import colors
+from lib_tkg.keying import priors
 from lib_tkg.noise import tkg_noise
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, ParamError, TkgParams
 from lib_tkg.webui import cutouts, saving
@@ -1065,3 +1066,80 @@ def test_params_field_order_is_the_script_argument_order():
         "keep_shadow",  # script argument 13 once 11 layout and 12 mask_image are in
     ]
     assert FIELD_BY_NAME["strength"].hi == 0.49
+
+
+# ----------------------------------------------------------------------------- output safety
+
+
+def test_equal_suffixes_do_not_lose_the_cutout(host):
+    host.script_callbacks.ui_settings_callback()
+    host.shared.opts.tkg_chroma_rgba_suffix = "-x"
+    host.shared.opts.tkg_chroma_matte_suffix = "-X"
+    _, processed = generate(host, enabled=True, save_matte=True, p_kwargs={"seed": 3})
+    assert saved_names(host) == ["00000-3.png", "00000-3-rgba.png", "00000-3-matte.png"]
+    for s in host.images.saved[1:]:
+        assert Path(s["written"]).is_file()
+    with Image.open(host.images.saved[1]["written"]) as cut:
+        assert cut.mode == "RGBA"
+    assert "would give outputs names that collide" in processed.comments
+    assert "'-rgba' (cut-out) and '-matte' (matte)" in processed.comments
+
+
+@pytest.mark.parametrize(
+    ("rgba", "matte", "names", "needle"),
+    [
+        ("", "-m", ["00000-3-rgba.png", "00000-3-m.png"], "must not be empty"),
+        ("/../x", "-m", ["00000-3-rgba.png", "00000-3-m.png"], "'/'"),
+        ("-c", "sub\\m", ["00000-3-c.png", "00000-3-matte.png"], "'\\\\'"),
+    ],
+)
+def test_unusable_suffixes_are_corrected_with_a_message(host, rgba, matte, names, needle):
+    host.script_callbacks.ui_settings_callback()
+    host.shared.opts.tkg_chroma_rgba_suffix = rgba
+    host.shared.opts.tkg_chroma_matte_suffix = matte
+    _, processed = generate(host, enabled=True, save_matte=True, p_kwargs={"seed": 3})
+    assert saved_names(host) == ["00000-3.png", *names]
+    assert needle in processed.comments and "Settings > " in processed.comments
+
+
+def test_a_failed_save_is_logged_with_path_and_reason_never_as_saved(host, monkeypatch, capsys):
+    real = host.images.save_image
+
+    def save_image(image, path, basename, *args, **kwargs):
+        if kwargs.get("forced_filename") or kwargs.get("suffix"):
+            raise OSError(28, "No space left on device")
+        return real(image, path, basename, *args, **kwargs)
+
+    monkeypatch.setattr(host.images, "save_image", save_image)
+    _, processed = generate(host, enabled=True, p_kwargs={"seed": 3})
+    out = capsys.readouterr().out
+    assert saved_names(host) == ["00000-3.png"]
+    want = os.path.splitext(host.images.saved[0]["written"])[0] + "-rgba.png"
+    assert want in processed.comments and "No space left on device" in processed.comments
+    assert want in out and "No space left on device" in out
+    assert "saved" not in out.replace("could not save", "")
+    assert len(processed.images) == 2  # the cut-out is still in the gallery
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_keying_notes_without_touching_warning_filters(host, monkeypatch):
+    import warnings
+
+    real = priors.key
+    outer = warnings.filters
+    seen = []
+
+    def key(*args, **kwargs):
+        seen.append(warnings.filters is outer)
+        warnings.warn("an unrelated library warning", DeprecationWarning, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(priors, "key", key)
+    _, processed = generate(host, enabled=True)
+    assert seen == [True]  # keyed with the process's own filters, not a swapped copy
+    assert "unrelated" not in processed.comments
+    # a picture without a screen: the keyer's own note, from its result
+    grey = [Image.new("RGB", (64, 64), (128, 128, 128))]
+    monkeypatch.setattr(host.processing, "decode", lambda p, latents: list(grey))
+    _, processed = generate(host, enabled=True)
+    assert "keying: " in processed.comments

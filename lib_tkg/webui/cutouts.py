@@ -6,7 +6,6 @@ together with their infotexts, and saved beside the original by ``saving``.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -14,13 +13,7 @@ from PIL import Image
 
 from lib_tkg.keying.priors import key_generated
 from lib_tkg.webui import log
-from lib_tkg.webui.settings import (
-    DEFAULT_MATTE_SUFFIX,
-    DEFAULT_RGBA_SUFFIX,
-    OPT_MATTE_SUFFIX,
-    OPT_RGBA_SUFFIX,
-    output_suffix,
-)
+from lib_tkg.webui.settings import output_suffixes
 from lib_tkg.webui.state import PendingSave, RunState
 
 
@@ -35,14 +28,13 @@ def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) ->
     index = int(getattr(p, "batch_index", 0) or 0)
     try:
         rgb = np.asarray(pp.image.convert("RGB"))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            rgba = key_generated(rgb, params).rgba  # requested colour and subject mask as priors
-        for warning in caught:
-            state.note(p, f"keying: {warning.message}")
-        rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
-        cutout = Image.fromarray(rgba)
-        matte = Image.fromarray(np.ascontiguousarray(rgba[..., 3]))
+        # requested colour and subject mask as priors; the keyer's notes come back on its
+        # result: no warning filters (process-wide state)
+        result = key_generated(rgb, params)
+        for note in result.notes:
+            state.note(p, f"keying: {note}")
+        cutout = Image.fromarray(np.ascontiguousarray(result.rgba, dtype=np.uint8))
+        matte = Image.fromarray(np.ascontiguousarray(result.alpha, dtype=np.uint8))
     except Exception as err:  # keep going: the original is kept either way
         state.note(p, f"keying failed ({err!r}); the original image is kept")
         return
@@ -60,11 +52,14 @@ def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) ->
         state.note(p, f"could not build the infotext of the cut-out ({err!r})")
         infotext = ""
 
+    rgba_suffix, matte_suffix, problem = output_suffixes(opts)
+    if problem:
+        state.note(p, problem)
     outputs = []
     if params.make_rgba:
-        outputs.append((cutout, output_suffix(opts, OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX)))
+        outputs.append((cutout, rgba_suffix))
     if params.save_matte:
-        outputs.append((matte, output_suffix(opts, OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX)))
+        outputs.append((matte, matte_suffix))
     for image, _ in outputs:
         if infotext and getattr(opts, "enable_pnginfo", True):
             image.info["parameters"] = infotext

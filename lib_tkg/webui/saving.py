@@ -55,12 +55,13 @@ def save_output(
 ) -> None:
     """Save one output with the host's ``images.save_image``: as ``<stem of beside><suffix>.png``
     in the folder of ``beside`` (the saved original), or numbered in ``p.outpath_samples`` with
-    ``suffix`` when ``beside`` is None. Never raises; failures become a note on the result."""
+    ``suffix`` when ``beside`` is None. Never raises: a failed save is logged (console and a
+    comment on the result) with the path and the reason, and never as saved."""
 
-    def save(path: str, section: str, **kwargs: Any) -> None:
+    def save(path: str, section: str, **kwargs: Any) -> Any:
         # a copy: save_image may change the object it is given (Forge's stealth infotext puts
         # alpha 255 and infotext bits into it; A1111 sets already_saved_as on it)
-        images.save_image(
+        return images.save_image(
             image.copy(),
             path,
             "",
@@ -74,6 +75,7 @@ def save_output(
         )
 
     state.saving = True
+    target = "?"
     try:
         kwargs: dict[str, Any] = {"suffix": suffix}
         path = None
@@ -85,24 +87,31 @@ def save_output(
                 # forced_filename is used as is (no pattern, number or suffix); save_to_dirs=False:
                 # no second sub-folder below the original's folder
                 path, kwargs = folder, {"forced_filename": forced, "save_to_dirs": False}
+                target = os.path.join(folder, forced + ".png")
         if path is None:
             path = p.outpath_samples
+            target = os.path.join(str(path), f"<next number>{suffix}.png")
         try:
             save(path, "parameters", **kwargs)
-        except Exception as err:
+        except ValueError as err:
             if not entry.info:
                 raise
             # Forge's stealth infotext (Settings: "Alpha", the default, or "RGB") cannot write
-            # into a one-channel matte, and "RGB" not into an RGBA cut-out; it raises before
-            # anything is written. It only acts on PNG text "parameters": keep the infotext
-            # under another PNG text key instead (without infotext the host writes "None").
-            _log_once(
-                f"the WebUI could not save a {suffix} image with its infotext ({err!r});"
-                f" saved it with the infotext under PNG text {FALLBACK_PNG_KEY!r}"
-            )
+            # into a one-channel matte, and "RGB" not into an RGBA cut-out: unpacking the pixel
+            # raises ValueError before anything is written. It only acts on PNG text
+            # "parameters": keep the infotext under another PNG text key instead (without
+            # infotext the host writes "None"). Said only once this has worked.
             save(path, FALLBACK_PNG_KEY, **kwargs)
+            _log_once(
+                f"the WebUI could not write the infotext into a {suffix} image ({err!r}); "
+                f"saving such images with the infotext under PNG text {FALLBACK_PNG_KEY!r}"
+            )
     except Exception as err:
-        state.note(p, f"saving the {suffix} image failed ({err!r})")
+        state.note(
+            p,
+            f"could not save the {suffix} image as {target}: {type(err).__name__}: {err}; "
+            "it is only in the gallery",
+        )
     finally:
         state.saving = False
 

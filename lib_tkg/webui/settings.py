@@ -5,6 +5,13 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lib_tkg.outputs import (
+    DEFAULT_MATTE_SUFFIX,
+    DEFAULT_RGBA_SUFFIX,
+    SuffixError,
+    check_suffix,
+    check_suffixes,
+)
 from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, TITLE, ParamError, TkgParams
 from lib_tkg.webui import log
 
@@ -15,8 +22,6 @@ OPT_STRENGTH = "tkg_chroma_default_strength"
 OPT_SAVE_MATTE = "tkg_chroma_save_matte"
 OPT_RGBA_SUFFIX = "tkg_chroma_rgba_suffix"
 OPT_MATTE_SUFFIX = "tkg_chroma_matte_suffix"
-DEFAULT_RGBA_SUFFIX = "-rgba"
-DEFAULT_MATTE_SUFFIX = "-matte"
 # Settings that give a control's default value: field name -> option key
 SETTING_FOR_FIELD = {
     "color": OPT_COLOR,
@@ -41,11 +46,39 @@ def settings_defaults(opts: Any) -> TkgParams:
     return params
 
 
-def output_suffix(opts: Any, key: str, default: str) -> str:
-    """The file name suffix option ``key`` with path characters replaced; ``default`` if empty."""
-    value = str(getattr(opts, key, default) or "").strip()
-    value = "".join("_" if c in '/\\:*?"<>|' else c for c in value)
-    return value or default
+def output_suffixes(opts: Any) -> tuple[str, str, str | None]:
+    """``(cut-out suffix, matte suffix, message)`` from the Settings page (``shared.opts``).
+
+    Checked by :func:`lib_tkg.outputs.check_suffixes`: a suffix that is empty, holds a path
+    separator or a character file names cannot hold is replaced by its default; two that
+    could give one picture's outputs the same name (equal, or one ending with the other) are
+    both replaced by the defaults. ``message`` says what was corrected and why (None if
+    nothing was).
+    """
+    values = {}
+    problems = []
+    for key, default, what in (
+        (OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX, "cut-out"),
+        (OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX, "matte"),
+    ):
+        try:
+            values[key] = check_suffix(getattr(opts, key, default), what)
+        except SuffixError as err:
+            problems.append(str(err))
+            values[key] = default
+    rgba, matte = values[OPT_RGBA_SUFFIX], values[OPT_MATTE_SUFFIX]
+    try:
+        check_suffixes(rgba, matte)
+    except SuffixError as err:
+        problems.append(str(err))
+        rgba, matte = DEFAULT_RGBA_SUFFIX, DEFAULT_MATTE_SUFFIX
+    if not problems:
+        return rgba, matte, None
+    message = (
+        f"Settings > {TITLE}: {'; '.join(problems)}. Saving with the suffixes {rgba!r} "
+        f"(cut-out) and {matte!r} (matte) instead"
+    )
+    return rgba, matte, message
 
 
 def add_settings(shared: Any, gr: Any) -> None:
@@ -76,5 +109,14 @@ def add_settings(shared: Any, gr: Any) -> None:
         {"minimum": strength.lo, "maximum": strength.hi, "step": 0.01},
     )
     add(OPT_SAVE_MATTE, False, "Also save the matte by default", gr.Checkbox)
-    add(OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX, "File name suffix of saved cut-outs (always PNG)")
-    add(OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX, "File name suffix of saved mattes (always PNG)")
+    rule = 'non-empty, no / \\ : * ? " < > |; the two must differ'
+    add(
+        OPT_RGBA_SUFFIX,
+        DEFAULT_RGBA_SUFFIX,
+        f"File name suffix of saved cut-outs (always PNG; {rule})",
+    )
+    add(
+        OPT_MATTE_SUFFIX,
+        DEFAULT_MATTE_SUFFIX,
+        f"File name suffix of saved mattes (always PNG; {rule})",
+    )

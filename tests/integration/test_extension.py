@@ -539,3 +539,75 @@ def test_invalid_arguments_fail_request(srv: WebUIServer, args: list, name: str)
     ref = generate(srv, **alwayson([True]))
     assert len(ok.images) == 2
     assert np.array_equal(rgb_px(ok.images[0]), rgb_px(ref.images[0]))
+
+
+# ------------------------------------------------------------------------------ 9. output safety
+
+
+class _Options:
+    """Set host options for one test and put the old values back afterwards."""
+
+    def __init__(self, srv: WebUIServer, **values: Any) -> None:
+        self.srv, self.values = srv, values
+
+    def __enter__(self) -> _Options:
+        current = self.srv.get_json("/sdapi/v1/options") or {}
+        self.old = {k: current.get(k) for k in self.values}
+        self.srv.post_json("/sdapi/v1/options", self.values)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.srv.post_json(
+            "/sdapi/v1/options", {k: v for k, v in self.old.items() if v is not None}
+        )
+
+
+def test_equal_suffix_settings_do_not_lose_the_cutout(srv: WebUIServer) -> None:
+    """Both suffix settings equal: the matte used to overwrite the cut-out. Now the defaults
+    are used, with a message, and both outputs are saved beside the original."""
+    before = saved_pngs(srv)
+    mark = srv.log_size()
+    same = {"tkg_chroma_rgba_suffix": "-same", "tkg_chroma_matte_suffix": "-same"}
+    with _Options(srv, **same):
+        r = generate(srv, cache=False, seed=4545, save_images=True, **alwayson(RGBA_AND_MATTE))
+    new = sorted(saved_pngs(srv) - before)
+    names = [p.name for p in new]
+    original = [p for p in new if not p.stem.endswith(("-rgba", "-matte", "-same"))]
+    assert len(original) == 1, names
+    stem = original[0].stem
+    assert sorted(names) == sorted([f"{stem}.png", f"{stem}-rgba.png", f"{stem}-matte.png"])
+    with Image.open(original[0].with_name(f"{stem}-rgba.png")) as cut:
+        assert cut.mode == "RGBA"
+    with Image.open(original[0].with_name(f"{stem}-matte.png")) as matte:
+        assert matte.mode == "L"
+    log = srv.log_since(mark)
+    assert "collide" in log, log[-3000:]
+    assert len(r.images) == 3, describe(r)  # original, cut-out, matte
+
+
+def test_a_failed_save_is_logged_with_path_and_reason(srv: WebUIServer, tmp_path: Path) -> None:
+    """The cut-out's file name is taken by a folder: the save fails, and the log says where and
+    why, never that it was saved; the original is saved and the cut-out is still returned."""
+    seed = 4646
+    outdir = tmp_path / "samples"
+    outdir.mkdir()
+    blocker = outdir / f"{seed}-rgba.png"
+    blocker.mkdir()
+    mark = srv.log_size()
+    opts = {
+        "outdir_txt2img_samples": str(outdir),
+        "save_to_dirs": False,
+        "samples_filename_pattern": "[seed]",
+        "save_images_add_number": False,
+    }
+    with _Options(srv, **opts):
+        r = generate(srv, cache=False, seed=seed, save_images=True, **alwayson([True]))
+    log = srv.log_since(mark)
+    assert (outdir / f"{seed}.png").is_file(), sorted(p.name for p in outdir.iterdir())
+    assert blocker.is_dir()
+    lines = [line for line in log.splitlines() if "could not save" in line]
+    assert len(lines) == 1 and str(blocker) in lines[0], log[-3000:]
+    assert "Error" in lines[0], lines[0]  # the reason (IsADirectoryError, ...)
+    assert "saved it" not in log and "saving such images" not in log, log[-3000:]
+    originals, cutouts = originals_and_cutouts(r)
+    assert len(originals) == 1 and len(cutouts) == 1 and cutouts[0].mode == "RGBA"

@@ -1,0 +1,166 @@
+"""Key one image file into its output files: the per-file work of ``tkg-chroma key``.
+
+:func:`key_file` takes a picklable :class:`KeyJob` (input path, output paths, keyer options)
+and returns a :class:`JobResult` with a one-line status, so a process pool can run it as is.
+It never raises for a bad file: decode errors, OpenCV errors, out of memory and Pillow's size
+limit all become a failed result. Outputs are written to a temporary name and renamed, so a
+failure leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
+_GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+@dataclass(frozen=True)
+class KeyJob:
+    """One input and where its outputs go.
+
+    ``rgba``: path of the cut-out; ``matte``: path of the matte or ``None``; ``options``:
+    keyword arguments of ``lib_tkg.keying.key`` (``key_color``, ``tolerance``, ...);
+    ``debug``: put the traceback of a failure into the result's message.
+    """
+
+    source: Path
+    rgba: Path
+    matte: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    debug: bool = False
+
+    @property
+    def outputs(self) -> list[Path]:
+        """The output paths, cut-out first."""
+        return [self.rgba] + ([self.matte] if self.matte is not None else [])
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What :func:`key_file` did: ``ok`` False when the file failed; ``messages``: lines to
+    show (``"error: ..."`` or ``"warning: ..."``, each naming the file)."""
+
+    ok: bool
+    messages: tuple[str, ...] = ()
+
+
+def read_image(path: Path, max_pixels: int | None = None) -> Any:
+    """Open an image for keying: a PIL image (EXIF orientation applied) or a uint8 array.
+
+    16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
+    however dark the image; 32-bit float greyscale (``F``) is taken as 0..255. An image over
+    ``max_pixels`` (the keyer's limit, checked before decoding; Pillow's own limit is not used)
+    raises ``ValueError``.
+    """
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS, check_size
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        im = Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    with im:
+        check_size((im.size[1], im.size[0]), max_pixels or DEFAULT_MAX_PIXELS)
+        im.load()
+        image = ImageOps.exif_transpose(im) or im
+        if image.mode in _GREY16_MODES or image.mode == "F":
+            arr = np.asarray(image, dtype=np.float64)
+            if image.mode != "F":
+                arr = arr * (255.0 / 65535.0)
+            return np.clip(arr, 0, 255).round().astype(np.uint8)
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
+            return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        if image.mode == "RGB":
+            return np.asarray(image)  # one copy of the pixels, not two (huge images)
+        return image.copy() if image is im else image
+
+
+@contextlib.contextmanager
+def quiet_keying() -> Iterator[None]:
+    """Silence the keyer's ``NoKeyColorWarning`` inside the block: read the notes from the
+    result's ``notes`` instead.
+
+    For the CLI's own process and pool workers only: it swaps the warning filters, which is
+    process-wide state (never use it inside a WebUI; read the notes there and leave the filters).
+    """
+    import warnings
+
+    from lib_tkg import keying
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", keying.NoKeyColorWarning)
+        yield
+
+
+def worker_init() -> None:
+    """Initializer of a pool worker: one image per core, so OpenCV uses one thread."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _save_png(image: Any, target: Path) -> Path:
+    """Write ``image`` as PNG beside ``target`` under a temporary name; returns that name."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
+    level = 1 if image.width * image.height > 16_000_000 else 6
+    image.save(tmp, format="PNG", compress_level=level)
+    return tmp
+
+
+def key_file(job: KeyJob) -> JobResult:
+    """Key ``job.source`` into ``job.outputs``; never raises (except KeyboardInterrupt).
+
+    All outputs are first written to temporary files and then renamed into place: a failure to
+    read, key or write leaves no half-written file and no existing output touched.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from lib_tkg import keying
+
+    written: list[Path] = []
+    try:
+        image = read_image(job.source, job.options.get("max_pixels"))
+        with quiet_keying():
+            result = keying.key(image, **job.options)
+        rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
+        written.append(_save_png(rgba, job.rgba))
+        if job.matte is not None:
+            matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
+            written.append(_save_png(matte, job.matte))
+        for tmp, target in zip(written, job.outputs, strict=True):
+            os.replace(tmp, target)
+        written.clear()
+    except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
+        message = f"error: cannot key {job.source}: {_describe(exc)}"
+        if job.debug:
+            message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+        return JobResult(False, (message,))
+    finally:
+        for tmp in written:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    notes = tuple(f"warning: {job.source}: {note}" for note in result.notes)
+    return JobResult(True, notes)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line: the exception's first line, with its type when the text alone is unclear."""
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if not text or not isinstance(exc, (OSError, ValueError)):
+        text = f"{type(exc).__name__}: {text}".rstrip(": ")
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,125 @@
+"""Names of the files this project writes beside (or instead of next to) a user's image.
+
+One rule, shared by ``tkg-chroma key`` and the WebUI's saving (host-free, no heavy imports):
+
+- An output is ``<stem><suffix>.png``: the input's stem plus a suffix (``-rgba`` for the cut-out,
+  ``-matte`` for the matte by default).
+- Suffixes are checked by :func:`check_suffixes`: not empty, no path separator or character a
+  file name cannot hold, and the cut-out and matte suffixes differ (case-insensitively) and
+  neither ends with the other, so two outputs of one image never share a name.
+- When several inputs of one run share a stem (case-insensitively: ``x/a.png`` and
+  ``y/A.jpg``), or an input's natural output name would be the path of another input, every
+  one of those inputs gets ``<stem>-<hash><suffix>.png``, ``<hash>`` being the first hex digits
+  (6, more if needed) of the SHA-1 of the input's absolute path: the names are unique, and
+  the same on every rerun with the same inputs, whatever their order.
+- Files whose stem ends with an output suffix are this tool's outputs: folder scans never take
+  them as inputs (:func:`is_output_name`), so reruns never key ``-rgba`` files again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+DEFAULT_RGBA_SUFFIX = "-rgba"
+DEFAULT_MATTE_SUFFIX = "-matte"
+OUTPUT_EXTENSION = ".png"
+#: Characters a suffix may not hold: path separators and what Windows file names cannot hold.
+FORBIDDEN_CHARS = '/\\:*?"<>|'
+MAX_SUFFIX_LENGTH = 40
+
+
+class SuffixError(ValueError):
+    """An output suffix setting was rejected; the message says which and what is accepted."""
+
+
+def check_suffix(value: str, what: str) -> str:
+    """``value`` stripped, if it is a usable file name suffix; else :class:`SuffixError`.
+
+    Accepted: 1 to ``MAX_SUFFIX_LENGTH`` characters, none of ``FORBIDDEN_CHARS`` nor control
+    characters, not only dots or spaces.
+    """
+    text = str(value if value is not None else "").strip()
+    accepted = (
+        f"1 to {MAX_SUFFIX_LENGTH} characters without path separators or any of "
+        f"{FORBIDDEN_CHARS}, e.g. -rgba"
+    )
+    if not text.strip(". "):
+        raise SuffixError(f"the {what} suffix must not be empty (got {value!r}); use {accepted}")
+    if len(text) > MAX_SUFFIX_LENGTH:
+        raise SuffixError(f"the {what} suffix {text!r} is too long; use {accepted}")
+    bad = sorted({c for c in text if c in FORBIDDEN_CHARS or ord(c) < 32})
+    if bad:
+        raise SuffixError(f"the {what} suffix {text!r} holds {''.join(bad)!r}; use {accepted}")
+    return text
+
+
+def check_suffixes(rgba: str, matte: str) -> tuple[str, str]:
+    """Checked ``(cut-out suffix, matte suffix)``; :class:`SuffixError` if either is unusable
+    or if they could give two outputs of one image the same name (equal, case-insensitively, or
+    one ending with the other, which would also make one look like an output of the other)."""
+    rgba = check_suffix(rgba, "cut-out")
+    matte = check_suffix(matte, "matte")
+    a, b = rgba.lower(), matte.lower()
+    if a.endswith(b) or b.endswith(a):
+        raise SuffixError(
+            f"the cut-out suffix {rgba!r} and the matte suffix {matte!r} would give outputs "
+            "names that collide: use two different suffixes, neither ending with the other"
+        )
+    return rgba, matte
+
+
+def output_name(stem: str, suffix: str) -> str:
+    """The file name of the ``suffix`` output of an image called ``stem``."""
+    return f"{stem}{suffix}{OUTPUT_EXTENSION}"
+
+
+def is_output_name(path: str | os.PathLike, suffixes: Iterable[str]) -> bool:
+    """Whether ``path`` is named like one of this tool's outputs (stem ends with a suffix)."""
+    p = Path(path)
+    if p.suffix.lower() != OUTPUT_EXTENSION:
+        return False
+    stem = p.stem.lower()
+    return any(stem.endswith(s.lower()) for s in suffixes)
+
+
+def _key(path: Path) -> str:
+    """A comparison key for paths: absolute, normalised, case-folded (safe on any filesystem)."""
+    return os.path.normcase(os.path.abspath(path)).lower()
+
+
+def _path_hash(path: Path) -> str:
+    return hashlib.sha1(os.path.abspath(path).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def output_stems(inputs: Sequence[Path], outdir: Path, suffixes: Sequence[str]) -> list[str]:
+    """The output stem of each input (see the module docstring for the rule).
+
+    ``inputs`` must be distinct files. For each input ``i`` and suffix ``s``, the output is
+    ``outdir / output_name(stems[i], s)``; no two are equal (case-insensitively) and none is the
+    path of an input.
+    """
+    input_keys = {_key(p) for p in inputs}
+    groups: dict[str, list[int]] = {}
+    for i, path in enumerate(inputs):
+        groups.setdefault(path.stem.lower(), []).append(i)
+    natural_taken = set(groups)
+
+    def clashes_with_input(stem: str) -> bool:
+        return any(_key(outdir / output_name(stem, s)) in input_keys for s in suffixes)
+
+    stems = [p.stem for p in inputs]
+    hashed = [i for i, s in enumerate(stems) if len(groups[s.lower()]) > 1 or clashes_with_input(s)]
+    taken = {s.lower() for i, s in enumerate(stems) if i not in hashed}
+    for i in hashed:
+        digest = _path_hash(inputs[i])
+        for length in range(6, len(digest) + 1):
+            stem = f"{stems[i]}-{digest[:length]}"
+            low = stem.lower()
+            if low not in taken and low not in natural_taken and not clashes_with_input(stem):
+                break
+        taken.add(low)
+        stems[i] = stem
+    return stems
