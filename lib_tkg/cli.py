@@ -294,6 +294,16 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
         "--center", nargs=2, default=("0", "0"), metavar=("X", "Y"),
         help="subject centre in [-1, 1], x right, y down (default 0 0)",
     )  # fmt: skip
+    tkg.add_argument(
+        "--layout", default="", metavar="LAYOUT",
+        help="several subjects, 'x y sigma[ aspect[ angle]]; ...' (x, y in [-1, 1], aspect = "
+        "width/height, angle in degrees clockwise; up to 8); replaces --sigma/--center",
+    )  # fmt: skip
+    tkg.add_argument(
+        "--mask-image", type=Path, metavar="PATH",
+        help="free-form subject mask: a greyscale image, white = subject (alpha counts too), "
+        "feathered by --sigma; combined with --layout by the maximum",
+    )  # fmt: skip
     tkg.add_argument("--tolerance", metavar="T", help="keyer tolerance in [0, 1] (default 0.1)")
     tkg.add_argument("--despill", metavar="S", help="despill strength in [0, 1] (default 1)")
     tkg.add_argument("--mask", action="store_true", help="also write the matte, -matte.png")
@@ -438,6 +448,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "center_y": args.center[1],
         "make_rgba": "true",
         "save_matte": str(args.mask),
+        "layout": args.layout,
     }
     if args.tolerance is not None:
         values["tolerance"] = args.tolerance
@@ -455,6 +466,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "generate needs torch, diffusers and transformers: install the torch build for "
             f'your machine, then pip install -e ".[generate]" ({exc})'
         )
+    if args.mask_image is not None:
+        try:
+            with Image.open(args.mask_image) as mask_image:
+                values["mask_image"] = mask_image.copy()
+        except OSError as exc:
+            return fail(f"--mask-image {args.mask_image}: not a readable image ({exc})")
     try:
         params = TkgParams.from_mapping(values, text=True)
         options = _generate_options(args)

@@ -269,12 +269,12 @@ def shape_mask(
     _validate_mask(sigma, (0.0, 0.0))
     grey = image.resized(width, height)
     outside = (grey < 0.5).astype(np.uint8)
+    mask = torch.from_numpy(grey).to(device)[None, None]
     if outside.all():
-        return torch.from_numpy(grey).to(device)[None, None]
+        return mask
     dist = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    dist *= 2.0 / math.sqrt(height * width)
-    feather = np.exp(-(dist.astype(np.float64) ** 2) / (2 * sigma**2)).astype(np.float32)
-    return torch.from_numpy(np.maximum(grey, feather)).to(device)[None, None]
+    dist = torch.from_numpy(dist).to(device) * (2.0 / math.sqrt(height * width))
+    return mask.maximum(torch.exp(-(dist**2 / (2 * sigma**2))))
 
 
 def subject_mask(
