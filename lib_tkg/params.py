@@ -44,8 +44,9 @@ class ParamError(ValueError):
 
 @dataclass(frozen=True)
 class Field:
-    """One parameter: ``kind`` is bool, float or str; ``lo``/``hi`` bound floats (inclusive);
-    ``parse`` (if set) checks and normalises the value instead, raising ``ValueError``."""
+    """One parameter: ``kind`` is bool, float, str or object; ``lo``/``hi`` bound floats
+    (inclusive); ``parse`` (if set) checks and normalises the value instead, raising
+    ``ValueError``."""
 
     name: str
     kind: type
