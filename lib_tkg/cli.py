@@ -376,6 +376,16 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
         help="subject centre in [-1, 1], x right, y down (default 0 0)",
     )  # fmt: skip
     tkg.add_argument(
+        "--layout", default="", metavar="LAYOUT",
+        help="several subjects, 'x y sigma[ aspect[ angle]]; ...' (x, y in [-1, 1], aspect = "
+        "width/height, angle in degrees clockwise; up to 8); replaces --sigma/--center",
+    )  # fmt: skip
+    tkg.add_argument(
+        "--mask-image", type=Path, metavar="PATH",
+        help="free-form subject mask: a greyscale image, white = subject (alpha counts too), "
+        "feathered by --sigma; combined with --layout by the maximum",
+    )  # fmt: skip
+    tkg.add_argument(
         "--tolerance", metavar="T",
         help=f"keyer tolerance, {_accepted('tolerance')} (default {keying.DEFAULT_TOLERANCE:g})",
     )  # fmt: skip
@@ -576,11 +586,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "center_y": args.center[1],
         "make_rgba": "true",
         "save_matte": str(args.mask),
+        "layout": args.layout,
     }
     if args.tolerance is not None:
         values["tolerance"] = args.tolerance
     if args.despill is not None:
         values["despill"] = args.despill
+    if args.mask_image is not None:
+        from PIL import Image
+
+        try:
+            with Image.open(args.mask_image) as mask_image:
+                values["mask_image"] = mask_image.copy()
+        except OSError as exc:
+            return fail(f"--mask-image {args.mask_image}: not a readable image ({exc})")
     try:  # before the heavy imports: a bad option fails at once
         params = TkgParams.from_mapping(values, text=True)
         options = _generate_options(args)

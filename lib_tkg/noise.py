@@ -49,8 +49,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from lib_tkg.layout import Ellipse, LayoutError, MaskImage, parse_layout
+
+Layout = str | Sequence[Ellipse] | None
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -89,6 +95,28 @@ def _validate_mask(sigma: float, center: Sequence[float]) -> tuple[float, float]
     if not all(math.isfinite(v) and -1.0 <= v <= 1.0 for v in (cx, cy)):
         raise ValueError(f"center must be (x, y) with both in [-1, 1], got {center!r}")
     return cx, cy
+
+
+def _parsed(layout: Layout) -> tuple[Ellipse, ...]:
+    """A layout string parsed (errors say ``layout: subject N ...``); a sequence as a tuple."""
+    if isinstance(layout, str):
+        try:
+            return parse_layout(layout)
+        except LayoutError as exc:
+            raise ValueError(f"layout: {exc}") from None
+    return tuple(layout or ())
+
+
+def _ellipses(
+    sigma: float, center: Sequence[float], aspect: float, angle: float, layout: Layout
+) -> tuple[Ellipse, ...]:
+    """The subjects to draw: the parsed ``layout`` if it has any, else the single subject."""
+    layout = _parsed(layout)
+    if layout:
+        return tuple(layout)
+    if not (math.isfinite(aspect) and aspect >= 0 and math.isfinite(angle)):
+        raise ValueError(f"aspect must be 0 or > 0 and angle finite, got {aspect!r}, {angle!r}")
+    return (Ellipse(*_validate_mask(sigma, center), sigma, aspect, angle),)
 
 
 def _work_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -150,12 +178,30 @@ def channel_mean_shift(noise: torch.Tensor, shifts: Sequence[float]) -> torch.Te
     return out
 
 
-def _gaussian(
-    ys: torch.Tensor, xs: torch.Tensor, sigma: float, center: tuple[float, float]
-) -> torch.Tensor:
-    """exp(-((x - cx)^2 + (y - cy)^2) / (2 sigma^2)) on the ys x xs grid, shape (1, 1, H, W)."""
-    y_grid, x_grid = torch.meshgrid(ys - center[1], xs - center[0], indexing="ij")
-    return torch.exp(-((x_grid**2 + y_grid**2) / (2 * sigma**2)))[None, None]
+def _matrix(e: Ellipse, ratio: float) -> tuple[float, float, float, float]:
+    """``(m00, m01, m10, m11)`` with ``u' = m00 dx + m01 dy``, ``v' = m10 dx + m11 dy`` and the
+    mask ``exp(-(u'^2 + v'^2) / (2 sigma^2))`` (``lib_tkg.layout`` docstring: the geometry).
+
+    ``ratio`` is the canvas' width / height. Computed in float64; for ``aspect = 0`` and no
+    angle it is exactly the identity, so the paper's canvas-stretched mask is reproduced bit for
+    bit.
+    """
+    aspect = e.aspect or ratio
+    cos, sin = math.cos(math.radians(e.angle)), math.sin(math.radians(e.angle))
+    return (
+        cos * math.sqrt(ratio / aspect),
+        sin / math.sqrt(ratio * aspect),
+        -sin * math.sqrt(ratio * aspect),
+        cos * math.sqrt(aspect / ratio),
+    )
+
+
+def _gaussian(ys: torch.Tensor, xs: torch.Tensor, e: Ellipse, ratio: float) -> torch.Tensor:
+    """One subject's Gaussian on the ys x xs grid, shape (1, 1, H, W); 1 at its centre."""
+    m00, m01, m10, m11 = _matrix(e, ratio)
+    dx, dy = (xs - e.x)[None, :], (ys - e.y)[:, None]
+    u, v = m00 * dx + m01 * dy, m10 * dx + m11 * dy
+    return torch.exp(-((u**2 + v**2) / (2 * e.sigma**2)))[None, None]
 
 
 def _axis(n: int, device: torch.device | str | None) -> torch.Tensor:
@@ -164,24 +210,100 @@ def _axis(n: int, device: torch.device | str | None) -> torch.Tensor:
     return steps / max(n - 1, 1)
 
 
+def _check_size(height: int, width: int) -> None:
+    if not (isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0):
+        raise ValueError(f"height and width must be positive ints, got {height!r}, {width!r}")
+
+
+def _draw(
+    height: int, width: int, ellipses: Sequence[Ellipse], device: torch.device | str | None
+) -> torch.Tensor:
+    """The maximum of the ellipses' Gaussians on the (height, width) grid, float32."""
+    ys, xs = _axis(height, device), _axis(width, device)
+    masks = [_gaussian(ys, xs, e, width / height) for e in ellipses]
+    return masks[0] if len(masks) == 1 else torch.stack(masks).amax(0)
+
+
 def gaussian_mask(
     height: int,
     width: int,
     sigma: float = 0.5,
     center: tuple[float, float] = (0.0, 0.0),
     *,
+    aspect: float = 0.0,
+    angle: float = 0.0,
+    layout: Layout = None,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """2-D Gaussian of shape (1, 1, height, width), 1 at ``center``, decaying outwards.
+    """2-D Gaussian subject mask of shape (1, 1, height, width), 1 at each subject's centre.
 
-    Coordinates span [-1, 1] over the pixel grid (x to the right, y downward); ``sigma`` > 0 is
-    in those units and ``center`` = (x, y) lies in [-1, 1]. Evaluated in float32.
+    Coordinates span [-1, 1] over the pixel grid (x to the right, y downward); ``sigma`` > 0,
+    ``center`` = (x, y) in [-1, 1], ``aspect`` (width / height; 0 = stretch with the grid, the
+    paper's mask) and ``angle`` (degrees clockwise) describe one subject. ``layout``, a string
+    ``"x y sigma[ aspect[ angle]]; ..."`` or a sequence of :class:`Ellipse`, replaces that
+    subject when not empty; several subjects combine by the maximum. Units: ``lib_tkg.layout``.
+    Evaluated in float32.
     """
-    if not (isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0):
-        raise ValueError(f"height and width must be positive ints, got {height!r}, {width!r}")
-    c = _validate_mask(sigma, center)
-    return _gaussian(_axis(height, device), _axis(width, device), sigma, c).to(dtype)
+    _check_size(height, width)
+    ellipses = _ellipses(sigma, center, aspect, angle, layout)
+    return _draw(height, width, ellipses, device).to(dtype)
+
+
+def shape_mask(
+    image: MaskImage,
+    height: int,
+    width: int,
+    sigma: float = 0.5,
+    *,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """A free-form mask image on the (height, width) grid, feathered by ``sigma``, float32.
+
+    The image is area-resized to the grid (values ``g`` in [0, 1], white = subject); the result
+    is ``max(g, exp(-d^2 / (2 sigma^2)))``, ``d`` the distance to the nearest pixel with
+    ``g >= 0.5`` in the units of ``sigma`` (half the grid's geometric-mean side). Shape
+    (1, 1, height, width).
+    """
+    _check_size(height, width)
+    _validate_mask(sigma, (0.0, 0.0))
+    grey = image.resized(width, height)
+    outside = (grey < 0.5).astype(np.uint8)
+    mask = torch.from_numpy(grey).to(device)[None, None]
+    if outside.all():
+        return mask
+    dist = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    dist = torch.from_numpy(dist).to(device) * (2.0 / math.sqrt(height * width))
+    return mask.maximum(torch.exp(-(dist**2 / (2 * sigma**2))))
+
+
+def subject_mask(
+    height: int,
+    width: int,
+    sigma: float = 0.5,
+    center: tuple[float, float] = (0.0, 0.0),
+    *,
+    aspect: float = 0.0,
+    layout: Layout = None,
+    image: MaskImage | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """The whole subject mask, (1, 1, height, width) float32 in [0, 1]: :func:`gaussian_mask`
+    combined with :func:`shape_mask` of ``image`` by the maximum.
+
+    With an image and an empty layout the image alone is the mask (the single subject of
+    ``sigma``/``center``/``aspect`` is the default only when nothing else places the subject);
+    ``sigma`` then only feathers the image.
+    """
+    _check_size(height, width)
+    layout = _parsed(layout)
+    ellipses = _ellipses(sigma, center, aspect, 0.0, layout)
+    if image is None:
+        return _draw(height, width, ellipses, device)
+    shape = shape_mask(image, height, width, sigma, device=device)
+    if not layout:
+        return shape
+    return torch.maximum(_draw(height, width, ellipses, device), shape)
 
 
 def _official_delta(steps: int) -> float:
@@ -232,9 +354,27 @@ def _reference_mask(
         raise ValueError(f"reference mode needs H, W >= 8 (mask grid H//8), got {height}x{width}")
     ys = torch.linspace(-1, 1, height // 8, device=device)
     xs = torch.linspace(-1, 1, width // 8, device=device)
-    coarse = _gaussian(ys, xs, sigma, center)
+    coarse = _gaussian(ys, xs, Ellipse(*center, sigma, aspect=0.0), 1.0)
     mask = F.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
     return mask.to(torch.float16)
+
+
+def _check_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """A caller's mask as (1 or B, 1, H, W) in the work dtype, on the noise's device."""
+    batch, _, height, width = noise.shape
+    ok = isinstance(mask, torch.Tensor) and mask.is_floating_point()
+    if ok:
+        mask = mask.reshape((1, 1, *mask.shape)) if mask.dim() == 2 else mask
+        ok = mask.dim() == 4 and mask.shape[1] == 1 and mask.shape[0] in (1, batch)
+        ok = ok and tuple(mask.shape[2:]) == (height, width)
+        ok = ok and bool(((mask >= 0) & (mask <= 1)).all())
+    if not ok:
+        raise ValueError(
+            f"mask must be a float tensor of shape (H, W), (1, 1, H, W) or (B, 1, H, W) with "
+            f"(B, H, W) = {(batch, height, width)} and values in [0, 1], got "
+            + (f"shape {tuple(mask.shape)}" if isinstance(mask, torch.Tensor) else repr(mask))
+        )
+    return mask.to(noise.device, _work_dtype(noise.dtype))
 
 
 def tkg_noise(
@@ -243,19 +383,32 @@ def tkg_noise(
     sigma: float = 0.5,
     center: tuple[float, float] = (0.0, 0.0),
     *,
+    aspect: float = 0.0,
+    layout: Layout = None,
+    image: MaskImage | None = None,
+    mask: torch.Tensor | None = None,
     reference: bool = False,
 ) -> torch.Tensor:
     """TKG-DM initial noise: ``mask * noise + (1 - mask) * channel_mean_shift(noise, shifts)``.
 
-    ``noise``: (B, C, H, W) unit-variance latent noise; ``shifts``: C floats in (-0.5, 0.5);
-    ``sigma`` > 0 and ``center`` = (x, y) in [-1, 1] define :func:`gaussian_mask`. Returns the
+    ``noise``: (B, C, H, W) unit-variance latent noise; ``shifts``: C floats in (-0.5, 0.5).
+    The mask is :func:`subject_mask` of ``sigma`` > 0, ``center`` = (x, y) in [-1, 1],
+    ``aspect`` (0 = the paper's canvas-stretched mask), ``layout`` and ``image``, or ``mask``
+    itself when given: a float tensor in [0, 1] of shape (H, W), (1, 1, H, W) or, one per
+    sample, (B, 1, H, W). Each sample depends only on its own noise (and mask row). Returns the
     input's shape, dtype and device. ``reference=True`` reproduces the official implementation
-    per sample (module docstring); it needs H, W >= 8 and shares that stay <= 1.
+    per sample (module docstring); it needs H, W >= 8 and shares that stay <= 1, and takes
+    only the single round subject (``sigma``, ``center``).
     """
     values = _validate_noise(noise, shifts)
     c = _validate_mask(sigma, center)
     _, _, height, width = noise.shape
     if reference:
+        if aspect != 0.0 or layout or image is not None or mask is not None:
+            raise ValueError(
+                "reference mode reproduces the official single round mask; aspect, layout, "
+                "image and mask are only available in the default mode"
+            )
         mask = _reference_mask(height, width, sigma, c, noise.device)
         shifted = noise.clone()
         for ch, s in enumerate(values):
@@ -264,7 +417,11 @@ def tkg_noise(
                     shifted[b, ch] = _reference_shift(noise[b, ch], s)
         return (mask * noise + (1 - mask) * shifted).to(noise.dtype)
     chans, delta = _offsets(noise, values)
-    mask = gaussian_mask(height, width, sigma, c, device=noise.device, dtype=delta.dtype)
+    if mask is None:
+        mask = subject_mask(
+            height, width, sigma, c, aspect=aspect, layout=layout, image=image, device=noise.device
+        )
+    mask = _check_mask(mask, noise)
     out = noise.clone()
     out[:, chans] = torch.addcmul(noise[:, chans].to(delta.dtype), 1 - mask, delta).to(noise.dtype)
     return out

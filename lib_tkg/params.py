@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lib_tkg.colors import PRESETS, parse_color
 from lib_tkg.keying import DEFAULT_CLIP_WHITE, DEFAULT_DESPILL, DEFAULT_TOLERANCE
+from lib_tkg.layout import (
+    ASPECT_ACCEPTED,
+    SIGMA_RANGE,
+    SYNTAX,
+    Ellipse,
+    MaskImage,
+    aspect_ok,
+    load_mask_image,
+    normalise_layout,
+    parse_layout,
+)
 
 TITLE = "TKG chroma background"
 CUSTOM = "custom"
@@ -33,7 +44,9 @@ class ParamError(ValueError):
 
 @dataclass(frozen=True)
 class Field:
-    """One parameter: ``kind`` is bool, float or str; ``lo``/``hi`` bound floats (inclusive)."""
+    """One parameter: ``kind`` is bool, float, str or object; ``lo``/``hi`` bound floats
+    (inclusive); ``parse`` (if set) checks and normalises the value instead, raising
+    ``ValueError``."""
 
     name: str
     kind: type
@@ -44,6 +57,7 @@ class Field:
     lo: float | None = None
     hi: float | None = None
     accepted: str = ""
+    parse: Callable[[Any], Any] | None = None
 
     def describe(self) -> str:
         """What this field accepts, for error messages and docs."""
@@ -86,7 +100,7 @@ FIELDS: tuple[Field, ...] = (
         hi=0.49,
         accepted="'auto', or a number in [0, 0.49] (0 = Auto: the paper's value for the model)",
     ),
-    Field("sigma", float, 0.5, "Mask sigma", "TKG sigma", axis="[TKG] Mask sigma", lo=0.05, hi=4.0),
+    Field("sigma", float, 0.5, "Mask sigma", "TKG sigma", "[TKG] Mask sigma", *SIGMA_RANGE),
     Field("center_x", float, 0.0, "Subject centre X", "TKG center x", "[TKG] Centre X", -1.0, 1.0),
     Field("center_y", float, 0.0, "Subject centre Y", "TKG center y", "[TKG] Centre Y", -1.0, 1.0),
     Field("make_rgba", bool, True, "Make RGBA cut-out", "TKG RGBA"),
@@ -102,8 +116,37 @@ FIELDS: tuple[Field, ...] = (
         lo=0.0,
         hi=round(0.95 - DEFAULT_CLIP_WHITE, 2),
     ),
-    # script argument 13 (11 ``layout`` and 12 ``mask_image`` come before it)
+    Field(
+        "layout",
+        str,
+        "",
+        "Subject layout",
+        "TKG layout",
+        axis="[TKG] Layout",
+        accepted=f"{SYNTAX}, or empty",
+        parse=normalise_layout,
+    ),
+    Field(
+        "mask_image",
+        object,
+        None,
+        "Subject mask image",
+        "TKG mask image",
+        parse=load_mask_image,
+    ),
+    # script argument 13
     Field("keep_shadow", bool, False, "Keep soft shadows", "TKG keep shadow"),
+    Field(
+        "aspect",
+        float,
+        0.0,
+        "Subject aspect",
+        "TKG aspect",
+        axis="[TKG] Aspect",
+        lo=0.0,
+        hi=5.0,
+        accepted=ASPECT_ACCEPTED,
+    ),
 )
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
@@ -114,6 +157,11 @@ def _fail(field: Field, value: Any, where: str) -> ParamError:
 
 def _coerce(field: Field, value: Any, *, text: bool, where: str = "") -> Any:
     """Check one value (``text=True`` also parses strings, as infotext and X/Y/Z give them)."""
+    if field.parse is not None:
+        try:
+            return field.parse(value)
+        except ValueError as exc:
+            raise ParamError(f"{TITLE}: {where}'{field.name}' {exc}") from None
     if field.kind is bool:
         if isinstance(value, bool):
             return value
@@ -136,6 +184,8 @@ def _coerce(field: Field, value: Any, *, text: bool, where: str = "") -> Any:
         number = float(number)
         if not math.isfinite(number) or not field.lo <= number <= field.hi:
             raise _fail(field, value, where)
+        if field.name == "aspect" and not aspect_ok(number):
+            raise _fail(field, value, where)
         return number
     if not isinstance(value, str):
         raise _fail(field, value, where)
@@ -157,8 +207,12 @@ class TkgParams:
     noise values (0 = Auto, the paper's value for the model family; at most 0.49); ``sigma`` is
     the Gaussian mask's std in image coordinates spanning [-1, 1] (0.05..4); ``center_x`` and
     ``center_y`` are the subject centre in [-1, 1] (x right, y down); ``despill`` and
-    ``tolerance`` are keyer controls in [0, 1]; ``keep_shadow`` keeps soft shadows on the screen
-    as a translucent black layer.
+    ``tolerance`` are keyer controls in [0, 1]; ``keep_shadow`` keeps soft shadows on
+    the screen as a translucent black layer. ``layout`` is the canonical layout string
+    (``lib_tkg.layout``: ``"x y sigma[ aspect[ angle]]; ..."``, "" = the single subject),
+    ``mask_image`` an optional free-form ``MaskImage`` (white = subject) and ``aspect`` the
+    single subject's width / height (0 = stretch with the canvas, the paper's mask; else
+    [0.2, 5]).
     """
 
     enabled: bool = False
@@ -172,7 +226,10 @@ class TkgParams:
     save_matte: bool = False
     despill: float = DEFAULT_DESPILL
     tolerance: float = DEFAULT_TOLERANCE
+    layout: str = ""
+    mask_image: MaskImage | None = None
     keep_shadow: bool = False
+    aspect: float = 0.0
 
     def __post_init__(self) -> None:
         for field in FIELDS:
@@ -210,9 +267,13 @@ class TkgParams:
 
     @classmethod
     def from_infotext(cls, info: Mapping[str, Any]) -> TkgParams:
-        """Parameters pasted from infotext (string values); no ``TKG`` keys means disabled."""
+        """Parameters pasted from infotext (string values); no ``TKG`` keys means disabled.
+
+        The mask image cannot be restored (infotext only notes that one was used)."""
         values = {
-            f.name: info[f.infotext] for f in FIELDS if f.infotext in info and f.name != "enabled"
+            f.name: info[f.infotext]
+            for f in FIELDS
+            if f.infotext in info and f.name not in ("enabled", "mask_image")
         }
         params = cls.from_mapping(values, text=True)
         return dataclasses.replace(params, enabled=any(str(k).startswith("TKG") for k in info))
@@ -235,8 +296,10 @@ class TkgParams:
             value = getattr(self, f.name)
             if f.name == "custom_color" and self.color != CUSTOM:
                 continue
-            if f.name == "keep_shadow" and not value:  # newer than the rest: only when on
-                continue
+            if f.name in ("layout", "mask_image", "keep_shadow", "aspect") and value == f.default:
+                continue  # not written at their defaults: infotext as before they existed
+            if f.name == "mask_image":
+                value = "{}x{} (not stored; upload it again)".format(*value.size)
             if f.name == "strength" and value == 0.0:
                 value = "auto"
             out[f.infotext] = str(value)
@@ -256,3 +319,19 @@ class TkgParams:
     def center(self) -> tuple[float, float]:
         """Mask centre ``(x, y)`` in [-1, 1]."""
         return (self.center_x, self.center_y)
+
+    @property
+    def ellipses(self) -> tuple[Ellipse, ...]:
+        """The layout's subjects (empty: the single subject of sigma, centre and aspect)."""
+        return parse_layout(self.layout)
+
+    @property
+    def mask_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``lib_tkg.noise.tkg_noise``/``subject_mask`` for the mask."""
+        return {
+            "sigma": self.sigma,
+            "center": self.center,
+            "aspect": self.aspect,
+            "layout": self.ellipses,
+            "image": self.mask_image,
+        }

@@ -233,10 +233,10 @@ def tkg_latents(
 
     The plain noise of :func:`initial_noise` (one CPU generator per seed, so image ``i`` is
     reproducible alone; ``generators``: see there), with the channel-mean shift toward
-    ``params.key_color`` applied outside the Gaussian mask (``params.sigma``,
-    ``params.center``), using the shifts of the pipeline's family (``detect_family`` unless
-    ``family`` is given) at ``params.strength`` (0 = Auto). TKG is applied whatever
-    ``params.enabled`` says: the name says so.
+    ``params.key_color`` applied outside the subject mask (``params.mask_kwargs``: sigma,
+    centre, aspect, layout, mask image; ``lib_tkg.noise.subject_mask``), using the shifts of the
+    pipeline's family (``detect_family`` unless ``family`` is given) at ``params.strength``
+    (0 = Auto). TKG is applied whatever ``params.enabled`` says: the name says so.
 
     The result has unit variance like diffusers' own noise; the pipelines multiply it by
     ``scheduler.init_noise_sigma`` themselves. ``scaled=True`` multiplies by it here instead,
@@ -259,7 +259,7 @@ def tkg_latents(
             f"the {family} colour shifts have {len(shifts)} channels but the UNet takes "
             f"{noise.shape[1]} latent channels (inpainting models are not supported)"
         )
-    latents = tkg_noise(noise, shifts, sigma=params.sigma, center=params.center)
+    latents = tkg_noise(noise, shifts, **params.mask_kwargs)
     if scaled:
         latents = latents * float(pipe.scheduler.init_noise_sigma)
     return _place(latents, pipe, device, dtype)

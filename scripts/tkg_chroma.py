@@ -30,12 +30,14 @@ from modules import images, processing, script_callbacks, scripts, shared
 from lib_tkg.params import COLOR_CHOICES, CUSTOM, FIELD_BY_NAME, FIELDS, TITLE
 from lib_tkg.webui import cutouts, log, noise_hook, saving, settings, state
 from lib_tkg.webui.infotext import PASTE_FUNCTIONS, ui_values
+from lib_tkg.webui.preview import preview_html
 from lib_tkg.webui.settings import settings_defaults
 from lib_tkg.webui.xyz import register_xyz_axes
 
 # A1111 1.8+, Forge and reForge call postprocess_image_after_composite (after the inpaint
 # composite, on the image that is saved and shown); 1.6/1.7 only know postprocess_image.
 HOST_HAS_AFTER_COMPOSITE = hasattr(scripts.Script, "postprocess_image_after_composite")
+LAYOUT_PLACEHOLDER = "x y sigma [aspect [angle]]; ...   e.g. -0.5 0 0.3; 0.5 0 0.3"
 
 
 def on_ui_settings() -> None:
@@ -102,6 +104,25 @@ class TkgChromaScript(scripts.Script):
             with gr.Row(elem_id=self.elem_id("center_row")):
                 center_x = slider("center_x", 0.05)
                 center_y = slider("center_y", 0.05)
+                aspect = slider("aspect", 0.05)
+            with gr.Row(elem_id=self.elem_id("layout_row")):
+                with gr.Column(scale=3):
+                    layout = gr.Textbox(
+                        label=F["layout"].label,
+                        value=v["layout"],
+                        lines=1,
+                        placeholder=LAYOUT_PLACEHOLDER,
+                        elem_id=self.elem_id("layout"),
+                    )
+                    mask_image = gr.Image(
+                        label=F["mask_image"].label,
+                        type="pil",
+                        image_mode="RGBA",
+                        height=160,
+                        elem_id=self.elem_id("mask_image"),
+                    )
+                with gr.Column(scale=2, min_width=160):
+                    gr.HTML(preview_html(), elem_id=self.elem_id("mask_preview"))
             with gr.Group(elem_id=self.elem_id("keying")):
                 with gr.Row():
                     make_rgba = gr.Checkbox(
@@ -141,11 +162,14 @@ class TkgChromaScript(scripts.Script):
             "save_matte": save_matte,
             "despill": despill,
             "tolerance": tolerance,
+            "layout": layout,
+            "mask_image": mask_image,
             "keep_shadow": keep_shadow,
+            "aspect": aspect,
         }
         controls = [by_name[f.name] for f in FIELDS]  # script args order == params.FIELDS order
-        self.infotext_fields = [(by_name[f.name], PASTE_FUNCTIONS[f.name]) for f in FIELDS]
-        self.paste_field_names = [PASTE_FUNCTIONS[f.name] for f in FIELDS]
+        self.infotext_fields = [(by_name[name], PASTE_FUNCTIONS[name]) for name in PASTE_FUNCTIONS]
+        self.paste_field_names = list(PASTE_FUNCTIONS.values())
         return controls
 
     # -- generation ---------------------------------------------------------------------------

@@ -11,6 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lib_tkg.colors import PRESETS
+from lib_tkg.layout import (
+    ANGLE_RANGE,
+    ASPECT_RANGE,
+    MAX_SUBJECTS,
+    SIGMA_RANGE,
+    Ellipse,
+    aspect_ok,
+    format_layout,
+)
 from lib_tkg.params import (
     ATTR_PREFIX,
     COLOR_CHOICES,
@@ -22,6 +31,16 @@ from lib_tkg.params import (
     TkgParams,
 )
 
+
+def bounded(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+aspects = st.just(0.0) | bounded(*ASPECT_RANGE)
+ellipses = st.builds(
+    Ellipse, bounded(-1, 1), bounded(-1, 1), bounded(*SIGMA_RANGE), aspects, bounded(*ANGLE_RANGE)
+)
+layouts = st.lists(ellipses, max_size=MAX_SUBJECTS).map(lambda es: format_layout(tuple(es)))
 hex_colors = st.tuples(*[st.integers(0, 255)] * 3).map(lambda c: "#{:02x}{:02x}{:02x}".format(*c))
 
 
@@ -43,7 +62,10 @@ valid_values = st.fixed_dictionaries(
         "save_matte": st.booleans(),
         "despill": float_field("despill"),
         "tolerance": float_field("tolerance"),
+        "layout": layouts,
+        "mask_image": st.none(),  # images: test_mask_image_*; infotext and X/Y/Z carry none
         "keep_shadow": st.booleans(),
+        "aspect": aspects,
     }
 )
 
@@ -54,7 +76,7 @@ def test_fields_are_the_script_argument_order_with_unique_labels_and_keys():
         values = [getattr(f, attr) for f in FIELDS]
         assert len(values) == len(set(values)), attr
     axes = [f.axis for f in FIELDS if f.axis]
-    assert len(axes) == len(set(axes)) == 6
+    assert len(axes) == len(set(axes)) == 8
     assert all(f.infotext.startswith("TKG") for f in FIELDS)
     assert FIELDS[0].name == "enabled" and FIELDS[0].label == TITLE
     assert TkgParams() == TkgParams.from_args(())
@@ -97,7 +119,10 @@ def test_disabled_writes_no_infotext_and_no_tkg_keys_reads_as_disabled(values):
 
 
 @given(
-    valid_values, valid_values, st.sets(st.sampled_from([f.name for f in FIELDS])), st.booleans()
+    valid_values,
+    valid_values,
+    st.sets(st.sampled_from([f.name for f in FIELDS if f.name != "mask_image"])),
+    st.booleans(),
 )
 def test_with_overrides(base_values, new_values, names, as_text):
     base = TkgParams(**base_values)
@@ -163,7 +188,7 @@ def test_argument_errors_name_the_argument(index, value, accepted):
 def test_out_of_range_floats_are_rejected(field, value):
     args = [getattr(TkgParams(), f.name) for f in FIELDS]
     args[FIELDS.index(field)] = value
-    if field.lo <= value <= field.hi:
+    if field.lo <= value <= field.hi and (field.name != "aspect" or aspect_ok(value)):
         assert getattr(TkgParams.from_args(tuple(args)), field.name) == value
     else:
         with pytest.raises(ParamError, match=f"'{field.name}'"):

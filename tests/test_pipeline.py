@@ -321,6 +321,46 @@ def test_cli_generate_end_to_end(model_dir, tmp_path, recorded_load, scheduler, 
             assert np.array_equal(np.asarray(rgba)[..., 3], np.asarray(matte))
 
 
+def test_tkg_latents_with_layout_and_mask_image(pipe):
+    pixels = np.zeros((64, 96), np.uint8)
+    pixels[8:40, 60:90] = 255
+    params = TkgParams(layout="-0.5 0 0.3 0.5 20", mask_image=Image.fromarray(pixels), sigma=0.2)
+    latents = tkp.tkg_latents(pipe, params, height=64, width=96, seeds=[11, 12])
+    plain = tkp.initial_noise(pipe, height=64, width=96, seeds=[11, 12])
+    shifts = channel_shifts("green", "sd1", None)
+    want = tkg_noise(plain, shifts, 0.2, layout="-0.5 0 0.3 0.5 20", image=params.mask_image)
+    torch.testing.assert_close(latents, want, rtol=0, atol=0)
+    assert not torch.equal(latents, tkg_noise(plain, shifts, 0.2, layout="-0.5 0 0.3 0.5 20"))
+
+
+def test_cli_generate_layout_and_mask_image(model_dir, tmp_path, recorded_load):
+    from lib_tkg.cli import main
+
+    mask_path = tmp_path / "silhouette.png"
+    pixels = np.zeros((64, 64), np.uint8)
+    pixels[16:48, 40:60] = 255
+    Image.fromarray(pixels).save(mask_path)
+    out = tmp_path / "out"
+    argv = ["generate", "-m", str(model_dir), "x", "--steps", "1", "--size", "64x64", "-q"]
+    argv += ["--device", "cpu", "--seed", "9", "-o", str(out), "--sigma", "0.2"]
+    argv += ["--layout", "-0.5 -0.5 0.25 2; -0.5 0.5 0.2", "--mask-image", str(mask_path)]
+    assert main(argv) == 0
+    params = TkgParams(
+        layout="-0.5 -0.5 0.25 2; -0.5 0.5 0.2", mask_image=Image.fromarray(pixels), sigma=0.2
+    )
+    pipe, rec = recorded_load["pipe"], recorded_load["rec"]
+    latents = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[9])
+    expected, t0 = expected_unet_input(pipe, latents, steps=1)
+    (first,) = rec.first_step(t0)
+    torch.testing.assert_close(first, torch.cat([expected] * 2), rtol=1e-6, atol=1e-6)
+    with Image.open(out / "00000-9.png") as image:
+        info = image.info["parameters"]
+    assert 'TKG layout: "-0.5 -0.5 0.25 2; -0.5 0.5 0.2"' in info or (
+        "TKG layout: -0.5 -0.5 0.25 2; -0.5 0.5 0.2" in info
+    )
+    assert "TKG mask image: 64x64 (not stored" in info
+
+
 def test_cli_generate_numbering_continues_and_no_matte_by_default(model_dir, tmp_path):
     from lib_tkg.cli import main
 
@@ -343,6 +383,8 @@ def test_cli_generate_numbering_continues_and_no_matte_by_default(model_dir, tmp
         (["--strength", "0.7"], "'strength' must be"),
         (["--sigma", "0"], "'sigma' must be"),
         (["--center", "2", "0"], "'center_x' must be"),
+        (["--layout", "0 0 0.3; 0 0 9"], "'layout' subject 2 'sigma' must be a number in"),
+        (["--mask-image", "missing.png"], "--mask-image missing.png: not a readable image"),
         (["--tolerance", "x"], "'tolerance' must be"),
         (["--size", "65x64"], "multiples of 8"),
         (["--size", "big"], "WxH"),

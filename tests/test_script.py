@@ -134,7 +134,7 @@ def plain_noise(h, seeds, shape, calls=1):
 
 def expected_first(noise, params: TkgParams, family="sd1"):
     shifts = colors.channel_shifts(params.key_color, family, params.strength_or_auto)
-    return tkg_noise(noise, shifts, sigma=params.sigma, center=params.center)
+    return tkg_noise(noise, shifts, **params.mask_kwargs)
 
 
 def saved_names(h, *, grids=False):
@@ -297,6 +297,22 @@ def test_enabled_shifts_only_the_first_noise(host):
     for got, want in zip(p.noise_log[1:], plain[1:], strict=True):
         assert torch.equal(got, want)
     assert p.noise_log[0].shape == plain[0].shape and p.noise_log[0].dtype == plain[0].dtype
+
+
+def test_layout_mask_image_and_aspect_reach_tkg_noise(host):
+    pixels = np.zeros((64, 64), np.uint8)
+    pixels[8:24, 40:56] = 255
+    values = {"layout": "-0.5 0 0.3 0.5; 0 -0.5 0.2", "aspect": 2.0, "sigma": 0.2}
+    for extra in ({}, {"mask_image": Image.fromarray(pixels)}):
+        p, processed = generate(host, enabled=True, **values, **extra)
+        params = TkgParams(enabled=True, **values, **extra)
+        want = expected_first(plain_noise(host, [1], (4, 8, 8))[0], params)
+        assert torch.equal(p.noise_log[0], want)
+        assert "TKG layout: -0.5 0 0.3 0.5; 0 -0.5 0.2" in processed.infotexts[0]
+        assert ("TKG mask image: 64x64" in processed.infotexts[0]) == bool(extra)
+    assert not torch.equal(
+        want, expected_first(plain_noise(host, [1], (4, 8, 8))[0], TkgParams(**values))
+    )
 
 
 def test_parameters_reach_tkg_noise(host):
@@ -530,8 +546,11 @@ NON_DEFAULT = {
     "save_matte": True,
     "despill": 0.5,
     "tolerance": 0.2,
+    "layout": "-0.5 0 0.3; 0.5 0 0.3 2 30",
     "keep_shadow": True,
+    "aspect": 2.0,
 }
+PASTED = [n for n in NAMES if n != "mask_image"]  # the mask image is not in the infotext
 
 
 def test_paste_round_trip_restores_every_control(host):
@@ -540,14 +559,14 @@ def test_paste_round_trip_restores_every_control(host):
     for text in processed.infotexts:  # the original, the cut-out and the matte
         parsed = host.infotext_utils.parse_generation_parameters(text)
         pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
-        assert dict(zip(NAMES, pasted, strict=True)) == NON_DEFAULT
+        assert dict(zip(PASTED, pasted, strict=True)) == NON_DEFAULT
 
 
 def test_paste_without_tkg_turns_it_off_and_leaves_the_rest(host):
     _runner, script = make_runner(host)
     parsed = host.infotext_utils.parse_generation_parameters("a cat\nSteps: 20, Seed: 1")
     pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
-    assert pasted == [False] + [None] * (len(FIELDS) - 1)
+    assert pasted == [False] + [None] * (len(PASTED) - 1)
 
 
 def test_paste_of_auto_strength_and_hex_colour(host):
@@ -555,7 +574,7 @@ def test_paste_of_auto_strength_and_hex_colour(host):
     text = "a cat\nSeed: 1, TKG: on, TKG color: #00FF80, TKG strength: auto, TKG RGBA: False"
     parsed = host.infotext_utils.parse_generation_parameters(text)
     pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
-    values = dict(zip(NAMES, pasted, strict=True))
+    values = dict(zip(PASTED, pasted, strict=True))
     assert values["enabled"] is True
     assert (values["color"], values["custom_color"]) == ("custom", "#00ff80")
     assert values["strength"] == 0.0 and values["make_rgba"] is False
@@ -567,8 +586,8 @@ def test_api_infotext_gives_typed_values(host):
     text = "a cat\nSeed: 1, TKG: on, TKG RGBA: False, TKG matte: True, TKG sigma: 2"
     parsed = host.infotext_utils.parse_generation_parameters(text)
     values = {
-        f.name: host.infotext_utils.api_value(field, parsed)
-        for f, field in zip(FIELDS, fields, strict=True)
+        name: host.infotext_utils.api_value(field, parsed)
+        for name, field in zip(PASTED, fields, strict=True)
     }
     assert values["enabled"] is True and values["make_rgba"] is False
     assert values["save_matte"] is True and values["sigma"] == 2.0
@@ -583,7 +602,11 @@ def test_send_to_img2img_copies_every_control(host):
     copied = host.infotext_utils.send_to(
         t2i.infotext_fields, i2i.infotext_fields, t2i.paste_field_names, values
     )
-    assert copied == {d: values[s] for s, d in zip(src, dst, strict=True)}
+    pasted = [c for c, f in zip(src, FIELDS, strict=True) if f.name in PASTED]
+    assert copied == {
+        d: values[s] for s, d, f in zip(src, dst, FIELDS, strict=True) if f.name in PASTED
+    }
+    assert len(copied) == len(pasted) == len(FIELDS) - 1
 
 
 # ----------------------------------------------------------------------------- X/Y/Z plot
@@ -602,6 +625,8 @@ def test_xyz_axes_registered_once(host):
         "[TKG] Mask sigma",
         "[TKG] Centre X",
         "[TKG] Centre Y",
+        "[TKG] Layout",
+        "[TKG] Aspect",
     ]
     host.script_callbacks.before_ui_callback()
     host.module.on_before_ui()
@@ -1010,6 +1035,9 @@ def test_older_hosts_key_in_postprocess_image(host, monkeypatch):
         ("color", "plaid", "argument 1 'color'"),
         ("make_rgba", "yes", "argument 7 'make_rgba'"),
         ("tolerance", None, "argument 10 'tolerance'"),
+        ("layout", "0 0 0.3; 2 0 0.3", "argument 11 'layout' subject 2 'x' must be"),
+        ("mask_image", "not an image", "argument 12 'mask_image' must be a base64-encoded"),
+        ("aspect", 0.1, f"argument {NAMES.index('aspect')} 'aspect' must be 0 (stretch"),
     ],
 )
 def test_api_rejects_bad_arguments_with_a_message(host, name, value, needle):
@@ -1063,7 +1091,10 @@ def test_params_field_order_is_the_script_argument_order():
         "save_matte",
         "despill",
         "tolerance",
-        "keep_shadow",  # script argument 13 once 11 layout and 12 mask_image are in
+        "layout",
+        "mask_image",
+        "keep_shadow",
+        "aspect",
     ]
     assert FIELD_BY_NAME["strength"].hi == 0.49
 

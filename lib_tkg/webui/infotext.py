@@ -49,7 +49,10 @@ def paste_value(name: str, info: dict) -> Any:
 # One function object per field, shared by the txt2img and img2img instances: the host pastes
 # with it (PNG Info, API "infotext"), and "Send to img2img" matches ``paste_field_names`` against
 # the second element of each ``infotext_fields`` pair, so the same objects go into both lists.
-PASTE_FUNCTIONS = {f.name: functools.partial(paste_value, f.name) for f in FIELDS}
+# The mask image is not in the infotext (only a note that one was used): it is not pasted.
+PASTE_FUNCTIONS = {
+    f.name: functools.partial(paste_value, f.name) for f in FIELDS if f.name != "mask_image"
+}
 
 
 def drop_stale_infotext(p: Any) -> None:

@@ -55,7 +55,8 @@ def install(state: RunState, p: Any) -> None:
 def shift_noise(
     state: RunState, p: Any, family: str, expected: int, shifts: list[float], noise: Any
 ) -> Any:
-    """``tkg_noise`` of the first noise (B, C, H/8, W/8); unchanged, with a note, when its shape
+    """``tkg_noise`` of the first noise (B, C, H/8, W/8) with the subject mask of the params
+    (single subject, layout, mask image); unchanged, with a note, when its shape
     does not fit the model family or the shift fails."""
     shape = tuple(getattr(noise, "shape", ()))
     if len(shape) != 4 or shape[1] != expected:
@@ -67,7 +68,7 @@ def shift_noise(
         return noise
     params = state.params
     try:
-        return tkg_noise(noise, shifts, sigma=params.sigma, center=params.center)
+        return tkg_noise(noise, shifts, **params.mask_kwargs)
     except Exception as err:  # never fail the generation over the noise shift
         state.note(p, f"noise shift failed ({err!r}); the initial noise was left unchanged")
         return noise

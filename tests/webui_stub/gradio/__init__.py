@@ -107,6 +107,10 @@ class HTML(Component):
     pass
 
 
+class Image(Component):
+    pass
+
+
 class Slider(Component):
     def __init__(
         self,
