@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from webui_server import API_AUTH
 
 KEY = "/tkg-chroma/v1/key"
@@ -43,9 +43,13 @@ def photo_image(size: int = 96) -> np.ndarray:
     return np.stack([v, v, (v * 0.9).astype(np.uint8)], axis=-1)
 
 
-def b64png(array: np.ndarray) -> str:
+def b64png(array: np.ndarray, parameters: str | None = None) -> str:
+    """Base64 PNG; ``parameters``: an A1111 infotext chunk, as a generated image carries."""
     buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG")
+    pnginfo = PngImagePlugin.PngInfo()
+    if parameters is not None:
+        pnginfo.add_text("parameters", parameters)
+    Image.fromarray(array).save(buf, format="PNG", pnginfo=pnginfo)
     return base64.b64encode(buf.getvalue()).decode()
 
 
@@ -141,7 +145,7 @@ def test_key_route_respects_api_auth(webui_ui_with_auth):
 def test_key_route_size_limit_setting_gives_413(webui_ui_with_auth):
     srv = webui_ui_with_auth
     opt = "tkg_chroma_key_max_megapixels"
-    assert srv.get_json("/sdapi/v1/options")[opt] == 64.0
+    assert srv.get_json(INFO)["max_megapixels"] == 64.0  # Forge's /options lists set ones only
     srv.post_json("/sdapi/v1/options", {opt: 0.001})  # 1000 pixels
     try:
         assert srv.get_json(INFO)["max_megapixels"] == 0.001
@@ -163,9 +167,9 @@ def test_extras_section_is_in_the_ui_config(webui_ui_with_auth):
     assert "Also output the matte" in labels
 
 
-def run_extras(srv, image: np.ndarray | None = None, **payload) -> dict:
+def run_extras(srv, image: np.ndarray | None = None, parameters=None, **payload) -> dict:
     if image is not None:
-        payload["image"] = b64png(image)
+        payload["image"] = b64png(image, parameters)
     return srv.post_json(RUN, payload)
 
 
@@ -197,6 +201,22 @@ def test_extras_keys_after_upscaling_and_saves_png_whatever_the_format(webui_ui_
     assert np.array_equal(np.asarray(Image.open(saved[1])), matte)
     info = res["info"]
     assert info.index("Postprocess upscaler") < info.index(SECTION) and "#" in info
+
+
+def test_extras_cut_out_of_a_generated_image_keeps_its_alpha(webui_ui_with_auth):
+    """An input with ``parameters`` (a generated image) saved as PNG: Forge writes its stealth
+    infotext into the alpha channel of such images; the cut-out's alpha must survive."""
+    res = run_extras(
+        webui_ui_with_auth,
+        screen_image(),
+        parameters="a red apple\nSteps: 3, Sampler: Euler, Seed: 1, Size: 96x96",
+        scripts={SECTION: {"enable": True}},
+    )
+    cut = np.asarray(unb64(res["images"][0]))
+    assert_cut_out(cut)
+    saved = Image.open(res["saved"][0])
+    assert saved.info.get("parameters", "").startswith("a red apple")
+    assert np.array_equal(np.asarray(saved), cut)
 
 
 def test_extras_no_screen_passes_through_with_a_note(webui_ui_with_auth):

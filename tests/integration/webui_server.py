@@ -279,11 +279,15 @@ class WebUIServer:
                 raise WebUIError(
                     f"WebUI exited with {self.proc.returncode} while starting:\n{self.log_tail()}"
                 )
-            try:
-                self.get_json("/sdapi/v1/sd-models", timeout=5)
-                break
-            except (OSError, WebUIError):
-                pass
+            # With the UI, gradio listens before the host adds its API middleware, and a request
+            # in that window makes starlette refuse it ("Cannot add middleware after an
+            # application has started"): ask only once the host printed its startup time.
+            if not self.ui or "Startup time:" in self.log_text():
+                try:
+                    self.get_json("/sdapi/v1/sd-models", timeout=5)
+                    break
+                except (OSError, WebUIError):
+                    pass
             if time.monotonic() > deadline:
                 raise WebUIError(f"WebUI not up after {timeout:.0f} s:\n{self.log_tail()}")
             time.sleep(0.5)
