@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lib_tkg.key_service import DEFAULT_MAX_MEGAPIXELS, max_pixels_of
 from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, TITLE, ParamError, TkgParams
 from lib_tkg.webui import log
 
@@ -15,6 +16,7 @@ OPT_STRENGTH = "tkg_chroma_default_strength"
 OPT_SAVE_MATTE = "tkg_chroma_save_matte"
 OPT_RGBA_SUFFIX = "tkg_chroma_rgba_suffix"
 OPT_MATTE_SUFFIX = "tkg_chroma_matte_suffix"
+OPT_KEY_MAX_MEGAPIXELS = "tkg_chroma_key_max_megapixels"
 DEFAULT_RGBA_SUFFIX = "-rgba"
 DEFAULT_MATTE_SUFFIX = "-matte"
 # Settings that give a control's default value: field name -> option key
@@ -48,6 +50,11 @@ def output_suffix(opts: Any, key: str, default: str) -> str:
     return value or default
 
 
+def key_max_pixels(opts: Any) -> int:
+    """The /tkg-chroma/v1/key size limit in pixels (setting in megapixels, default 64)."""
+    return max_pixels_of(getattr(opts, OPT_KEY_MAX_MEGAPIXELS, DEFAULT_MAX_MEGAPIXELS))
+
+
 def add_settings(shared: Any, gr: Any) -> None:
     """Register the options (``script_callbacks.on_ui_settings``); ``shared`` and ``gr`` are the
     host's ``modules.shared`` and gradio."""
@@ -78,3 +85,9 @@ def add_settings(shared: Any, gr: Any) -> None:
     add(OPT_SAVE_MATTE, False, "Also save the matte by default", gr.Checkbox)
     add(OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX, "File name suffix of saved cut-outs (always PNG)")
     add(OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX, "File name suffix of saved mattes (always PNG)")
+    add(
+        OPT_KEY_MAX_MEGAPIXELS,
+        DEFAULT_MAX_MEGAPIXELS,
+        "Largest image the /tkg-chroma/v1/key API route keys, in megapixels (larger: HTTP 413)",
+        gr.Number,
+    )
