@@ -8,7 +8,7 @@ v1.10.1 and Forge main):
   (20000) puts keying after Upscale (1000), GFPGAN (2000), CodeFormer (3000) and the training-prep
   steps (4000-4040): an upscaled, restored image is keyed, and no later step sees alpha.
 * ``key_postprocessed`` makes ``pp.image`` the RGBA cut-out and adds the matte as an extra image
-  with the ``matte`` name tag (Extras' naming: ``00012.png``, ``00013-matte.png``); ``pp.info``
+  with the ``matte`` name tag (Extras' naming: ``00012.png``, ``00013--matte.png``); ``pp.info``
   (the comment) gets the key colour, or the note that nothing was keyed (``pp.image`` unchanged).
 * ``run_postprocessing`` saves every output with ``extension=opts.samples_format``, through
   ``images.save_image``, which calls ``on_before_image_saved`` with the name it built.
