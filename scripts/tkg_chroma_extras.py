@@ -22,12 +22,24 @@ from lib_tkg.webui import extras, routes
 from lib_tkg.webui.settings import key_max_pixels
 
 
+def _slider(label: str, name: str, step: float):
+    """A slider over the range and default of ``TkgParams`` field ``name``."""
+    field = FIELD_BY_NAME[name]
+    return gr.Slider(
+        label=label,
+        minimum=field.lo,
+        maximum=field.hi,
+        step=step,
+        value=field.default,
+        elem_id=f"tkg_chroma_extras_{name}",
+    )
+
+
 class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
     name = extras.SECTION
     order = extras.ORDER
 
     def ui(self):
-        tolerance, despill = FIELD_BY_NAME["tolerance"], FIELD_BY_NAME["despill"]
         with ui_components.InputAccordion(
             False, label=extras.SECTION, elem_id="tkg_chroma_extras"
         ) as enable:
@@ -44,22 +56,8 @@ class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
                     elem_id="tkg_chroma_extras_custom",
                 )
             with gr.Row():
-                tolerance = gr.Slider(
-                    label="Key tolerance",
-                    minimum=tolerance.lo,
-                    maximum=tolerance.hi,
-                    step=0.01,
-                    value=tolerance.default,
-                    elem_id="tkg_chroma_extras_tolerance",
-                )
-                despill = gr.Slider(
-                    label="Despill strength",
-                    minimum=despill.lo,
-                    maximum=despill.hi,
-                    step=0.05,
-                    value=despill.default,
-                    elem_id="tkg_chroma_extras_despill",
-                )
+                tolerance = _slider("Key tolerance", "tolerance", 0.01)
+                despill = _slider("Despill strength", "despill", 0.05)
             matte = gr.Checkbox(
                 label="Also output the matte", value=False, elem_id="tkg_chroma_extras_matte"
             )
