@@ -13,12 +13,14 @@ import base64
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
-from webui_server import API_AUTH
+from webui_server import API_AUTH, REPO_ROOT
 
 KEY = "/tkg-chroma/v1/key"
 INFO = "/tkg-chroma/v1/info"
@@ -256,3 +258,23 @@ def test_extras_disabled_output_is_unchanged(webui_with_extension, webui_without
         )
     assert outs[0] == outs[1]
     assert SECTION not in outs[0][2]
+
+
+def test_readme_curl_example_works(webui_ui_with_auth, tmp_path):
+    """The README's curl example, run as printed (server address and credentials substituted)."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index('(printf \'{"image"')
+    script = readme[start : readme.index("```", start)]
+    script = (
+        script.replace("http://127.0.0.1:7860", webui_ui_with_auth.url)
+        .replace("user:pass", ":".join(API_AUTH))
+        .replace("examples/", f"{REPO_ROOT}/examples/")
+        .replace("python -c", f"{sys.executable} -c")
+    )
+    run = subprocess.run(
+        ["bash", "-ec", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[1] == "True", run.stdout
+    cut = Image.open(tmp_path / "cutout.png")
+    assert cut.mode == "RGBA" and np.asarray(cut)[..., 3].min() == 0
