@@ -199,6 +199,12 @@ def _coerce(field: Field, value: Any, *, text: bool, where: str = "") -> Any:
     return normalised if normalised in PRESETS else "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
+def check_value(field: Field, value: Any, *, text: bool = False) -> Any:
+    """Validate one value against ``field`` (which may be a renamed copy of a ``FIELDS`` entry,
+    for entry points that use another name); return it normalised or raise ``ParamError``."""
+    return _coerce(field, value, text=text)
+
+
 @dataclass(frozen=True)
 class TkgParams:
     """Validated TKG settings. Build with ``from_args``, ``from_mapping`` or ``from_infotext``.

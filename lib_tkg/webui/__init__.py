@@ -12,6 +12,8 @@ Everything here takes the host's objects (``p``, ``processed``, ``shared.opts``,
 * ``settings``  Settings-page options and the UI defaults they give
 * ``infotext``  infotext writing and paste functions
 * ``xyz``       the ``[TKG] ...`` X/Y/Z plot axes
+* ``extras``    the Extras tab's "TKG chroma key" section: keying, saving as PNG
+* ``routes``    adds the ``/tkg-chroma/v1`` API routes with the host API's auth
 
 The script loader removes the extension folder from ``sys.path`` after loading a script, so
 the script imports every module it uses from here at load time.

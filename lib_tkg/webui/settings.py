@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lib_tkg.key_service import DEFAULT_MAX_MEGAPIXELS, max_pixels_of
 from lib_tkg.outputs import (
     DEFAULT_MATTE_SUFFIX,
     DEFAULT_RGBA_SUFFIX,
@@ -22,6 +23,7 @@ OPT_STRENGTH = "tkg_chroma_default_strength"
 OPT_SAVE_MATTE = "tkg_chroma_save_matte"
 OPT_RGBA_SUFFIX = "tkg_chroma_rgba_suffix"
 OPT_MATTE_SUFFIX = "tkg_chroma_matte_suffix"
+OPT_KEY_MAX_MEGAPIXELS = "tkg_chroma_key_max_megapixels"
 # Settings that give a control's default value: field name -> option key
 SETTING_FOR_FIELD = {
     "color": OPT_COLOR,
@@ -81,6 +83,11 @@ def output_suffixes(opts: Any) -> tuple[str, str, str | None]:
     return rgba, matte, message
 
 
+def key_max_pixels(opts: Any) -> int:
+    """The /tkg-chroma/v1/key size limit in pixels (setting in megapixels, default 64)."""
+    return max_pixels_of(getattr(opts, OPT_KEY_MAX_MEGAPIXELS, DEFAULT_MAX_MEGAPIXELS))
+
+
 def add_settings(shared: Any, gr: Any) -> None:
     """Register the options (``script_callbacks.on_ui_settings``); ``shared`` and ``gr`` are the
     host's ``modules.shared`` and gradio."""
@@ -119,4 +126,10 @@ def add_settings(shared: Any, gr: Any) -> None:
         OPT_MATTE_SUFFIX,
         DEFAULT_MATTE_SUFFIX,
         f"File name suffix of saved mattes (always PNG; {rule})",
+    )
+    add(
+        OPT_KEY_MAX_MEGAPIXELS,
+        DEFAULT_MAX_MEGAPIXELS,
+        "Largest image the /tkg-chroma/v1/key API route keys, in megapixels (larger: HTTP 413)",
+        gr.Number,
     )

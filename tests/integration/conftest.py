@@ -15,8 +15,13 @@ Fixtures (session-scoped, each server started on first use and stopped at the en
                              ``extensions/sd-webui-tkg-chroma``
 ``webui_without_extension``  the same host without this repository in ``extensions/``
 
-Both servers also get the test-only extensions in ``TEST_EXTENSIONS`` (the noise probe in
-``probe_extension/``, which records the sampler's initial noise and changes nothing) and the
+``webui_ui_with_auth``       with this repository too, but serving the gradio UI as well (no
+                             ``--nowebui``) and with ``--api-auth`` ``API_AUTH``; its requests
+                             send those credentials unless told otherwise
+
+Every server also gets the test-only extensions in ``TEST_EXTENSIONS`` (the noise probe in
+``probe_extension/``, which records the sampler's initial noise and changes nothing; the Extras
+runner in ``extras_runner_extension/``, which drives the Extras run path over HTTP) and the
 environment variable ``TKG_PROBE_DIR`` = ``srv.probe_dir`` (``<data-dir>/noise-probe``), where
 the probe writes ``noise-NNNNN.npy`` / ``.json`` pairs.
 """
@@ -32,6 +37,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from webui_server import (
+    API_AUTH,
     EXTENSION_NAME,
     REPO_ROOT,
     WebUIConfig,
@@ -43,7 +49,11 @@ from webui_server import (
 HERE = Path(__file__).resolve().parent
 PROBE_ENV_VAR = "TKG_PROBE_DIR"
 # Linked into every test server next to whatever the fixture itself links.
-TEST_EXTENSIONS: dict[str, Path] = {"tkg-test-noise-probe": HERE / "probe_extension"}
+TEST_EXTENSIONS: dict[str, Path] = {
+    "tkg-test-noise-probe": HERE / "probe_extension",
+    "tkg-test-extras-runner": HERE / "extras_runner_extension",
+}
+
 
 SKIP_REASON = (
     "real-WebUI integration tests: set WEBUI_DIR to an AUTOMATIC1111 or Forge checkout "
@@ -86,6 +96,7 @@ def _server(
     extensions: dict[str, Path],
     extra_extensions: dict[str, Path] | None = None,
     extra_env: dict[str, str] | None = None,
+    **server_options,
 ):
     ckpt, hf_home = assets
     data_dir = tmp_path_factory.mktemp(name)
@@ -93,7 +104,9 @@ def _server(
     probe_dir.mkdir()
     all_extensions = {**TEST_EXTENSIONS, **(extra_extensions or {}), **extensions}
     env = {PROBE_ENV_VAR: str(probe_dir), **(extra_env or {})}
-    srv = WebUIServer(cfg, data_dir, ckpt, hf_home, extensions=all_extensions, extra_env=env)
+    srv = WebUIServer(
+        cfg, data_dir, ckpt, hf_home, extensions=all_extensions, extra_env=env, **server_options
+    )
     srv.probe_dir = probe_dir  # where the noise probe writes (see the module docstring)
     try:
         srv.start()
@@ -126,3 +139,17 @@ def webui_with_extension(webui_config, webui_assets, tmp_path_factory):
 @pytest.fixture(scope="session")
 def webui_without_extension(webui_config, webui_assets, tmp_path_factory):
     yield from _server(webui_config, webui_assets, tmp_path_factory, "webui-no-ext", {})
+
+
+@pytest.fixture(scope="session")
+def webui_ui_with_auth(webui_config, webui_assets, tmp_path_factory):
+    yield from _server(
+        webui_config,
+        webui_assets,
+        tmp_path_factory,
+        "webui-ui-auth",
+        {EXTENSION_NAME: extension_source()},
+        ui=True,
+        extra_args=["--api-auth", ":".join(API_AUTH)],
+        auth=API_AUTH,
+    )

@@ -38,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
 EXTENSION_NAME = "sd-webui-tkg-chroma"
+API_AUTH = ("tkg", "s3cret")  # user, password of a test server started with --api-auth
 
 # Flags for a headless CPU host. Known to work on A1111 v1.10.1 and Forge main.
 COMMON_ARGS = [
@@ -192,6 +193,9 @@ class WebUIServer:
         extensions: dict[str, Path] | None = None,
         port: int | None = None,
         extra_env: dict[str, str] | None = None,
+        ui: bool = False,
+        extra_args: list[str] | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.cfg = cfg
         self.data_dir = Path(data_dir)
@@ -199,6 +203,9 @@ class WebUIServer:
         self.hf_home = hf_home
         self.extensions = dict(extensions or {})
         self.extra_env = dict(extra_env or {})  # more environment for the WebUI process
+        self.ui = ui  # also serve the gradio UI (no --nowebui)
+        self.extra_args = list(extra_args or [])  # more flags for this server
+        self.auth = auth  # (user, password) sent as HTTP Basic auth by default
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.data_dir / "webui.log"
@@ -211,7 +218,7 @@ class WebUIServer:
         return [
             str(self.cfg.python),
             "launch.py",
-            *COMMON_ARGS,
+            *(a for a in COMMON_ARGS if not (self.ui and a == "--nowebui")),
             *KIND_ARGS[self.cfg.kind],
             "--server-name",
             "127.0.0.1",
@@ -221,6 +228,7 @@ class WebUIServer:
             str(self.data_dir),
             "--ckpt",
             str(self.ckpt),
+            *self.extra_args,
             *self.cfg.extra_args,
         ]
 
@@ -271,11 +279,15 @@ class WebUIServer:
                 raise WebUIError(
                     f"WebUI exited with {self.proc.returncode} while starting:\n{self.log_tail()}"
                 )
-            try:
-                self.get_json("/sdapi/v1/sd-models", timeout=5)
-                break
-            except (OSError, WebUIError):
-                pass
+            # With the UI, gradio listens before the host adds its API middleware, and a request
+            # in that window makes starlette refuse it ("Cannot add middleware after an
+            # application has started"): ask only once the host printed its startup time.
+            if not self.ui or "Startup time:" in self.log_text():
+                try:
+                    self.get_json("/sdapi/v1/sd-models", timeout=5)
+                    break
+                except (OSError, WebUIError):
+                    pass
             if time.monotonic() > deadline:
                 raise WebUIError(f"WebUI not up after {timeout:.0f} s:\n{self.log_tail()}")
             time.sleep(0.5)
@@ -313,16 +325,26 @@ class WebUIServer:
         return json.loads(body) if body else None
 
     def request_raw(
-        self, method: str, path: str, payload: object = None, timeout: float = 300
+        self,
+        method: str,
+        path: str,
+        payload: object = None,
+        timeout: float = 300,
+        auth: tuple[str, str] | bool | None = True,
     ) -> tuple[int, str]:
-        """(HTTP status, body text) without raising on an error status."""
-        data = None if payload is None else json.dumps(payload).encode()
-        req = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data is not None else {},
-        )
+        """(HTTP status, body text) without raising on an error status. ``auth``: True sends
+        ``self.auth`` (if any), None or False sends none, a (user, password) pair sends that.
+        A ``bytes`` payload is sent as it is."""
+        if isinstance(payload, bytes):
+            data = payload
+        else:
+            data = None if payload is None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        credentials = self.auth if auth is True else auth or None
+        if credentials:
+            token = base64.b64encode(":".join(credentials).encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, r.read().decode("utf-8", "replace")

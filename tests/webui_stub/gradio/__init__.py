@@ -99,6 +99,10 @@ class Textbox(Component):
     pass
 
 
+class Number(Component):
+    pass
+
+
 class Markdown(Component):
     pass
 

@@ -1,0 +1,120 @@
+"""The Extras tab's "TKG chroma key" section: keying one postprocessed image, saving it as PNG.
+
+Host facts (``modules/scripts_postprocessing.py`` and ``modules/postprocessing.py``, A1111
+v1.10.1 and Forge main):
+
+* ``ScriptPostprocessingRunner.run`` calls each section's ``process(pp, **controls)`` in the
+  order of the setting *Postprocessing operation order*, then the sections' ``order``. ``ORDER``
+  (20000) puts keying after Upscale (1000), GFPGAN (2000), CodeFormer (3000) and the training-prep
+  steps (4000-4040): an upscaled, restored image is keyed, and no later step sees alpha.
+* ``key_postprocessed`` makes ``pp.image`` the RGBA cut-out and adds the matte as an extra image
+  with the ``matte`` name tag (Extras' naming: ``00012.png``, ``00013--matte.png``); ``pp.info``
+  (the comment) gets the key colour, or the note that nothing was keyed (``pp.image`` unchanged).
+* ``run_postprocessing`` saves every output with ``extension=opts.samples_format``, through
+  ``images.save_image``, which calls ``on_before_image_saved`` with the name it built.
+  ``before_image_saved`` turns that into ``.png`` for the images keyed here (a free name: never
+  an existing file, such as the input in Batch from directory), so alpha survives any format.
+  Forge's stealth infotext (``modules/stealth_infotext.py``, run just before that callback when
+  the input carried ``parameters``) rewrites the alpha channel in place: the callback gives the
+  saver a pristine copy and puts the alpha back on the image shown in the gallery.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from typing import Any
+
+from PIL import Image
+
+from lib_tkg import key_service
+from lib_tkg.params import FIELD_BY_NAME, ParamError
+from lib_tkg.webui import log
+
+SECTION = "TKG chroma key"
+ORDER = 20000
+CUSTOM = "custom"
+#: Choices of the key colour dropdown: auto (estimated from the border), presets, custom.
+KEY_CHOICES = (key_service.AUTO, *key_service.KEY_PRESETS, CUSTOM)
+DEFAULT_CUSTOM = "#00ff00"
+MATTE_TAG = "matte"
+
+# id(image) -> (weak reference to the PIL image, pristine copy to save). PIL images are not
+# hashable, hence ids; the weak reference drops the entry when the image goes away.
+_SAVE_AS_PNG: dict[int, tuple[weakref.ref, Image.Image]] = {}
+
+
+def _save_as_png(image: Image.Image) -> Image.Image:
+    key = id(image)
+    _SAVE_AS_PNG[key] = (weakref.ref(image, lambda _ref: _SAVE_AS_PNG.pop(key, None)), image.copy())
+    return image
+
+
+def key_postprocessed(
+    pp: Any,
+    enable: bool = False,
+    key_color: str = key_service.AUTO,
+    custom_color: str = DEFAULT_CUSTOM,
+    tolerance: float = FIELD_BY_NAME["tolerance"].default,
+    despill: float = FIELD_BY_NAME["despill"].default,
+    matte: bool = False,
+) -> None:
+    """The section's ``process``: key ``pp.image`` (a host ``PostprocessedImage``) in place.
+
+    ``key_color``: one of ``KEY_CHOICES`` (``custom`` takes ``custom_color``) or a colour spec;
+    ``tolerance`` 0..0.85 and ``despill`` 0..1 as in ``TkgParams``; ``matte`` adds the matte.
+    Disabled: nothing is touched. Rejected values: a note in ``pp.info``, the image unchanged.
+    """
+    if not enable:
+        return
+    values = {
+        "key_color": custom_color if key_color == CUSTOM else key_color,
+        "tolerance": tolerance,
+        "despill": despill,
+        "matte": matte,
+    }
+    try:
+        options = key_service.parse_options(values)
+        result, notes = key_service.key_with_notes(pp.image, options)
+    except (key_service.RequestError, ParamError) as err:
+        log(f"Extras: not keyed: {err}")
+        pp.info[SECTION] = f"not keyed: {err}"
+        return
+    if not result.keyed:
+        log(f"Extras: {notes[0]}")
+        pp.info[SECTION] = notes[0]
+        return
+    pp.info[SECTION] = key_service.hex_color(result.key_color)
+    pp.info["TKG tolerance"] = options.tolerance
+    pp.info["TKG despill"] = options.despill
+    pp.image = _save_as_png(Image.fromarray(result.rgba, "RGBA"))
+    if options.matte:
+        matte_image = _save_as_png(Image.fromarray(result.alpha, "L"))
+        pp.extra_images.append(
+            pp.create_copy(matte_image, nametags=[MATTE_TAG], disable_processing=True)
+        )
+
+
+def unused_png_name(filename: str) -> str:
+    """``<stem>.png``, or ``<stem>-1.png``, ``-2``, ... if that exists (never replace a file)."""
+    stem = os.path.splitext(filename)[0]
+    candidate, n = f"{stem}.png", 0
+    while os.path.exists(candidate):
+        n += 1
+        candidate = f"{stem}-{n}.png"
+    return candidate
+
+
+def before_image_saved(params: Any) -> None:
+    """``script_callbacks.on_before_image_saved``: an image keyed here is saved as PNG, under an
+    unused name, with the pixels it was keyed to. Other images are left alone."""
+    image = getattr(params, "image", None)
+    entry = _SAVE_AS_PNG.get(id(image))
+    if entry is None or entry[0]() is not image:
+        return
+    pristine = entry[1]
+    params.filename = unused_png_name(params.filename)
+    if image.mode != pristine.mode or image.tobytes() != pristine.tobytes():
+        if image.mode == "RGBA" and pristine.mode == "RGBA":
+            image.putalpha(pristine.getchannel("A"))  # undo Forge's stealth alpha in the gallery
+        params.image = pristine.copy()

@@ -1,0 +1,93 @@
+"""TKG chroma key: key any image in the Extras tab, and the ``/tkg-chroma/v1`` API routes.
+
+Thin WebUI glue (A1111 v1.10.1, Forge main): the gradio controls of the Extras section and the
+FastAPI endpoints. The work is in ``lib_tkg.webui.extras`` (keying a postprocessed image, PNG
+saving), ``lib_tkg.webui.routes`` (registration with the host API's auth) and
+``lib_tkg.key_service`` (request checking, decoding, answers). The size-limit setting is
+registered with the other settings by ``scripts/tkg_chroma.py``.
+
+The routes are added in ``on_app_started`` (after the host built its API, with the UI and with
+``--nowebui``); keying runs in the thread pool, outside the event loop.
+"""
+
+import gradio as gr
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from modules import script_callbacks, scripts_postprocessing, shared, ui_components
+from starlette.concurrency import run_in_threadpool
+
+from lib_tkg import key_service
+from lib_tkg.params import FIELD_BY_NAME
+from lib_tkg.webui import extras, routes
+from lib_tkg.webui.settings import key_max_pixels
+
+
+def _slider(label: str, name: str, step: float):
+    """A slider over the range and default of ``TkgParams`` field ``name``."""
+    field = FIELD_BY_NAME[name]
+    return gr.Slider(
+        label=label,
+        minimum=field.lo,
+        maximum=field.hi,
+        step=step,
+        value=field.default,
+        elem_id=f"tkg_chroma_extras_{name}",
+    )
+
+
+class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
+    name = extras.SECTION
+    order = extras.ORDER
+
+    def ui(self):
+        with ui_components.InputAccordion(
+            False, label=extras.SECTION, elem_id="tkg_chroma_extras"
+        ) as enable:
+            with gr.Row():
+                key_color = gr.Dropdown(
+                    label="Key colour",
+                    choices=list(extras.KEY_CHOICES),
+                    value=key_service.AUTO,
+                    elem_id="tkg_chroma_extras_key_color",
+                )
+                custom_color = gr.ColorPicker(
+                    label="Custom key colour",
+                    value=extras.DEFAULT_CUSTOM,
+                    elem_id="tkg_chroma_extras_custom",
+                )
+            with gr.Row():
+                tolerance = _slider("Key tolerance", "tolerance", 0.01)
+                despill = _slider("Despill strength", "despill", 0.05)
+            matte = gr.Checkbox(
+                label="Also output the matte", value=False, elem_id="tkg_chroma_extras_matte"
+            )
+        return {
+            "enable": enable,
+            "key_color": key_color,
+            "custom_color": custom_color,
+            "tolerance": tolerance,
+            "despill": despill,
+            "matte": matte,
+        }
+
+    def process(self, pp: scripts_postprocessing.PostprocessedImage, **controls):
+        extras.key_postprocessed(pp, **controls)
+
+
+async def key_endpoint(request: Request) -> JSONResponse:
+    body = await request.body()
+    limit = key_max_pixels(shared.opts)
+    status, answer = await run_in_threadpool(key_service.handle_key, body, limit)
+    return JSONResponse(answer, status_code=status)
+
+
+def info_endpoint() -> dict:
+    return key_service.info(key_max_pixels(shared.opts))
+
+
+def on_app_started(_demo, app) -> None:
+    routes.register(app, shared.cmd_opts, key_endpoint, info_endpoint)
+
+
+script_callbacks.on_before_image_saved(extras.before_image_saved)
+script_callbacks.on_app_started(on_app_started)

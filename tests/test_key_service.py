@@ -1,0 +1,206 @@
+"""``lib_tkg.key_service``: the framework-free core of the ``/tkg-chroma/v1`` routes."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib_tkg import __version__, key_service
+from lib_tkg.colors import FAMILIES, PRESETS
+from lib_tkg.key_service import (
+    DEFAULT_MAX_MEGAPIXELS,
+    KEY_FIELDS,
+    KeyOptions,
+    handle_key,
+    info,
+    key_with_notes,
+    max_pixels_of,
+    parse_options,
+)
+from lib_tkg.params import FIELDS, ParamError, TkgParams
+
+LIMIT = 64_000_000
+
+
+def screen_image(size: int = 96, screen=(20, 200, 40)) -> np.ndarray:
+    """A red-orange disc (radius size/4) on a flat screen colour."""
+    img = np.empty((size, size, 3), np.uint8)
+    img[:] = screen
+    yy, xx = np.mgrid[:size, :size]
+    disc = (yy - size / 2) ** 2 + (xx - size / 2) ** 2 <= (size / 4) ** 2
+    img[disc] = (210, 90, 60)
+    return img
+
+
+def photo_image(size: int = 96) -> np.ndarray:
+    """Greys and browns only: no saturated border hue, so no screen."""
+    yy, xx = np.mgrid[:size, :size].astype(np.float32)
+    v = (60 + 120 * (xx + yy) / (2 * size)).astype(np.uint8)
+    return np.stack([v, v, (v * 0.9).astype(np.uint8)], axis=-1)
+
+
+def encode(array: np.ndarray, fmt: str = "PNG") -> str:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format=fmt)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def post(payload, max_pixels: int = LIMIT) -> tuple[int, dict]:
+    status, answer = handle_key(json.dumps(payload).encode(), max_pixels)
+    json.dumps(answer)  # must be JSON-able
+    return status, answer
+
+
+def decode(b64: str) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(b64)))
+
+
+def test_keys_a_screen_image_subject_opaque_screen_clear_key_colour_returned():
+    status, answer = post({"image": encode(screen_image())})
+    assert status == 200, answer
+    out = decode(answer["image"])
+    assert out.format == "PNG" and out.mode == "RGBA" and out.size == (96, 96)
+    alpha = np.asarray(out)[..., 3]
+    assert alpha[48, 48] == 255 and alpha[40:56, 40:56].min() == 255
+    assert alpha[:8].max() == 0 and alpha[:, :8].max() == 0
+    assert answer["key_color"] == "#14c828"
+    assert answer["keyed"] is True and answer["matte"] is None
+    assert any("#14c828" in n for n in answer["notes"])
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_jpeg_and_webp_and_data_urls_are_accepted(fmt):
+    data = "data:image/x;base64," + encode(screen_image(), fmt)
+    status, answer = post({"image": data, "key_color": "#14c828", "matte": True})
+    assert status == 200, answer
+    rgba = np.asarray(decode(answer["image"]))
+    matte = decode(answer["matte"])
+    assert matte.mode == "L" and np.array_equal(np.asarray(matte), rgba[..., 3])
+    assert rgba[48, 48, 3] == 255 and rgba[2, 2, 3] == 0
+
+
+def test_no_screen_comes_back_unkeyed_opaque_with_a_note():
+    img = photo_image()
+    status, answer = post({"image": encode(img)})
+    assert status == 200, answer
+    assert answer["keyed"] is False and answer["key_color"] is None
+    out = np.asarray(decode(answer["image"]))
+    assert out.shape == (96, 96, 4) and (out[..., 3] == 255).all()
+    assert np.array_equal(out[..., :3], img)
+    assert answer["notes"] and "nothing was keyed" in answer["notes"][0]
+
+
+def test_a_given_key_colour_absent_from_the_image_is_named_in_the_note():
+    status, answer = post({"image": encode(screen_image()), "key_color": "magenta"})
+    assert status == 200 and answer["keyed"] is False
+    assert answer["key_color"] == "#ff00ff" and "#ff00ff" in answer["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "words"),
+    [
+        ({"image": "not base64 !!"}, "image", "not valid base64"),
+        ({"image": "aGVsbG8gd29ybGQ="}, "image", "not a PNG, JPEG or WebP image"),
+        ({"image": 5}, "image", "got 5"),
+        ({"image": "data:image/png,abc"}, "image", "data: URL"),
+        ({}, "image", "required"),
+        ({"image": "x", "tolerance": 7}, "tolerance", "[0, 0.85], got 7"),
+        ({"image": "x", "despill": "a lot"}, "despill", "[0, 1]"),
+        ({"image": "x", "matte": "yes"}, "matte", "true or false"),
+        ({"image": "x", "key_color": "nope"}, "key_color", "'auto'"),
+        ({"image": "x", "key_color": "custom"}, "key_color", "got 'custom'"),
+        ({"image": "x", "colour": "green"}, "colour", "unknown field"),
+    ],
+)
+def test_bad_input_is_422_naming_the_field_and_what_is_accepted(payload, field, words):
+    status, answer = post(payload)
+    assert status == 422
+    assert answer["field"] == field
+    assert words in answer["detail"]
+    assert f"'{field}'" in answer["detail"] or field in ("colour",)
+
+
+def test_messages_are_tkgparams_messages():
+    """tolerance and despill are checked by TkgParams' own fields: the same text."""
+    for name, value in (("tolerance", 7), ("despill", -1), ("tolerance", True)):
+        with pytest.raises(ParamError) as err:
+            TkgParams.from_mapping({name: value})
+        assert post({"image": "x", name: value})[1]["detail"] == str(err.value)
+
+
+def test_a_white_screen_is_keyed_with_the_white_preset():
+    status, answer = post(
+        {"image": encode(screen_image(screen=(245, 245, 245))), "key_color": "white"}
+    )
+    assert status == 200 and answer["keyed"] is True
+    rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(answer["image"]))))
+    assert rgba[2, 2, 3] == 0 and rgba[48, 48, 3] == 255
+
+
+def test_bodies_that_are_not_json_objects_are_422():
+    assert handle_key(b"{not json", LIMIT)[0] == 422
+    assert handle_key(b"\xff\xfe", LIMIT)[0] == 422
+    status, answer = post([1, 2])
+    assert status == 422 and answer["field"] == "body"
+
+
+def test_gif_and_truncated_png_are_422():
+    buf = io.BytesIO()
+    Image.fromarray(screen_image()).save(buf, format="GIF")
+    assert post({"image": base64.b64encode(buf.getvalue()).decode()})[0] == 422
+    png = base64.b64decode(encode(screen_image()))
+    status, answer = post({"image": base64.b64encode(png[: len(png) // 2]).decode()})
+    assert status == 422 and "truncated" in answer["detail"]
+
+
+def test_over_the_size_limit_is_413_before_decoding():
+    data = encode(screen_image(96))
+    assert post({"image": data}, max_pixels=96 * 96)[0] == 200
+    status, answer = post({"image": data}, max_pixels=96 * 96 - 1)
+    assert status == 413 and answer["field"] == "image"
+    assert "96x96" in answer["detail"] and "tkg_chroma_key_max_megapixels" in answer["detail"]
+
+
+def test_max_pixels_of_setting():
+    assert max_pixels_of(64) == 64_000_000
+    assert max_pixels_of("0.5") == 500_000
+    for bad in (None, "x", 0, -3):
+        assert max_pixels_of(bad) == int(DEFAULT_MAX_MEGAPIXELS * 1e6)
+
+
+def test_parse_options_and_key_with_notes_are_what_extras_uses():
+    opts = parse_options({"key_color": " Auto ", "tolerance": 0.2, "despill": 0})
+    assert opts == KeyOptions(None, 0.2, 0.0, False)
+    assert parse_options({"key_color": "#0F0"}).key_color == "#00ff00"
+    result, notes = key_with_notes(Image.fromarray(screen_image()), opts)
+    assert result.keyed and result.alpha[0, 0] == 0 and notes
+
+
+def test_info_lists_version_presets_families_and_every_argument():
+    data = info(max_pixels_of(DEFAULT_MAX_MEGAPIXELS))
+    json.dumps(data)
+    assert data["version"] == __version__
+    assert data["presets"]["green"] == "#00ff00" and set(data["presets"]) == set(PRESETS)
+    assert data["families"] == list(FAMILIES)
+    assert data["key_colors"][0] == "auto" and data["key_colors"][1:] == list(PRESETS)
+    assert data["max_megapixels"] == DEFAULT_MAX_MEGAPIXELS
+    args = data["arguments"]
+    assert [a["name"] for a in args] == [f.name for f in FIELDS]
+    assert [a["pos"] for a in args] == list(range(len(FIELDS)))
+    assert [a["default"] for a in args] == [f.default for f in FIELDS]
+    sigma = next(a for a in args if a["name"] == "sigma")
+    assert (sigma["min"], sigma["max"], sigma["type"]) == (0.05, 4.0, "number")
+    assert [a["name"] for a in data["key_arguments"]] == [f.name for f in KEY_FIELDS]
+    assert [a["name"] for a in data["key_arguments"]] == [
+        "image",
+        "key_color",
+        "tolerance",
+        "despill",
+        "matte",
+    ]
+    assert key_service.ROUTE_PREFIX in data["routes"]["key"]

@@ -1,0 +1,171 @@
+"""``lib_tkg.webui.extras`` and ``lib_tkg.webui.routes`` with stand-ins for the host's objects.
+
+The real hosts run them in ``tests/integration/test_extras_routes.py``; these tests pin the
+behaviour without a WebUI: the Extras section's keying, PNG saving under an unused name, undoing
+an in-place alpha rewrite, and route registration with the host API's auth.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib_tkg.webui import extras, routes
+
+
+class FakePP:
+    """The fields of ``modules.scripts_postprocessing.PostprocessedImage`` that are used."""
+
+    def __init__(self, image, nametags=None, disable_processing=False):
+        self.image = image
+        self.info = {}
+        self.extra_images = []
+        self.nametags = list(nametags or [])
+        self.disable_processing = disable_processing
+
+    def create_copy(self, new_image, *, nametags=None, disable_processing=False):
+        return FakePP(new_image, self.nametags + list(nametags or []), disable_processing)
+
+
+def screen(size: int = 64) -> Image.Image:
+    img = np.empty((size, size, 3), np.uint8)
+    img[:] = (20, 200, 40)
+    c = size // 2
+    img[c - size // 5 : c + size // 5, c - size // 5 : c + size // 5] = (210, 90, 60)
+    return Image.fromarray(img)
+
+
+def save_params(image, filename):
+    return types.SimpleNamespace(image=image, filename=filename, p=None, pnginfo={})
+
+
+def test_disabled_touches_nothing():
+    img = screen()
+    pp = FakePP(img)
+    extras.key_postprocessed(pp, enable=False, key_color="green", matte=True)
+    assert pp.image is img and pp.info == {} and pp.extra_images == []
+
+
+def test_enabled_gives_the_cut_out_and_the_matte_tagged():
+    pp = FakePP(screen())
+    extras.key_postprocessed(pp, enable=True, matte=True, tolerance=0.1, despill=1.0)
+    assert pp.image.mode == "RGBA"
+    alpha = np.asarray(pp.image)[..., 3]
+    assert alpha[32, 32] == 255 and alpha[0, 0] == 0
+    assert pp.info[extras.SECTION] == "#14c828"
+    (matte,) = pp.extra_images
+    assert matte.image.mode == "L" and matte.nametags == [extras.MATTE_TAG]
+    assert matte.disable_processing and np.array_equal(np.asarray(matte.image), alpha)
+
+
+def test_custom_colour_and_no_screen_leave_the_image_with_a_note():
+    img = screen()
+    pp = FakePP(img)
+    extras.key_postprocessed(pp, enable=True, key_color="custom", custom_color="#ff00ff")
+    assert pp.image is img and "does not occur" in pp.info[extras.SECTION]
+    grey = Image.new("RGB", (32, 32), (120, 120, 110))
+    pp = FakePP(grey)
+    extras.key_postprocessed(pp, enable=True)
+    assert pp.image is grey and "nothing was keyed" in pp.info[extras.SECTION]
+
+
+@pytest.mark.parametrize(
+    ("controls", "words"),
+    [({"tolerance": 3}, "'tolerance'"), ({"key_color": "nope"}, "'nope'")],
+)
+def test_rejected_values_are_a_note_not_an_exception(controls, words):
+    img = screen()
+    pp = FakePP(img)
+    extras.key_postprocessed(pp, enable=True, **controls)
+    assert pp.image is img and words in pp.info[extras.SECTION]
+
+
+def test_keyed_images_are_saved_as_png_under_an_unused_name(tmp_path):
+    pp = FakePP(screen())
+    extras.key_postprocessed(pp, enable=True)
+    params = save_params(pp.image, str(tmp_path / "00001.jpg"))
+    extras.before_image_saved(params)
+    assert params.filename == str(tmp_path / "00001.png") and params.image is pp.image
+    (tmp_path / "shot.png").write_bytes(b"input")
+    (tmp_path / "shot-1.png").write_bytes(b"input")
+    params = save_params(pp.image, str(tmp_path / "shot.png"))
+    extras.before_image_saved(params)
+    assert params.filename == str(tmp_path / "shot-2.png")
+
+
+def test_other_images_are_left_alone(tmp_path):
+    pp = FakePP(screen())
+    extras.key_postprocessed(pp, enable=True)
+    lookalike = pp.image.copy()  # equal pixels, another object
+    for image in (lookalike, screen()):
+        params = save_params(image, str(tmp_path / "00002.webp"))
+        extras.before_image_saved(params)
+        assert params.filename.endswith(".webp") and params.image is image
+
+
+def test_an_in_place_alpha_rewrite_is_undone():
+    """What Forge's stealth infotext does to the image it saves (putalpha(255) + LSB data)."""
+    pp = FakePP(screen())
+    extras.key_postprocessed(pp, enable=True, matte=True)
+    cut, matte = pp.image, pp.extra_images[0].image
+    alpha = np.asarray(cut)[..., 3].copy()
+    cut.putalpha(255)
+    params = save_params(cut, "/nonexistent/00003.png")
+    extras.before_image_saved(params)
+    assert params.image is not cut
+    assert np.array_equal(np.asarray(params.image)[..., 3], alpha)
+    assert np.array_equal(np.asarray(cut)[..., 3], alpha)  # the gallery image too
+    matte.putalpha(255)  # an L image becomes LA
+    params = save_params(matte, "/nonexistent/00004.png")
+    extras.before_image_saved(params)
+    assert params.image.mode == "L" and np.array_equal(np.asarray(params.image), alpha)
+
+
+class FakeApp:
+    def __init__(self, host_routes):
+        self.routes = list(host_routes)
+
+    def add_api_route(self, path, endpoint, *, methods, dependencies):
+        self.routes.append(types.SimpleNamespace(path=path, endpoint=endpoint, methods=methods))
+        self.routes[-1].dependencies = dependencies
+
+
+def host_route(path, dependencies=()):
+    return types.SimpleNamespace(path=path, dependencies=list(dependencies))
+
+
+def opts(**kw):
+    return types.SimpleNamespace(**{"api": False, "nowebui": False, "api_auth": None, **kw})
+
+
+def key(_request):
+    return None
+
+
+def info():
+    return None
+
+
+def test_routes_take_the_host_api_auth():
+    auth = object()
+    app = FakeApp([host_route("/docs"), host_route("/sdapi/v1/txt2img", [auth])])
+    assert routes.register(app, opts(api=True, api_auth="u:p"), key, info)
+    added = {r.path: r for r in app.routes[2:]}
+    assert set(added) == {"/tkg-chroma/v1/key", "/tkg-chroma/v1/info"}
+    assert added["/tkg-chroma/v1/key"].methods == ["POST"]
+    assert added["/tkg-chroma/v1/info"].methods == ["GET"]
+    assert all(r.dependencies == [auth] for r in added.values())
+    assert not routes.register(app, opts(api=True), key, info)  # never twice
+    assert len(app.routes) == 4
+
+
+def test_routes_need_the_api_and_fail_closed_without_the_host_auth():
+    app = FakeApp([host_route("/sdapi/v1/txt2img")])
+    assert not routes.register(app, opts(), key, info)  # UI only: no API routes
+    assert not routes.register(app, opts(nowebui=True, api_auth="u:p"), key, info)
+    assert len(app.routes) == 1
+    assert routes.register(app, opts(nowebui=True), key, info)
+    assert [r.dependencies for r in app.routes[1:]] == [[], []]
