@@ -235,6 +235,7 @@ def test_settings_section(host, monkeypatch):
             "tkg_chroma_save_matte",
             "tkg_chroma_rgba_suffix",
             "tkg_chroma_matte_suffix",
+            "tkg_chroma_animation_formats",
         ]
     )
     for key in keys:
@@ -242,6 +243,7 @@ def test_settings_section(host, monkeypatch):
         assert labels[key].category_id == "sd"
     assert host.shared.opts.tkg_chroma_rgba_suffix == "-rgba"
     assert host.shared.opts.tkg_chroma_matte_suffix == "-matte"
+    assert host.shared.opts.tkg_chroma_animation_formats == ["webp", "apng"]
 
     OptionInfo16 = host.shared.options.OptionInfo16  # A1111 1.6: no category_id parameter
     monkeypatch.setattr(host.shared, "OptionInfo", OptionInfo16)

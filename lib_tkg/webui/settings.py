@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lib_tkg.animation_files import FORMATS
 from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, TITLE, ParamError, TkgParams
 from lib_tkg.webui import log
 
@@ -15,7 +16,10 @@ OPT_STRENGTH = "tkg_chroma_default_strength"
 OPT_SAVE_MATTE = "tkg_chroma_save_matte"
 OPT_RGBA_SUFFIX = "tkg_chroma_rgba_suffix"
 OPT_MATTE_SUFFIX = "tkg_chroma_matte_suffix"
+OPT_ANIMATION_FORMATS = "tkg_chroma_animation_formats"
 DEFAULT_RGBA_SUFFIX = "-rgba"
+#: Transparent animation formats written with AnimateDiff (``lib_tkg.animation_files.FORMATS``)
+DEFAULT_ANIMATION_FORMATS = ("webp", "apng")
 DEFAULT_MATTE_SUFFIX = "-matte"
 # Settings that give a control's default value: field name -> option key
 SETTING_FOR_FIELD = {
@@ -78,3 +82,11 @@ def add_settings(shared: Any, gr: Any) -> None:
     add(OPT_SAVE_MATTE, False, "Also save the matte by default", gr.Checkbox)
     add(OPT_RGBA_SUFFIX, DEFAULT_RGBA_SUFFIX, "File name suffix of saved cut-outs (always PNG)")
     add(OPT_MATTE_SUFFIX, DEFAULT_MATTE_SUFFIX, "File name suffix of saved mattes (always PNG)")
+    add(
+        OPT_ANIMATION_FORMATS,
+        list(DEFAULT_ANIMATION_FORMATS),
+        "AnimateDiff: transparent animation formats (webm = VP9 and mov = ProRes 4444 need PyAV;"
+        " png = a folder of RGBA frames)",
+        gr.CheckboxGroup,
+        {"choices": list(FORMATS)},
+    )
