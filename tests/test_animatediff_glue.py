@@ -42,12 +42,13 @@ def host(tmp_path):
         yield h
 
 
-def animatediff_class(h, log: list):
+def animatediff_class(h, log: list, **ad_args):
     base = hook_script(h, "AnimateDiff")
 
     class AnimateDiffStandIn(base):
         def ui(self, is_img2img):
-            return [types.SimpleNamespace(value=dict(AD_ARGS), label="AnimateDiff")]
+            value = {**AD_ARGS, **ad_args}
+            return [types.SimpleNamespace(value=value, label="AnimateDiff")]
 
         def process(self, p, params):
             if params["enable"]:
@@ -73,9 +74,9 @@ def animatediff_class(h, log: list):
     return AnimateDiffStandIn
 
 
-def run(h, order, *, img2img=False, is_api=False, enabled=True):
+def run(h, order, *, img2img=False, is_api=False, enabled=True, **ad_args):
     log: list = []
-    ad = animatediff_class(h, log)
+    ad = animatediff_class(h, log, **ad_args)
     extra = {"extra_before": [ad]} if order == "animatediff-first" else {"extra_after": [ad]}
     runner, script = make_runner(h, is_img2img=img2img, **extra)
     args = script_args(runner, script, enabled=enabled)
@@ -189,3 +190,16 @@ def test_detect_reads_dict_and_object_arguments(host):
     assert animatediff.detect(p) is None
     p.scripts = None
     assert animatediff.detect(p) is None
+
+
+def test_closed_loop_a_adds_the_way_back_like_animatediff(host):
+    _, processed, _ = run(host, "animatediff-first", closed_loop="A")
+    frames = read_animation(Path(processed.images[1]).read_bytes())
+    assert len(frames) == 2 * 4 - 2
+
+
+def test_animation_named_on_its_own_when_animatediff_wrote_nothing(host, monkeypatch):
+    monkeypatch.setattr(animatediff.AnimateDiffRun, "new_outputs", lambda self: [])
+    p, processed, _ = run(host, "animatediff-first")
+    names = [Path(x).name for x in processed.images[1:]]
+    assert names == [f"tkg-{p.all_seeds[0]}-rgba.webp", f"tkg-{p.all_seeds[0]}-rgba.png"]

@@ -13,9 +13,9 @@ video of ``video_length`` frames (AnimateDiff sets ``p.batch_size`` to it). Then
   AnimateDiff itself does.
 * Order: AnimateDiff's ``postprocess`` encodes ``res.images`` and then replaces it, so anything
   appended before it is dropped. ``metadata.ini`` orders our ``postprocess`` after its; and at
-  run time, if its outputs are not on disk yet when our ``postprocess`` runs, ``finish`` is
-  deferred until right after AnimateDiff's ``postprocess`` (its bound method on that script
-  object is wrapped for this one call). Its own videos never see our files.
+  run time, if the host's order puts its ``postprocess`` after ours, ``finish`` is deferred
+  until right after it (its bound method on that script object is wrapped for this one call).
+  Its own videos never see our files.
 * Image-to-video: AnimateDiff draws noise from ``p.rng`` in its ``before_process_batch`` to
   randomise the init latents; ``metadata.ini`` orders our ``before_process_batch`` first, where
   the shift is then installed (``early_noise_hook``). If the noise was drawn before we got
@@ -34,6 +34,7 @@ from typing import Any
 from lib_tkg import keying
 from lib_tkg.animation import key_sequence
 from lib_tkg.animation_files import available_formats, write_animation
+from lib_tkg.params import TITLE as TKG_TITLE
 from lib_tkg.webui import log
 from lib_tkg.webui.settings import (
     DEFAULT_ANIMATION_FORMATS,
@@ -95,11 +96,8 @@ def find_script(p: Any) -> tuple[Any, Any]:
     runner = getattr(p, "scripts", None)
     args = getattr(p, "script_args", None) or ()
     for script in getattr(runner, "alwayson_scripts", None) or ():
-        try:
-            if str(script.title()).lower() == TITLE and script.args_from < len(args):
-                return script, args[script.args_from]
-        except Exception:  # a broken script's title(): not AnimateDiff
-            continue
+        if _title(script) == TITLE and getattr(script, "args_from", len(args)) < len(args):
+            return script, args[script.args_from]
     return None, None
 
 
@@ -147,7 +145,7 @@ def postprocess(state: Any, run: AnimateDiffRun, p: Any, processed: Any, opts: A
     AnimateDiff's own ``postprocess`` (runtime order check; see the module docstring)."""
     if run.done:
         return
-    if run.new_outputs():
+    if _ran_before_us(run.script, p):
         finish(state, run, p, processed, opts)
         return
     script = run.script
@@ -164,6 +162,27 @@ def postprocess(state: Any, run: AnimateDiffRun, p: Any, processed: Any, opts: A
     setattr(after_animatediff, _DEFERRED, True)
     script.postprocess = after_animatediff
     log("AnimateDiff's postprocess runs after ours: the transparent animation follows it")
+
+
+def _ran_before_us(script: Any, p: Any) -> bool:
+    """Whether the host called AnimateDiff's ``postprocess`` before ours: the host's own order
+    (``ScriptRunner.ordered_scripts``, A1111 1.8+ and Forge, which applies ``metadata.ini``),
+    else the list order of ``alwayson_scripts``."""
+    runner = p.scripts
+    try:
+        ordered = list(runner.ordered_scripts("postprocess"))
+    except Exception:  # older hosts: no callback ordering
+        ordered = list(runner.alwayson_scripts)
+    ours = next((i for i, s in enumerate(ordered) if _title(s) == TKG_TITLE.lower()), None)
+    theirs = next((i for i, s in enumerate(ordered) if s is script), None)
+    return ours is not None and theirs is not None and theirs < ours
+
+
+def _title(script: Any) -> str:
+    try:
+        return str(script.title()).lower()
+    except Exception:
+        return ""
 
 
 def _videos(run: AnimateDiffRun) -> list[tuple[int, list[Any]]]:
