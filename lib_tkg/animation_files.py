@@ -28,6 +28,7 @@ from PIL import Image
 __all__ = [
     "FORMATS",
     "available_formats",
+    "read_frames",
     "write_animation",
 ]
 
@@ -247,3 +248,43 @@ def write_animation(
         err.written = written  # what did get written, for callers that carry on
         raise err
     return written
+
+
+#: Inputs read with Pillow (every frame of an animation); anything else is opened with PyAV.
+PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng")
+
+
+def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float]:
+    """All frames of an animation or video as uint8 RGB (H, W, 3) arrays, and its frame rate.
+
+    GIF, WebP and (A)PNG are read with Pillow (fps from the first frame's duration, else
+    ``default_fps``); other files (MP4, WebM, MOV, MKV, ...) with PyAV, first video stream.
+    Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream),
+    ``RuntimeError`` (PyAV missing) or ``OSError`` (unreadable).
+    """
+    if os.path.splitext(path)[1].lower() in PILLOW_INPUTS:
+        with Image.open(path) as im:
+            duration = im.info.get("duration") or 0
+            frames = []
+            for i in range(getattr(im, "n_frames", 1)):
+                im.seek(i)
+                frames.append(np.asarray(im.convert("RGB")))
+        fps = 1000.0 / duration if duration else default_fps
+    else:
+        if not _have_av():
+            raise RuntimeError(f"{path}: reading videos needs PyAV: pip install av (or .[video])")
+        import av
+
+        try:
+            with av.open(path) as container:
+                if not container.streams.video:
+                    raise ValueError(f"{path}: no video stream")
+                stream = container.streams.video[0]
+                rate = stream.average_rate or stream.guessed_rate
+                fps = float(rate) if rate else default_fps
+                frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        except av.FFmpegError as err:
+            raise OSError(f"{path}: {err}") from None
+    if not frames:
+        raise ValueError(f"{path}: no frames")
+    return frames, min(max(fps, 0.1), 240.0)

@@ -7,6 +7,9 @@ more pair of those and one line in :func:`build_parser`.
 ``tkg-chroma key IN [IN ...] -o OUTDIR`` keys images (files, or folders of images) to RGBA
 PNGs ``OUTDIR/<stem>-rgba.png`` (and ``<stem>-matte.png`` with ``--mask``).
 
+``tkg-chroma key-animation IN [IN ...] -o OUTDIR`` keys animations and videos as sequences to
+transparent animations (``lib_tkg.cli_animation``).
+
 ``tkg-chroma generate --model ID_OR_FILE PROMPT -o OUTDIR`` generates images with 🤗 diffusers
 on a TKG colour background and keys them (needs the ``diffusers`` extra).
 """
@@ -71,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_key_parser(sub)
     _add_generate_parser(sub)
+    from lib_tkg import cli_animation
+
+    cli_animation.add_parser(sub)
     return parser
 
 
