@@ -260,6 +260,12 @@ def test_animatediff_with_tkg(webui_config, ad_env, tmp_path_factory, baseline, 
             assert np.abs(got[..., :3] - want[..., :3])[seen].max() <= 3, want_fmt
     assert any("TKG" in t for t in on.info["infotexts"])
 
+    # order: metadata.ini puts our postprocess after AnimateDiff's when it has its own name;
+    # with AnimateDiff after us in folder order the runtime check defers ours
+    deferred = "AnimateDiff's postprocess runs after ours" in log
+    assert deferred == (order == "tkg-first"), log[-3000:]
+    assert "referencing the wrong extension" not in log
+
     # on disk beside AnimateDiff's GIF, same bytes as returned
     found = {}
     for root in roots:
