@@ -10,11 +10,16 @@ exit status is 1.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import warnings
 from pathlib import Path
 
-from lib_tkg.cli import _color, _param
+_SHARED_OPTIONS = {
+    "key_color": "screen colour; default: one colour estimated over all frames' borders",
+    "tolerance": None,
+    "despill": None,
+}
 
 
 def _formats(text: str) -> list[str]:
@@ -40,9 +45,7 @@ def _fps(text: str) -> float:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``key-animation`` on the ``tkg-chroma`` subparsers."""
-    from lib_tkg import keying
-
+    """Register ``key-animation`` on the ``tkg-chroma`` subparsers (after ``key``)."""
     p = sub.add_parser(
         "key-animation",
         help="key animations and videos on a flat colour to transparent animations",
@@ -58,18 +61,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="comma-separated: webp, apng, webm, mov, png (frames folder); default webp,apng",
     )  # fmt: skip
     p.add_argument("--fps", type=_fps, default=None, help="frame rate; default: the input's")
-    p.add_argument(
-        "--key-color", type=_color, default=None, metavar="COLOR",
-        help="screen colour; default: one colour estimated over all frames' borders",
-    )  # fmt: skip
-    p.add_argument(
-        "--tolerance", type=_param("tolerance"), default=keying.DEFAULT_TOLERANCE, metavar="T",
-        help=f"clip-black in [0, 0.85] (default {keying.DEFAULT_TOLERANCE})",
-    )  # fmt: skip
-    p.add_argument(
-        "--despill", type=_param("despill"), default=keying.DEFAULT_DESPILL, metavar="S",
-        help=f"spill suppression in [0, 1] (default {keying.DEFAULT_DESPILL})",
-    )  # fmt: skip
+    # the keyer options of ``key`` (same types, defaults and messages), not a second copy
+    for action in sub.choices["key"]._actions:
+        if action.dest in _SHARED_OPTIONS:
+            shared = copy.copy(action)
+            shared.help = _SHARED_OPTIONS[action.dest] or action.help
+            p._add_action(shared)
     p.add_argument(
         "--no-temporal", dest="temporal", action="store_false",
         help="no temporal smoothing of the matte",

@@ -65,3 +65,18 @@ def test_bad_format_and_unreadable_input(tmp_path, capsys):
     (tmp_path / "broken.gif").write_bytes(b"not a gif")
     assert cli.main(["key-animation", str(tmp_path / "broken.gif"), "-o", str(tmp_path)]) == 1
     assert "cannot key" in capsys.readouterr().err
+
+
+def test_keyer_options_are_those_of_key(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["key-animation", "x.gif", "-o", str(tmp_path), "--tolerance", "2"])
+    assert exc.value.code == 2
+    assert "tolerance" in capsys.readouterr().err
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    write_gif(tmp_path / "k.gif", frames)
+    args = ["key-animation", str(tmp_path / "k.gif"), "-o", str(tmp_path / "o")]
+    assert cli.main([*args, "--key-color", "blue", "--formats", "webp"]) == 0
+    err = capsys.readouterr().err
+    assert "not found in 3 of 3 frames" in err  # a blue key on a green screen keys nothing
+    im = Image.open(tmp_path / "o" / "k-rgba.webp")
+    assert np.asarray(im.convert("RGBA"))[..., 3].min() == 255
