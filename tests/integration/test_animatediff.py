@@ -23,7 +23,13 @@ base64 GIF, then the 8 frames as PNG):
 * TKG on: every frame's initial noise shifted exactly as ``lib_tkg`` computes, centre kept;
   AnimateDiff's GIF keeps 8 frames; an 8-frame animated WebP and APNG with alpha come back
   base64 after AnimateDiff's items, equal to ``lib_tkg.animation.key_sequence`` of the returned
-  frames, and are on disk beside its GIF as ``<its name>-rgba.*``.
+  frames, and are on disk beside its GIF as ``<its name>-rgba.*``;
+* the order path taken: deferred past AnimateDiff's ``postprocess`` only in the ``tkg-first``
+  order (in the other, ``metadata.ini`` or folder order already runs AnimateDiff first);
+* image-to-video (img2img with AnimateDiff, ``animatediff-first`` order, where ``metadata.ini``
+  must move our ``before_process_batch`` before AnimateDiff's): TKG off = not installed; TKG on
+  changes the frames through AnimateDiff's latent randomisation noise (its first ``p.rng``
+  draw), leaves the sampler's noise (the second draw) alone and writes no "not applied" note.
 """
 
 from __future__ import annotations
@@ -174,14 +180,37 @@ def _probe(srv: WebUIServer) -> list:
     return out
 
 
-def video(srv: WebUIServer, tkg: list | None) -> Video:
+def _init_image() -> str:
+    """A 128 px picture for image-to-video: a red square on green, base64 PNG."""
+    img = np.zeros((128, 128, 3), np.uint8)
+    img[...] = (40, 180, 60)
+    img[40:88, 40:88] = (200, 40, 40)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def video(srv: WebUIServer, tkg: list | None, *, i2v: bool = False) -> Video:
     for f in Path(srv.probe_dir).glob("noise-*"):
         f.unlink()
     scripts = {"animatediff": {"args": [dict(AD_ARGS)]}}
     if tkg is not None:
         scripts[TITLE.lower()] = {"args": tkg}
-    raw = srv.post_json("/sdapi/v1/txt2img", {**PAYLOAD, "alwayson_scripts": scripts}, timeout=1500)
-    return Video(srv, raw)
+    payload = {**PAYLOAD, "alwayson_scripts": scripts}
+    route = "/sdapi/v1/txt2img"
+    if i2v:  # AnimateDiff image-to-video: img2img with AnimateDiff on
+        route = "/sdapi/v1/img2img"
+        payload.update(init_images=[_init_image()], denoising_strength=0.75)
+    return Video(srv, srv.post_json(route, payload, timeout=1500))
+
+
+def off_equal(a: Video, b: Video) -> bool:
+    """Same number of items, same PNG frames' pixels, same GIF bytes."""
+    return (
+        len(a.items) == len(b.items)
+        and all(np.array_equal(x, y) for x, y in zip(a.frames, b.frames, strict=True))
+        and a.gif == b.gif
+    )
 
 
 def animation_frames(data: bytes) -> tuple[list[Image.Image], str]:
@@ -194,12 +223,11 @@ def animation_frames(data: bytes) -> tuple[list[Image.Image], str]:
 
 
 @pytest.fixture(scope="module")
-def baseline(webui_config, ad_env, tmp_path_factory) -> Video:
-    """AnimateDiff without this extension."""
-    with _server(
-        webui_config, ad_env, tmp_path_factory, "ad-only", "sd-webui-animatediff", False
-    ) as srv:
-        return video(srv, None)
+def baseline(webui_config, ad_env, tmp_path_factory) -> dict[str, Video]:
+    """AnimateDiff without this extension: text-to-video and image-to-video."""
+    name = "sd-webui-animatediff"
+    with _server(webui_config, ad_env, tmp_path_factory, "ad-only", name, False) as srv:
+        return {"t2v": video(srv, None), "i2v": video(srv, None, i2v=True)}
 
 
 @pytest.mark.parametrize("order", list(ORDERS))
@@ -209,6 +237,8 @@ def test_animatediff_with_tkg(webui_config, ad_env, tmp_path_factory, baseline, 
     from lib_tkg.colors import channel_shifts
     from lib_tkg.noise import gaussian_mask, tkg_noise
 
+    plain_i2v = baseline["i2v"]
+    baseline = baseline["t2v"]
     assert baseline.first_noise().shape == (FRAMES, 4, 16, 16)
     assert len(baseline.items) == 1 + FRAMES
     gif_frames, fmt = animation_frames(baseline.gif)
@@ -217,15 +247,15 @@ def test_animatediff_with_tkg(webui_config, ad_env, tmp_path_factory, baseline, 
     with _server(webui_config, ad_env, tmp_path_factory, order, ORDERS[order], True) as srv:
         off = video(srv, [False])
         on = video(srv, [True])
+        if order == "animatediff-first":  # metadata.ini orders our before_process_batch first
+            i2v_off, i2v_on = video(srv, [False], i2v=True), video(srv, [True], i2v=True)
         roots = [srv.data_dir, srv.cfg.webui_dir / "outputs"]
         log = srv.log_text()
 
     # TKG off = not installed: noise, PNG frames, GIF
     assert len(off.items) == len(baseline.items), "TKG off added or dropped items"
     assert np.array_equal(off.first_noise(), baseline.first_noise())
-    for a, b in zip(off.frames, baseline.frames, strict=True):
-        assert np.array_equal(a, b)
-    assert off.gif == baseline.gif
+    assert off_equal(off, baseline)
 
     # TKG on: every frame's initial noise shifted as lib_tkg does, centre kept
     base, got = baseline.first_noise(), on.first_noise()
@@ -259,6 +289,19 @@ def test_animatediff_with_tkg(webui_config, ad_env, tmp_path_factory, baseline, 
             seen = (got[..., 3] > 0) & (want[..., 3] > 0)
             assert np.abs(got[..., :3] - want[..., :3])[seen].max() <= 3, want_fmt
     assert any("TKG" in t for t in on.info["infotexts"])
+
+    if order == "animatediff-first":
+        # image-to-video: AnimateDiff's latent randomisation draws p.rng's first noise in its
+        # before_process_batch; ours, ordered before it, installed the shift there. The probe
+        # sees the sampler's noise (the second draw): not shifted, same as without TKG. The
+        # frames change (the randomised latents carry the shift) and no "not applied" note.
+        assert np.array_equal(i2v_off.first_noise(), plain_i2v.first_noise())
+        assert np.array_equal(i2v_on.first_noise(), plain_i2v.first_noise())
+        assert off_equal(i2v_off, plain_i2v)
+        assert not off_equal(i2v_on, i2v_off), "image-to-video frames unchanged by TKG"
+        assert not any("TKG noise" in t for t in i2v_on.info["infotexts"])
+        assert "NOT applied" not in log
+        assert len(i2v_on.extra) == 2
 
     # order: metadata.ini puts our postprocess after AnimateDiff's when it has its own name;
     # with AnimateDiff after us in folder order the runtime check defers ours
