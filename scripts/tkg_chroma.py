@@ -8,8 +8,8 @@ the hooks (``modules/processing.py`` of A1111 v1.10.1 and Forge main):
 * ``process``: validate the arguments (``lib_tkg.params``), apply X/Y/Z overrides, write
   infotext (``state.start``).
 * ``process_batch``: wrap this batch's ``p.rng`` so its first ``.next()`` is shifted
-  (``noise_hook``); with AnimateDiff image-to-video already in ``before_process_batch``, which
-  ``metadata.ini`` orders before AnimateDiff's (``animatediff``).
+  (``noise_hook``); with AnimateDiff image-to-video already in ``before_process_batch`` or
+  right before AnimateDiff's, whichever comes first (``animatediff``).
 * ``postprocess_image_after_composite`` (A1111 1.8+, Forge, reForge; ``postprocess_image`` on
   1.6/1.7): key the final image of each batch position (``cutouts``).
 * ``script_callbacks.on_image_saved``: save each cut-out beside its original once the host has
@@ -152,6 +152,7 @@ class TkgChromaScript(scripts.Script):
         run = state.start(p, args)
         if run is not None and run.params is not None:
             run.animatediff = animatediff.detect(p)
+            animatediff.hook_before_animatediff(run, run.animatediff)
 
     def before_process_batch(self, p: Any, *args: Any, **kwargs: Any) -> None:
         run = state.get_state(p)
@@ -192,8 +193,10 @@ class TkgChromaScript(scripts.Script):
         if run is None:
             return
         saving.save_unsaved(images, run, p)
-        if run.animatediff is not None and run.params.make_rgba:
-            animatediff.postprocess(run, run.animatediff, p, processed, shared.opts)
+        if run.animatediff is not None:
+            animatediff.release(run.animatediff)
+            if run.params.make_rgba:
+                animatediff.postprocess(run, run.animatediff, p, processed, shared.opts)
         cutouts.add_to_gallery(run, processed)
 
 

@@ -157,23 +157,35 @@ def test_disabled_leaves_animatediff_alone(host, order):
     assert sorted(os.listdir(folder)) == [Path(processed.images[0]).name]
 
 
-def test_image_to_video_noise_is_shifted_when_tkg_hooks_first(host):
-    p, _, log = run(host, "tkg-first", img2img=True)
-    drawn = log[0]  # AnimateDiff's randomisation noise, drawn in its before_process_batch
-    plain = host.rng.ImageRNG(tuple(drawn.shape[1:]), p.seeds).next()
-    params = TkgParams(enabled=True)
+@pytest.mark.parametrize("order", ORDERS)
+def test_image_to_video_noise_is_shifted_in_either_order(host, order):
     from test_script import expected_first
 
-    assert np.allclose(drawn.numpy(), expected_first(plain, params).numpy(), atol=1e-6)
+    p, _, log = run(host, order, img2img=True)
+    drawn = log[0]  # AnimateDiff's randomisation noise, drawn in its before_process_batch
+    plain = host.rng.ImageRNG(tuple(drawn.shape[1:]), p.seeds).next()
+    want = expected_first(plain, TkgParams(enabled=True))
+    assert np.allclose(drawn.numpy(), want.numpy(), atol=1e-6)
     assert noise_hook.NOT_APPLIED_KEY not in p.extra_generation_params
+    assert not p.comments
+    ad = next(s for s in p.scripts.alwayson_scripts if s.title() == "AnimateDiff")
+    assert "before_process_batch" not in vars(ad)  # the run's wrapper is gone
 
 
-def test_image_to_video_says_tkg_not_applied_when_noise_was_drawn_first(host):
-    p, _, log = run(host, "animatediff-first", img2img=True)
-    plain = host.rng.ImageRNG(tuple(log[0].shape[1:]), p.seeds).next()
-    assert np.array_equal(log[0].numpy(), plain.numpy())  # drawn before any hook: unshifted
+def test_noise_drawn_before_the_hook_is_reported_not_shifted(host):
+    from lib_tkg.webui.state import RunState
+
+    state = RunState(params=TkgParams(enabled=True))
+    p = types.SimpleNamespace(
+        rng=host.rng.ImageRNG((4, 8, 8), [1]), sd_model=Model("sd1"), extra_generation_params={}
+    )
+    first = p.rng.next()
+    rng = p.rng
+    noise_hook.install(state, p)
+    assert p.rng is rng  # not wrapped
     assert p.extra_generation_params[noise_hook.NOT_APPLIED_KEY].startswith("not applied")
-    assert any("NOT applied" in c for c in p.comments)
+    assert any("NOT applied" in n for n in state.notes)
+    assert first.shape == (1, 4, 8, 8)
 
 
 def test_detect_reads_dict_and_object_arguments(host):

@@ -17,9 +17,10 @@ video of ``video_length`` frames (AnimateDiff sets ``p.batch_size`` to it). Then
   until right after it (its bound method on that script object is wrapped for this one call).
   Its own videos never see our files.
 * Image-to-video: AnimateDiff draws noise from ``p.rng`` in its ``before_process_batch`` to
-  randomise the init latents; ``metadata.ini`` orders our ``before_process_batch`` first, where
-  the shift is then installed (``early_noise_hook``). If the noise was drawn before we got
-  to it, the console and infotext say TKG was not applied (``noise_hook``).
+  randomise the init latents; the shift is installed before that, by our
+  ``before_process_batch`` (``metadata.ini`` orders it first) or by a wrapper of AnimateDiff's
+  for this run (``hook_before_animatediff``), whichever comes first. If the noise was still
+  drawn before (another extension), the console and infotext say TKG was not applied.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from lib_tkg import keying
 from lib_tkg.animation import key_sequence
 from lib_tkg.animation_files import available_formats, write_animation
 from lib_tkg.params import TITLE as TKG_TITLE
-from lib_tkg.webui import log
+from lib_tkg.webui import log, noise_hook
 from lib_tkg.webui.settings import (
     DEFAULT_ANIMATION_FORMATS,
     DEFAULT_RGBA_SUFFIX,
@@ -110,12 +111,44 @@ def detect(p: Any) -> AnimateDiffRun | None:
 
 
 def early_noise_hook(run: AnimateDiffRun | None, batch_number: Any) -> bool:
-    """In ``before_process_batch``: whether to install the noise hook now. Image-to-video draws
-    ``p.rng`` in AnimateDiff's ``before_process_batch``, which ``metadata.ini`` puts after ours."""
-    if run is None or not run.i2v:
+    """In ``before_process_batch``: whether to install the noise hook now (once per batch).
+    Image-to-video draws ``p.rng`` in AnimateDiff's ``before_process_batch``."""
+    if run is None or not run.i2v or noise_hooked(run, batch_number):
         return False
     run.noise_batch = batch_number
     return True
+
+
+def hook_before_animatediff(state: Any, run: AnimateDiffRun | None) -> None:
+    """Image-to-video, whatever the callback order: wrap AnimateDiff's ``before_process_batch``
+    on its script object for this run, so the noise hook is installed right before it draws
+    (unless ours already did, ordered first by ``metadata.ini``). ``release`` removes it.
+
+    ``metadata.ini`` alone is not enough: A1111 names a callback after the extension found from
+    the script's real path, so for an extension folder that is a symlink the order is ignored.
+    """
+    if run is None or not run.i2v:
+        return
+    script = run.script
+    original = script.before_process_batch
+
+    def before_animatediff(p: Any, *args: Any, **kwargs: Any) -> Any:
+        if early_noise_hook(run, kwargs.get("batch_number")):
+            noise_hook.install(state, p)
+        return original(p, *args, **kwargs)
+
+    setattr(before_animatediff, _DEFERRED, True)
+    script.before_process_batch = before_animatediff
+
+
+def release(run: AnimateDiffRun) -> None:
+    """Remove this run's wrapper of AnimateDiff's ``before_process_batch``, if any."""
+    _unwrap(run.script, "before_process_batch")
+
+
+def _unwrap(script: Any, name: str) -> None:
+    if script is not None and getattr(vars(script).get(name), _DEFERRED, False):
+        delattr(script, name)
 
 
 def noise_hooked(run: AnimateDiffRun | None, batch_number: Any) -> bool:
@@ -134,10 +167,10 @@ def collect_frame(run: AnimateDiffRun, p: Any, pp: Any, infotext: Any) -> None:
 
 
 def clear_deferred(p: Any) -> None:
-    """Remove a wrapper left on AnimateDiff's script by a run that never reached its hook."""
+    """Remove wrappers left on AnimateDiff's script by a run that never reached its hooks."""
     script, _ = find_script(p)
-    if getattr(vars(script).get("postprocess") if script is not None else None, _DEFERRED, False):
-        del script.postprocess
+    for name in ("postprocess", "before_process_batch"):
+        _unwrap(script, name)
 
 
 def postprocess(state: Any, run: AnimateDiffRun, p: Any, processed: Any, opts: Any) -> None:
