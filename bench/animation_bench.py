@@ -18,6 +18,9 @@ Scores per method (lower is better), alpha in 0..255:
 * **MAE**: mean |alpha - true alpha| over all pixels and frames.
 * **unkeyed**: frames where nothing was keyed.
 
+With ``--write``, the first sequence's cut-outs are also written in every format this Python
+can write, with the time and file size of each.
+
 Methods: ``per-frame`` (each frame keyed alone, its own border key colour: the old behaviour),
 ``one-colour`` (``key_sequence(temporal=False)``), ``temporal`` (``key_sequence``, default).
 """
@@ -106,6 +109,22 @@ def run(args):
         print(f"{name:<12} {fl:8.3f} {mae:7.3f} {unkeyed[name]:>5}/{total:<3} {ms:8.1f}")
 
 
+def write_formats(frames):
+    import tempfile
+
+    from lib_tkg.animation_files import available_formats, write_animation
+
+    with tempfile.TemporaryDirectory() as d:
+        for fmt in available_formats():
+            t0 = time.perf_counter()
+            path = write_animation(frames, os.path.join(d, fmt), [fmt], fps=8)[fmt]
+            dt = time.perf_counter() - t0
+            is_dir = os.path.isdir(path)
+            names = [os.path.join(path, f) for f in os.listdir(path)] if is_dir else [path]
+            size = sum(os.path.getsize(f) for f in names)
+            print(f"write {fmt:<5} {len(frames)} frames: {dt:6.2f} s, {size / 1e6:6.2f} MB")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=9000)
@@ -116,7 +135,14 @@ def main():
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--speed", type=float, default=3.0, help="px per frame")
     ap.add_argument("--noise", type=float, default=3.0, help="8-bit levels (Gaussian sigma)")
-    run(ap.parse_args())
+    ap.add_argument("--write", action="store_true", help="also time the animation writers")
+    args = ap.parse_args()
+    run(args)
+    if args.write:
+        rgbs, _ = make_sequence(
+            args.seed, args.size, args.key, args.profile, args.frames, args.speed, args.noise
+        )
+        write_formats(key_sequence(rgbs).frames)
 
 
 if __name__ == "__main__":
