@@ -7,6 +7,9 @@ more pair of those and one line in :func:`build_parser`.
 ``tkg-chroma key IN [IN ...] -o OUTDIR`` keys images (files, or folders of images) to RGBA
 PNGs ``OUTDIR/<stem>-rgba.png`` (and ``<stem>-matte.png`` with ``--mask``).
 
+``tkg-chroma key-animation IN [IN ...] -o OUTDIR`` keys animations and videos as sequences to
+transparent animations (``lib_tkg.cli_animation``).
+
 ``tkg-chroma generate --model ID_OR_FILE PROMPT -o OUTDIR`` generates images with 🤗 diffusers
 on a TKG colour background and keys them (needs the ``diffusers`` extra).
 """
@@ -23,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from lib_tkg import __version__, outputs
-from lib_tkg.keyjobs import KeyJob, key_file, quiet_keying, worker_init
+from lib_tkg.keyjobs import KeyJob, key_file, worker_init
 
 #: File extensions picked up when a folder is given to ``key``.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_key_parser(sub)
     _add_generate_parser(sub)
+    from lib_tkg import cli_animation
+
+    cli_animation.add_parser(sub)
     return parser
 
 
@@ -672,8 +678,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 stem = f"{index:05d}-{result.seed}"
                 names = [f"{stem}.png"] + [outputs.output_name(stem, s) for s in suffixes]
             index += 1
-            with quiet_keying():
-                keyed = tkg_pipeline.key_generated_image(result.image, params)
+            keyed = tkg_pipeline.key_generated_image(result.image, params)
             for note in keyed.notes:
                 print(f"tkg-chroma: warning: seed {result.seed}: {note}", file=sys.stderr)
             info = PngImagePlugin.PngInfo()

@@ -31,7 +31,7 @@ from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS
-from lib_tkg.keying import KeyResult, key
+from lib_tkg.keying import KeyResult, key_quietly
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
 
 ROUTE_PREFIX = "/tkg-chroma/v1"
@@ -176,7 +176,9 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
     grey) is a ``RequestError`` on ``key_color``.
     """
     try:
-        result = key(image, options.key_color, tolerance=options.tolerance, despill=options.despill)
+        result = key_quietly(
+            image, options.key_color, tolerance=options.tolerance, despill=options.despill
+        )
     except ValueError as err:
         if str(err).startswith("key_color"):
             raise RequestError(422, KEY_COLOR_FIELD.name, f"{TITLE}: {err}") from None

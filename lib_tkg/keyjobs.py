@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,23 +84,6 @@ def read_image(path: Path, max_pixels: int | None = None) -> Any:
         return image.copy() if image is im else image
 
 
-@contextlib.contextmanager
-def quiet_keying() -> Iterator[None]:
-    """Silence the keyer's ``NoKeyColorWarning`` inside the block: read the notes from the
-    result's ``notes`` instead.
-
-    For the CLI's own process and pool workers only: it swaps the warning filters, which is
-    process-wide state (never use it inside a WebUI; read the notes there and leave the filters).
-    """
-    import warnings
-
-    from lib_tkg import keying
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", keying.NoKeyColorWarning)
-        yield
-
-
 def worker_init() -> None:
     """Initializer of a pool worker: one image per core, so OpenCV uses one thread."""
     import cv2
@@ -132,8 +114,7 @@ def key_file(job: KeyJob) -> JobResult:
     written: list[Path] = []
     try:
         image = read_image(job.source, job.options.get("max_pixels"))
-        with quiet_keying():
-            result = keying.key(image, **job.options)
+        result = keying.key_quietly(image, **job.options)
         rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
         written.append(_save_png(rgba, job.rgba))
         if job.matte is not None:

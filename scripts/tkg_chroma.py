@@ -8,13 +8,16 @@ the hooks (``modules/processing.py`` of A1111 v1.10.1 and Forge main):
 * ``process``: validate the arguments (``lib_tkg.params``), apply X/Y/Z overrides, write
   infotext (``state.start``).
 * ``process_batch``: wrap this batch's ``p.rng`` so its first ``.next()`` is shifted
-  (``noise_hook``).
+  (``noise_hook``); with AnimateDiff image-to-video already in ``before_process_batch`` or
+  right before AnimateDiff's, whichever comes first (``animatediff``).
 * ``postprocess_image_after_composite`` (A1111 1.8+, Forge, reForge; ``postprocess_image`` on
   1.6/1.7): key the final image of each batch position (``cutouts``).
 * ``script_callbacks.on_image_saved``: save each cut-out beside its original once the host has
   saved it (``saving``).
 * ``postprocess``: save any cut-out whose original was not saved as that object, numbered;
-  append the cut-outs to the gallery with their infotexts.
+  append the cut-outs to the gallery with their infotexts. With AnimateDiff on, frames are
+  collected instead and keyed per video into transparent animations after AnimateDiff's own
+  ``postprocess`` (``animatediff``; ``metadata.ini`` orders ours after it, with a runtime check).
 
 Rejected arguments (HTTP API, X/Y/Z) must fail the request, but the WebUI catches and only logs
 exceptions raised in script hooks; so ``process_batch`` installs an rng whose first ``.next()``
@@ -28,7 +31,7 @@ from typing import Any
 from modules import images, processing, script_callbacks, scripts, shared
 
 from lib_tkg.params import COLOR_CHOICES, CUSTOM, FIELD_BY_NAME, FIELDS, TITLE
-from lib_tkg.webui import cutouts, log, noise_hook, saving, settings, state
+from lib_tkg.webui import animatediff, cutouts, log, noise_hook, saving, settings, state
 from lib_tkg.webui.infotext import PASTE_FUNCTIONS, ui_values
 from lib_tkg.webui.preview import preview_html
 from lib_tkg.webui.settings import settings_defaults
@@ -175,11 +178,24 @@ class TkgChromaScript(scripts.Script):
     # -- generation ---------------------------------------------------------------------------
 
     def process(self, p: Any, *args: Any) -> None:
-        state.start(p, args)
+        animatediff.clear_deferred(p)
+        run = state.start(p, args)
+        if run is not None and run.params is not None:
+            run.animatediff = animatediff.detect(p)
+            animatediff.hook_before_animatediff(run, run.animatediff)
+
+    def before_process_batch(self, p: Any, *args: Any, **kwargs: Any) -> None:
+        run = state.get_state(p)
+        if run is not None and animatediff.early_noise_hook(
+            run.animatediff, kwargs.get("batch_number")
+        ):
+            noise_hook.install(run, p)
 
     def process_batch(self, p: Any, *args: Any, **kwargs: Any) -> None:
         run = state.get_state(p)
-        if run is not None:
+        if run is not None and not animatediff.noise_hooked(
+            run.animatediff, kwargs.get("batch_number")
+        ):
             noise_hook.install(run, p)
 
     def postprocess_image(self, p: Any, pp: Any, *args: Any) -> None:
@@ -192,14 +208,25 @@ class TkgChromaScript(scripts.Script):
     @staticmethod
     def _key_image(p: Any, pp: Any) -> None:
         run = state.get_state(p)
-        if run is not None:
-            cutouts.key_picture(run, p, pp, processing, shared.opts)
+        if run is None:
+            return
+        if run.animatediff is not None:  # keyed as one sequence per video in postprocess
+            if run.params.make_rgba:
+                animatediff.collect_frame(
+                    run.animatediff, p, pp, lambda: cutouts.picture_infotext(run, p, processing)
+                )
+            return
+        cutouts.key_picture(run, p, pp, processing, shared.opts)
 
     def postprocess(self, p: Any, processed: Any, *args: Any) -> None:
         run = state.get_state(p)
         if run is None:
             return
         saving.save_unsaved(images, run, p)
+        if run.animatediff is not None:
+            animatediff.release(run.animatediff)
+            if run.params.make_rgba:
+                animatediff.postprocess(run, run.animatediff, p, processed, shared.opts)
         cutouts.add_to_gallery(run, processed)
 
 

@@ -339,7 +339,7 @@ def test_opencv_and_memory_failures_are_one_line_each_and_the_batch_goes_on(
 
     from lib_tkg import keying
 
-    real = keying.key
+    real = keying.key_quietly
     boom = {"b": cv2.error("OpenCV(4.x) error: (-215:Assertion failed) boom"), "c": MemoryError()}
 
     def key(image, *args, **kwargs):
@@ -349,7 +349,7 @@ def test_opencv_and_memory_failures_are_one_line_each_and_the_batch_goes_on(
             raise boom[tag]
         return real(image, *args, **kwargs)
 
-    monkeypatch.setattr(keying, "key", key)
+    monkeypatch.setattr(keying, "key_quietly", key)
     make_image(tmp_path / "a.png")
     make_image(tmp_path / "b.png", fg=(10, 10, 250))
     make_image(tmp_path / "c.png", fg=(250, 250, 10))

@@ -237,6 +237,7 @@ def test_settings_section(host, monkeypatch):
             "tkg_chroma_rgba_suffix",
             "tkg_chroma_matte_suffix",
             "tkg_chroma_key_max_megapixels",
+            "tkg_chroma_animation_formats",
         ]
     )
     for key in keys:
@@ -245,6 +246,7 @@ def test_settings_section(host, monkeypatch):
     assert host.shared.opts.tkg_chroma_rgba_suffix == "-rgba"
     assert host.shared.opts.tkg_chroma_matte_suffix == "-matte"
     assert host.shared.opts.tkg_chroma_key_max_megapixels == 64
+    assert host.shared.opts.tkg_chroma_animation_formats == ["webp", "apng"]
 
     OptionInfo16 = host.shared.options.OptionInfo16  # A1111 1.6: no category_id parameter
     monkeypatch.setattr(host.shared, "OptionInfo", OptionInfo16)
@@ -1158,7 +1160,7 @@ def test_a_failed_save_is_logged_with_path_and_reason_never_as_saved(host, monke
 def test_keying_notes_without_touching_warning_filters(host, monkeypatch):
     import warnings
 
-    real = priors.key
+    real = priors.key_quietly
     outer = warnings.filters
     seen = []
 
@@ -1167,7 +1169,7 @@ def test_keying_notes_without_touching_warning_filters(host, monkeypatch):
         warnings.warn("an unrelated library warning", DeprecationWarning, stacklevel=1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(priors, "key", key)
+    monkeypatch.setattr(priors, "key_quietly", key)
     _, processed = generate(host, enabled=True)
     assert seen == [True]  # keyed with the process's own filters, not a swapped copy
     assert "unrelated" not in processed.comments

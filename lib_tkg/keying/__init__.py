@@ -25,6 +25,7 @@ from lib_tkg.keying.api import (
     key,
     key_image,
     key_matte,
+    key_quietly,
 )
 from lib_tkg.keying.detect import DEFAULT_BORDER, estimate_key_color
 from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS
@@ -44,4 +45,5 @@ __all__ = [
     "key",
     "key_image",
     "key_matte",
+    "key_quietly",
 ]

@@ -51,7 +51,7 @@ class KeyResult:
     notes: list[str] = field(default_factory=list)
 
 
-def key(
+def key_quietly(
     image: Any,
     key_color: Any = None,
     *,
@@ -67,28 +67,10 @@ def key(
     tile: int = DEFAULT_TILE,
     max_pixels: int = inputs.DEFAULT_MAX_PIXELS,
 ) -> KeyResult:
-    """Key ``image`` and return a :class:`KeyResult` (RGBA cut-out, matte, key colour used).
+    """:func:`key` without the warning: read ``notes`` of the result instead.
 
-    ``image``: PIL image (RGB, RGBA, L, LA, P, ...) or uint8 array (H, W), (H, W, 1..4). An
-    input alpha channel is multiplied into the result. The input is never modified.
-    ``key_color``: screen colour (preset name, ``'#RRGGBB'``, ``'#RGB'``, ``'r,g,b'`` or an RGB
-    tuple), keyed whatever the image holds; white, black and greys are keyed by their distance
-    from the clean plate. ``None``: only if the border is plausibly a screen
-    (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
-    ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
-    generation's requested colour): the border must be a screen of that hue (or, neutral, that
-    brightness) to be keyed. ``subject_mask``: float (H, W) 0..1 (any size, or an 'L' image),
-    where the subject likely is; detection ignores the border under it.
-    ``tolerance`` (clip-black) and ``clip_white``: fractions in [0, 1], sum below 1.
-    ``despill``: 0..1 spill suppression. ``refine``: edge-aware refinement. ``denoise``:
-    smooth the foreground colour as much as the screen's measured noise. ``border``: border
-    band width (fraction of the short side, (0, 0.5]) for detection. ``keep_shadow``: keep soft
-    shadows on the screen as a translucent black layer. ``tile``: images over 1.5 x tile^2
-    pixels are keyed in tiles of that side (0: never). ``max_pixels``: larger images raise
-    ``ValueError``.
-
-    When nothing is keyed, alpha is 255 everywhere (times any input alpha), ``keyed`` is False,
-    ``notes`` says why, and a :class:`NoKeyColorWarning` with the same text is emitted.
+    For callers that show the notes themselves (the WebUI, the CLI, sequences); it never
+    touches the process-wide warning filters.
     """
     tol, cw = inputs.check_clips(tolerance, clip_white)
     opts = core.Options(
@@ -161,6 +143,37 @@ def key(
     return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
 
 
+def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
+    """Key ``image`` and return a :class:`KeyResult` (RGBA cut-out, matte, key colour used).
+
+    ``image``: PIL image (RGB, RGBA, L, LA, P, ...) or uint8 array (H, W), (H, W, 1..4). An
+    input alpha channel is multiplied into the result. The input is never modified.
+    ``key_color``: screen colour (preset name, ``'#RRGGBB'``, ``'#RGB'``, ``'r,g,b'`` or an RGB
+    tuple), keyed whatever the image holds; white, black and greys are keyed by their distance
+    from the clean plate. ``None``: only if the border is plausibly a screen
+    (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
+    ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
+    generation's requested colour): the border must be a screen of that hue (or, neutral, that
+    brightness) to be keyed. ``subject_mask``: float (H, W) 0..1 (any size, or an 'L' image),
+    where the subject likely is; detection ignores the border under it.
+    ``tolerance`` (clip-black) and ``clip_white``: fractions in [0, 1], sum below 1.
+    ``despill``: 0..1 spill suppression. ``refine``: edge-aware refinement. ``denoise``:
+    smooth the foreground colour as much as the screen's measured noise. ``border``: border
+    band width (fraction of the short side, (0, 0.5]) for detection. ``keep_shadow``: keep soft
+    shadows on the screen as a translucent black layer. ``tile``: images over 1.5 x tile^2
+    pixels are keyed in tiles of that side (0: never). ``max_pixels``: larger images raise
+    ``ValueError``.
+
+    When nothing is keyed, alpha is 255 everywhere (times any input alpha), ``keyed`` is False,
+    ``notes`` says why, and a :class:`NoKeyColorWarning` with the same text is emitted
+    (:func:`key_quietly` emits none).
+    """
+    result = key_quietly(image, key_color, **options)
+    for note in result.notes:
+        warnings.warn(note, NoKeyColorWarning, stacklevel=2)
+    return result
+
+
 def _finish(
     fg: np.ndarray, alpha: np.ndarray, alpha_in: np.ndarray | None, sgrid: np.ndarray | None
 ) -> np.ndarray:
@@ -179,7 +192,6 @@ def _finish(
 def _unkeyed(
     rgb: np.ndarray, alpha_in: np.ndarray | None, kc: tuple[int, int, int] | None, note: str
 ) -> KeyResult:
-    warnings.warn(note, NoKeyColorWarning, stacklevel=3)
     h, w = rgb.shape[:2]
     rgba = np.empty((h, w, 4), np.uint8)
     rgba[..., :3] = rgb

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lib_tkg.keying.api import KeyResult, key
+from lib_tkg.keying.api import KeyResult, key_quietly
 
 _MASK_RES = 64
 
@@ -34,10 +34,11 @@ def key_generated(image: Any, params: Any, **options: Any) -> KeyResult:
     (``tolerance``, ``despill``, ``keep_shadow``). ``options`` go to :func:`key`.
 
     An image whose background did not come out as a screen of the requested colour is not
-    keyed: ``keyed`` is False and ``notes`` says so (a ``NoKeyColorWarning`` is emitted too).
+    keyed: ``keyed`` is False and ``notes`` says so (no warning is emitted: callers show the
+    notes).
     """
     mask = gaussian_subject_mask(params.sigma, params.center)
-    return key(
+    return key_quietly(
         image,
         None,
         prior_color=params.key_color,

@@ -39,18 +39,7 @@ def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) ->
         state.note(p, f"keying failed ({err!r}); the original image is kept")
         return
 
-    try:
-        infotext = processing.create_infotext(
-            p,
-            p.prompts,
-            p.seeds,
-            p.subseeds,
-            index=index,
-            all_negative_prompts=p.negative_prompts,
-        )
-    except Exception as err:
-        state.note(p, f"could not build the infotext of the cut-out ({err!r})")
-        infotext = ""
+    infotext = picture_infotext(state, p, processing)
 
     rgba_suffix, matte_suffix, problem = output_suffixes(opts)
     if problem:
@@ -77,6 +66,23 @@ def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) ->
             seed, prompt = None, None
         # saved by on_image_saved when the host saves pp.image, else in postprocess
         state.pending.append(PendingSave(pp.image, outputs, seed, prompt, infotext))
+
+
+def picture_infotext(state: RunState, p: Any, processing: Any) -> str:
+    """The infotext of the picture at batch position ``p.batch_index`` ("" with a note when the
+    host cannot build it); ``processing`` is the host's ``modules.processing``."""
+    try:
+        return processing.create_infotext(
+            p,
+            p.prompts,
+            p.seeds,
+            p.subseeds,
+            index=int(getattr(p, "batch_index", 0) or 0),
+            all_negative_prompts=p.negative_prompts,
+        )
+    except Exception as err:
+        state.note(p, f"could not build the infotext of the cut-out ({err!r})")
+        return ""
 
 
 def add_to_gallery(state: RunState, processed: Any) -> None:

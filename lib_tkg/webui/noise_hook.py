@@ -16,6 +16,12 @@ from lib_tkg.noise import tkg_noise
 from lib_tkg.webui.rng import FirstNoiseRNG, RaisingRNG, detect_family
 from lib_tkg.webui.state import RunState
 
+NOT_APPLIED = (
+    "the initial noise of this batch was drawn (by another extension) before TKG could shift it;"
+    " TKG was NOT applied to this batch"
+)
+NOT_APPLIED_KEY = "TKG noise"
+
 
 def install(state: RunState, p: Any) -> None:
     """Wrap ``p.rng`` for this batch: the first noise shifted, or raising a rejected argument.
@@ -26,6 +32,14 @@ def install(state: RunState, p: Any) -> None:
         return
     if state.error is not None:
         p.rng = RaisingRNG(rng, state.error)
+        return
+    if getattr(rng, "is_first", True) is False:
+        # another extension drew the initial noise before this hook (AnimateDiff image-to-video
+        # with its before_process_batch ordered before ours): say so, in console and infotext
+        state.note(p, NOT_APPLIED)
+        params = getattr(p, "extra_generation_params", None)
+        if isinstance(params, dict):
+            params[NOT_APPLIED_KEY] = "not applied (noise drawn before TKG's hook)"
         return
     params = state.params
     family, channels = detect_family(p.sd_model)

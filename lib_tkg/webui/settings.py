@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lib_tkg.animation_files import FORMATS
 from lib_tkg.key_service import DEFAULT_MAX_MEGAPIXELS, max_pixels_of
 from lib_tkg.outputs import (
     DEFAULT_MATTE_SUFFIX,
@@ -24,6 +25,9 @@ OPT_SAVE_MATTE = "tkg_chroma_save_matte"
 OPT_RGBA_SUFFIX = "tkg_chroma_rgba_suffix"
 OPT_MATTE_SUFFIX = "tkg_chroma_matte_suffix"
 OPT_KEY_MAX_MEGAPIXELS = "tkg_chroma_key_max_megapixels"
+OPT_ANIMATION_FORMATS = "tkg_chroma_animation_formats"
+#: Transparent animation formats written with AnimateDiff (``lib_tkg.animation_files.FORMATS``)
+DEFAULT_ANIMATION_FORMATS = ("webp", "apng")
 # Settings that give a control's default value: field name -> option key
 SETTING_FOR_FIELD = {
     "color": OPT_COLOR,
@@ -132,4 +136,12 @@ def add_settings(shared: Any, gr: Any) -> None:
         DEFAULT_MAX_MEGAPIXELS,
         "Largest image the /tkg-chroma/v1/key API route keys, in megapixels (larger: HTTP 413)",
         gr.Number,
+    )
+    add(
+        OPT_ANIMATION_FORMATS,
+        list(DEFAULT_ANIMATION_FORMATS),
+        "AnimateDiff: transparent animation formats (webm = VP9 and mov = ProRes 4444 need PyAV;"
+        " png = a folder of RGBA frames)",
+        gr.CheckboxGroup,
+        {"choices": list(FORMATS)},
     )

@@ -45,6 +45,7 @@ class RunState:
         self.pending: list[PendingSave] = []  # cut-outs waiting for their original's save
         self.saving = False  # our own save_image call is running (its on_image_saved: ignore)
         self.notes: set[str] = set()
+        self.animatediff: Any = None  # lib_tkg.webui.animatediff.AnimateDiffRun when it is on
 
     def note(self, p: Any, message: str) -> None:
         """Console warning and a comment on the result, once per generation."""

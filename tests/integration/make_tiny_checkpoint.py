@@ -18,6 +18,9 @@ Profiles:
 ``tiny`` (default)
     UNet model_channels 32, channel_mult (1, 2), one res block per level; VAE ch 32.
     About 130 M parameters, almost all of them in the text encoder. Loads on A1111.
+``sd15``
+    The full SD1.5 UNet (860 M parameters, 3.4 GB in fp32: the widths and block layout that
+    AnimateDiff's motion modules are injected into) with the small VAE of ``tiny``.
 ``forge``
     What Forge's weight-based detection (``huggingface_guess``) recognises as SD1.5:
     UNet ``model_channels`` 320 and ``context_dim`` 768 (required by its SD15 match), but
@@ -32,7 +35,7 @@ get small random values, so the predicted noise depends on the input and the pro
 
 Run it with a Python that has ``torch`` and ``safetensors`` (a WebUI's venv has both):
 
-    python make_tiny_checkpoint.py OUT.safetensors [--profile tiny|forge] [--seed 0]
+    python make_tiny_checkpoint.py OUT.safetensors [--profile tiny|sd15|forge] [--seed 0]
 """
 
 from __future__ import annotations
@@ -236,6 +239,16 @@ PROFILES: dict[str, dict] = {
             "channel_mult": [1, 2],
             "num_res_blocks": 1,
             "attention_resolutions": [1, 2],
+            "num_heads": 8,
+        },
+        "vae": {"ch": 32, "ch_mult": [1, 2, 4, 4], "num_res_blocks": 1},
+    },
+    "sd15": {
+        "unet": {
+            "model_channels": 320,
+            "channel_mult": [1, 2, 4, 4],
+            "num_res_blocks": 2,
+            "attention_resolutions": [4, 2, 1],
             "num_heads": 8,
         },
         "vae": {"ch": 32, "ch_mult": [1, 2, 4, 4], "num_res_blocks": 1},

@@ -91,6 +91,10 @@ class Dropdown(Component):
         self.choices = list(choices or [])
 
 
+class CheckboxGroup(Dropdown):
+    pass
+
+
 class ColorPicker(Component):
     pass
 

@@ -1,0 +1,290 @@
+"""Writers of animations with alpha: animated WebP, APNG, WebM (VP9), MOV (ProRes 4444), PNGs.
+
+* ``webp``: animated WebP with alpha (Pillow; lossless by default). Available wherever
+  Pillow was built with libwebp (all its wheels).
+* ``apng``: animated PNG (Pillow), lossless 8-bit RGBA. Pillow merges identical consecutive
+  frames into one longer frame (same timing, fewer stored frames).
+* ``webm``: VP9 with alpha (``yuva420p``) through PyAV (``pip install av``, its wheels bundle
+  FFmpeg with libvpx). Browsers and FFmpeg's ``libvpx-vp9`` decoder show the alpha; FFmpeg's
+  built-in ``vp9`` decoder ignores it. Width and height must be even.
+* ``mov``: Apple ProRes 4444 with alpha (``yuva444p10le``) through PyAV, for video editors.
+* ``png``: one RGBA PNG per frame in a folder ``<stem>-frames/`` (``00000.png``, ...).
+
+Nothing is ever overwritten: every file is created exclusively and an existing name raises
+``FileExistsError`` naming it. A failed write removes its own partial file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "FORMATS",
+    "available_formats",
+    "read_frames",
+    "write_animation",
+]
+
+#: Format names, in the order they are written, and the file name ending of each.
+FORMATS: dict[str, str] = {
+    "webp": ".webp",
+    "apng": ".png",
+    "webm": ".webm",
+    "mov": ".mov",
+    "png": "-frames",
+}
+_VIDEO = ("webm", "mov")
+
+
+def _have_av() -> bool:
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _have_webp_anim() -> bool:
+    from PIL import features
+
+    # Pillow < 11 reports animation support as a feature; newer Pillow always has it with WebP
+    if "webp_anim" in features.features:
+        return bool(features.check_feature("webp_anim"))
+    return bool(features.check_module("webp"))
+
+
+def available_formats() -> list[str]:
+    """The formats this Python can write: ``webm``/``mov`` need PyAV, ``webp`` Pillow's libwebp."""
+    have = {"webp": _have_webp_anim(), "webm": _have_av(), "mov": _have_av()}
+    return [f for f in FORMATS if have.get(f, True)]
+
+
+def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarray]:
+    if not frames:
+        raise ValueError("no frames to write")
+    out = []
+    for i, f in enumerate(frames):
+        a = np.asarray(f)
+        if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 4:
+            raise ValueError(f"frame {i}: expected uint8 RGBA (H, W, 4), got {a.dtype} {a.shape}")
+        if out and a.shape != out[0].shape:
+            raise ValueError(f"frame {i} has shape {a.shape}, frame 0 {out[0].shape}")
+        out.append(np.ascontiguousarray(a))
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 240):
+        raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
+    if isinstance(loop, bool) or not isinstance(loop, int) or loop < 0:
+        raise ValueError(f"loop must be a whole number >= 0 (0 = forever), got {loop!r}")
+    return out
+
+
+@contextlib.contextmanager
+def _exclusive(path: str):
+    """A new file opened for binary writing; removed again if the write fails."""
+    try:
+        fh = open(path, "xb")  # noqa: SIM115 - closed below, removed on failure
+    except FileExistsError:
+        raise FileExistsError(f"{path} already exists; not overwriting it") from None
+    try:
+        with fh:
+            yield fh
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        raise
+
+
+def _pil_frames(frames: Sequence[np.ndarray]) -> list[Image.Image]:
+    return [Image.fromarray(f, "RGBA") for f in frames]
+
+
+def _write_pillow(path: str, frames, fps, loop, fmt: str, **kwargs: Any) -> None:
+    first, *rest = _pil_frames(frames)
+    duration = max(1, round(1000.0 / fps))  # ms per frame
+    with _exclusive(path) as fh:
+        first.save(
+            fh,
+            format=fmt,
+            save_all=True,
+            append_images=rest,
+            duration=duration,
+            loop=loop,
+            **kwargs,
+        )
+
+
+def _write_webp(path, frames, fps, loop, *, lossless=True, quality=90, comment=None):
+    if not _have_webp_anim():
+        raise RuntimeError("this Pillow has no WebP animation support (libwebp >= 0.5 needed)")
+    extra = {}
+    if comment:
+        extra["exif"] = _exif_comment(comment)
+    _write_pillow(
+        path, frames, fps, loop, "WEBP", lossless=lossless, quality=quality, exact=False, **extra
+    )
+
+
+def _exif_comment(comment: str) -> bytes:
+    exif = Image.Exif()
+    exif[0x9286] = comment  # UserComment
+    return exif.tobytes()
+
+
+def _write_apng(path, frames, fps, loop, *, comment=None, **_: Any):
+    extra = {}
+    if comment:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_text("parameters", comment)
+        extra["pnginfo"] = info
+    _write_pillow(path, frames, fps, loop, "PNG", **extra)
+
+
+def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
+    import av
+
+    h, w = frames[0].shape[:2]
+    if pix_fmt.endswith("420p") and (h % 2 or w % 2):
+        raise ValueError(f"{container} ({codec}) needs an even width and height, got {w}x{h}")
+    with _exclusive(path) as fh:
+        out = av.open(fh, "w", format=container)
+        try:
+            if comment:
+                out.metadata["comment"] = comment
+            stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+            stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
+            stream.options = options
+            for f in frames:
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgba")))
+            out.mux(stream.encode(None))
+        finally:
+            out.close()
+
+
+def _write_webm(path, frames, fps, loop, *, comment=None, **_: Any):
+    # crf 20 with b:v 0 is libvpx's constant-quality mode; auto-alt-ref must be off for alpha
+    opts = {"crf": "20", "b": "0", "auto-alt-ref": "0"}
+    _write_av(path, frames, fps, "libvpx-vp9", "yuva420p", "webm", opts, comment)
+
+
+def _write_mov(path, frames, fps, loop, *, comment=None, **_: Any):
+    opts = {"profile": "4444", "alpha_bits": "16", "vendor": "apl0"}
+    _write_av(path, frames, fps, "prores_ks", "yuva444p10le", "mov", opts, comment)
+
+
+def _write_pngs(folder, frames, fps, loop, *, comment=None, **_: Any):
+    os.makedirs(folder, exist_ok=True)
+    extra = {}
+    if comment:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_text("parameters", comment)
+        extra["pnginfo"] = info
+    for i, img in enumerate(_pil_frames(frames)):
+        with _exclusive(os.path.join(folder, f"{i:05d}.png")) as fh:
+            img.save(fh, format="PNG", **extra)
+
+
+_WRITERS: dict[str, Callable[..., None]] = {
+    "webp": _write_webp,
+    "apng": _write_apng,
+    "webm": _write_webm,
+    "mov": _write_mov,
+    "png": _write_pngs,
+}
+
+
+def write_animation(
+    frames: Sequence[np.ndarray],
+    stem: str,
+    formats: Iterable[str] = ("webp",),
+    *,
+    fps: float = 8.0,
+    loop: int = 0,
+    lossless: bool = True,
+    quality: int = 90,
+    comment: str | None = None,
+) -> dict[str, str]:
+    """Write ``frames`` (uint8 RGBA (H, W, 4), one size) as ``stem`` + each format's ending.
+
+    ``formats``: names from :data:`FORMATS`. ``fps``: frames per second, (0, 240]. ``loop``:
+    times to play, 0 = forever (WebP, APNG). ``lossless``/``quality`` (0..100): WebP only.
+    ``comment``: text stored in each file (WebP EXIF UserComment, PNG text "parameters",
+    container comment). Returns ``{format: path written}``. Raises ``ValueError`` for an
+    unknown format or bad frames, ``RuntimeError`` when a format needs a missing library
+    (``webm``/``mov``: ``pip install av``), ``FileExistsError`` rather than overwrite. Every
+    format is attempted; the first error is raised after the others were written.
+    """
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown animation format(s) {unknown}; accepted: {', '.join(FORMATS)}")
+    checked = _check(frames, fps, loop)
+    written: dict[str, str] = {}
+    errors: list[BaseException] = []
+    for fmt in formats:
+        if fmt in _VIDEO and not _have_av():
+            errors.append(RuntimeError(f"{fmt} needs PyAV: pip install av (or .[video])"))
+            continue
+        path = stem + FORMATS[fmt]
+        try:
+            _WRITERS[fmt](
+                path, checked, fps, loop, lossless=lossless, quality=quality, comment=comment
+            )
+        except (OSError, ValueError, RuntimeError) as err:
+            errors.append(err)
+            continue
+        written[fmt] = path
+    if errors:
+        err = errors[0]
+        err.written = written  # what did get written, for callers that carry on
+        raise err
+    return written
+
+
+#: Inputs read with Pillow (every frame of an animation); anything else is opened with PyAV.
+PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng")
+
+
+def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float]:
+    """All frames of an animation or video as uint8 RGB (H, W, 3) arrays, and its frame rate.
+
+    GIF, WebP and (A)PNG are read with Pillow (fps from the first frame's duration, else
+    ``default_fps``); other files (MP4, WebM, MOV, MKV, ...) with PyAV, first video stream.
+    Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream),
+    ``RuntimeError`` (PyAV missing) or ``OSError`` (unreadable).
+    """
+    if os.path.splitext(path)[1].lower() in PILLOW_INPUTS:
+        with Image.open(path) as im:
+            duration = im.info.get("duration") or 0
+            frames = []
+            for i in range(getattr(im, "n_frames", 1)):
+                im.seek(i)
+                frames.append(np.asarray(im.convert("RGB")))
+        fps = 1000.0 / duration if duration else default_fps
+    else:
+        if not _have_av():
+            raise RuntimeError(f"{path}: reading videos needs PyAV: pip install av (or .[video])")
+        import av
+
+        try:
+            with av.open(path) as container:
+                if not container.streams.video:
+                    raise ValueError(f"{path}: no video stream")
+                stream = container.streams.video[0]
+                rate = stream.average_rate or stream.guessed_rate
+                fps = float(rate) if rate else default_fps
+                frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        except av.FFmpegError as err:
+            raise OSError(f"{path}: {err}") from None
+    if not frames:
+        raise ValueError(f"{path}: no frames")
+    return frames, min(max(fps, 0.1), 240.0)

@@ -1,0 +1,268 @@
+"""Sequence keying (one key colour, temporal matte) and animation writers read back."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lib_tkg import keying
+from lib_tkg.animation import (
+    estimate_sequence_key_color,
+    key_sequence,
+    smooth_alphas,
+)
+from lib_tkg.animation_files import FORMATS, available_formats, write_animation
+
+GREEN = (40, 180, 60)
+
+
+def moving_sequence(n=8, size=96, noise=4.0, seed=0):
+    """Green screen with fresh noise per frame, a red disc moving right, a still grey bar."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    frames, truth = [], []
+    for t in range(n):
+        cx = 25 + 5 * t
+        disc = np.clip(12.5 - np.hypot(xx - cx, yy - size / 2), 0.0, 1.0)
+        bar = ((yy > 10) & (yy < 16) & (xx > 20) & (xx < 70)).astype(np.float32) * 0.5
+        a = np.maximum(disc, bar)
+        fg = np.where(disc[..., None] >= bar[..., None], (220, 40, 30), (128, 128, 128))
+        img = a[..., None] * fg + (1 - a[..., None]) * np.array(GREEN, np.float32)
+        img = img + rng.normal(0.0, noise, img.shape)
+        frames.append(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+        truth.append(a * 255.0)
+    return frames, truth
+
+
+def flicker(alphas, truth):
+    out = []
+    for t in range(len(alphas) - 1):
+        same = np.abs(truth[t] - truth[t + 1]) < 0.5
+        diff = np.abs(alphas[t].astype(np.float32) - alphas[t + 1].astype(np.float32))
+        out.append(diff[same].mean())
+    return float(np.mean(out))
+
+
+# ---------------------------------------------------------------------------- key colour
+
+
+def test_sequence_key_color_is_the_median_vote():
+    frames, _ = moving_sequence()
+    kc = estimate_sequence_key_color(frames)
+    assert kc is not None
+    assert np.abs(np.array(kc) - GREEN).max() <= 3
+
+
+def test_frames_without_screen_on_border_still_keyed_with_the_sequence_colour():
+    frames, _ = moving_sequence(n=6, noise=1.0)
+    # frame 2: the subject fills the whole border band, so this frame alone finds no screen
+    covered = frames[2].copy()
+    covered[:12], covered[-12:], covered[:, :12], covered[:, -12:] = 90, 90, 90, 90
+    frames[2] = covered
+    assert keying.estimate_key_color(covered) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", keying.NoKeyColorWarning)
+        alone = keying.key(covered)
+    assert not alone.keyed
+    res = key_sequence(frames, temporal=False)
+    assert res.keyed == [True] * 6
+    # the still-visible screen inside the frame is keyed out in frame 2 too
+    assert res.frames[2][48, 60, 3] == 0
+    assert res.frames[2][48, 35, 3] == 255  # the disc stays opaque
+
+
+def test_no_screen_anywhere_notes_it_and_keeps_frames_opaque():
+    rng = np.random.default_rng(1)
+    grey = [rng.integers(100, 140, (32, 32, 3), dtype=np.uint8) for _ in range(3)]
+    res = key_sequence(grey)
+    assert len(res.notes) == 1 and "most frames" in res.notes[0]
+    assert res.key_color is None and res.keyed == [False] * 3
+    for f, g in zip(res.frames, grey, strict=True):
+        assert (f[..., 3] == 255).all() and (f[..., :3] == g).all()
+
+
+def test_given_key_color_is_used_for_every_frame():
+    frames, _ = moving_sequence(n=3)
+    res = key_sequence(frames, "40,180,60", temporal=False)
+    assert res.key_color == GREEN
+    single = keying.key(frames[1], GREEN)
+    assert np.array_equal(res.frames[1], single.rgba)
+
+
+@pytest.mark.parametrize(
+    ("frames", "match"),
+    [
+        ([], "no frames"),
+        ([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8)], "one size"),
+        ([np.zeros((8, 8, 3), np.float32)], "frame 0"),
+    ],
+)
+def test_bad_sequences_are_rejected(frames, match):
+    with pytest.raises(ValueError, match=match):
+        key_sequence(frames)
+
+
+# ---------------------------------------------------------------------------- temporal matte
+
+
+def test_temporal_matte_reduces_flicker_without_hurting_accuracy():
+    frames, truth = moving_sequence(n=8, noise=6.0, seed=3)
+    plain = key_sequence(frames, temporal=False)
+    smooth = key_sequence(frames)
+    a_plain = [f[..., 3] for f in plain.frames]
+    a_smooth = [f[..., 3] for f in smooth.frames]
+    assert flicker(a_smooth, truth) < 0.8 * flicker(a_plain, truth)
+
+    def mae(alphas):
+        return np.mean([np.abs(a - t).mean() for a, t in zip(alphas, truth, strict=True)])
+
+    assert mae(a_smooth) <= mae(a_plain) + 0.05
+
+
+def test_temporal_matte_does_not_ghost_a_moving_subject():
+    frames, _ = moving_sequence(n=5, noise=0.0)
+    res = key_sequence(frames)
+    # where the disc was one frame earlier (and is no longer) alpha is 0, and the disc's
+    # current centre is opaque
+    assert res.frames[3][48, 22, 3] == 0
+    assert res.frames[3][48, 40, 3] == 255
+
+
+def test_smooth_alphas_options_and_identity():
+    frames, _ = moving_sequence(n=3)
+    alphas = [np.full((96, 96), v, np.uint8) for v in (0, 90, 255)]
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(smooth_alphas(frames, alphas, radius=0), alphas, strict=True)
+    )
+    with pytest.raises(ValueError, match="radius"):
+        smooth_alphas(frames, alphas, radius=-1)
+    with pytest.raises(ValueError, match="still"):
+        smooth_alphas(frames, alphas, still=0)
+    with pytest.raises(ValueError, match="mattes"):
+        smooth_alphas(frames, alphas[:2])
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def rgba_frames(n=8, h=48, w=64):
+    out = []
+    for t in range(n):
+        f = np.zeros((h, w, 4), np.uint8)
+        f[8:30, 4 + 5 * t : 20 + 5 * t] = (30, 60, 220, 255)
+        f[40:44, :, :] = (200, 200, 200, 128)  # a half-transparent stripe
+        out.append(f)
+    return out
+
+
+def read_pillow(path):
+    im = Image.open(path)
+    frames = []
+    for i in range(im.n_frames):
+        im.seek(i)
+        frames.append(np.asarray(im.convert("RGBA")))
+    return im, frames
+
+
+@pytest.mark.parametrize("fmt", ["webp", "apng"])
+def test_pillow_animation_round_trip(tmp_path, fmt):
+    src = rgba_frames()
+    written = write_animation(src, str(tmp_path / "clip-rgba"), [fmt], fps=8, loop=0)
+    path = written[fmt]
+    assert path == str(tmp_path / "clip-rgba") + FORMATS[fmt]
+    im, frames = read_pillow(path)
+    assert len(frames) == 8
+    assert im.info.get("loop") == 0
+    for got, want in zip(frames, src, strict=True):
+        assert np.array_equal(got[..., 3], want[..., 3])  # lossless alpha, incl. 128
+        opaque = want[..., 3] == 255
+        assert np.abs(got[opaque].astype(int) - want[opaque]).max() <= 1
+
+
+def test_apng_timing_and_comment(tmp_path):
+    written = write_animation(
+        rgba_frames(4), str(tmp_path / "a"), ["apng"], fps=10, loop=2, comment="TKG: on"
+    )
+    im = Image.open(written["apng"])
+    assert im.info["duration"] == 100 and im.info["loop"] == 2
+    assert im.info["parameters"] == "TKG: on"
+
+
+def _decode_av(path, codec=None):
+    import av as pyav
+
+    with pyav.open(path) as c:
+        stream = c.streams.video[0]
+        ctx = pyav.CodecContext.create(codec, "r") if codec else stream.codec_context
+        frames = [f.to_ndarray(format="rgba") for pkt in c.demux(stream) for f in ctx.decode(pkt)]
+        return frames, float(stream.average_rate or 0)
+
+
+@pytest.mark.parametrize(("fmt", "codec"), [("webm", "libvpx-vp9"), ("mov", None)])
+def test_video_round_trip_with_alpha(tmp_path, fmt, codec):
+    pytest.importorskip("av")
+    src = rgba_frames()
+    written = write_animation(src, str(tmp_path / "v"), [fmt], fps=8)
+    frames, rate = _decode_av(written[fmt], codec)
+    assert len(frames) == 8 and rate == pytest.approx(8.0)
+    for got, want in zip(frames, src, strict=True):
+        err = np.abs(got[..., 3].astype(int) - want[..., 3])
+        assert np.median(err) <= 2 and err.max() <= 40  # lossy, but the alpha is there
+        assert got[..., 3][want[..., 3] == 255].mean() > 245
+        assert got[..., 3][want[..., 3] == 0].mean() < 10
+
+
+def test_png_frames_folder(tmp_path):
+    written = write_animation(rgba_frames(3), str(tmp_path / "f"), ["png"])
+    names = sorted(os.listdir(written["png"]))
+    assert names == ["00000.png", "00001.png", "00002.png"]
+    assert Image.open(os.path.join(written["png"], names[1])).mode == "RGBA"
+
+
+def test_never_overwrites(tmp_path):
+    target = tmp_path / "c.webp"
+    target.write_bytes(b"user file")
+    with pytest.raises(FileExistsError, match="not overwriting"):
+        write_animation(rgba_frames(2), str(tmp_path / "c"), ["webp"])
+    assert target.read_bytes() == b"user file"
+
+
+def test_missing_pyav_still_writes_the_rest(tmp_path, monkeypatch):
+    from lib_tkg import animation_files
+
+    monkeypatch.setattr(animation_files, "_have_av", lambda: False)
+    assert "webm" not in available_formats()
+    with pytest.raises(RuntimeError, match="pip install av") as info:
+        write_animation(rgba_frames(2), str(tmp_path / "m"), ["webm", "webp"])
+    assert info.value.written == {"webp": str(tmp_path / "m.webp")}
+    assert not (tmp_path / "m.webm").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"formats": ["gif"]}, "unknown animation format"),
+        ({"fps": 0}, "fps"),
+        ({"loop": -1}, "loop"),
+        ({"frames": []}, "no frames"),
+        ({"frames": [np.zeros((4, 4, 3), np.uint8)]}, "RGBA"),
+    ],
+)
+def test_writer_rejects_bad_input(tmp_path, kwargs, match):
+    args = {"frames": rgba_frames(2), "formats": ["webp"], **kwargs}
+    frames = args.pop("frames")
+    with pytest.raises(ValueError, match=match):
+        write_animation(frames, str(tmp_path / "x"), **args)
+    assert os.listdir(tmp_path) == []
+
+
+def test_odd_size_webm_is_refused_and_leaves_no_file(tmp_path):
+    pytest.importorskip("av")
+    with pytest.raises(ValueError, match="even width and height"):
+        write_animation(rgba_frames(2, h=47), str(tmp_path / "o"), ["webm"])
+    assert os.listdir(tmp_path) == []
