@@ -19,6 +19,13 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _ROOT)
 try:
     from .comfyui_nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+except ModuleNotFoundError as e:
+    if e.name != "cv2":
+        raise
+    raise ImportError(
+        "the TKG chroma nodes need OpenCV: run `python -m pip install -r requirements.txt` "
+        f"with ComfyUI's Python in {_ROOT}"
+    ) from e
 finally:
     sys.path.remove(_ROOT)
 

@@ -359,3 +359,12 @@ def test_install_py_does_nothing_outside_a_webui(monkeypatch):
     monkeypatch.setitem(sys.modules, "launch", None)  # import launch -> ImportError
     source = (REPO / "install.py").read_text()
     exec(compile(source, "install.py", "exec"), {"__name__": "__main__"})
+
+
+def test_missing_opencv_says_how_to_install_it(comfy, monkeypatch):
+    harness, _ = comfy
+    for name in [m for m in sys.modules if m == "cv2" or m.startswith(("lib_tkg", str(REPO)))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 -> ModuleNotFoundError
+    with pytest.raises(ImportError, match="need OpenCV: run `python -m pip install -r requirem"):
+        harness.load_custom_node(REPO)
