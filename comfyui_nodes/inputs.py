@@ -32,8 +32,6 @@ def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
     options: dict[str, Any] = {"default": field.default, "tooltip": tooltip(name)}
     if field.kind is float:
         return "FLOAT", {**options, "min": field.lo, "max": field.hi, "step": 0.01}
-    if field.kind is bool:
-        return "BOOLEAN", options
     if name == "color":
         choices = [AUTO, *COLOR_CHOICES] if auto else list(COLOR_CHOICES)
         return choices, {**options, "default": AUTO if auto else field.default}

@@ -368,3 +368,17 @@ def test_missing_opencv_says_how_to_install_it(comfy, monkeypatch):
     monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 -> ModuleNotFoundError
     with pytest.raises(ImportError, match="need OpenCV: run `python -m pip install -r requirem"):
         harness.load_custom_node(REPO)
+
+
+@pytest.mark.parametrize(
+    "name", ["txt2img_sampler_custom_advanced", "txt2img_ksampler_model_patch", "key_image"]
+)
+def test_example_workflows_give_tkg_nodes_every_input(nodes, name):
+    graph = json.loads((REPO / "examples" / "comfyui" / f"{name}.api.json").read_text())
+    used = [n for n in graph.values() if n["class_type"] in nodes]
+    assert used
+    for node in used:
+        cls = nodes[node["class_type"]]
+        assert set(node["inputs"]) == set(cls.INPUT_TYPES()["required"])
+        widgets = {k: v for k, v in node["inputs"].items() if not isinstance(v, list)}
+        assert cls.VALIDATE_INPUTS(**widgets) is True
