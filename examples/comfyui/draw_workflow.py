@@ -28,7 +28,7 @@ def _value(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     text = str(v).replace("\n", " ")
-    return text if len(text) <= 30 else text[:29] + "…"
+    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def _bezier(a, b, steps=40):

@@ -4,7 +4,7 @@ The UI format (what ComfyUI's "Save" writes and what can be dragged onto the can
 node's input and output slots and widget order, which come from a running ComfyUI's
 ``/object_info``; nodes are placed in columns by their depth in the graph.
 
-    python examples/comfyui/ui_from_api.py http://127.0.0.1:8188
+    python examples/comfyui/ui_from_api.py http://127.0.0.1:8188   (or a saved /object_info)
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WIDTH, GAP_X, GAP_Y = 320, 60, 40
 TITLE_H, ROW_H, WIDGET_H = 30, 22, 26
+WIDGET_TYPES = ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO")
 CONTROL = "fixed"  # value of the "control after generate" widget ComfyUI adds after seeds
 
 
@@ -47,7 +48,7 @@ def convert(graph: dict, info: dict) -> dict:
         for name, (kind, *opts) in declared.items():
             value = node["inputs"].get(name)
             link = next((lk[0] for lk in links if lk[3] == node_id and lk[4] == name), None)
-            is_widget = isinstance(kind, list) or kind in ("INT", "FLOAT", "STRING", "BOOLEAN")
+            is_widget = isinstance(kind, list) or kind in WIDGET_TYPES
             entry = {"name": name, "type": "COMBO" if isinstance(kind, list) else kind}
             if is_widget:
                 entry["widget"] = {"name": name}
@@ -84,9 +85,13 @@ def convert(graph: dict, info: dict) -> dict:
     }  # fmt: skip
 
 
-def main(url: str) -> None:
-    with urllib.request.urlopen(url.rstrip("/") + "/object_info") as r:
-        info = json.load(r)
+def main(source: str) -> None:
+    """``source``: a running ComfyUI's URL, or a file holding its ``/object_info`` answer."""
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source.rstrip("/") + "/object_info") as r:
+            info = json.load(r)
+    else:
+        info = json.loads(Path(source).read_text())
     for api in sorted(HERE.glob("*.api.json")):
         ui = convert(json.loads(api.read_text()), info)
         out = api.with_name(api.name.replace(".api.json", ".json"))
