@@ -169,7 +169,7 @@ def test_key_node_writes_rgba_png_directly_and_through_join_image_with_alpha(com
     mode, rgba = pixels(direct)
     assert mode == "RGBA" and rgba.shape == (512, 512, 4)
     alpha = rgba[..., 3]
-    assert (alpha[:16] == 0).all() and (alpha[:, -16:] == 0).all()  # screen clear
+    assert (alpha[:8] == 0).all() and (alpha[:, -8:] == 0).all()  # screen clear
     assert (alpha[236:276, 236:276] == 255).all()  # subject opaque
     joined_mode, joined_rgba = pixels(joined)
     assert joined_mode == "RGBA" and np.array_equal(joined_rgba, rgba)
