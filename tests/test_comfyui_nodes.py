@@ -6,6 +6,7 @@ covered by ``tests/integration/test_comfyui.py``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ def comfy():
     finally:
         sys.path.remove(str(STUB))
         for name in set(sys.modules) - before:
-            if name.split(".")[0] in ours or name.startswith(str(REPO)):
+            if name.split(".")[0] in ours or name.startswith(harness.module_name(REPO)):
                 del sys.modules[name]
         sys.modules.update(saved)
 
@@ -363,7 +364,8 @@ def test_install_py_does_nothing_outside_a_webui(monkeypatch):
 
 def test_missing_opencv_says_how_to_install_it(comfy, monkeypatch):
     harness, _ = comfy
-    for name in [m for m in sys.modules if m == "cv2" or m.startswith(("lib_tkg", str(REPO)))]:
+    ours = ("cv2", "lib_tkg", harness.module_name(REPO))
+    for name in [m for m in sys.modules if m.startswith(ours)]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 -> ModuleNotFoundError
     with pytest.raises(ImportError, match="need OpenCV: run `python -m pip install -r requirem"):
@@ -382,3 +384,11 @@ def test_example_workflows_give_tkg_nodes_every_input(nodes, name):
         assert set(node["inputs"]) == set(cls.INPUT_TYPES()["required"])
         widgets = {k: v for k, v in node["inputs"].items() if not isinstance(v, list)}
         assert cls.VALIDATE_INPUTS(**widgets) is True
+
+
+def test_root_init_read_as_a_loose_module_registers_nothing():
+    # what pytest does when the checkout's folder name is not a valid module name
+    spec = importlib.util.spec_from_file_location("__init__", REPO / "__init__.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not hasattr(module, "NODE_CLASS_MAPPINGS")

@@ -121,10 +121,16 @@ class Guider:
         )
 
 
+def module_name(folder: Path) -> str:
+    """The name ``nodes.load_custom_node`` gives a custom-node folder's package: its path with
+    dots replaced."""
+    return str(folder).replace(".", "_x_")
+
+
 def load_custom_node(folder: Path) -> ModuleType:
     """Import a custom-node folder the way ``nodes.load_custom_node`` does: a package named
-    after its path (dots replaced), from its ``__init__.py``."""
-    name = str(folder).replace(".", "_x_")
+    ``module_name(folder)``, from its ``__init__.py``."""
+    name = module_name(folder)
     spec = importlib.util.spec_from_file_location(name, folder / "__init__.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
