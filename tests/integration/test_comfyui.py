@@ -195,27 +195,30 @@ def test_key_node_writes_rgba_png_directly_and_through_join_image_with_alpha(com
 
 
 @pytest.mark.parametrize(
-    ("node", "values", "text"),
+    ("workflow", "node", "values", "text"),
     [
         (
+            "txt2img_sampler_custom_advanced",
             "TKGChromaNoise",
             {"color": "not-a-colour"},
             "TKG chroma background: 'color' must be one of",
         ),
         (
-            "TKGChromaNoise",
+            "txt2img_ksampler_model_patch",
+            "TKGChromaModel",
             {"sigma": 9.0},
             "TKG chroma background: 'sigma' must be a number in [0.05, 4], got 9.0",
         ),
         (
+            "key_image",
             "TKGChromaKey",
             {"color": "custom", "custom_color": "#808080"},
             "'custom_color' '#808080' cannot be keyed",
         ),
     ],
 )
-def test_bad_widget_values_are_rejected_at_queue_time(comfyui, node, values, text):
-    graph = example("txt2img_sampler_custom_advanced", comfyui)
+def test_bad_widget_values_are_rejected_at_queue_time(comfyui, workflow, node, values, text):
+    graph = example(workflow, comfyui)
     target = node_id(graph, node)
     graph[target]["inputs"].update(values)
     status, answer = comfyui.queue(graph)
@@ -223,3 +226,14 @@ def test_bad_widget_values_are_rejected_at_queue_time(comfyui, node, values, tex
     errors = answer["node_errors"][target]["errors"]
     assert any(text in e["details"] for e in errors), errors
     assert {next(iter(values))} <= {e["extra_info"]["input_name"] for e in errors}
+
+
+def test_a_rejected_branch_leaves_the_other_outputs_running(comfyui):
+    # ComfyUI's own rule: a prompt is refused only when no output is left without errors
+    graph = example("txt2img_sampler_custom_advanced", comfyui)
+    key = node_id(graph, "TKGChromaKey")
+    graph[key]["inputs"].update(color="custom", custom_color="#808080")
+    status, answer = comfyui.queue(graph)
+    assert status == 200
+    errors = answer["node_errors"][key]["errors"]
+    assert any("'custom_color' '#808080' cannot be keyed" in e["details"] for e in errors)
