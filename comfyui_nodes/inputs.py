@@ -1,0 +1,52 @@
+"""Widgets of the ComfyUI nodes, built from ``lib_tkg.params.FIELDS``, and their validation.
+
+Every widget that mirrors a WebUI parameter has the parameter's name, default and range, and is
+checked by ``TkgParams``, so a value rejected in the WebUI is rejected here with the same text.
+The nodes list these widgets in ``VALIDATE_INPUTS``, which makes ComfyUI hand the values to that
+function instead of running its own combo and min/max checks; a returned message fails the
+prompt at queue time (HTTP 400 from ``POST /prompt``). A widget fed by a link arrives as ``None``
+there and is checked when the node runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, TkgParams
+
+AUTO = "auto"
+CATEGORY = "TKG chroma"
+
+#: The noise shift's widgets (TKGChromaNoise and TKGChromaModel), in display order.
+# LAYOUT: the layout string ("x y sigma[ aspect[ angle]]; ...") joins this tuple as a STRING
+# widget once lib_tkg.params has a `layout` field (it is being added on another branch).
+SHIFT_FIELDS = ("color", "custom_color", "strength", "sigma", "center_x", "center_y")
+#: The keyer's widgets that are TkgParams fields (the keyer's other options are its own).
+KEY_FIELDS = ("color", "custom_color", "tolerance", "despill")
+
+
+def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
+    """ComfyUI input spec of the ``FIELDS`` entry ``name``; ``auto`` adds "auto" to the colours."""
+    field = FIELD_BY_NAME[name]
+    options: dict[str, Any] = {"default": field.default, "tooltip": tooltip(name)}
+    if field.kind is float:
+        return "FLOAT", {**options, "min": field.lo, "max": field.hi, "step": 0.01}
+    if name == "color":
+        choices = [AUTO, *COLOR_CHOICES] if auto else list(COLOR_CHOICES)
+        return choices, {**options, "default": AUTO if auto else field.default}
+    return "STRING", options
+
+
+def tooltip(name: str) -> str:
+    """``label: what is accepted`` of a ``FIELDS`` entry."""
+    field = FIELD_BY_NAME[name]
+    return f"{field.label}: {field.describe()}"
+
+
+def params(values: Mapping[str, Any]) -> TkgParams:
+    """``TkgParams`` of the widget values given (``None`` = not known yet, left at default).
+
+    Raises ``ParamError`` with the WebUI's text, naming the widget.
+    """
+    return TkgParams.from_mapping({k: v for k, v in values.items() if v is not None})
