@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lib_tkg.keying import NoKeyColorWarning, key
-from lib_tkg.keying.priors import gaussian_subject_mask, key_generated
+from lib_tkg.keying.priors import key_generated, subject_prior
 from lib_tkg.params import TkgParams
 
 GREEN = (40, 190, 60)
@@ -124,18 +124,21 @@ def test_key_generated_uses_the_params():
     same = key(
         green_screen(),
         prior_color="green",
-        subject_mask=gaussian_subject_mask(0.4, (0.0, 0.0)),
+        subject_mask=subject_prior(params, *green_screen().shape[:2]),
         despill=0.5,
         tolerance=0.2,
     )
     assert np.array_equal(res.rgba, same.rgba)
 
 
-def test_gaussian_subject_mask():
-    m = gaussian_subject_mask(0.5, (0.5, -0.5), (41, 41))
+def test_subject_prior_is_the_generation_mask_on_the_latent_grid():
+    m = subject_prior(TkgParams(sigma=0.5, center_x=0.5, center_y=-0.5), 328, 328)
     assert m.dtype == np.float32 and m.shape == (41, 41)
     y, x = np.unravel_index(int(np.argmax(m)), m.shape)
-    assert (y, x) == (10, 30) and m.max() == pytest.approx(1.0)
+    assert (y, x) == (10, 30) and m.max() == pytest.approx(1.0, abs=1e-3)
+    two = subject_prior(TkgParams(layout="-0.5 0 0.3; 0.5 0 0.3"), 256, 384)
+    assert two.shape == (32, 48)
+    assert two[16, 12] > 0.9 and two[16, 36] > 0.9 and two[16, 24] < 0.5
 
 
 @pytest.mark.parametrize(

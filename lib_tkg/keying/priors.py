@@ -1,9 +1,10 @@
 """What a TKG generation knows about its own background, as priors for the keyer.
 
-A generation asked for a screen colour and pushed the subject into a Gaussian region of the
-frame (``sigma``, ``center`` in [-1, 1] coordinates, as the noise mask). The keyer gets the
-colour as ``prior_color`` (the background must have come out as a screen of that colour to be
-keyed) and the mask as ``subject_mask``.
+A generation asked for a screen colour and kept the subject's noise inside its subject mask
+(the single Gaussian of ``sigma``/``center``/``aspect``, a layout of several ellipses, a mask
+image: ``lib_tkg.noise.subject_mask``). The keyer gets the colour as ``prior_color`` (the
+background must have come out as a screen of that colour to be keyed) and the mask as
+``subject_mask`` (screen detection ignores the border under it).
 """
 
 from __future__ import annotations
@@ -13,31 +14,35 @@ from typing import Any
 import numpy as np
 
 from lib_tkg.keying.api import KeyResult, key_quietly
+from lib_tkg.keying.inputs import to_arrays
 
-_MASK_RES = 64
+#: The subject mask is drawn on the latent grid: image pixels per mask cell.
+LATENT_SCALE = 8
 
 
-def gaussian_subject_mask(
-    sigma: float, center: tuple[float, float], shape: tuple[int, int] = (_MASK_RES, _MASK_RES)
-) -> np.ndarray:
-    """The TKG Gaussian mask ``exp(-((x - cx)^2 + (y - cy)^2) / (2 sigma^2))`` on an
-    (h, w) grid with x, y spanning [-1, 1]; float32 in 0..1 (1 at the subject's centre)."""
-    h, w = shape
-    ys = np.linspace(-1.0, 1.0, h, dtype=np.float32)[:, None] - np.float32(center[1])
-    xs = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :] - np.float32(center[0])
-    return np.exp(-(xs * xs + ys * ys) / np.float32(2.0 * sigma * sigma)).astype(np.float32)
+def subject_prior(params: Any, height: int, width: int) -> np.ndarray:
+    """The subject mask of ``params`` (a ``TkgParams``) for an image of ``height`` x ``width``
+    pixels, on its latent grid (about (height/8, width/8)); float32 0..1, 1 = subject.
+
+    Needs torch (``lib_tkg.noise``), as generating did."""
+    from lib_tkg.noise import subject_mask
+
+    h, w = max(1, round(height / LATENT_SCALE)), max(1, round(width / LATENT_SCALE))
+    return subject_mask(h, w, **params.mask_kwargs)[0, 0].numpy()
 
 
 def key_generated(image: Any, params: Any, **options: Any) -> KeyResult:
     """Key an image generated with TKG settings ``params`` (a ``lib_tkg.params.TkgParams``):
-    the requested colour as prior, the Gaussian subject mask, the keyer settings
-    (``tolerance``, ``despill``, ``keep_shadow``). ``options`` go to :func:`key`.
+    the requested colour as prior, the generation's subject mask (:func:`subject_prior`), the
+    keyer settings (``tolerance``, ``despill``, ``keep_shadow``). ``options`` go to
+    :func:`lib_tkg.keying.key`.
 
     An image whose background did not come out as a screen of the requested colour is not
     keyed: ``keyed`` is False and ``notes`` says so (no warning is emitted: callers show the
     notes).
     """
-    mask = gaussian_subject_mask(params.sigma, params.center)
+    h, w = to_arrays(image)[0].shape[:2]
+    mask = subject_prior(params, h, w)
     return key_quietly(
         image,
         None,
