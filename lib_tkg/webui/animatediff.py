@@ -253,7 +253,13 @@ def finish(state: Any, run: AnimateDiffRun, p: Any, processed: Any, opts: Any) -
             else:  # AnimateDiff wrote nothing we can name ours after
                 seed = seeds[min(it * int(p.batch_size), len(seeds) - 1)] if seeds else it
                 stem = _unused_stem(run.folder, f"tkg-{seed}")
-            keyed = key_sequence(frames, None, tolerance=params.tolerance, despill=params.despill)
+            keyed = key_sequence(
+                frames,
+                None,
+                tolerance=params.tolerance,
+                despill=params.despill,
+                keep_shadow=params.keep_shadow,
+            )
             for note in keyed.notes:
                 state.note(p, f"keying: {note}")
             info = run.infotexts.get(it, "")
