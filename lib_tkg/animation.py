@@ -157,8 +157,8 @@ def key_sequence(
     the sequence (:func:`estimate_sequence_key_color`). ``temporal``: smooth the matte over time
     where the picture is still (:func:`smooth_alphas` with ``radius`` and ``still``).
     ``options``: the keyer's (``tolerance``, ``clip_white``, ``despill``, ``keep_shadow``,
-    ``refine``, ``denoise``, ``border``). When frames could not be keyed, ``notes`` says so (no warning is
-    emitted: callers show the notes).
+    ``refine``, ``denoise``, ``border``). When frames could not be keyed, ``notes`` says so (no
+    warning is emitted: callers show the notes).
     """
     rgbs = _frames(frames)
     if key_color is None:
