@@ -201,6 +201,32 @@ def test_info_lists_version_presets_families_and_every_argument():
         "key_color",
         "tolerance",
         "despill",
+        "keep_shadow",
         "matte",
     ]
     assert key_service.ROUTE_PREFIX in data["routes"]["key"]
+
+
+def product_shot() -> np.ndarray:
+    """A blue box on a white floor with a soft shadow below it."""
+    import cv2
+
+    img = np.full((192, 192, 3), 245, np.uint8)
+    img[40:120, 60:132] = (40, 90, 200)
+    shadow = np.zeros((192, 192), np.float32)
+    cv2.ellipse(shadow, (96, 140), (50, 12), 0, 0, 360, 1.0, -1)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 8)
+    return np.round(img * (1 - 0.4 * shadow[..., None])).astype(np.uint8)
+
+
+def test_keep_shadow_keeps_the_floor_shadow_translucent():
+    image = encode(product_shot())
+    plain = post({"image": image, "key_color": "white"})
+    kept = post({"image": image, "key_color": "white", "keep_shadow": True})
+    assert plain[0] == kept[0] == 200
+    a_plain = np.asarray(decode(plain[1]["image"]))[..., 3]
+    a_kept = np.asarray(decode(kept[1]["image"]))[..., 3]
+    assert a_plain[136:146, 70:122].max() <= 10
+    assert a_kept[136:146, 70:122].min() >= 40 and a_kept[5, 5] == 0
+    status, answer = post({"image": image, "keep_shadow": 7})
+    assert status == 422 and answer["field"] == "keep_shadow"
