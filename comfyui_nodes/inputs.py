@@ -19,9 +19,11 @@ AUTO = "auto"
 CATEGORY = "TKG chroma"
 
 #: The noise shift's widgets (TKGChromaNoise and TKGChromaModel), in display order.
-# LAYOUT: the layout string ("x y sigma[ aspect[ angle]]; ...") joins this tuple as a STRING
-# widget once lib_tkg.params has a `layout` field (it is being added on another branch).
 SHIFT_FIELDS = ("color", "custom_color", "strength", "sigma", "center_x", "center_y")
+#: The subject-layout widgets of the same nodes, after those: OPTIONAL inputs, so workflows and
+#: API prompts saved before they existed still run (a missing one keeps its default: "" = the
+#: single subject of sigma and centre, aspect 0 = the paper's mask).
+LAYOUT_FIELDS = ("layout", "aspect")
 #: The keyer's widgets that are TkgParams fields (the keyer's other options are its own).
 KEY_FIELDS = ("color", "custom_color", "tolerance", "despill")
 

@@ -21,8 +21,13 @@ def _message(check, values: dict[str, Any]) -> bool | str:
     return True
 
 
-def _shift_inputs() -> dict[str, Any]:
-    return {name: inputs.widget(name) for name in inputs.SHIFT_FIELDS}
+def _shift_inputs(**links: Any) -> dict[str, Any]:
+    """``INPUT_TYPES`` of the shift nodes: ``links``, the shift widgets, the optional layout."""
+    required = {**links, **{name: inputs.widget(name) for name in inputs.SHIFT_FIELDS}}
+    return {
+        "required": required,
+        "optional": {name: inputs.widget(name) for name in inputs.LAYOUT_FIELDS},
+    }
 
 
 class TKGChromaNoise:
@@ -39,14 +44,23 @@ class TKGChromaNoise:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:
-        return {"required": {"noise": ("NOISE",), "model": ("MODEL",), **_shift_inputs()}}
+        return _shift_inputs(noise=("NOISE",), model=("MODEL",))
 
     @classmethod
     def VALIDATE_INPUTS(
-        cls, color=None, custom_color=None, strength=None, sigma=None, center_x=None, center_y=None
+        cls,
+        color=None,
+        custom_color=None,
+        strength=None,
+        sigma=None,
+        center_x=None,
+        center_y=None,
+        layout=None,
+        aspect=None,
     ) -> bool | str:
         values = dict(color=color, custom_color=custom_color, strength=strength, sigma=sigma)
-        return _message(inputs.params, {**values, "center_x": center_x, "center_y": center_y})
+        place = dict(center_x=center_x, center_y=center_y, layout=layout, aspect=aspect)
+        return _message(inputs.params, {**values, **place})
 
     def apply(self, noise: Any, model: Any, **values: Any) -> tuple[shift.ShiftedNoise]:
         return (shift.ShiftedNoise(noise, shift.model_family(model), inputs.params(values)),)
@@ -68,7 +82,7 @@ class TKGChromaModel:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:
-        return {"required": {"model": ("MODEL",), **_shift_inputs()}}
+        return _shift_inputs(model=("MODEL",))
 
     VALIDATE_INPUTS = TKGChromaNoise.VALIDATE_INPUTS
 

@@ -47,7 +47,8 @@ def model_family(model: Any) -> str:
 
 
 def shift_noise(noise: Any, family: str, params: TkgParams) -> torch.Tensor:
-    """``tkg_noise`` of ``noise`` (B, C, H, W) for ``family`` with ``params``' colour and mask."""
+    """``tkg_noise`` of ``noise`` (B, C, H, W) for ``family`` with ``params``' colour and mask
+    (sigma, centre, aspect and layout; no mask image in ComfyUI)."""
     if not isinstance(noise, torch.Tensor) or noise.is_nested or noise.dim() != 4:
         got = tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__
         raise ValueError(
@@ -57,7 +58,7 @@ def shift_noise(noise: Any, family: str, params: TkgParams) -> torch.Tensor:
         shifts = channel_shifts(params.key_color, family, params.strength_or_auto)
     except ValueError as e:
         raise ValueError(f"TKG chroma: {e}") from None
-    return tkg_noise(noise, shifts, params.sigma, params.center)
+    return tkg_noise(noise, shifts, **params.mask_kwargs)
 
 
 def is_zero(x: torch.Tensor) -> bool:

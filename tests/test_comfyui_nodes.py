@@ -64,7 +64,7 @@ def green_params(**kw) -> TkgParams:
 def expected(noise: torch.Tensor, family: str = "sd1", params: TkgParams | None = None):
     p = params or green_params()
     return tkg_noise(
-        noise, channel_shifts(p.key_color, family, p.strength_or_auto), p.sigma, p.center
+        noise, channel_shifts(p.key_color, family, p.strength_or_auto), **p.mask_kwargs
     )
 
 
@@ -108,6 +108,21 @@ def test_widgets_mirror_the_webui_parameters(nodes):
     )
 
 
+@pytest.mark.parametrize("node", ["TKGChromaNoise", "TKGChromaModel"])
+def test_layout_widgets_are_optional_inputs(nodes, node):
+    spec = nodes[node].INPUT_TYPES()
+    assert not {"layout", "aspect"} & spec["required"].keys()
+    optional = spec["optional"]
+    assert list(optional) == ["layout", "aspect"]
+    assert optional["layout"] == (
+        "STRING",
+        {"default": "", "tooltip": optional["layout"][1]["tooltip"]},
+    )
+    assert "x y sigma[ aspect[ angle]]" in optional["layout"][1]["tooltip"]
+    kind, opts = optional["aspect"]
+    assert (kind, opts["default"], opts["min"], opts["max"]) == ("FLOAT", 0.0, 0.0, 5.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # queue-time validation (VALIDATE_INPUTS)
 
@@ -121,6 +136,10 @@ def test_widgets_mirror_the_webui_parameters(nodes):
         ("sigma", 9.0),
         ("strength", 0.6),
         ("center_x", -1.5),
+        ("layout", "-0.5 0 0.3; 0.5 0"),
+        ("layout", "0 0 9"),
+        ("aspect", 0.1),
+        ("aspect", 6.0),
     ],
 )
 def test_shift_widgets_rejected_with_tkgparams_text(nodes, node, name, value):
@@ -227,6 +246,70 @@ def test_neutral_colour_of_the_family_fails_at_run_time(comfy, nodes):
     (noise,) = nodes["TKGChromaNoise"]().apply(harness.RandomNoise(1), harness.model(), **values)
     with pytest.raises(ValueError, match=r"^TKG chroma: .*neutral colour"):
         noise.generate_noise(harness.empty_latent())
+
+
+TWO = "-0.5 0 0.3; 0.5 0 0.3"
+
+
+def wide_latent() -> dict:
+    """A 9x17 latent: x = -0.5, 0, 0.5 fall on columns 4, 8, 12 and y = 0 on row 4."""
+    return {"samples": torch.zeros(1, 4, 9, 17)}
+
+
+def test_two_subject_layout_keeps_both_centres_and_shifts_between(comfy, nodes):
+    harness, _ = comfy
+    values = noise_inputs(layout=TWO, aspect=0.0)
+    assert nodes["TKGChromaNoise"].VALIDATE_INPUTS(**values) is True
+    (noise,) = nodes["TKGChromaNoise"]().apply(harness.RandomNoise(4), harness.model(), **values)
+    latent = wide_latent()
+    plain = harness.RandomNoise(4).generate_noise(latent)
+    out = noise.generate_noise(latent)
+    change = out - plain
+    assert torch.equal(out[:, [0, 3]], plain[:, [0, 3]])
+    for col in (4, 12):  # both subject centres: the noise kept exactly
+        assert torch.equal(out[:, :, 4, col], plain[:, :, 4, col])
+    assert (change[:, [1, 2], 4, 8] > 0.1).all()  # shifted between the two subjects
+    assert (change[:, [1, 2], 0, :] > 0.1).all()  # and at the border
+    params = TkgParams.from_mapping(values)
+    assert torch.equal(out, expected(plain, params=params))
+    # the single subject at the same sigma would keep the middle column instead
+    (single,) = nodes["TKGChromaNoise"]().apply(
+        harness.RandomNoise(4), harness.model(), **noise_inputs(sigma=0.3)
+    )
+    middle = single.generate_noise(latent)
+    assert torch.equal(middle[:, :, 4, 8], plain[:, :, 4, 8])
+    assert (middle - plain)[:, [1, 2], 4, 4].min() > 0.1
+
+
+def test_model_patch_uses_the_layout_and_aspect(comfy, nodes):
+    harness, _ = comfy
+    _, _, guider = patched(comfy, nodes, layout=TWO)
+    latent = wide_latent()
+    noise = harness.RandomNoise(6).generate_noise(latent)
+    got = guider.sample(noise, latent["samples"], "euler", torch.tensor([14.6146, 0.0]))
+    assert torch.equal(got, expected(noise, params=green_params(layout=TWO)))
+    _, _, round_guider = patched(comfy, nodes, aspect=1.0)
+    round_ = round_guider.sample(noise, latent["samples"], "euler", torch.tensor([14.6, 0.0]))
+    assert torch.equal(round_, expected(noise, params=green_params(aspect=1.0)))
+    assert not torch.equal(round_, expected(noise))  # aspect 1 is round on a wide canvas
+
+
+def test_prompt_without_the_layout_inputs_still_works(comfy, nodes):
+    harness, _ = comfy
+    old = noise_inputs()  # a workflow saved before layout and aspect existed
+    assert not {"layout", "aspect"} & old.keys()
+    assert nodes["TKGChromaNoise"].VALIDATE_INPUTS(**old) is True
+    latent = wide_latent()
+    plain = harness.RandomNoise(8).generate_noise(latent)
+    (without,) = nodes["TKGChromaNoise"]().apply(harness.RandomNoise(8), harness.model(), **old)
+    (with_defaults,) = nodes["TKGChromaNoise"]().apply(
+        harness.RandomNoise(8), harness.model(), **old, layout="", aspect=0.0
+    )
+    got = without.generate_noise(latent)
+    assert torch.equal(got, with_defaults.generate_noise(latent))
+    # the single subject of sigma and centre, as before
+    shifts = channel_shifts("green", "sd1")
+    assert torch.equal(got, tkg_noise(plain, shifts, 0.5, (0.0, 0.0)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,7 +461,8 @@ def test_example_workflows_give_tkg_nodes_every_input(nodes, name):
     assert used
     for node in used:
         cls = nodes[node["class_type"]]
-        assert set(node["inputs"]) == set(cls.INPUT_TYPES()["required"])
+        spec = cls.INPUT_TYPES()
+        assert set(node["inputs"]) == set(spec["required"]) | set(spec.get("optional", {}))
         widgets = {k: v for k, v in node["inputs"].items() if not isinstance(v, list)}
         assert cls.VALIDATE_INPUTS(**widgets) is True
 

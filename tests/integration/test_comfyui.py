@@ -58,15 +58,18 @@ def comfyui(tmp_path_factory):
     assert not (base / "custom_nodes" / EXTENSION_NAME).exists()  # unlinked again
 
 
-def example(name: str, server: ComfyUIServer, batch: int = 1, size: int = SIZE) -> dict:
-    """An example workflow (API format) made small: tiny checkpoint, ``size``, 3 steps."""
+def example(
+    name: str, server: ComfyUIServer, batch: int = 1, size: int = SIZE, width: int | None = None
+) -> dict:
+    """An example workflow (API format) made small: tiny checkpoint, ``size`` (``width`` x
+    ``size`` when given), 3 steps."""
     graph = json.loads((EXAMPLES / f"{name}.api.json").read_text())
     for node in graph.values():
         inputs = node["inputs"]
         if node["class_type"] == "CheckpointLoaderSimple":
             inputs["ckpt_name"] = server.checkpoint.name
         if node["class_type"] == "EmptyLatentImage":
-            inputs.update(width=size, height=size, batch_size=batch)
+            inputs.update(width=width or size, height=size, batch_size=batch)
         if "steps" in inputs:
             inputs["steps"] = 3
     return graph
@@ -103,10 +106,21 @@ def pixels(path: Path) -> tuple[str, np.ndarray]:
 
 
 def run_custom_advanced(
-    server: ComfyUIServer, tag: str, batch: int = 1, size: int = SIZE
+    server: ComfyUIServer,
+    tag: str,
+    batch: int = 1,
+    size: int = SIZE,
+    width: int | None = None,
+    **tkg_inputs,
 ) -> tuple[dict, dict]:
-    graph = example("txt2img_sampler_custom_advanced", server, batch, size)
+    """Run the SamplerCustomAdvanced example with probes; ``tkg_inputs`` replace TKG Chroma
+    Noise's inputs (``None`` removes one, as in a prompt saved before it existed)."""
+    graph = example("txt2img_sampler_custom_advanced", server, batch, size, width)
     tkg = node_id(graph, "TKGChromaNoise")
+    for name, value in tkg_inputs.items():
+        graph[tkg]["inputs"][name] = value
+        if value is None:
+            del graph[tkg]["inputs"][name]
     splice(graph, tkg, "noise", "TKGTestNoiseProbe", "noise", name=f"plain-{tag}")
     sampler = node_id(graph, "SamplerCustomAdvanced")
     splice(graph, sampler, "noise", "TKGTestNoiseProbe", "noise", name=f"tkg-{tag}")
@@ -153,6 +167,29 @@ def test_batch_position_0_equals_a_batch_of_1(comfyui):
     diff = np.abs(images[0].astype(int) - pixels(comfyui.saved(entry1, save)[0])[1]).max()
     print(f"max |batch 2 image 0 - batch 1 image| = {diff} (0-255)")
     assert diff <= 2
+
+
+def test_two_subject_layout_keeps_both_centres_and_shifts_between(comfyui):
+    # 136x72 px: a 9x17 latent, x = -0.5, 0, 0.5 on columns 4, 8, 12 and y = 0 on row 4
+    two = "-0.5 0 0.3; 0.5 0 0.3"
+    run_custom_advanced(comfyui, "two", 1, SIZE, 136, layout=two)
+    plain, tkg, sampler = (probed(comfyui, f"{k}-two") for k in ("plain", "tkg", "sampler"))
+    assert tkg.shape == (1, 4, 9, 17)
+    change = tkg - plain
+    assert np.array_equal(tkg[:, [0, 3]], plain[:, [0, 3]])
+    for col in (4, 12):
+        assert np.array_equal(tkg[:, :, 4, col], plain[:, :, 4, col])  # both centres kept
+    assert (change[:, [1, 2], 4, 8] > 0.1).all()  # shifted between the subjects
+    assert (change[:, [1, 2], 0, :] > 0).all()  # and at the border
+    want = tkg_noise(torch.from_numpy(plain), channel_shifts("green", "sd1"), layout=two)
+    np.testing.assert_allclose(tkg, want.numpy(), rtol=0, atol=1e-6)
+    assert np.array_equal(sampler, tkg)
+
+
+def test_prompt_without_layout_inputs_runs_as_before(comfyui):
+    run_custom_advanced(comfyui, "old", layout=None, aspect=None)
+    plain, tkg = probed(comfyui, "plain-old"), probed(comfyui, "tkg-old")
+    np.testing.assert_allclose(tkg, expected(plain), rtol=0, atol=1e-6)
 
 
 def saves(graph: dict) -> list[str]:
@@ -208,6 +245,18 @@ def test_key_node_writes_rgba_png_directly_and_through_join_image_with_alpha(com
             "TKGChromaModel",
             {"sigma": 9.0},
             "TKG chroma background: 'sigma' must be a number in [0.05, 4], got 9.0",
+        ),
+        (
+            "txt2img_sampler_custom_advanced",
+            "TKGChromaNoise",
+            {"layout": "-0.5 0 0.3; 0.5 0 9"},
+            "TKG chroma background: 'layout' subject 2 'sigma' must be a number in [0.05, 4]",
+        ),
+        (
+            "txt2img_ksampler_model_patch",
+            "TKGChromaModel",
+            {"aspect": 0.1},
+            "TKG chroma background: 'aspect' must be 0 (stretch with the canvas) or a number",
         ),
         (
             "key_image",
