@@ -261,8 +261,8 @@ def test_key_node_writes_rgba_png_directly_and_through_join_image_with_alpha(com
         (
             "key_image",
             "TKGChromaKey",
-            {"color": "custom", "custom_color": "#808080"},
-            "'custom_color' '#808080' cannot be keyed",
+            {"despill": 2.0},
+            "TKG chroma background: 'despill' must be a number in [0, 1], got 2.0",
         ),
     ],
 )
@@ -281,8 +281,8 @@ def test_a_rejected_branch_leaves_the_other_outputs_running(comfyui):
     # ComfyUI's own rule: a prompt is refused only when no output is left without errors
     graph = example("txt2img_sampler_custom_advanced", comfyui)
     key = node_id(graph, "TKGChromaKey")
-    graph[key]["inputs"].update(color="custom", custom_color="#808080")
+    graph[key]["inputs"].update(despill=2.0)
     status, answer = comfyui.queue(graph)
     assert status == 200
     errors = answer["node_errors"][key]["errors"]
-    assert any("'custom_color' '#808080' cannot be keyed" in e["details"] for e in errors)
+    assert any("'despill' must be a number in [0, 1], got 2.0" in e["details"] for e in errors)
