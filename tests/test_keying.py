@@ -104,6 +104,20 @@ def test_half_mix_next_to_the_same_opaque_colour(name):
     assert (res.alpha[30:66, 30:66] == 255).all()
 
 
+def test_wide_soft_edge_of_a_colour_near_the_screen_is_unbiased():
+    """A 20 px linear ramp from a yellow-green subject into a green screen: the colour
+    difference alone keys it too transparent; with the nearby subject colour it is not."""
+    bg = np.array(SCREENS["green"], np.float32)
+    a = np.zeros((128, 160), np.float32)
+    a[16:-16, 60:] = 1.0
+    a[16:-16, 40:60] = np.linspace(0, 1, 22)[1:-1]
+    img = a[..., None] * np.array((160, 200, 40), np.float32) + (1 - a[..., None]) * bg
+    m = key_matte(np.rint(img).astype(np.uint8)).astype(np.float64) / 255
+    soft = (a > 0.05) & (a < 0.95)
+    assert abs((m - a)[soft].mean()) < 12 / 255
+    assert (m[30:100, 70:150] == 1).all()
+
+
 @pytest.mark.parametrize("name", ["green", "blue", "magenta"])
 def test_soft_disc_alpha_matches_ground_truth(name):
     """A grey disc with an anti-aliased 6 px soft edge over a screen with a gradient."""

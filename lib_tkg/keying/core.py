@@ -97,8 +97,9 @@ def key_pixels(
     if float(alpha.min()) >= 1.0:
         return None
     fmap = None
+    m_or_none = None if scr.neutral else scr.m
     if opts.refine:
-        alpha, fmap = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, scr.neutral, floor)
+        alpha, fmap = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, m_or_none, floor)
 
     # unmix where partial, despill what is left; only pixels that need it are touched
     fg = rgb.copy()

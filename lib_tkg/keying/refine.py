@@ -27,6 +27,7 @@ _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _GE = 1e-3  # guided filter regularisation (guide in 0..1)
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
+_FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
 
 
 def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
@@ -150,18 +151,23 @@ def refine_band(
     alpha: np.ndarray,
     t: np.ndarray,
     cw: float,
-    neutral: bool,
+    m: np.ndarray | None,
     floor: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
-    ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns the new
-    alpha and the local foreground colour map (half resolution, (hh, hw, 4):
-    the mean colour of the nearby opaque core and its weight), ``None`` without a band.
+    ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
+    (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns
+    the new alpha and the local foreground colour map (half resolution, (hh, hw, 4): the mean
+    colour of the nearby opaque core and its weight), ``None`` without a band.
 
     1. Near opaque foreground ``F`` is known: the colour of the nearby opaque pixels. With
        ``B`` the plate, alpha is the projection of ``I - B`` on ``F - B``, trusted where the
-       pixel lies on that line. Elsewhere (chroma screens) the estimate is moved from the
+       pixel lies on that line. Elsewhere (chroma screens), where a subject colour ``F`` is
+       found within about 10 px and the pixel lies near the line from ``B`` to it, the colour
+       difference is divided by that of ``B - F``: ``a = (d(B) - d(I)) / (d(B) - d(F))``,
+       unbiased for colours opposite the screen (the plain value is too opaque there) and for
+       ones along it (too transparent). Failing that the estimate is moved from the
        colour-difference value towards the physical lower bound by up to 35 % when the colour
        the colour-difference value implies is saturated (not at all when it is grey, where that
        value is exact).
@@ -170,6 +176,7 @@ def refine_band(
     """
     h, w = alpha.shape
     one = np.float32(1.0)
+    neutral = m is None
     # opaque core: opaque pixels, and noisy ones in a mostly opaque neighbourhood
     solid = (alpha >= one) | ((alpha > np.float32(0.5)) & (box(alpha, 2) >= np.float32(0.9)))
     core = cv2.morphologyEx(solid.astype(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
@@ -240,6 +247,24 @@ def refine_band(
         ratio = matte.chroma_rows(f_cd) / matte.chroma_rows(b_b)
         lam = one - np.float32(0.35) * np.clip(ratio / 0.25, 0, 1)
         a_fb = lo_b + lam * (a_cd - lo_b)
+        # near a known subject colour F the colour difference is unbiased:
+        # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
+        # average, else a wider one (10 px) farther into wide soft bands
+        sig_w = _FG_WIDE * hw / w
+        c_wide = cv2.GaussianBlur(c_sum, (0, 0), sig_w).reshape(hh, hw, 3)
+        w_wide = cv2.GaussianBlur(w_sum, (0, 0), sig_w).reshape(hh, hw)
+        f_wide = c_wide / np.maximum(w_wide, np.float32(1e-4))[..., None]
+        fw2 = sample(cv2.merge([*cv2.split(f_wide), w_wide]), idx, w, h)
+        g_s = np.clip(w_loc / np.float32(0.1), 0, 1)[:, None]
+        f_kn = g_s * f_loc + (1 - g_s) * fw2[:, :3]
+        w_kn = np.maximum(g_s[:, 0], np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
+        # trusted only where the pixel lies near the line from B to that F
+        u_k = f_kn - b_b
+        cos_k = dot3(v, u_k) / np.sqrt(np.maximum(dot3(u_k, u_k) * vv, np.float32(1e-6)))
+        w_kn *= np.clip((cos_k - np.float32(0.8)) / np.float32(0.1), 0, 1)
+        r_f = matte.diff(f_kn, m) / np.maximum(matte.diff(b_b, m), np.float32(1.0))
+        a_kn = np.clip(a_cd / (one - np.clip(r_f, -1.0, 0.6)), 0, 1)
+        a_fb = w_kn * a_kn + (1 - w_kn) * a_fb
     a_fb = np.where(a_cd >= one - np.float32(cw), one, a_fb)
     a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
     out.reshape(-1)[idx] = np.clip(a_new, 0.0, 1.0)
