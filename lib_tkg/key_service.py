@@ -8,7 +8,8 @@ passes bytes in and the dict out.
 Request fields (all but ``image`` optional; values are checked like ``TkgParams``, with the same
 messages): ``image`` (base64 PNG, JPEG or WebP; a ``data:`` URL is accepted), ``key_color``
 (``"auto"``: estimated from the image border, or a colour spec), ``tolerance`` (0..0.85),
-``despill`` (0..1), ``matte`` (bool). Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
+``despill`` (0..1), ``keep_shadow`` (bool: keep soft shadows as partial alpha), ``matte`` (bool).
+Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
 greyscale PNG or null), ``key_color`` (``"#rrggbb"`` or null), ``keyed`` (false when the image
 holds no key colour: then ``image`` is the input made opaque RGBA) and ``notes`` (list of str).
 Errors: 422 (a field is wrong; ``detail`` names it and what is accepted), 413 (the image has more
@@ -66,6 +67,7 @@ KEY_FIELDS: tuple[Field, ...] = (
     KEY_COLOR_FIELD,
     FIELD_BY_NAME["tolerance"],
     FIELD_BY_NAME["despill"],
+    FIELD_BY_NAME["keep_shadow"],
     dataclasses.replace(FIELD_BY_NAME["save_matte"], name="matte", label="Also output the matte"),
 )
 KEY_FIELD_BY_NAME = {f.name: f for f in KEY_FIELDS}
@@ -91,6 +93,7 @@ class KeyOptions:
     key_color: str | None = None
     tolerance: float = FIELD_BY_NAME["tolerance"].default
     despill: float = FIELD_BY_NAME["despill"].default
+    keep_shadow: bool = False
     matte: bool = False
 
 
@@ -117,7 +120,7 @@ def parse_key_color(value: Any) -> str | None:
 def parse_options(values: Mapping[str, Any]) -> KeyOptions:
     """Check the optional request fields (``key_color``, ``tolerance``, ``despill``, ``matte``)."""
     checked: dict[str, Any] = {}
-    for name in ("tolerance", "despill", "matte"):
+    for name in ("tolerance", "despill", "keep_shadow", "matte"):
         if name in values:
             try:
                 checked[name] = check_value(KEY_FIELD_BY_NAME[name], values[name])
@@ -177,7 +180,11 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
     """
     try:
         result = key_quietly(
-            image, options.key_color, tolerance=options.tolerance, despill=options.despill
+            image,
+            options.key_color,
+            tolerance=options.tolerance,
+            despill=options.despill,
+            keep_shadow=options.keep_shadow,
         )
     except ValueError as err:
         if str(err).startswith("key_color"):

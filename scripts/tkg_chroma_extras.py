@@ -58,6 +58,11 @@ class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
             with gr.Row():
                 tolerance = _slider("Key tolerance", "tolerance", 0.01)
                 despill = _slider("Despill strength", "despill", 0.05)
+            keep_shadow = gr.Checkbox(
+                label=FIELD_BY_NAME["keep_shadow"].label,
+                value=False,
+                elem_id="tkg_chroma_extras_keep_shadow",
+            )
             matte = gr.Checkbox(
                 label="Also output the matte", value=False, elem_id="tkg_chroma_extras_matte"
             )
@@ -67,6 +72,7 @@ class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
             "custom_color": custom_color,
             "tolerance": tolerance,
             "despill": despill,
+            "keep_shadow": keep_shadow,
             "matte": matte,
         }
 

@@ -57,6 +57,7 @@ def key_postprocessed(
     custom_color: str = DEFAULT_CUSTOM,
     tolerance: float = FIELD_BY_NAME["tolerance"].default,
     despill: float = FIELD_BY_NAME["despill"].default,
+    keep_shadow: bool = False,
     matte: bool = False,
 ) -> None:
     """The section's ``process``: key ``pp.image`` (a host ``PostprocessedImage``) in place.
@@ -71,6 +72,7 @@ def key_postprocessed(
         "key_color": custom_color if key_color == CUSTOM else key_color,
         "tolerance": tolerance,
         "despill": despill,
+        "keep_shadow": keep_shadow,
         "matte": matte,
     }
     try:
