@@ -166,7 +166,9 @@ def test_extras_section_is_in_the_ui_config(webui_ui_with_auth):
     labels = {c.get("props", {}).get("label") for c in config["components"]}
     assert SECTION in labels
     assert {"Key colour", "Custom key colour", "Key tolerance", "Despill strength"} <= labels
-    assert {"Also output the matte", "Keep soft shadows"} <= labels
+    assert "Also output the matte" in labels
+    elem_ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
+    assert "tkg_chroma_extras_keep_shadow" in elem_ids
 
 
 def run_extras(srv, image: np.ndarray | None = None, parameters=None, **payload) -> dict:
