@@ -8,8 +8,8 @@ passes bytes in and the dict out.
 Request fields (all but ``image`` optional; values are checked like ``TkgParams``, with the same
 messages): ``image`` (base64 PNG, JPEG or WebP; a ``data:`` URL is accepted), ``key_color``
 (``"auto"``: estimated from the image border, or a colour spec), ``tolerance`` (0..0.85),
-``despill`` (0..1), ``keep_shadow`` (bool: soft shadows on the screen kept as a translucent
-black layer), ``matte`` (bool). Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
+``despill`` (0..1), ``keep_shadow`` (bool: keep soft shadows as partial alpha), ``matte`` (bool).
+Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
 greyscale PNG or null), ``key_color`` (``"#rrggbb"`` or null), ``keyed`` (false when the image
 holds no key colour: then ``image`` is the input made opaque RGBA) and ``notes`` (list of str).
 Errors: 422 (a field is wrong; ``detail`` names it and what is accepted), 413 (the image has more
@@ -88,8 +88,7 @@ class RequestError(ValueError):
 @dataclass(frozen=True)
 class KeyOptions:
     """Validated keying options: ``key_color`` None = estimate from the border; ``tolerance``
-    (clip-black) in [0, 0.85] and ``despill`` in [0, 1] are fractions; ``keep_shadow`` keeps soft
-    shadows as a translucent black layer; ``matte`` adds the matte."""
+    (clip-black) in [0, 0.85] and ``despill`` in [0, 1] are fractions; ``matte`` adds the matte."""
 
     key_color: str | None = None
     tolerance: float = FIELD_BY_NAME["tolerance"].default
@@ -119,8 +118,7 @@ def parse_key_color(value: Any) -> str | None:
 
 
 def parse_options(values: Mapping[str, Any]) -> KeyOptions:
-    """Check the optional request fields (``key_color``, ``tolerance``, ``despill``,
-    ``keep_shadow``, ``matte``)."""
+    """Check the optional request fields (``key_color``, ``tolerance``, ``despill``, ``matte``)."""
     checked: dict[str, Any] = {}
     for name in ("tolerance", "despill", "keep_shadow", "matte"):
         if name in values:

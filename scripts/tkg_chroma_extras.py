@@ -58,15 +58,14 @@ class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
             with gr.Row():
                 tolerance = _slider("Key tolerance", "tolerance", 0.01)
                 despill = _slider("Despill strength", "despill", 0.05)
-            with gr.Row():
-                keep_shadow = gr.Checkbox(
-                    label="Keep soft shadows",
-                    value=False,
-                    elem_id="tkg_chroma_extras_keep_shadow",
-                )
-                matte = gr.Checkbox(
-                    label="Also output the matte", value=False, elem_id="tkg_chroma_extras_matte"
-                )
+            keep_shadow = gr.Checkbox(
+                label=FIELD_BY_NAME["keep_shadow"].label,
+                value=False,
+                elem_id="tkg_chroma_extras_keep_shadow",
+            )
+            matte = gr.Checkbox(
+                label="Also output the matte", value=False, elem_id="tkg_chroma_extras_matte"
+            )
         return {
             "enable": enable,
             "key_color": key_color,

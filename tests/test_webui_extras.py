@@ -169,3 +169,16 @@ def test_routes_need_the_api_and_fail_closed_without_the_host_auth():
     assert len(app.routes) == 1
     assert routes.register(app, opts(nowebui=True), key, info)
     assert [r.dependencies for r in app.routes[1:]] == [[], []]
+
+
+def test_keep_shadow_is_passed_to_the_keyer():
+    img = np.asarray(screen(128)).astype(np.float32)
+    yy, xx = np.mgrid[:128, :128]
+    shadow = ((yy - 110) ** 2 / 10**2 + (xx - 64) ** 2 / 40**2) <= 1
+    img[shadow & (img[..., 1] > 150)] *= 0.55
+    alphas = []
+    for keep in (False, True):
+        pp = FakePP(Image.fromarray(img.astype(np.uint8)))
+        extras.key_postprocessed(pp, enable=True, key_color="#14c828", keep_shadow=keep)
+        alphas.append(np.asarray(pp.image)[..., 3][shadow & (yy > 110)].mean())
+    assert alphas[1] > alphas[0] + 20

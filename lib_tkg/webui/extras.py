@@ -57,14 +57,13 @@ def key_postprocessed(
     custom_color: str = DEFAULT_CUSTOM,
     tolerance: float = FIELD_BY_NAME["tolerance"].default,
     despill: float = FIELD_BY_NAME["despill"].default,
-    matte: bool = False,
     keep_shadow: bool = False,
+    matte: bool = False,
 ) -> None:
     """The section's ``process``: key ``pp.image`` (a host ``PostprocessedImage``) in place.
 
     ``key_color``: one of ``KEY_CHOICES`` (``custom`` takes ``custom_color``) or a colour spec;
-    ``tolerance`` 0..0.85 and ``despill`` 0..1 as in ``TkgParams``; ``matte`` adds the matte;
-    ``keep_shadow`` keeps soft shadows on the screen as a translucent black layer.
+    ``tolerance`` 0..0.85 and ``despill`` 0..1 as in ``TkgParams``; ``matte`` adds the matte.
     Disabled: nothing is touched. Rejected values: a note in ``pp.info``, the image unchanged.
     """
     if not enable:
@@ -90,8 +89,6 @@ def key_postprocessed(
     pp.info[SECTION] = key_service.hex_color(result.key_color)
     pp.info["TKG tolerance"] = options.tolerance
     pp.info["TKG despill"] = options.despill
-    if options.keep_shadow:
-        pp.info["TKG keep shadow"] = True
     pp.image = _save_as_png(Image.fromarray(result.rgba, "RGBA"))
     if options.matte:
         matte_image = _save_as_png(Image.fromarray(result.alpha, "L"))

@@ -167,6 +167,8 @@ def test_extras_section_is_in_the_ui_config(webui_ui_with_auth):
     assert SECTION in labels
     assert {"Key colour", "Custom key colour", "Key tolerance", "Despill strength"} <= labels
     assert "Also output the matte" in labels
+    elem_ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
+    assert "tkg_chroma_extras_keep_shadow" in elem_ids
 
 
 def run_extras(srv, image: np.ndarray | None = None, parameters=None, **payload) -> dict:
