@@ -32,7 +32,7 @@ from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS
-from lib_tkg.keying import KeyResult, key_quietly
+from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
 
 ROUTE_PREFIX = "/tkg-chroma/v1"
@@ -258,12 +258,14 @@ def handle_key(body: bytes, max_pixels: int) -> tuple[int, dict[str, Any]]:
 
 
 def max_pixels_of(megapixels: Any) -> int:
-    """The pixel limit for a megapixel setting (falls back to the default when unusable)."""
+    """The pixel limit for a megapixel setting (falls back to the default when unusable); at most
+    the keyer's own limit (``lib_tkg.keying.DEFAULT_MAX_PIXELS``), so a larger image is a 413,
+    never an error from the keyer."""
     try:
         mp = float(megapixels)
     except (TypeError, ValueError):
         mp = DEFAULT_MAX_MEGAPIXELS
-    return int((mp if mp > 0 else DEFAULT_MAX_MEGAPIXELS) * 1_000_000)
+    return min(int((mp if mp > 0 else DEFAULT_MAX_MEGAPIXELS) * 1_000_000), DEFAULT_MAX_PIXELS)
 
 
 def _describe(field: Field, pos: int | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lib_tkg import __version__, key_service
+from lib_tkg import __version__, key_service, keying
 from lib_tkg.colors import FAMILIES, PRESETS
 from lib_tkg.key_service import (
     DEFAULT_MAX_MEGAPIXELS,
@@ -172,6 +172,7 @@ def test_max_pixels_of_setting():
     assert max_pixels_of("0.5") == 500_000
     for bad in (None, "x", 0, -3):
         assert max_pixels_of(bad) == int(DEFAULT_MAX_MEGAPIXELS * 1e6)
+    assert max_pixels_of(10_000) == keying.DEFAULT_MAX_PIXELS  # never above the keyer's own
 
 
 def test_parse_options_and_key_with_notes_are_what_extras_uses():
