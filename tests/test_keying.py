@@ -118,6 +118,20 @@ def test_wide_soft_edge_of_a_colour_near_the_screen_is_unbiased():
     assert (m[30:100, 70:150] == 1).all()
 
 
+def test_pale_key_tinted_veil_is_not_keyed_below_the_physical_bound():
+    """A pale green-tinted veil (alpha 0.4) away from the subject: the colour difference
+    takes it for screen, but no foreground colour in [0, 255] explains it below ~0.3."""
+    bg = np.array((70, 150, 75), np.float32)
+    a = np.zeros((160, 200), np.float32)
+    a[40:120, 20:60] = 1.0  # opaque grey subject
+    a[50:110, 110:180] = 0.4  # the veil, 50 px from it
+    fg = np.where((a == 1.0)[..., None], np.float32(128), np.array((190, 235, 185), np.float32))
+    img = a[..., None] * fg + (1 - a[..., None]) * bg
+    m = key_matte(np.rint(img).astype(np.uint8)).astype(np.float64) / 255
+    assert m[60:100, 120:170].mean() > 0.3
+    assert (m[:30] == 0).all()
+
+
 @pytest.mark.parametrize("name", ["green", "blue", "magenta"])
 def test_soft_disc_alpha_matches_ground_truth(name):
     """A grey disc with an anti-aliased 6 px soft edge over a screen with a gradient."""

@@ -202,6 +202,18 @@ def test_neutral_screens_key_by_distance_from_the_plate(name, level):
     assert (res.alpha[bg] <= 5).mean() >= 0.97
 
 
+def test_translucent_bright_layer_on_black_is_not_keyed_opaque():
+    """A bright veil at alpha 0.15 away from a bright subject on a black screen: its distance
+    from the plate is a share of the subject's, not of a fixed contrast (72 levels)."""
+    img = np.full((192, 192, 3), 10, np.float32)
+    img[40:150, 20:80] = (230, 200, 60)  # opaque subject
+    img[60:130, 120:170] = 0.15 * np.array((230, 220, 200)) + 0.85 * 10
+    res = key(np.rint(img).astype(np.uint8), "black")
+    veil = res.alpha[70:120, 130:160].astype(np.float64) / 255
+    assert abs(veil.mean() - 0.15) < 0.08
+    assert (res.alpha[50:140, 30:70] == 255).all()
+
+
 def test_white_screen_shadow_keys_out_or_is_kept():
     img, sh = neutral_screen(245)
     under = (sh > 0.5) & (np.mgrid[0:192, 0:192][0] > 145)

@@ -143,6 +143,19 @@ def physical_floor(
     return out
 
 
+def _core_contrast(fmap: np.ndarray, plate_s: np.ndarray) -> float:
+    """A neutral screen's typical subject contrast, levels: the median RGB distance from the
+    plate of the opaque core (``fmap``, see :func:`refine_band`, where the core dominates),
+    at least :data:`matte.NEUTRAL_CONTRAST`."""
+    hh, hw = fmap.shape[:2]
+    dense = fmap[..., 3] > np.float32(0.5)
+    if not dense.any():
+        return matte.NEUTRAL_CONTRAST
+    plate = cv2.resize(plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
+    dist = matte.distance(np.ascontiguousarray(fmap[..., :3]), plate)[dense]
+    return max(float(np.median(dist)), matte.NEUTRAL_CONTRAST)
+
+
 def refine_band(
     rgb: np.ndarray,
     img: np.ndarray,
@@ -170,7 +183,10 @@ def refine_band(
        ones along it (too transparent). Failing that the estimate is moved from the
        colour-difference value towards the physical lower bound by up to 35 % when the colour
        the colour-difference value implies is saturated (not at all when it is grey, where that
-       value is exact).
+       value is exact). The result is never below the physical lower bound (the alpha at which
+       the implied foreground colour reaches the edge of the RGB cube). On a neutral screen,
+       far from the subject, alpha is the distance from the plate as a share of the subject's
+       median distance from it.
     2. A colour guided filter (radius 2 px, box filters, coefficients at half resolution)
        denoises the band, following edges in the image; outside the band nothing changes.
     """
@@ -234,10 +250,12 @@ def refine_band(
     a_box = np.clip(np.maximum(np.maximum(ud[:, 0], ud[:, 1]), ud[:, 2]), 0, 1)
     if neutral:
         # the distance from the plate as a share of the nearby subject's own distance from it
-        # (at least the neutral contrast), where a subject is near; else the fixed contrast
+        # (at least the neutral contrast), where a subject is near; else a share of the
+        # subject's typical distance from it (the median over its opaque core)
         contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
         a_near = np.clip(np.sqrt(vv) / contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
+        a_cd = np.clip(np.sqrt(vv) / _core_contrast(fmap, plate_s), 0, 1)
         a_fb = wn * a_near + (1 - wn) * a_cd
     else:
         lo_b = np.minimum(a_box, a_cd)
@@ -265,6 +283,10 @@ def refine_band(
         r_f = matte.diff(f_kn, m) / np.maximum(matte.diff(b_b, m), np.float32(1.0))
         a_kn = np.clip(a_cd / (one - np.clip(r_f, -1.0, 0.6)), 0, 1)
         a_fb = w_kn * a_kn + (1 - w_kn) * a_fb
+        # never below the physical lower bound: a smaller alpha would need a foreground colour
+        # outside [0, 255] (pale key-tinted veils and strands, which the colour difference
+        # takes for screen)
+        a_fb = np.maximum(a_fb, a_box)
     a_fb = np.where(a_cd >= one - np.float32(cw), one, a_fb)
     a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
     out.reshape(-1)[idx] = np.clip(a_new, 0.0, 1.0)
