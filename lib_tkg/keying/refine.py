@@ -243,7 +243,6 @@ def refine_band(
     conf = np.clip((w_loc - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
     conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
 
-    a_cd = np.clip(one - np.take(t.reshape(-1), idx), 0, 1)
     up = np.maximum(v, 0) / np.maximum(np.float32(255.0) - b_b, np.float32(32.0))
     dn = np.maximum(-v, 0) / np.maximum(b_b, np.float32(32.0))
     ud = np.maximum(up, dn)
@@ -255,9 +254,11 @@ def refine_band(
         contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
         a_near = np.clip(np.sqrt(vv) / contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
+        # (named as the chroma branch's value: the clip-white test below reads either)
         a_cd = np.clip(np.sqrt(vv) / _core_contrast(fmap, plate_s), 0, 1)
         a_fb = wn * a_near + (1 - wn) * a_cd
     else:
+        a_cd = np.clip(one - np.take(t.reshape(-1), idx), 0, 1)
         lo_b = np.minimum(a_box, a_cd)
         # trust the colour-difference value fully when the colour it implies is grey (then it
         # is exact), 65 % when that colour is clearly saturated (then it over-estimates)
