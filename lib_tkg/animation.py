@@ -168,7 +168,7 @@ def key_sequence(
     if key_color is None:
         note = (
             "no screen colour found on the borders of most frames; nothing was keyed, "
-            "alpha is 255 everywhere. Pass key_color to force one."
+            f"alpha is 255 everywhere. {keying.FORCE_HINT}"
         )
         opaque = [np.dstack([f, np.full(f.shape[:2], 255, np.uint8)]) for f in rgbs]
         return SequenceKeyResult(opaque, None, [False] * len(rgbs), [note])

@@ -197,32 +197,45 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _collect(inputs: Iterable[Path], recursive: bool) -> tuple[list[Path], list[str]]:
-    """Expand folders into image files; returns ``(files, errors)`` in a stable order.
+def _collect(inputs: Iterable[Path], recursive: bool) -> tuple[list[Path], list[str], list[str]]:
+    """Expand folders into image files; returns ``(files, errors, notes)`` in a stable order.
 
-    Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``) and hidden
-    files (a ``.name.part`` being written); files named explicitly are always taken.
+    Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``), animations
+    (``.gif``: ``key-animation`` keys those) and hidden files (a ``.name.part`` being written),
+    and ``notes`` says how many; files named explicitly are always taken.
     """
     files: list[Path] = []
     errors: list[str] = []
+    like_output = gifs = 0
     for item in inputs:
         if item.is_dir():
-            found = item.rglob("*") if recursive else item.iterdir()
-            imgs = sorted(
-                f
-                for f in found
-                if f.suffix.lower() in IMAGE_EXTENSIONS
-                and not f.name.startswith(".")
-                and not outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX))
-                and f.is_file()
-            )
+            found = [f for f in (item.rglob("*") if recursive else item.iterdir()) if f.is_file()]
+            imgs = []
+            for f in found:
+                if f.name.startswith("."):
+                    continue
+                if f.suffix.lower() == ".gif":
+                    gifs += 1
+                elif f.suffix.lower() in IMAGE_EXTENSIONS:
+                    if outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
+                        like_output += 1
+                    else:
+                        imgs.append(f)
             if not imgs:
                 errors.append(f"{item}: no images found in folder")
-            files.extend(imgs)
+            files.extend(sorted(imgs))
         elif item.exists():
             files.append(item)
         else:
             errors.append(f"{item}: no such file or folder")
+    notes = []
+    if like_output:
+        notes.append(
+            f"skipped {like_output} file(s) named like outputs (*{RGBA_SUFFIX}.png, "
+            f"*{MATTE_SUFFIX}.png) in the folder(s); name a file to key it anyway"
+        )
+    if gifs:
+        notes.append(f"skipped {gifs} .gif file(s) in the folder(s): key-animation keys those")
     # the same file named twice is keyed once
     seen: set[Path] = set()
     unique = []
@@ -231,7 +244,7 @@ def _collect(inputs: Iterable[Path], recursive: bool) -> tuple[list[Path], list[
         if r not in seen:
             seen.add(r)
             unique.append(f)
-    return unique, errors
+    return unique, errors, notes
 
 
 def _key_jobs(files: Sequence[Path], args: argparse.Namespace) -> list[KeyJob]:
@@ -264,9 +277,11 @@ def cmd_key(args: argparse.Namespace) -> int:
         else:
             print(msg, file=sys.stderr)
 
-    files, errors = _collect(args.inputs, args.recursive)
+    files, errors, notes = _collect(args.inputs, args.recursive)
     for e in errors:
         report(f"tkg-chroma: error: {e}")
+    for n in notes:
+        report(f"tkg-chroma: note: {n}")
     if not files:
         report("tkg-chroma: error: no input images")
         return 1
@@ -295,7 +310,7 @@ def cmd_key(args: argparse.Namespace) -> int:
 
         bar = tqdm(total=len(jobs), unit="img", desc="keying", file=sys.stderr)
     failed = len(errors)
-    keyed = 0
+    keyed = opaque = 0
     with contextlib.ExitStack() as stack:
         workers = min(args.jobs, len(jobs))
         if workers > 1:
@@ -310,7 +325,8 @@ def cmd_key(args: argparse.Namespace) -> int:
         else:
             results = map(key_file, jobs)
         for result in results:
-            keyed += result.ok
+            keyed += result.ok and result.keyed
+            opaque += result.ok and not result.keyed
             failed += not result.ok
             for message in result.messages:
                 report(f"tkg-chroma: {message}")
@@ -320,6 +336,8 @@ def cmd_key(args: argparse.Namespace) -> int:
         bar.close()
     if not args.quiet:
         msg = f"keyed {keyed} image(s) into {args.outdir}"
+        if opaque:
+            msg += f"; {opaque} had no screen (written opaque)"
         if skipped:
             msg += f"; {skipped} skipped (outputs exist)"
         if failed:
@@ -581,8 +599,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"tkg-chroma: error: {msg}", file=sys.stderr)
         return status
 
-    from lib_tkg.params import ParamError, TkgParams
+    from lib_tkg.params import CUSTOM, ParamError, TkgParams
 
+    if args.color.strip().lower() == CUSTOM:
+        return fail("--color custom: give the colour itself, e.g. --color '#12ab34'")
     values = {
         "enabled": "true",
         "color": args.color,
@@ -604,7 +624,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         try:
             with Image.open(args.mask_image) as mask_image:
                 values["mask_image"] = mask_image.copy()
-        except OSError as exc:
+        except (OSError, Image.DecompressionBombError) as exc:
             return fail(f"--mask-image {args.mask_image}: not a readable image ({exc})")
     try:  # before the heavy imports: a bad option fails at once
         params = TkgParams.from_mapping(values, text=True)
@@ -710,7 +730,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = check(args) if check is not None else None
     if problem:
         args.parser.error(problem)  # usage and the message, exit status 2
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:  # Ctrl-C: no traceback; outputs are written whole or not at all
+        print("tkg-chroma: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -44,14 +44,17 @@ class KeyJob:
 @dataclass(frozen=True)
 class JobResult:
     """What :func:`key_file` did: ``ok`` False when the file failed; ``messages``: lines to
-    show (``"error: ..."`` or ``"warning: ..."``, each naming the file)."""
+    show (``"error: ..."`` or ``"warning: ..."``, each naming the file); ``keyed`` False when
+    the image had no screen and its cut-out is the image, opaque."""
 
     ok: bool
     messages: tuple[str, ...] = ()
+    keyed: bool = False
 
 
-def read_image(path: Path, max_pixels: int | None = None) -> Any:
-    """Open an image for keying: a PIL image (EXIF orientation applied) or a uint8 array.
+def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int]:
+    """Open an image for keying: ``(image, frames)``, the image a PIL image (EXIF orientation
+    applied) or a uint8 array, of the first frame of an animation of ``frames`` frames.
 
     16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
     however dark the image; 32-bit float greyscale (``F``) is taken as 0..255. An image over
@@ -70,18 +73,19 @@ def read_image(path: Path, max_pixels: int | None = None) -> Any:
         Image.MAX_IMAGE_PIXELS = limit
     with im:
         check_size((im.size[1], im.size[0]), max_pixels or DEFAULT_MAX_PIXELS)
+        frames = getattr(im, "n_frames", 1)
         im.load()
         image = ImageOps.exif_transpose(im) or im
         if image.mode in _GREY16_MODES or image.mode == "F":
             arr = np.asarray(image, dtype=np.float64)
             if image.mode != "F":
                 arr = arr * (255.0 / 65535.0)
-            return np.clip(arr, 0, 255).round().astype(np.uint8)
+            return np.clip(arr, 0, 255).round().astype(np.uint8), frames
         if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
-            return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+            return image.convert("RGBA" if "A" in image.getbands() else "RGB"), frames
         if image.mode == "RGB":
-            return np.asarray(image)  # one copy of the pixels, not two (huge images)
-        return image.copy() if image is im else image
+            return np.asarray(image), frames  # one copy of the pixels, not two (huge images)
+        return (image.copy() if image is im else image), frames
 
 
 def worker_init() -> None:
@@ -96,7 +100,12 @@ def _save_png(image: Any, target: Path) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
     level = 1 if image.width * image.height > 16_000_000 else 6
-    image.save(tmp, format="PNG", compress_level=level)
+    try:
+        image.save(tmp, format="PNG", compress_level=level)
+    except BaseException:  # a failed or interrupted (Ctrl-C) write leaves nothing behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     return tmp
 
 
@@ -113,7 +122,7 @@ def key_file(job: KeyJob) -> JobResult:
 
     written: list[Path] = []
     try:
-        image = read_image(job.source, job.options.get("max_pixels"))
+        image, frames = read_image(job.source, job.options.get("max_pixels"))
         result = keying.key_quietly(image, **job.options)
         rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
         written.append(_save_png(rgba, job.rgba))
@@ -132,8 +141,13 @@ def key_file(job: KeyJob) -> JobResult:
         for tmp in written:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-    notes = tuple(f"warning: {job.source}: {note}" for note in result.notes)
-    return JobResult(True, notes)
+    notes = [f"warning: {job.source}: {note}" for note in result.notes]
+    if frames > 1:
+        notes.append(
+            f"warning: {job.source}: only the first of its {frames} frames was keyed "
+            "(tkg-chroma key-animation keys them all)"
+        )
+    return JobResult(True, tuple(notes), result.keyed)
 
 
 def _describe(exc: BaseException) -> str:

@@ -418,3 +418,57 @@ def test_jobs_key_in_parallel_with_the_same_results(tmp_path, capsys):
     for path in sorted(one.iterdir()):
         assert path.read_bytes() == (two / path.name).read_bytes()
     assert len(list(two.iterdir())) == 8
+
+
+def test_folder_scan_says_what_it_skipped(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_image(folder / "pic.png")
+    make_image(folder / "logo-rgba.png")  # named like an output
+    Image.new("RGB", (8, 8)).save(folder / "anim.gif")
+    out = tmp_path / "out"
+    assert cli.main(["key", str(folder), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 1 file(s) named like outputs" in err
+    assert "skipped 1 .gif file(s)" in err and "key-animation" in err
+    assert sorted(p.name for p in out.iterdir()) == ["pic-rgba.png"]
+
+
+def test_summary_counts_images_without_a_screen(tmp_path, capsys):
+    make_image(tmp_path / "screen.png")
+    Image.fromarray(np.full((48, 48, 3), 128, np.uint8)).save(tmp_path / "grey.png")
+    out = tmp_path / "out"
+    argv = ["key", str(tmp_path / "screen.png"), str(tmp_path / "grey.png"), "-o", str(out)]
+    assert cli.main([*argv, "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "keyed 1 image(s)" in err and "1 had no screen (written opaque)" in err
+    assert "--key-color" in err  # the no-screen warning says how to force a colour
+    with Image.open(out / "grey-rgba.png") as im:
+        assert np.asarray(im)[..., 3].min() == 255
+
+
+def test_an_animation_given_to_key_says_only_its_first_frame_was_keyed(tmp_path, capsys):
+    frames = [
+        Image.fromarray(make_image(tmp_path / f"f{i}.png", fg=(200, 20 * i, 30))) for i in range(3)
+    ]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100)
+    assert cli.main(["key", str(gif), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "only the first of its 3 frames was keyed" in err and "key-animation" in err
+
+
+def test_ctrl_c_while_writing_leaves_no_part_file(tmp_path, capsys, monkeypatch):
+    make_image(tmp_path / "pic.png")
+    out = tmp_path / "out"
+    real_save = Image.Image.save
+
+    def interrupted_save(self, fp, *args, **kwargs):
+        real_save(self, fp, *args, **kwargs)  # the file is (partly) there ...
+        raise KeyboardInterrupt  # ... when Ctrl-C arrives
+
+    monkeypatch.setattr(Image.Image, "save", interrupted_save)
+    assert cli.main(["key", str(tmp_path / "pic.png"), "-o", str(out), "-j", "1"]) == 130
+    err = capsys.readouterr().err
+    assert "tkg-chroma: interrupted" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []

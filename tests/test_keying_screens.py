@@ -22,13 +22,14 @@ def smooth_field(rng, h, w, scale, amp):
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)[..., None] * amp
 
 
-def green_screen(h=192, w=192, seed=0):
-    """A mottled, vignetted green screen with a subject (grey square, red disc) in the middle."""
+def green_screen(h=192, w=192, seed=0, color=GREEN):
+    """A mottled, vignetted screen (green unless ``color``) with a subject (grey square, red
+    disc) in the middle."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light = 1.0 - 0.3 * (((yy / h - 0.5) ** 2 + (xx / w - 0.5) ** 2) * 2)[..., None]
     light = light * (1.0 + smooth_field(rng, h, w, 24, 0.05))
-    img = np.array(GREEN, np.float32) * light
+    img = np.array(color, np.float32) * light
     img[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3] = (128, 128, 128)
     cv2.circle(img, (w // 2, h // 2), h // 10, (200, 40, 40), -1)
     img += rng.normal(0, 1.5, img.shape)
@@ -87,6 +88,13 @@ def test_a_mottled_vignetted_screen_is_keyed():
     assert 0.7 * GREEN[1] <= kc[1] <= GREEN[1]  # at its measured (vignetted) level
     assert res.alpha[:20].max() == 0 and res.alpha[-20:].max() == 0
     assert (res.alpha[70:122, 70:122] == 255).all()
+
+
+def test_a_dark_dull_green_screen_is_keyed():
+    # an under-lit screen (about (52, 88, 48) on the border, chroma about 30): still a screen
+    res = key(green_screen(color=(62, 104, 58)))
+    assert res.keyed and (res.alpha[70:122, 70:122] == 255).all()
+    assert res.alpha[:20].max() <= 2 and res.alpha[-20:].max() <= 2  # clear, up to the noise
 
 
 # --------------------------------------------------------------------------------------------

@@ -376,10 +376,27 @@ def test_cli_generate_numbering_continues_and_no_matte_by_default(model_dir, tmp
         assert "Sampler: DDIM" in second.info["parameters"]  # the model's scheduler is DDIM
 
 
+def test_cli_generate_mask_image_over_pillows_limit_fails_in_one_line(
+    model_dir, tmp_path, capsys, monkeypatch
+):
+    from lib_tkg.cli import main
+
+    mask = tmp_path / "mask.png"
+    Image.new("L", (64, 64), 255).save(mask)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 4096 pixels: a "decompression bomb"
+    argv = ["generate", "-m", str(model_dir), "x", "-o", str(tmp_path / "o")]
+    code = main([*argv, "--mask-image", str(mask)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"tkg-chroma: error: --mask-image {mask}: not a readable image")
+    assert "exceeds limit" in err[0]
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--color", "chartreuse"], "'color' must be"),
+        (["--color", "custom"], "--color custom: give the colour itself"),
         (["--strength", "0.7"], "'strength' must be"),
         (["--sigma", "0"], "'sigma' must be"),
         (["--center", "2", "0"], "'center_x' must be"),

@@ -51,6 +51,13 @@ class KeyResult:
     notes: list[str] = field(default_factory=list)
 
 
+#: How to key an image whose screen was not found (white, grey and black ones never are).
+FORCE_HINT = (
+    "Give the screen colour to force one (key_color, --key-color); white, grey and black "
+    "screens are never detected automatically"
+)
+
+
 def key_quietly(
     image: Any,
     key_color: Any = None,
@@ -101,7 +108,7 @@ def key_quietly(
             if prior is not None:
                 note += " (the background did not come out as a screen)"
             else:
-                note += ". Pass key_color to force one."
+                note += f". {FORCE_HINT}"
             return _unkeyed(rgb, alpha_in, None, note)
         kc, neutral = det.key_rgb, det.neutral
     else:

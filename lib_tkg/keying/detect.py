@@ -33,7 +33,7 @@ MIN_COVER = 0.5
 _DETECT_RES = 256
 _TEXTURE_LV = 6.0
 _TEXTURE_REL = 0.06
-_MIN_AUTO_CHROMA = 40.0  # chroma of an auto-detected screen (0..255 scale)
+_MIN_AUTO_CHROMA = 28.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~30)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
 _WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours
 _MIN_WARM_SAT = 0.75
