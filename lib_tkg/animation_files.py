@@ -10,14 +10,17 @@
 * ``mov``: Apple ProRes 4444 with alpha (``yuva444p10le``) through PyAV, for video editors.
 * ``png``: one RGBA PNG per frame in a folder ``<stem>-frames/`` (``00000.png``, ...).
 
-Nothing is ever overwritten: every file is created exclusively and an existing name raises
-``FileExistsError`` naming it. A failed write removes its own partial file.
+Nothing is ever overwritten and no file is ever half-written: each output is written under a
+hidden temporary name beside it (``.<name>.<pid>.part``) and only then put in place, refusing
+an existing name with ``FileExistsError`` naming it; a failed write removes its temporary file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -28,6 +31,7 @@ from PIL import Image
 __all__ = [
     "FORMATS",
     "available_formats",
+    "format_problem",
     "read_frames",
     "write_animation",
 ]
@@ -60,10 +64,20 @@ def _have_webp_anim() -> bool:
     return bool(features.check_module("webp"))
 
 
+def format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` (a name from :data:`FORMATS`) cannot be written here, or ``None`` if it can."""
+    if fmt not in FORMATS:
+        return f"unknown animation format {fmt!r}; accepted: {', '.join(FORMATS)}"
+    if fmt in _VIDEO and not _have_av():
+        return f"{fmt} needs PyAV: pip install av (or .[video])"
+    if fmt == "webp" and not _have_webp_anim():
+        return "webp: this Pillow has no WebP animation support (libwebp >= 0.5 needed)"
+    return None
+
+
 def available_formats() -> list[str]:
     """The formats this Python can write: ``webm``/``mov`` need PyAV, ``webp`` Pillow's libwebp."""
-    have = {"webp": _have_webp_anim(), "webm": _have_av(), "mov": _have_av()}
-    return [f for f in FORMATS if have.get(f, True)]
+    return [f for f in FORMATS if format_problem(f) is None]
 
 
 def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarray]:
@@ -84,20 +98,40 @@ def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarr
     return out
 
 
-@contextlib.contextmanager
-def _exclusive(path: str):
-    """A new file opened for binary writing; removed again if the write fails."""
-    try:
-        fh = open(path, "xb")  # noqa: SIM115 - closed below, removed on failure
-    except FileExistsError:
-        raise FileExistsError(f"{path} already exists; not overwriting it") from None
-    try:
-        with fh:
-            yield fh
-    except BaseException:
+def _exists_error(path: str) -> FileExistsError:
+    return FileExistsError(f"{path} already exists; not overwriting it")
+
+
+def _temp_name(path: str) -> str:
+    """A hidden name beside ``path`` for writing it (folder scans skip hidden names)."""
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}.{os.getpid()}.part")
+
+
+def _remove(path: str) -> None:
+    """Remove a temporary file or folder of this module, if it is there."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
         with contextlib.suppress(OSError):
             os.remove(path)
-        raise
+
+
+def _publish(tmp: str, path: str) -> None:
+    """Give the finished ``tmp`` its name ``path``; ``FileExistsError`` if ``path`` exists."""
+    if not os.path.isdir(tmp):
+        try:
+            os.link(tmp, path)  # atomic, and fails rather than replace
+        except FileExistsError:
+            raise _exists_error(path) from None
+        except (OSError, AttributeError):  # a file system without hard links: rename below
+            pass
+        else:
+            os.remove(tmp)
+            return
+    if os.path.lexists(path):
+        raise _exists_error(path)
+    os.rename(tmp, path)  # a folder: fails on an existing non-empty one
 
 
 def _pil_frames(frames: Sequence[np.ndarray]) -> list[Image.Image]:
@@ -107,7 +141,7 @@ def _pil_frames(frames: Sequence[np.ndarray]) -> list[Image.Image]:
 def _write_pillow(path: str, frames, fps, loop, fmt: str, **kwargs: Any) -> None:
     first, *rest = _pil_frames(frames)
     duration = max(1, round(1000.0 / fps))  # ms per frame
-    with _exclusive(path) as fh:
+    with open(path, "xb") as fh:
         first.save(
             fh,
             format=fmt,
@@ -120,8 +154,6 @@ def _write_pillow(path: str, frames, fps, loop, fmt: str, **kwargs: Any) -> None
 
 
 def _write_webp(path, frames, fps, loop, *, lossless=True, quality=90, comment=None):
-    if not _have_webp_anim():
-        raise RuntimeError("this Pillow has no WebP animation support (libwebp >= 0.5 needed)")
     extra = {}
     if comment:
         extra["exif"] = _exif_comment(comment)
@@ -153,7 +185,7 @@ def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
     h, w = frames[0].shape[:2]
     if pix_fmt.endswith("420p") and (h % 2 or w % 2):
         raise ValueError(f"{container} ({codec}) needs an even width and height, got {w}x{h}")
-    with _exclusive(path) as fh:
+    with open(path, "xb") as fh:
         out = av.open(fh, "w", format=container)
         try:
             if comment:
@@ -180,7 +212,7 @@ def _write_mov(path, frames, fps, loop, *, comment=None, **_: Any):
 
 
 def _write_pngs(folder, frames, fps, loop, *, comment=None, **_: Any):
-    os.makedirs(folder, exist_ok=True)
+    os.mkdir(folder)
     extra = {}
     if comment:
         from PIL import PngImagePlugin
@@ -189,7 +221,7 @@ def _write_pngs(folder, frames, fps, loop, *, comment=None, **_: Any):
         info.add_text("parameters", comment)
         extra["pnginfo"] = info
     for i, img in enumerate(_pil_frames(frames)):
-        with _exclusive(os.path.join(folder, f"{i:05d}.png")) as fh:
+        with open(os.path.join(folder, f"{i:05d}.png"), "xb") as fh:
             img.save(fh, format="PNG", **extra)
 
 
@@ -212,6 +244,7 @@ def write_animation(
     lossless: bool = True,
     quality: int = 90,
     comment: str | None = None,
+    all_or_nothing: bool = False,
 ) -> dict[str, str]:
     """Write ``frames`` (uint8 RGBA (H, W, 4), one size) as ``stem`` + each format's ending.
 
@@ -221,25 +254,49 @@ def write_animation(
     container comment). Returns ``{format: path written}``. Raises ``ValueError`` for an
     unknown format or bad frames, ``RuntimeError`` when a format needs a missing library
     (``webm``/``mov``: ``pip install av``), ``FileExistsError`` rather than overwrite. Every
-    format is attempted; the first error is raised after the others were written.
+    format is attempted; the first error is raised after the others were written (the
+    error's ``written`` attribute holds them), or, with ``all_or_nothing``, none is put in
+    place unless all could be written.
     """
     formats = list(dict.fromkeys(formats))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown animation format(s) {unknown}; accepted: {', '.join(FORMATS)}")
     checked = _check(frames, fps, loop)
-    written: dict[str, str] = {}
+    staged: dict[str, tuple[str, str]] = {}
     errors: list[BaseException] = []
     for fmt in formats:
-        if fmt in _VIDEO and not _have_av():
-            errors.append(RuntimeError(f"{fmt} needs PyAV: pip install av (or .[video])"))
-            continue
         path = stem + FORMATS[fmt]
+        tmp = _temp_name(path)
         try:
+            problem = format_problem(fmt)
+            if problem:
+                raise RuntimeError(problem)
+            if os.path.lexists(path):  # before encoding: fail fast
+                raise _exists_error(path)
             _WRITERS[fmt](
-                path, checked, fps, loop, lossless=lossless, quality=quality, comment=comment
+                tmp, checked, fps, loop, lossless=lossless, quality=quality, comment=comment
             )
         except (OSError, ValueError, RuntimeError) as err:
+            _remove(tmp)
+            errors.append(err)
+            continue
+        except BaseException:
+            _remove(tmp)
+            for staged_tmp, _ in staged.values():
+                _remove(staged_tmp)
+            raise
+        staged[fmt] = (tmp, path)
+    if errors and all_or_nothing:
+        for tmp, _ in staged.values():
+            _remove(tmp)
+        staged.clear()
+    written: dict[str, str] = {}
+    for fmt, (tmp, path) in staged.items():
+        try:
+            _publish(tmp, path)
+        except OSError as err:
+            _remove(tmp)
             errors.append(err)
             continue
         written[fmt] = path
@@ -259,11 +316,22 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
 
     GIF, WebP and (A)PNG are read with Pillow (fps from the first frame's duration, else
     ``default_fps``); other files (MP4, WebM, MOV, MKV, ...) with PyAV, first video stream.
-    Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream),
-    ``RuntimeError`` (PyAV missing) or ``OSError`` (unreadable).
+    Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream, frames
+    over Pillow's size limit ``PIL.Image.MAX_IMAGE_PIXELS``), ``RuntimeError`` (PyAV missing)
+    or ``OSError`` (unreadable).
     """
     if os.path.splitext(path)[1].lower() in PILLOW_INPUTS:
-        with Image.open(path) as im:
+        limit = Image.MAX_IMAGE_PIXELS
+        try:
+            with warnings.catch_warnings():  # over the limit: Pillow warns, over twice: raises
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                im = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(
+                f"{path}: frames too large; accepted: at most {limit} pixels per frame "
+                "(Pillow's decompression-bomb limit, PIL.Image.MAX_IMAGE_PIXELS)"
+            ) from None
+        with im:
             duration = im.info.get("duration") or 0
             frames = []
             for i in range(getattr(im, "n_frames", 1)):

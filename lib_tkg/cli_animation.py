@@ -1,10 +1,8 @@
 """``tkg-chroma key-animation``: key animations and videos to transparent animations.
 
-Each input (GIF, WebP, APNG, or a video PyAV can read: MP4, WebM, MOV, ...) is keyed as one
-sequence (:func:`lib_tkg.animation.key_sequence`: one key colour for all frames, temporal matte)
-and written as ``OUTDIR/<stem>-rgba<ending>`` in each ``--formats`` format (default: WebP and
-APNG; ``webm``/``mov`` need PyAV). Nothing is overwritten; a failed input is reported and the
-exit status is 1.
+Each input file is keyed as one sequence by :func:`lib_tkg.animation.key_sequence` and written
+by :func:`lib_tkg.animation_files.write_animation`; the command's help (:data:`DESCRIPTION`)
+states the rules for names, existing outputs and failures.
 """
 
 from __future__ import annotations
@@ -12,8 +10,27 @@ from __future__ import annotations
 import argparse
 import copy
 import sys
+import traceback
 from pathlib import Path
 
+from lib_tkg import outputs
+from lib_tkg.cli import _add_debug, _collect
+from lib_tkg.keyjobs import _describe
+
+#: What ``key-animation`` reads, for its help and error messages.
+ACCEPTED_INPUTS = "animation or video files (GIF, WebP, APNG, or MP4, WebM, MOV, ... with PyAV)"
+RGBA_SUFFIX = outputs.DEFAULT_RGBA_SUFFIX
+DESCRIPTION = (
+    "Key animations and videos on a flat colour to transparent animations. Each input (GIF, "
+    "WebP, APNG, or a video PyAV can read: MP4, WebM, MOV, ...) is keyed as one sequence (one "
+    "key colour for all frames, temporal matte) and written as "
+    f"OUTDIR/<stem>{RGBA_SUFFIX}<ending> in each --formats format (default: WebP and APNG; "
+    "webm and mov need PyAV); inputs that share a stem get <stem>-<hash of their path> "
+    "instead, the same on every rerun. Folders are not accepted: name the files. An input "
+    "whose outputs (any of them) exist is skipped with a note; nothing is overwritten. A file "
+    "that fails is reported in one line and the others go on; the exit status is 1 if any "
+    "file failed."
+)
 _SHARED_OPTIONS = {
     "key_color": "screen colour; default: one colour estimated over all frames' borders",
     "tolerance": None,
@@ -48,9 +65,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "key-animation",
         help="key animations and videos on a flat colour to transparent animations",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        description=DESCRIPTION,
     )
-    p.add_argument("inputs", nargs="+", metavar="IN", type=Path, help="animation or video files")
+    p.add_argument("inputs", nargs="+", metavar="IN", type=Path, help=ACCEPTED_INPUTS)
     p.add_argument(
         "-o", "--output", dest="outdir", metavar="OUTDIR", type=Path, required=True,
         help="output folder (created if missing)",
@@ -70,22 +87,71 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-temporal", dest="temporal", action="store_false",
         help="no temporal smoothing of the matte",
     )  # fmt: skip
-    p.set_defaults(handler=cmd_key_animation)
+    _add_debug(p)
+    p.set_defaults(handler=cmd_key_animation, check=_check_formats, parser=p)
+
+
+def _check_formats(args: argparse.Namespace) -> str | None:
+    """Whether every ``--formats`` format can be written here (before any keying)."""
+    from lib_tkg.animation_files import available_formats, format_problem
+
+    problems = [problem for f in args.formats if (problem := format_problem(f))]
+    if problems:
+        have = ", ".join(available_formats())
+        return f"--formats: {'; '.join(problems)}; formats available here: {have}"
+    return None
+
+
+def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
+    """The inputs to key with their output stems (``OUTDIR/<stem>-rgba``, each format adds its
+    ending), and the number of inputs that failed already (reported).
+
+    Folders and missing files fail; a file named twice is keyed once; an input with an
+    existing output is skipped with a note (nothing is overwritten).
+    """
+    from lib_tkg.animation_files import FORMATS
+
+    failed = 0
+    for item in args.inputs:
+        if item.is_dir():
+            failed += 1
+            _report("error", f"{item} is a folder; key-animation takes {ACCEPTED_INPUTS}")
+    files, errors = _collect([p for p in args.inputs if not p.is_dir()], recursive=False)
+    for e in errors:
+        _report("error", e)
+    failed += len(errors)
+    plan = []
+    for path, stem in zip(
+        files, outputs.output_stems(files, args.outdir, (RGBA_SUFFIX,)), strict=True
+    ):
+        base = str(args.outdir / f"{stem}{RGBA_SUFFIX}")
+        targets = [Path(base + FORMATS[f]) for f in args.formats]
+        existing = [str(t) for t in targets if t.exists() or t.is_symlink()]
+        if existing:
+            verb = "exists" if len(existing) == 1 else "exist"
+            _report("note", f"skipping {path}: {', '.join(existing)} {verb}")
+        else:
+            plan.append((path, base))
+    return plan, failed
+
+
+def _report(kind: str, message: str) -> None:
+    print(f"tkg-chroma: {kind}: {message}", file=sys.stderr)
 
 
 def cmd_key_animation(args: argparse.Namespace) -> int:
-    """Handler of ``tkg-chroma key-animation``."""
+    """Handler of ``tkg-chroma key-animation``: plan the outputs, then key each input."""
     from lib_tkg.animation import key_sequence
     from lib_tkg.animation_files import read_frames, write_animation
 
-    try:
-        args.outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"tkg-chroma: error: cannot create output folder {args.outdir}: {exc}"
-        print(msg, file=sys.stderr)
-        return 1
-    failed = 0
-    for path in args.inputs:
+    plan, failed = _plan(args)
+    if plan:
+        try:
+            args.outdir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _report("error", f"cannot create output folder {args.outdir}: {exc}")
+            return 1
+    for path, base in plan:
         try:
             frames, fps = read_frames(str(path))
             result = key_sequence(
@@ -96,13 +162,16 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
                 despill=args.despill,
             )
             for note in result.notes:
-                print(f"tkg-chroma: warning: {path}: {note}", file=sys.stderr)
+                _report("warning", f"{path}: {note}")
             written = write_animation(
-                result.frames, str(args.outdir / f"{path.stem}-rgba"), args.formats,
-                fps=args.fps or fps,
-            )  # fmt: skip
+                result.frames, base, args.formats, fps=args.fps or fps, all_or_nothing=True
+            )
             print(f"{path}: {len(frames)} frames -> {', '.join(written.values())}", file=sys.stderr)
-        except (OSError, ValueError, RuntimeError, SyntaxError) as exc:
+        except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
             failed += 1
-            print(f"tkg-chroma: error: cannot key {path}: {exc}", file=sys.stderr)
+            text = _describe(exc).removeprefix(f"{path}: ")  # read_frames names the file too
+            message = f"cannot key {path}: {text}"
+            if args.debug:
+                message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+            _report("error", message)
     return 1 if failed else 0

@@ -15,7 +15,7 @@ from lib_tkg.animation import (
     key_sequence,
     smooth_alphas,
 )
-from lib_tkg.animation_files import FORMATS, available_formats, write_animation
+from lib_tkg.animation_files import FORMATS, available_formats, read_frames, write_animation
 
 GREEN = (40, 180, 60)
 
@@ -243,6 +243,54 @@ def test_missing_pyav_still_writes_the_rest(tmp_path, monkeypatch):
     assert not (tmp_path / "m.webm").exists()
 
 
+def test_all_or_nothing_writes_nothing_when_a_format_fails(tmp_path, monkeypatch):
+    from lib_tkg import animation_files
+
+    monkeypatch.setattr(animation_files, "_have_av", lambda: False)
+    with pytest.raises(RuntimeError, match="pip install av") as info:
+        write_animation(rgba_frames(2), str(tmp_path / "m"), ["webp", "webm"], all_or_nothing=True)
+    assert info.value.written == {}
+    assert os.listdir(tmp_path) == []
+
+
+def test_outputs_appear_only_when_complete(tmp_path, monkeypatch):
+    """Written under a hidden temporary name, then renamed: never a half-written output."""
+    from lib_tkg import animation_files
+
+    seen = []
+
+    def failing_apng(path, *args, **kwargs):
+        seen.append(sorted(os.listdir(tmp_path)))
+        with open(path, "xb") as fh:
+            fh.write(b"half")
+        raise OSError("disk full")
+
+    def watched_webp(path, *args, **kwargs):
+        seen.append(sorted(os.listdir(tmp_path)))
+        write(path, *args, **kwargs)
+
+    write = animation_files._WRITERS["webp"]
+    monkeypatch.setitem(animation_files._WRITERS, "webp", watched_webp)
+    monkeypatch.setitem(animation_files._WRITERS, "apng", failing_apng)
+    with pytest.raises(OSError, match="disk full") as info:
+        write_animation(rgba_frames(2), str(tmp_path / "c"), ["webp", "apng"])
+    assert seen == [[], [f".c.webp.{os.getpid()}.part"]]  # no final name while writing
+    assert info.value.written == {"webp": str(tmp_path / "c.webp")}
+    assert os.listdir(tmp_path) == ["c.webp"]  # the failed one left nothing
+    assert Image.open(tmp_path / "c.webp").n_frames == 2
+
+
+def test_existing_frames_folder_is_left_alone(tmp_path):
+    folder = tmp_path / "f-frames"
+    folder.mkdir()
+    (folder / "00001.png").write_bytes(b"user file")
+    with pytest.raises(FileExistsError, match="not overwriting"):
+        write_animation(rgba_frames(3), str(tmp_path / "f"), ["png"])
+    assert os.listdir(folder) == ["00001.png"]
+    assert (folder / "00001.png").read_bytes() == b"user file"
+    assert os.listdir(tmp_path) == ["f-frames"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -259,6 +307,13 @@ def test_writer_rejects_bad_input(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         write_animation(frames, str(tmp_path / "x"), **args)
     assert os.listdir(tmp_path) == []
+
+
+def test_frames_over_pillows_limit_are_a_clear_error(tmp_path, monkeypatch):
+    Image.new("L", (200, 200)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    with pytest.raises(ValueError, match=r"big.png: frames too large; accepted: at most 10000"):
+        read_frames(str(tmp_path / "big.png"))
 
 
 def test_odd_size_webm_is_refused_and_leaves_no_file(tmp_path):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 from test_animation import moving_sequence
 
-from lib_tkg import cli
+from lib_tkg import animation_files, cli, outputs
 from lib_tkg.animation_files import read_frames
 
 
@@ -30,14 +33,31 @@ def test_gif_in_webp_and_apng_out(tmp_path, capsys):
     assert "5 frames" in capsys.readouterr().err
 
 
-def test_existing_output_is_not_overwritten(tmp_path, capsys):
+def test_existing_output_skips_the_input_with_a_note(tmp_path, capsys):
     frames, _ = moving_sequence(n=2)
     write_gif(tmp_path / "c.gif", frames)
-    (tmp_path / "c-rgba.webp").write_bytes(b"mine")
-    args = ["key-animation", str(tmp_path / "c.gif"), "-o", str(tmp_path), "--formats", "webp"]
-    assert cli.main(args) == 1
-    assert (tmp_path / "c-rgba.webp").read_bytes() == b"mine"
-    assert "not overwriting" in capsys.readouterr().err
+    write_gif(tmp_path / "d.gif", frames)
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "c-rgba.png").write_bytes(b"mine")  # the APNG name
+    args = ["key-animation", str(tmp_path / "c.gif"), str(tmp_path / "d.gif")]
+    assert cli.main([*args, "-o", str(tmp_path / "o"), "--formats", "webp,apng"]) == 0
+    assert (tmp_path / "o" / "c-rgba.png").read_bytes() == b"mine"
+    assert not (tmp_path / "o" / "c-rgba.webp").exists()  # no half set of outputs
+    assert "skipping" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path / "o")) == ["c-rgba.png", "d-rgba.png", "d-rgba.webp"]
+
+
+def test_rerun_skips_existing_outputs_like_key(tmp_path, capsys):
+    frames, _ = moving_sequence(n=2)
+    write_gif(tmp_path / "c.gif", frames)
+    args = ["key-animation", str(tmp_path / "c.gif"), "-o", str(tmp_path / "o")]
+    assert cli.main(args) == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()}
+    capsys.readouterr()
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert "note: skipping" in err and "error" not in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "o").iterdir()} == before
 
 
 def test_video_in_webm_out(tmp_path):
@@ -80,3 +100,90 @@ def test_keyer_options_are_those_of_key(tmp_path, capsys):
     assert "not found in 3 of 3 frames" in err  # a blue key on a green screen keys nothing
     im = Image.open(tmp_path / "o" / "k-rgba.webp")
     assert np.asarray(im.convert("RGBA"))[..., 3].min() == 255
+
+
+def test_too_large_input_is_one_line_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    frames, _ = moving_sequence(n=2, noise=0.0)  # 96 x 96 = 9216 pixels per frame
+    write_gif(tmp_path / "good.gif", frames)
+    Image.new("L", (200, 200), 255).save(tmp_path / "bomb.png")  # 40000 > 2 x the limit
+    Image.new("L", (120, 120), 255).save(tmp_path / "big.png")  # 14400: Pillow only warns
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    names = [str(tmp_path / n) for n in ("bomb.png", "big.png", "good.gif")]
+    assert cli.main(["key-animation", *names, "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if "error" in line]
+    assert len(lines) == 2
+    for line, name in zip(lines, ("bomb.png", "big.png"), strict=True):
+        assert name in line and "at most 10000 pixels per frame" in line
+    assert sorted(os.listdir(tmp_path / "o")) == ["good-rgba.png", "good-rgba.webp"]
+
+
+def test_unexpected_error_is_one_line_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    write_gif(tmp_path / "bad.gif", frames)
+    write_gif(tmp_path / "good.gif", frames)
+    real = animation_files.read_frames
+
+    def read(path, **kwargs):
+        if "bad" in path:
+            raise IndexError("list index out of range")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(animation_files, "read_frames", read)
+    names = [str(tmp_path / n) for n in ("bad.gif", "good.gif")]
+    assert cli.main(["key-animation", *names, "-o", str(tmp_path / "o"), "--formats", "webp"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"error: cannot key {names[0]}: IndexError: list index out of range" in err
+    assert os.listdir(tmp_path / "o") == ["good-rgba.webp"]
+
+
+def test_same_stem_in_two_folders_gets_the_names_of_key(tmp_path, capsys):
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    inputs = [tmp_path / "g1" / "anim.gif", tmp_path / "g2" / "anim.gif"]
+    for path in inputs:
+        path.parent.mkdir()
+        write_gif(path, frames)
+    out = tmp_path / "o"
+    args = ["key-animation", *map(str, inputs), str(inputs[0]), "-o", str(out)]  # g1 twice
+    assert cli.main([*args, "--formats", "webp"]) == 0
+    stems = outputs.output_stems(inputs, out, [outputs.DEFAULT_RGBA_SUFFIX])
+    assert all(re.fullmatch(r"anim-[0-9a-f]{6}", s) for s in stems)
+    assert sorted(os.listdir(out)) == sorted(f"{s}-rgba.webp" for s in stems)
+    assert capsys.readouterr().err.count(" frames -> ") == 2  # the repeated file keyed once
+
+
+def test_unwritable_format_is_refused_before_keying(tmp_path, monkeypatch, capsys):
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    write_gif(tmp_path / "c.gif", frames)
+    monkeypatch.setattr(animation_files, "_have_av", lambda: False)
+    args = ["key-animation", str(tmp_path / "c.gif"), "-o", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*args, "--formats", "webp,webm"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "webm needs PyAV" in err and "formats available here: webp, apng, png" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_folder_is_refused_naming_what_is_accepted(tmp_path, capsys):
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    (tmp_path / "clips").mkdir()
+    write_gif(tmp_path / "clips" / "a.gif", frames)
+    args = ["key-animation", str(tmp_path / "clips"), str(tmp_path / "clips" / "a.gif")]
+    assert cli.main([*args, "-o", str(tmp_path / "o"), "--formats", "webp"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'clips'} is a folder" in err
+    assert "animation or video files (GIF, WebP, APNG" in err
+    assert "reading videos needs PyAV" not in err
+    assert os.listdir(tmp_path / "o") == ["a-rgba.webp"]
+
+
+def test_help_is_plain_text(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["key-animation", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "OUTDIR/<stem>-rgba<ending>" in text
+    assert "``" not in text and ":func:" not in text and ":data:" not in text
