@@ -116,7 +116,7 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
         if item.is_dir():
             failed += 1
             _report("error", f"{item} is a folder; key-animation takes {ACCEPTED_INPUTS}")
-    files, errors = _collect([p for p in args.inputs if not p.is_dir()], recursive=False)
+    files, errors, _ = _collect([p for p in args.inputs if not p.is_dir()], recursive=False)
     for e in errors:
         _report("error", e)
     failed += len(errors)
