@@ -48,12 +48,12 @@ def _param(name: str):
     """argparse type for a ``TkgParams`` field: the same validation and message as the WebUI."""
 
     def convert(text: str) -> float:
-        from lib_tkg.params import ParamError, TkgParams
+        from lib_tkg.params import TITLE, ParamError, TkgParams
 
         try:
             return getattr(TkgParams.from_mapping({name: text}, text=True), name)
-        except ParamError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+        except ParamError as exc:  # argparse names the option: the WebUI's title is noise here
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{TITLE}: ")) from None
 
     convert.__name__ = name  # argparse names the type in its messages
     return convert
@@ -66,9 +66,12 @@ def _accepted(name: str) -> str:
     return FIELD_BY_NAME[name].describe()
 
 
-def _color(text: str) -> str:
+def _color(text: str) -> str | None:
+    """argparse type of ``--key-color``: a colour, or ``auto`` (``None``: found per image)."""
     from lib_tkg.colors import parse_color
 
+    if text.strip().lower() == "auto":
+        return None
     try:
         parse_color(text)
     except ValueError as exc:
@@ -129,7 +132,8 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--key-color", type=_color, default=None, metavar="COLOR",
         help="screen colour: a preset name (green, blue, magenta, ...), '#RRGGBB', '#RGB' or "
-        "'r,g,b'; default: estimated from each image's border",
+        "'r,g,b', or auto (the default: found on each image's border; white, grey and black "
+        "screens are never found, name them)",
     )  # fmt: skip
     p.add_argument(
         "--tolerance", type=_param("tolerance"), default=keying.DEFAULT_TOLERANCE, metavar="T",
@@ -603,6 +607,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.color.strip().lower() == CUSTOM:
         return fail("--color custom: give the colour itself, e.g. --color '#12ab34'")
+    if args.outdir.exists() and not args.outdir.is_dir():  # found now, not after the model
+        return fail(f"-o {args.outdir}: is a file; give a folder (created if missing)")
     values = {
         "enabled": "true",
         "color": args.color,

@@ -472,3 +472,17 @@ def test_ctrl_c_while_writing_leaves_no_part_file(tmp_path, capsys, monkeypatch)
     err = capsys.readouterr().err
     assert "tkg-chroma: interrupted" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+def test_cli_option_messages_name_the_option_and_key_color_takes_auto(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["key", "a.png", "-o", str(tmp_path), "--tolerance", "0.9"])
+    err = capsys.readouterr().err
+    assert "argument --tolerance: 'tolerance' must be a number in [0, 0.85]" in err
+    assert "TKG chroma background" not in err
+    args = cli.build_parser().parse_args(["key", "a.png", "-o", "o", "--key-color", "AUTO"])
+    assert args.key_color is None
+    make_image(tmp_path / "pic.png")
+    out = tmp_path / "out"
+    assert cli.main(["key", str(tmp_path / "pic.png"), "-o", str(out), "--key-color", "auto"]) == 0
+    assert (out / "pic-rgba.png").exists()

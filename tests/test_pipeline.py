@@ -376,6 +376,21 @@ def test_cli_generate_numbering_continues_and_no_matte_by_default(model_dir, tmp
         assert "Sampler: DDIM" in second.info["parameters"]  # the model's scheduler is DDIM
 
 
+def test_cli_generate_output_that_is_a_file_fails_before_loading(tmp_path, capsys, monkeypatch):
+    from lib_tkg.cli import main
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(tkp, "load_pipeline", no_loading)
+    taken = tmp_path / "a.png"
+    taken.write_bytes(b"user file")
+    code = main(["generate", "-m", str(tmp_path / "m"), "x", "-o", str(taken)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "is a file; give a folder" in err[0]
+    assert taken.read_bytes() == b"user file"
+
+
 def test_cli_generate_mask_image_over_pillows_limit_fails_in_one_line(
     model_dir, tmp_path, capsys, monkeypatch
 ):

@@ -56,10 +56,15 @@ def check_size(shape: tuple[int, ...], max_pixels: Any) -> None:
         raise ValueError(f"image is empty (shape {tuple(shape)})")
     if h * w > max_pixels:
         raise ValueError(
-            f"image is {w}x{h} = {h * w / 1e6:.1f} MP, over the keyer's limit of "
-            f"{max_pixels / 1e6:.1f} MP; pass a larger max_pixels (CLI: --max-pixels) or "
+            f"image is {w}x{h} = {_pixels(h * w)}, over the keyer's limit of "
+            f"{_pixels(max_pixels)}; pass a larger max_pixels (CLI: --max-pixels) or "
             "downscale the image"
         )
+
+
+def _pixels(n: int) -> str:
+    """A pixel count for messages: in megapixels from 0.1 MP up, else as a plain count."""
+    return f"{n / 1e6:.1f} MP" if n >= 100_000 else f"{n:,} pixels"
 
 
 def check_unit(name: str, value: Any) -> float:
