@@ -264,3 +264,10 @@ def test_size_limit_is_a_clear_error():
         key(green_screen(), max_pixels=0)
     with pytest.raises(ValueError, match="tile"):
         key(green_screen(), tile=-1)
+
+
+def test_a_misspelt_option_names_itself_and_the_accepted_ones():
+    with pytest.raises(
+        TypeError, match=r"unknown keying option\(s\) tolerence; accepted: .*tolerance"
+    ):
+        key(green_screen(), tolerence=0.5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,6 +151,12 @@ def key_quietly(
     return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
 
 
+#: The keyword options of :func:`key`, :func:`key_image` and :func:`key_matte`.
+OPTIONS = tuple(
+    p.name for p in inspect.signature(key_quietly).parameters.values() if p.kind is p.KEYWORD_ONLY
+)
+
+
 def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     """Key ``image`` and return a :class:`KeyResult` (RGBA cut-out, matte, key colour used).
 
@@ -175,6 +182,11 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     ``notes`` says why, and a :class:`NoKeyColorWarning` with the same text is emitted
     (:func:`key_quietly` emits none).
     """
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"unknown keying option(s) {', '.join(unknown)}; accepted: {', '.join(OPTIONS)}"
+        )
     result = key_quietly(image, key_color, **options)
     for note in result.notes:
         warnings.warn(note, NoKeyColorWarning, stacklevel=2)
