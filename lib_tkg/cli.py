@@ -173,11 +173,13 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("-r", "--recursive", action="store_true", help="search folders recursively")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    _add_debug(p)
+    add_debug_option(p)
     p.set_defaults(handler=cmd_key, check=_check_key, parser=p)
 
 
-def _add_debug(p: argparse.ArgumentParser) -> None:
+def add_debug_option(p: argparse.ArgumentParser) -> None:
+    """``--debug``: print the full traceback of a failure (``key``, ``generate``,
+    ``key-animation``)."""
     p.add_argument("--debug", action="store_true", help="print the full traceback of a failure")
 
 
@@ -201,7 +203,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _collect(inputs: Iterable[Path], recursive: bool) -> tuple[list[Path], list[str], list[str]]:
+def collect_inputs(
+    inputs: Iterable[Path], recursive: bool
+) -> tuple[list[Path], list[str], list[str]]:
     """Expand folders into image files; returns ``(files, errors, notes)`` in a stable order.
 
     Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``), animations
@@ -281,7 +285,7 @@ def cmd_key(args: argparse.Namespace) -> int:
         else:
             print(msg, file=sys.stderr)
 
-    files, errors, notes = _collect(args.inputs, args.recursive)
+    files, errors, notes = collect_inputs(args.inputs, args.recursive)
     for e in errors:
         report(f"tkg-chroma: error: {e}")
     for n in notes:
@@ -461,7 +465,7 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
         "model's config files",
     )  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    _add_debug(p)
+    add_debug_option(p)
     p.set_defaults(handler=cmd_generate)
 
 

@@ -14,8 +14,8 @@ import traceback
 from pathlib import Path
 
 from lib_tkg import outputs
-from lib_tkg.cli import _add_debug, _collect
-from lib_tkg.keyjobs import _describe
+from lib_tkg.cli import add_debug_option, collect_inputs
+from lib_tkg.keyjobs import describe_error
 
 #: What ``key-animation`` reads, for its help and error messages.
 ACCEPTED_INPUTS = "animation or video files (GIF, WebP, APNG, or MP4, WebM, MOV, ... with PyAV)"
@@ -87,7 +87,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-temporal", dest="temporal", action="store_false",
         help="no temporal smoothing of the matte",
     )  # fmt: skip
-    _add_debug(p)
+    add_debug_option(p)
     p.set_defaults(handler=cmd_key_animation, check=_check_formats, parser=p)
 
 
@@ -116,7 +116,7 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
         if item.is_dir():
             failed += 1
             _report("error", f"{item} is a folder; key-animation takes {ACCEPTED_INPUTS}")
-    files, errors, _ = _collect([p for p in args.inputs if not p.is_dir()], recursive=False)
+    files, errors, _ = collect_inputs([p for p in args.inputs if not p.is_dir()], recursive=False)
     for e in errors:
         _report("error", e)
     failed += len(errors)
@@ -169,7 +169,7 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
             print(f"{path}: {len(frames)} frames -> {', '.join(written.values())}", file=sys.stderr)
         except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
             failed += 1
-            text = _describe(exc).removeprefix(f"{path}: ")  # read_frames names the file too
+            text = describe_error(exc).removeprefix(f"{path}: ")  # read_frames names the file too
             message = f"cannot key {path}: {text}"
             if args.debug:
                 message += "\n" + "".join(traceback.format_exception(exc)).rstrip()

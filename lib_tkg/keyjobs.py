@@ -133,7 +133,7 @@ def key_file(job: KeyJob) -> JobResult:
             os.replace(tmp, target)
         written.clear()
     except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
-        message = f"error: cannot key {job.source}: {_describe(exc)}"
+        message = f"error: cannot key {job.source}: {describe_error(exc)}"
         if job.debug:
             message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
         return JobResult(False, (message,))
@@ -150,7 +150,7 @@ def key_file(job: KeyJob) -> JobResult:
     return JobResult(True, tuple(notes), result.keyed)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """One line: the exception's first line, with its type when the text alone is unclear."""
     if isinstance(exc, MemoryError):
         return "out of memory"
