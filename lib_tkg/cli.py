@@ -217,18 +217,19 @@ def collect_inputs(
     like_output = gifs = 0
     for item in inputs:
         if item.is_dir():
-            found = [f for f in (item.rglob("*") if recursive else item.iterdir()) if f.is_file()]
             imgs = []
-            for f in found:
-                if f.name.startswith("."):
+            for f in item.rglob("*") if recursive else item.iterdir():
+                suffix = f.suffix.lower()
+                if f.name.startswith(".") or not (suffix == ".gif" or suffix in IMAGE_EXTENSIONS):
                     continue
-                if f.suffix.lower() == ".gif":
+                if not f.is_file():  # looked up only for names that could be taken
+                    continue
+                if suffix == ".gif":
                     gifs += 1
-                elif f.suffix.lower() in IMAGE_EXTENSIONS:
-                    if outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
-                        like_output += 1
-                    else:
-                        imgs.append(f)
+                elif outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
+                    like_output += 1
+                else:
+                    imgs.append(f)
             if not imgs:
                 errors.append(f"{item}: no images found in folder")
             files.extend(sorted(imgs))
