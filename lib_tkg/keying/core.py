@@ -48,7 +48,7 @@ def screen_ratio(img: np.ndarray, scr: Screen, plate_s: np.ndarray) -> np.ndarra
         return np.float32(1.0) - matte.distance(img, plate) * np.float32(
             1.0 / matte.NEUTRAL_CONTRAST
         )
-    d = matte.diff_planes(cv2.transform(img, scr.m))
+    d = matte.diff_planes(matte.project(img, scr.m))
     d_plate = np.maximum(matte.diff(plate_s, scr.m), np.float32(0.1 * scr.d_key))
     return d / cv2.resize(d_plate, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -80,6 +80,8 @@ def key_pixels(
     else:
         img, img_h, hs = halves
     one = np.float32(1.0)
+    h, w = rgb.shape[:2]
+    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     t = screen_ratio(img, scr, plate_s)
     if sig is None and scr.neutral:
         sig = matte.neutral_noise(t[::hs, ::hs][scr.background])
@@ -91,7 +93,7 @@ def key_pixels(
     noise_lv = noise_levels(scr, sig)
     floor = None
     if not scr.neutral:
-        floor = refine.physical_floor(img, img_h, plate_s, noise_lv, alpha)
+        floor = refine.physical_floor(img, img_h, plate, noise_lv, alpha)
         floor = matte.soft_clip(floor, lo, hi)
         alpha = cv2.max(alpha, floor)
     if float(alpha.min()) >= 1.0:
@@ -99,7 +101,7 @@ def key_pixels(
     fmap = None
     m_or_none = None if scr.neutral else scr.m
     if opts.refine:
-        alpha, fmap = refine.refine_band(rgb, img, img_h, plate_s, alpha, t, hi, m_or_none, floor)
+        alpha, fmap = refine.refine_band(rgb, img, img_h, plate, alpha, t, hi, m_or_none, floor)
 
     # unmix where partial, despill what is left; only pixels that need it are touched
     fg = rgb.copy()
@@ -109,5 +111,5 @@ def key_pixels(
     idx = np.flatnonzero(need)
     if idx.size:
         m = None if scr.neutral else scr.m
-        refine.unmix(fg, img, alpha, idx, plate_s, m, 0.1 * scr.d_key, opts.despill, fmap)
+        refine.unmix(fg, img, alpha, idx, plate, m, 0.1 * scr.d_key, opts.despill, fmap)
     return fg, alpha

@@ -189,7 +189,7 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
     key_f = np.array(kc, np.float32)
     d_key = float(matte.diff(key_f[None, None], m)[0, 0])
     one = np.float32(1.0)
-    pq_h = cv2.transform(img_h, m)
+    pq_h = matte.project(img_h, m)
     d_h = matte.diff_planes(pq_h)
     mx = cv2.max(cv2.max(img_h[..., 0], img_h[..., 1]), img_h[..., 2])
     # classification uses a lightly denoised copy (3x3 box): |q| of noisy dark pixels is biased

@@ -111,9 +111,11 @@ def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.nda
 
 
 def physical_floor(
-    img: np.ndarray, img_h: np.ndarray, plate_s: np.ndarray, noise_lv: float, alpha: np.ndarray
+    img: np.ndarray, img_h: np.ndarray, plate: np.ndarray, noise_lv: float, alpha: np.ndarray
 ) -> np.ndarray:
     """Opacity (0..1, per pixel of ``img``) of colours the plate cannot explain.
+
+    ``plate``: the clean plate at ``img``'s resolution, (H, W, 3) float32 levels.
 
     The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
     [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
@@ -125,25 +127,24 @@ def physical_floor(
     h, w = img.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
     if img_h.shape[:2] == (h, w):
-        plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
         return _unexplained(cv2.subtract(img, plate), plate, margin)
     # where: at quarter resolution, widened by a pixel there
     qw, qh = -(-img_h.shape[1] // 2), -(-img_h.shape[0] // 2)
     img_q = cv2.resize(img_h, (qw, qh), interpolation=cv2.INTER_AREA)
-    plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
+    plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_AREA)
     coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
     hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
     out = np.zeros((h, w), np.float32)
     idx = np.flatnonzero(hit & (alpha < np.float32(1.0)))
     if idx.size:
-        b = sample(plate_s, idx, w, h)
+        b = np.take(plate.reshape(-1, 3), idx, axis=0)
         v = np.take(img.reshape(-1, 3), idx, axis=0) - b
         out.reshape(-1)[idx] = _unexplained(v, b, margin)
     return out
 
 
-def _core_contrast(fmap: np.ndarray, plate_s: np.ndarray) -> float:
+def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
     """A neutral screen's typical subject contrast, levels: the median RGB distance from the
     plate of the opaque core (``fmap``, see :func:`refine_band`, where the core dominates),
     at least :data:`matte.NEUTRAL_CONTRAST`."""
@@ -151,8 +152,8 @@ def _core_contrast(fmap: np.ndarray, plate_s: np.ndarray) -> float:
     dense = fmap[..., 3] > np.float32(0.5)
     if not dense.any():
         return matte.NEUTRAL_CONTRAST
-    plate = cv2.resize(plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
-    dist = matte.distance(np.ascontiguousarray(fmap[..., :3]), plate)[dense]
+    plate_h = cv2.resize(plate, (hw, hh), interpolation=cv2.INTER_AREA)
+    dist = matte.distance(np.ascontiguousarray(fmap[..., :3]), plate_h)[dense]
     return max(float(np.median(dist)), matte.NEUTRAL_CONTRAST)
 
 
@@ -160,7 +161,7 @@ def refine_band(
     rgb: np.ndarray,
     img: np.ndarray,
     img_h: np.ndarray,
-    plate_s: np.ndarray,
+    plate: np.ndarray,
     alpha: np.ndarray,
     t: np.ndarray,
     cw: float,
@@ -169,6 +170,7 @@ def refine_band(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
+    ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
     (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns
     the new alpha and the local foreground colour map (half resolution, (hh, hw, 4): the mean
@@ -218,7 +220,7 @@ def refine_band(
     f_loc, w_loc = fw[:, :3], fw[:, 3]
 
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
-    b_b = sample(plate_s, idx, w, h)
+    b_b = np.take(plate.reshape(-1, 3), idx, axis=0)
     v = i_b - b_b
     u = f_loc - b_b
     uu = dot3(u, u)
@@ -229,7 +231,7 @@ def refine_band(
     if not neutral:
         # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
         # where the two-term fit explains the pixel better, its alpha is used
-        bc = b_b - b_b.mean(axis=1, keepdims=True)
+        bc = b_b - matte.grey_rows(b_b)
         ub, bb, vb = dot3(u, bc), dot3(bc, bc), dot3(v, bc)
         det = uu * bb - ub * ub
         ok = det > np.float32(1e-3) * uu * bb
@@ -255,7 +257,7 @@ def refine_band(
         a_near = np.clip(np.sqrt(vv) / contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
         # (named as the chroma branch's value: the clip-white test below reads either)
-        a_cd = np.clip(np.sqrt(vv) / _core_contrast(fmap, plate_s), 0, 1)
+        a_cd = np.clip(np.sqrt(vv) / _core_contrast(fmap, plate), 0, 1)
         a_fb = wn * a_near + (1 - wn) * a_cd
     else:
         a_cd = np.clip(one - np.take(t.reshape(-1), idx), 0, 1)
@@ -269,11 +271,14 @@ def refine_band(
         # near a known subject colour F the colour difference is unbiased:
         # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
         # average, else a wider one (10 px) farther into wide soft bands
-        sig_w = _FG_WIDE * hw / w
-        c_wide = cv2.GaussianBlur(c_sum, (0, 0), sig_w).reshape(hh, hw, 3)
-        w_wide = cv2.GaussianBlur(w_sum, (0, 0), sig_w).reshape(hh, hw)
-        f_wide = c_wide / np.maximum(w_wide, np.float32(1e-4))[..., None]
-        fw2 = sample(cv2.merge([*cv2.split(f_wide), w_wide]), idx, w, h)
+        # (smooth: made at half the map's resolution)
+        qw, qh = -(-hw // 2), -(-hh // 2)
+        sig_w = _FG_WIDE * qw / w
+        cw_sum = cv2.resize(cv2.merge([*cv2.split(c_sum), w_sum]), (qw, qh), cv2.INTER_AREA)
+        cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), sig_w)
+        w_wide = cw_sum[..., 3]
+        cw_sum[..., :3] /= np.maximum(w_wide, np.float32(1e-4))[..., None]
+        fw2 = sample(cw_sum, idx, w, h)
         g_s = np.clip(w_loc / np.float32(0.1), 0, 1)[:, None]
         f_kn = g_s * f_loc + (1 - g_s) * fw2[:, :3]
         w_kn = np.maximum(g_s[:, 0], np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
@@ -353,13 +358,15 @@ def unmix(
     img: np.ndarray,
     alpha: np.ndarray,
     idx: np.ndarray,
-    plate_s: np.ndarray,
+    plate: np.ndarray,
     m: np.ndarray | None,
     d_floor: float,
     despill: float,
     fmap: np.ndarray | None,
 ) -> None:
     """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place.
+
+    ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
 
     Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
     Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
@@ -369,7 +376,7 @@ def unmix(
     h, w = alpha.shape
     one = np.float32(1.0)
     a1 = np.take(alpha.reshape(-1), idx)[:, None]
-    b1 = sample(plate_s, idx, w, h)
+    b1 = np.take(plate.reshape(-1, 3), idx, axis=0)
     f1 = np.take(img.reshape(-1, 3), idx, axis=0) - (one - a1) * b1
     f1 /= np.maximum(a1, np.float32(1e-3))
     np.clip(f1, 0.0, 255.0, out=f1)
@@ -378,7 +385,7 @@ def unmix(
         d_f = pq1[:, 0] - np.abs(pq1[:, 1]) * np.float32(1.0 / matte.SQRT3)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
         s1 = np.maximum(d_f, 0.0) / d_b1
-        b_chroma = b1 - b1.mean(axis=1, keepdims=True)
+        b_chroma = b1 - matte.grey_rows(b1)
         p_b = np.maximum(b_chroma @ m[0], np.float32(1.0))
         partial = a1[:, 0] < one
         if partial.any():
