@@ -70,7 +70,8 @@ def key_pixels(
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
-    ``halves``: ``(float32 image, its half(), scale)`` if already made.
+    ``halves``: ``(float32 image, its half(), scale)`` if already made; that float32 image is
+    then modified (denoised in place).
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
@@ -106,7 +107,7 @@ def key_pixels(
     # unmix where partial, despill what is left; only pixels that need it are touched
     fg = rgb.copy()
     if opts.denoise:
-        fg, img = refine.denoise_fg(rgb, img, alpha, noise_lv)
+        refine.denoise_fg(fg, img, alpha, noise_lv)
     need = (alpha > 0) & ((alpha < one) | (t > 0) if not scr.neutral else (alpha < one))
     idx = np.flatnonzero(need)
     if idx.size:

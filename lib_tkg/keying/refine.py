@@ -131,7 +131,7 @@ def physical_floor(
     # where: at quarter resolution, widened by a pixel there
     qw, qh = -(-img_h.shape[1] // 2), -(-img_h.shape[0] // 2)
     img_q = cv2.resize(img_h, (qw, qh), interpolation=cv2.INTER_AREA)
-    plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_AREA)
+    plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_LINEAR)  # smooth
     coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
     hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
@@ -325,32 +325,25 @@ def refine_band(
     return out, fmap
 
 
-def denoise_fg(
-    rgb: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: float
-) -> tuple[np.ndarray, np.ndarray]:
+def denoise_fg(fg: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
     """Edge-preserving smoothing of the subject's colour, as strong as the screen's noise.
 
     A bilateral filter whose colour sigma is 3.5x the measured noise (``noise_lv``, levels)
     only averages away differences the size of the noise; texture and edges above it stay.
     Nothing happens on a clean image (noise under 0.8 levels). Only the subject's bounding box
-    is filtered.
+    is filtered, in place: ``fg`` (uint8) and its float32 copy ``img``.
     """
     if noise_lv <= 0.8:
-        return rgb.copy(), img
+        return
     ys = np.flatnonzero((alpha > 0).any(axis=1))
     xs = np.flatnonzero((alpha > 0).any(axis=0))
     if ys.size == 0:
-        return rgb.copy(), img
+        return
     h, w = alpha.shape
     y0, y1 = max(0, int(ys[0]) - 3), min(h, int(ys[-1]) + 4)
     x0, x1 = max(0, int(xs[0]) - 3), min(w, int(xs[-1]) + 4)
-    fg = rgb.copy()
-    fg[y0:y1, x0:x1] = cv2.bilateralFilter(
-        np.ascontiguousarray(rgb[y0:y1, x0:x1]), 3, 3.5 * noise_lv, 1.5
-    )
-    img = img.copy()
+    fg[y0:y1, x0:x1] = cv2.bilateralFilter(fg[y0:y1, x0:x1].copy(), 3, 3.5 * noise_lv, 1.5)
     img[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
-    return fg, img
 
 
 def unmix(
