@@ -157,6 +157,12 @@ def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
     return max(float(np.median(dist)), matte.NEUTRAL_CONTRAST)
 
 
+def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
+    """(h, w, 4) mean colour and weight from a (colour sum, weight) map (same shape)."""
+    wgt = cw_sum[..., 3:]
+    return np.concatenate([cw_sum[..., :3] / np.maximum(wgt, np.float32(1e-4)), wgt], axis=2)
+
+
 def refine_band(
     rgb: np.ndarray,
     img: np.ndarray,
@@ -207,15 +213,14 @@ def refine_band(
         return out, None
     hh, hw = img_h.shape[:2]
 
-    # local foreground colour: masked average of the opaque core at half resolution
-    c_sum = cv2.bitwise_and(rgb, rgb, mask=core).astype(np.float32)
-    c_sum = cv2.resize(c_sum, (hw, hh), interpolation=cv2.INTER_AREA)
-    w_sum = cv2.resize(core.astype(np.float32), (hw, hh), interpolation=cv2.INTER_AREA)
-    sigma = _FG_SIGMA * hw / w
-    c_sum = cv2.GaussianBlur(c_sum, (0, 0), sigma).reshape(hh, hw, 3)
-    w_sum = cv2.GaussianBlur(w_sum, (0, 0), sigma).reshape(hh, hw)
-    f_loc = c_sum / np.maximum(w_sum, np.float32(1e-4))[..., None]
-    fmap = cv2.merge([*cv2.split(f_loc), w_sum])
+    # local foreground colour: masked average of the opaque core at half resolution, as
+    # (colour sum, weight) in one 4-channel map (alpha 255 on the core, all 0 elsewhere)
+    rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
+    cw_sum = cv2.bitwise_and(rgba, rgba, mask=core)
+    cw_sum = cv2.resize(cw_sum, (hw, hh), interpolation=cv2.INTER_AREA)
+    cw_sum = cv2.multiply(cw_sum, (1.0, 1.0, 1.0, 1.0 / 255.0), dtype=cv2.CV_32F)
+    cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
+    fmap = _colour_map(cw_sum)
     fw = sample(fmap, idx, w, h)
     f_loc, w_loc = fw[:, :3], fw[:, 3]
 
@@ -273,12 +278,9 @@ def refine_band(
         # average, else a wider one (10 px) farther into wide soft bands
         # (smooth: made at half the map's resolution)
         qw, qh = -(-hw // 2), -(-hh // 2)
-        sig_w = _FG_WIDE * qw / w
-        cw_sum = cv2.resize(cv2.merge([*cv2.split(c_sum), w_sum]), (qw, qh), cv2.INTER_AREA)
-        cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), sig_w)
-        w_wide = cw_sum[..., 3]
-        cw_sum[..., :3] /= np.maximum(w_wide, np.float32(1e-4))[..., None]
-        fw2 = sample(cw_sum, idx, w, h)
+        cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
+        cw_wide = cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w)
+        fw2 = sample(_colour_map(cw_wide), idx, w, h)
         g_s = np.clip(w_loc / np.float32(0.1), 0, 1)[:, None]
         f_kn = g_s * f_loc + (1 - g_s) * fw2[:, :3]
         w_kn = np.maximum(g_s[:, 0], np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
