@@ -62,7 +62,7 @@ def _border_mask(h: int, w: int, border: float) -> np.ndarray:
 
 def _hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hue (degrees, red 0, green 120, blue 240) and chroma of (N, 3) float pixels."""
-    c = px - matte.grey_rows(px)
+    c = px - matte.rep3(matte.grey_rows(px))
     a = c @ np.array([2.0, -1.0, -1.0], np.float32) / math.sqrt(6.0)
     b = c @ np.array([0.0, 1.0, -1.0], np.float32) / math.sqrt(2.0)
     return np.degrees(np.arctan2(b, a)) % 360.0, np.sqrt(a * a + b * b)
@@ -111,7 +111,7 @@ def detect_screen(
     px = img[mask]
     n = px.shape[0]
     hue, chroma = _hue_chroma(px)
-    lum = matte.grey_rows(px)[:, 0]
+    lum = matte.grey_rows(px)
 
     neutral = prior is not None and matte.chroma(np.array(prior, np.float32)) < matte.MIN_KEY_CHROMA
     if neutral:

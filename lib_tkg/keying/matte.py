@@ -65,8 +65,14 @@ def diff_planes(pq: np.ndarray) -> np.ndarray:
 
 
 def grey_rows(x: np.ndarray) -> np.ndarray:
-    """(N, 1) mean of the three columns of an (N, 3) array (numpy's short-axis mean is slow)."""
-    return ((x[:, 0] + x[:, 1] + x[:, 2]) * np.float32(1.0 / 3.0))[:, None]
+    """(N,) mean of the three columns of an (N, 3) array (numpy's short-axis mean is slow)."""
+    return (x[:, 0] + x[:, 1] + x[:, 2]) * np.float32(1.0 / 3.0)
+
+
+def rep3(s: np.ndarray) -> np.ndarray:
+    """``s`` ((N,) or (H, W) float32) repeated into 3 channels: ``x * rep3(s)`` is
+    ``x * s[..., None]`` without numpy's slow broadcasting over a length-3 last axis."""
+    return cv2.merge([s, s, s])
 
 
 def distance(img: np.ndarray, plate: np.ndarray) -> np.ndarray:

@@ -37,8 +37,8 @@ def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) 
     """
     mean_i = box(guide, r)
     mean_p = box(src, r)
-    mean_ip = box(guide * src[..., None], r)
-    cov_ip = mean_ip - mean_i * mean_p[..., None]
+    mean_ip = box(guide * matte.rep3(src), r)
+    cov_ip = mean_ip - mean_i * matte.rep3(mean_p)
     ir, ig, ib = guide[..., 0], guide[..., 1], guide[..., 2]
     mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
     var_rr = box(ir * ir, r) - mr * mr + eps
@@ -159,8 +159,8 @@ def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
 
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     """(h, w, 4) mean colour and weight from a (colour sum, weight) map (same shape)."""
-    wgt = cw_sum[..., 3:]
-    return np.concatenate([cw_sum[..., :3] / np.maximum(wgt, np.float32(1e-4)), wgt], axis=2)
+    inv = cv2.divide(1.0, cv2.max(cw_sum[..., 3], 1e-4))
+    return cv2.multiply(cw_sum, cv2.merge([inv, inv, inv, np.ones_like(inv)]))
 
 
 def refine_band(
@@ -236,7 +236,7 @@ def refine_band(
     if not neutral:
         # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
         # where the two-term fit explains the pixel better, its alpha is used
-        bc = b_b - matte.grey_rows(b_b)
+        bc = b_b - matte.rep3(matte.grey_rows(b_b))
         ub, bb, vb = dot3(u, bc), dot3(bc, bc), dot3(v, bc)
         det = uu * bb - ub * ub
         ok = det > np.float32(1e-3) * uu * bb
@@ -269,7 +269,7 @@ def refine_band(
         lo_b = np.minimum(a_box, a_cd)
         # trust the colour-difference value fully when the colour it implies is grey (then it
         # is exact), 65 % when that colour is clearly saturated (then it over-estimates)
-        f_cd = b_b + v / np.maximum(a_cd, np.float32(0.02))[:, None]
+        f_cd = b_b + v / matte.rep3(np.maximum(a_cd, np.float32(0.02)))
         ratio = matte.chroma_rows(f_cd) / matte.chroma_rows(b_b)
         lam = one - np.float32(0.35) * np.clip(ratio / 0.25, 0, 1)
         a_fb = lo_b + lam * (a_cd - lo_b)
@@ -281,9 +281,9 @@ def refine_band(
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         cw_wide = cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w)
         fw2 = sample(_colour_map(cw_wide), idx, w, h)
-        g_s = np.clip(w_loc / np.float32(0.1), 0, 1)[:, None]
-        f_kn = g_s * f_loc + (1 - g_s) * fw2[:, :3]
-        w_kn = np.maximum(g_s[:, 0], np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
+        g_s = np.clip(w_loc / np.float32(0.1), 0, 1)
+        f_kn = fw2[:, :3] + matte.rep3(g_s) * (f_loc - fw2[:, :3])
+        w_kn = np.maximum(g_s, np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
         # trusted only where the pixel lies near the line from B to that F
         u_k = f_kn - b_b
         cos_k = dot3(v, u_k) / np.sqrt(np.maximum(dot3(u_k, u_k) * vv, np.float32(1e-6)))
@@ -370,19 +370,19 @@ def unmix(
     """
     h, w = alpha.shape
     one = np.float32(1.0)
-    a1 = np.take(alpha.reshape(-1), idx)[:, None]
+    a1 = np.take(alpha.reshape(-1), idx)
     b1 = np.take(plate.reshape(-1, 3), idx, axis=0)
-    f1 = np.take(img.reshape(-1, 3), idx, axis=0) - (one - a1) * b1
-    f1 /= np.maximum(a1, np.float32(1e-3))
+    f1 = np.take(img.reshape(-1, 3), idx, axis=0) - matte.rep3(one - a1) * b1
+    f1 /= matte.rep3(np.maximum(a1, np.float32(1e-3)))
     np.clip(f1, 0.0, 255.0, out=f1)
     if despill > 0.0 and m is not None:
         pq1 = f1 @ m.T
         d_f = pq1[:, 0] - np.abs(pq1[:, 1]) * np.float32(1.0 / matte.SQRT3)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
         s1 = np.maximum(d_f, 0.0) / d_b1
-        b_chroma = b1 - matte.grey_rows(b1)
+        b_chroma = b1 - matte.rep3(matte.grey_rows(b1))
         p_b = np.maximum(b_chroma @ m[0], np.float32(1.0))
-        partial = a1[:, 0] < one
+        partial = a1 < one
         if partial.any():
             cap = np.zeros(idx.size, np.float32)
             if fmap is not None:
@@ -392,6 +392,6 @@ def unmix(
             excess = np.maximum(pq1[:, 0] - cap, 0) / p_b
             s1 = np.where(partial, np.maximum(s1, excess), s1)
         # remove the screen's chroma only: the pixel keeps its luminance
-        f1 -= (s1 * np.float32(despill))[:, None] * b_chroma
+        f1 -= matte.rep3(s1 * np.float32(despill)) * b_chroma
         np.clip(f1, 0.0, 255.0, out=f1)
     fg.reshape(-1, 3)[idx] = np.rint(f1).astype(np.uint8)
