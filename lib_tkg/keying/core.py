@@ -48,7 +48,7 @@ def screen_ratio(img: np.ndarray, scr: Screen, plate_s: np.ndarray) -> np.ndarra
         return np.float32(1.0) - matte.distance(img, plate) * np.float32(
             1.0 / matte.NEUTRAL_CONTRAST
         )
-    d = matte.diff_planes(matte.project(img, scr.m))
+    d = matte.diff(img, scr.m)
     d_plate = np.maximum(matte.diff(plate_s, scr.m), np.float32(0.1 * scr.d_key))
     return d / cv2.resize(d_plate, (w, h), interpolation=cv2.INTER_LINEAR)
 

@@ -131,12 +131,12 @@ def physical_floor(
     # where: at quarter resolution, widened by a pixel there
     qw, qh = -(-img_h.shape[1] // 2), -(-img_h.shape[0] // 2)
     img_q = cv2.resize(img_h, (qw, qh), interpolation=cv2.INTER_AREA)
-    plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_LINEAR)  # smooth
+    plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
     coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
     hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
     out = np.zeros((h, w), np.float32)
-    idx = np.flatnonzero(hit & (alpha < np.float32(1.0)))
+    idx = np.flatnonzero(cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT)))
     if idx.size:
         b = np.take(plate.reshape(-1, 3), idx, axis=0)
         v = np.take(img.reshape(-1, 3), idx, axis=0) - b
@@ -394,4 +394,4 @@ def unmix(
         # remove the screen's chroma only: the pixel keeps its luminance
         f1 -= matte.rep3(s1 * np.float32(despill)) * b_chroma
         np.clip(f1, 0.0, 255.0, out=f1)
-    fg.reshape(-1, 3)[idx] = np.rint(f1).astype(np.uint8)
+    fg.reshape(-1, 3)[idx] = cv2.convertScaleAbs(f1)  # rounds (f1 is in 0..255)
