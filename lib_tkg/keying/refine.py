@@ -222,7 +222,7 @@ def refine_band(
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
     fmap = _colour_map(cw_sum)
     fw = sample(fmap, idx, w, h)
-    f_loc, w_loc = fw[:, :3], fw[:, 3]
+    f_loc, w_loc = np.ascontiguousarray(fw[:, :3]), fw[:, 3]  # (fast numpy needs contiguous)
 
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
     b_b = np.take(plate.reshape(-1, 3), idx, axis=0)
@@ -282,7 +282,8 @@ def refine_band(
         cw_wide = cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w)
         fw2 = sample(_colour_map(cw_wide), idx, w, h)
         g_s = np.clip(w_loc / np.float32(0.1), 0, 1)
-        f_kn = fw2[:, :3] + matte.rep3(g_s) * (f_loc - fw2[:, :3])
+        f_wide = np.ascontiguousarray(fw2[:, :3])
+        f_kn = f_wide + matte.rep3(g_s) * (f_loc - f_wide)
         w_kn = np.maximum(g_s, np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
         # trusted only where the pixel lies near the line from B to that F
         u_k = f_kn - b_b
