@@ -78,6 +78,8 @@ def grey_rows(x: np.ndarray) -> np.ndarray:
 def rep3(s: np.ndarray) -> np.ndarray:
     """``s`` ((N,) or (H, W) float32) repeated into 3 channels: ``x * rep3(s)`` is
     ``x * s[..., None]`` without numpy's slow broadcasting over a length-3 last axis."""
+    if s.size == 0:
+        return np.empty((*s.shape, 3), np.float32)
     return cv2.merge([s, s, s])
 
 

@@ -159,8 +159,8 @@ def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
 
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     """(h, w, 4) mean colour and weight from a (colour sum, weight) map (same shape)."""
-    inv = cv2.divide(1.0, cv2.max(cw_sum[..., 3], 1e-4))
-    return cv2.multiply(cw_sum, cv2.merge([inv, inv, inv, np.ones_like(inv)]))
+    inv = np.float32(1.0) / np.maximum(cw_sum[..., 3], np.float32(1e-4))
+    return cw_sum * cv2.merge([inv, inv, inv, np.ones_like(inv)]).reshape(cw_sum.shape)
 
 
 def refine_band(
