@@ -38,11 +38,13 @@ def chroma_rows(x: np.ndarray) -> np.ndarray:
 
 def basis(key_rgb: tuple[int, int, int]) -> np.ndarray:
     """(2, 3) matrix: rows e1 (towards the key's hue) and e2, both orthogonal to grey."""
-    k = np.array(key_rgb, np.float64)
-    kc = k - k.mean()
-    e1 = kc / np.linalg.norm(kc)
-    e2 = np.cross(np.ones(3) / math.sqrt(3.0), e1)
-    return np.stack([e1, e2]).astype(np.float32)
+    r, g, b = (float(v) for v in key_rgb)
+    mean = (r + g + b) / 3.0
+    x, y, z = r - mean, g - mean, b - mean
+    n = math.sqrt(x * x + y * y + z * z)
+    x, y, z = x / n, y / n, z / n
+    c = 1.0 / math.sqrt(3.0)  # e2 = (1, 1, 1) / sqrt(3) x e1
+    return np.array([[x, y, z], [c * (z - y), c * (x - z), c * (y - x)]], np.float32)
 
 
 def project(img: np.ndarray, m: np.ndarray) -> np.ndarray:
