@@ -2,9 +2,10 @@
 workers), never applied to a host process such as the WebUI.
 
 The keyer makes many short-lived image-sized arrays. With glibc's default settings freed heap
-is handed back to the kernel and the next array faults its pages in again: at 768 px about
-7700 page faults and 17 ms of system time per image, a quarter of the keying time. Keeping
-:data:`PAD_MIB` of freed heap (``M_TOP_PAD``) removes nearly all of them. It is a process-wide
+is handed back to the kernel and the next array faults its pages in again: in a fresh process
+about 7700 page faults and 17-50 ms of system time per 768 px image, and 14000 at 1024 px, as
+much as a third of the keying time. Keeping :data:`PAD_MIB` of freed heap (``M_TOP_PAD``)
+removes them up to 1024 px (measured: none left; 64 MiB is too little there). It is a process-wide
 setting, so only a process started for this work (or a script that opts in) calls
 :func:`keep_freed_heap`.
 """
@@ -16,7 +17,7 @@ import os
 import sys
 
 #: Freed heap kept for reuse, MiB.
-PAD_MIB = 64
+PAD_MIB = 256
 _M_TOP_PAD = -2  # mallopt parameter number (glibc malloc.h)
 
 
