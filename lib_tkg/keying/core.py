@@ -82,6 +82,7 @@ def key_pixels(
         img, img_h, hs = halves
     one = np.float32(1.0)
     h, w = rgb.shape[:2]
+    img_q = half(img_h)[0]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     t = screen_ratio(img, scr, plate_s)
     if sig is None and scr.neutral:
@@ -94,7 +95,7 @@ def key_pixels(
     noise_lv = noise_levels(scr, sig)
     floor = None
     if not scr.neutral:
-        floor = refine.physical_floor(img, img_h, plate, noise_lv, alpha)
+        floor = refine.physical_floor(img, img_q, plate, noise_lv, alpha)
         floor = matte.soft_clip(floor, lo, hi)
         alpha = cv2.max(alpha, floor)
     if float(alpha.min()) >= 1.0:
@@ -102,7 +103,9 @@ def key_pixels(
     fmap = None
     m_or_none = None if scr.neutral else scr.m
     if opts.refine:
-        alpha, fmap = refine.refine_band(rgb, img, img_h, plate, alpha, t, hi, m_or_none, floor)
+        alpha, fmap = refine.refine_band(
+            rgb, img, img_h, img_q, plate, alpha, t, hi, m_or_none, floor
+        )
 
     # unmix where partial, despill what is left; only pixels that need it are touched
     fg = rgb.copy()

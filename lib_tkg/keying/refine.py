@@ -111,7 +111,7 @@ def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.nda
 
 
 def physical_floor(
-    img: np.ndarray, img_h: np.ndarray, plate: np.ndarray, noise_lv: float, alpha: np.ndarray
+    img: np.ndarray, img_q: np.ndarray, plate: np.ndarray, noise_lv: float, alpha: np.ndarray
 ) -> np.ndarray:
     """Opacity (0..1, per pixel of ``img``) of colours the plate cannot explain.
 
@@ -120,17 +120,16 @@ def physical_floor(
     The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
     [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
     weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
-    ones (0.75 and above: key-coloured subject parts) give 1. Found at quarter resolution
-    (from ``img_h``, the half-resolution image), computed at full resolution only there and
-    where ``alpha`` is not already 1.
+    ones (0.75 and above: key-coloured subject parts) give 1. Found on ``img_q`` (a reduced
+    copy, quarter resolution), computed at full resolution only there and where ``alpha`` is
+    not already 1.
     """
     h, w = img.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
-    if img_h.shape[:2] == (h, w):
+    if img_q.shape[:2] == (h, w):
         return _unexplained(cv2.subtract(img, plate), plate, margin)
-    # where: at quarter resolution, widened by a pixel there
-    qw, qh = -(-img_h.shape[1] // 2), -(-img_h.shape[0] // 2)
-    img_q = cv2.resize(img_h, (qw, qh), interpolation=cv2.INTER_AREA)
+    # where: on the reduced copy, widened by a pixel there
+    qh, qw = img_q.shape[:2]
     plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
     coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
@@ -167,6 +166,7 @@ def refine_band(
     rgb: np.ndarray,
     img: np.ndarray,
     img_h: np.ndarray,
+    img_q: np.ndarray,
     plate: np.ndarray,
     alpha: np.ndarray,
     t: np.ndarray,
@@ -176,6 +176,7 @@ def refine_band(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
+    ``img_h``, ``img_q``: the image at half and quarter resolution (``lib_tkg.keying.core.half``).
     ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
     (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns
@@ -208,7 +209,7 @@ def refine_band(
     idx = np.flatnonzero((alpha > 0) & (core == 0))
     out = alpha.copy()
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
-    out[core > 0] = one  # noise speckles inside opaque regions
+    np.maximum(out, core, out=out)  # 1 on the core (0/1): noise speckles inside opaque regions
     if idx.size == 0:
         return out, None
     hh, hw = img_h.shape[:2]
@@ -302,11 +303,8 @@ def refine_band(
 
     # guided filter with the image as guide, coefficients at quarter resolution (radius 1
     # there, about 2-4 px here), applied at the band pixels only
-    gh, gw = hh, hw
-    guide = img_h
-    if min(hh, hw) >= 64:
-        gh, gw = -(-hh // 2), -(-hw // 2)
-        guide = cv2.resize(img_h, (gw, gh), interpolation=cv2.INTER_AREA)
+    guide = img_q
+    gh, gw = guide.shape[:2]
     p_s = cv2.resize(out, (gw, gh), interpolation=cv2.INTER_AREA) if gh != h else out
     r = 1 if gh != h else 2
     # only the band's bounding box (plus the filter's reach) is filtered
