@@ -293,13 +293,12 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
         return bg
     y = np.log(np.maximum(lvl / np.maximum(wgt, 1e-3), 1.0)).astype(np.float64)
     sh, sw = y.shape
-    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
-    u, v = (xx + 0.5) / sw * 2 - 1, (yy + 0.5) / sh * 2 - 1
-    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)[full]
-    yf = y[full]
     # the surface is smooth: fitted on at most about 1500 blocks, tested on all
-    step = max(1, yf.size // 1500)
-    b_fit, y_fit = basis[::step], yf[::step]
+    at = np.flatnonzero(full)
+    at = at[:: max(1, at.size // 1500)]
+    u, v = (at % sw + 0.5) / sw * 2 - 1, (at // sw + 0.5) / sh * 2 - 1
+    b_fit = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)
+    y_fit = y.reshape(-1)[at]
     inl = np.ones(y_fit.size, bool)
     for _ in range(5):
         a = b_fit[inl]
@@ -310,8 +309,13 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
         if new.sum() < 24 or np.array_equal(new, inl):
             break
         inl = new
-    bump = np.zeros((sh, sw), bool)
-    bump[full] = yf - basis @ coef > np.log(1.0 + _BUMP)
+    u, v = (
+        np.linspace(-1 + 1 / sw, 1 - 1 / sw, sw),
+        np.linspace(-1 + 1 / sh, 1 - 1 / sh, sh)[:, None],
+    )
+    c0, cu, cv, cuu, cuv, cvv = coef
+    surface = c0 + cu * u + cv * v + cuu * u * u + cuv * u * v + cvv * v * v
+    bump = full & (y - surface > np.log(1.0 + _BUMP))
     if not bump.any():
         return bg
     h, w = bg.shape
