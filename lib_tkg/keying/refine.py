@@ -157,9 +157,10 @@ def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
 
 
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
-    """(h, w, 4) mean colour and weight from a (colour sum, weight) map (same shape)."""
-    inv = np.float32(1.0) / np.maximum(cw_sum[..., 3], np.float32(1e-4))
-    return cw_sum * cv2.merge([inv, inv, inv, np.ones_like(inv)]).reshape(cw_sum.shape)
+    """(h, w, 4) mean colour and weight (0..1) from a (colour sum, weight x 255) map."""
+    inv = np.float32(255.0) / np.maximum(cw_sum[..., 3], np.float32(0.0255))
+    to_w = np.full_like(inv, 1.0 / 255.0)
+    return cw_sum * cv2.merge([inv, inv, inv, to_w]).reshape(cw_sum.shape)
 
 
 def refine_band(
@@ -215,11 +216,11 @@ def refine_band(
     hh, hw = img_h.shape[:2]
 
     # local foreground colour: masked average of the opaque core at half resolution, as
-    # (colour sum, weight) in one 4-channel map (alpha 255 on the core, all 0 elsewhere)
+    # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)
     rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
     cw_sum = cv2.bitwise_and(rgba, rgba, mask=core)
     cw_sum = cv2.resize(cw_sum, (hw, hh), interpolation=cv2.INTER_AREA)
-    cw_sum = cv2.multiply(cw_sum, (1.0, 1.0, 1.0, 1.0 / 255.0), dtype=cv2.CV_32F)
+    cw_sum = cw_sum.astype(np.float32)
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
     fmap = _colour_map(cw_sum)
     fw = sample(fmap, idx, w, h)
