@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -486,3 +487,41 @@ def test_cli_option_messages_name_the_option_and_key_color_takes_auto(tmp_path, 
     out = tmp_path / "out"
     assert cli.main(["key", str(tmp_path / "pic.png"), "-o", str(out), "--key-color", "auto"]) == 0
     assert (out / "pic-rgba.png").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# the glibc heap setting of the processes the CLI owns
+
+
+def _glibc() -> bool:
+    import platform
+
+    return sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+
+
+@pytest.mark.skipif(not _glibc(), reason="glibc only")
+def test_keep_freed_heap_applies_on_glibc_unless_the_user_set_it():
+    code = "from lib_tkg import heap; print(heap.keep_freed_heap())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TOP_PAD_"}
+    run = [sys.executable, "-c", code]
+    out = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+    env["MALLOC_TOP_PAD_"] = "0"
+    out = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_key_and_its_workers_keep_freed_heap(tmp_path, monkeypatch):
+    from lib_tkg import heap, keyjobs
+
+    calls = []
+    monkeypatch.setattr(heap, "keep_freed_heap", lambda: calls.append(1) or True)
+    make_image(tmp_path / "a.png")
+    assert cli.main(["key", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert calls == [1]
+    threads = cv2.getNumThreads()
+    try:
+        keyjobs.worker_init()
+    finally:
+        cv2.setNumThreads(threads)
+    assert calls == [1, 1]

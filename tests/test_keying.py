@@ -23,6 +23,7 @@ from lib_tkg.keying import (
     key,
     key_image,
     key_matte,
+    matte,
 )
 
 SCREENS = {
@@ -475,3 +476,55 @@ def test_arbitrary_images_do_not_break(h, w, seed):
     for r in (res, res2):
         assert r.rgba.shape == (h, w, 4) and r.rgba.dtype == np.uint8
         assert (r.rgba[r.alpha == 0][:, :3] == 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# matte arithmetic: the fast image paths agree with the per-row formulas
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    seed=st.integers(0, 2**32 - 1),
+    key_rgb=st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
+)
+def test_colour_difference_of_an_image_equals_the_row_formula(h, w, seed, key_rgb):
+    if matte.chroma(np.array(key_rgb, np.float32)) < 1.0:
+        key_rgb = (0, 255, 0)
+    m = matte.basis(key_rgb)
+    img = np.random.default_rng(seed).uniform(0, 255, (h, w, 3)).astype(np.float32)
+    rows = img.reshape(-1, 3).astype(np.float64) @ m.T.astype(np.float64)
+    want = rows[:, 0] - np.abs(rows[:, 1]) / math.sqrt(3.0)
+    got = matte.diff(img, m)
+    assert got.shape == (h, w)
+    np.testing.assert_allclose(got.reshape(-1), want, atol=1e-3)
+    np.testing.assert_allclose(matte.diff(img.reshape(-1, 3), m), want, atol=1e-3)
+
+
+def test_green_colour_difference_is_keylights_g_minus_max_r_b():
+    m = matte.basis((0, 255, 0))
+    rgb = np.array([[[10, 200, 30], [120, 90, 60], [50, 50, 50], [0, 255, 255]]], np.float32)
+    d = matte.diff(rgb, m)[0]
+    keylight = rgb[0, :, 1] - rgb[0, :, [0, 2]].max(axis=0)
+    np.testing.assert_allclose(d / d[0], keylight / keylight[0], atol=1e-5)
+
+
+def test_basis_is_orthonormal_and_orthogonal_to_grey():
+    for key_rgb in ((0, 255, 0), (12, 200, 40), (255, 0, 255), (30, 60, 250)):
+        m = matte.basis(key_rgb).astype(np.float64)
+        np.testing.assert_allclose(m @ m.T, np.eye(2), atol=1e-6)
+        np.testing.assert_allclose(m @ np.ones(3), 0.0, atol=1e-6)
+        kc = np.array(key_rgb, np.float64) - np.mean(key_rgb)
+        assert m[0] @ kc > 0 and abs(m[1] @ kc) < 1e-3
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (3, 5)])
+def test_rep3_repeats_into_three_channels(shape):
+    s = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
+    out = matte.rep3(s)
+    assert out.shape == (*shape, 3) and out.dtype == np.float32
+    for c in range(3):
+        assert np.array_equal(out[..., c], s)
+    x = np.ones((*shape, 3), np.float32) * 2
+    assert np.array_equal(x * out, x * s[..., None])
