@@ -33,9 +33,7 @@ Scores (lower is better):
   direction over the soft band (0.1 < gt < 0.9, where the cut-out is not transparent), in
   levels; positive = toward the screen.
 * **MAE**: mean |alpha error| per pixel (0..1).
-* **ms**: wall time per image of the keyer alone (in memory, median), on this machine; with
-  ``--heap cli`` (the default) the process keeps freed heap as ``tkg-chroma key`` does
-  (``lib_tkg.heap``), with ``--heap default`` glibc's defaults stay, as in a WebUI process.
+* **ms**: wall time per image of the keyer alone (in memory, median), on this machine.
 * **MiB**: peak memory of one image: Python allocations (tracemalloc, numpy and OpenCV
   outputs) for ours and HSV; the process' max RSS for FFmpeg.
 
@@ -75,7 +73,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from photo_set import PHOTOS, make_photo_sample, photo_scene
 from synthetic import SCENE_KINDS, Sample, backgrounds, make_sample, make_scene
 
-from lib_tkg import heap, keying
+from lib_tkg import keying
 
 SIMILARITIES = [0.04, 0.07, 0.1, 0.13, 0.16, 0.2, 0.25, 0.3, 0.4]
 BLENDS = [0.0, 0.02, 0.05, 0.08, 0.12, 0.18, 0.25, 0.35]
@@ -392,15 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-frames", type=int, default=12, help="frames per timing run")
     ap.add_argument("--time-reps", type=int, default=2, help="timing runs (the best is kept)")
     ap.add_argument("--no-ffmpeg", action="store_true")
-    ap.add_argument(
-        "--heap",
-        default="cli",
-        choices=["cli", "default"],
-        help="cli: keep freed heap as tkg-chroma key does (default); default: glibc's defaults",
-    )
     args = ap.parse_args(argv)
-    kept = args.heap == "cli" and heap.keep_freed_heap()
-    print(f"heap: {'freed heap kept (as the CLI)' if kept else 'glibc defaults'}", file=sys.stderr)
     args.ffmpeg = not args.no_ffmpeg and shutil.which("ffmpeg") is not None
     if not args.no_ffmpeg and not args.ffmpeg:
         print("ffmpeg not found: skipping it (apt-get install ffmpeg)", file=sys.stderr)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from lib_tkg import __version__, heap, outputs
+from lib_tkg import __version__, outputs
 from lib_tkg.keyjobs import KeyJob, key_file, worker_init
 
 #: File extensions picked up when a folder is given to ``key``.
@@ -278,7 +278,6 @@ def _key_jobs(files: Sequence[Path], args: argparse.Namespace) -> list[KeyJob]:
 
 def cmd_key(args: argparse.Namespace) -> int:
     """Handler of ``tkg-chroma key``: collect inputs, plan the outputs, run :func:`key_file`."""
-    heap.keep_freed_heap()  # this process only keys images (workers do it in worker_init)
     bar = None
 
     def report(msg: str) -> None:

@@ -13,7 +13,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from lib_tkg import heap, outputs
+from lib_tkg import outputs
 from lib_tkg.cli import add_debug_option, collect_inputs
 from lib_tkg.keyjobs import describe_error
 
@@ -144,7 +144,6 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
     from lib_tkg.animation import key_sequence
     from lib_tkg.animation_files import read_frames, write_animation
 
-    heap.keep_freed_heap()  # this process only keys frames
     plan, failed = _plan(args)
     if plan:
         try:

@@ -89,14 +89,10 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int]:
 
 
 def worker_init() -> None:
-    """Initializer of a pool worker: one image per core, so OpenCV uses one thread; freed heap
-    is kept for the next image (:func:`lib_tkg.heap.keep_freed_heap`)."""
+    """Initializer of a pool worker: one image per core, so OpenCV uses one thread."""
     import cv2
 
-    from lib_tkg import heap
-
     cv2.setNumThreads(1)
-    heap.keep_freed_heap()
 
 
 def _save_png(image: Any, target: Path) -> Path:

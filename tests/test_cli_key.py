@@ -490,7 +490,7 @@ def test_cli_option_messages_name_the_option_and_key_color_takes_auto(tmp_path, 
 
 
 # --------------------------------------------------------------------------------------------
-# the glibc heap setting of the processes the CLI owns
+# the glibc heap setting the keyer applies to its process (lib_tkg.heap)
 
 
 def _glibc() -> bool:
@@ -509,19 +509,3 @@ def test_keep_freed_heap_applies_on_glibc_unless_the_user_set_it():
     env["MALLOC_TOP_PAD_"] = "0"
     out = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_key_and_its_workers_keep_freed_heap(tmp_path, monkeypatch):
-    from lib_tkg import heap, keyjobs
-
-    calls = []
-    monkeypatch.setattr(heap, "keep_freed_heap", lambda: calls.append(1) or True)
-    make_image(tmp_path / "a.png")
-    assert cli.main(["key", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "-q"]) == 0
-    assert calls == [1]
-    threads = cv2.getNumThreads()
-    try:
-        keyjobs.worker_init()
-    finally:
-        cv2.setNumThreads(threads)
-    assert calls == [1, 1]

@@ -528,3 +528,13 @@ def test_rep3_repeats_into_three_channels(shape):
         assert np.array_equal(out[..., c], s)
     x = np.ones((*shape, 3), np.float32) * 2
     assert np.array_equal(x * out, x * s[..., None])
+
+
+def test_the_keyer_keeps_freed_heap_from_its_first_call(monkeypatch):
+    from lib_tkg import heap
+
+    calls = []
+    monkeypatch.setattr(heap, "keep_freed_heap", lambda: calls.append(1) or True)
+    key(square(SCREENS["green"], (200, 30, 30)))
+    key_image(square(SCREENS["green"], (200, 30, 30)), "green")
+    assert calls == [1, 1]  # (each call asks; lib_tkg.heap applies it once)

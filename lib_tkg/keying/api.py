@@ -10,6 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from lib_tkg import heap
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
 from lib_tkg.keying.plate import analyse
 
@@ -80,6 +81,7 @@ def key_quietly(
     For callers that show the notes themselves (the WebUI, the CLI, sequences); it never
     touches the process-wide warning filters.
     """
+    heap.keep_freed_heap()  # once per process: see lib_tkg.heap
     tol, cw = inputs.check_clips(tolerance, clip_white)
     opts = core.Options(
         tol,
