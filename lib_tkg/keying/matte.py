@@ -82,7 +82,7 @@ def rep3(s: np.ndarray) -> np.ndarray:
     ``x * s[..., None]`` without numpy's slow broadcasting over a length-3 last axis."""
     if s.size == 0:
         return np.empty((*s.shape, 3), np.float32)
-    return cv2.merge([s, s, s])
+    return cv2.merge([s, s, s]).reshape(*s.shape, 3)  # (OpenCV 4 gives (N, 1, 3) for (N,))
 
 
 def distance(img: np.ndarray, plate: np.ndarray) -> np.ndarray:
