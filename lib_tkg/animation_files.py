@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from lib_tkg import outputs
+
 __all__ = [
     "FORMATS",
     "available_formats",
@@ -100,12 +102,6 @@ def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarr
 
 def _exists_error(path: str) -> FileExistsError:
     return FileExistsError(f"{path} already exists; not overwriting it")
-
-
-def _temp_name(path: str) -> str:
-    """A hidden name beside ``path`` for writing it (folder scans skip hidden names)."""
-    folder, name = os.path.split(path)
-    return os.path.join(folder, f".{name}.{os.getpid()}.part")
 
 
 def _remove(path: str) -> None:
@@ -267,7 +263,7 @@ def write_animation(
     errors: list[BaseException] = []
     for fmt in formats:
         path = stem + FORMATS[fmt]
-        tmp = _temp_name(path)
+        tmp = outputs.partial_name(path)
         try:
             problem = format_problem(fmt)
             if problem:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lib_tkg import outputs
+
 #: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
 _GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
@@ -97,7 +99,7 @@ def worker_init() -> None:
 
 def _save_png(image: Any, target: Path) -> Path:
     """Write ``image`` as PNG beside ``target`` under a temporary name; returns that name."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    tmp = Path(outputs.partial_name(target))
     # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
     level = 1 if image.width * image.height > 16_000_000 else 6
     try:

@@ -76,6 +76,13 @@ def output_name(stem: str, suffix: str) -> str:
     return f"{stem}{suffix}{OUTPUT_EXTENSION}"
 
 
+def partial_name(path: str | os.PathLike) -> str:
+    """The hidden name an output is written under beside ``path`` before it is put in place,
+    ``.<name>.<pid>.part`` (folder scans skip hidden names)."""
+    folder, name = os.path.split(os.fspath(path))
+    return os.path.join(folder, f".{name}.{os.getpid()}.part")
+
+
 def is_output_name(path: str | os.PathLike, suffixes: Iterable[str]) -> bool:
     """Whether ``path`` is named like one of this tool's outputs (stem ends with a suffix)."""
     p = Path(path)

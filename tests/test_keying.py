@@ -538,3 +538,10 @@ def test_the_keyer_keeps_freed_heap_from_its_first_call(monkeypatch):
     key(square(SCREENS["green"], (200, 30, 30)))
     key_image(square(SCREENS["green"], (200, 30, 30)), "green")
     assert calls == [1, 1]  # (each call asks; lib_tkg.heap applies it once)
+
+
+def test_rep3_to_k_channels_and_chroma_part():
+    s = np.array([1.0, 2.0], np.float32)
+    assert np.array_equal(matte.rep3(s, 4), np.repeat(s[:, None], 4, axis=1))
+    rows = np.array([[10.0, 20.0, 60.0], [5.0, 5.0, 5.0]], np.float32)
+    assert np.allclose(matte.chroma_part(rows), [[-20.0, -10.0, 30.0], [0.0, 0.0, 0.0]])

@@ -61,3 +61,11 @@ def test_is_output_name():
     assert outputs.is_output_name(Path("d/a-MATTE.PNG"), ("-rgba", "-matte"))
     assert not outputs.is_output_name(Path("d/a-rgba.jpg"), ("-rgba",))
     assert not outputs.is_output_name(Path("d/rgba.png"), ("-rgba",))
+
+
+def test_partial_name_is_hidden_beside_the_output(tmp_path):
+    target = tmp_path / "sub" / "a-rgba.png"
+    part = Path(outputs.partial_name(target))
+    assert part.parent == target.parent
+    assert part.name.startswith(".a-rgba.png.") and part.name.endswith(".part")
+    assert part != target

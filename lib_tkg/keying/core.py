@@ -37,14 +37,18 @@ def half(img: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(img, (-(-w // 2), -(-h // 2)), interpolation=cv2.INTER_AREA), 2
 
 
-def screen_ratio(img: np.ndarray, scr: Screen, plate_s: np.ndarray) -> np.ndarray:
+def screen_ratio(
+    img: np.ndarray, scr: Screen, plate_s: np.ndarray, plate: np.ndarray | None = None
+) -> np.ndarray:
     """``t``: 1 on clean screen, 0 on opaque subject (before clipping), per pixel of ``img``.
 
-    ``plate_s`` is the coarse plate grid covering ``img``.
+    ``plate_s`` is the coarse plate grid covering ``img``; ``plate`` that grid at ``img``'s
+    resolution, if already made (a neutral screen's matte needs it).
     """
     h, w = img.shape[:2]
     if scr.neutral:
-        plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        if plate is None:
+            plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
         return np.float32(1.0) - matte.distance(img, plate) * np.float32(
             1.0 / matte.NEUTRAL_CONTRAST
         )
@@ -84,7 +88,7 @@ def key_pixels(
     h, w = rgb.shape[:2]
     img_q = half(img_h)[0]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
-    t = screen_ratio(img, scr, plate_s)
+    t = screen_ratio(img, scr, plate_s, plate)
     if sig is None and scr.neutral:
         sig = matte.neutral_noise(t[::hs, ::hs][scr.background])
     elif sig is None:

@@ -77,12 +77,17 @@ def grey_rows(x: np.ndarray) -> np.ndarray:
     return (x[:, 0] + x[:, 1] + x[:, 2]) * np.float32(1.0 / 3.0)
 
 
-def rep3(s: np.ndarray) -> np.ndarray:
-    """``s`` ((N,) or (H, W) float32) repeated into 3 channels: ``x * rep3(s)`` is
-    ``x * s[..., None]`` without numpy's slow broadcasting over a length-3 last axis."""
+def rep3(s: np.ndarray, k: int = 3) -> np.ndarray:
+    """``s`` ((N,) or (H, W) float32) repeated into ``k`` channels: ``x * rep3(s)`` is
+    ``x * s[..., None]`` without numpy's slow broadcasting over a short last axis."""
     if s.size == 0:
-        return np.empty((*s.shape, 3), np.float32)
-    return cv2.merge([s, s, s]).reshape(*s.shape, 3)  # (OpenCV 4 gives (N, 1, 3) for (N,))
+        return np.empty((*s.shape, k), np.float32)
+    return cv2.merge([s] * k).reshape(*s.shape, k)  # (OpenCV 4 gives (N, 1, k) for (N,))
+
+
+def chroma_part(x: np.ndarray) -> np.ndarray:
+    """(N, 3) rows minus their grey component (each row's mean)."""
+    return x - rep3(grey_rows(x))
 
 
 def distance(img: np.ndarray, plate: np.ndarray) -> np.ndarray:

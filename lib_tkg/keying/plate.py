@@ -82,9 +82,9 @@ def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float
         up = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)
         if up.ndim == 2:
             up = up[..., None]
-        k = c_l.shape[-1]  # (per-channel copies: numpy broadcasts slowly over a short axis)
-        conf = cv2.merge([np.clip(w_l / np.float32(w0), 0.0, 1.0)] * k).reshape(up.shape)
-        inv = cv2.merge([np.float32(1.0) / np.maximum(w_l, np.float32(1e-6))] * k)
+        k = c_l.shape[-1]
+        conf = matte.rep3(np.clip(w_l / np.float32(w0), 0.0, 1.0), k).reshape(up.shape)
+        inv = matte.rep3(np.float32(1.0) / np.maximum(w_l, np.float32(1e-6)), k)
         est = up + conf * (c_l * inv.reshape(up.shape) - up)
     return est
 

@@ -197,8 +197,9 @@ def refine_band(
        the implied foreground colour reaches the edge of the RGB cube). On a neutral screen,
        far from the subject, alpha is the distance from the plate as a share of the subject's
        median distance from it.
-    2. A colour guided filter (radius 2 px, box filters, coefficients at half resolution)
-       denoises the band, following edges in the image; outside the band nothing changes.
+    2. A colour guided filter (box filters; coefficients on ``img_q``, radius 1 there, about
+       2-4 px here) denoises the band, following edges in the image; outside the band nothing
+       changes.
     """
     h, w = alpha.shape
     one = np.float32(1.0)
@@ -238,7 +239,7 @@ def refine_band(
     if not neutral:
         # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
         # where the two-term fit explains the pixel better, its alpha is used
-        bc = b_b - matte.rep3(matte.grey_rows(b_b))
+        bc = matte.chroma_part(b_b)
         ub, bb, vb = dot3(u, bc), dot3(bc, bc), dot3(v, bc)
         det = uu * bb - ub * ub
         ok = det > np.float32(1e-3) * uu * bb
@@ -380,7 +381,7 @@ def unmix(
         d_f = pq1[:, 0] - np.abs(pq1[:, 1]) * np.float32(1.0 / matte.SQRT3)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
         s1 = np.maximum(d_f, 0.0) / d_b1
-        b_chroma = b1 - matte.rep3(matte.grey_rows(b1))
+        b_chroma = matte.chroma_part(b1)
         p_b = np.maximum(b_chroma @ m[0], np.float32(1.0))
         partial = a1 < one
         if partial.any():
