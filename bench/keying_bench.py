@@ -12,7 +12,8 @@ Sets:
 
 * ``synthetic``: ``bench/synthetic.py`` composites, one row block per ``--profiles`` entry
   (``default``, ``keyparts`` key-coloured subject parts, ``clean`` spill-free edges,
-  ``spilled`` strong spill, ``sd`` SD-like mottled screens, ``hard``) x ``--keys``.
+  ``spilled`` strong spill, ``sd`` SD-like mottled screens, ``blurred`` a motion-blurred or
+  defocused subject, dark in half the samples, ``hard``) x ``--keys``.
 * ``photo``: ``bench/photo_set.py``, real photographs (scikit-image samples) as subjects over
   SD-like green screens; an independent set the keyer was not tuned on. FFmpeg is tuned on
   the same kind of composites from other seeds (``--tune-seed``).

@@ -60,7 +60,9 @@ PROFILES: dict[str, dict[str, tuple[float, float]]] = {
 
 # Further classes (same generator, other ranges): "sd" mottled SD-like screens, "clean" edges
 # without spill, "spilled" edges with strong spill, "keyparts" subjects with key-coloured parts
-# (brighter and more saturated than the screen, or of another shade of its hue).
+# (brighter and more saturated than the screen, or of another shade of its hue), "blurred" a
+# motion-blurred or defocused subject, dark in half the samples (its wide soft outline has the
+# screen's chromaticity, like a soft shadow).
 PROFILES["sd"] = {**PROFILES["default"], "mottle": (0.04, 0.1), "noise": (0.5, 3.0)}
 PROFILES["clean"] = {**PROFILES["default"], "spill": (0.0, 0.0)}
 PROFILES["spilled"] = {**PROFILES["default"], "spill": (0.3, 0.5), "spill_width": (0.01, 0.03)}
@@ -70,6 +72,7 @@ PROFILES["keyparts"] = {
     "screen_val": (0.55, 0.8),
     "key_parts": (1, 4),
 }
+PROFILES["blurred"] = {**PROFILES["default"], "body_blur": (0.01, 0.04), "dark_body": (0.5, 0.5)}
 
 #: Nominal screen colours (hue in degrees) the generator jitters around.
 KEY_HUES: dict[str, float] = {"green": 120.0, "blue": 225.0, "magenta": 300.0, "cyan": 185.0}
@@ -221,6 +224,13 @@ def _motion_blur(img: np.ndarray, length: float, angle: float) -> np.ndarray:
     return cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_CONSTANT)
 
 
+def _body_blur(img: np.ndarray, length: float, angle: float, defocus: bool) -> np.ndarray:
+    """Motion blur of ``length`` px along ``angle``, or a defocus blur about as wide."""
+    if defocus:
+        return cv2.GaussianBlur(img, (0, 0), length / 4).reshape(img.shape)
+    return _motion_blur(img, length, angle).reshape(img.shape)
+
+
 def _screen(
     rng: np.random.Generator, h: int, w: int, key_hue: float, body: np.ndarray, pr: dict
 ) -> tuple[np.ndarray, tuple[int, int, int]]:
@@ -298,13 +308,24 @@ def make_sample(
     # 1. body: textured blob
     body = _blob_mask(rng, h, w, bottom=rng.random() < 0.5)
     c1, c2 = fg_colour(), fg_colour()
+    if "dark_body" in pr and rng.random() < pr["dark_body"][0]:  # dark clothing, a tyre
+        c1, c2 = (
+            _hsv(rng.uniform(0, 360), rng.uniform(0, 0.6), rng.uniform(0.02, 0.2)) for _ in "ab"
+        )
     mix = 0.5 + 0.5 * _smooth_noise(rng, h, w, s / rng.uniform(3, 12))
     body_col = c1[None, None] * (1 - mix) + c2[None, None] * mix
     if rng.random() < 0.5:  # stripes / print
         stripes = (np.sin(np.arange(w, dtype=np.float32) / rng.uniform(3, 15)) > 0.3)[None, :, None]
         body_col = np.where(stripes, fg_colour()[None, None], body_col)
     body_col = np.clip(body_col + 0.03 * _smooth_noise(rng, h, w, 2.0, 3), 0, 1)
-    layers.append((body, body_col))
+    if "body_blur" in pr:  # the subject moves (or is out of focus): a wide soft outline
+        length, ang = s * rng.uniform(*pr["body_blur"]), rng.uniform(0, np.pi)
+        defocus = rng.random() < 0.3
+        body_b = _body_blur(body, length, ang, defocus)
+        prem_b = _body_blur(body[..., None] * body_col, length, ang, defocus)
+        layers.append((body_b, np.clip(prem_b / np.maximum(body_b, 1e-6)[..., None], 0, 1)))
+    else:
+        layers.append((body, body_col))
     if "key_parts" in pr:  # key-coloured parts of the subject, inside it or at its outline
         inner, rim = np.nonzero(body > 0.95), np.nonzero((body > 0.4) & (body < 0.6))
         for _ in range(int(rng.integers(*pr["key_parts"]))):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -160,6 +161,24 @@ def test_gradient_vignette_and_shadow_key_out():
     res = key(img)
     assert res.alpha[:, :80].max() <= 3  # the shadow and the darkened corners are background
     assert (res.alpha[34:66, 94:126] == 255).all()
+
+
+def test_a_dark_subjects_blurred_edge_is_not_taken_for_a_soft_shadow():
+    # a near-black subject, motion-blurred sideways: its edge darkens the screen over 15 px
+    # while keeping the screen's chromaticity, like a shadow, but it is the subject's edge
+    h, w = 384, 512
+    alpha = np.zeros((h, w), np.float32)
+    alpha[96:288, 160:352] = 1.0
+    alpha = cv2.blur(alpha, (15, 1))
+    light = 1.0 - 0.15 * np.mgrid[0:h, 0:w][1] / w
+    bg = np.array(SCREENS["green"], np.float32)[None, None] * light[..., None]
+    img = alpha[..., None] * np.float32(12.0) + (1 - alpha[..., None]) * bg
+    img = np.round(img + np.random.default_rng(3).normal(0, 1.0, img.shape))
+    got = key_matte(np.clip(img, 0, 255).astype(np.uint8)).astype(np.float32) / 255
+    ramp = (alpha > 0.05) & (alpha < 0.95)
+    assert abs(float((got - alpha)[ramp].mean())) < 0.06
+    assert np.abs(got - alpha)[ramp].mean() < 0.1
+    assert got[:, :40].max() <= 3 / 255 and got[:, -40:].max() <= 3 / 255
 
 
 def test_despill_removes_key_excess_from_opaque_edges():

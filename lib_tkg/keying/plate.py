@@ -8,7 +8,9 @@ Chroma screens. Background candidates are pixels of the key's hue whose chromati
 saturation ratio ``d / max(RGB)``, unchanged by shadows, vignettes and gradients, which scale
 RGB, but lowered by a veil or a light detail) is close to a robust smooth field fitted to the
 screen's, and whose hue cast matches the screen's. Their colours, averaged per block (normalised
-convolution) and filled across the subject with a push-pull pyramid, give the plate. A second
+convolution) and filled across the subject with a push-pull pyramid, give the plate. Next to
+the subject, candidates much darker than the screen farther out are left out: a dark subject's
+blurred edge has the screen's chromaticity, but it is subject, not a shadow. A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
 enter it), while soft shadows are followed and key out.
@@ -32,6 +34,8 @@ PLATE_RES = 128  # long side of the low-resolution plate grid
 _FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
 _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen region may lack
 _BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
+_RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
+_RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is still screen
 KERNEL3 = np.ones((3, 3), np.uint8)
 
 
@@ -259,6 +263,7 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
     if not bg1.any():
         bg1 = hue_ok
     bg1 = _no_bright_bumps(bg1, d_b, small)
+    bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
@@ -321,6 +326,34 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     h, w = bg.shape
     up = cv2.resize(bump.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     return bg & (cv2.dilate(up, KERNEL3) == 0)
+
+
+def _no_dark_ramps(
+    bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
+) -> np.ndarray:
+    """Drop candidates next to the subject that are much darker than the screen farther out.
+
+    A dark subject's blurred edge (motion blur, defocus) keeps the screen's chromaticity and
+    passes the candidate test like a soft shadow; in the plate it would darken the screen
+    towards the subject and key the edge out. Within :data:`_RAMP` of the excluded region a
+    candidate's colour difference ``d`` must be within :data:`_RAMP_DIP` of that of the screen
+    farther out, filled in on the plate grid (a soft shadow changes little over that distance,
+    a blurred edge a lot).
+    """
+    h, w = bg.shape
+    r = max(2, round(_RAMP * max(h, w)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate((~bg).view(np.uint8), kernel).view(bool) & bg
+    far = bg & ~near
+    if not near.any() or not far.any():
+        return bg
+    f32 = far.astype(np.float32)
+    d_sum = cv2.resize(cv2.multiply(d, f32), small, interpolation=cv2.INTER_AREA)
+    w_sum = cv2.resize(f32, small, interpolation=cv2.INTER_AREA)
+    d_far = push_pull(d_sum[..., None], w_sum, np.array([d_key], np.float32), w0=0.25)
+    d_far = np.maximum(d_far[..., 0], np.float32(0.1) * d_key)
+    t = d / cv2.resize(d_far, (w, h), interpolation=cv2.INTER_LINEAR)
+    return bg & ~(near & (t < np.float32(1.0 - _RAMP_DIP)))
 
 
 def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
