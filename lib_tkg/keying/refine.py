@@ -69,27 +69,34 @@ def dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]
 
 
-def sample(arr: np.ndarray, idx: np.ndarray, w: int, h: int) -> np.ndarray:
+def pixel_xy(idx: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column and row (float32, (N,) each) of the flat pixel indices ``idx`` of an (h, w) image."""
+    i = idx.astype(np.int32) if h * w < 2**31 else idx  # (32-bit division is twice as fast)
+    iy = i // i.dtype.type(w)
+    return (i - iy * i.dtype.type(w)).astype(np.float32), iy.astype(np.float32)
+
+
+def sample(arr: np.ndarray, xy: tuple[np.ndarray, np.ndarray], w: int, h: int) -> np.ndarray:
     """Bilinear lookup of a low-resolution map ``arr`` (sh, sw[, k]) that covers a (h, w)
-    image, at the full-resolution pixels with flat indices ``idx``. Returns (N, k) float32."""
+    image, at the full-resolution pixels ``xy`` (:func:`pixel_xy`). Returns (N, k) float32."""
+    x, y = xy
     sh, sw = arr.shape[:2]
     k = arr.shape[2] if arr.ndim == 3 else 1
-    n = idx.size
-    if (sh, sw) == (h, w):
-        return np.take(arr.reshape(-1, k), idx, axis=0).astype(np.float32)
+    n = x.size
+    fx, fy = np.float32(sw / w), np.float32(sh / h)
+    cx, cy = np.float32(0.5) * fx - np.float32(0.5), np.float32(0.5) * fy - np.float32(0.5)
     cols = 1024  # cv2.remap maps must stay below 32767 rows and columns
     out = np.empty((n, k), np.float32)
     chunk = cols * 16384
     for s in range(0, n, chunk):  # and their rows too: at most 16 M pixels per call
-        part = idx[s : s + chunk]
-        m = part.size
+        m = min(chunk, n - s)
         rows = -(-m // cols)
-        iy = part // w
-        ix = part - iy * w
         mx = np.zeros(rows * cols, np.float32)
         my = np.zeros(rows * cols, np.float32)
-        mx[:m] = (ix + np.float32(0.5)) * np.float32(sw / w) - np.float32(0.5)
-        my[:m] = (iy + np.float32(0.5)) * np.float32(sh / h) - np.float32(0.5)
+        np.multiply(x[s : s + m], fx, out=mx[:m])
+        np.multiply(y[s : s + m], fy, out=my[:m])
+        mx[:m] += cx
+        my[:m] += cy
         res = cv2.remap(
             arr,
             mx.reshape(rows, cols),
@@ -135,7 +142,8 @@ def physical_floor(
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
     hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
     out = np.zeros((h, w), np.float32)
-    idx = np.flatnonzero(cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT)))
+    both = cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT))  # 0 or 1
+    idx = np.flatnonzero(both.view(bool))  # (numpy finds set bools far faster than bytes)
     if idx.size:
         b = np.take(plate.reshape(-1, 3), idx, axis=0)
         v = np.take(img.reshape(-1, 3), idx, axis=0) - b
@@ -224,7 +232,8 @@ def refine_band(
     cw_sum = cw_sum.astype(np.float32)
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
     fmap = _colour_map(cw_sum)
-    fw = sample(fmap, idx, w, h)
+    xy = pixel_xy(idx, w, h)
+    fw = sample(fmap, xy, w, h)
     f_loc, w_loc = np.ascontiguousarray(fw[:, :3]), fw[:, 3]  # (fast numpy needs contiguous)
 
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
@@ -283,7 +292,7 @@ def refine_band(
         qw, qh = -(-hw // 2), -(-hh // 2)
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         cw_wide = cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w)
-        fw2 = sample(_colour_map(cw_wide), idx, w, h)
+        fw2 = sample(_colour_map(cw_wide), xy, w, h)
         g_s = np.clip(w_loc / np.float32(0.1), 0, 1)
         f_wide = np.ascontiguousarray(fw2[:, :3])
         f_kn = f_wide + matte.rep3(g_s) * (f_loc - f_wide)
@@ -310,16 +319,14 @@ def refine_band(
     p_s = cv2.resize(out, (gw, gh), interpolation=cv2.INTER_AREA) if gh != h else out
     r = 1 if gh != h else 2
     # only the band's bounding box (plus the filter's reach) is filtered
-    iy = idx // w
-    ix = idx - iy * w
-    y0 = max(0, int(iy.min()) * gh // h - 2 * r - 1)
-    y1 = min(gh, int(iy.max()) * gh // h + 2 * r + 2)
-    x0 = max(0, int(ix.min()) * gw // w - 2 * r - 1)
-    x1 = min(gw, int(ix.max()) * gw // w + 2 * r + 2)
+    y0 = max(0, int(xy[1].min()) * gh // h - 2 * r - 1)
+    y1 = min(gh, int(xy[1].max()) * gh // h + 2 * r + 2)
+    x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
+    x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
     g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
     coef = np.zeros((gh, gw, 4), np.float32)
     coef[y0:y1, x0:x1] = guided_filter_color(g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE)
-    cs = sample(coef, idx, w, h)
+    cs = sample(coef, xy, w, h)
     q = dot3(cs, i_b) * np.float32(1.0 / 255.0) + cs[:, 3]
     q = np.clip(q, 0.0, 1.0)
     if floor is not None:
@@ -387,7 +394,7 @@ def unmix(
         if partial.any():
             cap = np.zeros(idx.size, np.float32)
             if fmap is not None:
-                fw = sample(fmap, idx[partial], w, h)
+                fw = sample(fmap, pixel_xy(idx[partial], w, h), w, h)
                 p_loc = np.maximum(fw[:, :3] @ m[0], 0) * np.clip(fw[:, 3] / 0.1, 0, 1)
                 cap[partial] = p_loc
             excess = np.maximum(pq1[:, 0] - cap, 0) / p_b
@@ -395,4 +402,10 @@ def unmix(
         # remove the screen's chroma only: the pixel keeps its luminance
         f1 -= matte.rep3(s1 * np.float32(despill)) * b_chroma
         np.clip(f1, 0.0, 255.0, out=f1)
-    fg.reshape(-1, 3)[idx] = cv2.convertScaleAbs(f1)  # rounds (f1 is in 0..255)
+    # rounds (f1 is in 0..255); written as 3-byte items: far faster than assigning rows
+    rows = np.dtype((np.void, 3))
+    np.put(
+        fg.reshape(-1, 3).view(rows).reshape(-1),
+        idx,
+        cv2.convertScaleAbs(f1).view(rows).reshape(-1),
+    )
