@@ -63,8 +63,8 @@ def _border_mask(h: int, w: int, border: float) -> np.ndarray:
 def _hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hue (degrees, red 0, green 120, blue 240) and chroma of (N, 3) float pixels."""
     c = matte.chroma_part(px)
-    a = c @ np.array([2.0, -1.0, -1.0], np.float32) / math.sqrt(6.0)
-    b = c @ np.array([0.0, 1.0, -1.0], np.float32) / math.sqrt(2.0)
+    a = matte.rows_dot(c, np.array([2.0, -1.0, -1.0], np.float32) / math.sqrt(6.0))
+    b = matte.rows_dot(c, np.array([0.0, 1.0, -1.0], np.float32) / math.sqrt(2.0))
     return np.degrees(np.arctan2(b, a)) % 360.0, np.sqrt(a * a + b * b)
 
 

@@ -63,8 +63,20 @@ def diff(img: np.ndarray, m: np.ndarray) -> np.ndarray:
         lo = (m[0] - m[1] * np.float32(1.0 / SQRT3))[None]
         hi = (m[0] + m[1] * np.float32(1.0 / SQRT3))[None]
         return cv2.min(cv2.transform(img, lo), cv2.transform(img, hi))
-    pq = img @ m.T
-    return pq[..., 0] - np.abs(pq[..., 1]) * np.float32(1.0 / SQRT3)
+    lo, hi = m[0] - m[1] * np.float32(1.0 / SQRT3), m[0] + m[1] * np.float32(1.0 / SQRT3)
+    return np.minimum(rows_dot(img, lo), rows_dot(img, hi))
+
+
+def rows_dot(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(N,) float32 dot products of the (N, 3) rows ``x`` with the vector ``v``.
+
+    An OpenCV transform rather than numpy's ``@``: BLAS runs such thin products on all cores,
+    and its threads then busy-wait, taking the other core from OpenCV's own threads.
+    """
+    if x.shape[0] == 0:
+        return np.zeros(0, np.float32)
+    rows = np.ascontiguousarray(x, np.float32).reshape(-1, 1, 3)
+    return cv2.transform(rows, np.asarray(v, np.float32).reshape(1, 3)).reshape(-1)
 
 
 def diff_planes(pq: np.ndarray) -> np.ndarray:

@@ -107,6 +107,15 @@ def block_plate(
     return push_pull(csum, wsum, default, w0=0.25), wsum
 
 
+def _fit(basis: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares of ``y`` on the columns of ``basis`` through ``rows``: (residuals of all
+    rows, coefficients). With einsum, not BLAS (see :func:`lib_tkg.keying.matte.rows_dot`)."""
+    a = basis[rows]
+    ata = np.einsum("ij,ik->jk", a, a) + 1e-9 * np.eye(basis.shape[1])
+    coef = np.linalg.solve(ata, np.einsum("ij,i->j", a, y[rows]))
+    return y - np.einsum("ij,j->i", basis, coef), coef
+
+
 def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.ndarray:
     """Blocks of ``ok`` that a robust quadratic surface through ``val`` does not reject.
 
@@ -131,9 +140,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
     # fit through all blocks would bend into a large one
     inl = ok1 & (y >= np.quantile(y[ok1], 0.25))
     for _ in range(4):
-        a = basis[inl]
-        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ y[inl])
-        r = y - basis @ coef
+        r, _coef = _fit(basis, y, inl)
         sig = float(1.4826 * np.median(np.abs(r[inl])))
         new = ok1 & ((r >= -max(0.04, 3.0 * sig)) | (r >= -tiny1))
         if new.sum() < 24 or np.array_equal(new, inl):
@@ -306,9 +313,7 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     y_fit = y.reshape(-1)[at]
     inl = np.ones(y_fit.size, bool)
     for _ in range(5):
-        a = b_fit[inl]
-        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ y_fit[inl])
-        r = y_fit - b_fit @ coef
+        r, coef = _fit(b_fit, y_fit, inl)
         sig = float(1.4826 * np.median(np.abs(r[inl])))
         new = np.abs(r) <= max(0.05, 2.5 * sig)
         if new.sum() < 24 or np.array_equal(new, inl):

@@ -384,20 +384,21 @@ def unmix(
     f1 /= matte.rep3(np.maximum(a1, np.float32(1e-3)))
     np.clip(f1, 0.0, 255.0, out=f1)
     if despill > 0.0 and m is not None:
-        pq1 = f1 @ m.T
-        d_f = pq1[:, 0] - np.abs(pq1[:, 1]) * np.float32(1.0 / matte.SQRT3)
+        p1 = matte.rows_dot(f1, m[0])
+        d_f = p1 - np.abs(matte.rows_dot(f1, m[1])) * np.float32(1.0 / matte.SQRT3)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
         s1 = np.maximum(d_f, 0.0) / d_b1
         b_chroma = matte.chroma_part(b1)
-        p_b = np.maximum(b_chroma @ m[0], np.float32(1.0))
+        p_b = np.maximum(matte.rows_dot(b_chroma, m[0]), np.float32(1.0))
         partial = a1 < one
         if partial.any():
             cap = np.zeros(idx.size, np.float32)
             if fmap is not None:
                 fw = sample(fmap, pixel_xy(idx[partial], w, h), w, h)
-                p_loc = np.maximum(fw[:, :3] @ m[0], 0) * np.clip(fw[:, 3] / 0.1, 0, 1)
+                p_loc = np.maximum(matte.rows_dot(fw[:, :3], m[0]), 0)
+                p_loc *= np.clip(fw[:, 3] / np.float32(0.1), 0, 1)
                 cap[partial] = p_loc
-            excess = np.maximum(pq1[:, 0] - cap, 0) / p_b
+            excess = np.maximum(p1 - cap, 0) / p_b
             s1 = np.where(partial, np.maximum(s1, excess), s1)
         # remove the screen's chroma only: the pixel keeps its luminance
         f1 -= matte.rep3(s1 * np.float32(despill)) * b_chroma
