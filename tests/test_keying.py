@@ -564,3 +564,12 @@ def test_rep3_to_k_channels_and_chroma_part():
     assert np.array_equal(matte.rep3(s, 4), np.repeat(s[:, None], 4, axis=1))
     rows = np.array([[10.0, 20.0, 60.0], [5.0, 5.0, 5.0]], np.float32)
     assert np.allclose(matte.chroma_part(rows), [[-20.0, -10.0, 30.0], [0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 40000])
+def test_rows_dot_is_the_row_wise_dot_product(n):
+    wide = np.random.default_rng(n).uniform(-255, 255, (n, 4)).astype(np.float32)
+    v = np.array([0.3, -1.2, 2.0], np.float32)
+    got = matte.rows_dot(wide[:, :3], v)  # a non-contiguous column slice, as in unmixing
+    assert got.shape == (n,) and got.dtype == np.float32
+    np.testing.assert_allclose(got, wide[:, :3].astype(np.float64) @ v, rtol=1e-5, atol=1e-3)
