@@ -109,11 +109,10 @@ def block_plate(
 
 def _fit(basis: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least squares of ``y`` on the columns of ``basis`` through ``rows``: (residuals of all
-    rows, coefficients). With einsum, not BLAS (see :func:`lib_tkg.keying.matte.rows_dot`)."""
+    rows, coefficients)."""
     a = basis[rows]
-    ata = np.einsum("ij,ik->jk", a, a) + 1e-9 * np.eye(basis.shape[1])
-    coef = np.linalg.solve(ata, np.einsum("ij,i->j", a, y[rows]))
-    return y - np.einsum("ij,j->i", basis, coef), coef
+    coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(basis.shape[1]), a.T @ y[rows])
+    return y - basis @ coef, coef
 
 
 def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.ndarray:
