@@ -271,3 +271,17 @@ def test_a_misspelt_option_names_itself_and_the_accepted_ones():
         TypeError, match=r"unknown keying option\(s\) tolerence; accepted: .*tolerance"
     ):
         key(green_screen(), tolerence=0.5)
+
+
+@pytest.mark.parametrize("h, w", [(256, 256), (144, 256), (256, 40), (12, 30), (4, 4)])
+def test_border_texture_is_computed_on_strips_with_the_full_images_values(h, w):
+    from lib_tkg.keying import detect
+
+    img = np.random.default_rng(h * w).uniform(0, 255, (h, w, 3)).astype(np.float32)
+    b = max(1, round(0.04 * min(h, w)))
+    k = (5, 5) if min(h, w) >= 5 else (1, 1)
+    mean = cv2.blur(img, k)
+    var = cv2.blur(img * img, k) - mean * mean
+    full = np.sqrt(np.maximum(var.sum(axis=2), 0.0))
+    band = detect._border_mask(h, w, b)
+    np.testing.assert_allclose(detect._texture(img, b)[band], full[band], rtol=1e-4, atol=0.05)

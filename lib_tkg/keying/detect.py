@@ -49,8 +49,8 @@ class Detection:
     cover: float  # share of the border that is smooth screen colour (0..1)
 
 
-def _border_mask(h: int, w: int, border: float) -> np.ndarray:
-    b = max(1, round(border * min(h, w)))
+def _border_mask(h: int, w: int, b: int) -> np.ndarray:
+    """The band of ``b`` px along the frame (everything if that covers it)."""
     mask = np.zeros((h, w), bool)
     if 2 * b >= h or 2 * b >= w:
         mask[:] = True
@@ -58,6 +58,28 @@ def _border_mask(h: int, w: int, border: float) -> np.ndarray:
         mask[:b] = mask[-b:] = True
         mask[:, :b] = mask[:, -b:] = True
     return mask
+
+
+def _texture(img: np.ndarray, b: int) -> np.ndarray:
+    """Local texture, levels: the standard deviation in a 5x5 window summed over the channels,
+    found only in the band of ``b`` px along the frame (0 inside it)."""
+    h, w = img.shape[:2]
+    k = (5, 5) if min(h, w) >= 5 else (1, 1)
+
+    def std(x: np.ndarray) -> np.ndarray:
+        mean = cv2.blur(x, k)
+        var = cv2.blur(x * x, k) - mean * mean
+        return np.sqrt(np.maximum(cv2.transform(var, np.ones((1, 3), np.float32)), 0.0))
+
+    e = b + k[0] // 2  # the window's reach: strips that wide give the band's exact values
+    if 2 * e >= min(h, w):
+        return std(img)
+    out = np.zeros((h, w), np.float32)
+    out[:b] = std(img[:e])[:b]
+    out[-b:] = std(img[-e:])[-b:]
+    out[:, :b] = std(np.ascontiguousarray(img[:, :e]))[:, :b]
+    out[:, -b:] = std(np.ascontiguousarray(img[:, -e:]))[:, -b:]
+    return out
 
 
 def _hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,16 +120,13 @@ def detect_screen(
     small = rgb if scale >= 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     img = small.astype(np.float32)
     sh, sw = img.shape[:2]
-    mask = _border_mask(sh, sw, border)
+    b = max(1, round(border * min(sh, sw)))
+    mask = _border_mask(sh, sw, b)
     if subject_mask is not None:
         sm = cv2.resize(subject_mask, (sw, sh), interpolation=cv2.INTER_AREA)
         if (mask & (sm <= 0.5)).sum() >= 16:
             mask &= sm <= 0.5
-    # local texture: standard deviation in a 5x5 window, summed over the channels (levels)
-    k = (5, 5) if min(sh, sw) >= 5 else (1, 1)
-    mean = cv2.blur(img, k)
-    var = cv2.blur(img * img, k) - mean * mean
-    texture = np.sqrt(np.maximum(cv2.transform(var, np.ones((1, 3), np.float32)), 0.0))[mask]
+    texture = _texture(img, b)[mask]
     px = img[mask]
     n = px.shape[0]
     hue, chroma = _hue_chroma(px)
