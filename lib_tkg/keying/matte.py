@@ -59,11 +59,9 @@ def diff(img: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Colour difference of a float32 (H, W, 3) image or (N, 3) rows; returns (H, W) or (N,)
     float32 (levels). For an image: ``min(<I, e1 - e2/sqrt3>, <I, e1 + e2/sqrt3>)``, two
     one-channel transforms (OpenCV's fastest) instead of projections and an absolute value."""
-    if img.ndim == 3:
-        lo = (m[0] - m[1] * np.float32(1.0 / SQRT3))[None]
-        hi = (m[0] + m[1] * np.float32(1.0 / SQRT3))[None]
-        return cv2.min(cv2.transform(img, lo), cv2.transform(img, hi))
     lo, hi = m[0] - m[1] * np.float32(1.0 / SQRT3), m[0] + m[1] * np.float32(1.0 / SQRT3)
+    if img.ndim == 3:
+        return cv2.min(cv2.transform(img, lo[None]), cv2.transform(img, hi[None]))
     return np.minimum(rows_dot(img, lo), rows_dot(img, hi))
 
 

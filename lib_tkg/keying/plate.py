@@ -96,8 +96,8 @@ def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float
 def block_plate(
     img: np.ndarray, mask: np.ndarray, small: tuple[int, int], default: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coarse (``small`` = (sw, sh)) plate from the pixels of ``img`` under ``mask``, filled;
-    returns ``(plate (sh, sw, 3), weight (sh, sw))``."""
+    """Coarse (``small`` = (sw, sh)) plate from the pixels of ``img`` (k channels, or one
+    plane) under ``mask``, filled; returns ``(plate (sh, sw, k), weight (sh, sw))``."""
     sw, sh = small
     m8 = mask.view(np.uint8)
     csum = cv2.resize(cv2.bitwise_and(img, img, mask=m8), (sw, sh), interpolation=cv2.INTER_AREA)
@@ -351,10 +351,7 @@ def _no_dark_ramps(
     far = bg & ~near
     if not near.any() or not far.any():
         return bg
-    f32 = far.astype(np.float32)
-    d_sum = cv2.resize(cv2.multiply(d, f32), small, interpolation=cv2.INTER_AREA)
-    w_sum = cv2.resize(f32, small, interpolation=cv2.INTER_AREA)
-    d_far = push_pull(d_sum[..., None], w_sum, np.array([d_key], np.float32), w0=0.25)
+    d_far, _w = block_plate(d, far, small, np.array([d_key], np.float32))
     d_far = np.maximum(d_far[..., 0], np.float32(0.1) * d_key)
     t = d / cv2.resize(d_far, (w, h), interpolation=cv2.INTER_LINEAR)
     return bg & ~(near & (t < np.float32(1.0 - _RAMP_DIP)))
