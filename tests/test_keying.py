@@ -181,6 +181,25 @@ def test_a_dark_subjects_blurred_edge_is_not_taken_for_a_soft_shadow():
     assert got[:, :40].max() <= 3 / 255 and got[:, -40:].max() <= 3 / 255
 
 
+def test_faint_strands_on_a_noisy_screen_keep_their_alpha():
+    """Anti-aliased one-pixel strands over a noisy screen (8 levels): the noise raises
+    clip-black to about 0.25, which used to clear their faint rims and thin the rest."""
+    rng = np.random.default_rng(0)
+    h, w = 256, 320
+    lines = np.zeros((h, w), np.uint8)
+    for i in range(12):
+        x0, x1, y1 = 105 + 10 * i, 65 + 10 * i + int(rng.integers(0, 80)), int(rng.integers(20, 80))
+        cv2.line(lines, (x0 * 16, 128 * 16), (x1 * 16, y1 * 16), 255, 1, cv2.LINE_AA, 4)
+    alpha = np.round(lines * np.float32(0.999)) / 255
+    alpha[128:, 100:220] = 1.0
+    bg, fg = np.array(SCREENS["green"], np.float32), np.array((150, 120, 90), np.float32)
+    img = alpha[..., None] * fg + (1 - alpha[..., None]) * bg + rng.normal(0, 8.0, (h, w, 3))
+    got = key_matte(np.clip(np.rint(img), 0, 255).astype(np.uint8)).astype(np.float32) / 255
+    soft = (alpha > 0.05) & (alpha < 0.95)
+    assert abs(float((got - alpha)[soft].mean())) < 4 / 255  # was -7/255
+    assert got[:, :60].max() <= 6 / 255 and got[90:, 250:].max() <= 6 / 255
+
+
 def test_despill_removes_key_excess_from_opaque_edges():
     img = square(SCREENS["green"], (200, 200, 200))
     img[24:28, 24:72] = (205, 235, 200)  # green light bouncing onto the top edge

@@ -102,6 +102,8 @@ def key_pixels(
         floor = refine.physical_floor(img, img_q, plate, noise_lv, alpha)
         floor = matte.soft_clip(floor, lo, hi)
         alpha = cv2.max(alpha, floor)
+    if opts.refine:
+        refine.admit_faint(alpha, t, lo)
     if float(alpha.min()) >= 1.0:
         return None
     fmap = None

@@ -151,6 +151,19 @@ def physical_floor(
     return out
 
 
+def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float) -> None:
+    """Let the faint rim of the matte into the refined band, in place.
+
+    Clip-black (``lo``, 0..1) clears every pixel whose ``1 - t`` is below it. Next to a pixel
+    that has alpha, one above half of it is more likely the faint rim of an edge or a strand
+    than screen noise: it gets a token alpha (1e-3), so that :func:`refine_band` estimates it
+    like the rest of the band instead of leaving it clear.
+    """
+    near = cv2.dilate((alpha > 0).view(np.uint8), _KERNEL3).view(bool)
+    faint = near & (t < np.float32(1.0 - 0.5 * lo))
+    np.maximum(alpha, faint.view(np.uint8).astype(np.float32) * np.float32(1e-3), out=alpha)
+
+
 def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
     """A neutral screen's typical subject contrast, levels: the median RGB distance from the
     plate of the opaque core (``fmap``, see :func:`refine_band`, where the core dominates),
