@@ -120,6 +120,24 @@ def test_wide_soft_edge_of_a_colour_near_the_screen_is_unbiased():
     assert (m[30:100, 70:150] == 1).all()
 
 
+def test_the_dense_part_of_a_wide_soft_edge_is_not_made_opaque():
+    """A grey subject fading into the screen over 60 px: near its opaque side alpha is 0.7-0.95
+    and the neighbourhood mostly opaque, which used to put those pixels into the opaque core
+    (24/255 too opaque there); only pixels deep inside such a region are core now."""
+    bg = np.array(SCREENS["green"], np.float32)
+    a = np.zeros((128, 256), np.float32)
+    a[16:-16, 120:] = 1.0
+    a[16:-16, 60:120] = np.linspace(0, 1, 62)[1:-1]
+    img = a[..., None] * np.float32(128) + (1 - a[..., None]) * bg
+    img += np.random.default_rng(0).normal(0, 1.0, img.shape)
+    m = key_matte(np.clip(np.rint(img), 0, 255).astype(np.uint8)).astype(np.float64) / 255
+    dense = (a > 0.7) & (a < 0.95)
+    assert (m - a)[dense].mean() < 10 / 255 and (m - a)[dense].max() < 25 / 255
+    soft = (a > 0.05) & (a < 0.95)
+    assert abs((m - a)[soft].mean()) < 4 / 255
+    assert (m[24:104, 130:250] == 1).all()
+
+
 def test_pale_key_tinted_veil_is_not_keyed_below_the_physical_bound():
     """A pale green-tinted veil (alpha 0.4) away from the subject: the colour difference
     takes it for screen, but no foreground colour in [0, 255] explains it below ~0.3."""

@@ -25,6 +25,7 @@ from lib_tkg.keying.plate import box
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
+_KERNEL11 = np.ones((11, 11), np.uint8)
 _GE = 1e-3  # guided filter regularisation (guide in 0..1)
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
@@ -225,8 +226,11 @@ def refine_band(
     h, w = alpha.shape
     one = np.float32(1.0)
     neutral = m is None
-    # opaque core: opaque pixels, and noisy ones in a mostly opaque neighbourhood
-    solid = (alpha >= one) | ((alpha > np.float32(0.5)) & (box(alpha, 2) >= np.float32(0.9)))
+    # opaque core: opaque pixels, and noisy ones deep (5 px) inside a mostly opaque region;
+    # nearer its edge such a region may be a dense partial rim (motion blur, strand bundles),
+    # which is estimated with the band instead of being made opaque
+    dense = (alpha > np.float32(0.5)) & (box(alpha, 2) >= np.float32(0.9))
+    solid = (alpha >= one) | cv2.erode(dense.view(np.uint8), _KERNEL11).view(bool)
     core = cv2.morphologyEx(solid.astype(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
     core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
     idx = np.flatnonzero((alpha > 0) & (core == 0))
