@@ -25,6 +25,8 @@ from lib_tkg.keying import (
     key_image,
     key_matte,
     matte,
+    plate,
+    refine,
 )
 
 SCREENS = {
@@ -216,6 +218,66 @@ def test_faint_strands_on_a_noisy_screen_keep_their_alpha():
     soft = (alpha > 0.05) & (alpha < 0.95)
     assert abs(float((got - alpha)[soft].mean())) < 4 / 255  # was -7/255
     assert got[:, :60].max() <= 6 / 255 and got[90:, 250:].max() <= 6 / 255
+
+
+def _mottled_green_scene(h: int, w: int, seed: int) -> np.ndarray:
+    """A soft-edged disc and strands over a green screen with a gradient and blotchy light."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    blotch = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 10)
+    light = 1 + 0.2 * (xx / w - 0.5) + 4 * blotch
+    scr = np.array(SCREENS["green"], np.float32) * light[..., None]
+    a = np.clip(60 - np.sqrt((yy - h / 2) ** 2 + (xx - w / 2) ** 2), 0, 6) / 6
+    lines = np.zeros((h, w), np.uint8)
+    for i in range(8):
+        x0, x1 = int(w / 2 - 40 + 10 * i), int(w / 2 - 80 + 20 * i)
+        cv2.line(lines, (x0 * 16, int(h / 2) * 16), (x1 * 16, 8 * 16), 255, 1, cv2.LINE_AA, 4)
+    a = np.maximum(a, lines / np.float32(255))
+    img = a[..., None] * np.array((190, 120, 90), np.float32) + (1 - a[..., None]) * scr
+    return np.clip(np.rint(img + rng.normal(0, 2.0, (h, w, 3))), 0, 255).astype(np.uint8)
+
+
+def test_classifying_at_half_the_analysed_resolution_gives_the_same_plate(monkeypatch):
+    """Above CLASSIFY_RES px a chroma screen's candidates are found at half the analysed
+    resolution and only the last pass runs at it: the plate and the background mask agree with
+    an analysis done wholly at it (a wide frame: both axes are checked)."""
+    img = _mottled_green_scene(300, 400, 1).astype(np.float32)
+    assert max(img.shape[:2]) > plate.CLASSIFY_RES
+    two = plate.analyse(img, SCREENS["green"], False)
+    monkeypatch.setattr(plate, "CLASSIFY_RES", 10**6)
+    one = plate.analyse(img, SCREENS["green"], False)
+    assert two.background.shape == one.background.shape == img.shape[:2]
+    assert two.plate.shape == one.plate.shape
+    assert np.abs(two.plate - one.plate).mean() < 0.5
+    assert (two.background == one.background).mean() > 0.97
+    assert abs(float(two.background.mean() - one.background.mean())) < 0.02
+
+
+def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
+    """The band's row arithmetic runs in parts on OpenCV's threads: any split gives the same
+    bytes as one thread."""
+    img = _mottled_green_scene(200, 240, 2)
+    calls = []
+    pool = refine._pool()
+
+    class Spy:
+        def submit(self, fn, rows):
+            calls.append(rows)
+            return pool.submit(fn, rows)
+
+    monkeypatch.setattr(refine, "_MIN_ROWS", 64)
+    monkeypatch.setattr(refine, "_pool", Spy)
+    threads = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(1)
+        single = key(img, "green").rgba
+        assert not calls
+        cv2.setNumThreads(3)
+        split = key(img, "green").rgba
+    finally:
+        cv2.setNumThreads(threads)
+    assert len(calls) >= 4  # two more parts in the band refinement, two in the unmixing
+    assert np.array_equal(single, split)
 
 
 def test_despill_removes_key_excess_from_opaque_edges():

@@ -12,7 +12,7 @@ import numpy as np
 
 from lib_tkg import heap
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
-from lib_tkg.keying.plate import analyse
+from lib_tkg.keying.plate import analyse, half
 
 #: Clip-black: the fraction of the screen's colour difference that may be missing from a pixel
 #: while it still counts as pure background (raised automatically to the screen's noise level).
@@ -141,7 +141,7 @@ def key_quietly(
         return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
 
     img = rgb.astype(np.float32)
-    img_h, hs = core.half(img)
+    img_h, hs = half(img)
     scr = analyse(img_h, kc, neutral)
     res = (
         None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, (img, img_h, hs))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte, refine
-from lib_tkg.keying.plate import Screen
+from lib_tkg.keying.plate import Screen, half
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,6 @@ class Options:
     despill: float
     refine: bool
     denoise: bool
-
-
-def half(img: np.ndarray) -> tuple[np.ndarray, int]:
-    """Half-resolution copy (area average) and its scale; full resolution for tiny images."""
-    h, w = img.shape[:2]
-    if min(h, w) < 64:
-        return img, 1
-    return cv2.resize(img, (-(-w // 2), -(-h // 2)), interpolation=cv2.INTER_AREA), 2
 
 
 def screen_ratio(
@@ -121,5 +113,9 @@ def key_pixels(
     idx = np.flatnonzero(need)
     if idx.size:
         m = None if scr.neutral else scr.m
-        refine.unmix(fg, img, alpha, idx, plate, m, 0.1 * scr.d_key, opts.despill, fmap)
+        d_floor = 0.1 * scr.d_key
+        refine.in_parallel(
+            lambda r: refine.unmix(fg, img, alpha, idx[r], plate, m, d_floor, opts.despill, fmap),
+            idx.size,
+        )
     return fg, alpha

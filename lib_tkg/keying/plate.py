@@ -3,6 +3,8 @@
 :func:`analyse` works on a reduced copy of the image (half resolution, or smaller for huge
 images) and returns a :class:`Screen`: the plate on a coarse grid (:data:`PLATE_RES` blocks on
 the long side) that covers the whole frame, plus what the matte needs to know about the screen.
+A chroma screen's candidates are classified at half that resolution when it is over
+:data:`CLASSIFY_RES` px; the last pass (the plate's level) runs at it.
 
 Chroma screens. Background candidates are pixels of the key's hue whose chromaticity (the
 saturation ratio ``d / max(RGB)``, unchanged by shadows, vignettes and gradients, which scale
@@ -37,6 +39,10 @@ _BUMP = 0.4  # brightness above the screen's smooth light that makes a region su
 _RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
 _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is still screen
 KERNEL3 = np.ones((3, 3), np.uint8)
+KERNEL5 = np.ones((5, 5), np.uint8)
+#: Long side (px) of the analysed image above which a chroma screen's candidates are classified
+#: at half that resolution (all but the last pass: about 40 % less time, the same plate)
+CLASSIFY_RES = 256
 
 
 @dataclass
@@ -58,6 +64,14 @@ class Screen:
     weight: np.ndarray
     d_plate: np.ndarray
     background: np.ndarray
+
+
+def half(img: np.ndarray) -> tuple[np.ndarray, int]:
+    """Half-resolution copy (area average) and its scale; full resolution for tiny images."""
+    h, w = img.shape[:2]
+    if min(h, w) < 64:
+        return img, 1
+    return cv2.resize(img, (-(-w // 2), -(-h // 2)), interpolation=cv2.INTER_AREA), 2
 
 
 def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float) -> np.ndarray:
@@ -97,11 +111,13 @@ def block_plate(
     img: np.ndarray, mask: np.ndarray, small: tuple[int, int], default: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coarse (``small`` = (sw, sh)) plate from the pixels of ``img`` (k channels, or one
-    plane) under ``mask``, filled; returns ``(plate (sh, sw, k), weight (sh, sw))``."""
+    plane) under the bool ``mask``, filled; returns ``(plate (sh, sw, k), weight (sh, sw))``."""
     sw, sh = small
-    m8 = mask.view(np.uint8)
-    csum = cv2.resize(cv2.bitwise_and(img, img, mask=m8), (sw, sh), interpolation=cv2.INTER_AREA)
-    wsum = cv2.resize(m8.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    m1 = mask.view(np.uint8).astype(np.float32)  # 0 or 1
+    # (a product with the 0/1 mask: several times faster than a masked copy of float32)
+    masked = cv2.multiply(img, m1 if img.ndim == 2 else matte.rep3(m1, img.shape[2]))
+    csum = cv2.resize(masked, (sw, sh), interpolation=cv2.INTER_AREA)
+    wsum = cv2.resize(m1, (sw, sh), interpolation=cv2.INTER_AREA)
     if csum.ndim == 2:
         csum = csum[..., None]
     return push_pull(csum, wsum, default, w0=0.25), wsum
@@ -194,8 +210,20 @@ def analyse(img: np.ndarray, key_rgb: tuple[int, int, int], neutral: bool) -> Sc
     return _analyse_chroma(img, key_rgb)
 
 
-def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
+def _analyse_chroma(
+    img_h: np.ndarray, kc: tuple[int, int, int], coarse_first: bool = True
+) -> Screen | None:
     hh, hw = img_h.shape[:2]
+    if coarse_first and max(hh, hw) > CLASSIFY_RES:
+        # classify at half this resolution; only the last pass (the plate's level) runs here,
+        # on the background found there, widened by 2 px: its rim left out there is 2 px
+        # there (4 px here), against 2 px when classified here
+        coarse = _analyse_chroma(half(img_h)[0], kc, False)
+        if coarse is None:
+            return None
+        bg = cv2.resize(coarse.background.view(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST)
+        bg = cv2.dilate(bg, KERNEL5).view(bool)
+        return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate)
     m = matte.basis(kc)
     key_f = np.array(kc, np.float32)
     d_key = float(matte.diff(key_f[None, None], m)[0, 0])
@@ -273,18 +301,45 @@ def _analyse_chroma(img_h: np.ndarray, kc: tuple[int, int, int]) -> Screen | Non
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
-    d_floor = np.float32(0.1 * d_key)
     plate_s, w_s = outer_plate or block_plate(img_h, bg1, small, key_f)
-    d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
-    t_h = d_h / cv2.resize(d_plate_s, (hw, hh), interpolation=cv2.INTER_LINEAR)
-    sig = matte.sigma_of(t_h, bg1)
+    return _level_pass(img_h, kc, m, d_key, bg1, plate_s, (w_s, d_h))
+
+
+def _level_pass(
+    img: np.ndarray,
+    kc: tuple[int, int, int],
+    m: np.ndarray,
+    d_key: float,
+    bg1: np.ndarray,
+    plate1: np.ndarray,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Screen:
+    """The chroma screen's last pass: the plate from the candidates ``bg1`` at the level of the
+    pass-1 plate grid ``plate1`` (neither darker nor more saturated, beyond the noise).
+
+    ``known``: ``(weight of plate1, colour difference of img)`` when ``plate1`` is
+    ``block_plate(img, bg1)`` on this image's grid (the weight is then kept when no candidate
+    passes) and the colour difference is already computed.
+    """
+    h, w = img.shape[:2]
+    small = grid_size(h, w)
+    key_f = np.array(kc, np.float32)
+    one = np.float32(1.0)
+    d_floor = np.float32(0.1 * d_key)
+    d = matte.diff(img, m) if known is None else known[1]
+    d_plate1 = np.maximum(matte.diff(plate1, m), d_floor)
+    t = d / cv2.resize(d_plate1, (w, h), interpolation=cv2.INTER_LINEAR)
+    sig = matte.sigma_of(t, bg1)
     lim = np.float32(max(0.06, 4.0 * sig))
-    bg2 = bg1 & (t_h >= one - lim) & (t_h <= one + 2 * lim)
+    bg2 = bg1 & (t >= one - lim) & (t <= one + 2 * lim)
     if bg2.any():
-        plate_s, w_s = block_plate(img_h, bg2, small, key_f)
-        d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
+        plate_s, w_s = block_plate(img, bg2, small, key_f)
+    elif known is not None:
+        bg2, plate_s, w_s = bg1, plate1, known[0]
     else:
         bg2 = bg1
+        plate_s, w_s = block_plate(img, bg1, small, key_f)
+    d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
     return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2)
 
 

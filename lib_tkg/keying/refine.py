@@ -17,6 +17,12 @@ physical lower bound of alpha (key-coloured subject parts), unmixing, despill, d
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -29,6 +35,7 @@ _KERNEL11 = np.ones((11, 11), np.uint8)
 _GE = 1e-3  # guided filter regularisation (guide in 0..1)
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
+_MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
 
 
 def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
@@ -63,6 +70,31 @@ def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) 
     a_b = (inv_rb * cr + inv_gb * cg + inv_bb * cb) * inv_det
     b = mean_p - a_r * mr - a_g * mg - a_b * mb
     return box(cv2.merge([a_r, a_g, a_b, b]), r)
+
+
+def in_parallel(fn: Callable[[slice], None], n: int) -> None:
+    """Run ``fn`` on consecutive slices of ``range(n)`` rows, one per OpenCV thread.
+
+    The band's row arithmetic is numpy, which releases the GIL inside each operation: split
+    in as many parts as OpenCV has threads (one in a worker of ``tkg-chroma key --jobs``),
+    it uses the cores OpenCV's own calls use. Small bands stay in this thread.
+    """
+    k = min(cv2.getNumThreads(), n // _MIN_ROWS)
+    if k <= 1:
+        fn(slice(0, n))
+        return
+    bounds = [n * i // k for i in range(k + 1)]
+    parts = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    pending = [_pool().submit(fn, p) for p in parts[1:]]
+    fn(parts[0])
+    for f in pending:
+        f.result()
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """The threads of :func:`in_parallel`, made on first use (never at import)."""
+    return ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="tkg-rows")
 
 
 def dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -199,7 +231,7 @@ def refine_band(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
-    ``img_h``, ``img_q``: the image at half and quarter resolution (``lib_tkg.keying.core.half``).
+    ``img_h``, ``img_q``: the image at half and quarter resolution (``lib_tkg.keying.plate.half``).
     ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
     (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns
@@ -249,12 +281,84 @@ def refine_band(
     cw_sum = cw_sum.astype(np.float32)
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
     fmap = _colour_map(cw_sum)
+    if neutral:
+        wide = None
+        contrast = _core_contrast(fmap, plate)
+    else:
+        # a wider average (10 px) for farther into wide soft bands (smooth: made at half the
+        # map's resolution)
+        qw, qh = -(-hw // 2), -(-hh // 2)
+        cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
+        wide = _colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
+        contrast = 0.0
     xy = pixel_xy(idx, w, h)
-    fw = sample(fmap, xy, w, h)
-    f_loc, w_loc = np.ascontiguousarray(fw[:, :3]), fw[:, 3]  # (fast numpy needs contiguous)
-
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
-    b_b = np.take(plate.reshape(-1, 3), idx, axis=0)
+    a_band = np.empty(idx.size, np.float32)
+
+    def estimate(rows: slice) -> None:
+        at, xy_r = idx[rows], (xy[0][rows], xy[1][rows])
+        a_band[rows] = _band_alpha(
+            i_b[rows],
+            np.take(plate.reshape(-1, 3), at, axis=0),
+            None if neutral else np.take(t.reshape(-1), at),
+            sample(fmap, xy_r, w, h),
+            None if wide is None else sample(wide, xy_r, w, h),
+            m,
+            cw,
+            contrast,
+        )
+
+    in_parallel(estimate, idx.size)
+    out.reshape(-1)[idx] = a_band
+
+    # guided filter with the image as guide, coefficients at quarter resolution (radius 1
+    # there, about 2-4 px here), applied at the band pixels only
+    guide = img_q
+    gh, gw = guide.shape[:2]
+    p_s = cv2.resize(out, (gw, gh), interpolation=cv2.INTER_AREA) if gh != h else out
+    r = 1 if gh != h else 2
+    # only the band's bounding box (plus the filter's reach) is filtered
+    y0 = max(0, int(xy[1].min()) * gh // h - 2 * r - 1)
+    y1 = min(gh, int(xy[1].max()) * gh // h + 2 * r + 2)
+    x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
+    x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
+    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
+    coef = np.zeros((gh, gw, 4), np.float32)
+    coef[y0:y1, x0:x1] = guided_filter_color(g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE)
+
+    def apply(rows: slice) -> None:
+        cs = sample(coef, (xy[0][rows], xy[1][rows]), w, h)
+        q = dot3(cs, i_b[rows]) * np.float32(1.0 / 255.0) + cs[:, 3]
+        q = np.clip(q, 0.0, 1.0)
+        if floor is not None:
+            q = np.maximum(q, np.take(floor.reshape(-1), idx[rows]))
+        a_band[rows] = q
+
+    in_parallel(apply, idx.size)
+    out.reshape(-1)[idx] = a_band
+    return out, fmap
+
+
+def _band_alpha(
+    i_b: np.ndarray,
+    b_b: np.ndarray,
+    t_b: np.ndarray | None,
+    fw: np.ndarray,
+    fw2: np.ndarray | None,
+    m: np.ndarray | None,
+    cw: float,
+    contrast: float,
+) -> np.ndarray:
+    """Step 1 of :func:`refine_band` for band pixels (rows): alpha (N,) float32, 0..1.
+
+    ``i_b``, ``b_b``: image and plate colours (N, 3) float32 levels; ``t_b``: the screen ratio
+    (chroma screens; ``None`` on a neutral one); ``fw``, ``fw2``: the local and the wide
+    foreground colour map sampled there, (N, 4) colour and weight (``fw2`` ``None`` on a
+    neutral screen); ``m``: the chroma basis or ``None``; ``cw``: clip-white (0..1);
+    ``contrast``: a neutral screen's typical subject contrast in levels (:func:`_core_contrast`).
+    """
+    one = np.float32(1.0)
+    f_loc, w_loc = np.ascontiguousarray(fw[:, :3]), fw[:, 3]  # (fast numpy needs contiguous)
     v = i_b - b_b
     u = f_loc - b_b
     uu = dot3(u, u)
@@ -262,7 +366,7 @@ def refine_band(
     vu = dot3(v, u)
     a_loc = vu / np.maximum(uu, one)
     cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
-    if not neutral:
+    if m is not None:
         # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
         # where the two-term fit explains the pixel better, its alpha is used
         bc = matte.chroma_part(b_b)
@@ -283,18 +387,18 @@ def refine_band(
     dn = np.maximum(-v, 0) / np.maximum(b_b, np.float32(32.0))
     ud = np.maximum(up, dn)
     a_box = np.clip(np.maximum(np.maximum(ud[:, 0], ud[:, 1]), ud[:, 2]), 0, 1)
-    if neutral:
+    if m is None:
         # the distance from the plate as a share of the nearby subject's own distance from it
         # (at least the neutral contrast), where a subject is near; else a share of the
         # subject's typical distance from it (the median over its opaque core)
-        contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
-        a_near = np.clip(np.sqrt(vv) / contrast, 0, 1)
+        near_contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
+        a_near = np.clip(np.sqrt(vv) / near_contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
         # (named as the chroma branch's value: the clip-white test below reads either)
-        a_cd = np.clip(np.sqrt(vv) / _core_contrast(fmap, plate), 0, 1)
+        a_cd = np.clip(np.sqrt(vv) / np.float32(contrast), 0, 1)
         a_fb = wn * a_near + (1 - wn) * a_cd
     else:
-        a_cd = np.clip(one - np.take(t.reshape(-1), idx), 0, 1)
+        a_cd = np.clip(one - t_b, 0, 1)
         lo_b = np.minimum(a_box, a_cd)
         # trust the colour-difference value fully when the colour it implies is grey (then it
         # is exact), 65 % when that colour is clearly saturated (then it over-estimates)
@@ -304,12 +408,7 @@ def refine_band(
         a_fb = lo_b + lam * (a_cd - lo_b)
         # near a known subject colour F the colour difference is unbiased:
         # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
-        # average, else a wider one (10 px) farther into wide soft bands
-        # (smooth: made at half the map's resolution)
-        qw, qh = -(-hw // 2), -(-hh // 2)
-        cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
-        cw_wide = cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w)
-        fw2 = sample(_colour_map(cw_wide), xy, w, h)
+        # average, else the wider one farther into wide soft bands
         g_s = np.clip(w_loc / np.float32(0.1), 0, 1)
         f_wide = np.ascontiguousarray(fw2[:, :3])
         f_kn = f_wide + matte.rep3(g_s) * (f_loc - f_wide)
@@ -327,29 +426,7 @@ def refine_band(
         a_fb = np.maximum(a_fb, a_box)
     a_fb = np.where(a_cd >= one - np.float32(cw), one, a_fb)
     a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
-    out.reshape(-1)[idx] = np.clip(a_new, 0.0, 1.0)
-
-    # guided filter with the image as guide, coefficients at quarter resolution (radius 1
-    # there, about 2-4 px here), applied at the band pixels only
-    guide = img_q
-    gh, gw = guide.shape[:2]
-    p_s = cv2.resize(out, (gw, gh), interpolation=cv2.INTER_AREA) if gh != h else out
-    r = 1 if gh != h else 2
-    # only the band's bounding box (plus the filter's reach) is filtered
-    y0 = max(0, int(xy[1].min()) * gh // h - 2 * r - 1)
-    y1 = min(gh, int(xy[1].max()) * gh // h + 2 * r + 2)
-    x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
-    x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
-    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
-    coef = np.zeros((gh, gw, 4), np.float32)
-    coef[y0:y1, x0:x1] = guided_filter_color(g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE)
-    cs = sample(coef, xy, w, h)
-    q = dot3(cs, i_b) * np.float32(1.0 / 255.0) + cs[:, 3]
-    q = np.clip(q, 0.0, 1.0)
-    if floor is not None:
-        q = np.maximum(q, np.take(floor.reshape(-1), idx))
-    out.reshape(-1)[idx] = q
-    return out, fmap
+    return np.clip(a_new, 0.0, 1.0)
 
 
 def denoise_fg(fg: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
@@ -391,7 +468,8 @@ def unmix(
     Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
     Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
     the nearby opaque subject (``fmap``, see :func:`refine_band`; none if unknown): an alpha a
-    little too high leaves screen colour in the unmixed edge, which this takes out.
+    little too high leaves screen colour in the unmixed edge, which this takes out. Pixels
+    are independent: parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
     """
     h, w = alpha.shape
     one = np.float32(1.0)
