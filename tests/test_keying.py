@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import warnings
 
 import cv2
@@ -278,6 +280,35 @@ def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
         cv2.setNumThreads(threads)
     assert len(calls) >= 4  # two more parts in the band refinement, two in the unmixing
     assert np.array_equal(single, split)
+
+
+def _key_in_child(img: np.ndarray, want: np.ndarray) -> None:
+    os._exit(0 if np.array_equal(key(img, "green").rgba, want) else 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_keys_with_threads_of_its_own(monkeypatch):
+    """A child forked after the parent keyed has none of the parent's pool threads: its split
+    rows must not wait for them (it would hang)."""
+    img = _mottled_green_scene(200, 240, 3)
+    monkeypatch.setattr(refine, "_MIN_ROWS", 64)
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        want = key(img, "green").rgba  # the parent's pool now exists
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # (fork in a threaded process)
+            child = multiprocessing.get_context("fork").Process(
+                target=_key_in_child, args=(img, want)
+            )
+            child.start()
+        child.join(60)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    finally:
+        cv2.setNumThreads(threads)
+    assert child.exitcode == 0
 
 
 def test_despill_removes_key_excess_from_opaque_edges():

@@ -91,9 +91,14 @@ def in_parallel(fn: Callable[[slice], None], n: int) -> None:
         f.result()
 
 
-@functools.cache
 def _pool() -> ThreadPoolExecutor:
     """The threads of :func:`in_parallel`, made on first use (never at import)."""
+    return _pool_of(os.getpid())
+
+
+@functools.cache
+def _pool_of(pid: int) -> ThreadPoolExecutor:
+    """One pool per process: a forked child has none of its parent's threads."""
     return ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="tkg-rows")
 
 
