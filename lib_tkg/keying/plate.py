@@ -41,7 +41,7 @@ _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is s
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
-#: at half that resolution (all but the last pass: about 40 % less time, the same plate)
+#: at half that resolution (all but the last pass: about 20 % less time, the same plate)
 CLASSIFY_RES = 256
 
 
@@ -301,8 +301,8 @@ def _analyse_chroma(
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
-    plate_s, w_s = outer_plate or block_plate(img_h, bg1, small, key_f)
-    return _level_pass(img_h, kc, m, d_key, bg1, plate_s, (w_s, d_h))
+    plate1 = outer_plate[0] if outer_plate else block_plate(img_h, bg1, small, key_f)[0]
+    return _level_pass(img_h, kc, m, d_key, bg1, plate1, d_h)
 
 
 def _level_pass(
@@ -312,33 +312,29 @@ def _level_pass(
     d_key: float,
     bg1: np.ndarray,
     plate1: np.ndarray,
-    known: tuple[np.ndarray, np.ndarray] | None = None,
+    d: np.ndarray | None = None,
 ) -> Screen:
     """The chroma screen's last pass: the plate from the candidates ``bg1`` at the level of the
     pass-1 plate grid ``plate1`` (neither darker nor more saturated, beyond the noise).
 
-    ``known``: ``(weight of plate1, colour difference of img)`` when ``plate1`` is
-    ``block_plate(img, bg1)`` on this image's grid (the weight is then kept when no candidate
-    passes) and the colour difference is already computed.
+    ``d``: the colour difference of ``img``, if already computed. When no candidate passes,
+    the plate is made from all of ``bg1``.
     """
     h, w = img.shape[:2]
     small = grid_size(h, w)
     key_f = np.array(kc, np.float32)
     one = np.float32(1.0)
     d_floor = np.float32(0.1 * d_key)
-    d = matte.diff(img, m) if known is None else known[1]
+    if d is None:
+        d = matte.diff(img, m)
     d_plate1 = np.maximum(matte.diff(plate1, m), d_floor)
     t = d / cv2.resize(d_plate1, (w, h), interpolation=cv2.INTER_LINEAR)
     sig = matte.sigma_of(t, bg1)
     lim = np.float32(max(0.06, 4.0 * sig))
     bg2 = bg1 & (t >= one - lim) & (t <= one + 2 * lim)
-    if bg2.any():
-        plate_s, w_s = block_plate(img, bg2, small, key_f)
-    elif known is not None:
-        bg2, plate_s, w_s = bg1, plate1, known[0]
-    else:
+    if not bg2.any():
         bg2 = bg1
-        plate_s, w_s = block_plate(img, bg1, small, key_f)
+    plate_s, w_s = block_plate(img, bg2, small, key_f)
     d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
     return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2)
 
