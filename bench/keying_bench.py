@@ -322,7 +322,8 @@ def set_synthetic(args, tmp: Path) -> None:
                     tuned[(profile, key)] = tune_ffmpeg(tune, key, tmp)
                 samples = [make_sample(s, size, key, profile) for s in seeds]
                 label = f"synthetic {profile}, {key}, {size}x{size}, seeds {seeds[0]}..{seeds[-1]}"
-                bench_block(label, samples, key, tuned.get((profile, key)), tmp, args)
+                named = key if args.named else None
+                bench_block(label, samples, key, tuned.get((profile, key)), tmp, args, named)
 
 
 def set_photo(args, tmp: Path) -> None:
@@ -337,7 +338,7 @@ def set_photo(args, tmp: Path) -> None:
     for size in args.sizes:
         samples = [make_photo_sample(p, s, size) for s in seeds for p in PHOTOS]
         label = f"photo subjects (skimage), green, {size}x{size}, seeds {seeds[0]}..{seeds[-1]}"
-        bench_block(label, samples, "green", tuned, tmp, args)
+        bench_block(label, samples, "green", tuned, tmp, args, "green" if args.named else None)
 
 
 def set_neutral(args, tmp: Path) -> None:
@@ -391,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-frames", type=int, default=12, help="frames per timing run")
     ap.add_argument("--time-reps", type=int, default=2, help="timing runs (the best is kept)")
     ap.add_argument("--no-ffmpeg", action="store_true")
+    ap.add_argument(
+        "--named",
+        action="store_true",
+        help="synthetic and photo sets: give our keyer the preset's name (green, blue, magenta)\n"
+        "as key_color instead of auto",
+    )
     args = ap.parse_args(argv)
     args.ffmpeg = not args.no_ffmpeg and shutil.which("ffmpeg") is not None
     if not args.no_ffmpeg and not args.ffmpeg:

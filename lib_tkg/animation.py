@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from lib_tkg import keying
+from lib_tkg.keying.inputs import preset_hue
 
 __all__ = [
     "DEFAULT_STILL",
@@ -87,15 +88,19 @@ def _frames(frames: Sequence[Any]) -> list[np.ndarray]:
 
 
 def estimate_sequence_key_color(
-    frames: Sequence[Any], *, border: float = keying.DEFAULT_BORDER
+    frames: Sequence[Any], *, border: float = keying.DEFAULT_BORDER, prior_color: Any = None
 ) -> tuple[int, int, int] | None:
     """One screen colour for a whole sequence, ``(r, g, b)`` 0..255, or None.
 
-    Each frame's border estimate (:func:`lib_tkg.keying.estimate_key_color`) votes; the result
-    is the per-channel median of the votes. None when fewer than half the frames show a screen
-    on their border. ``frames``: PIL images or uint8 (H, W, 3|4) arrays of one size.
+    Each frame's border estimate (:func:`lib_tkg.keying.estimate_key_color`, with
+    ``prior_color``) votes; the result is the per-channel median of the votes. None when fewer
+    than half the frames show a screen on their border. ``frames``: PIL images or uint8
+    (H, W, 3|4) arrays of one size.
     """
-    votes = [keying.estimate_key_color(f, border=border) for f in _frames(frames)]
+    votes = [
+        keying.estimate_key_color(f, border=border, prior_color=prior_color)
+        for f in _frames(frames)
+    ]
     found = [v for v in votes if v is not None]
     if 2 * len(found) < len(votes):
         return None
@@ -161,10 +166,13 @@ def key_sequence(
     warning is emitted: callers show the notes).
     """
     rgbs = _frames(frames)
+    border = options.get("border", keying.DEFAULT_BORDER)
     if key_color is None:
-        key_color = estimate_sequence_key_color(
-            rgbs, border=options.get("border", keying.DEFAULT_BORDER)
-        )
+        key_color = estimate_sequence_key_color(rgbs, border=border)
+    elif (hue := preset_hue(key_color)) is not None:
+        # a preset gives the hue: one shade of it is measured over the sequence (the frames
+        # then share it), else the preset is keyed as it is
+        key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue) or hue
     if key_color is None:
         note = (
             "no screen colour found on the borders of most frames; nothing was keyed, "

@@ -93,6 +93,17 @@ def test_given_key_color_is_used_for_every_frame():
     assert np.array_equal(res.frames[1], single.rgba)
 
 
+def test_a_preset_name_is_measured_once_for_the_sequence():
+    frames, _ = moving_sequence(n=3)
+    res = key_sequence(frames, "green", temporal=False)
+    assert res.key_color == estimate_sequence_key_color(frames, prior_color="green")
+    assert res.key_color != (0, 255, 0)
+    assert np.abs(np.array(res.key_color) - GREEN).max() <= 3
+    # every frame is keyed with that one shade
+    assert np.array_equal(res.frames[1], keying.key(frames[1], res.key_color).rgba)
+    assert key_sequence(frames, "blue", temporal=False).key_color == (0, 0, 255)
+
+
 @pytest.mark.parametrize(
     ("frames", "match"),
     [

@@ -522,6 +522,24 @@ def test_preset_key_on_a_duller_screen(preset, actual):
     assert abs(m[20:28, 30:90].mean() / 255 - 0.5) < 0.06
 
 
+def test_a_preset_name_keys_the_screens_measured_shade():
+    """A chroma preset's name gives the hue: the screen's own shade is measured on the border
+    and keyed, as with no key colour; the preset itself when no screen of its hue is there,
+    and an exact colour as it is given."""
+    img = _mottled_green_scene(160, 160, 3)
+    auto, named = key(img), key(img, " Green ")
+    assert named.key_color == auto.key_color != (0, 255, 0)
+    assert np.array_equal(named.rgba, auto.rgba)
+    exact = key(img, "#00ff00")
+    assert exact.key_color == (0, 255, 0)
+    assert not np.array_equal(exact.rgba, named.rgba)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoKeyColorWarning)
+        absent = key(img, "blue")
+        assert absent.key_color == (0, 0, 255)
+        assert np.array_equal(absent.rgba, key(img, (0, 0, 255)).rgba)
+
+
 def test_key_colour_forms_agree():
     img = square((0, 255, 0), (220, 30, 30))
     ref = key_matte(img, "green")

@@ -116,6 +116,10 @@ def key_quietly(
         kc, neutral = det.key_rgb, det.neutral
     else:
         neutral = matte.chroma(np.array(kc, np.float32)) < matte.MIN_KEY_CHROMA
+        if inputs.preset_hue(key_color) is not None:
+            # a preset names the screen's hue, not its shade: the shade is measured on the
+            # border when a screen of that hue is there (else the preset is keyed as it is)
+            kc = detect.detect_screen(rgb, bd, kc, mask).key_rgb or kc
 
     missing = (
         f"the key colour {kc} does not occur in the image; nothing was keyed, "
@@ -166,7 +170,9 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     input alpha channel is multiplied into the result. The input is never modified.
     ``key_color``: screen colour (preset name, ``'#RRGGBB'``, ``'#RGB'``, ``'r,g,b'`` or an RGB
     tuple), keyed whatever the image holds; white, black and greys are keyed by their distance
-    from the clean plate. ``None``: only if the border is plausibly a screen
+    from the clean plate. A chroma preset's name (``'green'``, ``'blue'``, ...) gives the hue
+    only: where the border shows a screen of that hue its real shade is keyed (as with
+    ``prior_color``), else the preset itself. ``None``: only if the border is plausibly a screen
     (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
     ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
     generation's requested colour): the border must be a screen of that hue (or, neutral, that

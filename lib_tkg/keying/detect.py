@@ -183,15 +183,17 @@ def detect_screen(
 
 
 def estimate_key_color(
-    image: Any, *, border: float = DEFAULT_BORDER
+    image: Any, *, border: float = DEFAULT_BORDER, prior_color: Any = None
 ) -> tuple[int, int, int] | None:
     """Estimate the screen colour from the image border; ``None`` if the border is no screen.
 
     See :func:`detect_screen`: one smooth, clearly saturated colour must cover at least half of
     the border band (``border`` x short side wide). Returns the median of those pixels.
+    ``prior_color``: the screen must be of that colour's hue (or, neutral, its brightness).
     """
     rgb, _ = inputs.to_arrays(image)
     b = inputs.check_border(border)
+    prior = None if prior_color is None else inputs.parse_key("prior_color", prior_color)
     if rgb.shape[0] == 0 or rgb.shape[1] == 0:
         return None
-    return detect_screen(rgb, b).key_rgb
+    return detect_screen(rgb, b, prior).key_rgb

@@ -7,7 +7,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from lib_tkg.colors import parse_color
+from lib_tkg.colors import PRESETS, parse_color
+from lib_tkg.keying import matte
 
 #: Default pixel limit (width x height) of one image; larger images raise a clear ValueError.
 DEFAULT_MAX_PIXELS = 400_000_000
@@ -112,6 +113,17 @@ def parse_key(name: str, key_color: Any) -> tuple[int, int, int]:
         return parse_color(key_color)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
+
+
+def preset_hue(key_color: Any) -> tuple[int, int, int] | None:
+    """The preset's RGB when ``key_color`` names a chroma preset (``'green'``, ``' Blue '``):
+    a hue whose shade is to be measured; ``None`` for anything else (white and black too)."""
+    if not isinstance(key_color, str):
+        return None
+    rgb = PRESETS.get(key_color.strip().lower())
+    if rgb is None or matte.chroma(np.array(rgb, np.float32)) < matte.MIN_KEY_CHROMA:
+        return None
+    return rgb
 
 
 def check_subject_mask(mask: Any, shape: tuple[int, int]) -> np.ndarray | None:
