@@ -156,7 +156,11 @@ if (typeof module === "object" && module.exports) module.exports = TkgMask;
         layout: "Several subjects, one ellipse each: 'x y sigma [aspect [angle]]', separated by ';' (up to 8; x, y in -1..1, x right, y down; aspect = width/height, 0.2-5; angle in degrees clockwise). Examples: '-0.5 0 0.3; 0.5 0 0.3' two side by side; '0 0.1 0.35 0.4' a tall character; '0 0 0.4 2.5' a wide car; '-0.5 -0.5 0.2; 0.5 -0.5 0.2; -0.5 0.5 0.2; 0.5 0.5 0.2' a 2x2 sprite sheet; '0 0 0.4 3 30' tilted. Empty: the single subject of the sliders above",
         mask_image: "Optional free-form subject mask: a greyscale image, white = subject (a transparent PNG's alpha counts too), e.g. a ControlNet input's silhouette. Resized to the latent grid and feathered by the mask sigma; combined with the layout by the maximum (without a layout it replaces the single subject). Not stored in the infotext",
         keep_shadow: "Keep soft shadows cast on the background as a translucent black layer in the cut-out (product shots); off: shadows are keyed out",
-        aspect: "Width / height of the single subject's ellipse (0.2-5); 0 = stretch with the canvas like the paper (the default: round on a square canvas, wide on a wide one). 1 = round on any canvas"
+        aspect: "Width / height of the single subject's ellipse (0.2-5); 0 = stretch with the canvas like the paper (the default: round on a square canvas, wide on a wide one). 1 = round on any canvas",
+        extras: "Key the image: its flat colour background becomes transparent (an RGBA PNG, saved under a new name; the original stays)",
+        key_color: "Screen colour to key out. auto: found on the image border (an image whose border is no screen passes through unchanged, with a note); a preset: the screen's own shade of that hue, measured on the border; custom: exactly the picked colour",
+        custom_key_color: "The exact screen colour keyed when 'Key colour' is custom",
+        extras_matte: "Also output the matte (the alpha channel as a greyscale image, tagged matte)"
     };
     var LABEL_TITLES = {
         "TKG chroma background": TITLES.enabled,
@@ -173,7 +177,11 @@ if (typeof module === "object" && module.exports) module.exports = TkgMask;
         "Subject layout": TITLES.layout,
         "Subject mask image": TITLES.mask_image,
         "Keep soft shadows": TITLES.keep_shadow,
-        "Subject aspect": TITLES.aspect
+        "Subject aspect": TITLES.aspect,
+        "TKG chroma key": TITLES.extras,
+        "Key colour": TITLES.key_color,
+        "Custom key colour": TITLES.custom_key_color,
+        "Also output the matte": TITLES.extras_matte
     };
 
     // hints.js shows titles[label text] on hover; add ours to its map where it exists.

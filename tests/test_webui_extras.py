@@ -7,12 +7,15 @@ an in-place alpha rewrite, and route registration with the host API's auth.
 
 from __future__ import annotations
 
+import re
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from lib_tkg.params import FIELD_BY_NAME
 from lib_tkg.webui import extras, routes
 
 
@@ -182,3 +185,15 @@ def test_keep_shadow_is_passed_to_the_keyer():
         extras.key_postprocessed(pp, enable=True, key_color="#14c828", keep_shadow=keep)
         alphas.append(np.asarray(pp.image)[..., 3][shadow & (yy > 110)].mean())
     assert alphas[1] > alphas[0] + 20
+
+
+def test_every_extras_control_has_a_tooltip():
+    """Each control of the Extras section (its labels in the glue) has a hover text."""
+    repo = Path(__file__).resolve().parent.parent
+    glue = (repo / "scripts" / "tkg_chroma_extras.py").read_text()
+    js = (repo / "javascript" / "tkg_chroma.js").read_text()
+    labels = re.findall(r'label="([^"]+)"', glue) + re.findall(r'_slider\("([^"]+)"', glue)
+    labels += [extras.SECTION, FIELD_BY_NAME["keep_shadow"].label]
+    assert len(labels) == 7
+    for label in labels:
+        assert f'"{label}": TITLES.' in js, f"no tooltip for {label!r}"
