@@ -338,7 +338,8 @@ def set_photo(args, tmp: Path) -> None:
     for size in args.sizes:
         samples = [make_photo_sample(p, s, size) for s in seeds for p in PHOTOS]
         label = f"photo subjects (skimage), green, {size}x{size}, seeds {seeds[0]}..{seeds[-1]}"
-        bench_block(label, samples, "green", tuned, tmp, args, "green" if args.named else None)
+        ours = args.key_color or ("green" if args.named else None)
+        bench_block(label, samples, "green", tuned, tmp, args, ours)
 
 
 def set_neutral(args, tmp: Path) -> None:
@@ -392,6 +393,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-frames", type=int, default=12, help="frames per timing run")
     ap.add_argument("--time-reps", type=int, default=2, help="timing runs (the best is kept)")
     ap.add_argument("--no-ffmpeg", action="store_true")
+    ap.add_argument(
+        "--key-color",
+        default=None,
+        metavar="COLOR",
+        help="photo set: give our keyer this key_color (e.g. '#00b140') instead of auto",
+    )
     ap.add_argument(
         "--named",
         action="store_true",

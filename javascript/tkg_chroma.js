@@ -158,8 +158,8 @@ if (typeof module === "object" && module.exports) module.exports = TkgMask;
         keep_shadow: "Keep soft shadows cast on the background as a translucent black layer in the cut-out (product shots); off: shadows are keyed out",
         aspect: "Width / height of the single subject's ellipse (0.2-5); 0 = stretch with the canvas like the paper (the default: round on a square canvas, wide on a wide one). 1 = round on any canvas",
         extras: "Key the image: its flat colour background becomes transparent (an RGBA PNG, saved under a new name; the original stays)",
-        key_color: "Screen colour to key out. auto: found on the image border (an image whose border is no screen passes through unchanged, with a note); a preset: the screen's own shade of that hue, measured on the border; custom: exactly the picked colour",
-        custom_key_color: "The exact screen colour keyed when 'Key colour' is custom",
+        key_color: "Screen colour to key out. auto: found on the image border (an image whose border is no screen passes through unchanged, with a note); a preset or custom: the screen's own shade of that hue, measured on the border (the colour itself if the border shows none)",
+        custom_key_color: "The screen colour when 'Key colour' is custom: its hue picks the screen, whose own shade is measured on the border",
         extras_matte: "Also output the matte (the alpha channel as a greyscale image, tagged matte)"
     };
     var LABEL_TITLES = {

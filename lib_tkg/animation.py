@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from lib_tkg import keying
-from lib_tkg.keying.inputs import preset_hue
+from lib_tkg.keying.inputs import check_flag, chroma_rgb
 
 __all__ = [
     "DEFAULT_STILL",
@@ -159,19 +159,21 @@ def key_sequence(
 
     ``frames``: PIL images or uint8 (H, W, 3|4) arrays, all one size (alpha of the input is
     ignored). ``key_color``: as for :func:`lib_tkg.keying.key`; None estimates one colour over
-    the sequence (:func:`estimate_sequence_key_color`). ``temporal``: smooth the matte over time
-    where the picture is still (:func:`smooth_alphas` with ``radius`` and ``still``).
-    ``options``: the keyer's (``tolerance``, ``clip_white``, ``despill``, ``keep_shadow``,
-    ``refine``, ``denoise``, ``border``). When frames could not be keyed, ``notes`` says so (no
-    warning is emitted: callers show the notes).
+    the sequence (:func:`estimate_sequence_key_color`), and a chroma colour one shade of its hue
+    (unless ``exact_color``). ``temporal``: smooth the matte over time where the picture is
+    still (:func:`smooth_alphas` with ``radius`` and ``still``). ``options``: the keyer's
+    (``tolerance``, ``clip_white``, ``despill``, ``keep_shadow``, ``refine``, ``denoise``,
+    ``border``, ``exact_color``). When frames could not be keyed, ``notes`` says so (no warning
+    is emitted: callers show the notes).
     """
     rgbs = _frames(frames)
     border = options.get("border", keying.DEFAULT_BORDER)
+    exact = check_flag("exact_color", options.pop("exact_color", False))
     if key_color is None:
         key_color = estimate_sequence_key_color(rgbs, border=border)
-    elif (hue := preset_hue(key_color)) is not None:
-        # a preset gives the hue: one shade of it is measured over the sequence (the frames
-        # then share it), else the preset is keyed as it is
+    elif not exact and (hue := chroma_rgb(key_color)) is not None:
+        # a chroma colour gives the hue: one shade of it is measured over the sequence (the
+        # frames then share it), else the colour is keyed as it is given
         key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue) or hue
     if key_color is None:
         note = (
@@ -180,7 +182,8 @@ def key_sequence(
         )
         opaque = [np.dstack([f, np.full(f.shape[:2], 255, np.uint8)]) for f in rgbs]
         return SequenceKeyResult(opaque, None, [False] * len(rgbs), [note])
-    results = [keying.key_quietly(f, key_color, **options) for f in rgbs]
+    # every frame keys that one shade (not measured again per frame)
+    results = [keying.key_quietly(f, key_color, exact_color=True, **options) for f in rgbs]
     keyed = [r.keyed for r in results]
     notes = []
     if not all(keyed):

@@ -133,7 +133,13 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
         "--key-color", type=_color, default=None, metavar="COLOR",
         help="screen colour: a preset name (green, blue, magenta, ...), '#RRGGBB', '#RGB' or "
         "'r,g,b', or auto (the default: found on each image's border; white, grey and black "
-        "screens are never found, name them)",
+        "screens are never found, name them). A chroma colour gives the hue: the screen's real "
+        "shade of it is measured on the border (see --exact-color)",
+    )  # fmt: skip
+    p.add_argument(
+        "--exact-color", action="store_true",
+        help="key --key-color exactly as given, not the screen's shade of its hue measured on "
+        "the border",
     )  # fmt: skip
     p.add_argument(
         "--tolerance", type=_param("tolerance"), default=keying.DEFAULT_TOLERANCE, metavar="T",
@@ -261,6 +267,7 @@ def _key_jobs(files: Sequence[Path], args: argparse.Namespace) -> list[KeyJob]:
     suffixes = (RGBA_SUFFIX, MATTE_SUFFIX) if args.mask else (RGBA_SUFFIX,)
     options = {
         "key_color": args.key_color,
+        "exact_color": args.exact_color,
         "tolerance": args.tolerance,
         "clip_white": args.clip_white,
         "despill": args.despill,

@@ -32,7 +32,9 @@ DESCRIPTION = (
     "file failed."
 )
 _SHARED_OPTIONS = {
-    "key_color": "screen colour; default: one colour estimated over all frames' borders",
+    "key_color": "screen colour; default: one colour estimated over all frames' borders (a "
+    "chroma colour: one shade of its hue, measured over them)",
+    "exact_color": None,
     "tolerance": None,
     "despill": None,
 }
@@ -157,6 +159,7 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
             result = key_sequence(
                 frames,
                 args.key_color,
+                exact_color=args.exact_color,
                 temporal=args.temporal,
                 tolerance=args.tolerance,
                 despill=args.despill,

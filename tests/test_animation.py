@@ -87,20 +87,21 @@ def test_no_screen_anywhere_notes_it_and_keeps_frames_opaque():
 
 def test_given_key_color_is_used_for_every_frame():
     frames, _ = moving_sequence(n=3)
-    res = key_sequence(frames, "40,180,60", temporal=False)
+    res = key_sequence(frames, "40,180,60", temporal=False, exact_color=True)
     assert res.key_color == GREEN
-    single = keying.key(frames[1], GREEN)
+    single = keying.key(frames[1], GREEN, exact_color=True)
     assert np.array_equal(res.frames[1], single.rgba)
 
 
-def test_a_preset_name_is_measured_once_for_the_sequence():
+@pytest.mark.parametrize("given", ["green", "#00b140", (0, 255, 0)])
+def test_a_chroma_key_colour_is_measured_once_for_the_sequence(given):
     frames, _ = moving_sequence(n=3)
-    res = key_sequence(frames, "green", temporal=False)
-    assert res.key_color == estimate_sequence_key_color(frames, prior_color="green")
-    assert res.key_color != (0, 255, 0)
+    res = key_sequence(frames, given, temporal=False)
+    assert res.key_color == estimate_sequence_key_color(frames, prior_color=given)
     assert np.abs(np.array(res.key_color) - GREEN).max() <= 3
-    # every frame is keyed with that one shade
-    assert np.array_equal(res.frames[1], keying.key(frames[1], res.key_color).rgba)
+    # every frame is keyed with that one shade, not its own
+    for f, out in zip(frames, res.frames, strict=True):
+        assert np.array_equal(out, keying.key(f, res.key_color, exact_color=True).rgba)
     assert key_sequence(frames, "blue", temporal=False).key_color == (0, 0, 255)
 
 

@@ -80,6 +80,24 @@ def test_options_are_passed(tmp_path):
     assert a[20, 1] == 255 and a[20, 40] == 0
 
 
+def test_exact_color_keys_the_given_colour_not_the_measured_shade(tmp_path):
+    """A flat screen of a shade of green: --key-color green keys that shade (the result is the
+    automatic one); --exact-color keys pure green, whose matte differs."""
+    from lib_tkg import keying
+
+    src = tmp_path / "pic.png"
+    img = make_image(src, fg=(90, 150, 90), screen=(60, 170, 70))
+    outs = []
+    for extra in ([], ["--exact-color"]):
+        out = tmp_path / f"out{len(outs)}"
+        args = ["key", str(src), "-o", str(out), "--key-color", "green", "-q", *extra]
+        assert cli.main(args) == 0
+        outs.append(np.asarray(Image.open(out / "pic-rgba.png")))
+    assert np.array_equal(outs[0], keying.key(img).rgba)
+    assert np.array_equal(outs[1], keying.key(img, "green", exact_color=True).rgba)
+    assert not np.array_equal(outs[0], outs[1])
+
+
 def test_unreadable_file_does_not_stop_the_others(tmp_path, capsys):
     good1 = tmp_path / "a.png"
     good2 = tmp_path / "c.png"

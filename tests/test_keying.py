@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from lib_tkg.colors import parse_color
 from lib_tkg.keying import (
     DEFAULT_CLIP_WHITE,
     DEFAULT_DENOISE,
@@ -522,22 +523,30 @@ def test_preset_key_on_a_duller_screen(preset, actual):
     assert abs(m[20:28, 30:90].mean() / 255 - 0.5) < 0.06
 
 
-def test_a_preset_name_keys_the_screens_measured_shade():
-    """A chroma preset's name gives the hue: the screen's own shade is measured on the border
-    and keyed, as with no key colour; the preset itself when no screen of its hue is there,
-    and an exact colour as it is given."""
+@pytest.mark.parametrize("given", [" Green ", "#00ff00", "#00b140", (0, 180, 0), "40,190,60"])
+def test_a_chroma_key_colour_keys_the_screens_measured_shade(given):
+    """A chroma colour gives the hue: the screen's own shade is measured on the border and
+    keyed, as with no key colour (a pure or a standard chroma green keyed as it is would key
+    the mottled screen worse); ``exact_color`` keys the colour as given."""
     img = _mottled_green_scene(160, 160, 3)
-    auto, named = key(img), key(img, " Green ")
-    assert named.key_color == auto.key_color != (0, 255, 0)
+    auto, named = key(img), key(img, given)
+    assert named.key_color == auto.key_color
     assert np.array_equal(named.rgba, auto.rgba)
-    exact = key(img, "#00ff00")
-    assert exact.key_color == (0, 255, 0)
-    assert not np.array_equal(exact.rgba, named.rgba)
+    exact = key(img, given, exact_color=True)
+    assert exact.key_color == parse_color(given.strip() if isinstance(given, str) else given)
+    if exact.key_color != auto.key_color:
+        assert not np.array_equal(exact.rgba, named.rgba)
+
+
+def test_a_key_colour_whose_hue_is_not_on_the_border_is_keyed_as_given():
+    img = _mottled_green_scene(160, 160, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoKeyColorWarning)
         absent = key(img, "blue")
         assert absent.key_color == (0, 0, 255)
-        assert np.array_equal(absent.rgba, key(img, (0, 0, 255)).rgba)
+        assert np.array_equal(absent.rgba, key(img, (0, 0, 255), exact_color=True).rgba)
+    with pytest.raises(ValueError, match="exact_color"):
+        key(img, "green", exact_color="yes")
 
 
 def test_key_colour_forms_agree():

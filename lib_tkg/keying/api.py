@@ -72,6 +72,7 @@ def key_quietly(
     border: float = detect.DEFAULT_BORDER,
     prior_color: Any = None,
     subject_mask: Any = None,
+    exact_color: bool = False,
     keep_shadow: bool = False,
     tile: int = DEFAULT_TILE,
     max_pixels: int = inputs.DEFAULT_MAX_PIXELS,
@@ -92,6 +93,7 @@ def key_quietly(
     )
     bd = inputs.check_border(border)
     shadows = inputs.check_flag("keep_shadow", keep_shadow)
+    exact = inputs.check_flag("exact_color", exact_color)
     if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 0:
         raise ValueError(f"tile must be 0 (never tile) or a positive integer, got {tile!r}")
     prior = None if prior_color is None else inputs.parse_key("prior_color", prior_color)
@@ -116,9 +118,9 @@ def key_quietly(
         kc, neutral = det.key_rgb, det.neutral
     else:
         neutral = matte.chroma(np.array(kc, np.float32)) < matte.MIN_KEY_CHROMA
-        if inputs.preset_hue(key_color) is not None:
-            # a preset names the screen's hue, not its shade: the shade is measured on the
-            # border when a screen of that hue is there (else the preset is keyed as it is)
+        if not neutral and not exact:
+            # a chroma colour names the screen's hue: its real shade is measured on the border
+            # when a screen of that hue is there (else the colour is keyed as it is given)
             kc = detect.detect_screen(rgb, bd, kc, mask).key_rgb or kc
 
     missing = (
@@ -170,9 +172,11 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     input alpha channel is multiplied into the result. The input is never modified.
     ``key_color``: screen colour (preset name, ``'#RRGGBB'``, ``'#RGB'``, ``'r,g,b'`` or an RGB
     tuple), keyed whatever the image holds; white, black and greys are keyed by their distance
-    from the clean plate. A chroma preset's name (``'green'``, ``'blue'``, ...) gives the hue
-    only: where the border shows a screen of that hue its real shade is keyed (as with
-    ``prior_color``), else the preset itself. ``None``: only if the border is plausibly a screen
+    from the clean plate. A chroma colour gives the screen's hue: where the border shows a
+    screen of that hue (within 45 degrees) its real shade is measured there and keyed (as with
+    ``prior_color``; a pure preset or a standard chroma green rarely matches a real or generated
+    screen), else the colour as given; ``exact_color=True`` always keys it as given.
+    ``None``: only if the border is plausibly a screen
     (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
     ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
     generation's requested colour): the border must be a screen of that hue (or, neutral, that

@@ -7,7 +7,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from lib_tkg.colors import PRESETS, parse_color
+from lib_tkg.colors import parse_color
 from lib_tkg.keying import matte
 
 #: Default pixel limit (width x height) of one image; larger images raise a clear ValueError.
@@ -115,15 +115,11 @@ def parse_key(name: str, key_color: Any) -> tuple[int, int, int]:
         raise ValueError(f"{name}: {exc}") from None
 
 
-def preset_hue(key_color: Any) -> tuple[int, int, int] | None:
-    """The preset's RGB when ``key_color`` names a chroma preset (``'green'``, ``' Blue '``):
-    a hue whose shade is to be measured; ``None`` for anything else (white and black too)."""
-    if not isinstance(key_color, str):
-        return None
-    rgb = PRESETS.get(key_color.strip().lower())
-    if rgb is None or matte.chroma(np.array(rgb, np.float32)) < matte.MIN_KEY_CHROMA:
-        return None
-    return rgb
+def chroma_rgb(key_color: Any) -> tuple[int, int, int] | None:
+    """The RGB of a chroma key colour (any form :func:`parse_key` takes); ``None`` for white,
+    black and greys, which are keyed by their distance from the plate."""
+    rgb = parse_key("key_color", key_color)
+    return None if matte.chroma(np.array(rgb, np.float32)) < matte.MIN_KEY_CHROMA else rgb
 
 
 def check_subject_mask(mask: Any, shape: tuple[int, int]) -> np.ndarray | None:
