@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from lib_tkg import keying
-from lib_tkg.keying.inputs import check_flag, chroma_rgb
+from lib_tkg.keying import matte
+from lib_tkg.keying.inputs import check_flag, parse_key
 
 __all__ = [
     "DEFAULT_STILL",
@@ -171,7 +172,7 @@ def key_sequence(
     exact = check_flag("exact_color", options.pop("exact_color", False))
     if key_color is None:
         key_color = estimate_sequence_key_color(rgbs, border=border)
-    elif not exact and (hue := chroma_rgb(key_color)) is not None:
+    elif not exact and not matte.is_neutral(hue := parse_key("key_color", key_color)):
         # a chroma colour gives the hue: one shade of it is measured over the sequence (the
         # frames then share it), else the colour is keyed as it is given
         key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue) or hue

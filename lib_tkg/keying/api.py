@@ -117,7 +117,7 @@ def key_quietly(
             return _unkeyed(rgb, alpha_in, None, note)
         kc, neutral = det.key_rgb, det.neutral
     else:
-        neutral = matte.chroma(np.array(kc, np.float32)) < matte.MIN_KEY_CHROMA
+        neutral = matte.is_neutral(kc)
         if not neutral and not exact:
             # a chroma colour names the screen's hue: its real shade is measured on the border
             # when a screen of that hue is there (else the colour is keyed as it is given)

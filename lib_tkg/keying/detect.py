@@ -132,7 +132,7 @@ def detect_screen(
     hue, chroma = _hue_chroma(px)
     lum = matte.grey_rows(px)
 
-    neutral = prior is not None and matte.chroma(np.array(prior, np.float32)) < matte.MIN_KEY_CHROMA
+    neutral = prior is not None and matte.is_neutral(prior)
     if neutral:
         lum_p = float(np.mean(prior))
         lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)

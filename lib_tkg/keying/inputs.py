@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 
 from lib_tkg.colors import parse_color
-from lib_tkg.keying import matte
 
 #: Default pixel limit (width x height) of one image; larger images raise a clear ValueError.
 DEFAULT_MAX_PIXELS = 400_000_000
@@ -113,13 +112,6 @@ def parse_key(name: str, key_color: Any) -> tuple[int, int, int]:
         return parse_color(key_color)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
-
-
-def chroma_rgb(key_color: Any) -> tuple[int, int, int] | None:
-    """The RGB of a chroma key colour (any form :func:`parse_key` takes); ``None`` for white,
-    black and greys, which are keyed by their distance from the plate."""
-    rgb = parse_key("key_color", key_color)
-    return None if matte.chroma(np.array(rgb, np.float32)) < matte.MIN_KEY_CHROMA else rgb
 
 
 def check_subject_mask(mask: Any, shape: tuple[int, int]) -> np.ndarray | None:

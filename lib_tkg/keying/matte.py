@@ -30,6 +30,12 @@ def chroma(rgb: np.ndarray) -> float:
     return float(np.sqrt((c * c).sum()))
 
 
+def is_neutral(rgb: tuple[int, int, int]) -> bool:
+    """Whether a key colour (0..255) is white, black or a grey (chroma under
+    :data:`MIN_KEY_CHROMA`): such screens are keyed by their distance from the plate."""
+    return chroma(np.array(rgb, np.float32)) < MIN_KEY_CHROMA
+
+
 def chroma_rows(x: np.ndarray) -> np.ndarray:
     """Chroma of each row of an (N, 3) array, as :func:`chroma`."""
     r, g, b = x[:, 0], x[:, 1], x[:, 2]
