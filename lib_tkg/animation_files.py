@@ -100,10 +100,6 @@ def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarr
     return out
 
 
-def _exists_error(path: str) -> FileExistsError:
-    return FileExistsError(f"{path} already exists; not overwriting it")
-
-
 def _remove(path: str) -> None:
     """Remove a temporary file or folder of this module, if it is there."""
     if os.path.isdir(path) and not os.path.islink(path):
@@ -111,23 +107,6 @@ def _remove(path: str) -> None:
     else:
         with contextlib.suppress(OSError):
             os.remove(path)
-
-
-def _publish(tmp: str, path: str) -> None:
-    """Give the finished ``tmp`` its name ``path``; ``FileExistsError`` if ``path`` exists."""
-    if not os.path.isdir(tmp):
-        try:
-            os.link(tmp, path)  # atomic, and fails rather than replace
-        except FileExistsError:
-            raise _exists_error(path) from None
-        except (OSError, AttributeError):  # a file system without hard links: rename below
-            pass
-        else:
-            os.remove(tmp)
-            return
-    if os.path.lexists(path):
-        raise _exists_error(path)
-    os.rename(tmp, path)  # a folder: fails on an existing non-empty one
 
 
 def _pil_frames(frames: Sequence[np.ndarray]) -> list[Image.Image]:
@@ -269,7 +248,7 @@ def write_animation(
             if problem:
                 raise RuntimeError(problem)
             if os.path.lexists(path):  # before encoding: fail fast
-                raise _exists_error(path)
+                raise outputs.exists_error(path)
             _WRITERS[fmt](
                 tmp, checked, fps, loop, lossless=lossless, quality=quality, comment=comment
             )
@@ -290,7 +269,7 @@ def write_animation(
     written: dict[str, str] = {}
     for fmt, (tmp, path) in staged.items():
         try:
-            _publish(tmp, path)
+            outputs.publish(tmp, path)
         except OSError as err:
             _remove(tmp)
             errors.append(err)

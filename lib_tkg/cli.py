@@ -279,7 +279,9 @@ def _key_jobs(files: Sequence[Path], args: argparse.Namespace) -> list[KeyJob]:
     jobs = []
     for path, stem in zip(files, outputs.output_stems(files, args.outdir, suffixes), strict=True):
         rgba, *matte = (args.outdir / outputs.output_name(stem, s) for s in suffixes)
-        jobs.append(KeyJob(path, rgba, matte[0] if matte else None, options, args.debug))
+        jobs.append(
+            KeyJob(path, rgba, matte[0] if matte else None, options, args.debug, args.overwrite)
+        )
     return jobs
 
 
@@ -307,9 +309,7 @@ def cmd_key(args: argparse.Namespace) -> int:
         for job in jobs:
             existing = [o for o in job.outputs if o.exists()]
             if existing:
-                names = ", ".join(str(o) for o in existing)
-                note = f"skipping {job.source}: {names} exists (--overwrite replaces)"
-                report(f"tkg-chroma: note: {note}")
+                report(f"tkg-chroma: note: {outputs.skip_note(job.source, existing)}")
             else:
                 todo.append(job)
         skipped, jobs = len(jobs) - len(todo), todo

@@ -128,10 +128,9 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     ):
         base = str(args.outdir / f"{stem}{RGBA_SUFFIX}")
         targets = [Path(base + FORMATS[f]) for f in args.formats]
-        existing = [str(t) for t in targets if t.exists() or t.is_symlink()]
+        existing = [t for t in targets if t.exists() or t.is_symlink()]
         if existing:
-            verb = "exists" if len(existing) == 1 else "exist"
-            _report("note", f"skipping {path}: {', '.join(existing)} {verb}")
+            _report("note", outputs.skip_note(path, existing, overwrite=False))
         else:
             plan.append((path, base))
     return plan, failed

@@ -28,7 +28,9 @@ class KeyJob:
 
     ``rgba``: path of the cut-out; ``matte``: path of the matte or ``None``; ``options``:
     keyword arguments of ``lib_tkg.keying.key`` (``key_color``, ``tolerance``, ...);
-    ``debug``: put the traceback of a failure into the result's message.
+    ``debug``: put the traceback of a failure into the result's message; ``overwrite``:
+    replace existing outputs (else an output that exists when it is written, even one another
+    run made meanwhile, fails the job and nothing of it is written).
     """
 
     source: Path
@@ -36,6 +38,7 @@ class KeyJob:
     matte: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
     debug: bool = False
+    overwrite: bool = False
 
     @property
     def outputs(self) -> list[Path]:
@@ -115,7 +118,9 @@ def key_file(job: KeyJob) -> JobResult:
     """Key ``job.source`` into ``job.outputs``; never raises (except KeyboardInterrupt).
 
     All outputs are first written to temporary files and then renamed into place: a failure to
-    read, key or write leaves no half-written file and no existing output touched.
+    read, key or write leaves no half-written file and no existing output touched. Without
+    ``job.overwrite`` an output name that is taken by then (another run writing to the same
+    folder) fails the job, and the outputs it had already placed are removed again.
     """
     import numpy as np
     from PIL import Image
@@ -131,8 +136,19 @@ def key_file(job: KeyJob) -> JobResult:
         if job.matte is not None:
             matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
             written.append(_save_png(matte, job.matte))
-        for tmp, target in zip(written, job.outputs, strict=True):
-            os.replace(tmp, target)
+        placed: list[Path] = []
+        try:
+            for tmp, target in zip(written, job.outputs, strict=True):
+                if job.overwrite:
+                    os.replace(tmp, target)
+                else:
+                    outputs.publish(tmp, target)
+                placed.append(target)
+        except OSError:
+            for target in placed:  # this job's own new files: all of its outputs or none
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            raise
         written.clear()
     except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
         message = f"error: cannot key {job.source}: {describe_error(exc)}"

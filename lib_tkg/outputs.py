@@ -130,3 +130,39 @@ def output_stems(inputs: Sequence[Path], outdir: Path, suffixes: Sequence[str]) 
         taken.add(low)
         stems[i] = stem
     return stems
+
+
+def exists_error(path: str | os.PathLike) -> FileExistsError:
+    """The error for an output whose name is taken: this project never replaces a file."""
+    return FileExistsError(f"{path} already exists; not overwriting it")
+
+
+def publish(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Give the finished ``tmp`` (a file, or a folder) its name ``path``, never replacing
+    anything: :func:`exists_error` if ``path`` exists, even when another process creates it
+    in the meantime (a hard link is atomic and fails rather than replace)."""
+    if not os.path.isdir(tmp):
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise exists_error(path) from None
+        except (OSError, AttributeError):  # a file system without hard links: rename below
+            pass
+        else:
+            os.remove(tmp)
+            return
+    if os.path.lexists(path):
+        raise exists_error(path)
+    os.rename(tmp, path)  # a folder: fails on an existing non-empty one
+
+
+def skip_note(
+    source: str | os.PathLike, existing: Sequence[str | os.PathLike], overwrite: bool = True
+) -> str:
+    """Why ``source`` is skipped: its outputs ``existing`` are there already, which may be an
+    earlier run's or another input's of the same name; ``overwrite``: the command has
+    ``--overwrite``."""
+    names = ", ".join(str(p) for p in existing)
+    verb = "exists" if len(existing) == 1 else "exist"
+    fix = "--overwrite replaces, -o writes elsewhere" if overwrite else "-o writes elsewhere"
+    return f"skipping {source}: {names} {verb} (an earlier run's, or another input's: {fix})"

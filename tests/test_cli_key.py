@@ -527,3 +527,29 @@ def test_keep_freed_heap_applies_on_glibc_unless_the_user_set_it():
     env["MALLOC_TOP_PAD_"] = "0"
     out = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("taken", ["a-rgba.png", "a-matte.png"])
+def test_an_output_made_by_another_run_meanwhile_is_not_replaced(
+    tmp_path, monkeypatch, capsys, taken
+):
+    # two runs into one folder: the other run writes one of the names after this run checked
+    # that it was free and before it places its outputs
+    from lib_tkg import keying
+
+    make_image(tmp_path / "a.png")
+    out = tmp_path / "out"
+    theirs = out / taken
+    real = keying.key_quietly
+
+    def key_while_another_run_writes(*args, **kwargs):
+        make_image(theirs, fg=(10, 10, 250))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keying, "key_quietly", key_while_another_run_writes)
+    assert cli.main(["key", str(tmp_path / "a.png"), "-o", str(out), "--mask", "-q"]) == 1
+    with Image.open(theirs) as im:
+        assert im.mode == "RGB" and tuple(np.asarray(im)[24, 24]) == (10, 10, 250)  # untouched
+    assert f"{taken} already exists; not overwriting it" in capsys.readouterr().err
+    # all of this job's outputs or none, and no temporary file left
+    assert sorted(p.name for p in out.iterdir()) == [taken]
