@@ -26,7 +26,7 @@ import numpy as np
 
 from lib_tkg import keying
 from lib_tkg.keying import matte
-from lib_tkg.keying.inputs import check_flag, parse_key
+from lib_tkg.keying.inputs import check_exact_color, parse_key
 
 __all__ = [
     "DEFAULT_STILL",
@@ -169,7 +169,7 @@ def key_sequence(
     """
     rgbs = _frames(frames)
     border = options.get("border", keying.DEFAULT_BORDER)
-    exact = check_flag("exact_color", options.pop("exact_color", False))
+    exact = check_exact_color(options.pop("exact_color", False), key_color)
     if key_color is None:
         key_color = estimate_sequence_key_color(rgbs, border=border)
     elif not exact and not matte.is_neutral(hue := parse_key("key_color", key_color)):

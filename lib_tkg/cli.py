@@ -75,7 +75,7 @@ def _color(text: str) -> str | None:
     try:
         parse_color(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(f"{exc}, or auto") from None
     return text
 
 
@@ -133,8 +133,9 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
         "--key-color", type=_color, default=None, metavar="COLOR",
         help="screen colour: a preset name (green, blue, magenta, ...), '#RRGGBB', '#RGB' or "
         "'r,g,b', or auto (the default: found on each image's border; white, grey and black "
-        "screens are never found, name them). A chroma colour gives the hue: the screen's real "
-        "shade of it is measured on the border (see --exact-color)",
+        "screens are never found: give white, black, or a grey such as '#808080'). A chroma "
+        "colour gives the hue: the screen's real shade of it is measured on the border (see "
+        "--exact-color)",
     )  # fmt: skip
     p.add_argument(
         "--exact-color", action="store_true",
@@ -189,8 +190,17 @@ def add_debug_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="print the full traceback of a failure")
 
 
+def check_exact_color(args: argparse.Namespace) -> str | None:
+    """``--exact-color`` needs ``--key-color`` (``key``, ``key-animation``); an error or None."""
+    if args.exact_color and args.key_color is None:
+        return "--exact-color needs --key-color (with auto the colour is found on the border)"
+    return None
+
+
 def _check_key(args: argparse.Namespace) -> str | None:
     """Checks across ``key`` options (argparse checks each alone); an error text or None."""
+    if problem := check_exact_color(args):
+        return problem
     if args.tolerance + args.clip_white >= 1.0:
         return (
             f"--tolerance + --clip-white must be below 1, got {args.tolerance:g} + "
@@ -353,7 +363,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     if not args.quiet:
         msg = f"keyed {keyed} image(s) into {args.outdir}"
         if opaque:
-            msg += f"; {opaque} had no screen (written opaque)"
+            msg += f"; {opaque} had no screen (written unkeyed)"
         if skipped:
             msg += f"; {skipped} skipped (outputs exist)"
         if failed:

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from lib_tkg import outputs
-from lib_tkg.cli import add_debug_option, collect_inputs
+from lib_tkg.cli import add_debug_option, check_exact_color, collect_inputs
 from lib_tkg.keyjobs import describe_error
 
 #: What ``key-animation`` reads, for its help and error messages.
@@ -94,8 +94,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_formats(args: argparse.Namespace) -> str | None:
-    """Whether every ``--formats`` format can be written here (before any keying)."""
+    """Whether every ``--formats`` format can be written here (before any keying), and
+    :func:`lib_tkg.cli.check_exact_color`."""
     from lib_tkg.animation_files import available_formats, format_problem
+
+    if problem := check_exact_color(args):
+        return problem
 
     problems = [problem for f in args.formats if (problem := format_problem(f))]
     if problems:

@@ -175,7 +175,8 @@ def hex_color(rgb: tuple[int, int, int] | None) -> str | None:
 def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str]]:
     """Key ``image`` with ``options``; return the result and notes for the user.
 
-    Notes say when nothing was keyed, and why. A key colour the keyer refuses (too close to
+    Notes say when nothing was keyed, and why, and when the border shows a screen of another
+    colour than the one given. A key colour the keyer refuses (too close to
     grey) is a ``RequestError`` on ``key_color``.
     """
     try:
@@ -203,6 +204,8 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
         )
     elif options.key_color is None:
         notes.append(f"key colour estimated from the image border: {hex_color(result.key_color)}")
+    else:  # keyed with the colour given: the keyer's notes (a screen of another colour)
+        notes.extend(result.notes)
     return result, notes
 
 

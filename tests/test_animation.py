@@ -88,6 +88,8 @@ def test_no_screen_anywhere_notes_it_and_keeps_frames_opaque():
 def test_given_key_color_is_used_for_every_frame():
     frames, _ = moving_sequence(n=3)
     res = key_sequence(frames, "40,180,60", temporal=False, exact_color=True)
+    with pytest.raises(ValueError, match="exact_color needs a key_color"):
+        key_sequence(frames, None, exact_color=True)
     assert res.key_color == GREEN
     single = keying.key(frames[1], GREEN, exact_color=True)
     assert np.array_equal(res.frames[1], single.rgba)

@@ -460,7 +460,7 @@ def test_summary_counts_images_without_a_screen(tmp_path, capsys):
     argv = ["key", str(tmp_path / "screen.png"), str(tmp_path / "grey.png"), "-o", str(out)]
     assert cli.main([*argv, "-j", "1"]) == 0
     err = capsys.readouterr().err
-    assert "keyed 1 image(s)" in err and "1 had no screen (written opaque)" in err
+    assert "keyed 1 image(s)" in err and "1 had no screen (written unkeyed)" in err
     assert "--key-color" in err  # the no-screen warning says how to force a colour
     with Image.open(out / "grey-rgba.png") as im:
         assert np.asarray(im)[..., 3].min() == 255
@@ -553,3 +553,25 @@ def test_an_output_made_by_another_run_meanwhile_is_not_replaced(
     assert f"{taken} already exists; not overwriting it" in capsys.readouterr().err
     # all of this job's outputs or none, and no temporary file left
     assert sorted(p.name for p in out.iterdir()) == [taken]
+
+
+@pytest.mark.parametrize("command", ["key", "key-animation"])
+@pytest.mark.parametrize("colour", [[], ["--key-color", "auto"]])
+def test_exact_color_without_a_key_colour_is_a_usage_error(tmp_path, capsys, command, colour):
+    make_image(tmp_path / "a.png")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(
+            [command, str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--exact-color", *colour]
+        )
+    assert exc.value.code == 2
+    assert "--exact-color needs --key-color" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_key_colour_that_is_not_the_screens_is_named_in_a_warning(tmp_path, capsys):
+    make_image(tmp_path / "a.png")
+    assert cli.main(
+        ["key", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--key-color", "blue"]
+    ) in (0, 1)
+    err = capsys.readouterr().err
+    assert "shows a screen of colour" in err and "key_color (0, 0, 255)" in err

@@ -27,6 +27,7 @@ from lib_tkg.keying import (
     key,
     key_image,
     key_matte,
+    key_quietly,
     matte,
     plate,
     refine,
@@ -547,6 +548,29 @@ def test_a_key_colour_whose_hue_is_not_on_the_border_is_keyed_as_given():
         assert np.array_equal(absent.rgba, key(img, (0, 0, 255), exact_color=True).rgba)
     with pytest.raises(ValueError, match="exact_color"):
         key(img, "green", exact_color="yes")
+    with pytest.raises(ValueError, match="exact_color needs a key_color"):
+        key(img, None, exact_color=True)
+
+
+def test_a_key_colour_other_than_the_borders_screen_is_named_in_a_note():
+    img = _mottled_green_scene(160, 160, 3)
+    auto = key_quietly(img)
+    for other in ("blue", "#ff00ff"):
+        res = key_quietly(img, other)
+        note = f"shows a screen of colour {auto.key_color}, not of the hue of key_color"
+        assert any(note in n for n in res.notes), res.notes
+    assert key_quietly(img, "green").notes == []  # the screen's own hue: nothing to say
+
+
+def test_an_unkeyed_image_keeps_its_own_alpha_and_the_note_says_so():
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    alpha = np.full((64, 64, 1), 255, np.uint8)
+    alpha[:8] = 0
+    res = key_quietly(np.concatenate([scene, alpha], -1))
+    assert not res.keyed and np.array_equal(res.alpha, alpha[..., 0])
+    assert "the image's own alpha is kept" in res.notes[0] and "255 everywhere" not in res.notes[0]
+    assert "alpha is 255 everywhere" in key_quietly(scene).notes[0]
 
 
 def test_key_colour_forms_agree():

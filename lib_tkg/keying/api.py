@@ -42,7 +42,8 @@ class KeyResult:
     ``key_color``: the screen colour used, ``(r, g, b)`` in 0..255, or ``None`` when it had to
     be found and the border is no screen.
     ``keyed``: ``False`` when nothing was keyed out (alpha is the input's, or 255).
-    ``notes``: what a user should be told (why nothing was keyed); the same text as the
+    ``notes``: what a user should be told (why nothing was keyed; that a given colour is not
+    the one of the screen on the border); the same text as the
     :class:`NoKeyColorWarning`, without process-wide warning state.
     """
 
@@ -56,7 +57,7 @@ class KeyResult:
 #: How to key an image whose screen was not found (white, grey and black ones never are).
 FORCE_HINT = (
     "Give the screen colour to force one (key_color, --key-color); white, grey and black "
-    "screens are never detected automatically"
+    "screens are never detected automatically (give white, black, or a grey such as '#808080')"
 )
 
 
@@ -93,7 +94,7 @@ def key_quietly(
     )
     bd = inputs.check_border(border)
     shadows = inputs.check_flag("keep_shadow", keep_shadow)
-    exact = inputs.check_flag("exact_color", exact_color)
+    exact = inputs.check_exact_color(exact_color, key_color)
     if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 0:
         raise ValueError(f"tile must be 0 (never tile) or a positive integer, got {tile!r}")
     prior = None if prior_color is None else inputs.parse_key("prior_color", prior_color)
@@ -103,36 +104,40 @@ def key_quietly(
     h, w = rgb.shape[:2]
     mask = inputs.check_subject_mask(subject_mask, (h, w))
 
+    notes: list[str] = []
     if kc is None:
         det = detect.detect_screen(rgb, bd, prior, mask)
         if det.key_rgb is None:
-            note = (
-                f"no screen colour found on the image border ({det.reason}); nothing was "
-                "keyed, alpha is 255 everywhere"
-            )
+            reason = f"no screen colour found on the image border ({det.reason})"
             if prior is not None:
-                note += " (the background did not come out as a screen)"
-            else:
-                note += f". {FORCE_HINT}"
-            return _unkeyed(rgb, alpha_in, None, note)
+                return _unkeyed(
+                    rgb, alpha_in, None, reason, " (the background did not come out as a screen)"
+                )
+            return _unkeyed(rgb, alpha_in, None, reason, f". {FORCE_HINT}")
         kc, neutral = det.key_rgb, det.neutral
     else:
         neutral = matte.is_neutral(kc)
         if not neutral and not exact:
             # a chroma colour names the screen's hue: its real shade is measured on the border
-            # when a screen of that hue is there (else the colour is keyed as it is given)
-            kc = detect.detect_screen(rgb, bd, kc, mask).key_rgb or kc
+            # when a screen of that hue is there (else the colour is keyed as it is given, with
+            # a note when the border shows a screen of another colour)
+            shade = detect.detect_screen(rgb, bd, kc, mask).key_rgb
+            if shade is None:
+                other = detect.detect_screen(rgb, bd, None, mask).key_rgb
+                if other is not None:
+                    notes.append(
+                        f"the image border shows a screen of colour {other}, not of the hue "
+                        f"of key_color {kc}; {kc} is used as given (auto would key {other})"
+                    )
+            kc = shade or kc
 
-    missing = (
-        f"the key colour {kc} does not occur in the image; nothing was keyed, "
-        "alpha is 255 everywhere"
-    )
+    missing = f"the key colour {kc} does not occur in the image"
     if tiles.needs_tiles(h, w, int(tile)):
         reduced, _ = tiles.reduce(rgb)
         scr = analyse(reduced, kc, neutral)
         del reduced
         if scr is None:
-            return _unkeyed(rgb, alpha_in, kc, missing)
+            return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
         sgrid = shadow.shadow_grid(scr) if shadows else None
         rgba = np.empty((h, w, 4), np.uint8)
 
@@ -143,8 +148,8 @@ def key_quietly(
             rgba[y0:y1, x0:x1] = _finish(np.ascontiguousarray(fg), alpha, a_in, sh)
 
         if not tiles.key_tiles(rgb, scr, opts, int(tile), sink):
-            return _unkeyed(rgb, alpha_in, kc, missing)
-        return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
+            return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
+        return KeyResult(rgba, rgba[..., 3].copy(), kc, keyed=True, notes=notes)
 
     img = rgb.astype(np.float32)
     img_h, hs = half(img)
@@ -153,10 +158,10 @@ def key_quietly(
         None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, (img, img_h, hs))
     )
     if scr is None or res is None:
-        return _unkeyed(rgb, alpha_in, kc, missing)
+        return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
     sgrid = shadow.shadow_grid(scr) if shadows else None
     rgba = _finish(res[0], res[1], alpha_in, sgrid)
-    return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=True)
+    return KeyResult(rgba, rgba[..., 3].copy(), kc, keyed=True, notes=notes)
 
 
 #: The keyword options of :func:`key`, :func:`key_image` and :func:`key_matte`.
@@ -221,13 +226,22 @@ def _finish(
 
 
 def _unkeyed(
-    rgb: np.ndarray, alpha_in: np.ndarray | None, kc: tuple[int, int, int] | None, note: str
+    rgb: np.ndarray,
+    alpha_in: np.ndarray | None,
+    kc: tuple[int, int, int] | None,
+    reason: str,
+    tail: str = "",
+    notes: list[str] | None = None,
 ) -> KeyResult:
+    """The image as it came (its own alpha, if any), with a note: ``reason``, what the alpha
+    is, then ``tail``; after any earlier ``notes``."""
     h, w = rgb.shape[:2]
     rgba = np.empty((h, w, 4), np.uint8)
     rgba[..., :3] = rgb
     rgba[..., 3] = 255 if alpha_in is None else alpha_in
-    return KeyResult(rgba=rgba, alpha=rgba[..., 3].copy(), key_color=kc, keyed=False, notes=[note])
+    kept = "alpha is 255 everywhere" if alpha_in is None else "the image's own alpha is kept"
+    note = f"{reason}; nothing was keyed, {kept}{tail}"
+    return KeyResult(rgba, rgba[..., 3].copy(), kc, keyed=False, notes=[*(notes or []), note])
 
 
 def key_image(image: Any, key_color: Any = None, **options: Any) -> np.ndarray:

@@ -84,6 +84,16 @@ def check_flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def check_exact_color(exact: Any, key_color: Any) -> bool:
+    """``exact_color`` (True or False); True needs a ``key_color`` to key exactly."""
+    if check_flag("exact_color", exact) and key_color is None:
+        raise ValueError(
+            "exact_color needs a key_color: with key_color None (auto) the colour is found on "
+            "the image border"
+        )
+    return bool(exact)
+
+
 def check_border(border: Any) -> float:
     """Border band width, a fraction of the short side in (0, 0.5]."""
     b = check_unit("border", border)
