@@ -233,6 +233,29 @@ def test_white_screen_shadow_keys_out_or_is_kept():
     assert (kept.alpha[55:135, 75:117] == 255).all()
 
 
+@pytest.mark.parametrize(
+    ("screen", "outline", "inside"),
+    [
+        ("white", (60, 45, 40), (225, 212, 204)),  # a light face inside dark hair
+        ("black", (215, 210, 200), (40, 32, 30)),  # a dark part inside a light subject
+    ],
+)
+def test_a_neutral_subjects_inside_keeps_the_first_mattes_contrast(screen, outline, inside):
+    """Deep inside the subject, a part nearer the screen's level than the subject's typical
+    contrast is a paler (darker) part of it, not a soft edge: its alpha is its distance from
+    the screen over the first matte's contrast, not over the (much larger) typical one."""
+    level = 245 if screen == "white" else 10
+    img = np.full((256, 256, 3), level, np.uint8)
+    yy, xx = np.mgrid[0:256, 0:256]
+    r = np.hypot(yy - 128, xx - 128)
+    img[r < 100] = outline
+    img[r < 88] = inside
+    m = key(img, screen).alpha.astype(np.float32) / 255
+    dist = float(np.linalg.norm(np.array(inside, np.float32) - level))
+    assert m[r < 60].mean() == pytest.approx(min(1.0, dist / 72.0), abs=0.1)
+    assert m[r > 110].max() == 0 and m[(r < 99) & (r > 90)].min() > 0.95
+
+
 def test_white_subject_on_white_is_a_documented_limit():
     img, _ = neutral_screen(245)
     img[60:80, 80:100] = 245  # a white part of the subject, same as the screen

@@ -35,6 +35,7 @@ _KERNEL11 = np.ones((11, 11), np.uint8)
 _GE = 1e-3  # guided filter regularisation (guide in 0..1)
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
+_INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
 
 
@@ -215,6 +216,21 @@ def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
     return max(float(np.median(dist)), matte.NEUTRAL_CONTRAST)
 
 
+def _inner_contrast(alpha: np.ndarray, idx: np.ndarray, contrast: float) -> np.ndarray:
+    """A neutral screen's subject contrast (levels) for the band pixels ``idx``: the typical
+    one (``contrast``) at the subject's outline, :data:`matte.NEUTRAL_CONTRAST` (the first
+    matte's) deep inside it, past :data:`_INNER` (px) from any
+    clear pixel. A light part inside a subject (a face's highlights on a white screen) is not a
+    soft edge, which is what the typical contrast is for (a dark subject's hair). In pixels,
+    not a share of the frame: a tile of a huge image gets the same as the whole would."""
+    lo, hi = _INNER
+    d_clear = cv2.distanceTransform((alpha > 0).view(np.uint8), cv2.DIST_L2, 3)
+    inner = np.clip(
+        (np.take(d_clear.reshape(-1), idx) - np.float32(lo)) / np.float32(hi - lo), 0, 1
+    )
+    return np.float32(contrast) + inner * np.float32(matte.NEUTRAL_CONTRAST - contrast)
+
+
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     """(h, w, 4) mean colour and weight (0..1) from a (colour sum, weight x 255) map."""
     inv = np.float32(255.0) / np.maximum(cw_sum[..., 3], np.float32(0.0255))
@@ -288,14 +304,14 @@ def refine_band(
     fmap = _colour_map(cw_sum)
     if neutral:
         wide = None
-        contrast = _core_contrast(fmap, plate)
+        contrast = _inner_contrast(alpha, idx, _core_contrast(fmap, plate))
     else:
         # a wider average (10 px) for farther into wide soft bands (smooth: made at half the
         # map's resolution)
         qw, qh = -(-hw // 2), -(-hh // 2)
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         wide = _colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
-        contrast = 0.0
+        contrast = None
     xy = pixel_xy(idx, w, h)
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
     a_band = np.empty(idx.size, np.float32)
@@ -310,7 +326,7 @@ def refine_band(
             None if wide is None else sample(wide, xy_r, w, h),
             m,
             cw,
-            contrast,
+            None if contrast is None else contrast[rows],
         )
 
     in_parallel(estimate, idx.size)
@@ -352,7 +368,7 @@ def _band_alpha(
     fw2: np.ndarray | None,
     m: np.ndarray | None,
     cw: float,
-    contrast: float,
+    contrast: np.ndarray | None,
 ) -> np.ndarray:
     """Step 1 of :func:`refine_band` for band pixels (rows): alpha (N,) float32, 0..1.
 
@@ -360,7 +376,8 @@ def _band_alpha(
     (chroma screens; ``None`` on a neutral one); ``fw``, ``fw2``: the local and the wide
     foreground colour map sampled there, (N, 4) colour and weight (``fw2`` ``None`` on a
     neutral screen); ``m``: the chroma basis or ``None``; ``cw``: clip-white (0..1);
-    ``contrast``: a neutral screen's typical subject contrast in levels (:func:`_core_contrast`).
+    ``contrast``: a neutral screen's subject contrast in levels (:func:`_inner_contrast`), (N,);
+    ``None`` on a chroma screen.
     """
     one = np.float32(1.0)
     f_loc, w_loc = np.ascontiguousarray(fw[:, :3]), fw[:, 3]  # (fast numpy needs contiguous)
@@ -400,7 +417,7 @@ def _band_alpha(
         a_near = np.clip(np.sqrt(vv) / near_contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
         # (named as the chroma branch's value: the clip-white test below reads either)
-        a_cd = np.clip(np.sqrt(vv) / np.float32(contrast), 0, 1)
+        a_cd = np.clip(np.sqrt(vv) / contrast, 0, 1)
         a_fb = wn * a_near + (1 - wn) * a_cd
     else:
         a_cd = np.clip(one - t_b, 0, 1)
