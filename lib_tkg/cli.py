@@ -225,18 +225,20 @@ def collect_inputs(
     """Expand folders into image files; returns ``(files, errors, notes)`` in a stable order.
 
     Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``), animations
-    (``.gif``: ``key-animation`` keys those) and hidden files (a ``.name.part`` being written),
-    and ``notes`` says how many; files named explicitly are always taken.
+    (``.gif``: ``key-animation`` keys those), hidden files (a ``.name.part`` being written) and,
+    unless ``recursive``, subfolders; ``notes`` says how many. Files named explicitly are
+    always taken.
     """
     files: list[Path] = []
     errors: list[str] = []
-    like_output = gifs = 0
+    like_output = gifs = subfolders = 0
     for item in inputs:
         if item.is_dir():
             imgs = []
             for f in item.rglob("*") if recursive else item.iterdir():
                 suffix = f.suffix.lower()
                 if f.name.startswith(".") or not (suffix == ".gif" or suffix in IMAGE_EXTENSIONS):
+                    subfolders += not recursive and not f.name.startswith(".") and f.is_dir()
                     continue
                 if not f.is_file():  # looked up only for names that could be taken
                     continue
@@ -261,6 +263,8 @@ def collect_inputs(
         )
     if gifs:
         notes.append(f"skipped {gifs} .gif file(s) in the folder(s): key-animation keys those")
+    if subfolders:
+        notes.append(f"skipped {subfolders} subfolder(s): -r (--recursive) searches them too")
     # the same file named twice is keyed once
     seen: set[Path] = set()
     unique = []

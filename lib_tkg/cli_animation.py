@@ -172,7 +172,11 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
             written = write_animation(
                 result.frames, base, args.formats, fps=args.fps or fps, all_or_nothing=True
             )
-            print(f"{path}: {len(frames)} frames -> {', '.join(written.values())}", file=sys.stderr)
+            n = len(frames)
+            print(
+                f"{path}: {n} frame{'' if n == 1 else 's'} -> {', '.join(written.values())}",
+                file=sys.stderr,
+            )
         except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
             failed += 1
             text = describe_error(exc).removeprefix(f"{path}: ")  # read_frames names the file too

@@ -575,3 +575,13 @@ def test_a_key_colour_that_is_not_the_screens_is_named_in_a_warning(tmp_path, ca
     ) in (0, 1)
     err = capsys.readouterr().err
     assert "shows a screen of colour" in err and "key_color (0, 0, 255)" in err
+
+
+def test_a_folder_scan_says_it_skipped_subfolders_unless_recursive(tmp_path, capsys):
+    make_image(tmp_path / "a.png")
+    (tmp_path / "sub").mkdir()
+    make_image(tmp_path / "sub" / "b.png")
+    assert cli.main(["key", str(tmp_path), "-o", str(tmp_path / "o1"), "-q"]) == 0
+    assert "skipped 1 subfolder(s): -r (--recursive)" in capsys.readouterr().err
+    assert cli.main(["key", str(tmp_path / "sub"), "-o", str(tmp_path / "o2"), "-r", "-q"]) == 0
+    assert "subfolder" not in capsys.readouterr().err

@@ -497,6 +497,12 @@ def test_invalid_options_raise_value_error_naming_the_option(option, value):
         key(img, **{option: value})
 
 
+@pytest.mark.parametrize("value", [-1, 0, 0.9, "0.1", math.nan])
+def test_every_bad_border_names_the_one_accepted_range(value):
+    with pytest.raises(ValueError, match=r"border must be (a number )?in \(0, 0\.5\]"):
+        key(screen(SCREENS["green"], 8, 8), border=value)
+
+
 def test_tolerance_plus_clip_white_must_stay_below_one():
     with pytest.raises(ValueError, match="tolerance \\+ clip_white"):
         key(screen(SCREENS["green"], 8, 8), tolerance=0.6, clip_white=0.4)

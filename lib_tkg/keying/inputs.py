@@ -67,13 +67,14 @@ def _pixels(n: int) -> str:
     return f"{n / 1e6:.1f} MP" if n >= 100_000 else f"{n:,} pixels"
 
 
-def check_unit(name: str, value: Any) -> float:
-    """A number in [0, 1] (bools and NaN rejected)."""
+def check_unit(name: str, value: Any, hi: float = 1.0, open_lo: bool = False) -> float:
+    """A number in [0, ``hi``] (in (0, ``hi``] with ``open_lo``); bools and NaN rejected."""
+    span = f"{'(' if open_lo else '['}0, {hi:g}]"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        raise ValueError(f"{name} must be a number in {span}, got {value!r}")
     v = float(value)
-    if not (0.0 <= v <= 1.0):  # also rejects NaN
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    if not ((v > 0.0 if open_lo else v >= 0.0) and v <= hi):  # also rejects NaN
+        raise ValueError(f"{name} must be in {span}, got {value!r}")
     return v
 
 
@@ -96,10 +97,7 @@ def check_exact_color(exact: Any, key_color: Any) -> bool:
 
 def check_border(border: Any) -> float:
     """Border band width, a fraction of the short side in (0, 0.5]."""
-    b = check_unit("border", border)
-    if not (0.0 < b <= 0.5):
-        raise ValueError(f"border must be in (0, 0.5], got {border!r}")
-    return b
+    return check_unit("border", border, hi=0.5, open_lo=True)
 
 
 def check_clips(tolerance: Any, clip_white: Any) -> tuple[float, float]:
