@@ -37,6 +37,7 @@ _SHARED_OPTIONS = {
     "exact_color": None,
     "tolerance": None,
     "despill": None,
+    "quiet": "no line per keyed file (warnings and errors are still shown)",
 }
 
 
@@ -173,10 +174,11 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
                 result.frames, base, args.formats, fps=args.fps or fps, all_or_nothing=True
             )
             n = len(frames)
-            print(
-                f"{path}: {n} frame{'' if n == 1 else 's'} -> {', '.join(written.values())}",
-                file=sys.stderr,
-            )
+            if not args.quiet:
+                print(
+                    f"{path}: {n} frame{'' if n == 1 else 's'} -> {', '.join(written.values())}",
+                    file=sys.stderr,
+                )
         except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
             failed += 1
             text = describe_error(exc).removeprefix(f"{path}: ")  # read_frames names the file too

@@ -187,3 +187,16 @@ def test_help_is_plain_text(capsys):
     text = capsys.readouterr().out
     assert "OUTDIR/<stem>-rgba<ending>" in text
     assert "``" not in text and ":func:" not in text and ":data:" not in text
+
+
+def test_quiet_leaves_out_the_per_file_lines_not_the_warnings(tmp_path, capsys):
+    frames, _ = moving_sequence(n=1, noise=0.0)
+    write_gif(tmp_path / "one.gif", frames)
+    assert cli.main(["key-animation", str(tmp_path / "one.gif"), "-o", str(tmp_path / "o")]) == 0
+    assert "one.gif: 1 frame -> " in capsys.readouterr().err  # singular
+    scene = np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)
+    write_gif(tmp_path / "scene.gif", list(scene))
+    args = ["key-animation", str(tmp_path / "scene.gif"), "-o", str(tmp_path / "o"), "-q"]
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "->" not in err  # the no-screen warning, no per-file line
