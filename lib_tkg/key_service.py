@@ -11,7 +11,9 @@ messages): ``image`` (base64 PNG, JPEG or WebP; a ``data:`` URL is accepted), ``
 ``despill`` (0..1), ``keep_shadow`` (bool: keep soft shadows as partial alpha), ``matte`` (bool).
 Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
 greyscale PNG or null), ``key_color`` (``"#rrggbb"`` or null), ``keyed`` (false when the image
-holds no key colour: then ``image`` is the input made opaque RGBA) and ``notes`` (list of str).
+holds no key colour: then ``image`` is the input unchanged, its own alpha or opaque) and
+``notes`` (list of str: the colour estimated or measured, why nothing was keyed, a screen of
+another colour than the one given).
 Errors: 422 (a field is wrong; ``detail`` names it and what is accepted), 413 (the image has more
 pixels than the limit), both as ``{"detail": message, "field": name}``.
 """
@@ -31,7 +33,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import __version__
-from lib_tkg.colors import FAMILIES, PRESETS
+from lib_tkg.colors import FAMILIES, PRESETS, parse_color
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
 
@@ -175,9 +177,9 @@ def hex_color(rgb: tuple[int, int, int] | None) -> str | None:
 def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str]]:
     """Key ``image`` with ``options``; return the result and notes for the user.
 
-    Notes say when nothing was keyed, and why, and when the border shows a screen of another
-    colour than the one given. A key colour the keyer refuses (too close to
-    grey) is a ``RequestError`` on ``key_color``.
+    Notes say which colour was estimated or measured, when nothing was keyed and why (the
+    keyer's own reason), and when the border shows a screen of another colour than the one
+    given. A key colour the keyer refuses is a ``RequestError`` on ``key_color``.
     """
     try:
         result = key_quietly(
@@ -192,20 +194,16 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
             raise RequestError(422, KEY_COLOR_FIELD.name, f"{TITLE}: {err}") from None
         raise
     notes: list[str] = []
-    if not result.keyed and result.key_color is None:
-        notes.append(
-            "no screen colour found on the image border (no dominant saturated hue); "
-            "nothing was keyed, the image is unchanged (opaque)"
-        )
-    elif not result.keyed:
-        notes.append(
-            f"the key colour {hex_color(result.key_color)} does not occur in the image; "
-            "nothing was keyed, the image is unchanged (opaque)"
-        )
-    elif options.key_color is None:
+    if result.keyed and options.key_color is None:
         notes.append(f"key colour estimated from the image border: {hex_color(result.key_color)}")
-    else:  # keyed with the colour given: the keyer's notes (a screen of another colour)
-        notes.extend(result.notes)
+    elif result.keyed and result.key_color != parse_color(options.key_color):
+        notes.append(
+            f"key colour measured on the image border: {hex_color(result.key_color)}, the "
+            f"screen's shade of the hue of {hex_color(parse_color(options.key_color))}"
+        )
+    # why nothing was keyed (with the border's own reason), or that the colour given is not
+    # the one of the screen on the border
+    notes.extend(result.notes)
     return result, notes
 
 

@@ -98,7 +98,41 @@ def test_no_screen_comes_back_unkeyed_opaque_with_a_note():
 def test_a_given_key_colour_absent_from_the_image_is_named_in_the_note():
     status, answer = post({"image": encode(screen_image()), "key_color": "magenta"})
     assert status == 200 and answer["keyed"] is False
-    assert answer["key_color"] == "#ff00ff" and "#ff00ff" in answer["notes"][0]
+    assert answer["key_color"] == "#ff00ff"
+    notes = " | ".join(answer["notes"])
+    assert "the key colour (255, 0, 255) does not occur" in notes
+    assert "shows a screen of colour (20, 200, 40)" in notes  # and which colour auto keys
+
+
+def test_a_noisy_screen_that_is_refused_says_why_in_the_note():
+    # the route gives the keyer's own reason, not a fixed one
+    rng = np.random.default_rng(0)
+    img = np.clip(screen_image() + rng.normal(0, 12, (96, 96, 3)), 0, 255).astype(np.uint8)
+    status, answer = post({"image": encode(img)})
+    assert status == 200 and answer["keyed"] is False
+    assert "textured" in answer["notes"][0] and "key_color" in answer["notes"][0]
+
+
+def test_an_rgba_input_that_is_not_keyed_keeps_its_alpha_and_the_note_says_so():
+    rgba = np.dstack([photo_image(), np.full((96, 96), 255, np.uint8)])
+    rgba[:10] = 0
+    status, answer = post({"image": encode(rgba)})
+    assert status == 200 and answer["keyed"] is False
+    assert np.array_equal(np.asarray(decode(answer["image"]))[..., 3], rgba[..., 3])
+    assert "the image's own alpha is kept" in answer["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("given", "note"),
+    [
+        ("white", "not a white one"),  # a neutral colour on a chroma screen
+        ("#00ff80", "key colour measured on the image border: #14c828"),  # a shade of its hue
+    ],
+)
+def test_a_given_colour_that_is_not_the_screens_own_gets_a_note(given, note):
+    status, answer = post({"image": encode(screen_image()), "key_color": given})
+    assert status == 200
+    assert any(note in n for n in answer["notes"]), answer["notes"]
 
 
 @pytest.mark.parametrize(

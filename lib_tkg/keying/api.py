@@ -117,7 +117,16 @@ def key_quietly(
         kc, neutral = det.key_rgb, det.neutral
     else:
         neutral = matte.is_neutral(kc)
-        if not neutral and not exact:
+        if neutral:
+            other = detect.detect_screen(rgb, bd, None, mask).key_rgb
+            if other is not None:
+                lum = sum(kc) / 3
+                what = "white" if lum >= 215 else "black" if lum <= 40 else "grey"
+                notes.append(
+                    f"the image border shows a screen of colour {other}, not a {what} one; "
+                    f"key_color {kc} is used as given (auto would key {other})"
+                )
+        elif not exact:
             # a chroma colour names the screen's hue: its real shade is measured on the border
             # when a screen of that hue is there (else the colour is keyed as it is given, with
             # a note when the border shows a screen of another colour)

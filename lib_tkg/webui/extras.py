@@ -82,9 +82,10 @@ def key_postprocessed(
         log(f"Extras: not keyed: {err}")
         pp.info[SECTION] = f"not keyed: {err}"
         return
+    for note in notes:
+        log(f"Extras: {note}")
     if not result.keyed:
-        log(f"Extras: {notes[0]}")
-        pp.info[SECTION] = notes[0]
+        pp.info[SECTION] = "; ".join(notes)
         return
     pp.info[SECTION] = key_service.hex_color(result.key_color)
     pp.info["TKG tolerance"] = options.tolerance
