@@ -60,6 +60,24 @@ def test_a_textured_scene_is_not_keyed(rgb):
     assert len(res.notes) == 1 and "nothing was keyed" in res.notes[0]
 
 
+@pytest.mark.parametrize("size", [256, 768])
+def test_a_green_brick_wall_is_not_taken_for_a_screen(size):
+    """Mortar lines: smooth within 5 px, but no smooth plate explains them."""
+    img = np.full((size, size, 3), (40, 190, 60), np.float32)
+    step = size // 10
+    lines = np.zeros((size, size), np.float32)
+    lines[:: step // 2] = 1
+    for row in range(0, size, step // 2):
+        offset = 0 if (row // (step // 2)) % 2 else step // 2
+        lines[row : row + step // 2, offset::step] = 1
+    lines = cv2.GaussianBlur(cv2.dilate(lines, np.ones((3, 3), np.uint8)), (0, 0), 1.5)
+    img *= 1 - 0.35 * np.clip(lines, 0, 1)[..., None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoKeyColorWarning)
+        res = key(img.astype(np.uint8))
+    assert not res.keyed and (res.alpha == 255).all()
+
+
 def test_a_smooth_warm_border_is_not_taken_for_a_screen():
     # skin-like: smooth, one hue, but dull and warm
     img = np.empty((160, 160, 3), np.uint8)

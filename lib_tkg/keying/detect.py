@@ -10,7 +10,9 @@ that colour's variation:
   border (the subject may reach the border elsewhere; ``subject_mask`` excludes where it is);
 * **smooth**: those pixels must be flat at the reduced scale, local standard deviation within
   a 5x5 window under ``_TEXTURE_LV + _TEXTURE_REL * chroma`` levels: gradients, vignettes,
-  soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not;
+  soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
+  within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
+  that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
 * **keyable hue** (no prior only): clearly saturated, and for warm hues (red to yellow, the
   colours of skin, wood, fur and sunsets) very saturated, because those are rarely screens.
 """
@@ -33,6 +35,8 @@ MIN_COVER = 0.5
 _DETECT_RES = 256
 _TEXTURE_LV = 6.0
 _TEXTURE_REL = 0.06
+_PATTERN_SIGMA = 3.0  # px at the detection resolution
+_PATTERN_LV = 6.0  # levels of mean brightness difference from the smooth surface
 _MIN_AUTO_CHROMA = 28.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~30)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
 _WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours
@@ -80,6 +84,16 @@ def _texture(img: np.ndarray, b: int) -> np.ndarray:
     out[:, :b] = std(np.ascontiguousarray(img[:, :e]))[:, :b]
     out[:, -b:] = std(np.ascontiguousarray(img[:, -e:]))[:, -b:]
     return out
+
+
+def _pattern(img: np.ndarray) -> np.ndarray:
+    """Local pattern, levels: the mean absolute difference in a 5x5 window between the
+    brightness and a smooth version of it (Gaussian, :data:`_PATTERN_SIGMA` px). Mortar lines,
+    planks and tiles are smooth at 5 px yet far from any smooth plate; a screen's gradients,
+    shadows and mottling are not."""
+    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+    dev = np.abs(lum - cv2.GaussianBlur(lum, (0, 0), _PATTERN_SIGMA))
+    return cv2.blur(dev, (5, 5)) if min(img.shape[:2]) >= 5 else dev
 
 
 def _hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +169,7 @@ def detect_screen(
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
     level = float(np.median(chroma[members]))
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
+    smooth &= _pattern(img)[mask] <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
     if cover < MIN_COVER:
         share = float(members.sum()) / max(1, n)
