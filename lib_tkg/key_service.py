@@ -194,12 +194,13 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
             raise RequestError(422, KEY_COLOR_FIELD.name, f"{TITLE}: {err}") from None
         raise
     notes: list[str] = []
-    if result.keyed and options.key_color is None:
+    given = None if options.key_color is None else parse_color(options.key_color)
+    if result.keyed and given is None:
         notes.append(f"key colour estimated from the image border: {hex_color(result.key_color)}")
-    elif result.keyed and result.key_color != parse_color(options.key_color):
+    elif result.keyed and result.key_color != given:
         notes.append(
             f"key colour measured on the image border: {hex_color(result.key_color)}, the "
-            f"screen's shade of the hue of {hex_color(parse_color(options.key_color))}"
+            f"screen's shade of the hue of {hex_color(given)}"
         )
     # why nothing was keyed (with the border's own reason), or that the colour given is not
     # the one of the screen on the border

@@ -117,28 +117,12 @@ def key_quietly(
         kc, neutral = det.key_rgb, det.neutral
     else:
         neutral = matte.is_neutral(kc)
-        if neutral:
-            other = detect.detect_screen(rgb, bd, None, mask).key_rgb
-            if other is not None:
-                lum = sum(kc) / 3
-                what = "white" if lum >= 215 else "black" if lum <= 40 else "grey"
-                notes.append(
-                    f"the image border shows a screen of colour {other}, not a {what} one; "
-                    f"key_color {kc} is used as given (auto would key {other})"
-                )
-        elif not exact:
-            # a chroma colour names the screen's hue: its real shade is measured on the border
-            # when a screen of that hue is there (else the colour is keyed as it is given, with
-            # a note when the border shows a screen of another colour)
-            shade = detect.detect_screen(rgb, bd, kc, mask).key_rgb
-            if shade is None:
-                other = detect.detect_screen(rgb, bd, None, mask).key_rgb
-                if other is not None:
-                    notes.append(
-                        f"the image border shows a screen of colour {other}, not of the hue "
-                        f"of key_color {kc}; {kc} is used as given (auto would key {other})"
-                    )
-            kc = shade or kc
+        # a chroma colour names the screen's hue: its real shade is measured on the border
+        # when a screen of that hue is there (else the colour is keyed as it is given)
+        shade = None if neutral or exact else detect.detect_screen(rgb, bd, kc, mask).key_rgb
+        if shade is None and (neutral or not exact):
+            notes += _other_screen(rgb, bd, mask, kc, neutral)
+        kc = shade or kc
 
     missing = f"the key colour {kc} does not occur in the image"
     if tiles.needs_tiles(h, w, int(tile)):
@@ -232,6 +216,30 @@ def _finish(
     a8 = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates
     rgba = cv2.merge([*cv2.split(fg), a8])
     return cv2.bitwise_and(rgba, rgba, mask=a8)  # colour 0 where fully transparent
+
+
+def _other_screen(
+    rgb: np.ndarray,
+    bd: float,
+    mask: np.ndarray | None,
+    kc: tuple[int, int, int],
+    neutral: bool,
+) -> list[str]:
+    """A note when the border shows a chroma screen that the key colour ``kc`` (keyed as given:
+    neutral, or a hue the border does not show) is not; else none."""
+    other = detect.detect_screen(rgb, bd, None, mask).key_rgb
+    if other is None:
+        return []
+    lum = sum(kc) / 3
+    what = (
+        f"a {'white' if lum >= 215 else 'black' if lum <= 40 else 'grey'} one"
+        if neutral
+        else f"of the hue of key_color {kc}"
+    )
+    return [
+        f"the image border shows a screen of colour {other}, not {what}; key_color {kc} is "
+        f"used as given (auto would key {other})"
+    ]
 
 
 def _unkeyed(
