@@ -102,7 +102,7 @@ def key_pixels(
     m_or_none = None if scr.neutral else scr.m
     if opts.refine:
         alpha, fmap = refine.refine_band(
-            rgb, img, img_h, img_q, plate, alpha, t, hi, m_or_none, floor
+            rgb, img, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
         )
 
     # unmix where partial, despill what is left; only pixels that need it are touched

@@ -32,9 +32,13 @@ from lib_tkg.keying.plate import box
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL11 = np.ones((11, 11), np.uint8)
-_GE = 1e-3  # guided filter regularisation (guide in 0..1)
+# guided filter regularisation (guide in 0..1): low, so that one-pixel strands keep their
+# alpha, plus the screen's noise variance (in the same units), so that noise is not followed
+_GE = 2e-4
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
+_SPILL_GAIN = 0.5  # share of the line fit's squared residual the spill fit must get below
+_TO_FLOOR = 0.7  # share of the way to the lower bound for a clearly saturated implied colour
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
 
@@ -249,13 +253,15 @@ def refine_band(
     cw: float,
     m: np.ndarray | None,
     floor: np.ndarray | None,
+    noise_lv: float,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
     ``img_h``, ``img_q``: the image at half and quarter resolution (``lib_tkg.keying.plate.half``).
     ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
-    (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept. Returns
+    (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept.
+    ``noise_lv``: the screen's noise, levels (the guided filter's regularisation). Returns
     the new alpha and the local foreground colour map (half resolution, (hh, hw, 4): the mean
     colour of the nearby opaque core and its weight), ``None`` without a band.
 
@@ -265,16 +271,18 @@ def refine_band(
        found within about 10 px and the pixel lies near the line from ``B`` to it, the colour
        difference is divided by that of ``B - F``: ``a = (d(B) - d(I)) / (d(B) - d(F))``,
        unbiased for colours opposite the screen (the plain value is too opaque there) and for
-       ones along it (too transparent). Failing that the estimate is moved from the
-       colour-difference value towards the physical lower bound by up to 35 % when the colour
-       the colour-difference value implies is saturated (not at all when it is grey, where that
-       value is exact). The result is never below the physical lower bound (the alpha at which
-       the implied foreground colour reaches the edge of the RGB cube). On a neutral screen,
-       far from the subject, alpha is the distance from the plate as a share of the subject's
-       median distance from it.
+       ones along it (too transparent). With either ``F``, where screen light on the edge
+       (spill: a share of the screen's chroma added) explains the pixel clearly better than the
+       line alone, the alpha of that two-term fit is used (:func:`_spill_fit`). Failing that the
+       estimate is moved from the colour-difference value towards the physical lower bound by
+       up to 70 % when the colour the colour-difference value implies is saturated (not at all
+       when it is grey, where that value is exact). The result is never below the physical
+       lower bound (the alpha at which the implied foreground colour reaches the edge of the
+       RGB cube). On a neutral screen, far from the subject, alpha is the distance from the
+       plate as a share of the subject's median distance from it.
     2. A colour guided filter (box filters; coefficients on ``img_q``, radius 1 there, about
-       2-4 px here) denoises the band, following edges in the image; outside the band nothing
-       changes.
+       2-4 px here; regularised by the screen's noise) denoises the band, following edges in
+       the image; outside the band nothing changes.
     """
     h, w = alpha.shape
     one = np.float32(1.0)
@@ -345,7 +353,9 @@ def refine_band(
     x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
     g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
     coef = np.zeros((gh, gw, 4), np.float32)
-    coef[y0:y1, x0:x1] = guided_filter_color(g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE)
+    coef[y0:y1, x0:x1] = guided_filter_color(
+        g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE + (noise_lv / 255.0) ** 2
+    )
 
     def apply(rows: slice) -> None:
         cs = sample(coef, (xy[0][rows], xy[1][rows]), w, h)
@@ -390,16 +400,11 @@ def _band_alpha(
     cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
     if m is not None:
         # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
-        # where the two-term fit explains the pixel better, its alpha is used
+        # where the two-term fit explains the pixel clearly better, its alpha is used
         bc = matte.chroma_part(b_b)
-        ub, bb, vb = dot3(u, bc), dot3(bc, bc), dot3(v, bc)
-        det = uu * bb - ub * ub
-        ok = det > np.float32(1e-3) * uu * bb
-        a2 = (vu * bb - vb * ub) / np.where(ok, det, one)
-        c2 = (uu * vb - ub * vu) / np.where(ok, det, one)
-        res2 = vv - a2 * vu - c2 * vb
+        bb, vb = dot3(bc, bc), dot3(v, bc)
+        a2, res2, use = _spill_fit(u, bc, uu, vu, vv, bb, vb, a_loc)
         cos2 = np.sqrt(np.clip(1.0 - res2 / np.maximum(vv, np.float32(1e-6)), 0, 1))
-        use = ok & (c2 > 0) & (a2 > a_loc) & (cos2 > cos)
         a_loc = np.where(use, a2, a_loc)
         cos = np.where(use, cos2, cos)
     conf = np.clip((w_loc - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
@@ -423,10 +428,10 @@ def _band_alpha(
         a_cd = np.clip(one - t_b, 0, 1)
         lo_b = np.minimum(a_box, a_cd)
         # trust the colour-difference value fully when the colour it implies is grey (then it
-        # is exact), 65 % when that colour is clearly saturated (then it over-estimates)
+        # is exact), 30 % when that colour is clearly saturated (then it over-estimates)
         f_cd = b_b + v / matte.rep3(np.maximum(a_cd, np.float32(0.02)))
         ratio = matte.chroma_rows(f_cd) / matte.chroma_rows(b_b)
-        lam = one - np.float32(0.35) * np.clip(ratio / 0.25, 0, 1)
+        lam = one - np.float32(_TO_FLOOR) * np.clip(ratio / 0.25, 0, 1)
         a_fb = lo_b + lam * (a_cd - lo_b)
         # near a known subject colour F the colour difference is unbiased:
         # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
@@ -437,18 +442,57 @@ def _band_alpha(
         w_kn = np.maximum(g_s, np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
         # trusted only where the pixel lies near the line from B to that F
         u_k = f_kn - b_b
-        cos_k = dot3(v, u_k) / np.sqrt(np.maximum(dot3(u_k, u_k) * vv, np.float32(1e-6)))
+        uu_k, vu_k = dot3(u_k, u_k), dot3(v, u_k)
+        cos_k = vu_k / np.sqrt(np.maximum(uu_k * vv, np.float32(1e-6)))
         w_kn *= np.clip((cos_k - np.float32(0.8)) / np.float32(0.1), 0, 1)
         r_f = matte.diff(f_kn, m) / np.maximum(matte.diff(b_b, m), np.float32(1.0))
         a_kn = np.clip(a_cd / (one - np.clip(r_f, -1.0, 0.6)), 0, 1)
+        # with spill, as above
+        a2, _, use = _spill_fit(u_k, bc, uu_k, vu_k, vv, bb, vb, a_kn)
+        a_kn = np.where(use, np.clip(a2, 0, 1), a_kn)
         a_fb = w_kn * a_kn + (1 - w_kn) * a_fb
         # never below the physical lower bound: a smaller alpha would need a foreground colour
         # outside [0, 255] (pale key-tinted veils and strands, which the colour difference
         # takes for screen)
         a_fb = np.maximum(a_fb, a_box)
+        # clip-white judges the colour difference as corrected for a known subject colour (a
+        # red strand on green is opaque by the plain value long before it is opaque)
+        a_cd = w_kn * a_kn + (1 - w_kn) * a_cd
     a_fb = np.where(a_cd >= one - np.float32(cw), one, a_fb)
     a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
     return np.clip(a_new, 0.0, 1.0)
+
+
+def _spill_fit(
+    u: np.ndarray,
+    bc: np.ndarray,
+    uu: np.ndarray,
+    vu: np.ndarray,
+    vv: np.ndarray,
+    bb: np.ndarray,
+    vb: np.ndarray,
+    a_1: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Alpha with spill for band rows: ``I - B = a (F - B) + c chroma(B)`` with ``c > 0``
+    (screen light on the subject's edge makes it look more transparent than it is).
+
+    ``u = F - B`` and ``bc = chroma(B)``, (N, 3); ``uu``, ``vu``, ``vv``, ``bb``, ``vb``: the
+    dot products of ``u``, ``v = I - B`` and ``bc`` (N,). ``a_1``: alpha without spill.
+    Returns the two-term fit's alpha and squared residual (levels squared), and where to use
+    them: where it finds spill, a higher alpha than ``a_1`` and a residual below
+    :data:`_SPILL_GAIN` times that of the line ``B + a (F - B)`` alone.
+    """
+    one = np.float32(1.0)
+    ub = dot3(u, bc)
+    det = uu * bb - ub * ub
+    ok = det > np.float32(1e-3) * uu * bb
+    det = np.where(ok, det, one)
+    a2 = (vu * bb - vb * ub) / det
+    c2 = (uu * vb - ub * vu) / det
+    res2 = vv - a2 * vu - c2 * vb
+    res1 = vv - vu * vu / np.maximum(uu, one)
+    use = ok & (c2 > 0) & (a2 > a_1) & (res2 < np.float32(_SPILL_GAIN) * res1)
+    return a2, res2, use
 
 
 def denoise_fg(fg: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
