@@ -338,7 +338,8 @@ def cmd_key(args: argparse.Namespace) -> int:
     if len(jobs) > 1 and not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), unit="img", desc="keying", file=sys.stderr)
+        # on a terminal only: in a log its redraws would be lines of carriage returns
+        bar = tqdm(total=len(jobs), unit="img", desc="keying", file=sys.stderr, disable=None)
     failed = len(errors)
     keyed = opaque = 0
     with contextlib.ExitStack() as stack:

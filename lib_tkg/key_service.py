@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS, parse_color
@@ -101,7 +101,9 @@ class KeyOptions:
 
 def _invalid(field: Field, value: Any, reason: str = "") -> RequestError:
     shown = repr(value)
-    if len(shown) > 60:
+    if isinstance(value, (list, tuple, dict)):
+        shown = f"a JSON {'object' if isinstance(value, dict) else 'array'} of {len(value)} item(s)"
+    elif len(shown) > 60:
         shown = f"a {type(value).__name__} of {len(shown)} characters"
     why = f": {reason}" if reason else ""
     return RequestError(
@@ -135,7 +137,8 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
     """Decode a base64 PNG/JPEG/WebP (or ``data:`` URL) into a loaded PIL image.
 
     ``RequestError`` 422 for anything that is not such an image, 413 when it has more than
-    ``max_pixels`` pixels (checked from the header, before the pixels are decoded).
+    ``max_pixels`` pixels (checked from the header, before the pixels are decoded). An EXIF
+    orientation is applied: the image comes back upright, as viewers show it.
     """
     if not isinstance(value, str) or not value.strip():
         raise _invalid(IMAGE_FIELD, value)
@@ -166,7 +169,8 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
         image.load()
     except (OSError, ValueError, SyntaxError):
         raise _invalid(IMAGE_FIELD, value, "the image data is truncated or corrupt") from None
-    return image
+    # upright as viewers show it (a phone photo's EXIF orientation), as the CLI keys it
+    return ImageOps.exif_transpose(image) or image
 
 
 def hex_color(rgb: tuple[int, int, int] | None) -> str | None:

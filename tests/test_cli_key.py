@@ -183,7 +183,7 @@ def test_16_bit_grey_png_is_scaled_not_clipped(tmp_path):
     assert np.abs(rgba[0, :, 0].astype(int) - np.round(arr[0] / 257)).max() <= 1
 
 
-def test_jobs_key_a_folder_in_parallel_with_a_progress_bar(tmp_path, capsys):
+def test_jobs_key_a_folder_in_parallel_with_a_progress_bar(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "in"
     folder.mkdir()
     want = {}
@@ -191,6 +191,7 @@ def test_jobs_key_a_folder_in_parallel_with_a_progress_bar(tmp_path, capsys):
         make_image(folder / f"img{i}.png", fg=fg)
         want[f"img{i}-rgba.png"] = fg
     out = tmp_path / "out"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal
     assert cli.main(["key", str(folder), "-o", str(out), "--jobs", "2"]) == 0
     err = capsys.readouterr().err
     assert "keying" in err and "4/4" in err  # the tqdm bar
@@ -213,6 +214,19 @@ def test_bad_jobs_is_a_usage_error(tmp_path, bad, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["key", "x.png", "-o", str(tmp_path), "--jobs", bad])
     assert exc.value.code == 2 and "positive integer" in capsys.readouterr().err
+
+
+def test_no_progress_bar_goes_into_a_log(tmp_path, capsys):
+    """stderr that is not a terminal (a log file, a pipe) gets the lines, not the bar's
+    carriage-return redraws."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        make_image(folder / f"img{i}.png")
+    assert cli.main(["key", str(folder), "-o", str(tmp_path / "out"), "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "img/s" not in err
+    assert "keyed 3 image(s)" in err
 
 
 def test_max_pixels_rejects_a_big_image_with_a_clear_message(tmp_path, capsys):

@@ -141,6 +141,8 @@ def test_a_given_colour_that_is_not_the_screens_own_gets_a_note(given, note):
         ({"image": "not base64 !!"}, "image", "not valid base64"),
         ({"image": "aGVsbG8gd29ybGQ="}, "image", "not a PNG, JPEG or WebP image"),
         ({"image": 5}, "image", "got 5"),
+        ({"image": ["iVBORw0KGgo="] * 3}, "image", "got a JSON array of 3 item(s)"),
+        ({"image": {"data": "iVBORw0KGgo="}}, "image", "got a JSON object of 1 item(s)"),
         ({"image": "data:image/png,abc"}, "image", "data: URL"),
         ({}, "image", "required"),
         ({"image": "x", "tolerance": 7}, "tolerance", "[0, 0.85], got 7"),
@@ -175,6 +177,23 @@ def test_a_white_screen_is_keyed_with_the_white_preset():
     assert status == 200 and answer["keyed"] is True
     rgba = np.asarray(Image.open(io.BytesIO(base64.b64decode(answer["image"]))))
     assert rgba[2, 2, 3] == 0 and rgba[48, 48, 3] == 255
+
+
+def test_an_exif_rotated_photo_is_keyed_upright():
+    # stored sideways (a phone held upright): 64 wide, 96 high, orientation 6 (rotate 90 cw)
+    upright = screen_image(96)[:, 16:80]  # 96 high, 64 wide
+    upright[:10] = (200, 30, 30)  # a red band along the top of the upright picture
+    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    stored.save(buf, format="JPEG", exif=exif, quality=95)
+    status, answer = post({"image": base64.b64encode(buf.getvalue()).decode("ascii")})
+    assert status == 200
+    out = np.asarray(decode(answer["image"]))
+    assert out.shape[:2] == (96, 64)
+    top = out[:8, 20:44]
+    assert top[..., 0].mean() > 150 and top[..., 1].mean() < 80  # the red band is on top
 
 
 def test_bodies_that_are_not_json_objects_are_422():
