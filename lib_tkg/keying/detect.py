@@ -13,8 +13,9 @@ that colour's variation:
   soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
-* **keyable hue** (no prior only): clearly saturated, and for warm hues (red to yellow, the
-  colours of skin, wood, fur and sunsets) very saturated, because those are rarely screens.
+* **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
+  and for warm hues (red to yellow, the colours of skin, wood, fur and sunsets) very saturated,
+  because those are rarely screens.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ _TEXTURE_LV = 6.0
 _TEXTURE_REL = 0.06
 _PATTERN_SIGMA = 3.0  # px at the detection resolution
 _PATTERN_LV = 6.0  # levels of mean brightness difference from the smooth surface
-_MIN_AUTO_CHROMA = 28.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~30)
+_MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
+_MIN_WARM_CHROMA = 28.0  # the same for warm hues (dark wood and leather are ~20-28)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
 _WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours
 _MIN_WARM_SAT = 0.75
@@ -187,7 +189,11 @@ def detect_screen(
         warm = (
             _hue_dist(np.array([k_hue]), (_WARM[0] + _WARM[1]) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2
         )
-        if k_chroma < _MIN_AUTO_CHROMA or sat < _MIN_AUTO_SAT or (warm and sat < _MIN_WARM_SAT):
+        if (
+            k_chroma < (_MIN_WARM_CHROMA if warm else _MIN_AUTO_CHROMA)
+            or sat < _MIN_AUTO_SAT
+            or (warm and sat < _MIN_WARM_SAT)
+        ):
             return Detection(
                 None,
                 False,
