@@ -421,9 +421,9 @@ def _band_alpha(
         near_contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
         a_near = np.clip(np.sqrt(vv) / near_contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
-        # (named as the chroma branch's value: the clip-white test below reads either)
-        a_cd = np.clip(np.sqrt(vv) / contrast, 0, 1)
-        a_fb = wn * a_near + (1 - wn) * a_cd
+        a_far = np.clip(np.sqrt(vv) / contrast, 0, 1)
+        a_fb = wn * a_near + (1 - wn) * a_far
+        a_white = a_far  # what clip-white judges
     else:
         a_cd = np.clip(one - t_b, 0, 1)
         lo_b = np.minimum(a_box, a_cd)
@@ -457,8 +457,8 @@ def _band_alpha(
         a_fb = np.maximum(a_fb, a_box)
         # clip-white judges the colour difference as corrected for a known subject colour (a
         # red strand on green is opaque by the plain value long before it is opaque)
-        a_cd = w_kn * a_kn + (1 - w_kn) * a_cd
-    a_fb = np.where(a_cd >= one - np.float32(cw), one, a_fb)
+        a_white = w_kn * a_kn + (1 - w_kn) * a_cd
+    a_fb = np.where(a_white >= one - np.float32(cw), one, a_fb)
     a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
     return np.clip(a_new, 0.0, 1.0)
 
