@@ -119,7 +119,8 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="IN", type=Path, help="image files or folders")
     p.add_argument(
-        "-o", "--output", dest="outdir", metavar="OUTDIR", type=Path, required=True,
+        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
+        required=True,
         help="output folder (created if missing)",
     )  # fmt: skip
     p.add_argument(
@@ -227,7 +228,7 @@ def collect_inputs(
     Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``), animations
     (``.gif``: ``key-animation`` keys those), hidden files (a ``.name.part`` being written) and,
     unless ``recursive``, subfolders; ``notes`` says how many. Files named explicitly are
-    always taken.
+    always taken; one named twice (or through a link) once, with a note.
     """
     files: list[Path] = []
     errors: list[str] = []
@@ -265,14 +266,17 @@ def collect_inputs(
         notes.append(f"skipped {gifs} .gif file(s) in the folder(s): key-animation keys those")
     if subfolders:
         notes.append(f"skipped {subfolders} subfolder(s): -r (--recursive) searches them too")
-    # the same file named twice is keyed once
-    seen: set[Path] = set()
-    unique = []
+    # the same file named twice (or through a link) is keyed once, under the name that sorts
+    # first, whatever the order given: its outputs' names do not depend on that order
+    names: dict[Path, list[Path]] = {}
     for f in files:
-        r = f.resolve()
-        if r not in seen:
-            seen.add(r)
-            unique.append(f)
+        names.setdefault(f.resolve(), []).append(f)
+    unique = []
+    for same in names.values():
+        unique.append(min(same, key=str))
+        others = sorted({str(f) for f in same} - {str(unique[-1])})
+        if others:
+            notes.append(f"{', '.join(others)}: the same file as {unique[-1]}, keyed once")
     return unique, errors, notes
 
 
@@ -329,11 +333,12 @@ def cmd_key(args: argparse.Namespace) -> int:
         skipped, jobs = len(jobs) - len(todo), todo
     else:
         skipped = 0
-    try:
-        args.outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        report(f"tkg-chroma: error: cannot create output folder {args.outdir}: {exc}")
-        return 1
+    if jobs:
+        try:
+            outputs.make_output_folder(args.outdir)
+        except OSError as exc:
+            report(f"tkg-chroma: error: {exc}")
+            return 1
 
     if len(jobs) > 1 and not args.quiet:
         from tqdm import tqdm
@@ -406,7 +411,8 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
         help="a .safetensors/.ckpt checkpoint, a diffusers folder, or a Hugging Face hub id",
     )  # fmt: skip
     p.add_argument(
-        "-o", "--output", dest="outdir", metavar="OUTDIR", type=Path, required=True,
+        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
+        required=True,
         help="output folder (created once the model has loaded; numbering continues after "
         "existing files, which are never replaced)",
     )  # fmt: skip
@@ -634,8 +640,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.color.strip().lower() == CUSTOM:
         return fail("--color custom: give the colour itself, e.g. --color '#12ab34'")
-    if args.outdir.exists() and not args.outdir.is_dir():  # found now, not after the model
-        return fail(f"-o {args.outdir}: is a file; give a folder (created if missing)")
+    try:  # found now, not after the model
+        outputs.check_output_folder(args.outdir)
+    except OSError as exc:
+        return fail(str(exc))
     values = {
         "enabled": "true",
         "color": args.color,
@@ -700,9 +708,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except (tkg_pipeline.ModelNotFoundError, ValueError) as exc:
         return fail(str(exc))
     try:  # only now that the model is there
-        args.outdir.mkdir(parents=True, exist_ok=True)
+        outputs.make_output_folder(args.outdir)
     except OSError as exc:
-        return fail(f"cannot create output folder {args.outdir}: {exc}")
+        return fail(str(exc))
 
     index = _next_index(args.outdir)
     written = 0

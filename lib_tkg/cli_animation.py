@@ -72,7 +72,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="IN", type=Path, help=ACCEPTED_INPUTS)
     p.add_argument(
-        "-o", "--output", dest="outdir", metavar="OUTDIR", type=Path, required=True,
+        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
+        required=True,
         help="output folder (created if missing)",
     )  # fmt: skip
     p.add_argument(
@@ -153,9 +154,9 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
     plan, failed = _plan(args)
     if plan:
         try:
-            args.outdir.mkdir(parents=True, exist_ok=True)
+            outputs.make_output_folder(args.outdir)
         except OSError as exc:
-            _report("error", f"cannot create output folder {args.outdir}: {exc}")
+            _report("error", str(exc))
             return 1
     for path, base in plan:
         try:

@@ -35,6 +35,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS, parse_color
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
+from lib_tkg.keying.inputs import rgb_profile
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
 
 ROUTE_PREFIX = "/tkg-chroma/v1"
@@ -212,9 +213,9 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
     return result, notes
 
 
-def _png_base64(array: np.ndarray, mode: str) -> str:
+def _png_base64(array: np.ndarray, mode: str, profile: bytes | None = None) -> str:
     buf = io.BytesIO()
-    Image.fromarray(array, mode).save(buf, format="PNG")
+    Image.fromarray(array, mode).save(buf, format="PNG", icc_profile=profile)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -240,7 +241,7 @@ def key_request(body: Any, max_pixels: int) -> dict[str, Any]:
     image = decode_image(body["image"], max_pixels)
     result, notes = key_with_notes(image, options)
     return {
-        "image": _png_base64(result.rgba, "RGBA"),
+        "image": _png_base64(result.rgba, "RGBA", rgb_profile(image)),
         "matte": _png_base64(result.alpha, "L") if options.matte else None,
         "key_color": hex_color(result.key_color),
         "keyed": bool(result.keyed),

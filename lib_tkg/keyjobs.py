@@ -57,19 +57,20 @@ class JobResult:
     keyed: bool = False
 
 
-def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int]:
-    """Open an image for keying: ``(image, frames)``, the image a PIL image (EXIF orientation
-    applied) or a uint8 array, of the first frame of an animation of ``frames`` frames.
+def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, bytes | None]:
+    """Open an image for keying: ``(image, frames, profile)``, the image a PIL image (EXIF
+    orientation applied) or a uint8 array, of the first frame of an animation of ``frames``
+    frames; ``profile`` its embedded RGB ICC profile (:func:`lib_tkg.keying.inputs.rgb_profile`).
 
     16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
-    however dark the image; 32-bit float greyscale (``F``) is taken as 0..255. An image over
-    ``max_pixels`` (the keyer's limit, checked before decoding; Pillow's own limit is not used)
-    raises ``ValueError``.
+    however dark the image; 32-bit float greyscale (``F``) is taken as 0..1 when no value is
+    above 1, else as 0..255. An image over ``max_pixels`` (the keyer's limit, checked before
+    decoding; Pillow's own limit is not used) raises ``ValueError``.
     """
     import numpy as np
     from PIL import Image, ImageOps
 
-    from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS, check_size
+    from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS, check_size, rgb_profile
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
@@ -80,17 +81,20 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int]:
         check_size((im.size[1], im.size[0]), max_pixels or DEFAULT_MAX_PIXELS)
         frames = getattr(im, "n_frames", 1)
         im.load()
+        profile = rgb_profile(im)
         image = ImageOps.exif_transpose(im) or im
         if image.mode in _GREY16_MODES or image.mode == "F":
-            arr = np.asarray(image, dtype=np.float64)
+            arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
             if image.mode != "F":
                 arr = arr * (255.0 / 65535.0)
-            return np.clip(arr, 0, 255).round().astype(np.uint8), frames
+            elif arr.size and arr.max() <= 1.0:  # a float image in 0..1
+                arr = arr * 255.0
+            return np.clip(arr, 0, 255).round().astype(np.uint8), frames, None
         if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
-            return image.convert("RGBA" if "A" in image.getbands() else "RGB"), frames
-        if image.mode == "RGB":
-            return np.asarray(image), frames  # one copy of the pixels, not two (huge images)
-        return (image.copy() if image is im else image), frames
+            return image.convert("RGBA" if "A" in image.getbands() else "RGB"), frames, profile
+        if image.mode == "RGB":  # one copy of the pixels, not two (huge images)
+            return np.asarray(image), frames, profile
+        return (image.copy() if image is im else image), frames, profile
 
 
 def worker_init() -> None:
@@ -100,13 +104,14 @@ def worker_init() -> None:
     cv2.setNumThreads(1)
 
 
-def _save_png(image: Any, target: Path) -> Path:
-    """Write ``image`` as PNG beside ``target`` under a temporary name; returns that name."""
+def _save_png(image: Any, target: Path, profile: bytes | None = None) -> Path:
+    """Write ``image`` as PNG beside ``target`` under a temporary name, with the ICC
+    ``profile`` if given; returns that name."""
     tmp = Path(outputs.partial_name(target))
     # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
     level = 1 if image.width * image.height > 16_000_000 else 6
     try:
-        image.save(tmp, format="PNG", compress_level=level)
+        image.save(tmp, format="PNG", compress_level=level, icc_profile=profile)
     except BaseException:  # a failed or interrupted (Ctrl-C) write leaves nothing behind
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -129,10 +134,10 @@ def key_file(job: KeyJob) -> JobResult:
 
     written: list[Path] = []
     try:
-        image, frames = read_image(job.source, job.options.get("max_pixels"))
+        image, frames, profile = read_image(job.source, job.options.get("max_pixels"))
         result = keying.key_quietly(image, **job.options)
         rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
-        written.append(_save_png(rgba, job.rgba))
+        written.append(_save_png(rgba, job.rgba, profile))
         if job.matte is not None:
             matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
             written.append(_save_png(matte, job.matte))

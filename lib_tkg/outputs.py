@@ -18,8 +18,10 @@ One rule, shared by ``tkg-chroma key`` and the WebUI's saving (host-free, no hea
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -166,3 +168,34 @@ def skip_note(
     verb = "exists" if len(existing) == 1 else "exist"
     fix = "--overwrite replaces, -o writes elsewhere" if overwrite else "-o writes elsewhere"
     return f"skipping {source}: {names} {verb} (an earlier run's, or another input's: {fix})"
+
+
+def folder_arg(text: str) -> Path:
+    """The ``-o`` folder of the command line tools: any non-blank path (an empty ``-o ''``
+    would otherwise mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the folder name is empty (give a folder; it is created if missing)"
+        )
+    return Path(text)
+
+
+def check_output_folder(path: Path) -> None:
+    """``NotADirectoryError`` if ``path`` exists and is not a folder."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"output folder {path} is a file; give a folder")
+
+
+def make_output_folder(path: Path) -> None:
+    """Create the output folder ``path`` (and its parents) and check that files can be
+    written into it; ``OSError`` with a one-line message naming the folder otherwise (a
+    file of that name, no permission, a read-only or full file system)."""
+    check_output_folder(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # a hidden file, as the outputs' temporary ones, removed at once: a folder that
+        # exists but cannot be written fails here, once, and not once per image
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".tkg-chroma-", suffix=".part"):
+            pass
+    except OSError as exc:
+        raise OSError(f"cannot write into output folder {path}: {exc.strerror or exc}") from None

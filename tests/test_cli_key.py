@@ -599,3 +599,73 @@ def test_a_folder_scan_says_it_skipped_subfolders_unless_recursive(tmp_path, cap
     assert "skipped 1 subfolder(s): -r (--recursive)" in capsys.readouterr().err
     assert cli.main(["key", str(tmp_path / "sub"), "-o", str(tmp_path / "o2"), "-r", "-q"]) == 0
     assert "subfolder" not in capsys.readouterr().err
+
+
+def _profile(kind: str) -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile(kind)).tobytes()
+
+
+def test_the_cut_out_keeps_the_photos_rgb_colour_profile(tmp_path):
+    """A phone photo tagged with its colour space (Display P3 and such): the keyer works on
+    the stored values, so an untagged cut-out would show shifted colours."""
+    rgb, lab = _profile("sRGB"), _profile("LAB")
+    src = tmp_path / "phone.jpg"
+    Image.fromarray(make_image(tmp_path / "plain.png")).save(src, quality=95, icc_profile=rgb)
+    other = tmp_path / "lab.png"  # a profile of another colour space does not fit RGBA
+    Image.fromarray(make_image(tmp_path / "plain2.png")).save(other, icc_profile=lab)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), str(other), "-o", str(out), "-q", "--mask"]) == 0
+    with Image.open(out / "phone-rgba.png") as im:
+        assert im.info.get("icc_profile") == rgb
+    with Image.open(out / "lab-rgba.png") as im:
+        assert "icc_profile" not in im.info
+    with Image.open(out / "phone-matte.png") as im:  # a matte is not colour
+        assert "icc_profile" not in im.info
+
+
+def test_an_empty_or_unusable_output_folder_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "a.png"
+    make_image(src)
+    with pytest.raises(SystemExit) as exc:  # -o '' would mean the current folder
+        cli.main(["key", str(src), "-o", ""])
+    assert exc.value.code == 2 and "the folder name is empty" in capsys.readouterr().err
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    assert cli.main(["key", str(src), "-o", str(a_file)]) == 1
+    assert f"output folder {a_file} is a file" in capsys.readouterr().err
+
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)  # a folder that cannot be written
+    make_image(tmp_path / "b.png")
+    out = tmp_path / "ro"
+    assert cli.main(["key", str(src), str(tmp_path / "b.png"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tkg-chroma: error: cannot write into output folder {out}: Permission denied"]
+
+
+def test_a_file_named_twice_through_a_link_is_keyed_once_whatever_the_order(tmp_path, capsys):
+    src = tmp_path / "green.png"
+    make_image(src)
+    link = tmp_path / "alias.png"
+    link.symlink_to(src)
+    for order, out in (((src, link), "o1"), ((link, src), "o2")):
+        assert cli.main(["key", *map(str, order), "-o", str(tmp_path / out)]) == 0
+        assert [p.name for p in (tmp_path / out).iterdir()] == ["alias-rgba.png"]
+        err = capsys.readouterr().err
+        assert f"{src}: the same file as {link}, keyed once" in err
+
+
+def test_a_float_image_in_0_to_1_is_scaled(tmp_path):
+    src = tmp_path / "float.tiff"
+    arr = np.tile(np.linspace(0, 1, 32, dtype=np.float32), (8, 1))
+    Image.fromarray(arr, "F").save(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), "-o", str(out), "-q"]) == 0
+    rgba = np.asarray(Image.open(out / "float-rgba.png"))
+    assert np.abs(rgba[0, :, 0].astype(int) - np.round(arr[0] * 255)).max() <= 1

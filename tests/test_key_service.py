@@ -276,3 +276,17 @@ def test_keep_shadow_reaches_the_keyer():
         assert status == 200, answer
         alphas.append(np.asarray(decode(answer["image"]))[..., 3][shadow & (yy > 100)])
     assert alphas[1].mean() > alphas[0].mean() + 20
+
+
+def test_the_cut_out_keeps_the_images_rgb_colour_profile():
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buf = io.BytesIO()
+    Image.fromarray(screen_image()).save(buf, format="JPEG", quality=95, icc_profile=profile)
+    status, answer = post(
+        {"image": base64.b64encode(buf.getvalue()).decode("ascii"), "matte": True}
+    )
+    assert status == 200
+    assert decode(answer["image"]).info.get("icc_profile") == profile
+    assert "icc_profile" not in decode(answer["matte"]).info

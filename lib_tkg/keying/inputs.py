@@ -45,6 +45,15 @@ def to_arrays(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
     )
 
 
+def rgb_profile(image: Any) -> bytes | None:
+    """The ICC colour profile embedded in a PIL ``image`` if it describes RGB colours (a phone
+    photo's Display P3, Adobe RGB), else ``None``: a grey or CMYK one does not fit an RGBA
+    cut-out. The keyer works on the stored values, so the cut-out keeps the input's colours
+    only if it carries the same profile."""
+    icc = getattr(image, "info", {}).get("icc_profile")
+    return icc if isinstance(icc, bytes) and icc[16:20] == b"RGB " else None
+
+
 def check_size(shape: tuple[int, ...], max_pixels: Any) -> None:
     """Reject empty images and images over ``max_pixels`` (a positive int) with a clear message."""
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
