@@ -144,6 +144,38 @@ def test_the_dense_part_of_a_wide_soft_edge_is_not_made_opaque():
     assert (m[24:104, 130:250] == 1).all()
 
 
+@pytest.mark.parametrize("fg", [(220, 40, 40), (60, 60, 200)])
+def test_a_saturated_subjects_wide_soft_edge_is_not_made_opaque_early(fg):
+    """A red or blue subject fading into a green screen over 20 px (motion blur, defocus): the
+    colour difference of the mix is zero from about a third of the way in, and that part of
+    the edge used to key opaque (+71..81/255 at alpha 0.4-0.9)."""
+    bg = np.array(SCREENS["green"], np.float32)
+    a = np.zeros((128, 192), np.float32)
+    a[16:-16, 100:] = 1.0
+    a[16:-16, 80:100] = np.linspace(0, 1, 22)[1:-1]
+    img = a[..., None] * np.array(fg, np.float32) + (1 - a[..., None]) * bg
+    img += np.random.default_rng(0).normal(0, 1.0, img.shape)
+    m = key_matte(np.clip(np.rint(img), 0, 255).astype(np.uint8)).astype(np.float64) / 255
+    assert (m - a)[(a > 0.4) & (a < 0.9)].mean() < 35 / 255
+    assert (m[24:104, 110:180] == 1).all()
+
+
+def test_a_textured_saturated_subject_stays_opaque_next_to_its_edge():
+    """The colours of a textured red subject near its sharp outline are not taken for the inner
+    part of a soft edge: they lie off the line from the screen to the subject's colour."""
+    rng = np.random.default_rng(1)
+    bg = np.array(SCREENS["green"], np.float32)
+    tex = cv2.GaussianBlur(rng.normal(0, 1, (160, 160)).astype(np.float32), (0, 0), 2.0)
+    tex /= tex.std()
+    subject = np.stack([200 + 35 * tex, 40 + 20 * tex, 50 + 25 * tex], -1)
+    mask = np.zeros((160, 160), np.uint8)
+    cv2.circle(mask, (80, 80), 50, 255, -1, cv2.LINE_AA)
+    a = mask.astype(np.float32)[..., None] / 255
+    img = np.clip(np.rint(a * subject + (1 - a) * bg), 0, 255).astype(np.uint8)
+    inner = cv2.erode((mask == 255).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert (key_matte(img)[inner] == 255).all()
+
+
 def test_pale_key_tinted_veil_is_not_keyed_below_the_physical_bound():
     """A pale green-tinted veil (alpha 0.4) away from the subject: the colour difference
     takes it for screen, but no foreground colour in [0, 255] explains it below ~0.3."""

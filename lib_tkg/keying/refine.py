@@ -40,6 +40,7 @@ _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque
 _SPILL_GAIN = 0.5  # share of the line fit's squared residual the spill fit must get below
 _TO_FLOOR = 0.7  # share of the way to the lower bound for a clearly saturated implied colour
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
+_RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
 _MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
 
 
@@ -235,6 +236,57 @@ def _inner_contrast(alpha: np.ndarray, idx: np.ndarray, contrast: float) -> np.n
     return np.float32(contrast) + inner * np.float32(matte.NEUTRAL_CONTRAST - contrast)
 
 
+def _leave_ramps(
+    core: np.ndarray,
+    img: np.ndarray,
+    img_h: np.ndarray,
+    img_q: np.ndarray,
+    plate: np.ndarray,
+    t: np.ndarray,
+) -> None:
+    """Take the inner part of a saturated subject's wide soft edge out of the opaque ``core``
+    (0/1 uint8, in place), so that it is estimated with the band.
+
+    The colour difference of a mix of the screen with a colour of negative colour difference
+    (red, blue, magenta, yellow on green) reaches zero long before the mix is opaque (red on
+    green at about a third): the first matte calls the rest of a wide soft edge (motion blur,
+    defocus) opaque, and it kept that alpha. A core pixel within :data:`_RAMP` px of the band,
+    with a negative colour difference, leaves the core where its colour lies on the line from the
+    plate to the subject colour found at least that far inside the core (cosine above 0.97), and
+    clearly short of it (projection below 0.9). A textured subject's own colours mostly lie off
+    that line and stay; a subject narrower than twice :data:`_RAMP` has no such colour and stays.
+    Distances are measured at half resolution, the inner colour at a quarter (``img_h``,
+    ``img_q``).
+    """
+    h, w = core.shape
+    hh, hw = img_h.shape[:2]
+    # distances on the half-resolution core (px here): the pixels within _RAMP of its edge,
+    # and the colour of those farther in
+    core_h = cv2.resize(core, (hw, hh), interpolation=cv2.INTER_NEAREST)
+    inside = cv2.distanceTransform(core_h, cv2.DIST_L2, 3) * np.float32(w / hw)
+    deep = inside > np.float32(_RAMP + 1.0)
+    near = cv2.resize((~deep).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    cand = np.flatnonzero(near.view(bool) & (core > 0) & (t < np.float32(-0.02)))
+    if cand.size == 0 or not deep.any():
+        return
+    sums = cv2.merge(
+        [img_h[..., 0], img_h[..., 1], img_h[..., 2], np.full((hh, hw), 255.0, np.float32)]
+    )
+    sums *= matte.rep3(deep.astype(np.float32), 4).reshape(sums.shape)
+    qw, qh = -(-hw // 2), -(-hh // 2)
+    sums = cv2.resize(sums, (qw, qh), interpolation=cv2.INTER_AREA)
+    deep_map = _colour_map(cv2.GaussianBlur(sums, (0, 0), _RAMP * qw / w))
+    fd = sample(deep_map, pixel_xy(cand, w, h), w, h)
+    b = np.take(plate.reshape(-1, 3), cand, axis=0)
+    u = np.ascontiguousarray(fd[:, :3]) - b
+    v = np.take(img.reshape(-1, 3), cand, axis=0) - b
+    uu, vu, vv = dot3(u, u), dot3(v, u), dot3(v, v)
+    ramp = (fd[:, 3] > np.float32(0.1)) & (uu > np.float32(40.0**2))
+    ramp &= vu < np.float32(0.9) * uu
+    ramp &= vu > np.float32(0.97) * np.sqrt(uu * vv)
+    core.reshape(-1)[cand[ramp]] = 0
+
+
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     """(h, w, 4) mean colour and weight (0..1) from a (colour sum, weight x 255) map."""
     inv = np.float32(255.0) / np.maximum(cw_sum[..., 3], np.float32(0.0255))
@@ -294,16 +346,18 @@ def refine_band(
     solid = (alpha >= one) | cv2.erode(dense.view(np.uint8), _KERNEL11).view(bool)
     core = cv2.morphologyEx(solid.astype(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
     core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
+    if not neutral:
+        _leave_ramps(core, img, img_h, img_q, plate, t)
     idx = np.flatnonzero((alpha > 0) & (core == 0))
     out = alpha.copy()
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
     np.maximum(out, core, out=out)  # 1 on the core (0/1): noise speckles inside opaque regions
     if idx.size == 0:
         return out, None
-    hh, hw = img_h.shape[:2]
 
     # local foreground colour: masked average of the opaque core at half resolution, as
     # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)
+    hh, hw = img_h.shape[:2]
     rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
     cw_sum = cv2.bitwise_and(rgba, rgba, mask=core)
     cw_sum = cv2.resize(cw_sum, (hw, hh), interpolation=cv2.INTER_AREA)
