@@ -163,8 +163,8 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
         raise RequestError(
             413,
             IMAGE_FIELD.name,
-            f"{TITLE}: 'image' is {w}x{h} = {w * h / 1e6:.1f} MP, over the limit of "
-            f"{max_pixels / 1e6:g} MP (setting 'tkg_chroma_key_max_megapixels')",
+            f"{TITLE}: 'image' is {w}x{h} = {w * h:,} pixels, over the limit of "
+            f"{max_pixels:,} ({max_pixels / 1e6:g} MP, setting 'tkg_chroma_key_max_megapixels')",
         )
     try:
         image.load()

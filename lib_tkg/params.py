@@ -19,6 +19,7 @@ from lib_tkg.colors import PRESETS, parse_color
 from lib_tkg.keying import DEFAULT_CLIP_WHITE, DEFAULT_DESPILL, DEFAULT_TOLERANCE
 from lib_tkg.layout import (
     ASPECT_ACCEPTED,
+    MASK_ACCEPTED,
     SIGMA_RANGE,
     SYNTAX,
     Ellipse,
@@ -132,6 +133,7 @@ FIELDS: tuple[Field, ...] = (
         None,
         "Subject mask image",
         "TKG mask image",
+        accepted=MASK_ACCEPTED,
         parse=load_mask_image,
     ),
     # script argument 13

@@ -218,6 +218,8 @@ def test_over_the_size_limit_is_413_before_decoding():
     status, answer = post({"image": data}, max_pixels=96 * 96 - 1)
     assert status == 413 and answer["field"] == "image"
     assert "96x96" in answer["detail"] and "tkg_chroma_key_max_megapixels" in answer["detail"]
+    # in pixels: rounded to MP, one pixel over read "0.0 MP, over the limit of 0.009215 MP"
+    assert "9,216 pixels, over the limit of 9,215" in answer["detail"]
 
 
 def test_max_pixels_of_setting():
@@ -251,6 +253,8 @@ def test_info_lists_version_presets_families_and_every_argument():
     assert [a["default"] for a in args] == [f.default for f in FIELDS]
     sigma = next(a for a in args if a["name"] == "sigma")
     assert (sigma["min"], sigma["max"], sigma["type"]) == (0.05, 4.0, "number")
+    mask = next(a for a in args if a["name"] == "mask_image")
+    assert "base64-encoded image" in mask["accepted"] and "null" in mask["accepted"]
     assert [a["name"] for a in data["key_arguments"]] == [f.name for f in KEY_FIELDS]
     assert [a["name"] for a in data["key_arguments"]] == [
         "image",
