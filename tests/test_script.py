@@ -706,9 +706,28 @@ def test_gallery_gets_cutouts_with_infotexts_and_originals_are_unchanged(host):
     assert [im.mode for im in images[3:]] == ["RGBA", "L", "RGBA", "L"]
     assert infotexts[3] == infotexts[4] == infotexts[1] and infotexts[5] == infotexts[2]
     assert "Seed: 1" in infotexts[3] and "Seed: 2" in infotexts[5]
+    assert "TKG cut-out" not in infotexts[3]
     rgba = np.asarray(images[3])
     assert rgba[0, 0, 3] < 32 and rgba[32, 32, 3] > 220  # screen keyed out, subject kept
     assert np.array_equal(np.asarray(images[4]), rgba[..., 3])
+
+
+def test_a_cut_out_of_a_picture_without_a_screen_says_so_in_its_infotext(host):
+    # an API client sees no console note: the cut-out's own infotext tells it nothing was keyed
+    class NoScreen(hook_script(host)):  # runs before ours: the picture holds no screen
+        def postprocess_image_after_composite(self, p, pp, *args):
+            noise = np.random.default_rng(0).integers(0, 256, (*pp.image.size[::-1], 3))
+            pp.image = Image.fromarray(noise.astype(np.uint8))
+
+    runner, script = make_runner(host, extra_before=[NoScreen])
+    args = script_args(runner, script, enabled=True, save_matte=True)
+    _, processed = generate(host, runner=runner, args=args)
+    original, cutout, matte = processed.infotexts[-3:]
+    assert "TKG cut-out: not keyed" not in original
+    assert cutout == matte == f"{original}, TKG cut-out: not keyed"
+    assert [im.mode for im in processed.images[-3:]] == ["RGB", "RGBA", "L"]
+    assert (np.asarray(processed.images[-2])[..., 3] == 255).all()
+    assert processed.images[-2].info["parameters"] == cutout  # what a saved file carries
 
 
 def test_make_rgba_off_adds_nothing(host):

@@ -16,6 +16,10 @@ from lib_tkg.webui import log
 from lib_tkg.webui.settings import output_suffixes
 from lib_tkg.webui.state import PendingSave, RunState
 
+#: Infotext entry of a cut-out (and matte) whose picture held no screen: nothing was keyed,
+#: alpha is 255 (the console note says why).
+NOT_KEYED = "TKG cut-out: not keyed"
+
 
 def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) -> None:
     """Key ``pp.image`` (the final picture of batch position ``p.batch_index``) and queue its
@@ -40,6 +44,8 @@ def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) ->
         return
 
     infotext = picture_infotext(state, p, processing)
+    if infotext and not result.keyed:  # for API clients, who see no console note
+        infotext = f"{infotext}, {NOT_KEYED}"
 
     rgba_suffix, matte_suffix, problem = output_suffixes(opts)
     if problem:
