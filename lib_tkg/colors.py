@@ -53,6 +53,11 @@ _ACCEPTED = (
 )
 
 
+def hex_color(rgb: Sequence[int] | None) -> str | None:
+    """``(r, g, b)`` with values 0..255 -> ``"#rrggbb"``; None stays None."""
+    return None if rgb is None else "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
 def parse_color(color: str | tuple[int, int, int] | list[int]) -> tuple[int, int, int]:
     """Parse a colour spec into an ``(r, g, b)`` tuple of ints in 0..255.
 

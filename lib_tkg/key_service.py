@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lib_tkg import __version__
-from lib_tkg.colors import FAMILIES, PRESETS, parse_color
+from lib_tkg.colors import FAMILIES, PRESETS, hex_color, parse_color
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
 from lib_tkg.keying.inputs import rgb_profile
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
@@ -144,9 +144,9 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
     if not isinstance(value, str) or not value.strip():
         raise _invalid(IMAGE_FIELD, value)
     text = value.strip()
-    if text.startswith("data:"):
+    if text[:5].lower() == "data:":  # (URL schemes and the base64 token are case-insensitive)
         header, sep, text = text.partition(",")
-        if not sep or not header.endswith(";base64"):
+        if not sep or not header.lower().endswith(";base64"):
             raise _invalid(IMAGE_FIELD, value, "a data: URL must be 'data:<type>;base64,<data>'")
     try:
         raw = base64.b64decode("".join(text.split()), validate=True)
@@ -154,18 +154,16 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
         raise _invalid(IMAGE_FIELD, value, "not valid base64") from None
     try:
         image = Image.open(io.BytesIO(raw), formats=FORMATS)
-    except Image.DecompressionBombError as err:
-        raise RequestError(413, IMAGE_FIELD.name, f"{TITLE}: 'image' is too large: {err}") from None
+    except Image.DecompressionBombError:  # Pillow's limit, before the size is known
+        bomb = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise RequestError(
+            413, IMAGE_FIELD.name, _too_large(f"more than {bomb:,}", max_pixels)
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise _invalid(IMAGE_FIELD, value, "not a PNG, JPEG or WebP image") from None
     w, h = image.size
     if w * h > max_pixels:
-        raise RequestError(
-            413,
-            IMAGE_FIELD.name,
-            f"{TITLE}: 'image' is {w}x{h} = {w * h:,} pixels, over the limit of "
-            f"{max_pixels:,} ({max_pixels / 1e6:g} MP, setting 'tkg_chroma_key_max_megapixels')",
-        )
+        raise RequestError(413, IMAGE_FIELD.name, _too_large(f"{w}x{h} = {w * h:,}", max_pixels))
     try:
         image.load()
     except (OSError, ValueError, SyntaxError):
@@ -174,9 +172,12 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
     return ImageOps.exif_transpose(image) or image
 
 
-def hex_color(rgb: tuple[int, int, int] | None) -> str | None:
-    """``(r, g, b)`` -> ``"#rrggbb"``; None stays None."""
-    return None if rgb is None else "#{:02x}{:02x}{:02x}".format(*rgb)
+def _too_large(pixels: str, max_pixels: int) -> str:
+    """The 413 message for an image of ``pixels`` (text) pixels."""
+    return (
+        f"{TITLE}: 'image' has {pixels} pixels, over the limit of {max_pixels:,} "
+        f"({max_pixels / 1e6:g} MP, setting 'tkg_chroma_key_max_megapixels')"
+    )
 
 
 def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str]]:
@@ -266,13 +267,15 @@ def handle_key(body: bytes, max_pixels: int) -> tuple[int, dict[str, Any]]:
 
 def max_pixels_of(megapixels: Any) -> int:
     """The pixel limit for a megapixel setting (falls back to the default when unusable); at most
-    the keyer's own limit (``lib_tkg.keying.DEFAULT_MAX_PIXELS``), so a larger image is a 413,
-    never an error from the keyer."""
+    the keyer's own limit (``lib_tkg.keying.DEFAULT_MAX_PIXELS``) and what Pillow opens (twice
+    ``PIL.Image.MAX_IMAGE_PIXELS``, about 179 MP unless the host changed it), so a larger image
+    is a 413 naming this limit, never an error from the keyer or Pillow."""
     try:
         mp = float(megapixels)
     except (TypeError, ValueError):
         mp = DEFAULT_MAX_MEGAPIXELS
-    return min(int((mp if mp > 0 else DEFAULT_MAX_MEGAPIXELS) * 1_000_000), DEFAULT_MAX_PIXELS)
+    limit = min(int((mp if mp > 0 else DEFAULT_MAX_MEGAPIXELS) * 1_000_000), DEFAULT_MAX_PIXELS)
+    return min(limit, 2 * Image.MAX_IMAGE_PIXELS) if Image.MAX_IMAGE_PIXELS else limit
 
 
 def _describe(field: Field, pos: int | None = None) -> dict[str, Any]:

@@ -21,16 +21,19 @@ the hooks (``modules/processing.py`` of A1111 v1.10.1 and Forge main):
 
 Rejected arguments (HTTP API, X/Y/Z) must fail the request, but the WebUI catches and only logs
 exceptions raised in script hooks; so ``process_batch`` installs an rng whose first ``.next()``
-raises the ``ParamError`` (with ``status_code`` 422 and ``detail`` for the API's error handler).
+raises the ``ParamError`` (with ``status_code`` 422 and ``detail`` for the API's error handler;
+an ``HTTPException`` too, so the server console shows our one line, not a traceback).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi.exceptions import HTTPException
 from modules import images, processing, script_callbacks, scripts, shared
 
 from lib_tkg.params import COLOR_CHOICES, CUSTOM, FIELD_BY_NAME, FIELDS, TITLE
+from lib_tkg.params import ParamError as ArgumentError
 from lib_tkg.webui import animatediff, cutouts, log, noise_hook, saving, settings, state
 from lib_tkg.webui.infotext import PASTE_FUNCTIONS, ui_values
 from lib_tkg.webui.preview import preview_html
@@ -41,6 +44,15 @@ from lib_tkg.webui.xyz import register_xyz_axes
 # composite, on the image that is saved and shown); 1.6/1.7 only know postprocess_image.
 HOST_HAS_AFTER_COMPOSITE = hasattr(scripts.Script, "postprocess_image_after_composite")
 LAYOUT_PLACEHOLDER = "x y sigma [aspect [angle]]; ...   e.g. -0.5 0 0.3; 0.5 0 0.3"
+
+
+class ParamError(ArgumentError, HTTPException):
+    """A rejected argument, as the API's error (``state.api_error``): the host's handler
+    (``modules/api/api.py`` ``handle_exception``) answers an ``HTTPException`` with its
+    ``status_code`` and ``detail`` and prints no traceback for it. The message reads as
+    ``lib_tkg.params.ParamError``'s, and the answer's ``"error"`` stays ``"ParamError"``."""
+
+    __str__ = ArgumentError.__str__
 
 
 def on_ui_settings() -> None:
@@ -179,7 +191,7 @@ class TkgChromaScript(scripts.Script):
 
     def process(self, p: Any, *args: Any) -> None:
         animatediff.clear_deferred(p)
-        run = state.start(p, args)
+        run = state.start(p, args, ParamError)
         if run is not None and run.params is not None:
             run.animatediff = animatediff.detect(p)
             animatediff.hook_before_animatediff(run, run.animatediff)

@@ -588,7 +588,7 @@ def test_a_key_colour_that_is_not_the_screens_is_named_in_a_warning(tmp_path, ca
         ["key", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--key-color", "blue"]
     ) in (0, 1)
     err = capsys.readouterr().err
-    assert "shows a screen of colour" in err and "key_color (0, 0, 255)" in err
+    assert "shows a screen of colour" in err and "key_color #0000ff" in err
 
 
 def test_a_folder_scan_says_it_skipped_subfolders_unless_recursive(tmp_path, capsys):

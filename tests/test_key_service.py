@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -73,9 +75,11 @@ def test_keys_a_screen_image_subject_opaque_screen_clear_key_colour_returned():
     assert any("#14c828" in n for n in answer["notes"])
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
-def test_jpeg_and_webp_and_data_urls_are_accepted(fmt):
-    data = "data:image/x;base64," + encode(screen_image(), fmt)
+@pytest.mark.parametrize(
+    ("fmt", "scheme"), [("JPEG", "data:image/x;base64,"), ("WEBP", "DATA:image/webp;BASE64,")]
+)
+def test_jpeg_and_webp_and_data_urls_are_accepted(fmt, scheme):
+    data = scheme + encode(screen_image(), fmt)  # (scheme and token: any case, RFC 2397)
     status, answer = post({"image": data, "key_color": "#14c828", "matte": True})
     assert status == 200, answer
     rgba = np.asarray(decode(answer["image"]))
@@ -100,8 +104,8 @@ def test_a_given_key_colour_absent_from_the_image_is_named_in_the_note():
     assert status == 200 and answer["keyed"] is False
     assert answer["key_color"] == "#ff00ff"
     notes = " | ".join(answer["notes"])
-    assert "the key colour (255, 0, 255) does not occur" in notes
-    assert "shows a screen of colour (20, 200, 40)" in notes  # and which colour auto keys
+    assert "the key colour #ff00ff does not occur" in notes
+    assert "shows a screen of colour #14c828" in notes  # and which colour auto keys
 
 
 def test_a_noisy_screen_that_is_refused_says_why_in_the_note():
@@ -222,12 +226,40 @@ def test_over_the_size_limit_is_413_before_decoding():
     assert "9,216 pixels, over the limit of 9,215" in answer["detail"]
 
 
+def _png_header(w: int, h: int) -> str:
+    """A PNG that declares ``w`` x ``h`` pixels (its header alone: decoding would fail)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    png = b"\x89PNG\r\n\x1a\n" + ihdr + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return base64.b64encode(png).decode()
+
+
+def test_an_image_over_pillows_own_limit_is_our_413_not_pillows_message():
+    pillow_limit = 2 * Image.MAX_IMAGE_PIXELS  # Pillow refuses to open larger images
+    big = _png_header(20_000, pillow_limit // 20_000 + 1)
+    status, answer = post({"image": big}, max_pixels=64_000_000)
+    assert status == 413 and answer["field"] == "image"
+    assert f"more than {pillow_limit:,} pixels, over the limit of 64,000,000" in answer["detail"]
+    assert "decompression" not in answer["detail"].lower()
+
+
+def test_the_limit_never_passes_what_pillow_opens(monkeypatch):
+    pillow_limit = 2 * Image.MAX_IMAGE_PIXELS
+    assert max_pixels_of(300) == pillow_limit < 300_000_000  # so a 413 names the real limit
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # a host that lifted Pillow's limit
+    assert max_pixels_of(300) == 300_000_000
+    assert max_pixels_of(10_000) == keying.DEFAULT_MAX_PIXELS  # never above the keyer's own
+
+
 def test_max_pixels_of_setting():
     assert max_pixels_of(64) == 64_000_000
     assert max_pixels_of("0.5") == 500_000
     for bad in (None, "x", 0, -3):
         assert max_pixels_of(bad) == int(DEFAULT_MAX_MEGAPIXELS * 1e6)
-    assert max_pixels_of(10_000) == keying.DEFAULT_MAX_PIXELS  # never above the keyer's own
 
 
 def test_parse_options_and_key_with_notes_are_what_extras_uses():

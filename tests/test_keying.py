@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lib_tkg.colors import parse_color
+from lib_tkg.colors import hex_color, parse_color
 from lib_tkg.keying import (
     DEFAULT_CLIP_WHITE,
     DEFAULT_DENOISE,
@@ -630,7 +630,7 @@ def test_a_key_colour_other_than_the_borders_screen_is_named_in_a_note():
     auto = key_quietly(img)
     for other in ("blue", "#ff00ff"):
         res = key_quietly(img, other)
-        note = f"shows a screen of colour {auto.key_color}, not of the hue of key_color"
+        note = f"shows a screen of colour {hex_color(auto.key_color)}, not of the hue of key_color"
         assert any(note in n for n in res.notes), res.notes
     assert key_quietly(img, "green").notes == []  # the screen's own hue: nothing to say
 

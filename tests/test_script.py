@@ -1068,9 +1068,13 @@ def test_api_rejects_bad_arguments_with_a_message(host, name, value, needle):
     args = script_args(runner, script, enabled=True, **{name: value})
     with pytest.raises(ParamError) as info:
         generate(host, runner=runner, args=args)
+    assert str(info.value).startswith("TKG chroma background: argument")
     assert needle in str(info.value)
     assert info.value.status_code == 422  # modules/api/api.py handle_exception reads these
     assert info.value.detail == str(info.value)
+    # ... and prints no traceback for an HTTPException; the answer's "error" is the class name
+    assert isinstance(info.value, host.fastapi_exceptions.HTTPException)
+    assert type(info.value).__name__ == "ParamError"
     assert host.errors.reported == []  # not a swallowed hook error: the request fails
     # ... and the next request is served
     _, processed = generate(host, runner=runner, args=script_args(runner, script, enabled=True))

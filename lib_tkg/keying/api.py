@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from lib_tkg import heap
+from lib_tkg.colors import hex_color
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
 from lib_tkg.keying.plate import analyse, half
 
@@ -124,7 +125,7 @@ def key_quietly(
             notes += _other_screen(rgb, bd, mask, kc, neutral)
         kc = shade or kc
 
-    missing = f"the key colour {kc} does not occur in the image"
+    missing = f"the key colour {hex_color(kc)} does not occur in the image"
     if tiles.needs_tiles(h, w, int(tile)):
         reduced, _ = tiles.reduce(rgb)
         scr = analyse(reduced, kc, neutral)
@@ -234,11 +235,11 @@ def _other_screen(
     what = (
         f"a {'white' if lum >= 215 else 'black' if lum <= 40 else 'grey'} one"
         if neutral
-        else f"of the hue of key_color {kc}"
+        else f"of the hue of key_color {hex_color(kc)}"
     )
     return [
-        f"the image border shows a screen of colour {other}, not {what}; key_color {kc} is "
-        f"used as given (auto would key {other})"
+        f"the image border shows a screen of colour {hex_color(other)}, not {what}; key_color "
+        f"{hex_color(kc)} is used as given (auto would key {hex_color(other)})"
     ]
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from lib_tkg.colors import hex_color
 from lib_tkg.keying import inputs, matte
 
 #: Default width of the border band, as a fraction of the short side.
@@ -197,7 +198,7 @@ def detect_screen(
             return Detection(
                 None,
                 False,
-                f"the border's colour {kc} is too dull or too warm to be a screen",
+                f"the border's colour {hex_color(kc)} is too dull or too warm to be a screen",
                 cover,
             )
     return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]

@@ -28,6 +28,7 @@ from typing import Any
 from PIL import Image
 
 from lib_tkg import key_service
+from lib_tkg.colors import hex_color
 from lib_tkg.params import FIELD_BY_NAME, ParamError
 from lib_tkg.webui import log
 
@@ -87,7 +88,7 @@ def key_postprocessed(
     if not result.keyed:
         pp.info[SECTION] = "; ".join(notes)
         return
-    pp.info[SECTION] = key_service.hex_color(result.key_color)
+    pp.info[SECTION] = hex_color(result.key_color)
     pp.info["TKG tolerance"] = options.tolerance
     pp.info["TKG despill"] = options.despill
     pp.image = _save_as_png(Image.fromarray(result.rgba, "RGBA"))

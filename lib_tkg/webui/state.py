@@ -65,12 +65,14 @@ def get_state(p: Any) -> RunState | None:
     return state if isinstance(state, RunState) else None
 
 
-def api_error(err: ParamError) -> ParamError:
-    """``err`` marked for the API's exception handler (``modules/api/api.py`` reads
-    ``status_code`` and ``detail`` from ``vars(e)``): HTTP 422 with the message."""
-    err.status_code = API_ERROR_STATUS
-    err.detail = str(err)
-    return err
+def api_error(err: ParamError, error_type: type[ParamError] = ParamError) -> ParamError:
+    """``err`` as an ``error_type`` for the API's exception handler (``modules/api/api.py``
+    ``handle_exception`` reads ``status_code`` and ``detail`` from ``vars(e)``): HTTP 422 with
+    the message. The glue passes a ``ParamError`` that is also the host's ``HTTPException``,
+    for which that handler prints no traceback."""
+    out = error_type(str(err))
+    vars(out).update(status_code=API_ERROR_STATUS, detail=str(err), headers=None)
+    return out
 
 
 class _EnabledOnly:
@@ -88,10 +90,11 @@ def enabled_only(args: tuple, p: Any) -> bool | None:
         return None
 
 
-def start(p: Any, args: tuple) -> RunState | None:
+def start(p: Any, args: tuple, error_type: type[ParamError] = ParamError) -> RunState | None:
     """Validate the script args (with X/Y/Z overrides on ``p``) and store this generation's
-    state on ``p``; None when TKG is off. A rejected argument gives a state holding the error,
-    raised later from ``p.rng`` (the host swallows exceptions raised in script hooks)."""
+    state on ``p``; None when TKG is off. A rejected argument gives a state holding the error
+    (an ``error_type``, :func:`api_error`), raised later from ``p.rng`` (the host swallows
+    exceptions raised in script hooks)."""
     setattr(p, STATE_ATTR, None)
     try:
         params = TkgParams.from_args(args).with_overrides(p)
@@ -99,7 +102,7 @@ def start(p: Any, args: tuple) -> RunState | None:
         if enabled_only(args, p) is False:
             return None  # disabled: the other values don't matter
         log(f"generation stopped: {err}")
-        state = RunState(params=None, error=api_error(err))
+        state = RunState(params=None, error=api_error(err, error_type))
         setattr(p, STATE_ATTR, state)
         return state
     drop_stale_infotext(p)

@@ -530,10 +530,13 @@ def test_invalid_arguments_fail_request(srv: WebUIServer, args: list, name: str)
     mark = srv.log_size()
     status, body = srv.request_raw("POST", "/sdapi/v1/txt2img", {**BASE, **alwayson(args)})
     log = srv.log_since(mark)
-    assert 400 <= status < 600, f"HTTP {status} for args {args}: {body[:500]}"
+    assert status == 422, f"HTTP {status} for args {args}: {body[:500]}"
     assert re.search(rf"\b{name}\b", body), (
         f"error body does not name {name!r}: HTTP {status} {body[:1000]}\n--- server log:\n{log}"
     )
+    # the console has our one line, not the API handler's traceback
+    assert "generation stopped: TKG chroma background: argument" in log, log
+    assert "Traceback" not in log, log
     # the server keeps answering, and gives the same image as before
     ok = generate(srv, cache=False, **alwayson([True]))
     ref = generate(srv, **alwayson([True]))

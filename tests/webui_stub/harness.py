@@ -20,7 +20,7 @@ from types import ModuleType, SimpleNamespace
 STUB_DIR = Path(__file__).resolve().parent
 REPO_DIR = STUB_DIR.parent.parent
 SCRIPT_PATH = REPO_DIR / "scripts" / "tkg_chroma.py"
-_OWNED = ("modules", "gradio", "xyz_grid.py", "tkg_chroma.py")
+_OWNED = ("modules", "gradio", "fastapi", "xyz_grid.py", "tkg_chroma.py")
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -32,7 +32,7 @@ def _load(name: str, path: Path) -> ModuleType:
 
 def _drop_owned() -> None:
     for name in list(sys.modules):
-        if name in _OWNED or name.startswith(("modules.", "gradio.")):
+        if name in _OWNED or name.startswith(("modules.", "gradio.", "fastapi.")):
             del sys.modules[name]
 
 
@@ -43,6 +43,7 @@ def webui_host(*, load_xyz: bool = True) -> Iterator[SimpleNamespace]:
     sys.path.insert(0, str(STUB_DIR))
     try:
         import gradio
+        from fastapi import exceptions as fastapi_exceptions
         from modules import (
             errors,
             images,
@@ -80,6 +81,7 @@ def webui_host(*, load_xyz: bool = True) -> Iterator[SimpleNamespace]:
                 script_class = cls
         yield SimpleNamespace(
             gr=gradio,
+            fastapi_exceptions=fastapi_exceptions,
             errors=errors,
             images=images,
             infotext_utils=infotext_utils,

@@ -1,0 +1,1 @@
+"""Stand-in for the host's ``fastapi`` (the WebUI's API server): only ``exceptions``."""
