@@ -282,7 +282,14 @@ def test_faint_strands_on_a_noisy_screen_keep_their_alpha():
 def test_saturated_strands_are_not_made_opaque_too_soon(fg):
     """Red or blue strands on green: their plain colour difference reaches clip-white at half
     opacity; corrected for the subject's colour it does not (+22..25/255 before)."""
-    assert _strand_bias(1, fg, 1.0) < 18 / 255
+    assert -22 / 255 < _strand_bias(1, fg, 1.0) < 18 / 255
+
+
+def test_saturated_strands_far_from_their_colour_are_not_snapped_opaque():
+    """Where no subject colour is known nearby, clip-white made red strands on green opaque
+    from under half opacity (+15/255): their implied colour is saturated and their lower
+    bound low, so they keep the estimate between that bound and the colour difference."""
+    assert abs(_strand_bias(1, (200, 60, 60), 1.0)) < 9 / 255
 
 
 def test_strands_lit_by_the_screen_keep_their_alpha():

@@ -38,7 +38,11 @@ _GE = 2e-4
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
 _SPILL_GAIN = 0.5  # share of the line fit's squared residual the spill fit must get below
-_TO_FLOOR = 0.7  # share of the way to the lower bound for a clearly saturated implied colour
+_TO_FLOOR = 0.75  # share of the way to the lower bound for a clearly saturated implied colour
+# clip-white makes a band pixel opaque only if its lower bound is at least this, or its implied
+# colour is less saturated than this share of the screen's chroma (else it is a partial mix)
+_SNAP_BOUND = 0.8
+_SNAP_RATIO = 0.5
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
 _MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
@@ -327,11 +331,13 @@ def refine_band(
        (spill: a share of the screen's chroma added) explains the pixel clearly better than the
        line alone, the alpha of that two-term fit is used (:func:`_spill_fit`). Failing that the
        estimate is moved from the colour-difference value towards the physical lower bound by
-       up to 70 % when the colour the colour-difference value implies is saturated (not at all
+       up to 75 % when the colour the colour-difference value implies is saturated (not at all
        when it is grey, where that value is exact). The result is never below the physical
        lower bound (the alpha at which the implied foreground colour reaches the edge of the
-       RGB cube). On a neutral screen, far from the subject, alpha is the distance from the
-       plate as a share of the subject's median distance from it.
+       RGB cube). Clip-white makes a pixel opaque unless its implied colour is clearly
+       saturated (half the screen's chroma) while that bound is under 0.8. On a neutral
+       screen, far from the subject, alpha is the distance from the plate as a share of the
+       subject's median distance from it.
     2. A colour guided filter (box filters; coefficients on ``img_q``, radius 1 there, about
        2-4 px here; regularised by the screen's noise) denoises the band, following edges in
        the image; outside the band nothing changes.
@@ -512,7 +518,13 @@ def _band_alpha(
         # clip-white judges the colour difference as corrected for a known subject colour (a
         # red strand on green is opaque by the plain value long before it is opaque)
         a_white = w_kn * a_kn + (1 - w_kn) * a_cd
-    a_fb = np.where(a_white >= one - np.float32(cw), one, a_fb)
+    snap = a_white >= one - np.float32(cw)
+    if m is not None:
+        # ... and not where the implied colour is clearly saturated and the lower bound low:
+        # such a pixel may be a partial mix with a colour opposite the screen, for which the
+        # colour difference reaches clip-white early (red on green at under half opacity)
+        snap &= (a_box >= np.float32(_SNAP_BOUND)) | (ratio < np.float32(_SNAP_RATIO))
+    a_fb = np.where(snap, one, a_fb)
     a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
     return np.clip(a_new, 0.0, 1.0)
 
