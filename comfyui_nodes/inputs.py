@@ -31,7 +31,7 @@ KEY_FIELDS = ("color", "custom_color", "tolerance", "despill")
 def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
     """ComfyUI input spec of the ``FIELDS`` entry ``name``; ``auto`` adds "auto" to the colours."""
     field = FIELD_BY_NAME[name]
-    options: dict[str, Any] = {"default": field.default, "tooltip": tooltip(name)}
+    options: dict[str, Any] = {"default": field.default, "tooltip": tooltip(name, auto=auto)}
     if field.kind is float:
         return "FLOAT", {**options, "min": field.lo, "max": field.hi, "step": 0.01}
     if name == "color":
@@ -40,10 +40,22 @@ def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
     return "STRING", options
 
 
-def tooltip(name: str) -> str:
-    """``label: what is accepted`` of a ``FIELDS`` entry."""
+def tooltip(name: str, *, auto: bool = False) -> str:
+    """``label: what is accepted`` of a ``FIELDS`` entry, as its widget can hold it: the
+    colour dropdown holds presets (and "auto" with ``auto``; API prompts may also give
+    '#RRGGBB', '#RGB' or 'r,g,b'), the strength widget a number (0 = Auto), not 'auto'."""
     field = FIELD_BY_NAME[name]
-    return f"{field.label}: {field.describe()}"
+    if name == "color":
+        found = f"'{AUTO}' (found on the image border), " if auto else ""
+        accepted = (
+            f"{found}a preset, or custom (then custom_color); API prompts may also give "
+            "'#RRGGBB', '#RGB' or 'r,g,b'"
+        )
+    elif name == "strength":
+        accepted = f"a number in [{field.lo:g}, {field.hi:g}]; 0 = Auto (the paper's value)"
+    else:
+        accepted = field.describe()
+    return f"{field.label}: {accepted}"
 
 
 def params(values: Mapping[str, Any]) -> TkgParams:

@@ -95,6 +95,8 @@ def key_batch(
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[-1] not in (3, 4):
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"TKG chroma key: needs an IMAGE (batch, height, width, 3|4), got {got}")
+    if images.shape[0] == 0 or images.shape[1] == 0 or images.shape[2] == 0:
+        raise ValueError(f"TKG chroma key: the IMAGE is empty, shape {tuple(images.shape)}")
     rgba = np.stack([_key_one(i, img, key_color, options) for i, img in enumerate(images)])
     table = _mask_table()
     out = torch.from_numpy(rgba.astype(np.float32) / np.float32(255))

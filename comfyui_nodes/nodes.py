@@ -21,6 +21,9 @@ def _message(check, values: dict[str, Any]) -> bool | str:
     return True
 
 
+_MODEL_TOOLTIP = "the sampling model; its latent format gives the family (SD1/2, SDXL, SD3, Flux)"
+
+
 def _shift_inputs(**links: Any) -> dict[str, Any]:
     """``INPUT_TYPES`` of the shift nodes: ``links``, the shift widgets, the optional layout."""
     required = {**links, **{name: inputs.widget(name) for name in inputs.SHIFT_FIELDS}}
@@ -44,7 +47,10 @@ class TKGChromaNoise:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:
-        return _shift_inputs(noise=("NOISE",), model=("MODEL",))
+        return _shift_inputs(
+            noise=("NOISE", {"tooltip": "the noise to shift, e.g. from RandomNoise"}),
+            model=("MODEL", {"tooltip": _MODEL_TOOLTIP}),
+        )
 
     @classmethod
     def VALIDATE_INPUTS(
@@ -82,7 +88,7 @@ class TKGChromaModel:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict[str, Any]:
-        return _shift_inputs(model=("MODEL",))
+        return _shift_inputs(model=("MODEL", {"tooltip": _MODEL_TOOLTIP}))
 
     VALIDATE_INPUTS = TKGChromaNoise.VALIDATE_INPUTS
 
@@ -114,7 +120,10 @@ class TKGChromaKey:
         d = key.KEYER_DEFAULTS
         return {
             "required": {
-                "image": ("IMAGE",),
+                "image": (
+                    "IMAGE",
+                    {"tooltip": "images on a flat colour; an alpha channel is multiplied in"},
+                ),
                 "color": inputs.widget("color", auto=True),
                 "custom_color": inputs.widget("custom_color"),
                 "tolerance": inputs.widget("tolerance"),

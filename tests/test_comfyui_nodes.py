@@ -103,6 +103,14 @@ def test_widgets_mirror_the_webui_parameters(nodes):
     assert "custom" in spec["color"][0] and "auto" not in spec["color"][0]
     key_spec = nodes["TKGChromaKey"].INPUT_TYPES()["required"]
     assert key_spec["color"][0][0] == "auto" and key_spec["color"][1]["default"] == "auto"
+    # tooltips say what each widget can hold: the FLOAT strength widget cannot hold 'auto',
+    # the key node's dropdown can; links say what they take
+    assert "'auto'" not in spec["strength"][1]["tooltip"]
+    assert "0 = Auto" in spec["strength"][1]["tooltip"]
+    assert "'auto'" in key_spec["color"][1]["tooltip"]
+    assert "'auto'" not in spec["color"][1]["tooltip"]
+    for inputs in (spec, key_spec):
+        assert all(opts.get("tooltip") for _kind, opts in inputs.values()), inputs
     assert nodes["TKGChromaModel"].INPUT_TYPES()["required"].keys() - {"model"} == (
         spec.keys() - {"noise", "model"}
     )
@@ -425,6 +433,8 @@ def test_mask_round_trips_every_alpha_level_through_join_image_with_alpha(
 def test_key_node_run_time_errors(comfy, nodes):
     with pytest.raises(ValueError, match=r"needs an IMAGE \(batch, height, width, 3\|4\)"):
         nodes["TKGChromaKey"]().apply(torch.zeros(2, 8, 8), color="auto")
+    with pytest.raises(ValueError, match=r"the IMAGE is empty, shape \(0, 8, 8, 3\)"):
+        nodes["TKGChromaKey"]().apply(torch.zeros(0, 8, 8, 3), color="auto")
     with pytest.raises(ParamError, match="'custom_color'"):
         nodes["TKGChromaKey"]().apply(green_screen(), color="custom", custom_color="nope")
 
