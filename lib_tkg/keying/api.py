@@ -13,7 +13,8 @@ import numpy as np
 from lib_tkg import heap
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
-from lib_tkg.keying.plate import analyse, half
+from lib_tkg.keying.plate import analyse, pyramid
+from lib_tkg.keying.refine import in_background
 
 #: Clip-black: the fraction of the screen's colour difference that may be missing from a pixel
 #: while it still counts as pure background (raised automatically to the screen's noise level).
@@ -106,6 +107,9 @@ def key_quietly(
     mask = inputs.check_subject_mask(subject_mask, (h, w))
 
     notes: list[str] = []
+    # the float copy and its reduced ones are made while the border is examined
+    tiled = tiles.needs_tiles(h, w, int(tile))
+    made = None if tiled else in_background(lambda: pyramid(rgb))
     if kc is None:
         det = detect.detect_screen(rgb, bd, prior, mask)
         if det.key_rgb is None:
@@ -126,7 +130,7 @@ def key_quietly(
         kc = shade or kc
 
     missing = f"the key colour {hex_color(kc)} does not occur in the image"
-    if tiles.needs_tiles(h, w, int(tile)):
+    if tiled:
         reduced, _ = tiles.reduce(rgb)
         scr = analyse(reduced, kc, neutral)
         del reduced
@@ -145,12 +149,9 @@ def key_quietly(
             return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
         return KeyResult(rgba, rgba[..., 3].copy(), kc, keyed=True, notes=notes)
 
-    img = rgb.astype(np.float32)
-    img_h, hs = half(img)
-    scr = analyse(img_h, kc, neutral)
-    res = (
-        None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, (img, img_h, hs))
-    )
+    pyr = made.result()
+    scr = analyse(pyr[1], kc, neutral, pyr[2])
+    res = None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, pyr)
     if scr is None or res is None:
         return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
     sgrid = shadow.shadow_grid(scr) if shadows else None

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte, refine
-from lib_tkg.keying.plate import Screen, half
+from lib_tkg.keying.plate import Screen, pyramid
 
 
 @dataclass(frozen=True)
@@ -61,24 +61,19 @@ def key_pixels(
     plate_s: np.ndarray,
     opts: Options,
     sig: float | None = None,
-    halves: tuple[np.ndarray, np.ndarray, int] | None = None,
+    halves: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
-    ``halves``: ``(float32 image, its half(), scale)`` if already made; that float32 image is
-    then modified (denoised in place).
+    ``halves``: its :func:`~lib_tkg.keying.plate.pyramid` if already made; that float32 image
+    is then modified (denoised in place).
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
-    if halves is None:
-        img = rgb.astype(np.float32)
-        img_h, hs = half(img)
-    else:
-        img, img_h, hs = halves
+    img, img_h, img_q, hs = pyramid(rgb) if halves is None else halves
     one = np.float32(1.0)
     h, w = rgb.shape[:2]
-    img_q = half(img_h)[0]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     t = screen_ratio(img, scr, plate_s, plate)
     if sig is None and scr.neutral:

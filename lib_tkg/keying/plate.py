@@ -74,6 +74,14 @@ def half(img: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(img, (-(-w // 2), -(-h // 2)), interpolation=cv2.INTER_AREA), 2
 
 
+def pyramid(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The float32 copy of an RGB uint8 image, its :func:`half`, that one's half, and the
+    scale of the first half."""
+    img = rgb.astype(np.float32)
+    img_h, hs = half(img)
+    return img, img_h, half(img_h)[0], hs
+
+
 def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float) -> np.ndarray:
     """Fill a masked average ``csum / wsum`` (block means) across empty blocks.
 
@@ -202,23 +210,31 @@ def grid_size(h: int, w: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-def analyse(img: np.ndarray, key_rgb: tuple[int, int, int], neutral: bool) -> Screen | None:
+def analyse(
+    img: np.ndarray,
+    key_rgb: tuple[int, int, int],
+    neutral: bool,
+    img_h: np.ndarray | None = None,
+) -> Screen | None:
     """Find the screen in ``img`` (float32 (h, w, 3), the reduced image); ``None`` if no pixel
-    of it is there."""
+    of it is there. ``img_h``: ``img``'s :func:`half`, if already made."""
     if neutral:
         return _analyse_neutral(img, key_rgb)
-    return _analyse_chroma(img, key_rgb)
+    return _analyse_chroma(img, key_rgb, img_q=img_h)
 
 
 def _analyse_chroma(
-    img_h: np.ndarray, kc: tuple[int, int, int], coarse_first: bool = True
+    img_h: np.ndarray,
+    kc: tuple[int, int, int],
+    coarse_first: bool = True,
+    img_q: np.ndarray | None = None,
 ) -> Screen | None:
     hh, hw = img_h.shape[:2]
     if coarse_first and max(hh, hw) > CLASSIFY_RES:
-        # classify at half this resolution; only the last pass (the plate's level) runs here,
-        # on the background found there, widened by 2 px: its rim left out there is 2 px
-        # there (4 px here), against 2 px when classified here
-        coarse = _analyse_chroma(half(img_h)[0], kc, False)
+        # classify at half this resolution (``img_q``, if already made); only the last pass
+        # (the plate's level) runs here, on the background found there, widened by 2 px: its
+        # rim left out there is 2 px there (4 px here), against 2 px when classified here
+        coarse = _analyse_chroma(half(img_h)[0] if img_q is None else img_q, kc, False)
         if coarse is None:
             return None
         bg = cv2.resize(coarse.background.view(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST)

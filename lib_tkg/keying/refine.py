@@ -21,7 +21,8 @@ import functools
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -46,6 +47,7 @@ _SNAP_RATIO = 0.5
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
 _MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
+T = TypeVar("T")
 
 
 def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
@@ -99,6 +101,16 @@ def in_parallel(fn: Callable[[slice], None], n: int) -> None:
     fn(parts[0])
     for f in pending:
         f.result()
+
+
+def in_background(fn: Callable[[], T]) -> Future[T]:
+    """Start ``fn`` on :func:`in_parallel`'s threads, to overlap work the caller does next
+    (numpy and OpenCV release the GIL); with one OpenCV thread it runs here, at once."""
+    if cv2.getNumThreads() > 1:
+        return _pool_of(os.getpid()).submit(fn)
+    done: Future[T] = Future()
+    done.set_result(fn())
+    return done
 
 
 def _pool() -> ThreadPoolExecutor:
