@@ -150,8 +150,11 @@ def key_quietly(
         return KeyResult(rgba, rgba[..., 3].copy(), kc, keyed=True, notes=notes)
 
     pyr = made.result()
+    # a chroma screen's colour difference at full resolution is made while it is analysed
+    d_made = None if neutral else in_background(lambda: matte.diff(pyr[0], matte.basis(kc)))
     scr = analyse(pyr[1], kc, neutral, pyr[2])
-    res = None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, pyr)
+    d = None if d_made is None else d_made.result()
+    res = None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, pyr, d)
     if scr is None or res is None:
         return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
     sgrid = shadow.shadow_grid(scr) if shadows else None

@@ -30,12 +30,17 @@ class Options:
 
 
 def screen_ratio(
-    img: np.ndarray, scr: Screen, plate_s: np.ndarray, plate: np.ndarray | None = None
+    img: np.ndarray,
+    scr: Screen,
+    plate_s: np.ndarray,
+    plate: np.ndarray | None = None,
+    d: np.ndarray | None = None,
 ) -> np.ndarray:
     """``t``: 1 on clean screen, 0 on opaque subject (before clipping), per pixel of ``img``.
 
     ``plate_s`` is the coarse plate grid covering ``img``; ``plate`` that grid at ``img``'s
-    resolution, if already made (a neutral screen's matte needs it).
+    resolution, if already made (a neutral screen's matte needs it); ``d`` the colour
+    difference of ``img`` (chroma screens), if already made.
     """
     h, w = img.shape[:2]
     if scr.neutral:
@@ -44,7 +49,8 @@ def screen_ratio(
         return np.float32(1.0) - matte.distance(img, plate) * np.float32(
             1.0 / matte.NEUTRAL_CONTRAST
         )
-    d = matte.diff(img, scr.m)
+    if d is None:
+        d = matte.diff(img, scr.m)
     d_plate = np.maximum(matte.diff(plate_s, scr.m), np.float32(0.1 * scr.d_key))
     return d / cv2.resize(d_plate, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -62,12 +68,14 @@ def key_pixels(
     opts: Options,
     sig: float | None = None,
     halves: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
+    d: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
     ``halves``: its :func:`~lib_tkg.keying.plate.pyramid` if already made; that float32 image
-    is then modified (denoised in place).
+    is then modified (denoised in place). ``d``: that image's colour difference (chroma screens,
+    :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if already made.
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
@@ -75,7 +83,7 @@ def key_pixels(
     one = np.float32(1.0)
     h, w = rgb.shape[:2]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
-    t = screen_ratio(img, scr, plate_s, plate)
+    t = screen_ratio(img, scr, plate_s, plate, d)
     if sig is None and scr.neutral:
         sig = matte.neutral_noise(t[::hs, ::hs][scr.background])
     elif sig is None:
