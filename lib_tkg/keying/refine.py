@@ -189,7 +189,7 @@ def physical_floor(
     weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
     ones (0.75 and above: key-coloured subject parts) give 1. Found on ``img_q`` (a reduced
     copy, quarter resolution), computed at full resolution only there and where ``alpha`` is
-    not already 1.
+    not already 1 (in parts on OpenCV's threads, :func:`in_parallel`).
     """
     h, w = img.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
@@ -204,10 +204,14 @@ def physical_floor(
     out = np.zeros((h, w), np.float32)
     both = cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT))  # 0 or 1
     idx = np.flatnonzero(both.view(bool))  # (numpy finds set bools far faster than bytes)
-    if idx.size:
-        b = np.take(plate.reshape(-1, 3), idx, axis=0)
-        v = np.take(img.reshape(-1, 3), idx, axis=0) - b
-        out.reshape(-1)[idx] = _unexplained(v, b, margin)
+
+    def bound(rows: slice) -> None:
+        at = idx[rows]
+        b = np.take(plate.reshape(-1, 3), at, axis=0)
+        v = np.take(img.reshape(-1, 3), at, axis=0) - b
+        out.reshape(-1)[at] = _unexplained(v, b, margin)
+
+    in_parallel(bound, idx.size)
     return out
 
 
