@@ -50,15 +50,13 @@ _MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not
 T = TypeVar("T")
 
 
-def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
-    """Colour guided filter (He et al.) coefficients, box-averaged: (h, w, 4) = (a_rgb, b).
-
-    The filtered output is ``a . guide + b``. Only box filters, so no opencv-contrib needed.
-    """
+def guide_terms(
+    guide: np.ndarray, r: int, eps: float
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
+    """What the colour guided filter (:func:`guided_filter_color`) needs of the guide alone:
+    its box mean (h, w, 3), the adjugate of its box covariance plus ``eps`` (its six distinct
+    entries rr, rg, rb, gg, gb, bb, (h, w) each) and one over that matrix's determinant."""
     mean_i = box(guide, r)
-    mean_p = box(src, r)
-    mean_ip = box(guide * matte.rep3(src), r)
-    cov_ip = mean_ip - mean_i * matte.rep3(mean_p)
     ir, ig, ib = guide[..., 0], guide[..., 1], guide[..., 2]
     mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
     var_rr = box(ir * ir, r) - mr * mr + eps
@@ -75,8 +73,28 @@ def guided_filter_color(guide: np.ndarray, src: np.ndarray, r: int, eps: float) 
     inv_bb = var_rr * var_gg - var_rg * var_rg
     det = var_rr * inv_rr + var_rg * inv_rg + var_rb * inv_rb
     det = np.where(np.abs(det) < 1e-12, np.float32(1e-12), det)
+    inv = (inv_rr, inv_rg, inv_rb, inv_gg, inv_gb, inv_bb)
+    return mean_i, inv, np.float32(1.0) / det
+
+
+def guided_filter_color(
+    guide: np.ndarray,
+    src: np.ndarray,
+    r: int,
+    terms: tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray],
+) -> np.ndarray:
+    """Colour guided filter (He et al.) coefficients, box-averaged: (h, w, 4) = (a_rgb, b).
+
+    The filtered output is ``a . guide + b``. ``terms``: :func:`guide_terms` of ``guide``
+    (with the radius ``r`` and its regularisation). Only box filters, so no opencv-contrib
+    needed.
+    """
+    mean_i, (inv_rr, inv_rg, inv_rb, inv_gg, inv_gb, inv_bb), inv_det = terms
+    mean_p = box(src, r)
+    mean_ip = box(guide * matte.rep3(src), r)
+    cov_ip = mean_ip - mean_i * matte.rep3(mean_p)
+    mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
     cr, cg, cb = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
-    inv_det = np.float32(1.0) / det
     a_r = (inv_rr * cr + inv_rg * cg + inv_rb * cb) * inv_det
     a_g = (inv_rg * cr + inv_gg * cg + inv_gb * cb) * inv_det
     a_b = (inv_rb * cr + inv_gb * cg + inv_bb * cb) * inv_det
@@ -377,6 +395,21 @@ def refine_band(
     if idx.size == 0:
         return out, None
 
+    # guided filter (step 2) with the image as guide, coefficients at quarter resolution
+    # (radius 1 there, about 2-4 px here) over the band's bounding box (plus the filter's
+    # reach), applied at the band pixels only; its terms of the guide alone are made on the
+    # other core while the local foreground colour is averaged
+    xy = pixel_xy(idx, w, h)
+    guide = img_q
+    gh, gw = guide.shape[:2]
+    r = 1 if gh != h else 2
+    y0 = max(0, int(xy[1].min()) * gh // h - 2 * r - 1)
+    y1 = min(gh, int(xy[1].max()) * gh // h + 2 * r + 2)
+    x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
+    x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
+    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
+    terms = in_background(lambda: guide_terms(g, r, _GE + (noise_lv / 255.0) ** 2))
+
     # local foreground colour: masked average of the opaque core at half resolution, as
     # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)
     hh, hw = img_h.shape[:2]
@@ -396,7 +429,6 @@ def refine_band(
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         wide = _colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
         contrast = None
-    xy = pixel_xy(idx, w, h)
     i_b = np.take(img.reshape(-1, 3), idx, axis=0)
     a_band = np.empty(idx.size, np.float32)
 
@@ -416,21 +448,10 @@ def refine_band(
     in_parallel(estimate, idx.size)
     out.reshape(-1)[idx] = a_band
 
-    # guided filter with the image as guide, coefficients at quarter resolution (radius 1
-    # there, about 2-4 px here), applied at the band pixels only
-    guide = img_q
-    gh, gw = guide.shape[:2]
     p_s = cv2.resize(out, (gw, gh), interpolation=cv2.INTER_AREA) if gh != h else out
-    r = 1 if gh != h else 2
-    # only the band's bounding box (plus the filter's reach) is filtered
-    y0 = max(0, int(xy[1].min()) * gh // h - 2 * r - 1)
-    y1 = min(gh, int(xy[1].max()) * gh // h + 2 * r + 2)
-    x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
-    x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
-    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
     coef = np.zeros((gh, gw, 4), np.float32)
     coef[y0:y1, x0:x1] = guided_filter_color(
-        g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, _GE + (noise_lv / 255.0) ** 2
+        g, np.ascontiguousarray(p_s[y0:y1, x0:x1]), r, terms.result()
     )
 
     def apply(rows: slice) -> None:
