@@ -57,7 +57,7 @@ def screen_ratio(
 
 def noise_levels(scr: Screen, sig: float) -> float:
     """The screen's noise in 8-bit levels per channel from the noise ``sig`` of ``t``."""
-    scale = matte.NEUTRAL_CONTRAST if scr.neutral else float(np.median(scr.d_plate))
+    scale = matte.NEUTRAL_CONTRAST if scr.neutral else float(matte.median(scr.d_plate.reshape(-1)))
     return sig * scale / matte.SQRT3 * 1.4
 
 

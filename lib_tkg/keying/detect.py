@@ -170,7 +170,7 @@ def detect_screen(
         members = sat_ok & (_hue_dist(hue, peak) <= 20.0)
     if not members.any():
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
-    level = float(np.median(chroma[members]))
+    level = float(matte.median(chroma[members]))
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
     smooth &= _pattern(img)[mask] <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)

@@ -119,14 +119,24 @@ def soft_clip(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+def median(x: np.ndarray) -> np.floating:
+    """``np.median`` of a non-empty 1-D array without NaNs, the same value without its
+    overhead (a few times faster on the small arrays of the screen analysis)."""
+    k = x.size // 2
+    if x.size % 2:
+        return np.partition(x, k)[k]
+    part = np.partition(x, (k - 1, k))
+    return (part[k - 1] + part[k]) / 2
+
+
 def robust_sigma(x: np.ndarray) -> float:
     """1.4826 x median absolute deviation of ``x`` (at most 50000 samples); 0 if < 16."""
     if x.size < 16:
         return 0.0
     step = max(1, x.size // 50000)
     s = x[::step]
-    med = np.median(s)
-    return float(1.4826 * np.median(np.abs(s - med)))
+    med = median(s)
+    return float(1.4826 * median(np.abs(s - med)))
 
 
 def sigma_of(x: np.ndarray, mask: np.ndarray) -> float:

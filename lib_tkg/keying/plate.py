@@ -164,7 +164,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
     inl = ok1 & (y >= np.quantile(y[ok1], 0.25))
     for _ in range(4):
         r, _coef = _fit(basis, y, inl)
-        sig = float(1.4826 * np.median(np.abs(r[inl])))
+        sig = float(1.4826 * matte.median(np.abs(r[inl])))
         new = ok1 & ((r >= -max(0.04, 3.0 * sig)) | (r >= -tiny1))
         if new.sum() < 24 or np.array_equal(new, inl):
             break
@@ -191,7 +191,7 @@ def fit_field(val: np.ndarray, ok: np.ndarray, sigma: float, tiny: np.ndarray) -
         sub = r[inl]
         if sub.size < 8:
             break
-        sig = float(1.4826 * np.median(np.abs(sub - np.median(sub))))
+        sig = float(1.4826 * matte.median(np.abs(sub - matte.median(sub))))
         new = ok & ((r >= -max(0.025, 2.5 * sig)) | (r >= -tiny)) & (r <= max(0.1, 4.0 * sig))
         if new.sum() < 8 or np.array_equal(new, inl):
             break
@@ -264,7 +264,8 @@ def _analyse_chroma(
         return None
     # the screen's own hue cast: a key-coloured subject part of another shade is not screen
     cast = q_b / np.maximum(p_b, one)
-    med_cast = float(np.median(cast[::3, ::3][hue_ok[::3, ::3]])) if hue_ok[::3, ::3].any() else 0
+    cast_s = cast[::3, ::3][hue_ok[::3, ::3]]
+    med_cast = float(matte.median(cast_s)) if cast_s.size else 0
     sig_cast = matte.sigma_of(cast, hue_ok)
     hue_ok &= np.abs(cast - np.float32(med_cast)) <= np.float32(max(0.14, 4.0 * sig_cast))
     if not hue_ok.any():
@@ -380,7 +381,7 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     inl = np.ones(y_fit.size, bool)
     for _ in range(5):
         r, coef = _fit(b_fit, y_fit, inl)
-        sig = float(1.4826 * np.median(np.abs(r[inl])))
+        sig = float(1.4826 * matte.median(np.abs(r[inl])))
         new = np.abs(r) <= max(0.05, 2.5 * sig)
         if new.sum() < 24 or np.array_equal(new, inl):
             break
