@@ -22,6 +22,8 @@ SQRT3 = math.sqrt(3.0)
 MIN_KEY_CHROMA = 20.0
 #: RGB distance (0..255 levels, Euclidean) from a neutral screen at which a pixel is opaque.
 NEUTRAL_CONTRAST = 72.0
+#: (1, 1, 1): :func:`rows_dot` with it sums the three columns.
+ONES = np.ones(3, np.float32)
 
 
 def chroma(rgb: np.ndarray) -> float:
@@ -89,8 +91,9 @@ def diff_planes(pq: np.ndarray) -> np.ndarray:
 
 
 def grey_rows(x: np.ndarray) -> np.ndarray:
-    """(N,) mean of the three columns of an (N, 3) array (numpy's short-axis mean is slow)."""
-    return (x[:, 0] + x[:, 1] + x[:, 2]) * np.float32(1.0 / 3.0)
+    """(N,) mean of the three columns of an (N, 3) float32 array (numpy's short-axis mean is
+    slow; this is the sum ``(x0 + x1) + x2`` of :func:`rows_dot` times a third)."""
+    return rows_dot(x, ONES) * np.float32(1.0 / 3.0)
 
 
 def rep3(s: np.ndarray, k: int = 3) -> np.ndarray:
