@@ -101,6 +101,8 @@ def rep3(s: np.ndarray, k: int = 3) -> np.ndarray:
     ``x * s[..., None]`` without numpy's slow broadcasting over a short last axis."""
     if s.size == 0:
         return np.empty((*s.shape, k), np.float32)
+    if k == 3:  # as one row of grey pixels made RGB: twice as fast as merging three copies
+        return cv2.cvtColor(s.reshape(1, -1), cv2.COLOR_GRAY2RGB).reshape(*s.shape, 3)
     return cv2.merge([s] * k).reshape(*s.shape, k)  # (OpenCV 4 gives (N, 1, k) for (N,))
 
 

@@ -309,9 +309,8 @@ def _leave_ramps(
     cand = np.flatnonzero(near.view(bool) & (core > 0) & (t < np.float32(-0.02)))
     if cand.size == 0 or not deep.any():
         return
-    sums = cv2.merge(
-        [img_h[..., 0], img_h[..., 1], img_h[..., 2], np.full((hh, hw), 255.0, np.float32)]
-    )
+    sums = cv2.cvtColor(img_h, cv2.COLOR_RGB2RGBA)  # (three times as fast as a merge)
+    sums[..., 3] = 255.0
     sums *= matte.rep3(deep.astype(np.float32), 4).reshape(sums.shape)
     qw, qh = -(-hw // 2), -(-hh // 2)
     sums = cv2.resize(sums, (qw, qh), interpolation=cv2.INTER_AREA)
