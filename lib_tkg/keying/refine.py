@@ -329,8 +329,9 @@ def _leave_ramps(
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     """(h, w, 4) mean colour and weight (0..1) from a (colour sum, weight x 255) map."""
     inv = np.float32(255.0) / np.maximum(cw_sum[..., 3], np.float32(0.0255))
-    to_w = np.full_like(inv, 1.0 / 255.0)
-    return cw_sum * cv2.merge([inv, inv, inv, to_w]).reshape(cw_sum.shape)
+    scale = cv2.cvtColor(inv, cv2.COLOR_GRAY2RGBA)  # (inv, inv, inv, 1): faster than a merge
+    scale[..., 3] = 1.0 / 255.0
+    return cw_sum * scale
 
 
 def refine_band(
