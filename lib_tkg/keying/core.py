@@ -108,12 +108,17 @@ def key_pixels(
             rgb, img, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
         )
 
-    # unmix where partial, despill what is left; only pixels that need it are touched
+    # unmix where partial, despill what is left; only pixels that need it are touched (found
+    # on the other core while the colour is denoised)
+    def needing() -> np.ndarray:
+        partial = alpha < one
+        return np.flatnonzero((alpha > 0) & (partial if scr.neutral else partial | (t > 0)))
+
+    found = refine.in_background(needing)
     fg = rgb.copy()
     if opts.denoise:
         refine.denoise_fg(fg, img, alpha, noise_lv)
-    need = (alpha > 0) & ((alpha < one) | (t > 0) if not scr.neutral else (alpha < one))
-    idx = np.flatnonzero(need)
+    idx = found.result()
     if idx.size:
         m = None if scr.neutral else scr.m
         d_floor = 0.1 * scr.d_key
