@@ -154,12 +154,21 @@ def _write_apng(path, frames, fps, loop, *, comment=None, **_: Any):
     _write_pillow(path, frames, fps, loop, "PNG", **extra)
 
 
+def size_problem(fmt: str, width: int, height: int) -> str | None:
+    """Why ``fmt`` cannot hold frames of ``width`` x ``height`` px, or None: WebM's VP9 with
+    alpha (``yuva420p``) stores colour at half resolution and needs even sizes."""
+    if fmt == "webm" and (width % 2 or height % 2):
+        return f"webm (libvpx-vp9) needs an even width and height, got {width}x{height}"
+    return None
+
+
 def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
     import av
 
     h, w = frames[0].shape[:2]
-    if pix_fmt.endswith("420p") and (h % 2 or w % 2):
-        raise ValueError(f"{container} ({codec}) needs an even width and height, got {w}x{h}")
+    problem = size_problem(container, w, h)
+    if problem:
+        raise ValueError(problem)
     with open(path, "xb") as fh:
         out = av.open(fh, "w", format=container)
         try:
@@ -286,33 +295,42 @@ def write_animation(
 PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng")
 
 
-def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float]:
-    """All frames of an animation or video as uint8 RGB (H, W, 3) arrays, and its frame rate.
+def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float, int]:
+    """All frames of an animation or video as uint8 RGB (H, W, 3) arrays (an input's own alpha
+    is dropped), its frame rate and its loop count (0 = forever, the writers' ``loop``).
 
-    GIF, WebP and (A)PNG are read with Pillow (fps from the first frame's duration, else
-    ``default_fps``); other files (MP4, WebM, MOV, MKV, ...) with PyAV, first video stream.
+    GIF, WebP and (A)PNG are read with Pillow: the frame rate keeps the total length (frames
+    over the sum of their durations; varying durations are evened out), else ``default_fps``;
+    the loop count is the file's (a GIF without one plays once). Other files (MP4, WebM, MOV,
+    MKV, ...) are read with PyAV, first video stream, at its average rate; they loop forever.
     Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream, frames
-    over Pillow's size limit ``PIL.Image.MAX_IMAGE_PIXELS``), ``RuntimeError`` (PyAV missing)
-    or ``OSError`` (unreadable).
+    over Pillow's size limit ``PIL.Image.MAX_IMAGE_PIXELS``, also applied to videos),
+    ``RuntimeError`` (PyAV missing) or ``OSError`` (unreadable).
     """
+    limit = Image.MAX_IMAGE_PIXELS
+    too_large = ValueError(
+        f"{path}: frames too large; accepted: at most {limit} pixels per frame "
+        "(Pillow's decompression-bomb limit, PIL.Image.MAX_IMAGE_PIXELS)"
+    )
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise ValueError(f"{path}: the file is empty")
+    loop = 0
     if os.path.splitext(path)[1].lower() in PILLOW_INPUTS:
-        limit = Image.MAX_IMAGE_PIXELS
         try:
             with warnings.catch_warnings():  # over the limit: Pillow warns, over twice: raises
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 im = Image.open(path)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ValueError(
-                f"{path}: frames too large; accepted: at most {limit} pixels per frame "
-                "(Pillow's decompression-bomb limit, PIL.Image.MAX_IMAGE_PIXELS)"
-            ) from None
+            raise too_large from None
         with im:
-            duration = im.info.get("duration") or 0
-            frames = []
+            frames, total = [], 0.0
             for i in range(getattr(im, "n_frames", 1)):
                 im.seek(i)
                 frames.append(np.asarray(im.convert("RGB")))
-        fps = 1000.0 / duration if duration else default_fps
+                total += float(im.info.get("duration") or 0)  # (known once the frame is read)
+            if getattr(im, "n_frames", 1) > 1:
+                loop = int(im.info.get("loop", 1))  # (a GIF without a loop count plays once)
+        fps = 1000.0 * len(frames) / total if total > 0 else default_fps
     else:
         if not _have_av():
             raise RuntimeError(f"{path}: reading videos needs PyAV: pip install av (or .[video])")
@@ -323,11 +341,17 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
                 if not container.streams.video:
                     raise ValueError(f"{path}: no video stream")
                 stream = container.streams.video[0]
+                width, height = stream.codec_context.width, stream.codec_context.height
+                if limit and width * height > limit:
+                    raise too_large
                 rate = stream.average_rate or stream.guessed_rate
                 fps = float(rate) if rate else default_fps
                 frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
         except av.FFmpegError as err:
-            raise OSError(f"{path}: {err}") from None
+            raise OSError(
+                f"{path}: not an animation or video that can be read ({err.strerror}); accepted: "
+                f"GIF, WebP, APNG, PNG, or a video FFmpeg decodes (MP4, WebM, MOV, MKV, ...)"
+            ) from None
     if not frames:
         raise ValueError(f"{path}: no frames")
-    return frames, min(max(fps, 0.1), 240.0)
+    return frames, min(max(fps, 0.1), 240.0), loop

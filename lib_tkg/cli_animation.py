@@ -149,7 +149,7 @@ def _report(kind: str, message: str) -> None:
 def cmd_key_animation(args: argparse.Namespace) -> int:
     """Handler of ``tkg-chroma key-animation``: plan the outputs, then key each input."""
     from lib_tkg.animation import key_sequence
-    from lib_tkg.animation_files import read_frames, write_animation
+    from lib_tkg.animation_files import read_frames, size_problem, write_animation
 
     plan, failed = _plan(args)
     if plan:
@@ -160,7 +160,12 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
             return 1
     for path, base in plan:
         try:
-            frames, fps = read_frames(str(path))
+            frames, fps, loop = read_frames(str(path))
+            h, w = frames[0].shape[:2]
+            for fmt in args.formats:  # before keying: a format that cannot hold this size
+                problem = size_problem(fmt, w, h)
+                if problem:
+                    raise ValueError(problem)
             result = key_sequence(
                 frames,
                 args.key_color,
@@ -172,7 +177,12 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
             for note in result.notes:
                 _report("warning", f"{path}: {note}")
             written = write_animation(
-                result.frames, base, args.formats, fps=args.fps or fps, all_or_nothing=True
+                result.frames,
+                base,
+                args.formats,
+                fps=args.fps or fps,
+                loop=loop,
+                all_or_nothing=True,
             )
             n = len(frames)
             if not args.quiet:
@@ -182,7 +192,7 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
                 )
         except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
             failed += 1
-            text = describe_error(exc).removeprefix(f"{path}: ")  # read_frames names the file too
+            text = describe_error(exc, f"{path}: ")  # read_frames names the file too
             message = f"cannot key {path}: {text}"
             if args.debug:
                 message += "\n" + "".join(traceback.format_exception(exc)).rstrip()

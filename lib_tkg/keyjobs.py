@@ -173,12 +173,14 @@ def key_file(job: KeyJob) -> JobResult:
     return JobResult(True, tuple(notes), result.keyed)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line: the exception's first line, with its type when the text alone is unclear."""
+def describe_error(exc: BaseException, drop: str = "") -> str:
+    """One line: the exception's first line (less a leading ``drop``, such as the file name
+    the caller shows anyway), with its type when the text alone is unclear; at most 200
+    characters."""
     if isinstance(exc, MemoryError):
         return "out of memory"
     lines = str(exc).strip().splitlines()
-    text = lines[0].strip() if lines else ""
+    text = lines[0].strip().removeprefix(drop) if lines else ""
     if not text or not isinstance(exc, (OSError, ValueError)):
         text = f"{type(exc).__name__}: {text}".rstrip(": ")
     return text if len(text) <= 200 else text[:197] + "..."

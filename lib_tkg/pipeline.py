@@ -289,7 +289,10 @@ def single_file_pipeline_class(path: str | os.PathLike) -> str:
     try:
         keys = _checkpoint_keys(path)
     except Exception as error:  # safetensors/pickle errors have no common base class
-        raise ValueError(f"cannot read checkpoint {path}: {_first_line(error)}") from error
+        raise ValueError(
+            f"cannot read checkpoint {path}: not a .safetensors or PyTorch .ckpt checkpoint "
+            f"that loads ({_first_line(error)})"
+        ) from error
     if any(k.startswith("conditioner.embedders.1.") for k in keys):
         return "StableDiffusionXLPipeline"
     if any(k.startswith("conditioner.") for k in keys):

@@ -70,11 +70,78 @@ def test_video_in_webm_out(tmp_path):
         for f in frames:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
         out.mux(stream.encode(None))
-    got, fps = read_frames(str(tmp_path / "v.mp4"))
-    assert len(got) == 6 and fps == pytest.approx(12.0)
+    got, fps, loop = read_frames(str(tmp_path / "v.mp4"))
+    assert len(got) == 6 and fps == pytest.approx(12.0) and loop == 0
     args = ["key-animation", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "o"), "--formats"]
     assert cli.main([*args, "webm"]) == 0
     assert (tmp_path / "o" / "v-rgba.webm").stat().st_size > 0
+
+
+@pytest.mark.parametrize("ext", ["webp", "gif", "png"])
+def test_the_inputs_length_and_loop_count_are_kept(tmp_path, ext):
+    """Frame durations of 60 and 200 ms: the output plays as long as the input (WebP's
+    durations are only known once a frame is read; they were taken as 8 fps), and the input's
+    loop count is kept (it was always 0, forever)."""
+    frames, _ = moving_sequence(n=6, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    durations = [60, 60, 60, 200, 200, 200]
+    first.save(tmp_path / f"c.{ext}", save_all=True, append_images=rest, duration=durations, loop=3)
+    args = ["key-animation", str(tmp_path / f"c.{ext}"), "-o", str(tmp_path / "o")]
+    assert cli.main([*args, "--formats", "webp,apng"]) == 0
+    for name in ("c-rgba.webp", "c-rgba.png"):
+        with Image.open(tmp_path / "o" / name) as im:
+            total = 0.0
+            for i in range(im.n_frames):
+                im.seek(i)
+                im.load()  # (WebP gives a frame's duration once it is read)
+                total += im.info["duration"]
+            assert total == pytest.approx(sum(durations), abs=6), name
+            assert im.info["loop"] == 3, name
+
+
+def test_a_gif_without_a_loop_count_plays_once(tmp_path):
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "once.gif", save_all=True, append_images=rest, duration=100)
+    assert read_frames(str(tmp_path / "once.gif"))[2] == 1
+
+
+def test_webm_of_an_odd_size_fails_before_keying(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("av")
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    write_gif(tmp_path / "odd.gif", [f[:95, :95] for f in frames])
+    called = []
+    monkeypatch.setattr("lib_tkg.animation.key_sequence", lambda *a, **k: called.append(1))
+    args = ["key-animation", str(tmp_path / "odd.gif"), "-o", str(tmp_path / "o")]
+    assert cli.main([*args, "--formats", "webp,webm"]) == 1
+    assert "webm (libvpx-vp9) needs an even width and height, got 95x95" in capsys.readouterr().err
+    assert called == [] and os.listdir(tmp_path / "o") == []
+
+
+def test_empty_and_undecodable_files_say_what_is_accepted(tmp_path, capsys):
+    (tmp_path / "zero.gif").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not a video")
+    names = [str(tmp_path / n) for n in ("zero.gif", "notes.txt")]
+    assert cli.main(["key-animation", *names, "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "zero.gif: the file is empty" in err
+    if animation_files._have_av():
+        assert "notes.txt: not an animation or video that can be read (" in err
+        assert "accepted: GIF, WebP, APNG, PNG, or a video" in err and "Errno" not in err
+
+
+def test_a_video_over_the_pixel_limit_is_refused_before_decoding(tmp_path, monkeypatch, capsys):
+    av = pytest.importorskip("av")
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    with av.open(str(tmp_path / "v.mp4"), "w") as out:
+        stream = out.add_stream("mpeg4", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
+        for f in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(stream.encode(None))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 9000)  # 96 x 96 = 9216
+    with pytest.raises(ValueError, match="frames too large; accepted: at most 9000 pixels"):
+        read_frames(str(tmp_path / "v.mp4"))
 
 
 def test_bad_format_and_unreadable_input(tmp_path, capsys):

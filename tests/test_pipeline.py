@@ -585,3 +585,10 @@ def test_cli_generate_help_gives_the_real_tolerance_range(capsys):
         main(["generate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--tolerance T keyer tolerance, a number in [0, 0.85]" in text
+
+
+def test_a_file_that_is_not_a_checkpoint_says_so(tmp_path):
+    fake = tmp_path / "fake.ckpt"
+    fake.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(ValueError, match=r"fake.ckpt: not a \.safetensors or PyTorch \.ckpt"):
+        tkp.single_file_pipeline_class(fake)
