@@ -125,7 +125,7 @@ def in_background(fn: Callable[[], T]) -> Future[T]:
     """Start ``fn`` on :func:`in_parallel`'s threads, to overlap work the caller does next
     (numpy and OpenCV release the GIL); with one OpenCV thread it runs here, at once."""
     if cv2.getNumThreads() > 1:
-        return _pool_of(os.getpid()).submit(fn)
+        return _pool().submit(fn)
     done: Future[T] = Future()
     done.set_result(fn())
     return done
