@@ -88,30 +88,37 @@ def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float
     ``csum`` (h, w, k), ``wsum`` (h, w): per-block sums divided by block size. Coarser levels
     fill where a level has less than ``w0`` weight; with no weight at all, ``default``.
     """
-    levels = []
-    c, wgt = csum, wsum
-    while min(c.shape[:2]) > 1:
-        levels.append((c, wgt))
+    levels = [(csum, wsum)]
+    while min(levels[-1][1].shape) > 1:
+        c, wgt = levels[-1]
         nh, nw = max(1, (c.shape[0] + 1) // 2), max(1, (c.shape[1] + 1) // 2)
-        c = cv2.resize(c, (nw, nh), interpolation=cv2.INTER_AREA)
-        wgt = cv2.resize(wgt, (nw, nh), interpolation=cv2.INTER_AREA)
-        if c.ndim == 2:
-            c = c[..., None]
+        c = cv2.resize(c, (nw, nh), interpolation=cv2.INTER_AREA).reshape(nh, nw, -1)
+        levels.append((c, cv2.resize(wgt, (nw, nh), interpolation=cv2.INTER_AREA)))
+    c, wgt = levels.pop()
+    k = c.shape[-1]
     total = float(wgt.sum())
     if total > 1e-6:
-        est = (c.reshape(-1, c.shape[-1]).sum(0) / total).astype(np.float32)
+        est = (c.reshape(-1, k).sum(0) / total).astype(np.float32)
     else:
         est = default.astype(np.float32)
     est = np.broadcast_to(est, c.shape).astype(np.float32)
+    if not levels:
+        return est
+    # each finer level's confidence (its weight over w0, at most 1) and one over its weight,
+    # per channel: made at once for all of them, their weights laid end to end
+    flat = np.concatenate([w_l.reshape(-1) for _, w_l in levels])
+    conf = matte.rep3(np.clip(flat / np.float32(w0), 0.0, 1.0), k)
+    inv = matte.rep3(np.float32(1.0) / np.maximum(flat, np.float32(1e-6)), k)
+    end = flat.size
     for c_l, w_l in reversed(levels):
-        h, w = c_l.shape[:2]
-        up = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR)
-        if up.ndim == 2:
-            up = up[..., None]
-        k = c_l.shape[-1]
-        conf = matte.rep3(np.clip(w_l / np.float32(w0), 0.0, 1.0), k).reshape(up.shape)
-        inv = matte.rep3(np.float32(1.0) / np.maximum(w_l, np.float32(1e-6)), k)
-        est = up + conf * (c_l * inv.reshape(up.shape) - up)
+        h, w = w_l.shape
+        start = end - w_l.size
+        up = cv2.resize(est, (w, h), interpolation=cv2.INTER_LINEAR).reshape(c_l.shape)
+        est = c_l * inv[start:end].reshape(c_l.shape)  # the level's mean, then its blend
+        est -= up
+        est *= conf[start:end].reshape(c_l.shape)
+        est += up
+        end = start
     return est
 
 
