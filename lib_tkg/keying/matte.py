@@ -85,6 +85,15 @@ def rows_dot(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return cv2.transform(rows, np.asarray(v, np.float32).reshape(1, 3)).reshape(-1)
 
 
+def rgb_rows(x: np.ndarray) -> np.ndarray:
+    """(N, 3) contiguous copy of the first three columns of (N, 4) float32 rows (colour and
+    weight maps sampled at pixels): an RGBA-to-RGB conversion of them as one row of pixels,
+    an order of magnitude faster than numpy's strided copy."""
+    if x.shape[0] == 0:
+        return np.empty((0, 3), np.float32)
+    return cv2.cvtColor(x.reshape(1, -1, 4), cv2.COLOR_RGBA2RGB).reshape(-1, 3)
+
+
 def diff_planes(pq: np.ndarray) -> np.ndarray:
     """Colour difference from the (H, W, 2 or 3) projections ``<I, e1>``, ``<I, e2>``."""
     return cv2.scaleAdd(np.abs(pq[..., 1]), -1.0 / SQRT3, np.ascontiguousarray(pq[..., 0]))

@@ -257,7 +257,7 @@ def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
     if not dense.any():
         return matte.NEUTRAL_CONTRAST
     plate_h = cv2.resize(plate, (hw, hh), interpolation=cv2.INTER_AREA)
-    dist = matte.distance(np.ascontiguousarray(fmap[..., :3]), plate_h)[dense]
+    dist = matte.distance(cv2.cvtColor(fmap, cv2.COLOR_RGBA2RGB), plate_h)[dense]
     return max(float(np.median(dist)), matte.NEUTRAL_CONTRAST)
 
 
@@ -317,7 +317,7 @@ def _leave_ramps(
     deep_map = _colour_map(cv2.GaussianBlur(sums, (0, 0), _RAMP * qw / w))
     fd = sample(deep_map, pixel_xy(cand, w, h), w, h)
     b = np.take(plate.reshape(-1, 3), cand, axis=0)
-    u = np.ascontiguousarray(fd[:, :3]) - b
+    u = matte.rgb_rows(fd) - b
     v = np.take(img.reshape(-1, 3), cand, axis=0) - b
     uu, vu, vv = dot3(u, u), dot3(v, u), dot3(v, v)
     ramp = (fd[:, 3] > np.float32(0.1)) & (uu > np.float32(40.0**2))
@@ -458,7 +458,7 @@ def refine_band(
 
     def apply(rows: slice) -> None:
         cs = sample(coef, (xy[0][rows], xy[1][rows]), w, h)
-        q = dot3(cs, i_b[rows]) * np.float32(1.0 / 255.0) + cs[:, 3]
+        q = dot3(matte.rgb_rows(cs), i_b[rows]) * np.float32(1.0 / 255.0) + cs[:, 3]
         q = np.clip(q, 0.0, 1.0)
         if floor is not None:
             q = np.maximum(q, np.take(floor.reshape(-1), idx[rows]))
@@ -489,7 +489,7 @@ def _band_alpha(
     ``None`` on a chroma screen.
     """
     one = np.float32(1.0)
-    f_loc, w_loc = np.ascontiguousarray(fw[:, :3]), fw[:, 3]  # (fast numpy needs contiguous)
+    f_loc, w_loc = matte.rgb_rows(fw), fw[:, 3]  # (fast numpy needs contiguous rows)
     v = i_b - b_b
     u = f_loc - b_b
     uu = dot3(u, u)
@@ -536,7 +536,7 @@ def _band_alpha(
         # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
         # average, else the wider one farther into wide soft bands
         g_s = np.clip(w_loc / np.float32(0.1), 0, 1)
-        f_wide = np.ascontiguousarray(fw2[:, :3])
+        f_wide = matte.rgb_rows(fw2)
         f_kn = f_wide + matte.rep3(g_s) * (f_loc - f_wide)
         w_kn = np.maximum(g_s, np.clip(fw2[:, 3] / np.float32(0.05), 0, 1))
         # trusted only where the pixel lies near the line from B to that F
@@ -661,7 +661,7 @@ def unmix(
             cap = np.zeros(idx.size, np.float32)
             if fmap is not None:
                 fw = sample(fmap, pixel_xy(idx[partial], w, h), w, h)
-                p_loc = np.maximum(matte.rows_dot(fw[:, :3], m[0]), 0)
+                p_loc = np.maximum(matte.rows_dot(matte.rgb_rows(fw), m[0]), 0)
                 p_loc *= np.clip(fw[:, 3] / np.float32(0.1), 0, 1)
                 cap[partial] = p_loc
             excess = np.maximum(p1 - cap, 0) / p_b
