@@ -166,13 +166,14 @@ def sample(arr: np.ndarray, xy: tuple[np.ndarray, np.ndarray], w: int, h: int) -
     fx, fy = np.float32(sw / w), np.float32(sh / h)
     cx, cy = np.float32(0.5) * fx - np.float32(0.5), np.float32(0.5) * fy - np.float32(0.5)
     cols = 1024  # cv2.remap maps must stay below 32767 rows and columns
-    out = np.empty((n, k), np.float32)
     chunk = cols * 16384
+    parts = []
     for s in range(0, n, chunk):  # and their rows too: at most 16 M pixels per call
         m = min(chunk, n - s)
         rows = -(-m // cols)
-        mx = np.zeros(rows * cols, np.float32)
-        my = np.zeros(rows * cols, np.float32)
+        mx = np.empty(rows * cols, np.float32)
+        my = np.empty(rows * cols, np.float32)
+        mx[m:] = my[m:] = 0  # (the last row's padding looks up the first pixel)
         np.multiply(x[s : s + m], fx, out=mx[:m])
         np.multiply(y[s : s + m], fy, out=my[:m])
         mx[:m] += cx
@@ -184,8 +185,10 @@ def sample(arr: np.ndarray, xy: tuple[np.ndarray, np.ndarray], w: int, h: int) -
             cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
-        out[s : s + m] = res.reshape(-1, k)[:m]
-    return out
+        parts.append(res.reshape(-1, k)[:m])
+    if len(parts) == 1:
+        return parts[0]  # (the lookups themselves, not a copy)
+    return np.concatenate(parts) if parts else np.empty((0, k), np.float32)
 
 
 def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.ndarray:
