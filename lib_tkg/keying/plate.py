@@ -25,6 +25,7 @@ plate's level (holes in the subject) are added in a second pass.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -146,6 +147,18 @@ def _fit(basis: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray
     return y - basis @ coef, coef
 
 
+@functools.lru_cache(maxsize=8)
+def _quadratic_basis(sh: int, sw: int) -> np.ndarray:
+    """(sh * sw, 6) float64 terms ``1, u, v, u^2, uv, v^2`` of a quadratic surface at the block
+    centres of an (sh, sw) grid, ``u`` and ``v`` from -1 to 1 across it (read-only: shared)."""
+    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
+    u = (xx + 0.5) / sw * 2 - 1
+    v = (yy + 0.5) / sh * 2 - 1
+    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1).reshape(-1, 6)
+    basis.flags.writeable = False
+    return basis
+
+
 def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.ndarray:
     """Blocks of ``ok`` that a robust quadratic surface through ``val`` does not reject.
 
@@ -157,10 +170,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
     if sh * sw > 40 * 40:  # the surface is smooth: every other block is plenty
         sub = quadratic_inliers(val[::2, ::2], ok[::2, ::2], tiny[::2, ::2])
         return np.repeat(np.repeat(sub, 2, 0), 2, 1)[:sh, :sw] & ok
-    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
-    u = (xx + 0.5) / sw * 2 - 1
-    v = (yy + 0.5) / sh * 2 - 1
-    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1).reshape(-1, 6)
+    basis = _quadratic_basis(sh, sw)
     y = val.reshape(-1).astype(np.float64)
     tiny1 = tiny.reshape(-1)
     ok1 = ok.reshape(-1)
@@ -437,7 +447,7 @@ def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=4)
     rim = np.zeros(n, bool)
     for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        rim[np.unique(side)] = True
+        rim[side] = True
     rim[0] = False
     return labels, rim, n
 
