@@ -94,8 +94,7 @@ def key_pixels(
     noise_lv = noise_levels(scr, sig)
     floor = None
     if not scr.neutral:
-        floor = refine.physical_floor(img, img_q, plate, noise_lv, alpha)
-        floor = matte.soft_clip(floor, lo, hi)
+        floor = refine.physical_floor(img, img_q, plate, noise_lv, alpha, (lo, hi))
         alpha = cv2.max(alpha, floor)
     if opts.refine:
         refine.admit_faint(alpha, t, lo)

@@ -201,7 +201,12 @@ def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.nda
 
 
 def physical_floor(
-    img: np.ndarray, img_q: np.ndarray, plate: np.ndarray, noise_lv: float, alpha: np.ndarray
+    img: np.ndarray,
+    img_q: np.ndarray,
+    plate: np.ndarray,
+    noise_lv: float,
+    alpha: np.ndarray,
+    clip: tuple[float, float],
 ) -> np.ndarray:
     """Opacity (0..1, per pixel of ``img``) of colours the plate cannot explain.
 
@@ -210,14 +215,16 @@ def physical_floor(
     The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
     [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
     weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
-    ones (0.75 and above: key-coloured subject parts) give 1. Found on ``img_q`` (a reduced
-    copy, quarter resolution), computed at full resolution only there and where ``alpha`` is
-    not already 1 (in parts on OpenCV's threads, :func:`in_parallel`).
+    ones (0.75 and above: key-coloured subject parts) give 1; then clipped like the matte
+    (``clip``: clip-black and clip-white, :func:`lib_tkg.keying.matte.soft_clip`). Found on
+    ``img_q`` (a reduced copy, quarter resolution), computed at full resolution only there and
+    where ``alpha`` is not already 1 (in parts on OpenCV's threads, :func:`in_parallel`); 0
+    elsewhere.
     """
     h, w = img.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
     if img_q.shape[:2] == (h, w):
-        return _unexplained(cv2.subtract(img, plate), plate, margin)
+        return matte.soft_clip(_unexplained(cv2.subtract(img, plate), plate, margin), *clip)
     # where: on the reduced copy, widened by a pixel there
     qh, qw = img_q.shape[:2]
     plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
@@ -232,7 +239,7 @@ def physical_floor(
         at = idx[rows]
         b = np.take(plate.reshape(-1, 3), at, axis=0)
         v = np.take(img.reshape(-1, 3), at, axis=0) - b
-        out.reshape(-1)[at] = _unexplained(v, b, margin)
+        out.reshape(-1)[at] = matte.soft_clip(_unexplained(v, b, margin), *clip)
 
     in_parallel(bound, idx.size)
     return out
@@ -248,7 +255,7 @@ def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float) -> None:
     """
     near = cv2.dilate((alpha > 0).view(np.uint8), _KERNEL3).view(bool)
     faint = near & (t < np.float32(1.0 - 0.5 * lo))
-    np.maximum(alpha, faint.view(np.uint8).astype(np.float32) * np.float32(1e-3), out=alpha)
+    np.maximum(alpha, np.float32(1e-3), out=alpha, where=faint)
 
 
 def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
@@ -309,7 +316,7 @@ def _leave_ramps(
     inside = cv2.distanceTransform(core_h, cv2.DIST_L2, 3) * np.float32(w / hw)
     deep = inside > np.float32(_RAMP + 1.0)
     near = cv2.resize((~deep).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-    cand = np.flatnonzero(near.view(bool) & (core > 0) & (t < np.float32(-0.02)))
+    cand = np.flatnonzero(cv2.bitwise_and(near, core).view(bool) & (t < np.float32(-0.02)))
     if cand.size == 0 or not deep.any():
         return
     sums = cv2.cvtColor(img_h, cv2.COLOR_RGB2RGBA)  # (three times as fast as a merge)
@@ -389,14 +396,14 @@ def refine_band(
     # which is estimated with the band instead of being made opaque
     dense = (alpha > np.float32(0.5)) & (box(alpha, 2) >= np.float32(0.9))
     solid = (alpha >= one) | cv2.erode(dense.view(np.uint8), _KERNEL11).view(bool)
-    core = cv2.morphologyEx(solid.astype(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
+    core = cv2.morphologyEx(solid.view(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
     core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
     if not neutral:
         _leave_ramps(core, img, img_h, img_q, plate, t)
     idx = np.flatnonzero((alpha > 0) & (core == 0))
     out = alpha.copy()
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
-    np.maximum(out, core, out=out)  # 1 on the core (0/1): noise speckles inside opaque regions
+    np.copyto(out, one, where=core.view(bool))  # 1 on the core: noise speckles inside it
     if idx.size == 0:
         return out, None
 
@@ -613,13 +620,12 @@ def denoise_fg(fg: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: flo
     """
     if noise_lv <= 0.8:
         return
-    ys = np.flatnonzero((alpha > 0).any(axis=1))
-    xs = np.flatnonzero((alpha > 0).any(axis=0))
-    if ys.size == 0:
+    x, y, bw, bh = cv2.boundingRect((alpha > 0).view(np.uint8))
+    if bw == 0:
         return
     h, w = alpha.shape
-    y0, y1 = max(0, int(ys[0]) - 3), min(h, int(ys[-1]) + 4)
-    x0, x1 = max(0, int(xs[0]) - 3), min(w, int(xs[-1]) + 4)
+    y0, y1 = max(0, y - 3), min(h, y + bh + 3)
+    x0, x1 = max(0, x - 3), min(w, x + bw + 3)
     fg[y0:y1, x0:x1] = cv2.bilateralFilter(fg[y0:y1, x0:x1].copy(), 3, 3.5 * noise_lv, 1.5)
     img[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
 
