@@ -144,7 +144,7 @@ def detect_screen(
         if (mask & (sm <= 0.5)).sum() >= 16:
             mask &= sm <= 0.5
     texture = _texture(img, b)[mask]
-    px = img[mask]
+    px = matte.rows_where(img, mask)
     n = px.shape[0]
     hue, chroma = _hue_chroma(px)
     lum = matte.grey_rows(px)
@@ -182,7 +182,7 @@ def detect_screen(
             else f"the border's colour is textured ({cover:.0%} of it is smooth), not {what}"
         )
         return Detection(None, neutral, why, cover)
-    med = np.median(np.ascontiguousarray(px[smooth].T), axis=1)  # (per channel: fast)
+    med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
     kc = tuple(int(v) for v in np.rint(med))
     if prior is None:
         k_hue, k_chroma = (float(v[0]) for v in _hue_chroma(np.array([med], np.float32)))

@@ -85,6 +85,13 @@ def rows_dot(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return cv2.transform(rows, np.asarray(v, np.float32).reshape(1, 3)).reshape(-1)
 
 
+def rows_where(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``x[mask]`` for a bool ``mask`` over all of ``x``'s axes but its last (channels): the
+    selected rows, (N, k), in order; a gather at the flat indices, several times faster than
+    numpy's boolean indexing of a multi-channel array."""
+    return np.take(x.reshape(-1, x.shape[-1]), np.flatnonzero(mask), axis=0)
+
+
 def rgb_rows(x: np.ndarray) -> np.ndarray:
     """(N, 3) contiguous copy of the first three columns of (N, 4) float32 rows (colour and
     weight maps sampled at pixels): an RGBA-to-RGB conversion of them as one row of pixels,

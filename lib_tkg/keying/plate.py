@@ -472,7 +472,7 @@ def _enclosed_screen(
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     inner = ~outer & bg
     lab = labels[inner]
-    px_i, px_b = img[inner], plate[inner]
+    px_i, px_b = matte.rows_where(img, inner), matte.rows_where(plate, inner)
     sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
     sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
     mi, mb = np.stack(sums_i, 1), np.stack(sums_b, 1)  # sums: the ratios need no counts
