@@ -210,6 +210,11 @@ def load_mask_image(value: Any) -> MaskImage | None:
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 return MaskImage(_greyscale(image))
+        except Image.DecompressionBombError:
+            raise LayoutError(
+                f"must be {MASK_ACCEPTED}, at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels (the "
+                "image reader's limit); got a larger image"
+            ) from None
         except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
             raise LayoutError(
                 f"must be {MASK_ACCEPTED}, got a string that is not one ({len(value)} chars)"

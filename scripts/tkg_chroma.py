@@ -13,7 +13,8 @@ the hooks (``modules/processing.py`` of A1111 v1.10.1 and Forge main):
 * ``postprocess_image_after_composite`` (A1111 1.8+, Forge, reForge; ``postprocess_image`` on
   1.6/1.7): key the final image of each batch position (``cutouts``).
 * ``script_callbacks.on_image_saved``: save each cut-out beside its original once the host has
-  saved it (``saving``).
+  saved it (``saving``); ``on_before_image_saved``: the host's saver writes our outputs (these
+  and the Extras tab's) with the pixels we made, as PNG, under an unused name.
 * ``postprocess``: save any cut-out whose original was not saved as that object, numbered;
   append the cut-outs to the gallery with their infotexts. With AnimateDiff on, frames are
   collected instead and keyed per video into transparent animations after AnimateDiff's own
@@ -245,6 +246,7 @@ class TkgChromaScript(scripts.Script):
 script_callbacks.on_ui_settings(on_ui_settings)
 script_callbacks.on_before_ui(on_before_ui)
 script_callbacks.on_image_saved(on_image_saved)
+script_callbacks.on_before_image_saved(saving.before_image_saved)
 # Also at import: built-in scripts (xyz_grid among them) load before extensions, and with
 # --nowebui the API builds its X/Y/Z axis list before on_before_ui callbacks run.
 on_before_ui()

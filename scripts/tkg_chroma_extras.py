@@ -1,8 +1,9 @@
 """TKG chroma key: key any image in the Extras tab, and the ``/tkg-chroma/v1`` API routes.
 
 Thin WebUI glue (A1111 v1.10.1, Forge main): the gradio controls of the Extras section and the
-FastAPI endpoints. The work is in ``lib_tkg.webui.extras`` (keying a postprocessed image, PNG
-saving), ``lib_tkg.webui.routes`` (registration with the host API's auth) and
+FastAPI endpoints. The work is in ``lib_tkg.webui.extras`` (keying a postprocessed image; its
+outputs are saved as PNG by ``lib_tkg.webui.saving``, whose callback ``scripts/tkg_chroma.py``
+registers), ``lib_tkg.webui.routes`` (registration with the host API's auth) and
 ``lib_tkg.key_service`` (request checking, decoding, answers). The size-limit setting is
 registered with the other settings by ``scripts/tkg_chroma.py``.
 
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lib_tkg import key_service
 from lib_tkg.params import FIELD_BY_NAME
-from lib_tkg.webui import extras, routes
+from lib_tkg.webui import extras, routes, saving
 from lib_tkg.webui.settings import key_max_pixels
 
 
@@ -77,7 +78,8 @@ class ScriptPostprocessingTkgKey(scripts_postprocessing.ScriptPostprocessing):
         }
 
     def process(self, pp: scripts_postprocessing.PostprocessedImage, **controls):
-        extras.key_postprocessed(pp, **controls)
+        rgb_matte = saving.stealth_infotext(shared.opts)
+        extras.key_postprocessed(pp, rgb_matte=rgb_matte, **controls)
 
 
 async def key_endpoint(request: Request) -> JSONResponse:
@@ -95,5 +97,4 @@ def on_app_started(_demo, app) -> None:
     routes.register(app, shared.cmd_opts, key_endpoint, info_endpoint)
 
 
-script_callbacks.on_before_image_saved(extras.before_image_saved)
 script_callbacks.on_app_started(on_app_started)

@@ -167,6 +167,18 @@ def test_bad_mask_image_is_a_clear_error(value):
     assert str(info.value).startswith(f"{TITLE}: argument 12 'mask_image' must be a base64")
 
 
+def test_a_mask_over_the_image_readers_limit_is_a_clear_error(monkeypatch):
+    # a 14000x14000 mask is about 300 KB of base64; Pillow refuses to open it (it crashed the
+    # WebUI's process hook with a traceback, and the generation ran without TKG)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    args = [True, *[f.default for f in FIELDS[1:11]], "", png_base64(Image.new("L", (50, 50)))]
+    with pytest.raises(ParamError) as info:
+        TkgParams.from_args(args)
+    assert "argument 12 'mask_image'" in str(info.value) and "at most 2,000 pixels" in str(
+        info.value
+    )
+
+
 def test_mask_image_is_immutable():
     mask = MaskImage(np.zeros((2, 3), np.uint8))
     assert mask.size == (3, 2)

@@ -504,6 +504,7 @@ def test_unsupported_model_leaves_noise_alone_with_warning(host, capsys, model, 
     assert torch.equal(p.noise_log[0], plain_noise(host, [1], (channels, 8, 8))[0])
     assert needle in processed.comments
     assert needle in capsys.readouterr().out
+    assert "TKG noise: unchanged (" in processed.infotexts[0]
     assert len(processed.images) == 2  # the generation went on, and was keyed
 
 
@@ -512,6 +513,10 @@ def test_colour_without_a_shift_direction_leaves_noise_alone(host):
     p, processed = generate(host, enabled=True, color="custom", custom_color="#808080")
     assert torch.equal(p.noise_log[0], plain_noise(host, [1], (4, 8, 8))[0])
     assert "left unchanged" in processed.comments and "neutral" in processed.comments
+    # ... and in the infotext, which API clients get (A1111's API answer has no comments)
+    assert all(
+        "TKG noise: unchanged (no shift of this colour for sd1)" in t for t in processed.infotexts
+    )
 
 
 def test_noise_of_unexpected_shape_is_left_alone(host):
@@ -940,6 +945,20 @@ def test_name_of_the_file_the_host_really_wrote(host):
     assert [Path(s["written"]).name for s in host.images.saved] == ["00000-1-1-rgba.png"]
 
 
+def test_an_existing_cutout_of_the_same_name_is_kept(host):
+    # numbers off: a run in another format names its original 7.webp, whose cut-out would
+    # replace the 7-rgba.png of an earlier run's 7.png
+    host.shared.opts.save_images_add_number = False
+    host.shared.opts.samples_filename_pattern = "[seed]"
+    generate(host, enabled=True, p_kwargs={"seed": 7})
+    (first,) = (host.tmp / "out").rglob("7-rgba.png")
+    before = first.read_bytes()
+    host.shared.opts.samples_format = "webp"
+    generate(host, enabled=True, p_kwargs={"seed": 7, "prompt": "another"})
+    assert first.read_bytes() == before
+    assert saved_names(host) == ["7.png", "7-rgba.png", "7.webp", "7-rgba-1.png"]
+
+
 def test_too_long_a_name_is_saved_numbered_instead(host, monkeypatch):
     # the host cuts names to the file system's limit, the suffix first: the cut-out could get
     # the original's own name; so it is saved numbered, as the host names its other files
@@ -948,12 +967,14 @@ def test_too_long_a_name_is_saved_numbered_instead(host, monkeypatch):
     assert saved_names(host) == ["00000-1.png", "00001-1-rgba.png"]
 
 
-def forge_like_save_image(real):
-    """save_image with Forge's default "Stealth infotext: Alpha" (modules/stealth_infotext.py,
-    called inside Forge's save_image before the callbacks, exceptions not caught): it puts
+def forge_like_save_image(real, mode="Alpha"):
+    """save_image with Forge's "Stealth infotext" (modules/stealth_infotext.py, called inside
+    Forge's save_image before the callbacks, exceptions not caught). "Alpha", the default, puts
     alpha 255 into the very image object it was given and writes the infotext into the alpha
-    low bits; on a one-channel image putalpha gives "LA" and unpacking 4 values raises. It acts
-    only on PNG files whose PNG info has "parameters"."""
+    low bits; on a one-channel image putalpha gives "LA" and unpacking 4 values raises
+    ValueError. "RGB" writes into the colour low bits; unpacking 3 values raises ValueError on
+    RGBA, TypeError on a one-channel image. It acts only on PNG files whose PNG info has
+    "parameters"."""
 
     def save_image(image, path, basename, *args, **kwargs):
         extension = kwargs.get("extension", args[2] if len(args) > 2 else "png")
@@ -961,21 +982,28 @@ def forge_like_save_image(real):
         if kwargs.get("info") is not None:
             pnginfo[kwargs.get("pnginfo_section_name", "parameters")] = kwargs["info"]
         if "parameters" in pnginfo and extension == "png":
-            image.putalpha(255)
+            if mode == "Alpha":
+                image.putalpha(255)
             pixels = image.load()
             for x in range(image.width):
-                r, g, b, a = pixels[x, 0]
-                pixels[x, 0] = (r, g, b, a & ~1 | x % 2)
+                if mode == "Alpha":
+                    r, g, b, a = pixels[x, 0]
+                    pixels[x, 0] = (r, g, b, a & ~1 | x % 2)
+                else:
+                    r, g, b = pixels[x, 0]
+                    pixels[x, 0] = (r & ~1 | x % 2, g, b)
         return real(image, path, basename, *args, **kwargs)
 
     return save_image
 
 
-def test_a_save_image_that_changes_its_image_leaves_the_gallery_alone(host, monkeypatch):
+@pytest.mark.parametrize("mode", ["Alpha", "RGB"])
+def test_a_save_image_that_changes_its_image_leaves_the_gallery_alone(host, monkeypatch, mode):
     _, unsaved = generate(
         host, enabled=True, save_matte=True, p_kwargs={"seed": 7, "do_not_save_samples": True}
     )
-    monkeypatch.setattr(host.images, "save_image", forge_like_save_image(host.images.save_image))
+    stealthy = forge_like_save_image(host.images.save_image, mode)
+    monkeypatch.setattr(host.images, "save_image", stealthy)
     _, processed = generate(host, enabled=True, save_matte=True, p_kwargs={"seed": 7})
     cutout, matte = processed.images[1:]
     assert (cutout.mode, matte.mode) == ("RGBA", "L")
@@ -987,8 +1015,11 @@ def test_a_save_image_that_changes_its_image_leaves_the_gallery_alone(host, monk
     assert saved_names(host) == ["00000-7.png", "00000-7-rgba.png", "00000-7-matte.png"]
     rgba_file, matte_file = (s["written"] for s in host.images.saved[1:])
     with Image.open(rgba_file) as f:
-        assert f.mode == "RGBA" and "TKG: on" in f.info["parameters"]
-        assert np.array_equal(np.asarray(f)[..., :3], np.asarray(cutout)[..., :3])
+        # the cut-out as keyed, alpha too ("Alpha" made it opaque on disk); its infotext under
+        # "parameters" where stealth could write it (else under the other key, as the matte's)
+        assert f.mode == "RGBA" and np.array_equal(np.asarray(f), np.asarray(cutout))
+        assert "TKG: on" in f.info["parameters" if mode == "Alpha" else saving.FALLBACK_PNG_KEY]
+        assert 0 < np.asarray(f)[..., 3].mean() < 250
     with Image.open(matte_file) as f:
         assert f.mode == "L" and np.array_equal(np.asarray(f), np.asarray(matte))
         assert "parameters" not in f.info

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from lib_tkg.params import FIELD_BY_NAME
-from lib_tkg.webui import extras, routes
+from lib_tkg.webui import extras, routes, saving
 
 
 class FakePP:
@@ -90,12 +90,12 @@ def test_keyed_images_are_saved_as_png_under_an_unused_name(tmp_path):
     pp = FakePP(screen())
     extras.key_postprocessed(pp, enable=True)
     params = save_params(pp.image, str(tmp_path / "00001.jpg"))
-    extras.before_image_saved(params)
+    saving.before_image_saved(params)
     assert params.filename == str(tmp_path / "00001.png") and params.image is pp.image
     (tmp_path / "shot.png").write_bytes(b"input")
     (tmp_path / "shot-1.png").write_bytes(b"input")
     params = save_params(pp.image, str(tmp_path / "shot.png"))
-    extras.before_image_saved(params)
+    saving.before_image_saved(params)
     assert params.filename == str(tmp_path / "shot-2.png")
 
 
@@ -105,7 +105,7 @@ def test_other_images_are_left_alone(tmp_path):
     lookalike = pp.image.copy()  # equal pixels, another object
     for image in (lookalike, screen()):
         params = save_params(image, str(tmp_path / "00002.webp"))
-        extras.before_image_saved(params)
+        saving.before_image_saved(params)
         assert params.filename.endswith(".webp") and params.image is image
 
 
@@ -117,14 +117,47 @@ def test_an_in_place_alpha_rewrite_is_undone():
     alpha = np.asarray(cut)[..., 3].copy()
     cut.putalpha(255)
     params = save_params(cut, "/nonexistent/00003.png")
-    extras.before_image_saved(params)
+    saving.before_image_saved(params)
     assert params.image is not cut
     assert np.array_equal(np.asarray(params.image)[..., 3], alpha)
     assert np.array_equal(np.asarray(cut)[..., 3], alpha)  # the gallery image too
     matte.putalpha(255)  # an L image becomes LA
     params = save_params(matte, "/nonexistent/00004.png")
-    extras.before_image_saved(params)
+    saving.before_image_saved(params)
     assert params.image.mode == "L" and np.array_equal(np.asarray(params.image), alpha)
+
+
+def test_with_stealth_infotext_the_matte_is_rgb_and_saved_as_made():
+    """Forge's stealth infotext raises on a one-channel image before any callback runs (the
+    whole Extras save failed); an RGB matte takes its alpha 255 and bits, which are undone."""
+    pp = FakePP(screen())
+    extras.key_postprocessed(pp, enable=True, matte=True, rgb_matte=True)
+    matte = pp.extra_images[0].image
+    assert matte.mode == "RGB"
+    grey = np.asarray(matte)[..., 0].copy()
+    assert (np.asarray(matte) == grey[..., None]).all() and 0 < grey.mean() < 255
+    matte.putalpha(255)  # what the "Alpha" mode does first
+    params = save_params(matte, "/nonexistent/00005.webp")
+    saving.before_image_saved(params)
+    assert params.filename == "/nonexistent/00005.png" and params.image.mode == "RGB"
+    assert np.array_equal(np.asarray(params.image)[..., 0], grey)
+    assert np.array_equal(np.asarray(matte)[..., 0], grey)  # the gallery's, alpha 255
+
+
+@pytest.mark.parametrize(
+    ("data", "labels", "expected"),
+    [
+        ({}, {}, False),  # A1111: no such setting
+        ({}, {"stealth_pnginfo_option": None}, True),  # Forge, the default "Alpha"
+        ({"stealth_pnginfo_option": "RGB"}, {"stealth_pnginfo_option": None}, True),
+        ({"stealth_pnginfo_option": "None"}, {"stealth_pnginfo_option": None}, False),
+    ],
+)
+def test_stealth_infotext_is_read_from_the_host_settings(data, labels, expected):
+    opts = types.SimpleNamespace(data=data, data_labels=labels, enable_pnginfo=True)
+    assert saving.stealth_infotext(opts) is expected
+    opts.enable_pnginfo = False
+    assert saving.stealth_infotext(opts) is False
 
 
 class FakeApp:

@@ -12,17 +12,16 @@ v1.10.1 and Forge main):
   (the comment) gets the key colour, or the note that nothing was keyed (``pp.image`` unchanged).
 * ``run_postprocessing`` saves every output with ``extension=opts.samples_format``, through
   ``images.save_image``, which calls ``on_before_image_saved`` with the name it built.
-  ``before_image_saved`` turns that into ``.png`` for the images keyed here (a free name: never
-  an existing file, such as the input in Batch from directory), so alpha survives any format.
-  Forge's stealth infotext (``modules/stealth_infotext.py``, run just before that callback when
-  the input carried ``parameters``) rewrites the alpha channel in place: the callback gives the
-  saver a pristine copy and puts the alpha back on the image shown in the gallery.
+  ``lib_tkg.webui.saving.before_image_saved`` turns that into ``.png`` for the images keyed
+  here (a free name: never an existing file, such as the input in Batch from directory), so
+  alpha survives any format. Forge's stealth infotext (``modules/stealth_infotext.py``, run just
+  before that callback when the input carried ``parameters``) rewrites the alpha channel in
+  place (the callback undoes that), and raises on a one-channel image before the callback: the
+  matte is then given as RGB (``rgb_matte``).
 """
 
 from __future__ import annotations
 
-import os
-import weakref
 from typing import Any
 
 from PIL import Image
@@ -30,7 +29,7 @@ from PIL import Image
 from lib_tkg import key_service
 from lib_tkg.colors import hex_color
 from lib_tkg.params import FIELD_BY_NAME, ParamError
-from lib_tkg.webui import log
+from lib_tkg.webui import log, saving
 
 SECTION = "TKG chroma key"
 ORDER = 20000
@@ -39,16 +38,6 @@ CUSTOM = "custom"
 KEY_CHOICES = (key_service.AUTO, *key_service.KEY_PRESETS, CUSTOM)
 DEFAULT_CUSTOM = "#00ff00"
 MATTE_TAG = "matte"
-
-# id(image) -> (weak reference to the PIL image, pristine copy to save). PIL images are not
-# hashable, hence ids; the weak reference drops the entry when the image goes away.
-_SAVE_AS_PNG: dict[int, tuple[weakref.ref, Image.Image]] = {}
-
-
-def _save_as_png(image: Image.Image) -> Image.Image:
-    key = id(image)
-    _SAVE_AS_PNG[key] = (weakref.ref(image, lambda _ref: _SAVE_AS_PNG.pop(key, None)), image.copy())
-    return image
 
 
 def key_postprocessed(
@@ -60,11 +49,14 @@ def key_postprocessed(
     despill: float = FIELD_BY_NAME["despill"].default,
     keep_shadow: bool = False,
     matte: bool = False,
+    rgb_matte: bool = False,
 ) -> None:
     """The section's ``process``: key ``pp.image`` (a host ``PostprocessedImage``) in place.
 
     ``key_color``: one of ``KEY_CHOICES`` (``custom`` takes ``custom_color``) or a colour spec;
-    ``tolerance`` 0..0.85 and ``despill`` 0..1 as in ``TkgParams``; ``matte`` adds the matte.
+    ``tolerance`` 0..0.85 and ``despill`` 0..1 as in ``TkgParams``; ``matte`` adds the matte,
+    one-channel ("L"), or three equal channels with ``rgb_matte`` (the glue's choice where the
+    host's saver cannot take one channel: :func:`lib_tkg.webui.saving.stealth_infotext`).
     Disabled: nothing is touched. Rejected values: a note in ``pp.info``, the image unchanged.
     """
     if not enable:
@@ -91,34 +83,10 @@ def key_postprocessed(
     pp.info[SECTION] = hex_color(result.key_color)
     pp.info["TKG tolerance"] = options.tolerance
     pp.info["TKG despill"] = options.despill
-    pp.image = _save_as_png(Image.fromarray(result.rgba, "RGBA"))
+    pp.image = saving.mark_keyed(Image.fromarray(result.rgba, "RGBA"))
     if options.matte:
-        matte_image = _save_as_png(Image.fromarray(result.alpha, "L"))
+        matte_image = Image.fromarray(result.alpha, "L")
+        matte_image = saving.mark_keyed(matte_image.convert("RGB") if rgb_matte else matte_image)
         pp.extra_images.append(
             pp.create_copy(matte_image, nametags=[MATTE_TAG], disable_processing=True)
         )
-
-
-def unused_png_name(filename: str) -> str:
-    """``<stem>.png``, or ``<stem>-1.png``, ``-2``, ... if that exists (never replace a file)."""
-    stem = os.path.splitext(filename)[0]
-    candidate, n = f"{stem}.png", 0
-    while os.path.exists(candidate):
-        n += 1
-        candidate = f"{stem}-{n}.png"
-    return candidate
-
-
-def before_image_saved(params: Any) -> None:
-    """``script_callbacks.on_before_image_saved``: an image keyed here is saved as PNG, under an
-    unused name, with the pixels it was keyed to. Other images are left alone."""
-    image = getattr(params, "image", None)
-    entry = _SAVE_AS_PNG.get(id(image))
-    if entry is None or entry[0]() is not image:
-        return
-    pristine = entry[1]
-    params.filename = unused_png_name(params.filename)
-    if image.mode != pristine.mode or image.tobytes() != pristine.tobytes():
-        if image.mode == "RGBA" and pristine.mode == "RGBA":
-            image.putalpha(pristine.getchannel("A"))  # undo Forge's stealth alpha in the gallery
-        params.image = pristine.copy()

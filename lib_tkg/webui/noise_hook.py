@@ -20,7 +20,16 @@ NOT_APPLIED = (
     "the initial noise of this batch was drawn (by another extension) before TKG could shift it;"
     " TKG was NOT applied to this batch"
 )
-NOT_APPLIED_KEY = "TKG noise"
+NOT_APPLIED_KEY = "TKG noise"  # infotext key, set only when the noise was not shifted
+
+
+def _unchanged(state: RunState, p: Any, message: str, why: str) -> None:
+    """The noise is left as it is: a note (console, comment), and ``TKG noise: unchanged
+    (why)`` in the infotext, which API clients see (A1111's API answer has no comments)."""
+    state.note(p, message)
+    params = getattr(p, "extra_generation_params", None)
+    if isinstance(params, dict):
+        params[NOT_APPLIED_KEY] = f"unchanged ({why})"
 
 
 def install(state: RunState, p: Any) -> None:
@@ -28,7 +37,9 @@ def install(state: RunState, p: Any) -> None:
     Anything that prevents the shift is a note on the result; the noise is then unchanged."""
     rng = getattr(p, "rng", None)
     if rng is None:
-        state.note(p, "this WebUI has no p.rng; the initial noise was left unchanged")
+        _unchanged(
+            state, p, "this WebUI has no p.rng; the initial noise was left unchanged", "no rng"
+        )
         return
     if state.error is not None:
         p.rng = RaisingRNG(rng, state.error)
@@ -44,23 +55,28 @@ def install(state: RunState, p: Any) -> None:
     params = state.params
     family, channels = detect_family(p.sd_model)
     if family is None:
-        state.note(
+        _unchanged(
+            state,
             p,
             f"unsupported model type ({channels} latent channels, not SD1/SD2/SDXL/SD3/Flux);"
             " the initial noise was left unchanged",
+            "unsupported model",
         )
         return
     try:
         expected = colors.latent_channels(family)
         shifts = colors.channel_shifts(params.key_color, family, params.strength_or_auto)
     except (ValueError, KeyError) as err:
-        state.note(p, f"no noise shift for {family}: {err}; the noise was left unchanged")
+        message = f"no noise shift for {family}: {err}; the noise was left unchanged"
+        _unchanged(state, p, message, f"no shift of this colour for {family}")
         return
     if channels != expected:
-        state.note(
+        _unchanged(
+            state,
             p,
             f"model reports {channels} latent channels, {family} has {expected};"
             " the initial noise was left unchanged",
+            "latent channels",
         )
         return
     p.rng = FirstNoiseRNG(rng, functools.partial(shift_noise, state, p, family, expected, shifts))
@@ -74,15 +90,18 @@ def shift_noise(
     does not fit the model family or the shift fails."""
     shape = tuple(getattr(noise, "shape", ()))
     if len(shape) != 4 or shape[1] != expected:
-        state.note(
+        _unchanged(
+            state,
             p,
             f"initial noise of shape {shape} does not have the {expected} latent channels"
             f" of {family}; it was left unchanged",
+            "noise shape",
         )
         return noise
     params = state.params
     try:
         return tkg_noise(noise, shifts, **params.mask_kwargs)
     except Exception as err:  # never fail the generation over the noise shift
-        state.note(p, f"noise shift failed ({err!r}); the initial noise was left unchanged")
+        message = f"noise shift failed ({err!r}); the initial noise was left unchanged"
+        _unchanged(state, p, message, "shift failed")
         return noise

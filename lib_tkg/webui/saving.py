@@ -9,12 +9,20 @@ was not saved as that object are saved numbered in ``postprocess`` (``save_unsav
 ``save_image`` gets a copy of each output, never the gallery image: Forge's stealth infotext
 (``modules/stealth_infotext.py``, default "Alpha") rewrites the alpha channel of the image
 object it is given, and A1111 sets ``already_saved_as`` on it.
+
+Every image we hand to the host's saver (these copies, and the Extras tab's outputs, which the
+host saves itself) is marked (:func:`mark_keyed`); :func:`before_image_saved`, which the host
+calls after the stealth infotext has run, gives the saver the marked pixels again (alpha 255
+otherwise: a fully opaque cut-out on disk) and a ``.png`` name that is not taken (no file is
+ever replaced: with numbers off, a run in another format would overwrite an earlier run's
+cut-out of the same name).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from typing import Any
 
 from PIL import Image
@@ -29,12 +37,64 @@ _NOT_THE_ORIGINAL = ("-before-color-correction",)
 FALLBACK_PNG_KEY = "tkg-chroma-parameters"  # PNG text key when "parameters" cannot be written
 _PNG_NAME_LIMIT = 255  # NAME_MAX where os.statvfs is missing (the host truncates names to it)
 _logged_once: set[str] = set()
+#: Forge's setting "Stealth infotext mode" ("Alpha", its default, "RGB" or "None"); A1111 has none.
+_STEALTH_OPTION = "stealth_pnginfo_option"
+# id(image) -> (weak reference to the PIL image, its pixels when marked). PIL images are not
+# hashable, hence ids; the weak reference drops the entry when the image goes away.
+_MARKED: dict[int, tuple[weakref.ref, Image.Image]] = {}
 
 
 def _log_once(message: str) -> None:
     if message not in _logged_once:
         _logged_once.add(message)
         log(message)
+
+
+def mark_keyed(image: Image.Image) -> Image.Image:
+    """Mark ``image`` (returned) as one of ours for :func:`before_image_saved`: the host's saver
+    will write these very pixels as PNG under an unused name."""
+    key = id(image)
+    _MARKED[key] = (weakref.ref(image, lambda _ref: _MARKED.pop(key, None)), image.copy())
+    return image
+
+
+def unused_png_name(filename: str) -> str:
+    """``<stem>.png``, or ``<stem>-1.png``, ``-2``, ... if that exists (never replace a file)."""
+    stem = os.path.splitext(filename)[0]
+    candidate, n = f"{stem}.png", 0
+    while os.path.exists(candidate):
+        n += 1
+        candidate = f"{stem}-{n}.png"
+    return candidate
+
+
+def before_image_saved(params: Any) -> None:
+    """``script_callbacks.on_before_image_saved``: an image marked by :func:`mark_keyed` is
+    saved as PNG, under an unused name, with the pixels it was marked with; the image object
+    itself (shown in the gallery) gets them back too. Other images are left alone."""
+    image = getattr(params, "image", None)
+    entry = _MARKED.get(id(image))
+    if entry is None or entry[0]() is not image:
+        return
+    pristine = entry[1]
+    wanted = os.path.splitext(params.filename)[0] + ".png"
+    params.filename = unused_png_name(params.filename)
+    if params.filename != wanted:
+        log(f"saving {os.path.basename(params.filename)}: {wanted} exists and is kept")
+    if image.mode != pristine.mode or image.tobytes() != pristine.tobytes():
+        # Forge's stealth infotext: alpha 255 (an RGB image turned RGBA) plus data bits
+        image.paste(pristine if image.mode == pristine.mode else pristine.convert(image.mode))
+        params.image = pristine.copy()
+
+
+def stealth_infotext(opts: Any) -> bool:
+    """Whether the host (``opts``: its ``shared.opts``) writes the infotext into the pixels of
+    the PNGs it saves: Forge's "Stealth infotext", "Alpha" by default. It fails the save of a
+    one-channel image (the Extras tab gives the matte as RGB then)."""
+    if _STEALTH_OPTION not in (getattr(opts, "data_labels", None) or {}):
+        return False
+    mode = (getattr(opts, "data", None) or {}).get(_STEALTH_OPTION, "Alpha")
+    return bool(getattr(opts, "enable_pnginfo", True)) and mode not in (None, "", "None")
 
 
 def _name_limit(folder: str) -> int:
@@ -62,7 +122,7 @@ def save_output(
         # a copy: save_image may change the object it is given (Forge's stealth infotext puts
         # alpha 255 and infotext bits into it; A1111 sets already_saved_as on it)
         return images.save_image(
-            image.copy(),
+            mark_keyed(image.copy()),
             path,
             "",
             entry.seed,
@@ -93,14 +153,14 @@ def save_output(
             target = os.path.join(str(path), f"<next number>{suffix}.png")
         try:
             save(path, "parameters", **kwargs)
-        except ValueError as err:
+        except (ValueError, TypeError) as err:
             if not entry.info:
                 raise
             # Forge's stealth infotext (Settings: "Alpha", the default, or "RGB") cannot write
             # into a one-channel matte, and "RGB" not into an RGBA cut-out: unpacking the pixel
-            # raises ValueError before anything is written. It only acts on PNG text
-            # "parameters": keep the infotext under another PNG text key instead (without
-            # infotext the host writes "None"). Said only once this has worked.
+            # raises ValueError ("RGB" on a matte: TypeError) before anything is written. It
+            # only acts on PNG text "parameters": keep the infotext under another PNG text key
+            # instead (without infotext the host writes "None"). Said only once this worked.
             save(path, FALLBACK_PNG_KEY, **kwargs)
             _log_once(
                 f"the WebUI could not write the infotext into a {suffix} image ({err!r}); "

@@ -21,7 +21,9 @@ Fixtures (session-scoped, each server started on first use and stopped at the en
 
 Every server also gets the test-only extensions in ``TEST_EXTENSIONS`` (the noise probe in
 ``probe_extension/``, which records the sampler's initial noise and changes nothing; the Extras
-runner in ``extras_runner_extension/``, which drives the Extras run path over HTTP) and the
+runner in ``extras_runner_extension/``, which drives the Extras run path over HTTP; the screen
+painter in ``screen_extension/``, which replaces the pictures of a prompt holding its marker with
+a subject on a green screen, so that there is something to key) and the
 environment variable ``TKG_PROBE_DIR`` = ``srv.probe_dir`` (``<data-dir>/noise-probe``), where
 the probe writes ``noise-NNNNN.npy`` / ``.json`` pairs.
 """
@@ -52,6 +54,7 @@ PROBE_ENV_VAR = "TKG_PROBE_DIR"
 TEST_EXTENSIONS: dict[str, Path] = {
     "tkg-test-noise-probe": HERE / "probe_extension",
     "tkg-test-extras-runner": HERE / "extras_runner_extension",
+    "tkg-test-screen-painter": HERE / "screen_extension",
 }
 
 

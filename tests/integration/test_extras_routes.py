@@ -209,18 +209,23 @@ def test_extras_keys_after_upscaling_and_saves_png_whatever_the_format(webui_ui_
 
 def test_extras_cut_out_of_a_generated_image_keeps_its_alpha(webui_ui_with_auth):
     """An input with ``parameters`` (a generated image) saved as PNG: Forge writes its stealth
-    infotext into the alpha channel of such images; the cut-out's alpha must survive."""
+    infotext into the alpha channel of such images; the cut-out's alpha must survive, and the
+    matte must be saved (a one-channel image failed the whole save there: it comes as RGB)."""
     res = run_extras(
         webui_ui_with_auth,
         screen_image(),
         parameters="a red apple\nSteps: 3, Sampler: Euler, Seed: 1, Size: 96x96",
-        scripts={SECTION: {"enable": True}},
+        scripts={SECTION: {"enable": True, "matte": True}},
     )
     cut = np.asarray(unb64(res["images"][0]))
     assert_cut_out(cut)
     saved = Image.open(res["saved"][0])
     assert saved.info.get("parameters", "").startswith("a red apple")
     assert np.array_equal(np.asarray(saved), cut)
+    matte = Image.open(res["saved"][1])
+    assert matte.mode in ("L", "RGB") and np.array_equal(
+        np.asarray(matte.convert("L")), cut[..., 3]
+    )
 
 
 def test_extras_no_screen_passes_through_with_a_note(webui_ui_with_auth):
