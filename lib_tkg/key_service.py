@@ -134,8 +134,9 @@ def parse_options(values: Mapping[str, Any]) -> KeyOptions:
     return KeyOptions(key_color=parse_key_color(values.get("key_color")), **checked)
 
 
-def decode_image(value: Any, max_pixels: int) -> Image.Image:
-    """Decode a base64 PNG/JPEG/WebP (or ``data:`` URL) into a loaded PIL image.
+def decode_image(value: Any, max_pixels: int) -> tuple[Image.Image, int]:
+    """Decode a base64 PNG/JPEG/WebP (or ``data:`` URL) into a loaded PIL image; return it and
+    the number of frames the file holds (an animated PNG or WebP: only the first is decoded).
 
     ``RequestError`` 422 for anything that is not such an image, 413 when it has more than
     ``max_pixels`` pixels (checked from the header, before the pixels are decoded). An EXIF
@@ -168,8 +169,9 @@ def decode_image(value: Any, max_pixels: int) -> Image.Image:
         image.load()
     except (OSError, ValueError, SyntaxError):
         raise _invalid(IMAGE_FIELD, value, "the image data is truncated or corrupt") from None
+    frames = int(getattr(image, "n_frames", 1))
     # upright as viewers show it (a phone photo's EXIF orientation), as the CLI keys it
-    return ImageOps.exif_transpose(image) or image
+    return ImageOps.exif_transpose(image) or image, frames
 
 
 def _too_large(pixels: str, max_pixels: int) -> str:
@@ -239,8 +241,13 @@ def key_request(body: Any, max_pixels: int) -> dict[str, Any]:
     if "image" not in body:
         raise RequestError(422, "image", f"{TITLE}: 'image' is required: {IMAGE_FIELD.describe()}")
     options = parse_options(body)
-    image = decode_image(body["image"], max_pixels)
+    image, frames = decode_image(body["image"], max_pixels)
     result, notes = key_with_notes(image, options)
+    if frames > 1:
+        notes.append(
+            f"the image is an animation of {frames} frames: only its first frame was keyed "
+            "(tkg-chroma key-animation keys every frame)"
+        )
     return {
         "image": _png_base64(result.rgba, "RGBA", rgb_profile(image)),
         "matte": _png_base64(result.alpha, "L") if options.matte else None,

@@ -99,6 +99,18 @@ def test_no_screen_comes_back_unkeyed_opaque_with_a_note():
     assert answer["notes"] and "nothing was keyed" in answer["notes"][0]
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_an_animation_is_keyed_on_its_first_frame_with_a_note(fmt):
+    first, second = screen_image(), photo_image()
+    buf = io.BytesIO()
+    Image.fromarray(first).save(buf, fmt, save_all=True, append_images=[Image.fromarray(second)])
+    status, answer = post({"image": base64.b64encode(buf.getvalue()).decode("ascii")})
+    assert status == 200 and answer["keyed"] is True, answer
+    assert "animation of 2 frames: only its first frame was keyed" in answer["notes"][-1]
+    status, answer = post({"image": encode(first, fmt)})
+    assert not any("animation" in note for note in answer["notes"])
+
+
 def test_a_given_key_colour_absent_from_the_image_is_named_in_the_note():
     status, answer = post({"image": encode(screen_image()), "key_color": "magenta"})
     assert status == 200 and answer["keyed"] is False
