@@ -94,9 +94,10 @@ def test_keyed_images_are_saved_as_png_under_an_unused_name(tmp_path):
     assert params.filename == str(tmp_path / "00001.png") and params.image is pp.image
     (tmp_path / "shot.png").write_bytes(b"input")
     (tmp_path / "shot-1.png").write_bytes(b"input")
+    (tmp_path / "shot-2.png").symlink_to(tmp_path / "gone.png")  # a broken link is kept too
     params = save_params(pp.image, str(tmp_path / "shot.png"))
     saving.before_image_saved(params)
-    assert params.filename == str(tmp_path / "shot-2.png")
+    assert params.filename == str(tmp_path / "shot-3.png")
 
 
 def test_other_images_are_left_alone(tmp_path):

@@ -59,10 +59,11 @@ def mark_keyed(image: Image.Image) -> Image.Image:
 
 
 def unused_png_name(filename: str) -> str:
-    """``<stem>.png``, or ``<stem>-1.png``, ``-2``, ... if that exists (never replace a file)."""
+    """``<stem>.png``, or ``<stem>-1.png``, ``-2``, ... if that exists (never replace a file,
+    nor a link, even a broken one: the host's saver would replace the link itself)."""
     stem = os.path.splitext(filename)[0]
     candidate, n = f"{stem}.png", 0
-    while os.path.exists(candidate):
+    while os.path.lexists(candidate):
         n += 1
         candidate = f"{stem}-{n}.png"
     return candidate

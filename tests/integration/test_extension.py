@@ -611,28 +611,52 @@ def test_equal_suffix_settings_do_not_lose_the_cutout(srv: WebUIServer) -> None:
     assert len(r.images) == 3, describe(r)  # original, cut-out, matte
 
 
-def test_a_failed_save_is_logged_with_path_and_reason(srv: WebUIServer, tmp_path: Path) -> None:
-    """The cut-out's file name is taken by a folder: the save fails, and the log says where and
-    why, never that it was saved; the original is saved and the cut-out is still returned."""
-    seed = 4646
-    outdir = tmp_path / "samples"
-    outdir.mkdir()
-    blocker = outdir / f"{seed}-rgba.png"
-    blocker.mkdir()
-    mark = srv.log_size()
-    opts = {
+def _fixed_names(outdir: Path) -> dict[str, Any]:
+    """Options: txt2img samples in ``outdir`` named ``<seed>.png``, without numbers."""
+    return {
         "outdir_txt2img_samples": str(outdir),
         "save_to_dirs": False,
         "samples_filename_pattern": "[seed]",
         "save_images_add_number": False,
     }
-    with _Options(srv, **opts):
+
+
+def test_an_existing_file_of_the_cutouts_name_is_kept(srv: WebUIServer, tmp_path: Path) -> None:
+    """File numbers off: ``<seed>-rgba.png`` may be another run's cut-out (of the same seed in
+    another format); it is kept, and this cut-out is saved as ``<seed>-rgba-1.png``."""
+    seed = 4747
+    outdir = tmp_path / "samples"
+    outdir.mkdir()
+    earlier = outdir / f"{seed}-rgba.png"
+    earlier.write_bytes(b"an earlier cut-out")
+    mark = srv.log_size()
+    with _Options(srv, **_fixed_names(outdir)):
+        generate(srv, cache=False, seed=seed, save_images=True, **alwayson([True]))
+    assert earlier.read_bytes() == b"an earlier cut-out"
+    names = sorted(p.name for p in outdir.iterdir())
+    assert names == [f"{seed}-rgba-1.png", f"{seed}-rgba.png", f"{seed}.png"], names
+    with Image.open(outdir / f"{seed}-rgba-1.png") as f:
+        assert f.mode == "RGBA" and "TKG: on" in (f.info.get("parameters") or ""), f.info
+    assert f"{seed}-rgba.png exists and is kept" in srv.log_since(mark)
+
+
+def test_a_failed_save_is_logged_with_path_and_reason(srv: WebUIServer, tmp_path: Path) -> None:
+    """The host's saver writes ``<name>.tmp`` first, and that name is taken by a folder: the
+    cut-out's save fails, and the log says where and why, never that it was saved; the original
+    is saved and the cut-out is still returned."""
+    seed = 4646
+    outdir = tmp_path / "samples"
+    outdir.mkdir()
+    blocker = outdir / f"{seed}-rgba.tmp"
+    blocker.mkdir()
+    mark = srv.log_size()
+    with _Options(srv, **_fixed_names(outdir)):
         r = generate(srv, cache=False, seed=seed, save_images=True, **alwayson([True]))
     log = srv.log_since(mark)
     assert (outdir / f"{seed}.png").is_file(), sorted(p.name for p in outdir.iterdir())
-    assert blocker.is_dir()
+    assert blocker.is_dir() and not (outdir / f"{seed}-rgba.png").exists()
     lines = [line for line in log.splitlines() if "could not save" in line]
-    assert len(lines) == 1 and str(blocker) in lines[0], log[-3000:]
+    assert len(lines) == 1 and str(outdir / f"{seed}-rgba.png") in lines[0], log[-3000:]
     assert "Error" in lines[0], lines[0]  # the reason (IsADirectoryError, ...)
     assert "saved it" not in log and "saving such images" not in log, log[-3000:]
     originals, cutouts = originals_and_cutouts(r)
