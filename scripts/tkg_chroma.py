@@ -68,7 +68,7 @@ def on_image_saved(params: Any) -> None:
 
 def on_before_ui() -> None:
     try:
-        register_xyz_axes(scripts.scripts_data)
+        register_xyz_axes(scripts.scripts_data, ParamError)
     except Exception as err:  # never break the UI over an optional integration
         log(f"could not add X/Y/Z plot axes: {err!r}")
 

@@ -667,8 +667,11 @@ def test_xyz_apply_and_confirm(host):
     options["[TKG] Mask sigma"].confirm(p, [0.5, 2.0])
     with pytest.raises(ValueError, match="sigma"):
         options["[TKG] Mask sigma"].confirm(p, [0.5, 9.0])
-    with pytest.raises(ValueError, match="color"):
+    with pytest.raises(ValueError, match="color") as info:
         options["[TKG] Colour"].confirm(p, ["blue", "plaid"])
+    # the glue's error: the API answers 422 with the message, and prints no traceback
+    assert isinstance(info.value, host.fastapi_exceptions.HTTPException)
+    assert vars(info.value)["status_code"] == 422 and "plaid" in vars(info.value)["detail"]
 
 
 def test_xyz_overrides_drive_the_generation(host):

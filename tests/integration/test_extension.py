@@ -567,6 +567,19 @@ def test_invalid_arguments_fail_request(srv: WebUIServer, args: list, name: str)
     assert np.array_equal(rgb_px(ok.images[0]), rgb_px(ref.images[0]))
 
 
+def test_a_bad_xyz_value_on_a_tkg_axis_fails_the_request_with_422(srv: WebUIServer) -> None:
+    infos = srv.get_json("/sdapi/v1/script-info")
+    xyz = next(s for s in infos if s.get("name") == "x/y/z plot" and not s.get("is_img2img"))
+    labels = xyz["args"][0].get("choices") or []
+    args = xyz_args(x_type=labels.index(STRENGTH_AXIS), x_values="0.05, 9")
+    mark = srv.log_size()
+    payload = {**BASE, "script_name": "x/y/z plot", "script_args": args, **alwayson([True])}
+    status, body = srv.request_raw("POST", "/sdapi/v1/txt2img", payload)
+    log = srv.log_since(mark)
+    assert status == 422 and "'strength'" in body and "got 9" in body, (status, body[:1000])
+    assert "Traceback" not in log, log
+
+
 # ------------------------------------------------------------------------------ 9. output safety
 
 
