@@ -75,6 +75,24 @@ def half(img: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(img, (-(-w // 2), -(-h // 2)), interpolation=cv2.INTER_AREA), 2
 
 
+#: Unsigned integer types of 2 and 4 bytes: one byte copied into each of their bytes
+_REPEATS = {2: np.uint16, 4: np.uint32}
+
+
+def enlarge_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A uint8 (h, w) mask resized to ``size`` = (W, H) as ``cv2.resize`` with
+    ``INTER_NEAREST`` does it. When (W, H) is (2 w, 2 h) or (4 w, 4 h), each pixel is copied
+    into a k x k block (what that resize does at those sizes) as the bytes of one 2- or 4-byte
+    integer and whole rows: several times faster."""
+    h, w = mask.shape
+    k = size[0] // w if w else 0
+    if k not in _REPEATS or size != (k * w, k * h):
+        return cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    kind = _REPEATS[k]
+    wide = mask.astype(kind) * kind(int.from_bytes(bytes([1] * k), "little"))
+    return np.repeat(wide.view(np.uint8), k, axis=0)
+
+
 def pyramid(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The float32 copy of an RGB uint8 image, its :func:`half`, that one's half, and the
     scale of the first half."""
@@ -254,8 +272,8 @@ def _analyse_chroma(
         coarse = _analyse_chroma(half(img_h)[0] if img_q is None else img_q, kc, False)
         if coarse is None:
             return None
-        bg = cv2.resize(coarse.background.view(np.uint8), (hw, hh), interpolation=cv2.INTER_NEAREST)
-        bg = cv2.dilate(bg, KERNEL5).view(bool)
+        bg = cv2.dilate(enlarge_mask(coarse.background.view(np.uint8), (hw, hh)), KERNEL5)
+        bg = bg.view(bool)
         return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate)
     m = matte.basis(kc)
     key_f = np.array(kc, np.float32)
@@ -413,7 +431,7 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     if not bump.any():
         return bg
     h, w = bg.shape
-    up = cv2.resize(bump.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    up = enlarge_mask(bump.view(np.uint8), (w, h))
     return bg & (cv2.dilate(up, KERNEL3) == 0)
 
 

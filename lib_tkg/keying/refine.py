@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.plate import box
+from lib_tkg.keying.plate import box, enlarge_mask
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
@@ -230,7 +230,7 @@ def physical_floor(
     plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
     coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
     hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
-    hit = cv2.resize(hit, (w, h), interpolation=cv2.INTER_NEAREST)
+    hit = enlarge_mask(hit, (w, h))
     out = np.zeros((h, w), np.float32)
     both = cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT))  # 0 or 1
     idx = np.flatnonzero(both.view(bool))  # (numpy finds set bools far faster than bytes)
@@ -315,7 +315,7 @@ def _leave_ramps(
     core_h = cv2.resize(core, (hw, hh), interpolation=cv2.INTER_NEAREST)
     inside = cv2.distanceTransform(core_h, cv2.DIST_L2, 3) * np.float32(w / hw)
     deep = inside > np.float32(_RAMP + 1.0)
-    near = cv2.resize((~deep).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    near = enlarge_mask((~deep).view(np.uint8), (w, h))
     cand = np.flatnonzero(cv2.bitwise_and(near, core).view(bool) & (t < np.float32(-0.02)))
     if cand.size == 0 or not deep.any():
         return
