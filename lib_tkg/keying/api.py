@@ -143,7 +143,7 @@ def key_quietly(
             y0, y1, x0, x1 = box
             a_in = None if alpha_in is None else alpha_in[y0:y1, x0:x1]
             sh = None if sgrid is None else tiles.sub_grid(scr, sgrid, (h, w), box)
-            rgba[y0:y1, x0:x1] = _finish(np.ascontiguousarray(fg), alpha, a_in, sh)
+            rgba[y0:y1, x0:x1] = _finish(np.ascontiguousarray(fg), alpha, a_in, sh)[0]
 
         if not tiles.key_tiles(rgb, scr, opts, int(tile), sink):
             return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
@@ -158,8 +158,8 @@ def key_quietly(
     if scr is None or res is None:
         return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
     sgrid = shadow.shadow_grid(scr) if shadows else None
-    rgba = _finish(res[0], res[1], alpha_in, sgrid)
-    return KeyResult(rgba, rgba[..., 3].copy(), kc, keyed=True, notes=notes)
+    rgba, a8 = _finish(res[0], res[1], alpha_in, sgrid)
+    return KeyResult(rgba, a8, kc, keyed=True, notes=notes)
 
 
 #: The keyword options of :func:`key`, :func:`key_image` and :func:`key_matte`.
@@ -210,8 +210,10 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
 
 def _finish(
     fg: np.ndarray, alpha: np.ndarray, alpha_in: np.ndarray | None, sgrid: np.ndarray | None
-) -> np.ndarray:
-    """RGBA uint8 from a keyed region: shadow layer, input alpha, colour 0 where transparent."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """RGBA uint8 from a keyed region: shadow layer, input alpha, colour 0 where transparent;
+    and the matte, (h, w) uint8: its alpha channel's values in an array of their own (a copy
+    of that strided channel is slow)."""
     h, w = alpha.shape
     if sgrid is not None:
         s = cv2.resize(sgrid, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -220,7 +222,7 @@ def _finish(
         alpha = alpha * (alpha_in.astype(np.float32) * np.float32(1.0 / 255.0))
     a8 = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates
     rgba = cv2.merge([*cv2.split(fg), a8])
-    return cv2.bitwise_and(rgba, rgba, mask=a8)  # colour 0 where fully transparent
+    return cv2.bitwise_and(rgba, rgba, mask=a8), a8  # colour 0 where fully transparent
 
 
 def _other_screen(
