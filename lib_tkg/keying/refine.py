@@ -286,6 +286,26 @@ def _inner_contrast(alpha: np.ndarray, idx: np.ndarray, contrast: float) -> np.n
     return np.float32(contrast) + inner * np.float32(matte.NEUTRAL_CONTRAST - contrast)
 
 
+@functools.lru_cache(maxsize=8)
+def _deep_kernels(scale: float) -> tuple[np.ndarray, ...]:
+    """Rectangular kernels whose erosions of a 0/1 mask, taken together (their AND), keep the
+    pixels farther than ``_RAMP + 1`` px from any 0 pixel, distances measured as
+    ``cv2.distanceTransform`` (``DIST_L2``, 3x3 mask) does, times ``scale`` (px per pixel).
+
+    That distance is the shortest 8-connected path with OpenCV's step lengths, so the offsets
+    within reach make a convex octagon, the one the transform finds around a single 0 pixel;
+    it is the union of one rectangle per width of its rows (tallest for each), and an erosion
+    by a union is the AND of the erosions. Several times faster than the transform.
+    """
+    r = int((_RAMP + 1.0) / scale) + 2  # (OpenCV's step lengths are over 0.95 px)
+    one = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    one[r, r] = 0
+    reach = cv2.distanceTransform(one, cv2.DIST_L2, 3) * np.float32(scale)
+    widths = (reach[r:] <= np.float32(_RAMP + 1.0)).sum(1)  # rows 0, 1, ... px from the centre
+    tallest = {int(n): dy for dy, n in enumerate(widths) if n}
+    return tuple(np.ones((2 * dy + 1, n), np.uint8) for n, dy in tallest.items())
+
+
 def _leave_ramps(
     core: np.ndarray,
     img: np.ndarray,
@@ -313,8 +333,10 @@ def _leave_ramps(
     # distances on the half-resolution core (px here): the pixels within _RAMP of its edge,
     # and the colour of those farther in
     core_h = cv2.resize(core, (hw, hh), interpolation=cv2.INTER_NEAREST)
-    inside = cv2.distanceTransform(core_h, cv2.DIST_L2, 3) * np.float32(w / hw)
-    deep = inside > np.float32(_RAMP + 1.0)
+    deep = core_h
+    for kernel in _deep_kernels(w / hw):
+        deep = cv2.bitwise_and(deep, cv2.erode(core_h, kernel))
+    deep = deep.view(bool)
     near = enlarge_mask((~deep).view(np.uint8), (w, h))
     cand = np.flatnonzero(cv2.bitwise_and(near, core).view(bool) & (t < np.float32(-0.02)))
     if cand.size == 0 or not deep.any():
