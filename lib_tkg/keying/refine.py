@@ -57,8 +57,8 @@ def guide_terms(
     its box mean (h, w, 3), the adjugate of its box covariance plus ``eps`` (its six distinct
     entries rr, rg, rb, gg, gb, bb, (h, w) each) and one over that matrix's determinant."""
     mean_i = box(guide, r)
-    ir, ig, ib = guide[..., 0], guide[..., 1], guide[..., 2]
-    mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
+    ir, ig, ib = cv2.split(guide)  # (planes: numpy is slow on strided channels)
+    mr, mg, mb = cv2.split(mean_i)
     var_rr = box(ir * ir, r) - mr * mr + eps
     var_rg = box(ir * ig, r) - mr * mg
     var_rb = box(ir * ib, r) - mr * mb
@@ -93,8 +93,8 @@ def guided_filter_color(
     mean_p = box(src, r)
     mean_ip = box(guide * matte.rep3(src), r)
     cov_ip = mean_ip - mean_i * matte.rep3(mean_p)
-    mr, mg, mb = mean_i[..., 0], mean_i[..., 1], mean_i[..., 2]
-    cr, cg, cb = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
+    mr, mg, mb = cv2.split(mean_i)  # (planes: numpy is slow on strided channels)
+    cr, cg, cb = cv2.split(cov_ip)
     a_r = (inv_rr * cr + inv_rg * cg + inv_rb * cb) * inv_det
     a_g = (inv_rg * cr + inv_gg * cg + inv_gb * cb) * inv_det
     a_b = (inv_rb * cr + inv_gb * cg + inv_bb * cb) * inv_det
