@@ -519,27 +519,21 @@ def _band_alpha(
     neutral screen); ``m``: the chroma basis or ``None``; ``cw``: clip-white (0..1);
     ``contrast``: a neutral screen's subject contrast in levels (:func:`_inner_contrast`), (N,);
     ``None`` on a chroma screen.
+
+    The fallback estimate is made for all rows; the line through the local subject colour
+    (:func:`_line_alpha`) only for the rows where that colour has weight (most of a band has
+    none), as its confidence is 0 elsewhere.
     """
     one = np.float32(1.0)
     f_loc, w_loc = matte.rgb_rows(fw), fw[:, 3]  # (fast numpy needs contiguous rows)
     v = i_b - b_b
     u = f_loc - b_b
-    uu = dot3(u, u)
     vv = dot3(v, v)
-    vu = dot3(v, u)
-    a_loc = vu / np.maximum(uu, one)
-    cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
+    bc = bb = vb = None
     if m is not None:
-        # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge);
-        # where the two-term fit explains the pixel clearly better, its alpha is used
+        # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge)
         bc = matte.chroma_part(b_b)
         bb, vb = dot3(bc, bc), dot3(v, bc)
-        a2, res2, use = _spill_fit(u, bc, uu, vu, vv, bb, vb, a_loc)
-        cos2 = np.sqrt(np.clip(1.0 - res2 / np.maximum(vv, np.float32(1e-6)), 0, 1))
-        a_loc = np.where(use, a2, a_loc)
-        cos = np.where(use, cos2, cos)
-    conf = np.clip((w_loc - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
-    conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
 
     up = np.maximum(v, 0) / np.maximum(np.float32(255.0) - b_b, np.float32(32.0))
     dn = np.maximum(-v, 0) / np.maximum(b_b, np.float32(32.0))
@@ -549,7 +543,7 @@ def _band_alpha(
         # the distance from the plate as a share of the nearby subject's own distance from it
         # (at least the neutral contrast), where a subject is near; else a share of the
         # subject's typical distance from it (the median over its opaque core)
-        near_contrast = np.maximum(np.sqrt(uu), np.float32(matte.NEUTRAL_CONTRAST))
+        near_contrast = np.maximum(np.sqrt(dot3(u, u)), np.float32(matte.NEUTRAL_CONTRAST))
         a_near = np.clip(np.sqrt(vv) / near_contrast, 0, 1)
         wn = np.clip((w_loc - 0.02) / 0.1, 0, 1)
         a_far = np.clip(np.sqrt(vv) / contrast, 0, 1)
@@ -578,7 +572,7 @@ def _band_alpha(
         w_kn *= np.clip((cos_k - np.float32(0.8)) / np.float32(0.1), 0, 1)
         r_f = matte.diff(f_kn, m) / np.maximum(matte.diff(b_b, m), np.float32(1.0))
         a_kn = np.clip(a_cd / (one - np.clip(r_f, -1.0, 0.6)), 0, 1)
-        # with spill, as above
+        # with spill, where the two-term fit explains the pixel clearly better
         a2, _, use = _spill_fit(u_k, bc, uu_k, vu_k, vv, bb, vb, a_kn)
         a_kn = np.where(use, np.clip(a2, 0, 1), a_kn)
         a_fb = w_kn * a_kn + (1 - w_kn) * a_fb
@@ -595,9 +589,49 @@ def _band_alpha(
         # such a pixel may be a partial mix with a colour opposite the screen, for which the
         # colour difference reaches clip-white early (red on green at under half opacity)
         snap &= (a_box >= np.float32(_SNAP_BOUND)) | (ratio < np.float32(_SNAP_RATIO))
-    a_fb = np.where(snap, one, a_fb)
-    a_new = conf * np.clip(a_loc, a_box, 1.0) + (1.0 - conf) * a_fb
+    a_new = np.where(snap, one, a_fb)
+    # blended with the line's alpha by its confidence, which is 0 where the local subject
+    # colour has no weight (so there the fallback is the alpha, as it was)
+    near = np.flatnonzero(w_loc > np.float32(0.02))
+    if near.size:
+        a_loc, cos, uu = _line_alpha(
+            *(None if x is None else np.take(x, near, axis=0) for x in (v, u, vv, bc, bb, vb))
+        )
+        conf = np.clip((w_loc[near] - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
+        conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
+        a_line = np.clip(a_loc, a_box[near], 1.0)
+        a_new[near] = conf * a_line + (1.0 - conf) * a_new[near]
     return np.clip(a_new, 0.0, 1.0)
+
+
+def _line_alpha(
+    v: np.ndarray,
+    u: np.ndarray,
+    vv: np.ndarray,
+    bc: np.ndarray | None,
+    bb: np.ndarray | None,
+    vb: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Alpha of band rows on the line from the plate ``B`` to the local subject colour ``F``:
+    the projection of ``v = I - B`` on ``u = F - B`` ((N, 3) levels each), or on a chroma
+    screen, where screen light on the edge explains the pixel clearly better, the alpha of the
+    two-term fit with the plate's chroma ``bc`` (:func:`_spill_fit`; ``None`` on a neutral
+    screen). ``vv``, ``bb``, ``vb``: the dot products of ``v`` and ``bc`` (N,).
+
+    Returns that alpha, the cosine of the angle between ``v`` and the line (or the fit), and
+    ``|u|^2`` (levels squared), (N,) each.
+    """
+    one = np.float32(1.0)
+    uu = dot3(u, u)
+    vu = dot3(v, u)
+    a_loc = vu / np.maximum(uu, one)
+    cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
+    if bc is not None:
+        a2, res2, use = _spill_fit(u, bc, uu, vu, vv, bb, vb, a_loc)
+        cos2 = np.sqrt(np.clip(1.0 - res2 / np.maximum(vv, np.float32(1e-6)), 0, 1))
+        a_loc = np.where(use, a2, a_loc)
+        cos = np.where(use, cos2, cos)
+    return a_loc, cos, uu
 
 
 def _spill_fit(
