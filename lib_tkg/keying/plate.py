@@ -97,8 +97,20 @@ def pyramid(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The float32 copy of an RGB uint8 image, its :func:`half`, that one's half, and the
     scale of the first half."""
     img = rgb.astype(np.float32)
-    img_h, hs = half(img)
-    return img, img_h, half(img_h)[0], hs
+    img_h, hs = _half_of_levels(img)
+    means = (2 * img_h.shape[0], 2 * img_h.shape[1]) == rgb.shape[:2]  # exact 2x2 means
+    return img, img_h, (_half_of_levels if means else half)(img_h)[0], hs
+
+
+def _half_of_levels(img: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`half` of a float32 image of 8-bit levels or of exact 2x2 means of them. With
+    even sides a bilinear resize gives each 2x2 mean, with weights of one half: every step is
+    exact for such values (multiples of 1/16 up to 255), so they are the area average's, three
+    times as fast."""
+    h, w = img.shape[:2]
+    if min(h, w) < 64 or h % 2 or w % 2:
+        return half(img)
+    return cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR), 2
 
 
 def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float) -> np.ndarray:
