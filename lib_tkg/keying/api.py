@@ -222,7 +222,8 @@ def _finish(
         alpha = alpha * (alpha_in.astype(np.float32) * np.float32(1.0 / 255.0))
     a8 = cv2.convertScaleAbs(alpha, alpha=255.0)  # rounds and saturates
     rgba = cv2.merge([*cv2.split(fg), a8])
-    return cv2.bitwise_and(rgba, rgba, mask=a8), a8  # colour 0 where fully transparent
+    # colour 0 where fully transparent (a masked copy is 0 elsewhere; twice as fast as an AND)
+    return cv2.copyTo(rgba, a8), a8
 
 
 def _other_screen(

@@ -448,7 +448,7 @@ def refine_band(
     # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)
     hh, hw = img_h.shape[:2]
     rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
-    cw_sum = cv2.bitwise_and(rgba, rgba, mask=core)
+    cw_sum = cv2.copyTo(rgba, core)  # (0 elsewhere; twice as fast as a masked AND)
     cw_sum = cv2.resize(cw_sum, (hw, hh), interpolation=cv2.INTER_AREA)
     cw_sum = cw_sum.astype(np.float32)
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
