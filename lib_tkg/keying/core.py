@@ -73,9 +73,9 @@ def key_pixels(
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
-    ``halves``: its :func:`~lib_tkg.keying.plate.pyramid` if already made; that float32 image
-    is then modified (denoised in place). ``d``: that image's colour difference (chroma screens,
-    :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if already made.
+    ``halves``: its :func:`~lib_tkg.keying.plate.pyramid` if already made. ``d``: that image's
+    colour difference (chroma screens, :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if
+    already made.
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
@@ -93,8 +93,10 @@ def key_pixels(
     alpha = matte.soft_clip(one - t, lo, hi)
     noise_lv = noise_levels(scr, sig)
     floor = None
+    # the colours of pixels are gathered from an RGBA copy (one 4-byte item per pixel)
+    rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
     if not scr.neutral:
-        floor = refine.physical_floor(img, img_q, plate, noise_lv, alpha, (lo, hi))
+        floor = refine.physical_floor(rgba, img_q, plate, noise_lv, alpha, (lo, hi))
         alpha = cv2.max(alpha, floor)
     if opts.refine:
         refine.admit_faint(alpha, t, lo)
@@ -104,7 +106,7 @@ def key_pixels(
     m_or_none = None if scr.neutral else scr.m
     if opts.refine:
         alpha, fmap = refine.refine_band(
-            rgb, img, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
+            rgba, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
         )
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found
@@ -116,13 +118,13 @@ def key_pixels(
     found = refine.in_background(needing)
     fg = rgb.copy()
     if opts.denoise:
-        refine.denoise_fg(fg, img, alpha, noise_lv)
+        refine.denoise_fg(fg, rgba, alpha, noise_lv)
     idx = found.result()
     if idx.size:
         m = None if scr.neutral else scr.m
         d_floor = 0.1 * scr.d_key
         refine.in_parallel(
-            lambda r: refine.unmix(fg, img, alpha, idx[r], plate, m, d_floor, opts.despill, fmap),
+            lambda r: refine.unmix(fg, rgba, alpha, idx[r], plate, m, d_floor, opts.despill, fmap),
             idx.size,
         )
     return fg, alpha

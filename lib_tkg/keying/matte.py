@@ -92,6 +92,16 @@ def rows_where(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.take(x.reshape(-1, x.shape[-1]), np.flatnonzero(mask), axis=0)
 
 
+def colours_at(rgba: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """(N, 3) float32 colours (levels) of the pixels at the flat indices ``idx`` of an RGBA
+    uint8 image (H, W, 4): each pixel gathered as one 4-byte item, which numpy gathers several
+    times faster than rows of three float32, then converted; the values of a float32 copy."""
+    if idx.size == 0:
+        return np.empty((0, 3), np.float32)
+    px = np.take(rgba.reshape(-1).view(np.uint32), idx).view(np.uint8).reshape(1, -1, 4)
+    return cv2.cvtColor(px, cv2.COLOR_RGBA2RGB).reshape(-1, 3).astype(np.float32)
+
+
 def rgb_rows(x: np.ndarray) -> np.ndarray:
     """(N, 3) contiguous copy of the first three columns of (N, 4) float32 rows (colour and
     weight maps sampled at pixels): an RGBA-to-RGB conversion of them as one row of pixels,

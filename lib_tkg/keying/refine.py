@@ -201,30 +201,32 @@ def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.nda
 
 
 def physical_floor(
-    img: np.ndarray,
+    rgba: np.ndarray,
     img_q: np.ndarray,
     plate: np.ndarray,
     noise_lv: float,
     alpha: np.ndarray,
     clip: tuple[float, float],
 ) -> np.ndarray:
-    """Opacity (0..1, per pixel of ``img``) of colours the plate cannot explain.
+    """Opacity (0..1, per pixel of the RGBA uint8 image ``rgba``) of colours the plate cannot
+    explain.
 
-    ``plate``: the clean plate at ``img``'s resolution, (H, W, 3) float32 levels.
+    ``plate``: the clean plate at the image's resolution, (H, W, 3) float32 levels.
 
     The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
     [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
     weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
     ones (0.75 and above: key-coloured subject parts) give 1; then clipped like the matte
     (``clip``: clip-black and clip-white, :func:`lib_tkg.keying.matte.soft_clip`). Found on
-    ``img_q`` (a reduced copy, quarter resolution), computed at full resolution only there and
+    ``img_q`` (a float32 copy at quarter resolution; of the image itself when it is too small
+    to reduce), computed at full resolution only there and
     where ``alpha`` is not already 1 (in parts on OpenCV's threads, :func:`in_parallel`); 0
     elsewhere.
     """
-    h, w = img.shape[:2]
+    h, w = rgba.shape[:2]
     margin = np.float32(3.0 * noise_lv + 6.0)
-    if img_q.shape[:2] == (h, w):
-        return matte.soft_clip(_unexplained(cv2.subtract(img, plate), plate, margin), *clip)
+    if img_q.shape[:2] == (h, w):  # (a tiny image: img_q is its float32 copy)
+        return matte.soft_clip(_unexplained(cv2.subtract(img_q, plate), plate, margin), *clip)
     # where: on the reduced copy, widened by a pixel there
     qh, qw = img_q.shape[:2]
     plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
@@ -238,7 +240,7 @@ def physical_floor(
     def bound(rows: slice) -> None:
         at = idx[rows]
         b = np.take(plate.reshape(-1, 3), at, axis=0)
-        v = np.take(img.reshape(-1, 3), at, axis=0) - b
+        v = matte.colours_at(rgba, at) - b
         out.reshape(-1)[at] = matte.soft_clip(_unexplained(v, b, margin), *clip)
 
     in_parallel(bound, idx.size)
@@ -308,7 +310,7 @@ def _deep_kernels(scale: float) -> tuple[np.ndarray, ...]:
 
 def _leave_ramps(
     core: np.ndarray,
-    img: np.ndarray,
+    rgba: np.ndarray,
     img_h: np.ndarray,
     img_q: np.ndarray,
     plate: np.ndarray,
@@ -350,7 +352,7 @@ def _leave_ramps(
     fd = sample(deep_map, pixel_xy(cand, w, h), w, h)
     b = np.take(plate.reshape(-1, 3), cand, axis=0)
     u = matte.rgb_rows(fd) - b
-    v = np.take(img.reshape(-1, 3), cand, axis=0) - b
+    v = matte.colours_at(rgba, cand) - b
     uu, vu, vv = dot3(u, u), dot3(v, u), dot3(v, v)
     ramp = (fd[:, 3] > np.float32(0.1)) & (uu > np.float32(40.0**2))
     ramp &= vu < np.float32(0.9) * uu
@@ -367,8 +369,7 @@ def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
 
 
 def refine_band(
-    rgb: np.ndarray,
-    img: np.ndarray,
+    rgba: np.ndarray,
     img_h: np.ndarray,
     img_q: np.ndarray,
     plate: np.ndarray,
@@ -381,7 +382,8 @@ def refine_band(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Edge-aware refinement of alpha inside the unknown band.
 
-    ``img_h``, ``img_q``: the image at half and quarter resolution (``lib_tkg.keying.plate.half``).
+    ``rgba``: the image, RGBA uint8 (H, W, 4); ``img_h``, ``img_q``: float32 copies of it at
+    half and quarter resolution (``lib_tkg.keying.plate.half``).
     ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
     (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept.
@@ -421,7 +423,7 @@ def refine_band(
     core = cv2.morphologyEx(solid.view(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
     core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
     if not neutral:
-        _leave_ramps(core, img, img_h, img_q, plate, t)
+        _leave_ramps(core, rgba, img_h, img_q, plate, t)
     idx = np.flatnonzero((alpha > 0) & (core == 0))
     out = alpha.copy()
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
@@ -447,7 +449,6 @@ def refine_band(
     # local foreground colour: masked average of the opaque core at half resolution, as
     # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)
     hh, hw = img_h.shape[:2]
-    rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
     cw_sum = cv2.copyTo(rgba, core)  # (0 elsewhere; twice as fast as a masked AND)
     cw_sum = cv2.resize(cw_sum, (hw, hh), interpolation=cv2.INTER_AREA)
     cw_sum = cw_sum.astype(np.float32)
@@ -463,7 +464,7 @@ def refine_band(
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         wide = _colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
         contrast = None
-    i_b = np.take(img.reshape(-1, 3), idx, axis=0)
+    i_b = matte.colours_at(rgba, idx)
     a_band = np.empty(idx.size, np.float32)
 
     def estimate(rows: slice) -> None:
@@ -666,13 +667,13 @@ def _spill_fit(
     return a2, res2, use
 
 
-def denoise_fg(fg: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
+def denoise_fg(fg: np.ndarray, rgba: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
     """Edge-preserving smoothing of the subject's colour, as strong as the screen's noise.
 
     A bilateral filter whose colour sigma is 3.5x the measured noise (``noise_lv``, levels)
     only averages away differences the size of the noise; texture and edges above it stay.
     Nothing happens on a clean image (noise under 0.8 levels). Only the subject's bounding box
-    is filtered, in place: ``fg`` (uint8) and its float32 copy ``img``.
+    is filtered, in place: ``fg`` (uint8) and its RGBA copy ``rgba``.
     """
     if noise_lv <= 0.8:
         return
@@ -683,12 +684,12 @@ def denoise_fg(fg: np.ndarray, img: np.ndarray, alpha: np.ndarray, noise_lv: flo
     y0, y1 = max(0, y - 3), min(h, y + bh + 3)
     x0, x1 = max(0, x - 3), min(w, x + bw + 3)
     fg[y0:y1, x0:x1] = cv2.bilateralFilter(fg[y0:y1, x0:x1].copy(), 3, 3.5 * noise_lv, 1.5)
-    img[y0:y1, x0:x1] = fg[y0:y1, x0:x1]
+    cv2.cvtColor(fg[y0:y1, x0:x1], cv2.COLOR_RGB2RGBA, dst=rgba[y0:y1, x0:x1])  # (in the view)
 
 
 def unmix(
     fg: np.ndarray,
-    img: np.ndarray,
+    rgba: np.ndarray,
     alpha: np.ndarray,
     idx: np.ndarray,
     plate: np.ndarray,
@@ -699,7 +700,8 @@ def unmix(
 ) -> None:
     """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place.
 
-    ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
+    ``rgba``: the image's colours (as denoised), RGBA uint8; ``plate``: the clean plate at
+    full resolution, (H, W, 3) float32 levels.
 
     Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
     Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
@@ -711,7 +713,7 @@ def unmix(
     one = np.float32(1.0)
     a1 = np.take(alpha.reshape(-1), idx)
     b1 = np.take(plate.reshape(-1, 3), idx, axis=0)
-    f1 = np.take(img.reshape(-1, 3), idx, axis=0) - matte.rep3(one - a1) * b1
+    f1 = matte.colours_at(rgba, idx) - matte.rep3(one - a1) * b1
     f1 /= matte.rep3(np.maximum(a1, np.float32(1e-3)))
     np.clip(f1, 0.0, 255.0, out=f1)
     if despill > 0.0 and m is not None:
