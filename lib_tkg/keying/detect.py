@@ -39,6 +39,9 @@ _TEXTURE_LV = 6.0
 _TEXTURE_REL = 0.06
 _PATTERN_SIGMA = 3.0  # px at the detection resolution
 _PATTERN_LV = 6.0  # levels of mean brightness difference from the smooth surface
+# px: the reach of the pattern test, the farthest any test reads from the border band (the
+# Gaussian's kernel radius for float32, OpenCV's cvRound(4 sigma), and the 5x5 window's)
+_PATTERN_REACH = round(4 * _PATTERN_SIGMA) + 2
 _MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
 _MIN_WARM_CHROMA = 28.0  # the same for warm hues (dark wood and leather are ~20-28)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
@@ -99,6 +102,28 @@ def _pattern(img: np.ndarray) -> np.ndarray:
     return cv2.blur(dev, (5, 5)) if min(img.shape[:2]) >= 5 else dev
 
 
+def _reduced(rgb: np.ndarray, size: tuple[int, int], e: int) -> np.ndarray:
+    """``rgb`` area-reduced to ``size`` = (w, h). When that is by a whole factor of 3 or more,
+    only the frame ``e`` px wide is made, from four strips (0 inside it, where nothing that
+    detection uses reaches): OpenCV reduces by such factors pixel by pixel, so they get the
+    values of the whole."""
+    h, w = rgb.shape[:2]
+    sw, sh = size
+    k = h // sh
+    if k < 3 or (k * sw, k * sh) != (w, h) or 2 * e >= min(sw, sh):
+        return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small = np.zeros((sh, sw, 3), np.uint8)
+    for y0, y1, x0, x1 in (
+        (0, e, 0, sw),
+        (sh - e, sh, 0, sw),
+        (e, sh - e, 0, e),
+        (e, sh - e, sw - e, sw),
+    ):
+        part = rgb[k * y0 : k * y1, k * x0 : k * x1]
+        small[y0:y1, x0:x1] = cv2.resize(part, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    return small
+
+
 def _hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hue (degrees, red 0, green 120, blue 240) and chroma of (N, 3) float pixels."""
     c = matte.chroma_part(px)
@@ -134,10 +159,10 @@ def detect_screen(
     h, w = rgb.shape[:2]
     scale = min(1.0, _DETECT_RES / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = rgb if scale >= 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    b = max(1, round(border * min(size)))
+    small = rgb if scale >= 1.0 else _reduced(rgb, size, b + _PATTERN_REACH)
     img = small.astype(np.float32)
     sh, sw = img.shape[:2]
-    b = max(1, round(border * min(sh, sw)))
     mask = _border_mask(sh, sw, b)
     if subject_mask is not None:
         sm = cv2.resize(subject_mask, (sw, sh), interpolation=cv2.INTER_AREA)
