@@ -29,6 +29,7 @@ import numpy as np
 
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import inputs, matte
+from lib_tkg.keying.refine import in_background
 
 #: Default width of the border band, as a fraction of the short side.
 DEFAULT_BORDER = 0.04
@@ -162,6 +163,8 @@ def detect_screen(
     b = max(1, round(border * min(size)))
     small = rgb if scale >= 1.0 else _reduced(rgb, size, b + _PATTERN_REACH)
     img = small.astype(np.float32)
+    # the pattern test's map is made on the other core while the colours are examined
+    pattern = in_background(lambda: _pattern(img))
     sh, sw = img.shape[:2]
     mask = _border_mask(sh, sw, b)
     if subject_mask is not None:
@@ -197,7 +200,7 @@ def detect_screen(
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
     level = float(matte.median(chroma[members]))
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
-    smooth &= _pattern(img)[mask] <= _PATTERN_LV
+    smooth &= pattern.result()[mask] <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
     if cover < MIN_COVER:
         share = float(members.sum()) / max(1, n)
