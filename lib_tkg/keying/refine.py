@@ -362,10 +362,11 @@ def _leave_ramps(
 
 def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     """(h, w, 4) mean colour and weight (0..1) from a (colour sum, weight x 255) map."""
-    inv = np.float32(255.0) / np.maximum(cw_sum[..., 3], np.float32(0.0255))
+    # (the weight as a plane of its own: numpy is slow on a strided channel)
+    inv = np.float32(255.0) / np.maximum(cv2.extractChannel(cw_sum, 3), np.float32(0.0255))
     scale = cv2.cvtColor(inv, cv2.COLOR_GRAY2RGBA)  # (inv, inv, inv, 1): faster than a merge
-    scale[..., 3] = 1.0 / 255.0
-    return cw_sum * scale
+    scale.reshape(-1)[3::4] = np.float32(1.0 / 255.0)
+    return np.multiply(cw_sum, scale, out=scale)
 
 
 def refine_band(
