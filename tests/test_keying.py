@@ -834,13 +834,3 @@ def test_rows_dot_is_the_row_wise_dot_product(n):
     got = matte.rows_dot(wide[:, :3], v)  # a non-contiguous column slice, as in unmixing
     assert got.shape == (n,) and got.dtype == np.float32
     np.testing.assert_allclose(got, wide[:, :3].astype(np.float64) @ v, rtol=1e-5, atol=1e-3)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_quantile_is_numpys_to_the_bit(dtype):
-    rng = np.random.default_rng(7)
-    for n in (1, 2, 3, 10, 97, 1500, 16384):
-        x = (rng.random(n) * 300.0).astype(dtype)
-        for q in (0.0, 0.1, 0.25, 0.5, 0.75, 0.995, 1.0):
-            got, want = matte.quantile(x.copy(), q), np.quantile(x, q)
-            assert np.asarray(got).dtype == want.dtype and got.tobytes() == want.tobytes()

@@ -208,7 +208,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
         return ok
     # start from the upper three quarters: dips are what is to be found, and a least-squares
     # fit through all blocks would bend into a large one
-    inl = ok1 & (y >= matte.quantile(y[ok1], 0.25))
+    inl = ok1 & (y >= np.quantile(y[ok1], 0.25))
     for _ in range(4):
         r, _coef = _fit(basis, y, inl)
         sig = float(1.4826 * matte.median(np.abs(r[inl])))
@@ -330,8 +330,8 @@ def _analyse_chroma(
     # saturated or brighter than the actual screen
     full = s_w >= 0.9
     if full.sum() >= 4:
-        d_key = min(d_key, float(matte.quantile(s_d[full] / s_w[full], 0.75)))
-        sr_key = float(matte.quantile(s_sr[full], 0.75))
+        d_key = min(d_key, float(np.quantile(s_d[full] / s_w[full], 0.75)))
+        sr_key = float(np.quantile(s_sr[full], 0.75))
     else:
         sr_key = d_key / max(float(key_f.max()), 1.0)
     # a region far more saturated than the screen is a key-coloured subject part, and must not
