@@ -71,7 +71,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from photo_set import PHOTOS, make_photo_sample, photo_scene
+from photo_set import PHOTOS, make_photo_sample, photo_crop_scene, photo_scene
 from synthetic import SCENE_KINDS, Sample, backgrounds, make_sample, make_scene
 
 from lib_tkg import keying
@@ -363,6 +363,11 @@ def set_noscreen(args, tmp: Path) -> None:
         (f"{k} {s}", make_scene(s, args.sizes[0], k)) for k in SCENE_KINDS for s in range(args.n)
     ]
     cases += [(p, photo_scene(p, args.sizes[0])) for p in PHOTOS]
+    cases += [
+        (f"{p} crop {s}", photo_crop_scene(p, s, args.sizes[0]))
+        for p in PHOTOS
+        for s in range(args.seed, args.seed + args.n)
+    ]
     print("\n### no screen: share of pixels made transparent (alpha < 255)\n")
     print("| image | transparent | warned |")
     print("|---|---:|---|")

@@ -51,6 +51,35 @@ def photo_scene(name: str, size: int = 768) -> np.ndarray:
     return cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
 
 
+def photo_crop_scene(name: str, seed: int, size: int = 512) -> np.ndarray:
+    """A no-screen case made from the photo: a random square crop (40-100 % of its short side,
+    so a smooth surface of the photo may fill the border), sometimes mirrored, warmed (white
+    balance toward amber), darkened toward the corners (a lens vignette, cos^4-like) and
+    JPEG-coded; long side ``size``."""
+    rng = np.random.default_rng([seed, PHOTOS.index(name), size, 71])
+    img = photo(name)
+    h, w = img.shape[:2]
+    c = int(min(h, w) * rng.uniform(0.4, 1.0))
+    y, x = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+    out = cv2.resize(img[y : y + c, x : x + c], (size, size), interpolation=cv2.INTER_AREA)
+    out = out.astype(np.float32) / 255
+    if rng.random() < 0.5:
+        out = out[:, ::-1]
+    if rng.random() < 0.6:
+        out = out * np.array([rng.uniform(1.0, 1.2), 1.0, rng.uniform(0.7, 0.95)], np.float32)
+    if rng.random() < 0.7:
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+        r2 = (xx * xx + yy * yy) * rng.uniform(1.0, 2.5)
+        out = out * (1.0 / (1.0 + r2) ** 2)[..., None]
+    out = np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
+    if rng.random() < 0.4:
+        _ok, buf = cv2.imencode(
+            ".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 95))]
+        )
+        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+    return np.ascontiguousarray(out)
+
+
 def _noise(rng: np.random.Generator, h: int, w: int, scale: float, ch: int = 1) -> np.ndarray:
     small = rng.standard_normal((max(2, int(h / scale) + 2), max(2, int(w / scale) + 2), ch))
     big = cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)

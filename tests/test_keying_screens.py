@@ -79,12 +79,25 @@ def test_a_green_brick_wall_is_not_taken_for_a_screen(size):
 
 
 def test_a_smooth_warm_border_is_not_taken_for_a_screen():
-    # skin-like: smooth, one hue, but dull and warm
+    # skin-like: smooth, one hue, warm
     img = np.empty((160, 160, 3), np.uint8)
     img[:] = (205, 150, 120)
-    with pytest.warns(NoKeyColorWarning, match="too dull or too warm"):
+    with pytest.warns(NoKeyColorWarning, match="is warm"):
         res = key(img)
     assert not res.keyed
+
+
+@pytest.mark.parametrize("color", [(223, 79, 46), (116, 34, 13), (250, 130, 10), (240, 220, 20)])
+def test_a_saturated_warm_border_is_not_detected_but_keyed_when_given(color):
+    # a fundus photo, a red saucer under a vignette, an orange or a yellow screen: smooth and
+    # saturated, but warm borders are photos far more often than screens
+    img = green_screen(color=color)
+    with pytest.warns(NoKeyColorWarning, match="warm screens are not detected automatically"):
+        res = key(img)
+    assert not res.keyed and (res.alpha == 255).all()
+    res = key(img, color)
+    # (the grey square's rim, clear of the red disc, which is key-coloured on these screens)
+    assert res.keyed and res.alpha[:20].max() <= 2 and (res.alpha[66:74, 66:126] == 255).all()
 
 
 def test_a_black_vignette_is_not_a_screen():
@@ -121,7 +134,7 @@ def test_a_dark_warm_border_as_dull_as_an_under_lit_screen_is_not_one():
     # dark wood or leather: smooth at the detection scale once this dark, saturated (0.83),
     # chroma about 24 like the under-lit green screen above, but warm
     img = green_screen(color=(41, 29, 7))
-    with pytest.warns(NoKeyColorWarning, match="too dull or too warm"):
+    with pytest.warns(NoKeyColorWarning, match="is warm"):
         res = key(img)
     assert not res.keyed
 

@@ -14,8 +14,9 @@ that colour's variation:
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
-  and for warm hues (red to yellow, the colours of skin, wood, fur and sunsets) very saturated,
-  because those are rarely screens.
+  and not warm: red, orange and yellow borders (the colours of skin, wood, fur, fundus photos
+  and sunsets, smooth and saturated under a vignette as often as any screen) are never taken
+  for a screen without a prior; such a screen is keyed when its colour is given.
 """
 
 from __future__ import annotations
@@ -44,10 +45,8 @@ _PATTERN_LV = 6.0  # levels of mean brightness difference from the smooth surfac
 # Gaussian's kernel radius for float32, OpenCV's cvRound(4 sigma), and the 5x5 window's)
 _PATTERN_REACH = round(4 * _PATTERN_SIGMA) + 2
 _MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
-_MIN_WARM_CHROMA = 28.0  # the same for warm hues (dark wood and leather are ~20-28)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
-_WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours
-_MIN_WARM_SAT = 0.75
+_WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours: never auto-detected
 
 
 @dataclass(frozen=True)
@@ -215,20 +214,15 @@ def detect_screen(
     if prior is None:
         k_hue, k_chroma = (float(v[0]) for v in _hue_chroma(np.array([med], np.float32)))
         sat = (float(med.max()) - float(med.min())) / max(float(med.max()), 1.0)
-        warm = (
-            _hue_dist(np.array([k_hue]), (_WARM[0] + _WARM[1]) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2
-        )
-        if (
-            k_chroma < (_MIN_WARM_CHROMA if warm else _MIN_AUTO_CHROMA)
-            or sat < _MIN_AUTO_SAT
-            or (warm and sat < _MIN_WARM_SAT)
-        ):
-            return Detection(
-                None,
-                False,
-                f"the border's colour {hex_color(kc)} is too dull or too warm to be a screen",
-                cover,
+        if k_chroma < _MIN_AUTO_CHROMA or sat < _MIN_AUTO_SAT:
+            why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
+            return Detection(None, False, why, cover)
+        if _hue_dist(np.array([k_hue]), sum(_WARM) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2:
+            why = (
+                f"the border's colour {hex_color(kc)} is warm (red to yellow, like skin, wood "
+                "and sunsets): warm screens are not detected automatically"
             )
+            return Detection(None, False, why, cover)
     return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]
 
 
