@@ -73,6 +73,14 @@ def test_custom_colour_and_no_screen_leave_the_image_with_a_note():
     pp = FakePP(grey)
     extras.key_postprocessed(pp, enable=True)
     assert pp.image is grey and "nothing was keyed" in pp.info[extras.SECTION]
+    # the way out is named for this tab too, and a warm screen is one to give
+    assert "the Key colour menu in the Extras tab" in pp.info[extras.SECTION]
+    orange = Image.new("RGB", (64, 64), (250, 130, 10))
+    pp = FakePP(orange)
+    extras.key_postprocessed(pp, enable=True)
+    assert pp.image is orange and "warm screens are not detected" in pp.info[extras.SECTION]
+    extras.key_postprocessed(pp, enable=True, key_color="orange")
+    assert np.asarray(pp.image)[..., 3].max() == 0
 
 
 @pytest.mark.parametrize(

@@ -56,10 +56,13 @@ class KeyResult:
     notes: list[str] = field(default_factory=list)
 
 
-#: How to key an image whose screen was not found (white, grey and black ones never are).
+#: How to key an image whose screen was not found (warm, white, grey and black ones never
+#: are), in each front end's words.
 FORCE_HINT = (
-    "Give the screen colour to force one (key_color, --key-color); white, grey and black "
-    "screens are never detected automatically (give white, black, or a grey such as '#808080')"
+    "To key it anyway, give the screen colour as the key colour (key_color in Python and the "
+    "API, --key-color in the CLI, the Key colour menu in the Extras tab, the color widget in "
+    "ComfyUI); warm, white, grey and black screens are never detected automatically (give "
+    "e.g. orange, white, black, or a grey such as '#808080')"
 )
 
 
