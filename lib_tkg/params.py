@@ -253,10 +253,19 @@ class TkgParams:
                 + ", ".join(f.name for f in FIELDS)
             )
         base = defaults or cls()
-        values = {
-            f.name: _coerce(f, v, text=False, where=f"argument {i} ")
-            for i, (f, v) in enumerate(zip(FIELDS, args, strict=False))
-        }
+        try:
+            values = {
+                f.name: _coerce(f, v, text=False, where=f"argument {i} ")
+                for i, (f, v) in enumerate(zip(FIELDS, args, strict=False))
+            }
+        except ParamError as err:
+            if len(args) >= 2 and all(isinstance(a, str) and len(a) == 1 for a in args[:2]):
+                # the WebUI's API copies a JSON string given as "args" letter by letter
+                raise ParamError(
+                    f'{err} (the arguments are single letters: "args" must be a JSON list '
+                    'such as [true, "green"], not a string)'
+                ) from None
+            raise
         return dataclasses.replace(base, **values)
 
     @classmethod

@@ -195,6 +195,19 @@ def test_out_of_range_floats_are_rejected(field, value):
             TkgParams.from_args(tuple(args))
 
 
+@pytest.mark.parametrize("text", ["true", "True", "1,green"])
+def test_a_string_spelt_out_as_arguments_says_args_must_be_a_list(text):
+    # the WebUI's API copies "args": "true" into the script args letter by letter
+    with pytest.raises(ParamError) as info:
+        TkgParams.from_args(tuple(text))
+    message = str(info.value)
+    assert message.startswith(f"{TITLE}: argument 0 'enabled' must be true or false")
+    assert '"args" must be a JSON list' in message
+    with pytest.raises(ParamError) as info:  # one bad value is not taken for letters
+        TkgParams.from_args(("t", "green"))
+    assert "JSON list" not in str(info.value)
+
+
 def test_too_many_arguments_and_unknown_names():
     with pytest.raises(ParamError, match=f"accepts at most {len(FIELDS)}"):
         TkgParams.from_args((False,) * (len(FIELDS) + 1))

@@ -79,7 +79,7 @@ class Result:
         return firsts[0]
 
 
-def alwayson(args: list | None) -> dict:
+def alwayson(args: list | str | None) -> dict:
     return {} if args is None else {"alwayson_scripts": {SCRIPT_KEY: {"args": args}}}
 
 
@@ -546,8 +546,12 @@ def test_first_of_batch_equals_single(srv: WebUIServer) -> None:
 
 @pytest.mark.parametrize(
     ("args", "name"),
-    [([True, "notacolour"], "color"), ([True, "green", "#00ff00", 5.0], "strength")],
-    ids=["bad-colour", "strength-out-of-range"],
+    [
+        ([True, "notacolour"], "color"),
+        ([True, "green", "#00ff00", 5.0], "strength"),
+        ("true", "JSON list"),  # the host copies a string letter by letter into the args
+    ],
+    ids=["bad-colour", "strength-out-of-range", "args-a-string"],
 )
 def test_invalid_arguments_fail_request(srv: WebUIServer, args: list, name: str) -> None:
     mark = srv.log_size()
