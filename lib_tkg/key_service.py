@@ -35,15 +35,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS, hex_color, parse_color
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
-from lib_tkg.keying.inputs import rgb_profile
+from lib_tkg.keying.inputs import keyable, rgb_profile
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
 
 ROUTE_PREFIX = "/tkg-chroma/v1"
 AUTO = "auto"
 #: Default size limit of a keyed image, in megapixels (width x height / 1e6).
 DEFAULT_MAX_MEGAPIXELS = 64.0
-#: Image formats the route decodes (Pillow format names).
-FORMATS = ("PNG", "JPEG", "WEBP")
+#: Image formats the route decodes (Pillow format names), as ``tkg-chroma key`` reads them.
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
 #: Presets the route accepts as key colours: all (white and black are keyed by luminance).
 KEY_PRESETS = tuple(PRESETS)
 
@@ -53,7 +53,8 @@ IMAGE_FIELD = Field(
     None,
     "Image",
     "",
-    accepted="a base64-encoded PNG, JPEG or WebP image ('data:image/...;base64,' URLs accepted)",
+    accepted="a base64-encoded PNG, JPEG, WebP, BMP, TIFF or GIF image ('data:image/...;base64,' "
+    "URLs accepted)",
 )
 KEY_COLOR_FIELD = Field(
     "key_color",
@@ -134,9 +135,11 @@ def parse_options(values: Mapping[str, Any]) -> KeyOptions:
     return KeyOptions(key_color=parse_key_color(values.get("key_color")), **checked)
 
 
-def decode_image(value: Any, max_pixels: int) -> tuple[Image.Image, int]:
-    """Decode a base64 PNG/JPEG/WebP (or ``data:`` URL) into a loaded PIL image; return it and
-    the number of frames the file holds (an animated PNG or WebP: only the first is decoded).
+def decode_image(value: Any, max_pixels: int) -> tuple[Any, int, bytes | None]:
+    """Decode a base64 image of :data:`FORMATS` (or ``data:`` URL) for the keyer: return it (as
+    :func:`lib_tkg.keying.inputs.keyable` gives it: 16-bit and float greyscale scaled), the
+    number of frames the file holds (an animated PNG, WebP or GIF, a multi-page TIFF: only the
+    first is decoded) and its embedded RGB colour profile or ``None``.
 
     ``RequestError`` 422 for anything that is not such an image, 413 when it has more than
     ``max_pixels`` pixels (checked from the header, before the pixels are decoded). An EXIF
@@ -161,7 +164,9 @@ def decode_image(value: Any, max_pixels: int) -> tuple[Image.Image, int]:
             413, IMAGE_FIELD.name, _too_large(f"more than {bomb:,}", max_pixels)
         ) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise _invalid(IMAGE_FIELD, value, "not a PNG, JPEG or WebP image") from None
+        raise _invalid(
+            IMAGE_FIELD, value, "not a PNG, JPEG, WebP, BMP, TIFF or GIF image"
+        ) from None
     w, h = image.size
     if w * h > max_pixels:
         raise RequestError(413, IMAGE_FIELD.name, _too_large(f"{w}x{h} = {w * h:,}", max_pixels))
@@ -171,7 +176,7 @@ def decode_image(value: Any, max_pixels: int) -> tuple[Image.Image, int]:
         raise _invalid(IMAGE_FIELD, value, "the image data is truncated or corrupt") from None
     frames = int(getattr(image, "n_frames", 1))
     # upright as viewers show it (a phone photo's EXIF orientation), as the CLI keys it
-    return ImageOps.exif_transpose(image) or image, frames
+    return keyable(ImageOps.exif_transpose(image) or image), frames, rgb_profile(image)
 
 
 def _too_large(pixels: str, max_pixels: int) -> str:
@@ -241,15 +246,15 @@ def key_request(body: Any, max_pixels: int) -> dict[str, Any]:
     if "image" not in body:
         raise RequestError(422, "image", f"{TITLE}: 'image' is required: {IMAGE_FIELD.describe()}")
     options = parse_options(body)
-    image, frames = decode_image(body["image"], max_pixels)
+    image, frames, profile = decode_image(body["image"], max_pixels)
     result, notes = key_with_notes(image, options)
     if frames > 1:
         notes.append(
-            f"the image is an animation of {frames} frames: only its first frame was keyed "
+            f"the image holds {frames} frames (an animation or pages): only its first was keyed "
             "(tkg-chroma key-animation keys every frame)"
         )
     return {
-        "image": _png_base64(result.rgba, "RGBA", rgb_profile(image)),
+        "image": _png_base64(result.rgba, "RGBA", profile),
         "matte": _png_base64(result.alpha, "L") if options.matte else None,
         "key_color": hex_color(result.key_color),
         "keyed": bool(result.keyed),

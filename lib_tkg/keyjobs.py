@@ -18,9 +18,6 @@ from typing import Any
 
 from lib_tkg import outputs
 
-#: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
-_GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
-
 
 @dataclass(frozen=True)
 class KeyJob:
@@ -62,15 +59,13 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, byt
     orientation applied) or a uint8 array, of the first frame of an animation of ``frames``
     frames; ``profile`` its embedded RGB ICC profile (:func:`lib_tkg.keying.inputs.rgb_profile`).
 
-    16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
-    however dark the image; 32-bit float greyscale (``F``) is taken as 0..1 when no value is
-    above 1, else as 0..255. An image over ``max_pixels`` (the keyer's limit, checked before
-    decoding; Pillow's own limit is not used) raises ``ValueError``.
+    16-bit and float greyscale are scaled to 0..255 (:func:`lib_tkg.keying.inputs.keyable`).
+    An image over ``max_pixels`` (the keyer's limit, checked before decoding; Pillow's own
+    limit is not used) raises ``ValueError``.
     """
-    import numpy as np
     from PIL import Image, ImageOps
 
-    from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS, check_size, rgb_profile
+    from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS, check_size, keyable, rgb_profile
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
@@ -82,19 +77,10 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, byt
         frames = getattr(im, "n_frames", 1)
         im.load()
         profile = rgb_profile(im)
-        image = ImageOps.exif_transpose(im) or im
-        if image.mode in _GREY16_MODES or image.mode == "F":
-            arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
-            if image.mode != "F":
-                arr = arr * (255.0 / 65535.0)
-            elif arr.size and arr.max() <= 1.0:  # a float image in 0..1
-                arr = arr * 255.0
-            return np.clip(arr, 0, 255).round().astype(np.uint8), frames, None
-        if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
-            return image.convert("RGBA" if "A" in image.getbands() else "RGB"), frames, profile
-        if image.mode == "RGB":  # one copy of the pixels, not two (huge images)
-            return np.asarray(image), frames, profile
-        return (image.copy() if image is im else image), frames, profile
+        image = keyable(ImageOps.exif_transpose(im) or im)
+        if image is im:  # (still the file's image, which is closed on leaving)
+            image = im.copy()
+        return image, frames, profile
 
 
 def worker_init() -> None:

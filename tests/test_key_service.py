@@ -99,16 +99,41 @@ def test_no_screen_comes_back_unkeyed_opaque_with_a_note():
     assert answer["notes"] and "nothing was keyed" in answer["notes"][0]
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "TIFF"])
 def test_an_animation_is_keyed_on_its_first_frame_with_a_note(fmt):
     first, second = screen_image(), photo_image()
     buf = io.BytesIO()
     Image.fromarray(first).save(buf, fmt, save_all=True, append_images=[Image.fromarray(second)])
     status, answer = post({"image": base64.b64encode(buf.getvalue()).decode("ascii")})
     assert status == 200 and answer["keyed"] is True, answer
-    assert "animation of 2 frames: only its first frame was keyed" in answer["notes"][-1]
+    assert "holds 2 frames (an animation or pages): only its first was keyed" in answer["notes"][-1]
     status, answer = post({"image": encode(first, fmt)})
-    assert not any("animation" in note for note in answer["notes"])
+    assert not any("frames" in note for note in answer["notes"])
+
+
+@pytest.mark.parametrize("fmt", ["BMP", "TIFF", "GIF"])
+def test_the_formats_the_cli_reads_are_keyed_too(fmt):
+    status, answer = post({"image": encode(screen_image(), fmt)})
+    assert status == 200 and answer["keyed"] is True, answer
+    alpha = np.asarray(decode(answer["image"]))[..., 3]
+    assert alpha[0, 0] == 0 and alpha[48, 48] == 255
+
+
+@pytest.mark.parametrize("mode", ["I;16", "F"])
+def test_deep_greyscale_is_scaled_not_clipped_to_white(mode):
+    # a 16-bit (0..65535) or float (0..1) grey image: a plain conversion clipped it to white
+    # or black; scaled (as tkg-chroma key reads it), its pixels keep their levels
+    grey = np.full((64, 64), 100, np.uint8)
+    grey[16:48, 16:48] = 200
+    deep = grey.astype(np.float32) / 255 if mode == "F" else grey.astype(np.uint16) * 257
+    buf = io.BytesIO()
+    image = Image.fromarray(deep)
+    assert image.mode == mode
+    image.save(buf, "TIFF")
+    status, answer = post({"image": base64.b64encode(buf.getvalue()).decode()})
+    assert status == 200, answer
+    out = np.asarray(decode(answer["image"]))
+    assert np.array_equal(out[..., 0], grey) and (out[..., 3] == 255).all()
 
 
 def test_a_given_key_colour_absent_from_the_image_is_named_in_the_note():
@@ -155,7 +180,7 @@ def test_a_given_colour_that_is_not_the_screens_own_gets_a_note(given, note):
     ("payload", "field", "words"),
     [
         ({"image": "not base64 !!"}, "image", "not valid base64"),
-        ({"image": "aGVsbG8gd29ybGQ="}, "image", "not a PNG, JPEG or WebP image"),
+        ({"image": "aGVsbG8gd29ybGQ="}, "image", "not a PNG, JPEG, WebP, BMP, TIFF or GIF image"),
         ({"image": 5}, "image", "got 5"),
         ({"image": ["iVBORw0KGgo="] * 3}, "image", "got a JSON array of 3 item(s)"),
         ({"image": {"data": "iVBORw0KGgo="}}, "image", "got a JSON object of 1 item(s)"),
@@ -219,10 +244,11 @@ def test_bodies_that_are_not_json_objects_are_422():
     assert status == 422 and answer["field"] == "body"
 
 
-def test_gif_and_truncated_png_are_422():
+def test_other_formats_and_a_truncated_png_are_422():
     buf = io.BytesIO()
-    Image.fromarray(screen_image()).save(buf, format="GIF")
-    assert post({"image": base64.b64encode(buf.getvalue()).decode()})[0] == 422
+    Image.fromarray(screen_image()).save(buf, format="PPM")
+    status, answer = post({"image": base64.b64encode(buf.getvalue()).decode()})
+    assert status == 422 and "not a PNG, JPEG, WebP, BMP, TIFF or GIF image" in answer["detail"]
     png = base64.b64decode(encode(screen_image()))
     status, answer = post({"image": base64.b64encode(png[: len(png) // 2]).decode()})
     assert status == 422 and "truncated" in answer["detail"]

@@ -45,6 +45,33 @@ def to_arrays(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
     )
 
 
+#: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
+_GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def keyable(image: Any) -> Any:
+    """A decoded, loaded PIL image as the keyer takes it: a PIL image or a uint8 array.
+
+    16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
+    however dark the image; 32-bit float greyscale (``F``) is taken as 0..1 when no value is
+    above 1, else as 0..255 (a plain conversion would clip both to white); CMYK, YCbCr, LAB
+    and HSV images are converted to RGB (RGBA if they have alpha); RGB comes back as an array
+    that shares the image's pixels.
+    """
+    if image.mode in _GREY16_MODES or image.mode == "F":
+        arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        if image.mode != "F":
+            arr = arr * (255.0 / 65535.0)
+        elif arr.size and arr.max() <= 1.0:  # a float image in 0..1
+            arr = arr * 255.0
+        return np.clip(arr, 0, 255).round().astype(np.uint8)
+    if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
+        return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    if image.mode == "RGB":  # one copy of the pixels, not two (huge images)
+        return np.asarray(image)
+    return image
+
+
 def rgb_profile(image: Any) -> bytes | None:
     """The ICC colour profile embedded in a PIL ``image`` if it describes RGB colours (a phone
     photo's Display P3, Adobe RGB), else ``None``: a grey or CMYK one does not fit an RGBA
