@@ -108,6 +108,35 @@ def test_keyed_images_are_saved_as_png_under_an_unused_name(tmp_path):
     assert params.filename == str(tmp_path / "shot-3.png")
 
 
+@pytest.mark.parametrize(
+    "controls", [{}, {"key_color": "nope"}], ids=["no-screen", "rejected-option"]
+)
+def test_an_unkeyed_image_never_replaces_a_file_either(tmp_path, controls):
+    # Batch from directory with the input folder as output folder: the host saves an unkeyed
+    # a.jpg as a.png, over the input a.png it has not read yet
+    photo = Image.new("RGB", (32, 32), (120, 120, 110))
+    pp = FakePP(photo)
+    extras.key_postprocessed(pp, enable=True, **controls)
+    assert pp.image is photo and "keyed" in pp.info[extras.SECTION]
+    (tmp_path / "a.png").write_bytes(b"input")
+    params = save_params(pp.image, str(tmp_path / "a.png"))
+    saving.before_image_saved(params)
+    assert params.filename == str(tmp_path / "a-1.png") and params.image is photo
+    assert (tmp_path / "a.png").read_bytes() == b"input"
+
+
+def test_a_warning_of_the_keyer_reaches_the_comment():
+    img = np.asarray(screen()).copy()
+    img[16:48, 16:48] = (0, 0, 255)  # a blue part, keyed as blue: the border is green
+    pp = FakePP(Image.fromarray(img))
+    extras.key_postprocessed(pp, enable=True, key_color="blue")
+    assert np.asarray(pp.image)[32, 32, 3] < 128  # keyed, as asked
+    assert "#14c828" in pp.info["TKG note"] and "#0000ff" in pp.info["TKG note"]
+    pp = FakePP(screen())
+    extras.key_postprocessed(pp, enable=True)
+    assert "TKG note" not in pp.info
+
+
 def test_other_images_are_left_alone(tmp_path):
     pp = FakePP(screen())
     extras.key_postprocessed(pp, enable=True)

@@ -9,12 +9,15 @@ v1.10.1 and Forge main):
   steps (4000-4040): an upscaled, restored image is keyed, and no later step sees alpha.
 * ``key_postprocessed`` makes ``pp.image`` the RGBA cut-out and adds the matte as an extra image
   with the ``matte`` name tag (Extras' naming: ``00012.png``, ``00013--matte.png``); ``pp.info``
-  (the comment) gets the key colour, or the note that nothing was keyed (``pp.image`` unchanged).
+  (the comment) gets the key colour and any warning, or the note that nothing was keyed
+  (``pp.image`` unchanged, but saved like a cut-out: as PNG under a free name).
 * ``run_postprocessing`` saves every output with ``extension=opts.samples_format``, through
   ``images.save_image``, which calls ``on_before_image_saved`` with the name it built.
-  ``lib_tkg.webui.saving.before_image_saved`` turns that into ``.png`` for the images keyed
-  here (a free name: never an existing file, such as the input in Batch from directory), so
-  alpha survives any format. Forge's stealth infotext (``modules/stealth_infotext.py``, run just
+  ``lib_tkg.webui.saving.before_image_saved`` turns that into ``.png`` for the images this
+  section handled, keyed or not (a free name: never an existing file, such as an input in
+  Batch from directory with the input folder as output folder, where the host would save an
+  unkeyed ``a.jpg`` as ``a.png`` over the input ``a.png`` before reading it), so alpha
+  survives any format. Forge's stealth infotext (``modules/stealth_infotext.py``, run just
   before that callback when the input carried ``parameters``) rewrites the alpha channel in
   place (the callback undoes that), and raises on a one-channel image before the callback: the
   matte is then given as RGB (``rgb_matte``).
@@ -58,9 +61,11 @@ def key_postprocessed(
     one-channel ("L"), or three equal channels with ``rgb_matte`` (the glue's choice where the
     host's saver cannot take one channel: :func:`lib_tkg.webui.saving.stealth_infotext`).
     Disabled: nothing is touched. Rejected values: a note in ``pp.info``, the image unchanged.
+    Enabled, the image is saved as PNG under a free name whatever happens (never over a file).
     """
     if not enable:
         return
+    saving.mark_ours(pp.image)
     values = {
         "key_color": custom_color if key_color == CUSTOM else key_color,
         "tolerance": tolerance,
@@ -81,12 +86,14 @@ def key_postprocessed(
         pp.info[SECTION] = "; ".join(notes)
         return
     pp.info[SECTION] = hex_color(result.key_color)
+    if result.notes:  # the keyer's warnings (a screen of another colour than the one chosen)
+        pp.info["TKG note"] = "; ".join(result.notes)
     pp.info["TKG tolerance"] = options.tolerance
     pp.info["TKG despill"] = options.despill
-    pp.image = saving.mark_keyed(Image.fromarray(result.rgba, "RGBA"))
+    pp.image = saving.mark_ours(Image.fromarray(result.rgba, "RGBA"))
     if options.matte:
         matte_image = Image.fromarray(result.alpha, "L")
-        matte_image = saving.mark_keyed(matte_image.convert("RGB") if rgb_matte else matte_image)
+        matte_image = saving.mark_ours(matte_image.convert("RGB") if rgb_matte else matte_image)
         pp.extra_images.append(
             pp.create_copy(matte_image, nametags=[MATTE_TAG], disable_processing=True)
         )

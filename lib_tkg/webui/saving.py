@@ -11,7 +11,7 @@ was not saved as that object are saved numbered in ``postprocess`` (``save_unsav
 object it is given, and A1111 sets ``already_saved_as`` on it.
 
 Every image we hand to the host's saver (these copies, and the Extras tab's outputs, which the
-host saves itself) is marked (:func:`mark_keyed`); :func:`before_image_saved`, which the host
+host saves itself) is marked (:func:`mark_ours`); :func:`before_image_saved`, which the host
 calls after the stealth infotext has run, gives the saver the marked pixels again (alpha 255
 otherwise: a fully opaque cut-out on disk) and a ``.png`` name that is not taken (no file is
 ever replaced: with numbers off, a run in another format would overwrite an earlier run's
@@ -50,9 +50,10 @@ def _log_once(message: str) -> None:
         log(message)
 
 
-def mark_keyed(image: Image.Image) -> Image.Image:
+def mark_ours(image: Image.Image) -> Image.Image:
     """Mark ``image`` (returned) as one of ours for :func:`before_image_saved`: the host's saver
-    will write these very pixels as PNG under an unused name."""
+    will write these very pixels as PNG under an unused name (a cut-out, a matte, or an image
+    the Extras section left unkeyed, which must not replace an input either)."""
     key = id(image)
     _MARKED[key] = (weakref.ref(image, lambda _ref: _MARKED.pop(key, None)), image.copy())
     return image
@@ -70,7 +71,7 @@ def unused_png_name(filename: str) -> str:
 
 
 def before_image_saved(params: Any) -> None:
-    """``script_callbacks.on_before_image_saved``: an image marked by :func:`mark_keyed` is
+    """``script_callbacks.on_before_image_saved``: an image marked by :func:`mark_ours` is
     saved as PNG, under an unused name, with the pixels it was marked with; the image object
     itself (shown in the gallery) gets them back too. Other images are left alone."""
     image = getattr(params, "image", None)
@@ -123,7 +124,7 @@ def save_output(
         # a copy: save_image may change the object it is given (Forge's stealth infotext puts
         # alpha 255 and infotext bits into it; A1111 sets already_saved_as on it)
         return images.save_image(
-            mark_keyed(image.copy()),
+            mark_ours(image.copy()),
             path,
             "",
             entry.seed,

@@ -256,6 +256,28 @@ def test_extras_batch_from_directory_never_replaces_the_input(webui_ui_with_auth
     assert_cut_out(np.asarray(Image.open(res["saved"][0])))
 
 
+def test_extras_batch_never_replaces_an_input_with_an_unkeyed_image(webui_ui_with_auth, tmp_path):
+    # a.jpg (no screen) comes first: the host saved it unchanged as a.png, over the input a.png
+    # (a screen image) before reading it; now every image the section handles gets a free name
+    Image.fromarray(photo_image()).save(tmp_path / "a.jpg", quality=95)
+    Image.fromarray(screen_image()).save(tmp_path / "a.png")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    res = run_extras(
+        webui_ui_with_auth,
+        mode=2,
+        input_dir=str(tmp_path),
+        output_dir=str(tmp_path),
+        scripts={SECTION: {"enable": True}},
+    )
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
+    saved = sorted(Path(p).name for p in res["saved"])
+    assert len(saved) == 2 and not set(saved) & set(before), saved
+    cut_outs = [np.asarray(Image.open(p)) for p in res["saved"]]
+    keyed = [c for c in cut_outs if c.shape[2] == 4 and c[..., 3].min() == 0]
+    assert len(keyed) == 1, saved
+    assert_cut_out(keyed[0])
+
+
 def test_extras_disabled_output_is_unchanged(webui_with_extension, webui_without_extension):
     outs = []
     for srv in (webui_with_extension, webui_without_extension):
