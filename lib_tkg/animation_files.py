@@ -26,9 +26,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from lib_tkg import outputs
+from lib_tkg.keying.inputs import keyable
 
 __all__ = [
     "FORMATS",
@@ -292,17 +293,29 @@ def write_animation(
 
 
 #: Inputs read with Pillow (every frame of an animation); anything else is opened with PyAV.
-PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng")
+#: Files read with Pillow (animations, still images, multi-page TIFF); others go to PyAV.
+PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+
+
+def _rgb(image: Image.Image) -> np.ndarray:
+    """A decoded frame as uint8 RGB (H, W, 3), greyscale of any depth scaled as for keying."""
+    pixels = keyable(image)
+    if isinstance(pixels, np.ndarray):
+        return np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
+    return np.asarray(pixels.convert("RGB"))
 
 
 def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float, int]:
     """All frames of an animation or video as uint8 RGB (H, W, 3) arrays (an input's own alpha
     is dropped), its frame rate and its loop count (0 = forever, the writers' ``loop``).
 
-    GIF, WebP and (A)PNG are read with Pillow: the frame rate keeps the total length (frames
-    over the sum of their durations; varying durations are evened out), else ``default_fps``;
-    the loop count is the file's (a GIF without one plays once). Other files (MP4, WebM, MOV,
-    MKV, ...) are read with PyAV, first video stream, at its average rate; they loop forever.
+    GIF, WebP, (A)PNG, the pages of a TIFF and still JPEG and BMP images are read with Pillow
+    as ``tkg-chroma key`` reads images (EXIF orientation applied, 16-bit and float greyscale
+    scaled to 8 bits): the frame rate keeps the total length (frames over the sum of their
+    durations; varying durations are evened out), else ``default_fps``; the loop count is the
+    file's (a GIF without one plays once); frames (TIFF pages) must share one size. Other files
+    (MP4, WebM, MOV, MKV, ...) are read with PyAV, first video stream, at its average rate;
+    they loop forever.
     Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream, frames
     over Pillow's size limit ``PIL.Image.MAX_IMAGE_PIXELS``, also applied to videos),
     ``RuntimeError`` (PyAV missing) or ``OSError`` (unreadable).
@@ -326,8 +339,15 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
             frames, total = [], 0.0
             for i in range(getattr(im, "n_frames", 1)):
                 im.seek(i)
-                frames.append(np.asarray(im.convert("RGB")))
+                frames.append(_rgb(ImageOps.exif_transpose(im) or im))
                 total += float(im.info.get("duration") or 0)  # (known once the frame is read)
+                if frames[-1].shape != frames[0].shape:
+                    h0, w0 = frames[0].shape[:2]
+                    h, w = frames[-1].shape[:2]
+                    raise ValueError(
+                        f"{path}: frame {i + 1} is {w}x{h}, the first {w0}x{h0}; accepted: "
+                        "frames (pages) of one size"
+                    )
             if getattr(im, "n_frames", 1) > 1:
                 loop = int(im.info.get("loop", 1))  # (a GIF without a loop count plays once)
         fps = 1000.0 * len(frames) / total if total > 0 else default_fps

@@ -6,8 +6,9 @@ No web framework is imported here: the WebUI glue (``scripts/tkg_chroma_extras.p
 passes bytes in and the dict out.
 
 Request fields (all but ``image`` optional; values are checked like ``TkgParams``, with the same
-messages): ``image`` (base64 PNG, JPEG or WebP; a ``data:`` URL is accepted), ``key_color``
-(``"auto"``: estimated from the image border, or a colour spec), ``tolerance`` (0..0.85),
+messages): ``image`` (base64 PNG, JPEG, WebP, BMP, TIFF or GIF; a ``data:`` URL is accepted),
+``key_color`` (``"auto"``: estimated from the image border, or a colour spec), ``tolerance``
+(0..0.85),
 ``despill`` (0..1), ``keep_shadow`` (bool: keep soft shadows as partial alpha), ``matte`` (bool).
 Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
 greyscale PNG or null), ``key_color`` (``"#rrggbb"`` or null), ``keyed`` (false when the image

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from lib_tkg.keying.inputs import keyable
+
 MAX_SUBJECTS = 8
 SIGMA_RANGE = (0.05, 4.0)
 ASPECT_RANGE = (0.2, 5.0)
@@ -182,11 +184,17 @@ class MaskImage:
         return np.asarray(image, dtype=np.float32) / 255.0
 
 
-MASK_ACCEPTED = "a base64-encoded image (PNG, JPEG or WebP; a data: URL works too) or null"
+MASK_ACCEPTED = (
+    "a base64-encoded image (PNG, JPEG, WebP, BMP, TIFF or GIF; a data: URL works too) or null"
+)
 
 
 def _greyscale(image: Image.Image) -> np.ndarray:
-    """Luminance, times alpha when the image has one (transparent = background)."""
+    """Luminance, times alpha when the image has one (transparent = background); 16-bit and
+    float greyscale are scaled to 8 bits first (:func:`lib_tkg.keying.inputs.keyable`)."""
+    pixels = keyable(image)
+    if isinstance(pixels, np.ndarray):
+        image = Image.fromarray(pixels)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
         grey = np.asarray(image.convert("L"), dtype=np.float32)
@@ -203,7 +211,7 @@ def load_mask_image(value: Any) -> MaskImage | None:
         text = value.strip()
         if not text:
             return None
-        if text.startswith("data:"):
+        if text[:5].lower() == "data:":  # (any case, as the key route reads it)
             text = text.partition(",")[2]
         try:
             data = base64.b64decode(text, validate=True)

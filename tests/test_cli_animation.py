@@ -106,6 +106,30 @@ def test_a_gif_without_a_loop_count_plays_once(tmp_path):
     assert read_frames(str(tmp_path / "once.gif"))[2] == 1
 
 
+def test_tiff_pages_and_still_images_are_read_as_tkg_chroma_key_reads_them(tmp_path):
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "pages.tif", save_all=True, append_images=rest)
+    got, _fps, _loop = read_frames(str(tmp_path / "pages.tif"))
+    assert len(got) == 3 and all(np.array_equal(g, f) for g, f in zip(got, frames, strict=True))
+    # 16-bit greyscale is scaled (a plain conversion clipped it to white)
+    grey = np.full((16, 24), 100, np.uint16)
+    Image.fromarray(grey * 257).save(tmp_path / "deep.png")
+    (deep,), _fps, _loop = read_frames(str(tmp_path / "deep.png"))
+    assert deep.shape == (16, 24, 3) and (deep == 100).all()
+    # an EXIF orientation is applied (6: turned a quarter clockwise to show)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(frames[0]).save(tmp_path / "turned.jpg", exif=exif, quality=95)
+    (turned,), _fps, _loop = read_frames(str(tmp_path / "turned.jpg"))
+    h, w = frames[0].shape[:2]
+    assert turned.shape == (w, h, 3)
+    # pages of different sizes are a clear error
+    first.save(tmp_path / "mixed.tif", save_all=True, append_images=[first.resize((8, 8))])
+    with pytest.raises(ValueError, match=r"frame 2 is 8x8.*one size"):
+        read_frames(str(tmp_path / "mixed.tif"))
+
+
 def test_webm_of_an_odd_size_fails_before_keying(tmp_path, capsys, monkeypatch):
     pytest.importorskip("av")
     frames, _ = moving_sequence(n=2, noise=0.0)

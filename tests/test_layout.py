@@ -139,6 +139,8 @@ def test_mask_image_sources_agree_and_note_in_infotext():
     for value in (
         png_base64(image),
         "data:image/png;base64," + png_base64(image),
+        "DATA:image/png;BASE64," + png_base64(image),  # (any case, as the key route reads it)
+        png_base64(Image.fromarray(grey.astype(np.uint16) * 257)),  # 16 bit: scaled, not clipped
         image,
         image.convert("RGB"),
         rgba,  # transparent = background
