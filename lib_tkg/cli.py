@@ -30,6 +30,8 @@ from lib_tkg.keyjobs import KeyJob, key_file, worker_init
 
 #: File extensions picked up when a folder is given to ``key``.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+#: Skipped by folder scans (``key-animation`` keys them), keyed on their first frame if named.
+ANIMATION_EXTENSIONS = (".gif", ".apng")
 RGBA_SUFFIX = outputs.DEFAULT_RGBA_SUFFIX
 MATTE_SUFFIX = outputs.DEFAULT_MATTE_SUFFIX
 
@@ -227,9 +229,9 @@ def collect_inputs(
     """Expand folders into image files; returns ``(files, errors, notes)`` in a stable order.
 
     Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``), animations
-    (``.gif``: ``key-animation`` keys those), hidden files (a ``.name.part`` being written) and,
-    unless ``recursive``, subfolders; ``notes`` says how many. Files named explicitly are
-    always taken; one named twice (or through a link) once, with a note.
+    (``.gif``, ``.apng``: ``key-animation`` keys those), hidden files (a ``.name.part`` being
+    written) and, unless ``recursive``, subfolders; ``notes`` says how many. Files named
+    explicitly are always taken; one named twice (or through a link) once, with a note.
     """
     files: list[Path] = []
     errors: list[str] = []
@@ -239,12 +241,14 @@ def collect_inputs(
             imgs = []
             for f in item.rglob("*") if recursive else item.iterdir():
                 suffix = f.suffix.lower()
-                if f.name.startswith(".") or not (suffix == ".gif" or suffix in IMAGE_EXTENSIONS):
+                if f.name.startswith(".") or not (
+                    suffix in ANIMATION_EXTENSIONS or suffix in IMAGE_EXTENSIONS
+                ):
                     subfolders += not recursive and not f.name.startswith(".") and f.is_dir()
                     continue
                 if not f.is_file():  # looked up only for names that could be taken
                     continue
-                if suffix == ".gif":
+                if suffix in ANIMATION_EXTENSIONS:
                     gifs += 1
                 elif outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
                     like_output += 1
@@ -264,7 +268,10 @@ def collect_inputs(
             f"*{MATTE_SUFFIX}.png) in the folder(s); name a file to key it anyway"
         )
     if gifs:
-        notes.append(f"skipped {gifs} .gif file(s) in the folder(s): key-animation keys those")
+        notes.append(
+            f"skipped {gifs} animation file(s) (.gif, .apng) in the folder(s): key-animation "
+            "keys those; name a file to key its first frame"
+        )
     if subfolders:
         notes.append(f"skipped {subfolders} subfolder(s): -r (--recursive) searches them too")
     # the same file named twice (or through a link) is keyed once, under the name that sorts

@@ -459,11 +459,12 @@ def test_folder_scan_says_what_it_skipped(tmp_path, capsys):
     make_image(folder / "pic.png")
     make_image(folder / "logo-rgba.png")  # named like an output
     Image.new("RGB", (8, 8)).save(folder / "anim.gif")
+    Image.new("RGB", (8, 8)).save(folder / "anim2.apng", format="PNG")
     out = tmp_path / "out"
     assert cli.main(["key", str(folder), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert "skipped 1 file(s) named like outputs" in err
-    assert "skipped 1 .gif file(s)" in err and "key-animation" in err
+    assert "skipped 2 animation file(s) (.gif, .apng)" in err and "key-animation" in err
     assert sorted(p.name for p in out.iterdir()) == ["pic-rgba.png"]
 
 
