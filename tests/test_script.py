@@ -962,12 +962,30 @@ def test_an_existing_cutout_of_the_same_name_is_kept(host):
     assert saved_names(host) == ["7.png", "7-rgba.png", "7.webp", "7-rgba-1.png"]
 
 
-def test_too_long_a_name_is_saved_numbered_instead(host, monkeypatch):
-    # the host cuts names to the file system's limit, the suffix first: the cut-out could get
-    # the original's own name; so it is saved numbered, as the host names its other files
-    monkeypatch.setattr(saving, "_name_limit", lambda folder: len("00000-1.png"))
-    generate(host, enabled=True)
-    assert saved_names(host) == ["00000-1.png", "00001-1-rgba.png"]
+@pytest.mark.parametrize("matte", [False, True])
+def test_a_path_too_long_for_the_host_never_costs_the_original(host, monkeypatch, matte):
+    # the host cuts the whole path (folder included) to f_namemax - 4 after the callbacks: a
+    # long prompt in the name cut "-rgba" and "-matte" off, and the cut-out, then the matte,
+    # replaced the original; the stem is now shortened before the suffix
+    real = os.statvfs
+    host.shared.opts.save_to_dirs = False
+    room = len(str(host.tmp / "out" / "00000-")) + 4 + 20  # 20 characters of the prompt
+
+    class Small:
+        def __init__(self, path):
+            self.f_namemax = room if str(path).startswith(str(host.tmp)) else real(path).f_namemax
+
+    monkeypatch.setattr(os, "statvfs", Small)
+    host.shared.opts.samples_filename_pattern = "[prompt_spaces]"
+    generate(host, enabled=True, save_matte=matte, p_kwargs={"prompt": "a cat " * 30})
+    written = [Path(s["written"]) for s in host.images.saved if not s["grid"]]
+    assert len(written) == (3 if matte else 2), written
+    assert len(set(written)) == len(written) and all(w.exists() for w in written), written
+    assert all(len(str(w)) - 4 <= room - 4 for w in written)  # as the host keeps them
+    assert Image.open(written[0]).mode == "RGB"  # still the original
+    assert Image.open(written[1]).mode == "RGBA" and written[1].name.endswith("-rgba.png")
+    if matte:
+        assert written[2].name.endswith("-matte.png") and Image.open(written[2]).mode == "L"
 
 
 def forge_like_save_image(real, mode="Alpha"):

@@ -15,7 +15,11 @@ host saves itself) is marked (:func:`mark_ours`); :func:`before_image_saved`, wh
 calls after the stealth infotext has run, gives the saver the marked pixels again (alpha 255
 otherwise: a fully opaque cut-out on disk) and a ``.png`` name that is not taken (no file is
 ever replaced: with numbers off, a run in another format would overwrite an earlier run's
-cut-out of the same name).
+cut-out of the same name). After that callback the host cuts the whole path (folder included,
+extension not) to the file system's name limit less 4 (``f_namemax - max(4, len(ext))``): a
+long prompt in the name pattern, or a long output folder, cut ``-rgba`` off a cut-out's name,
+which then replaced its original. So the name chosen is one the host keeps as it is: a longer
+stem is shortened before the suffix (:func:`unused_png_name`).
 """
 
 from __future__ import annotations
@@ -36,12 +40,14 @@ from lib_tkg.webui.state import PendingSave, RunState, get_state
 _NOT_THE_ORIGINAL = ("-before-color-correction",)
 FALLBACK_PNG_KEY = "tkg-chroma-parameters"  # PNG text key when "parameters" cannot be written
 _PNG_NAME_LIMIT = 255  # NAME_MAX where os.statvfs is missing (the host truncates names to it)
+_EXT_ROOM = 4  # what the host's cut leaves for the extension: max(4, len(".png"))
 _logged_once: set[str] = set()
 #: Forge's setting "Stealth infotext mode" ("Alpha", its default, "RGB" or "None"); A1111 has none.
 _STEALTH_OPTION = "stealth_pnginfo_option"
-# id(image) -> (weak reference to the PIL image, its pixels when marked). PIL images are not
-# hashable, hence ids; the weak reference drops the entry when the image goes away.
-_MARKED: dict[int, tuple[weakref.ref, Image.Image]] = {}
+# id(image) -> (weak reference to the PIL image, its pixels when marked, the name's suffix to
+# keep). PIL images are not hashable, hence ids; the weak reference drops the entry when the
+# image goes away.
+_MARKED: dict[int, tuple[weakref.ref, Image.Image, str]] = {}
 
 
 def _log_once(message: str) -> None:
@@ -50,24 +56,37 @@ def _log_once(message: str) -> None:
         log(message)
 
 
-def mark_ours(image: Image.Image) -> Image.Image:
+def mark_ours(image: Image.Image, keep: str = "") -> Image.Image:
     """Mark ``image`` (returned) as one of ours for :func:`before_image_saved`: the host's saver
     will write these very pixels as PNG under an unused name (a cut-out, a matte, or an image
-    the Extras section left unkeyed, which must not replace an input either)."""
+    the Extras section left unkeyed, which must not replace an input either). ``keep``: the
+    end of the name (``-rgba``) that a too long name is not shortened into."""
     key = id(image)
-    _MARKED[key] = (weakref.ref(image, lambda _ref: _MARKED.pop(key, None)), image.copy())
+    ref = weakref.ref(image, lambda _ref: _MARKED.pop(key, None))
+    _MARKED[key] = (ref, image.copy(), keep)
     return image
 
 
-def unused_png_name(filename: str) -> str:
+def unused_png_name(filename: str, keep: str = "") -> str:
     """``<stem>.png``, or ``<stem>-1.png``, ``-2``, ... if that exists (never replace a file,
-    nor a link, even a broken one: the host's saver would replace the link itself)."""
+    nor a link, even a broken one: the host's saver would replace the link itself).
+
+    Each candidate is the name the host will write: a path (without ``.png``) longer than
+    the host keeps (:func:`_path_limit`) is shortened in the stem, before ``keep`` (the end
+    of the stem to keep, such as ``-rgba``) and the number."""
+    folder = os.path.dirname(filename)
     stem = os.path.splitext(filename)[0]
-    candidate, n = f"{stem}.png", 0
-    while os.path.lexists(candidate):
+    core = stem[: len(stem) - len(keep)] if keep and stem.endswith(keep) else stem
+    tail = keep if keep and stem.endswith(keep) else ""
+    limit = _path_limit(folder)
+    n = 0
+    while True:
+        end = tail + (f"-{n}" if n else "")
+        # (at least one character of the file's own name is kept)
+        candidate = core[: max(len(folder) + 2, limit - len(end))] + end + ".png"
+        if not os.path.lexists(candidate):
+            return candidate
         n += 1
-        candidate = f"{stem}-{n}.png"
-    return candidate
 
 
 def before_image_saved(params: Any) -> None:
@@ -78,10 +97,12 @@ def before_image_saved(params: Any) -> None:
     entry = _MARKED.get(id(image))
     if entry is None or entry[0]() is not image:
         return
-    pristine = entry[1]
+    pristine, keep = entry[1], entry[2]
     wanted = os.path.splitext(params.filename)[0] + ".png"
-    params.filename = unused_png_name(params.filename)
-    if params.filename != wanted:
+    params.filename = unused_png_name(params.filename, keep)
+    if len(params.filename) < len(wanted):
+        log(f"saving {params.filename}: the name is shortened to the length the WebUI keeps")
+    elif params.filename != wanted:
         log(f"saving {os.path.basename(params.filename)}: {wanted} exists and is kept")
     if image.mode != pristine.mode or image.tobytes() != pristine.tobytes():
         # Forge's stealth infotext: alpha 255 (an RGB image turned RGBA) plus data bits
@@ -101,9 +122,15 @@ def stealth_infotext(opts: Any) -> bool:
 
 def _name_limit(folder: str) -> int:
     try:
-        return int(os.statvfs(folder).f_namemax)
+        return int(os.statvfs(folder or ".").f_namemax)
     except Exception:  # no statvfs (Windows), or the folder is gone
         return _PNG_NAME_LIMIT
+
+
+def _path_limit(folder: str) -> int:
+    """Length of a file path without its extension that the host's ``save_image`` keeps: it
+    cuts the whole path to ``f_namemax`` less 4 (Windows: no cut; the usual 255 is assumed)."""
+    return _name_limit(folder) - _EXT_ROOM
 
 
 def save_output(
@@ -124,7 +151,7 @@ def save_output(
         # a copy: save_image may change the object it is given (Forge's stealth infotext puts
         # alpha 255 and infotext bits into it; A1111 sets already_saved_as on it)
         return images.save_image(
-            mark_ours(image.copy()),
+            mark_ours(image.copy(), keep=suffix),
             path,
             "",
             entry.seed,
@@ -144,12 +171,11 @@ def save_output(
         if beside is not None:
             folder, name = os.path.split(beside)
             forced = os.path.splitext(name)[0] + suffix
-            # a longer name the host would cut to fit, suffix first: it could hit the original's
-            if len(forced) + len(".png") <= _name_limit(folder):
-                # forced_filename is used as is (no pattern, number or suffix); save_to_dirs=False:
-                # no second sub-folder below the original's folder
-                path, kwargs = folder, {"forced_filename": forced, "save_to_dirs": False}
-                target = os.path.join(folder, forced + ".png")
+            # forced_filename is used as is (no pattern, number or suffix; a name too long for
+            # the host is shortened before the suffix by before_image_saved); save_to_dirs=False:
+            # no second sub-folder below the original's folder
+            path, kwargs = folder, {"forced_filename": forced, "save_to_dirs": False}
+            target = os.path.join(folder, forced + ".png")
         if path is None:
             path = p.outpath_samples
             target = os.path.join(str(path), f"<next number>{suffix}.png")

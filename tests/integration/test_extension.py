@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -655,6 +656,38 @@ def test_an_existing_file_of_the_cutouts_name_is_kept(srv: WebUIServer, tmp_path
     with Image.open(outdir / f"{seed}-rgba-1.png") as f:
         assert f.mode == "RGBA" and "TKG: on" in (f.info.get("parameters") or ""), f.info
     assert f"{seed}-rgba.png exists and is kept" in srv.log_since(mark)
+
+
+def test_a_path_too_long_for_the_host_never_costs_the_original(
+    srv: WebUIServer, tmp_path: Path
+) -> None:
+    """The host cuts a saved file's whole path to ``f_namemax - 4`` characters after the
+    callbacks. With the prompt in the name and a deep output folder, the original's name is
+    cut, and "-rgba" and "-matte" were cut off the outputs' names: the cut-out, then the matte,
+    replaced the original (one file left, the matte). The outputs' stems are now shortened
+    before the suffix; all three files are kept."""
+    limit = os.statvfs(tmp_path).f_namemax - 4
+    deep = tmp_path / ("d" * 100)
+    outdir = deep / ("e" * (limit - len(str(deep)) - 1 - len("4949-") - 6))  # 6 prompt letters
+    outdir.mkdir(parents=True)
+    options = {**_fixed_names(outdir), "samples_filename_pattern": "[seed]-[prompt_spaces]"}
+    with _Options(srv, **options):
+        r = generate(srv, cache=False, seed=4949, save_images=True, **alwayson(RGBA_AND_MATTE))
+    files = sorted(outdir.iterdir())
+    assert len(files) == 3, [f.name for f in files]
+    assert all(len(str(f)) - len(".png") <= limit for f in files)
+    by_end = {
+        end: [f for f in files if f.name.endswith(end)] for end in ("-rgba.png", "-matte.png")
+    }
+    assert len(by_end["-rgba.png"]) == 1 and len(by_end["-matte.png"]) == 1, files
+    (original,) = set(files) - set(by_end["-rgba.png"]) - set(by_end["-matte.png"])
+    with Image.open(original) as im:  # (RGBA, alpha 254-255, with Forge's stealth infotext)
+        assert np.asarray(im.convert("RGBA"))[..., 3].min() >= 254, original.name
+    with Image.open(by_end["-rgba.png"][0]) as im:
+        assert im.mode == "RGBA"
+    with Image.open(by_end["-matte.png"][0]) as im:
+        assert im.mode in ("L", "RGB")
+    assert len(r.images) == 3, describe(r)
 
 
 def test_a_failed_save_is_logged_with_path_and_reason(srv: WebUIServer, tmp_path: Path) -> None:
