@@ -38,7 +38,7 @@ from lib_tkg.params import ParamError as ArgumentError
 from lib_tkg.webui import animatediff, cutouts, log, noise_hook, saving, settings, state
 from lib_tkg.webui.infotext import PASTE_FUNCTIONS, ui_values
 from lib_tkg.webui.preview import preview_html
-from lib_tkg.webui.settings import settings_defaults
+from lib_tkg.webui.settings import SETTING_FOR_FIELD, settings_defaults
 from lib_tkg.webui.xyz import register_xyz_axes
 
 # A1111 1.8+, Forge and reForge call postprocess_image_after_composite (after the inpaint
@@ -183,6 +183,10 @@ class TkgChromaScript(scripts.Script):
             "keep_shadow": keep_shadow,
             "aspect": aspect,
         }
+        # the controls whose defaults are settings: kept out of ui-config.json, whose values
+        # the host would otherwise put back over a changed setting at every later start
+        for name in SETTING_FOR_FIELD:
+            by_name[name].do_not_save_to_config = True
         controls = [by_name[f.name] for f in FIELDS]  # script args order == params.FIELDS order
         self.infotext_fields = [(by_name[name], PASTE_FUNCTIONS[name]) for name in PASTE_FUNCTIONS]
         self.paste_field_names = list(PASTE_FUNCTIONS.values())

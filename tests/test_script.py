@@ -201,6 +201,14 @@ def test_ui_reads_settings_and_has_no_side_effects(host):
     assert values["color"] == "blue"
     assert values["strength"] == 0.2
     assert values["save_matte"] is True
+    # those controls stay out of ui-config.json, whose saved values the host would put back
+    # over a changed setting (modules/ui_loadsave.py skips do_not_save_to_config); others in
+    kept_out = {
+        n
+        for n, c in zip(NAMES, runner.inputs[script.args_from :], strict=True)
+        if getattr(c, "do_not_save_to_config", False)
+    }
+    assert kept_out == {"color", "custom_color", "strength", "save_matte"}
 
     opts.tkg_chroma_default_color = "#FF8800"  # not a preset: shown as custom + picker
     opts.tkg_chroma_default_strength = 7  # invalid: falls back to the default

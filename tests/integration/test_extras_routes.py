@@ -171,6 +171,20 @@ def test_extras_section_is_in_the_ui_config(webui_ui_with_auth):
     assert "tkg_chroma_extras_keep_shadow" in elem_ids
 
 
+def test_controls_with_settings_defaults_stay_out_of_ui_config(webui_ui_with_auth):
+    """The host saves every control's value into ui-config.json at the first UI start and puts
+    it back at every later one, over the default a changed setting gives (colour, custom
+    colour, strength, save matte): those controls are kept out of the file; the others (the
+    sigma, the tolerance, ...) are in it as before."""
+    saved = json.loads((webui_ui_with_auth.data_dir / "ui-config.json").read_text())
+    ours = {k for k in saved if k.startswith("customscript/tkg_chroma.py/txt2img/")}
+    labels = {k.split("/")[3] for k in ours}
+    assert {"Mask sigma", "Key tolerance"} <= labels, labels  # the others are saved
+    kept_out = {"Background colour", "Custom colour", "Shift strength (0 = Auto)"}
+    kept_out.add("Also save the matte")
+    assert not kept_out & labels, sorted(labels)
+
+
 def run_extras(srv, image: np.ndarray | None = None, parameters=None, **payload) -> dict:
     if image is not None:
         payload["image"] = b64png(image, parameters)
