@@ -208,6 +208,15 @@ def test_a_string_spelt_out_as_arguments_says_args_must_be_a_list(text):
     assert "JSON list" not in str(info.value)
 
 
+def test_an_empty_custom_colour_is_the_default():
+    # used only with color "custom", like strength's null it may be left empty
+    for empty in (None, ""):
+        params = TkgParams.from_args((True, "green", empty))
+        assert params.custom_color == TkgParams().custom_color
+    with pytest.raises(ParamError, match="'custom_color'"):
+        TkgParams.from_args((True, "green", "   "))  # (text, but no colour)
+
+
 def test_too_many_arguments_and_unknown_names():
     with pytest.raises(ParamError, match=f"accepts at most {len(FIELDS)}"):
         TkgParams.from_args((False,) * (len(FIELDS) + 1))
