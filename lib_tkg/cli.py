@@ -445,6 +445,10 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
         help="subject centre in [-1, 1], x right, y down (default 0 0)",
     )  # fmt: skip
     tkg.add_argument(
+        "--aspect", default="0", metavar="A",
+        help=f"shape of the single subject: {_accepted('aspect')} (default 0)",
+    )  # fmt: skip
+    tkg.add_argument(
         "--layout", default="", metavar="LAYOUT",
         help="several subjects, 'x y sigma[ aspect[ angle]]; ...' (x, y in [-1, 1], aspect = "
         "width/height, angle in degrees clockwise; up to 8); replaces --sigma/--center",
@@ -461,6 +465,10 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
     tkg.add_argument(
         "--despill", metavar="S",
         help=f"despill strength, {_accepted('despill')} (default {keying.DEFAULT_DESPILL:g})",
+    )  # fmt: skip
+    tkg.add_argument(
+        "--keep-shadow", action="store_true",
+        help="keep soft shadows on a white, grey or black floor as a translucent black layer",
     )  # fmt: skip
     tkg.add_argument(
         "--mask", action="store_true", help=f"also write the matte, NNNNN-SEED{MATTE_SUFFIX}.png"
@@ -662,6 +670,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         "make_rgba": "true",
         "save_matte": str(args.mask),
         "layout": args.layout,
+        "aspect": args.aspect,
+        "keep_shadow": str(args.keep_shadow),
     }
     if args.tolerance is not None:
         values["tolerance"] = args.tolerance

@@ -264,13 +264,16 @@ def test_cli_generate_end_to_end(model_dir, tmp_path, recorded_load, scheduler, 
     argv += ["--color", "blue", "--strength", "0.2", "--sigma", "0.6", "--center", "0.25", "-0.5"]
     argv += ["--steps", "2", "--cfg", "5", "--seed", "42", "--n", "2", "--size", "64x64"]
     argv += ["--device", "cpu", "--scheduler", scheduler, "--mask", "-q", "-o", str(out)]
+    argv += ["--aspect", "1.5", "--keep-shadow"]
     assert main(argv) == 0
 
     pipe, rec = recorded_load["pipe"], recorded_load["rec"]
     assert type(pipe.scheduler).__name__ == f"{sampler}DiscreteScheduler".replace(
         "DDIMDiscrete", "DDIM"
     )
-    params = TkgParams(color="blue", strength=0.2, sigma=0.6, center_x=0.25, center_y=-0.5)
+    params = TkgParams(
+        color="blue", strength=0.2, sigma=0.6, center_x=0.25, center_y=-0.5, aspect=1.5
+    )
     latents = tkp.tkg_latents(pipe, params, height=64, width=64, seeds=[42, 43])
     expected, t0 = expected_unet_input(pipe, latents, steps=2)
     firsts = rec.first_step(t0)
@@ -310,6 +313,8 @@ def test_cli_generate_end_to_end(model_dir, tmp_path, recorded_load, scheduler, 
                 "TKG sigma: 0.6",
                 "TKG center x: 0.25",
                 "TKG center y: -0.5",
+                "TKG aspect: 1.5",
+                "TKG keep shadow: True",
             ):
                 assert item in info
             pasted = TkgParams.from_infotext(
@@ -415,6 +420,7 @@ def test_cli_generate_mask_image_over_pillows_limit_fails_in_one_line(
         (["--strength", "0.7"], "'strength' must be"),
         (["--sigma", "0"], "'sigma' must be"),
         (["--center", "2", "0"], "'center_x' must be"),
+        (["--aspect", "9"], "'aspect' must be"),
         (["--layout", "0 0 0.3; 0 0 9"], "'layout' subject 2 'sigma' must be a number in"),
         (["--mask-image", "missing.png"], "--mask-image missing.png: not a readable image"),
         (["--tolerance", "x"], "'tolerance' must be"),
