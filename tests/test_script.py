@@ -597,6 +597,20 @@ def test_paste_of_auto_strength_and_hex_colour(host):
     assert values["strength"] == 0.0 and values["make_rgba"] is False
 
 
+def test_paste_with_one_bad_value_keeps_the_rest_and_says_which(host, capsys):
+    # an edited "TKG sigma: 99" left every TKG control alone (TKG off through the API) with
+    # only "not pasting TKG parameters"; now the value is left at its default, by name
+    _runner, script = make_runner(host)
+    text = "a cat\nSeed: 1, TKG: on, TKG color: blue, TKG strength: 0.2, TKG sigma: 99"
+    parsed = host.infotext_utils.parse_generation_parameters(text)
+    pasted = host.infotext_utils.paste(script.infotext_fields, parsed)
+    values = dict(zip(PASTED, pasted, strict=True))
+    assert values["enabled"] is True and values["color"] == "blue" and values["strength"] == 0.2
+    assert values["sigma"] == TkgParams().sigma
+    out = capsys.readouterr().out
+    assert out.count("without 'TKG sigma'") == 1 and "must be a number in [0.05, 4]" in out
+
+
 def test_api_infotext_gives_typed_values(host):
     _runner, script = make_runner(host)
     fields = host.infotext_utils.add_paste_fields(list(script.infotext_fields))

@@ -10,8 +10,11 @@ import functools
 from typing import Any
 
 from lib_tkg import colors
-from lib_tkg.params import COLOR_CHOICES, CUSTOM, FIELDS, ParamError, TkgParams
+from lib_tkg.params import COLOR_CHOICES, CUSTOM, FIELDS, ParamError, TkgParams, check_value
 from lib_tkg.webui import log
+
+# the last infotext pasted and its parameters: the host pastes field by field from one dict
+_last: list[Any] = [None, None]
 
 
 def _hex(color: str) -> str:
@@ -32,6 +35,26 @@ def _is_tkg_key(key: Any) -> bool:
     return str(key).startswith("TKG")
 
 
+def pasted_params(info: dict) -> TkgParams:
+    """Parameters from parsed infotext ``info``; a value that does not parse (an edited
+    ``TKG sigma: 99``) is left at its default, with one console line naming it: the rest is
+    pasted and TKG stays on (it was silently off)."""
+    tkg = {k: v for k, v in info.items() if _is_tkg_key(k)}
+    if _last[0] == tkg:
+        return _last[1]
+    kept = dict(info)
+    for f in FIELDS:
+        if f.infotext in kept and f.name not in ("enabled", "mask_image"):
+            try:
+                check_value(f, kept[f.infotext], text=True)
+            except ParamError as err:
+                log(f"pasting TKG parameters without '{f.infotext}': {err}")
+                del kept[f.infotext]
+    params = TkgParams.from_infotext(kept)
+    _last[:] = [tkg, params]
+    return params
+
+
 def paste_value(name: str, info: dict) -> Any:
     """Component value for field ``name`` from parsed infotext ``info`` (None: leave as is).
 
@@ -39,8 +62,8 @@ def paste_value(name: str, info: dict) -> Any:
     if not any(_is_tkg_key(key) for key in info):
         return False if name == "enabled" else None
     try:
-        params = TkgParams.from_infotext(info)
-    except ParamError as err:
+        params = pasted_params(info)
+    except ParamError as err:  # (values that are each fine but not together)
         log(f"not pasting TKG parameters: {err}")
         return None
     return ui_values(params)[name]
