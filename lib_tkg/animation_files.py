@@ -26,10 +26,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from lib_tkg import outputs
-from lib_tkg.keying.inputs import keyable
+from lib_tkg.keying.inputs import keyable, upright
 
 __all__ = [
     "FORMATS",
@@ -339,7 +339,7 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
             frames, total = [], 0.0
             for i in range(getattr(im, "n_frames", 1)):
                 im.seek(i)
-                frames.append(_rgb(ImageOps.exif_transpose(im) or im))
+                frames.append(_rgb(upright(im)))
                 total += float(im.info.get("duration") or 0)  # (known once the frame is read)
                 if frames[-1].shape != frames[0].shape:
                     h0, w0 = frames[0].shape[:2]

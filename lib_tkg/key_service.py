@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS, hex_color, parse_color
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
-from lib_tkg.keying.inputs import keyable, rgb_profile
+from lib_tkg.keying.inputs import keyable, rgb_profile, upright
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
 
 ROUTE_PREFIX = "/tkg-chroma/v1"
@@ -177,7 +177,7 @@ def decode_image(value: Any, max_pixels: int) -> tuple[Any, int, bytes | None]:
         raise _invalid(IMAGE_FIELD, value, "the image data is truncated or corrupt") from None
     frames = int(getattr(image, "n_frames", 1))
     # upright as viewers show it (a phone photo's EXIF orientation), as the CLI keys it
-    return keyable(ImageOps.exif_transpose(image) or image), frames, rgb_profile(image)
+    return keyable(upright(image)), frames, rgb_profile(image)
 
 
 def _too_large(pixels: str, max_pixels: int) -> str:

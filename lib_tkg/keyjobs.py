@@ -63,9 +63,15 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, byt
     An image over ``max_pixels`` (the keyer's limit, checked before decoding; Pillow's own
     limit is not used) raises ``ValueError``.
     """
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    from lib_tkg.keying.inputs import DEFAULT_MAX_PIXELS, check_size, keyable, rgb_profile
+    from lib_tkg.keying.inputs import (
+        DEFAULT_MAX_PIXELS,
+        check_size,
+        keyable,
+        rgb_profile,
+        upright,
+    )
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
@@ -77,7 +83,7 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, byt
         frames = getattr(im, "n_frames", 1)
         im.load()
         profile = rgb_profile(im)
-        image = keyable(ImageOps.exif_transpose(im) or im)
+        image = keyable(upright(im))
         if image is im:  # (still the file's image, which is closed on leaving)
             image = im.copy()
         return image, frames, profile

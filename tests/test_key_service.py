@@ -237,6 +237,26 @@ def test_an_exif_rotated_photo_is_keyed_upright():
     assert top[..., 0].mean() > 150 and top[..., 1].mean() < 80  # the red band is on top
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_tiff_orientation_is_applied_once_as_for_a_png(orientation):
+    # Pillow's TIFF reader turns the image itself; Pillow 9.5's (the WebUIs') exif_transpose
+    # turned it a second time (CI's oldest-libraries run has Pillow 9.5)
+    picture = np.zeros((6, 10, 3), np.uint8)
+    picture[0, :3] = 255  # a mark that every turn and flip moves somewhere else
+    picture[1:3, 0] = (0, 255, 0)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = {}
+    for fmt in ("TIFF", "PNG"):
+        buf = io.BytesIO()
+        Image.fromarray(picture).save(buf, format=fmt, exif=exif)
+        status, answer = post({"image": base64.b64encode(buf.getvalue()).decode()})
+        assert status == 200 and answer["keyed"] is False, answer  # (no screen: as it is)
+        out[fmt] = np.asarray(decode(answer["image"]))[..., :3]
+    assert np.array_equal(out["TIFF"], out["PNG"])
+    assert (orientation == 1) == np.array_equal(out["TIFF"], picture)
+
+
 def test_bodies_that_are_not_json_objects_are_422():
     assert handle_key(b"{not json", LIMIT)[0] == 422
     assert handle_key(b"\xff\xfe", LIMIT)[0] == 422

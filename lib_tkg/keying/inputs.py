@@ -45,6 +45,18 @@ def to_arrays(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
     )
 
 
+def upright(image: Any) -> Any:
+    """A decoded PIL ``image`` as viewers show it: its EXIF orientation applied (Pillow's
+    ``ImageOps.exif_transpose``). A TIFF is returned as loaded: Pillow's TIFF reader applies
+    the orientation itself, and Pillow 9.5 (the WebUIs') applied it a second time in
+    ``exif_transpose`` (a TIFF of orientation 6 or 8 came out upside down)."""
+    from PIL import ImageOps
+
+    if getattr(image, "format", None) == "TIFF":
+        return image
+    return ImageOps.exif_transpose(image) or image
+
+
 #: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
 _GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
