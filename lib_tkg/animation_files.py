@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from lib_tkg import outputs
-from lib_tkg.keying.inputs import keyable, upright
+from lib_tkg.keying.inputs import keyable, to_arrays, upright
 
 __all__ = [
     "FORMATS",
@@ -297,14 +297,6 @@ def write_animation(
 PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 
 
-def _rgb(image: Image.Image) -> np.ndarray:
-    """A decoded frame as uint8 RGB (H, W, 3), greyscale of any depth scaled as for keying."""
-    pixels = keyable(image)
-    if isinstance(pixels, np.ndarray):
-        return np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
-    return np.asarray(pixels.convert("RGB"))
-
-
 def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float, int]:
     """All frames of an animation or video as uint8 RGB (H, W, 3) arrays (an input's own alpha
     is dropped), its frame rate and its loop count (0 = forever, the writers' ``loop``).
@@ -339,7 +331,7 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
             frames, total = [], 0.0
             for i in range(getattr(im, "n_frames", 1)):
                 im.seek(i)
-                frames.append(_rgb(upright(im)))
+                frames.append(to_arrays(keyable(upright(im)))[0])
                 total += float(im.info.get("duration") or 0)  # (known once the frame is read)
                 if frames[-1].shape != frames[0].shape:
                     h0, w0 = frames[0].shape[:2]

@@ -235,7 +235,7 @@ def collect_inputs(
     """
     files: list[Path] = []
     errors: list[str] = []
-    like_output = gifs = subfolders = 0
+    like_output = animations = subfolders = 0
     for item in inputs:
         if item.is_dir():
             imgs = []
@@ -249,7 +249,7 @@ def collect_inputs(
                 if not f.is_file():  # looked up only for names that could be taken
                     continue
                 if suffix in ANIMATION_EXTENSIONS:
-                    gifs += 1
+                    animations += 1
                 elif outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
                     like_output += 1
                 else:
@@ -267,9 +267,9 @@ def collect_inputs(
             f"skipped {like_output} file(s) named like outputs (*{RGBA_SUFFIX}.png, "
             f"*{MATTE_SUFFIX}.png) in the folder(s); name a file to key it anyway"
         )
-    if gifs:
+    if animations:
         notes.append(
-            f"skipped {gifs} animation file(s) (.gif, .apng) in the folder(s): key-animation "
+            f"skipped {animations} animation file(s) (.gif, .apng) in the folder(s): key-animation "
             "keys those; name a file to key its first frame"
         )
     if subfolders:

@@ -8,11 +8,10 @@ passes bytes in and the dict out.
 Request fields (all but ``image`` optional; values are checked like ``TkgParams``, with the same
 messages): ``image`` (base64 PNG, JPEG, WebP, BMP, TIFF or GIF; a ``data:`` URL is accepted),
 ``key_color`` (``"auto"``: estimated from the image border, or a colour spec), ``tolerance``
-(0..0.85),
-``despill`` (0..1), ``keep_shadow`` (bool: keep soft shadows as partial alpha), ``matte`` (bool).
-Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64
-greyscale PNG or null), ``key_color`` (``"#rrggbb"`` or null), ``keyed`` (false when the image
-holds no key colour: then ``image`` is the input unchanged, its own alpha or opaque) and
+(0..0.85), ``despill`` (0..1), ``keep_shadow`` (bool: keep soft shadows as partial alpha),
+``matte`` (bool). Answer: ``image`` (base64 RGBA PNG), ``matte`` (base64 greyscale PNG or
+null), ``key_color`` (``"#rrggbb"`` or null), ``keyed`` (false when the image holds no key
+colour: then ``image`` is the input unchanged, its own alpha or opaque) and
 ``notes`` (list of str: the colour estimated or measured, why nothing was keyed, a screen of
 another colour than the one given).
 Errors: 422 (a field is wrong; ``detail`` names it and what is accepted), 413 (the image has more

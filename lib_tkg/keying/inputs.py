@@ -68,7 +68,7 @@ def keyable(image: Any) -> Any:
     however dark the image; 32-bit float greyscale (``F``) is taken as 0..1 when no value is
     above 1, else as 0..255 (a plain conversion would clip both to white); CMYK, YCbCr, LAB
     and HSV images are converted to RGB (RGBA if they have alpha); RGB comes back as an array
-    that shares the image's pixels.
+    (one copy of the pixels, not a second image as well: huge images).
     """
     if image.mode in _GREY16_MODES or image.mode == "F":
         arr = np.nan_to_num(np.asarray(image, dtype=np.float64))

@@ -65,7 +65,6 @@ def key_postprocessed(
     """
     if not enable:
         return
-    saving.mark_ours(pp.image)
     values = {
         "key_color": custom_color if key_color == CUSTOM else key_color,
         "tolerance": tolerance,
@@ -79,11 +78,13 @@ def key_postprocessed(
     except (key_service.RequestError, ParamError) as err:
         log(f"Extras: not keyed: {err}")
         pp.info[SECTION] = f"not keyed: {err}"
+        saving.mark_ours(pp.image)  # (its own name could be an input's: see the module notes)
         return
     for note in notes:
         log(f"Extras: {note}")
     if not result.keyed:
         pp.info[SECTION] = "; ".join(notes)
+        saving.mark_ours(pp.image)
         return
     pp.info[SECTION] = hex_color(result.key_color)
     if result.notes:  # the keyer's warnings (a screen of another colour than the one chosen)

@@ -76,8 +76,8 @@ def unused_png_name(filename: str, keep: str = "") -> str:
     of the stem to keep, such as ``-rgba``) and the number."""
     folder = os.path.dirname(filename)
     stem = os.path.splitext(filename)[0]
-    core = stem[: len(stem) - len(keep)] if keep and stem.endswith(keep) else stem
     tail = keep if keep and stem.endswith(keep) else ""
+    core = stem[: len(stem) - len(tail)]
     limit = _path_limit(folder)
     n = 0
     while True:
