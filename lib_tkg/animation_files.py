@@ -94,8 +94,8 @@ def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarr
         if out and a.shape != out[0].shape:
             raise ValueError(f"frame {i} has shape {a.shape}, frame 0 {out[0].shape}")
         out.append(np.ascontiguousarray(a))
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0 < fps <= 240):
-        raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0.1 <= fps <= 240):
+        raise ValueError(f"fps must be a number in [0.1, 240], got {fps!r}")
     if isinstance(loop, bool) or not isinstance(loop, int) or loop < 0:
         raise ValueError(f"loop must be a whole number >= 0 (0 = forever), got {loop!r}")
     return out
@@ -233,7 +233,7 @@ def write_animation(
 ) -> dict[str, str]:
     """Write ``frames`` (uint8 RGBA (H, W, 4), one size) as ``stem`` + each format's ending.
 
-    ``formats``: names from :data:`FORMATS`. ``fps``: frames per second, (0, 240]. ``loop``:
+    ``formats``: names from :data:`FORMATS`. ``fps``: frames per second, [0.1, 240]. ``loop``:
     times to play, 0 = forever (WebP, APNG). ``lossless``/``quality`` (0..100): WebP only.
     ``comment``: text stored in each file (WebP EXIF UserComment, PNG text "parameters",
     container comment). Returns ``{format: path written}``. Raises ``ValueError`` for an
@@ -305,7 +305,8 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
     as ``tkg-chroma key`` reads images (EXIF orientation applied, 16-bit and float greyscale
     scaled to 8 bits): the frame rate keeps the total length (frames over the sum of their
     durations; varying durations are evened out), else ``default_fps``; the loop count is the
-    file's (a GIF without one plays once); frames (TIFF pages) must share one size. Other files
+    file's, as times to play (a GIF's repeat count plus one; a GIF without one plays once);
+    frames (TIFF pages) must share one size. Other files
     (MP4, WebM, MOV, MKV, ...) are read with PyAV, first video stream, at its average rate;
     they loop forever.
     Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream, frames
@@ -342,6 +343,8 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
                     )
             if getattr(im, "n_frames", 1) > 1:
                 loop = int(im.info.get("loop", 1))  # (a GIF without a loop count plays once)
+                if im.format == "GIF" and "loop" in im.info and loop:
+                    loop += 1  # a GIF's count is of repeats after the first play
         fps = 1000.0 * len(frames) / total if total > 0 else default_fps
     else:
         if not _have_av():

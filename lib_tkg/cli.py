@@ -176,7 +176,8 @@ def _add_key_parser(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument(
         "-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-        help="images keyed in parallel (default: all cores; use 1 for several huge images)",
+        help="images keyed in parallel, at most one per core (default: all cores; use 1 for "
+        "several huge images)",
     )  # fmt: skip
     p.add_argument(
         "--max-pixels", type=_positive_int, default=keying.DEFAULT_MAX_PIXELS, metavar="N",
@@ -223,44 +224,75 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _scan(folder: Path, recursive: bool, unreadable: list[str]) -> list[Path]:
+    """The entries of ``folder`` (of its subfolders too if ``recursive``), sorted; a folder
+    that cannot be listed is added to ``unreadable`` (the top folder raises ``OSError``)."""
+    if not recursive:
+        return sorted(folder.iterdir())
+    found: list[Path] = []
+
+    def failed(exc: OSError) -> None:
+        if exc.filename == os.fspath(folder):
+            raise exc
+        unreadable.append(exc.filename)
+
+    for top, dirs, names in os.walk(folder, onerror=failed):
+        dirs.sort()
+        found.extend(Path(top, name) for name in names)
+    return sorted(found)
+
+
 def collect_inputs(
     inputs: Iterable[Path], recursive: bool
 ) -> tuple[list[Path], list[str], list[str]]:
     """Expand folders into image files; returns ``(files, errors, notes)`` in a stable order.
 
     Folder scans skip this tool's own outputs (``*-rgba.png``, ``*-matte.png``), animations
-    (``.gif``, ``.apng``: ``key-animation`` keys those), hidden files (a ``.name.part`` being
-    written) and, unless ``recursive``, subfolders; ``notes`` says how many. Files named
-    explicitly are always taken; one named twice (or through a link) once, with a note.
+    (``.gif``, ``.apng``: ``key-animation`` keys those), files of other types, hidden files (a
+    ``.name.part`` being written) and, unless ``recursive``, subfolders; ``notes`` says how
+    many (hidden files aside). Files named explicitly are always taken; one named twice (or
+    through a link) once, with a note. A name or subfolder that cannot be looked up or listed
+    (no permission) is an error naming it; the others go on.
     """
     files: list[Path] = []
     errors: list[str] = []
+    unreadable: list[str] = []
+    other: dict[str, int] = {}
     like_output = animations = subfolders = 0
     for item in inputs:
-        if item.is_dir():
-            imgs = []
-            for f in item.rglob("*") if recursive else item.iterdir():
-                suffix = f.suffix.lower()
-                if f.name.startswith(".") or not (
-                    suffix in ANIMATION_EXTENSIONS or suffix in IMAGE_EXTENSIONS
-                ):
-                    subfolders += not recursive and not f.name.startswith(".") and f.is_dir()
-                    continue
-                if not f.is_file():  # looked up only for names that could be taken
-                    continue
-                if suffix in ANIMATION_EXTENSIONS:
-                    animations += 1
-                elif outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
-                    like_output += 1
+        try:
+            if not item.is_dir():
+                if item.exists():
+                    files.append(item)
                 else:
-                    imgs.append(f)
-            if not imgs:
-                errors.append(f"{item}: no images found in folder")
-            files.extend(sorted(imgs))
-        elif item.exists():
-            files.append(item)
-        else:
-            errors.append(f"{item}: no such file or folder")
+                    errors.append(f"{item}: no such file or folder")
+                continue
+            entries = _scan(item, recursive, unreadable)
+        except OSError as exc:
+            errors.append(f"{item}: cannot be read ({exc.strerror or exc})")
+            continue
+        imgs = []
+        for f in entries:
+            suffix = f.suffix.lower()
+            if f.name.startswith("."):
+                continue
+            if not (suffix in ANIMATION_EXTENSIONS or suffix in IMAGE_EXTENSIONS):
+                if os.path.isdir(f):
+                    subfolders += not recursive
+                else:
+                    other[suffix or "(none)"] = other.get(suffix or "(none)", 0) + 1
+                continue
+            if not os.path.isfile(f):  # a broken link, a folder named like an image
+                other[suffix] = other.get(suffix, 0) + 1
+            elif suffix in ANIMATION_EXTENSIONS:
+                animations += 1
+            elif outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
+                like_output += 1
+            else:
+                imgs.append(f)
+        if not imgs:
+            errors.append(f"{item}: no images found in folder")
+        files.extend(imgs)
     notes = []
     if like_output:
         notes.append(
@@ -272,8 +304,15 @@ def collect_inputs(
             f"skipped {animations} animation file(s) (.gif, .apng) in the folder(s): key-animation "
             "keys those; name a file to key its first frame"
         )
+    if other:
+        kinds = ", ".join(sorted(other)[:5]) + (", ..." if len(other) > 5 else "")
+        notes.append(
+            f"skipped {sum(other.values())} file(s) that are not images keyed here ({kinds}, "
+            f"or broken links); accepted: {', '.join(IMAGE_EXTENSIONS)}"
+        )
     if subfolders:
         notes.append(f"skipped {subfolders} subfolder(s): -r (--recursive) searches them too")
+    errors.extend(f"{u}: subfolder cannot be read; its images were not keyed" for u in unreadable)
     # the same file named twice (or through a link) is keyed once, under the name that sorts
     # first, whatever the order given: its outputs' names do not depend on that order
     names: dict[Path, list[Path]] = {}
@@ -329,18 +368,23 @@ def cmd_key(args: argparse.Namespace) -> int:
     if not files:
         report("tkg-chroma: error: no input images")
         return 1
-    jobs = _key_jobs(files, args)
-    if not args.overwrite:
-        todo = []
-        for job in jobs:
-            existing = [o for o in job.outputs if o.exists()]
-            if existing:
-                report(f"tkg-chroma: note: {outputs.skip_note(job.source, existing)}")
-            else:
-                todo.append(job)
-        skipped, jobs = len(jobs) - len(todo), todo
-    else:
-        skipped = 0
+    todo = []
+    skipped = 0
+    for job in _key_jobs(files, args):
+        problem = next(filter(None, map(outputs.name_problem, job.outputs)), None)
+        if problem:
+            errors.append(problem)
+            report(f"tkg-chroma: error: cannot key {job.source}: {problem}")
+            continue
+        # (lexists: False, not an error, where a name cannot be looked up; writing says why)
+        existing = [] if args.overwrite else [o for o in job.outputs if os.path.lexists(o)]
+        if existing:
+            skipped += 1
+            report(f"tkg-chroma: note: {outputs.skip_note(job.source, existing)}")
+        else:
+            todo.append(job)
+    jobs = todo
+    made_folder = not os.path.isdir(args.outdir)
     if jobs:
         try:
             outputs.make_output_folder(args.outdir)
@@ -356,7 +400,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     failed = len(errors)
     keyed = opaque = 0
     with contextlib.ExitStack() as stack:
-        workers = min(args.jobs, len(jobs))
+        workers = min(args.jobs, len(jobs), os.cpu_count() or 1)
         if workers > 1:
             import multiprocessing
 
@@ -378,6 +422,9 @@ def cmd_key(args: argparse.Namespace) -> int:
                 bar.update(1)
     if bar is not None:
         bar.close()
+    if made_folder and not keyed + opaque:  # nothing written: leave no empty folder behind
+        with contextlib.suppress(OSError):
+            os.rmdir(args.outdir)
     if not args.quiet:
         msg = f"keyed {keyed} image(s) into {args.outdir}"
         if opaque:
@@ -656,6 +703,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.color.strip().lower() == CUSTOM:
         return fail("--color custom: give the colour itself, e.g. --color '#12ab34'")
+    from lib_tkg.colors import parse_color
+
+    try:
+        parse_color(args.color)
+    except ValueError as exc:
+        return fail(f"--color: {exc}")
     try:  # found now, not after the model
         outputs.check_output_folder(args.outdir)
     except OSError as exc:
@@ -794,6 +847,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: no traceback; outputs are written whole or not at all
         print("tkg-chroma: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a path the handler could not look up (no permission, ...)
+        if getattr(args, "debug", False):
+            raise
+        print(f"tkg-chroma: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

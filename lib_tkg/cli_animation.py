@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -58,8 +59,8 @@ def _fps(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0.0 < value <= 240.0:
-        raise argparse.ArgumentTypeError(f"expected frames per second in (0, 240], got {text!r}")
+    if not 0.1 <= value <= 240.0:  # (below 0.1 a frame's duration overflows APNG's 16 bits)
+        raise argparse.ArgumentTypeError(f"expected frames per second in [0.1, 240], got {text!r}")
     return value
 
 
@@ -114,28 +115,34 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     """The inputs to key with their output stems (``OUTDIR/<stem>-rgba``, each format adds its
     ending), and the number of inputs that failed already (reported).
 
-    Folders and missing files fail; a file named twice is keyed once; an input with an
-    existing output is skipped with a note (nothing is overwritten).
+    Folders, missing and unreadable files and output names too long fail; a file named twice
+    is keyed once, with a note; an input with an existing output is skipped with a note
+    (nothing is overwritten). No two outputs share a name and none is an input, in any format.
     """
     from lib_tkg.animation_files import FORMATS
 
-    failed = 0
-    for item in args.inputs:
-        if item.is_dir():
-            failed += 1
-            _report("error", f"{item} is a folder; key-animation takes {ACCEPTED_INPUTS}")
-    files, errors, _ = collect_inputs([p for p in args.inputs if not p.is_dir()], recursive=False)
+    folders = [p for p in args.inputs if os.path.isdir(p)]  # (False where it cannot be read)
+    for item in folders:
+        _report("error", f"{item} is a folder; key-animation takes {ACCEPTED_INPUTS}")
+    files, errors, notes = collect_inputs([p for p in args.inputs if p not in folders], False)
     for e in errors:
         _report("error", e)
-    failed += len(errors)
+    for n in notes:
+        _report("note", n)
+    failed = len(folders) + len(errors)
+    endings = [FORMATS[f] for f in args.formats]
     plan = []
     for path, stem in zip(
-        files, outputs.output_stems(files, args.outdir, (RGBA_SUFFIX,)), strict=True
+        files, outputs.output_stems(files, args.outdir, (RGBA_SUFFIX,), endings), strict=True
     ):
         base = str(args.outdir / f"{stem}{RGBA_SUFFIX}")
-        targets = [Path(base + FORMATS[f]) for f in args.formats]
-        existing = [t for t in targets if t.exists() or t.is_symlink()]
-        if existing:
+        targets = [base + ending for ending in endings]
+        problem = next(filter(None, map(outputs.name_problem, targets)), None)
+        existing = [t for t in targets if os.path.lexists(t)]
+        if problem:
+            failed += 1
+            _report("error", f"cannot key {path}: {problem}")
+        elif existing:
             _report("note", outputs.skip_note(path, existing, overwrite=False))
         else:
             plan.append((path, base))

@@ -18,6 +18,12 @@ from typing import Any
 
 from lib_tkg import outputs
 
+#: What ``tkg-chroma key`` reads, for its messages.
+ACCEPTED = (
+    "PNG, JPEG, WebP, BMP, TIFF and GIF images (the first frame of an animation; "
+    "tkg-chroma key-animation keys animations and videos)"
+)
+
 
 @dataclass(frozen=True)
 class KeyJob:
@@ -61,7 +67,7 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, byt
 
     16-bit and float greyscale are scaled to 0..255 (:func:`lib_tkg.keying.inputs.keyable`).
     An image over ``max_pixels`` (the keyer's limit, checked before decoding; Pillow's own
-    limit is not used) raises ``ValueError``.
+    limit is not used), an empty file and one Pillow cannot identify raise ``ValueError``.
     """
     from PIL import Image
 
@@ -73,9 +79,13 @@ def read_image(path: Path, max_pixels: int | None = None) -> tuple[Any, int, byt
         upright,
     )
 
+    if os.path.getsize(path) == 0:
+        raise ValueError("the file is empty")
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
         im = Image.open(path)
+    except Image.UnidentifiedImageError:
+        raise ValueError(f"not an image file that can be read; accepted: {ACCEPTED}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
     with im:
@@ -111,13 +121,47 @@ def _save_png(image: Any, target: Path, profile: bytes | None = None) -> Path:
     return tmp
 
 
+def _place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
+    """Give the finished temporary files ``written`` their names ``targets``: all of them or,
+    on a failure (``OSError``), none, with every file that was there before left as it was.
+
+    With ``overwrite`` an existing output is first moved aside to a hidden name and deleted
+    only once all are in place (put back on a failure); an output name held by a folder is an
+    error. Without it, a name taken meanwhile fails (:func:`lib_tkg.outputs.publish`).
+    """
+    placed: list[Path] = []
+    aside: list[tuple[str, Path]] = []
+    try:
+        for tmp, target in zip(written, targets, strict=True):
+            if overwrite and os.path.lexists(target):
+                if os.path.isdir(target) and not os.path.islink(target):
+                    raise IsADirectoryError(f"{target} is a folder; not replacing it")
+                old = outputs.partial_name(target, "old")
+                os.replace(target, old)
+                aside.append((old, target))
+            outputs.publish(tmp, target)
+            placed.append(target)
+    except OSError:
+        for target in placed:  # this job's own new files: all of its outputs or none
+            with contextlib.suppress(OSError):
+                target.unlink()
+        for old, target in aside:
+            with contextlib.suppress(OSError):
+                os.replace(old, target)
+        raise
+    for old, _ in aside:
+        with contextlib.suppress(OSError):
+            os.remove(old)
+
+
 def key_file(job: KeyJob) -> JobResult:
     """Key ``job.source`` into ``job.outputs``; never raises (except KeyboardInterrupt).
 
-    All outputs are first written to temporary files and then renamed into place: a failure to
-    read, key or write leaves no half-written file and no existing output touched. Without
-    ``job.overwrite`` an output name that is taken by then (another run writing to the same
-    folder) fails the job, and the outputs it had already placed are removed again.
+    All outputs are first written to temporary files and then put in place together
+    (:func:`_place`): a failure to read, key or write leaves no half-written file and no
+    existing output touched, with ``job.overwrite`` too. Without it an output name that is
+    taken by then (another run writing to the same folder) fails the job, and the outputs it
+    had already placed are removed again.
     """
     import numpy as np
     from PIL import Image
@@ -133,19 +177,7 @@ def key_file(job: KeyJob) -> JobResult:
         if job.matte is not None:
             matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
             written.append(_save_png(matte, job.matte))
-        placed: list[Path] = []
-        try:
-            for tmp, target in zip(written, job.outputs, strict=True):
-                if job.overwrite:
-                    os.replace(tmp, target)
-                else:
-                    outputs.publish(tmp, target)
-                placed.append(target)
-        except OSError:
-            for target in placed:  # this job's own new files: all of its outputs or none
-                with contextlib.suppress(OSError):
-                    target.unlink()
-            raise
+        _place(written, job.outputs, job.overwrite)
         written.clear()
     except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
         message = f"error: cannot key {job.source}: {describe_error(exc)}"

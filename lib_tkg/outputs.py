@@ -78,11 +78,32 @@ def output_name(stem: str, suffix: str) -> str:
     return f"{stem}{suffix}{OUTPUT_EXTENSION}"
 
 
-def partial_name(path: str | os.PathLike) -> str:
+#: The longest file name (bytes) most file systems take (ext4, APFS, NTFS in UTF-16 units).
+NAME_MAX = 255
+
+
+def partial_name(path: str | os.PathLike, kind: str = "part") -> str:
     """The hidden name an output is written under beside ``path`` before it is put in place,
-    ``.<name>.<pid>.part`` (folder scans skip hidden names)."""
+    ``.<name>.<pid>.<kind>`` (folder scans skip hidden names); where that is longer than
+    :data:`NAME_MAX` bytes, ``.tkg-<hash of name>.<pid>.<kind>``, so that a name that fits is
+    never refused for its temporary one."""
     folder, name = os.path.split(os.fspath(path))
-    return os.path.join(folder, f".{name}.{os.getpid()}.part")
+    tmp = f".{name}.{os.getpid()}.{kind}"
+    if len(os.fsencode(tmp)) > NAME_MAX:
+        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:16]
+        tmp = f".tkg-{digest}.{os.getpid()}.{kind}"
+    return os.path.join(folder, tmp)
+
+
+def name_problem(path: str | os.PathLike) -> str | None:
+    """Why no file can be named ``path`` (its name is over :data:`NAME_MAX` bytes), or None."""
+    name = os.path.basename(os.fspath(path))
+    if len(os.fsencode(name)) > NAME_MAX:
+        return (
+            f"the output name {name[:40]}...{name[-20:]} is longer than file systems allow "
+            f"({len(os.fsencode(name))} bytes, at most {NAME_MAX}); give the input a shorter name"
+        )
+    return None
 
 
 def is_output_name(path: str | os.PathLike, suffixes: Iterable[str]) -> bool:
@@ -95,20 +116,28 @@ def is_output_name(path: str | os.PathLike, suffixes: Iterable[str]) -> bool:
 
 
 def _key(path: Path) -> str:
-    """A comparison key for paths: absolute, normalised, case-folded (safe on any filesystem)."""
-    return os.path.normcase(os.path.abspath(path)).lower()
+    """A comparison key for paths: links resolved (an output reached through a linked folder or
+    a link named as an input is the file it points to), normalised, case-folded (safe on any
+    file system)."""
+    return os.path.normcase(os.path.realpath(path)).lower()
 
 
 def _path_hash(path: Path) -> str:
     return hashlib.sha1(os.path.abspath(path).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def output_stems(inputs: Sequence[Path], outdir: Path, suffixes: Sequence[str]) -> list[str]:
+def output_stems(
+    inputs: Sequence[Path],
+    outdir: Path,
+    suffixes: Sequence[str],
+    endings: Sequence[str] = (OUTPUT_EXTENSION,),
+) -> list[str]:
     """The output stem of each input (see the module docstring for the rule).
 
-    ``inputs`` must be distinct files. For each input ``i`` and suffix ``s``, the output is
-    ``outdir / output_name(stems[i], s)``; no two are equal (case-insensitively) and none is the
-    path of an input.
+    ``inputs`` must be distinct files. For each input ``i``, suffix ``s`` and ending ``e``
+    (``.png`` for images; ``key-animation`` has one per format), the output is
+    ``outdir / f"{stems[i]}{s}{e}"``; no two are equal (case-insensitively) and none is the
+    path of an input, links resolved.
     """
     input_keys = {_key(p) for p in inputs}
     groups: dict[str, list[int]] = {}
@@ -117,7 +146,7 @@ def output_stems(inputs: Sequence[Path], outdir: Path, suffixes: Sequence[str]) 
     natural_taken = set(groups)
 
     def clashes_with_input(stem: str) -> bool:
-        return any(_key(outdir / output_name(stem, s)) in input_keys for s in suffixes)
+        return any(_key(outdir / f"{stem}{s}{e}") in input_keys for s in suffixes for e in endings)
 
     stems = [p.stem for p in inputs]
     hashed = [i for i, s in enumerate(stems) if len(groups[s.lower()]) > 1 or clashes_with_input(s)]
@@ -182,7 +211,7 @@ def folder_arg(text: str) -> Path:
 
 def check_output_folder(path: Path) -> None:
     """``NotADirectoryError`` if ``path`` exists and is not a folder."""
-    if path.exists() and not path.is_dir():
+    if os.path.exists(path) and not os.path.isdir(path):  # (False where it cannot be looked up)
         raise NotADirectoryError(f"output folder {path} is a file; give a folder")
 
 

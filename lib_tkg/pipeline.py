@@ -347,7 +347,13 @@ def load_pipeline(
         dtype = torch.float16 if device.type == "cuda" else torch.float32
     text = os.fspath(model)
     path = Path(text).expanduser()
-    if path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError as error:  # no permission to look it up
+        raise ModelNotFoundError(
+            f"cannot read model {text!r}: {error.strerror or error}"
+        ) from error
+    if is_file:
         if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
             raise ValueError(
                 f"unsupported model file {text!r}: expected a .safetensors or .ckpt checkpoint "
@@ -365,8 +371,8 @@ def load_pipeline(
                 "model's config files: pass config= (CLI: --config) a local diffusers folder of "
                 "the same architecture, or run once online to cache them"
             ) from error
-    elif path.is_dir():
-        if not (path / "model_index.json").is_file():
+    elif is_dir:
+        if not os.path.isfile(path / "model_index.json"):
             raise ModelNotFoundError(
                 f"model not found: folder {text!r} has no model_index.json, so it is not a "
                 f"diffusers pipeline; {_GIVE_LOCAL}"

@@ -81,7 +81,9 @@ def test_video_in_webm_out(tmp_path):
 def test_the_inputs_length_and_loop_count_are_kept(tmp_path, ext):
     """Frame durations of 60 and 200 ms: the output plays as long as the input (WebP's
     durations are only known once a frame is read; they were taken as 8 fps), and the input's
-    loop count is kept (it was always 0, forever)."""
+    loop count is kept (it was always 0, forever), as times to play: a GIF's count is of
+    repeats after the first play (browsers play a GIF of loop=3 four times), WebP's and APNG's
+    of plays."""
     frames, _ = moving_sequence(n=6, noise=0.0)
     first, *rest = [Image.fromarray(f) for f in frames]
     durations = [60, 60, 60, 200, 200, 200]
@@ -96,7 +98,7 @@ def test_the_inputs_length_and_loop_count_are_kept(tmp_path, ext):
                 im.load()  # (WebP gives a frame's duration once it is read)
                 total += im.info["duration"]
             assert total == pytest.approx(sum(durations), abs=6), name
-            assert im.info["loop"] == 3, name
+            assert im.info["loop"] == (4 if ext == "gif" else 3), name
 
 
 def test_a_gif_without_a_loop_count_plays_once(tmp_path):
@@ -291,3 +293,29 @@ def test_quiet_leaves_out_the_per_file_lines_not_the_warnings(tmp_path, capsys):
     assert cli.main(args) == 0
     err = capsys.readouterr().err
     assert "warning" in err and "->" not in err  # the no-screen warning, no per-file line
+
+
+def test_inputs_whose_outputs_would_clash_in_any_format_get_hashed_names(tmp_path, capsys):
+    """`c.gif` and `c-rgba.webp` as inputs: c.gif's WebP output would be the other input; it
+    was skipped ("c-rgba.webp exists"), never keyed. It gets a hashed name, like `key`'s."""
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    write_gif(tmp_path / "c.gif", frames)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "c-rgba.webp", save_all=True, append_images=rest, duration=100)
+    before = (tmp_path / "c-rgba.webp").read_bytes()
+    argv = ["key-animation", str(tmp_path / "c.gif"), str(tmp_path / "c-rgba.webp")]
+    assert cli.main([*argv, "-o", str(tmp_path), "--formats", "webp"]) == 0
+    assert (tmp_path / "c-rgba.webp").read_bytes() == before
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 4 and "c-rgba-rgba.webp" in names, names
+    assert any(re.fullmatch(r"c-[0-9a-f]{6}-rgba\.webp", n) for n in names), names
+
+
+def test_a_frame_rate_too_low_to_store_is_a_usage_error(tmp_path, capsys):
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    write_gif(tmp_path / "c.gif", frames)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(
+            ["key-animation", str(tmp_path / "c.gif"), "-o", str(tmp_path / "o"), "--fps", "1e-9"]
+        )
+    assert exc.value.code == 2 and "frames per second in [0.1, 240]" in capsys.readouterr().err

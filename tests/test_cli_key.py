@@ -670,3 +670,140 @@ def test_a_float_image_in_0_to_1_is_scaled(tmp_path):
     assert cli.main(["key", str(src), "-o", str(out), "-q"]) == 0
     rgba = np.asarray(Image.open(out / "float-rgba.png"))
     assert np.abs(rgba[0, :, 0].astype(int) - np.round(arr[0] * 255)).max() <= 1
+
+
+def _digest(path: Path) -> bytes:
+    import hashlib
+
+    return hashlib.sha1(path.read_bytes()).digest()
+
+
+def test_overwrite_never_writes_over_an_input_reached_through_a_link(tmp_path):
+    """`key src/x.png src/x-rgba.png -o srclink --overwrite`: the output folder is a link to the
+    inputs' folder, so x.png's cut-out would be the input src/x-rgba.png (it was replaced)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    make_image(src / "x.png")
+    make_image(src / "x-rgba.png", screen=(30, 60, 200), fg=(240, 240, 240))
+    before = _digest(src / "x-rgba.png")
+    (tmp_path / "srclink").symlink_to(src, target_is_directory=True)
+    argv = ["key", str(src / "x.png"), str(src / "x-rgba.png"), "-o", str(tmp_path / "srclink")]
+    assert cli.main([*argv, "--overwrite", "-j", "1", "-q"]) == 0
+    assert _digest(src / "x-rgba.png") == before
+    made = sorted(p.name for p in src.iterdir())
+    assert len(made) == 4 and all(
+        n.endswith("-rgba.png") for n in made if n not in ("x.png", "x-rgba.png")
+    )
+    # a link named as an input, pointing at the natural output of another input
+    out = tmp_path / "out"
+    out.mkdir()
+    make_image(tmp_path / "a.png")
+    make_image(out / "a-rgba.png", screen=(30, 60, 200))
+    (tmp_path / "link.png").symlink_to(out / "a-rgba.png")
+    before = _digest(out / "a-rgba.png")
+    argv = ["key", str(tmp_path / "a.png"), str(tmp_path / "link.png"), "-o", str(out)]
+    assert cli.main([*argv, "--overwrite", "-j", "1", "-q"]) == 0
+    assert _digest(out / "a-rgba.png") == before
+
+
+def test_overwrite_that_fails_on_the_matte_keeps_the_earlier_cut_out(tmp_path, capsys):
+    """The matte's name is held by a folder: the job fails, and the cut-out already there (an
+    earlier run's) is left as it was (it was replaced, then the new one deleted)."""
+    make_image(tmp_path / "green.png")
+    out = tmp_path / "out"
+    (out / "green-matte.png").mkdir(parents=True)
+    make_image(out / "green-rgba.png", screen=(30, 60, 200))
+    before = _digest(out / "green-rgba.png")
+    argv = ["key", str(tmp_path / "green.png"), "-o", str(out), "--mask", "--overwrite"]
+    assert cli.main(argv) == 1
+    assert "is a folder; not replacing it" in capsys.readouterr().err
+    assert _digest(out / "green-rgba.png") == before
+    assert sorted(p.name for p in out.iterdir()) == ["green-matte.png", "green-rgba.png"]
+    (out / "green-matte.png").rmdir()  # and where it can, it replaces both
+    assert cli.main([*argv, "-q"]) == 0
+    assert _digest(out / "green-rgba.png") != before
+    assert sorted(p.name for p in out.iterdir()) == ["green-matte.png", "green-rgba.png"]
+
+
+def test_unreadable_inputs_and_subfolders_are_errors_naming_them(tmp_path, capsys, monkeypatch):
+    """No permission to look a name up or list a folder (simulated: this may run as root) is
+    one error line each, the other inputs are keyed, exit 1 (a traceback before; an
+    unreadable subfolder of a recursive scan was skipped silently, exit 0)."""
+    make_image(tmp_path / "ok.png")
+    locked = tmp_path / "locked"
+    rec = tmp_path / "rec"
+    (rec / "sub").mkdir(parents=True)
+    make_image(rec / "b.png")
+    make_image(rec / "sub" / "c.png")
+    real_is_dir, real_scandir = Path.is_dir, os.scandir
+
+    def is_dir(self):
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_dir(self)
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(tmp_path / "ok.png"), str(locked), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"{locked}: cannot be read (Permission denied)" in err
+    assert (out / "ok-rgba.png").exists()
+    assert cli.main(["key", str(rec), "-r", "-o", str(tmp_path / "o2"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"{rec / 'sub'}: subfolder cannot be read" in err
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == ["b-rgba.png"]
+
+
+def test_a_name_too_long_for_the_file_system_fails_alone(tmp_path, capsys):
+    """A 250-character stem cannot get `-rgba.png`: that file fails in one line and the others
+    are keyed (a traceback at the existence check stopped the batch); a 240-character stem,
+    whose output name fits, is keyed (its temporary name did not fit)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_image(folder / "a.png")
+    make_image(folder / ("b" * 250 + ".png"))
+    make_image(folder / ("c" * 240 + ".png"))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(["key", str(folder), "-o", str(out), "-q", "-j", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "is longer than file systems allow (259 bytes, at most 255)" in err
+    assert sorted(p.name for p in out.iterdir()) == ["a-rgba.png", "c" * 240 + "-rgba.png"]
+
+
+def test_messages_for_files_that_are_not_images_say_what_is_accepted(tmp_path, capsys):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello")
+    out = tmp_path / "out"
+    assert (
+        cli.main(["key", str(tmp_path / "empty.png"), str(tmp_path / "text.png"), "-o", str(out)])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"cannot key {tmp_path / 'empty.png'}: the file is empty" in err
+    assert (
+        f"cannot key {tmp_path / 'text.png'}: not an image file that can be read; accepted: PNG"
+        in err
+    )
+    assert not out.exists()  # nothing written: no empty output folder left behind
+
+
+def test_a_folder_scan_counts_files_of_other_types(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make_image(folder / "pic.png")
+    (folder / "clip.mp4").write_bytes(b"x")
+    (folder / "photo.jfif").write_bytes(b"x")
+    (folder / "gone.png").symlink_to(tmp_path / "missing.png")
+    assert cli.main(["key", str(folder), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "skipped 3 file(s) that are not images keyed here (.jfif, .mp4, .png, or broken links)"
+        in err
+    )

@@ -415,7 +415,7 @@ def test_cli_generate_mask_image_over_pillows_limit_fails_in_one_line(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--color", "chartreuse"], "'color' must be"),
+        (["--color", "chartreuse"], "--color: unknown colour 'chartreuse'"),
         (["--color", "custom"], "--color custom: give the colour itself"),
         (["--strength", "0.7"], "'strength' must be"),
         (["--sigma", "0"], "'sigma' must be"),
@@ -598,3 +598,26 @@ def test_a_file_that_is_not_a_checkpoint_says_so(tmp_path):
     fake.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(ValueError, match=r"fake.ckpt: not a \.safetensors or PyTorch \.ckpt"):
         tkp.single_file_pipeline_class(fake)
+
+
+def test_cli_generate_a_model_that_cannot_be_looked_up_is_one_line(tmp_path, capsys, monkeypatch):
+    """No permission on the model's folder (simulated: this may run as root): one error line,
+    exit 2 (a traceback from the file check before)."""
+    from pathlib import Path
+
+    from lib_tkg.cli import main
+
+    real_is_file = Path.is_file
+
+    def is_file(self):
+        if self.name == "m.safetensors":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    model = tmp_path / "noread" / "m.safetensors"
+    code = main(["generate", "-m", str(model), "a cat", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [
+        f"tkg-chroma: error: cannot read model {str(model)!r}: Permission denied"
+    ]
