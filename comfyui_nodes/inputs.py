@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, TkgParams
+from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, ParamError, TkgParams
 
 AUTO = "auto"
 CATEGORY = "TKG chroma"
@@ -26,6 +26,8 @@ SHIFT_FIELDS = ("color", "custom_color", "strength", "sigma", "center_x", "cente
 LAYOUT_FIELDS = ("layout", "aspect")
 #: The keyer's widgets that are TkgParams fields (the keyer's other options are its own).
 KEY_FIELDS = ("color", "custom_color", "tolerance", "despill")
+#: Of those, the key node's OPTIONAL ones (added later: prompts saved before still run).
+KEY_OPTIONAL_FIELDS = ("keep_shadow",)
 
 
 def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
@@ -34,33 +36,50 @@ def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
     options: dict[str, Any] = {"default": field.default, "tooltip": tooltip(name, auto=auto)}
     if field.kind is float:
         return "FLOAT", {**options, "min": field.lo, "max": field.hi, "step": 0.01}
+    if field.kind is bool:
+        return "BOOLEAN", options
     if name == "color":
         choices = [AUTO, *COLOR_CHOICES] if auto else list(COLOR_CHOICES)
         return choices, {**options, "default": AUTO if auto else field.default}
     return "STRING", options
 
 
-def tooltip(name: str, *, auto: bool = False) -> str:
-    """``label: what is accepted`` of a ``FIELDS`` entry, as its widget can hold it: the
-    colour dropdown holds presets (and "auto" with ``auto``; API prompts may also give
-    '#RRGGBB', '#RGB' or 'r,g,b'), the strength widget a number (0 = Auto), not 'auto'."""
+def accepted(name: str, *, auto: bool = False) -> str:
+    """What the widget of the ``FIELDS`` entry ``name`` accepts, as it can hold it: the colour
+    dropdown holds presets (and "auto" with ``auto``; API prompts may also give '#RRGGBB',
+    '#RGB' or 'r,g,b'), the strength widget a number (0 = Auto), not 'auto'."""
     field = FIELD_BY_NAME[name]
     if name == "color":
         found = f"'{AUTO}' (found on the image border), " if auto else ""
-        accepted = (
+        return (
             f"{found}a preset, or custom (then custom_color); API prompts may also give "
             "'#RRGGBB', '#RGB' or 'r,g,b'"
         )
-    elif name == "strength":
-        accepted = f"a number in [{field.lo:g}, {field.hi:g}]; 0 = Auto (the paper's value)"
-    else:
-        accepted = field.describe()
-    return f"{field.label}: {accepted}"
+    if name == "strength":
+        return f"a number in [{field.lo:g}, {field.hi:g}]; 0 = Auto (the paper's value)"
+    return field.describe()
 
 
-def params(values: Mapping[str, Any]) -> TkgParams:
+def tooltip(name: str, *, auto: bool = False) -> str:
+    """``label: what is accepted`` of a ``FIELDS`` entry (:func:`accepted`)."""
+    return f"{FIELD_BY_NAME[name].label}: {accepted(name, auto=auto)}"
+
+
+def params(values: Mapping[str, Any], *, auto: bool = False) -> TkgParams:
     """``TkgParams`` of the widget values given (``None`` = not known yet, left at default).
 
-    Raises ``ParamError`` with the WebUI's text, naming the widget.
+    Raises ``ParamError`` with the WebUI's text, naming the widget, except where the widget
+    accepts other values than the WebUI's control: the strength widget takes a number (0 =
+    Auto), not 'auto'; the key node's colour (``auto``) also takes "auto".
     """
-    return TkgParams.from_mapping({k: v for k, v in values.items() if v is not None})
+    try:
+        return TkgParams.from_mapping({k: v for k, v in values.items() if v is not None})
+    except ParamError as e:
+        text = str(e)
+        strength = FIELD_BY_NAME["strength"].describe()
+        text = text.replace(
+            f"'strength' must be {strength}", f"'strength' must be {accepted('strength')}"
+        )
+        if auto:
+            text = text.replace("'color' must be one of ", f"'color' must be one of {AUTO}, ")
+        raise ParamError(text) from None

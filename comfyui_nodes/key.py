@@ -40,12 +40,18 @@ def settings(values: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
     Raises ``ParamError`` (TkgParams text) for colour, tolerance and despill values.
     """
     color = values.get("color")
-    fields = {k: values.get(k) for k in inputs.KEY_FIELDS if k != "color"}
-    checked = inputs.params({**fields, "color": None if color == inputs.AUTO else color})
+    auto = color is None or str(color).strip().lower() == inputs.AUTO
+    names = (*inputs.KEY_FIELDS, *inputs.KEY_OPTIONAL_FIELDS)
+    fields = {k: values.get(k) for k in names if k != "color"}
+    if str(color).strip().lower() != "custom":  # (custom_color is read only with custom)
+        fields.pop("custom_color")
+    checked = inputs.params({**fields, "color": None if auto else color}, auto=True)
     options = {k: values.get(k) for k in KEYER_DEFAULTS}
     options = {k: KEYER_DEFAULTS[k] if v is None else v for k, v in options.items()}
-    options.update(tolerance=checked.tolerance, despill=checked.despill)
-    return (None if color in (None, inputs.AUTO) else checked.key_color), options
+    options.update(
+        tolerance=checked.tolerance, despill=checked.despill, keep_shadow=checked.keep_shadow
+    )
+    return (None if auto else checked.key_color), options
 
 
 def check(values: Mapping[str, Any]) -> None:
@@ -79,9 +85,9 @@ def _mask_table() -> np.ndarray:
         mask[low] = np.nextafter(mask[low], np.float32(-1))
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
+def to_uint8(image: np.ndarray) -> np.ndarray:
     """One IMAGE (H, W, C) in 0..1 as uint8, rounded."""
-    return np.clip(np.rint(image.detach().cpu().float().numpy() * 255), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
 
 
 def key_batch(
@@ -90,21 +96,32 @@ def key_batch(
     """Key each image: (foreground IMAGE (B, H, W, 3), MASK (B, H, W), RGBA IMAGE (B, H, W, 4)).
 
     The foreground is the cut-out's straight colour (black where fully transparent); an image
-    without the key colour comes back opaque (and is logged).
+    without the key colour comes back opaque (and is logged). A pixel the keyer left as it was
+    (its 8-bit colour unchanged) keeps its exact input value, so an image without a screen
+    comes out unchanged (the keyer works on 8 bits, rounded; *Save Image* truncates).
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[-1] not in (3, 4):
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"TKG chroma key: needs an IMAGE (batch, height, width, 3|4), got {got}")
     if images.shape[0] == 0 or images.shape[1] == 0 or images.shape[2] == 0:
         raise ValueError(f"TKG chroma key: the IMAGE is empty, shape {tuple(images.shape)}")
-    rgba = np.stack([_key_one(i, img, key_color, options) for i, img in enumerate(images)])
     table = _mask_table()
-    out = torch.from_numpy(rgba.astype(np.float32) / np.float32(255))
-    return out[..., :3].contiguous(), torch.from_numpy(table[rgba[..., 3]]), out
+    out = np.empty((*images.shape[:3], 4), np.float32)
+    alpha = np.empty(images.shape[:3], np.uint8)
+    for i, image in enumerate(images):
+        given = image.detach().cpu().float().numpy()
+        source = to_uint8(given)
+        rgba = _key_one(i, source, key_color, options)
+        kept = (rgba[..., :3] == source[..., :3]).all(-1, keepdims=True)
+        out[i, ..., :3] = np.where(kept, np.clip(given[..., :3], 0, 1), rgba[..., :3] / 255.0)
+        out[i, ..., 3] = rgba[..., 3] / np.float32(255)
+        alpha[i] = rgba[..., 3]
+    rgba_t = torch.from_numpy(out)
+    return rgba_t[..., :3].contiguous(), torch.from_numpy(table[alpha]), rgba_t
 
 
-def _key_one(index: int, image: torch.Tensor, key_color: str | None, options: Mapping) -> Any:
-    result = key_quietly(to_uint8(image), key_color, **options)
+def _key_one(index: int, image: np.ndarray, key_color: str | None, options: Mapping) -> Any:
+    result = key_quietly(image, key_color, **options)
     for note in result.notes:
         log.warning("TKG chroma key: image %d: %s", index, note)
     return result.rgba

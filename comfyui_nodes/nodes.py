@@ -161,7 +161,8 @@ class TKGChromaKey:
                         "looks for the screen colour",
                     },
                 ),
-            }
+            },
+            "optional": {name: inputs.widget(name) for name in inputs.KEY_OPTIONAL_FIELDS},
         }
 
     @classmethod
@@ -175,9 +176,11 @@ class TKGChromaKey:
         refine=None,
         denoise=None,
         border=None,
+        keep_shadow=None,
     ) -> bool | str:
         values = dict(color=color, custom_color=custom_color, tolerance=tolerance, despill=despill)
         options = dict(clip_white=clip_white, refine=refine, denoise=denoise, border=border)
+        options["keep_shadow"] = keep_shadow
         return _message(key.check, {**values, **options})
 
     def apply(self, image: Any, **values: Any) -> tuple[Any, Any, Any]:

@@ -154,7 +154,13 @@ def test_shift_widgets_rejected_with_tkgparams_text(nodes, node, name, value):
     with pytest.raises(ParamError) as err:
         TkgParams.from_mapping({name: value})
     message = nodes[node].VALIDATE_INPUTS(**noise_inputs(**{name: value}))
-    assert message == str(err.value)
+    if name == "strength":  # the widget takes a number, not 'auto' as the WebUI's text offers
+        assert message == (
+            "TKG chroma background: 'strength' must be a number in [0, 0.49]; 0 = Auto "
+            "(the paper's value), got 0.6"
+        )
+    else:
+        assert message == str(err.value)
     assert f"'{name}'" in message
 
 
@@ -437,6 +443,55 @@ def test_key_node_run_time_errors(comfy, nodes):
         nodes["TKGChromaKey"]().apply(torch.zeros(0, 8, 8, 3), color="auto")
     with pytest.raises(ParamError, match="'custom_color'"):
         nodes["TKGChromaKey"]().apply(green_screen(), color="custom", custom_color="nope")
+
+
+def test_key_colour_messages_offer_auto_and_auto_takes_any_case(nodes):
+    message = nodes["TKGChromaKey"].VALIDATE_INPUTS(color="not-a-colour")
+    assert message.startswith("TKG chroma background: 'color' must be one of auto, green, blue")
+    for auto in ("AUTO", " Auto "):
+        assert nodes["TKGChromaKey"].VALIDATE_INPUTS(color=auto) is True
+    # custom_color is read only with custom: an unused bad one does not block the prompt
+    assert nodes["TKGChromaKey"].VALIDATE_INPUTS(color="green", custom_color="zzz") is True
+    assert "'custom_color'" in nodes["TKGChromaKey"].VALIDATE_INPUTS(
+        color="custom", custom_color="zzz"
+    )
+
+
+def test_untouched_pixels_keep_their_exact_input_values(comfy, nodes):
+    """A decoded image is not on the 1/255 grid: the keyer rounds to 8 bits, Save Image
+    truncates, so rounded pixels came out a level brighter (3463 of 4096 in a trial) where
+    nothing was keyed. Pixels the keyer leaves as they were keep their input value."""
+    harness, _ = comfy
+    rng = np.random.default_rng(3)
+    photo = torch.from_numpy(rng.uniform(0.2, 0.8, (1, 48, 48, 3)).astype(np.float32))
+    fg, mask, rgba = nodes["TKGChromaKey"]().apply(photo, color="auto")
+    assert (mask == 0).all()
+    assert torch.equal(fg, photo) and torch.equal(rgba[..., :3], photo)
+    assert np.array_equal(harness.saved_pixels(rgba[0])[..., :3], harness.saved_pixels(photo[0]))
+    # on a keyed image too, where the subject's colour is left as it was
+    image = green_screen() * 0.999 + 0.0004  # off the 1/255 grid
+    fg, _, rgba = nodes["TKGChromaKey"]().apply(image, color="green", denoise=False)
+    h, w = image.shape[1:3]
+    centre = (slice(h // 2 - 4, h // 2 + 4), slice(w // 2 - 4, w // 2 + 4))
+    assert torch.equal(fg[0][centre], image[0][centre])
+
+
+def test_keep_shadow_is_an_optional_key_input(nodes):
+    spec = nodes["TKGChromaKey"].INPUT_TYPES()
+    assert spec["optional"]["keep_shadow"][0] == "BOOLEAN"
+    assert spec["optional"]["keep_shadow"][1]["default"] is False
+    import cv2
+
+    floor = np.full((192, 192, 3), 245 / 255, np.float32)  # a product on a white floor
+    floor[40:120, 60:132] = (40 / 255, 90 / 255, 200 / 255)
+    shadow = np.zeros((192, 192), np.float32)
+    cv2.ellipse(shadow, (96, 140), (50, 12), 0, 0, 360, 1.0, -1)
+    floor *= 1 - 0.4 * cv2.GaussianBlur(shadow, (0, 0), 8)[..., None]
+    image = torch.from_numpy(floor)[None]
+    _, _, out = nodes["TKGChromaKey"]().apply(image, color="white")
+    _, _, kept = nodes["TKGChromaKey"]().apply(image, color="white", keep_shadow=True)
+    assert out[0, 136:146, 70:122, 3].max() <= 10 / 255
+    assert kept[0, 136:146, 70:122, 3].min() >= 40 / 255
 
 
 def test_image_without_the_key_colour_stays_opaque(comfy, nodes, caplog):
