@@ -1010,6 +1010,28 @@ def test_a_path_too_long_for_the_host_never_costs_the_original(host, monkeypatch
         assert written[2].name.endswith("-matte.png") and Image.open(written[2]).mode == "L"
 
 
+def test_a_folder_too_deep_for_the_suffix_never_costs_an_original(host, monkeypatch):
+    # the folder leaves room for five characters of a name: the host cuts "00000-1234" to
+    # "00000", and "00000-rgba" to "00000" too, so the cut-out replaced the original, and
+    # "0-rgba"/"0-matte" of the next image the first's (a trial on A1111); each output now
+    # gets a short free name the host keeps whole
+    real = os.statvfs
+    host.shared.opts.save_to_dirs = False
+    room = len(str(host.tmp / "out")) + 1 + 5 + 4  # the folder, "/", five characters, ".png"
+
+    class Small:
+        def __init__(self, path):
+            self.f_namemax = room if str(path).startswith(str(host.tmp)) else real(path).f_namemax
+
+    monkeypatch.setattr(os, "statvfs", Small)
+    generate(host, enabled=True, save_matte=True, p_kwargs={"batch_size": 2})
+    written = [Path(s["written"]) for s in host.images.saved if not s["grid"]]
+    assert len(written) == 6 and len(set(written)) == 6, written
+    assert all(w.exists() and len(w.stem) <= 5 for w in written), written
+    modes = sorted(Image.open(w).mode for w in written)
+    assert modes == ["L", "L", "RGB", "RGB", "RGBA", "RGBA"], modes
+
+
 def forge_like_save_image(real, mode="Alpha"):
     """save_image with Forge's "Stealth infotext" (modules/stealth_infotext.py, called inside
     Forge's save_image before the callbacks, exceptions not caught). "Alpha", the default, puts

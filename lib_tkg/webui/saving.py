@@ -73,20 +73,41 @@ def unused_png_name(filename: str, keep: str = "") -> str:
 
     Each candidate is the name the host will write: a path (without ``.png``) longer than
     the host keeps (:func:`_path_limit`) is shortened in the stem, before ``keep`` (the end
-    of the stem to keep, such as ``-rgba``) and the number."""
+    of the stem to keep, such as ``-rgba``) and the number. Where the folder's path leaves
+    no room for one character of the stem and that end, the name is a short one of its own
+    (``0``, ``1``, ... ``z``, ``10``, ...); ``OSError`` if the folder leaves no room at all.
+    """
     folder = os.path.dirname(filename)
-    stem = os.path.splitext(filename)[0]
+    stem = os.path.splitext(os.path.basename(filename))[0]
     tail = keep if keep and stem.endswith(keep) else ""
-    core = stem[: len(stem) - len(tail)]
-    limit = _path_limit(folder)
+    base = stem[: len(stem) - len(tail)]
+    room = _path_limit(folder) - len(os.path.join(folder, ""))  # for the name, less ".png"
     n = 0
     while True:
         end = tail + (f"-{n}" if n else "")
-        # (at least one character of the file's own name is kept)
-        candidate = core[: max(len(folder) + 2, limit - len(end))] + end + ".png"
+        if len(end) < room:
+            name = base[: room - len(end)] + end
+        else:  # a folder too deep for the end: any free name the host keeps whole
+            name = _base36(n)
+            if len(name) > room:
+                raise OSError(
+                    f"the folder {folder} leaves no room for a file name the WebUI keeps "
+                    f"(it cuts a saved file's whole path to {_path_limit(folder)} characters)"
+                )
+        candidate = os.path.join(folder, name + ".png")
         if not os.path.lexists(candidate):
             return candidate
         n += 1
+
+
+def _base36(n: int) -> str:
+    """``n`` >= 0 in digits and lower-case letters: the shortest names first."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = digits[n % 36]
+    while n >= 36:
+        n //= 36
+        text = digits[n % 36] + text
+    return text
 
 
 def before_image_saved(params: Any) -> None:

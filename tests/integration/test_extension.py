@@ -690,6 +690,35 @@ def test_a_path_too_long_for_the_host_never_costs_the_original(
     assert len(r.images) == 3, describe(r)
 
 
+def test_a_folder_too_deep_for_the_suffix_never_costs_an_original(
+    srv: WebUIServer, tmp_path: Path
+) -> None:
+    """The output folder leaves room for five characters of a file name: the host cuts
+    "4950-rgba" to "4950-" and, the next image, "4951-rgba" to "4951-", ... and with one
+    character less the cut-out replaced the original (a trial on A1111: one file left of
+    three; with two images, one "0-rgb" and one "0-mat" for both). Each output now gets a
+    short free name the host keeps whole: six files for two images with mattes."""
+    limit = os.statvfs(tmp_path).f_namemax - 4
+    deep = tmp_path / ("d" * 100)
+    outdir = deep / ("e" * (limit - len(str(deep)) - 1 - 1 - 5))  # room for 5 characters
+    outdir.mkdir(parents=True)
+    with _Options(srv, **_fixed_names(outdir)):
+        r = generate(
+            srv, cache=False, seed=4950, batch_size=2, save_images=True, **alwayson(RGBA_AND_MATTE)
+        )
+    files = sorted(outdir.iterdir())
+    assert len(files) == 6, [f.name for f in files]
+    assert all(len(str(f)) - len(".png") <= limit for f in files)
+    originals = [outdir / "4950.png", outdir / "4951.png"]
+    assert all(f in files for f in originals), [f.name for f in files]
+    modes = {}
+    for f in sorted(set(files) - set(originals)):
+        with Image.open(f) as im:
+            modes[f.name] = "matte" if im.mode in ("L", "RGB") else im.mode
+    assert sorted(modes.values()) == ["RGBA", "RGBA", "matte", "matte"], modes
+    assert len(r.images) >= 6, describe(r)  # (and the grid, where the host returns it)
+
+
 def test_a_failed_save_is_logged_with_path_and_reason(srv: WebUIServer, tmp_path: Path) -> None:
     """The host's saver writes ``<name>.tmp`` first, and that name is taken by a folder: the
     cut-out's save fails, and the log says where and why, never that it was saved; the original
