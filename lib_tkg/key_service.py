@@ -36,7 +36,7 @@ from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS, hex_color, parse_color
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
 from lib_tkg.keying.inputs import keyable, rgb_profile, upright
-from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, check_value
+from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, TkgParams, check_value
 
 ROUTE_PREFIX = "/tkg-chroma/v1"
 AUTO = "auto"
@@ -290,9 +290,10 @@ def max_pixels_of(megapixels: Any) -> int:
     return min(limit, 2 * Image.MAX_IMAGE_PIXELS) if Image.MAX_IMAGE_PIXELS else limit
 
 
-def _describe(field: Field, pos: int | None = None) -> dict[str, Any]:
+def _describe(field: Field, pos: int | None = None, default: Any = None) -> dict[str, Any]:
     kind = {bool: "bool", float: "number", str: "string", object: "string or null"}[field.kind]
-    entry: dict[str, Any] = {"name": field.name, "type": kind, "default": field.default}
+    default = field.default if default is None else default
+    entry: dict[str, Any] = {"name": field.name, "type": kind, "default": default}
     if pos is not None:
         entry["pos"] = pos
     if field.lo is not None:
@@ -305,8 +306,12 @@ def _describe(field: Field, pos: int | None = None) -> dict[str, Any]:
     return entry
 
 
-def info(max_pixels: int) -> dict[str, Any]:
-    """``GET /info``: what a client needs to build a UI for both the key route and txt2img."""
+def info(max_pixels: int, defaults: TkgParams | None = None) -> dict[str, Any]:
+    """``GET /info``: what a client needs to build a UI for both the key route and txt2img.
+
+    ``defaults``: the values a script argument left out of a request takes (the WebUI's
+    settings, :func:`lib_tkg.webui.settings.settings_defaults`); ``TkgParams()`` if None."""
+    defaults = defaults or TkgParams()
     return {
         "version": __version__,
         "script": TITLE,
@@ -319,7 +324,7 @@ def info(max_pixels: int) -> dict[str, Any]:
             "info": f"GET {ROUTE_PREFIX}/info",
         },
         # alwayson_scripts[TITLE]["args"] of txt2img/img2img, by position
-        "arguments": [_describe(f, i) for i, f in enumerate(FIELDS)],
+        "arguments": [_describe(f, i, getattr(defaults, f.name)) for i, f in enumerate(FIELDS)],
         # fields of POST /key
         "key_arguments": [_describe(f) for f in KEY_FIELDS],
     }

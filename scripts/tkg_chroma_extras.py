@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from lib_tkg import key_service
 from lib_tkg.params import FIELD_BY_NAME
 from lib_tkg.webui import extras, routes, saving
-from lib_tkg.webui.settings import key_max_pixels
+from lib_tkg.webui.settings import key_max_pixels, settings_defaults
 
 
 def _slider(label: str, name: str, step: float):
@@ -90,7 +90,7 @@ async def key_endpoint(request: Request) -> JSONResponse:
 
 
 def info_endpoint() -> dict:
-    return key_service.info(key_max_pixels(shared.opts))
+    return key_service.info(key_max_pixels(shared.opts), settings_defaults(shared.opts))
 
 
 def on_app_started(_demo, app) -> None:

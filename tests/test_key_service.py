@@ -357,6 +357,17 @@ def test_info_lists_version_presets_families_and_every_argument():
     assert key_service.ROUTE_PREFIX in data["routes"]["key"]
 
 
+def test_info_gives_the_defaults_a_left_out_argument_takes():
+    """The WebUI's settings change what a left-out script argument takes (a trial: colour
+    magenta, strength 0.2, save matte set, yet /info said green, 0, false)."""
+    from lib_tkg.params import TkgParams
+
+    defaults = TkgParams(color="magenta", strength=0.2, save_matte=True)
+    args = {a["name"]: a["default"] for a in info(10**6, defaults)["arguments"]}
+    assert (args["color"], args["strength"], args["save_matte"]) == ("magenta", 0.2, True)
+    assert args["sigma"] == 0.5 and args["enabled"] is False
+
+
 def test_keep_shadow_reaches_the_keyer():
     """A soft shadow on the screen: kept as partial alpha only with keep_shadow."""
     img = screen_image(128).astype(np.float32)

@@ -132,6 +132,19 @@ def test_key_route_info(webui_with_extension):
     assert info["max_megapixels"] == 64.0
 
 
+def test_key_route_info_gives_the_defaults_the_settings_give(webui_with_extension):
+    """A left-out script argument takes the Settings page's default: /info says which (it
+    listed the built-in green, 0, false whatever the settings)."""
+    srv = webui_with_extension
+    srv.post_json("/sdapi/v1/options", {"tkg_chroma_default_color": "magenta"})
+    try:
+        args = {a["name"]: a["default"] for a in srv.get_json(INFO)["arguments"]}
+        assert args["color"] == "magenta" and args["sigma"] == 0.5
+    finally:
+        srv.post_json("/sdapi/v1/options", {"tkg_chroma_default_color": "green"})
+    assert {a["name"]: a["default"] for a in srv.get_json(INFO)["arguments"]}["color"] == "green"
+
+
 def test_key_route_respects_api_auth(webui_ui_with_auth):
     srv = webui_ui_with_auth
     payload = {"image": b64png(screen_image(32))}
