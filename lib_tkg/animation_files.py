@@ -45,7 +45,7 @@ FORMATS: dict[str, str] = {
     "apng": ".png",
     "webm": ".webm",
     "mov": ".mov",
-    "png": "-frames",
+    "png": outputs.FRAMES_ENDING,
 }
 _VIDEO = ("webm", "mov")
 
@@ -277,14 +277,22 @@ def write_animation(
             _remove(tmp)
         staged.clear()
     written: dict[str, str] = {}
-    for fmt, (tmp, path) in staged.items():
-        try:
-            outputs.publish(tmp, path)
-        except OSError as err:
+    try:
+        for fmt, (tmp, path) in staged.items():
+            try:
+                outputs.publish(tmp, path)
+            except OSError as err:
+                _remove(tmp)
+                errors.append(err)
+                continue
+            written[fmt] = path
+    except BaseException:  # interrupted (Ctrl-C): no temporary file left, all or nothing
+        for tmp, _ in staged.values():
             _remove(tmp)
-            errors.append(err)
-            continue
-        written[fmt] = path
+        if all_or_nothing:
+            for path in written.values():
+                _remove(path)
+        raise
     if errors:
         err = errors[0]
         err.written = written  # what did get written, for callers that carry on

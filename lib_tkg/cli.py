@@ -20,13 +20,14 @@ import argparse
 import contextlib
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from lib_tkg import __version__, outputs
-from lib_tkg.keyjobs import KeyJob, key_file, worker_init
+from lib_tkg.keyjobs import KeyJob, run_jobs
 
 #: File extensions picked up when a folder is given to ``key``.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -224,22 +225,33 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _scan(folder: Path, recursive: bool, unreadable: list[str]) -> list[Path]:
-    """The entries of ``folder`` (of its subfolders too if ``recursive``), sorted; a folder
-    that cannot be listed is added to ``unreadable`` (the top folder raises ``OSError``)."""
+def _scan(folder: Path, recursive: bool, unreadable: list[str]) -> tuple[list[Path], int]:
+    """The entries of ``folder`` (of its subfolders too if ``recursive``, linked ones
+    included, each folder once), sorted, and the number of subfolders left out as
+    ``key-animation``'s frame outputs (``*-rgba-frames``); a folder that cannot be listed is
+    added to ``unreadable`` (the top folder raises ``OSError``)."""
     if not recursive:
-        return sorted(folder.iterdir())
+        return sorted(folder.iterdir()), 0
     found: list[Path] = []
+    seen: set[str] = set()
+    frames = 0
 
     def failed(exc: OSError) -> None:
         if exc.filename == os.fspath(folder):
             raise exc
         unreadable.append(exc.filename)
 
-    for top, dirs, names in os.walk(folder, onerror=failed):
-        dirs.sort()
+    for top, dirs, names in os.walk(folder, onerror=failed, followlinks=True):
+        seen.add(os.path.realpath(top))
+        kept = []
+        for name in sorted(dirs):
+            if name.lower().endswith(f"{RGBA_SUFFIX}{outputs.FRAMES_ENDING}"):
+                frames += 1
+            elif os.path.realpath(os.path.join(top, name)) not in seen:  # (no link loops)
+                kept.append(name)
+        dirs[:] = kept
         found.extend(Path(top, name) for name in names)
-    return sorted(found)
+    return sorted(found), frames
 
 
 def collect_inputs(
@@ -267,7 +279,8 @@ def collect_inputs(
                 else:
                     errors.append(f"{item}: no such file or folder")
                 continue
-            entries = _scan(item, recursive, unreadable)
+            entries, frames = _scan(item, recursive, unreadable)
+            like_output += frames
         except OSError as exc:
             errors.append(f"{item}: cannot be read ({exc.strerror or exc})")
             continue
@@ -282,7 +295,14 @@ def collect_inputs(
                 else:
                     other[suffix or "(none)"] = other.get(suffix or "(none)", 0) + 1
                 continue
-            if not os.path.isfile(f):  # a broken link, a folder named like an image
+            if not os.path.isfile(f):  # a broken link, a folder named like an image, or ...
+                try:
+                    os.stat(f)
+                except PermissionError as exc:  # ... in a folder that cannot be entered
+                    errors.append(f"{f}: cannot be read ({exc.strerror})")
+                    continue
+                except OSError:
+                    pass
                 other[suffix] = other.get(suffix, 0) + 1
             elif suffix in ANIMATION_EXTENSIONS:
                 animations += 1
@@ -296,8 +316,9 @@ def collect_inputs(
     notes = []
     if like_output:
         notes.append(
-            f"skipped {like_output} file(s) named like outputs (*{RGBA_SUFFIX}.png, "
-            f"*{MATTE_SUFFIX}.png) in the folder(s); name a file to key it anyway"
+            f"skipped {like_output} file(s) and folder(s) named like outputs "
+            f"(*{RGBA_SUFFIX}.png, *{MATTE_SUFFIX}.png, *{RGBA_SUFFIX}{outputs.FRAMES_ENDING}) "
+            "in the folder(s); name a file to key it anyway"
         )
     if animations:
         notes.append(
@@ -399,19 +420,8 @@ def cmd_key(args: argparse.Namespace) -> int:
         bar = tqdm(total=len(jobs), unit="img", desc="keying", file=sys.stderr, disable=None)
     failed = len(errors)
     keyed = opaque = 0
-    with contextlib.ExitStack() as stack:
-        workers = min(args.jobs, len(jobs), os.cpu_count() or 1)
-        if workers > 1:
-            import multiprocessing
-
-            # spawn: a forked child can inherit OpenCV's thread pool mid-use and hang
-            ctx = multiprocessing.get_context("spawn")
-            pool = stack.enter_context(
-                ProcessPoolExecutor(workers, mp_context=ctx, initializer=worker_init)
-            )
-            results = pool.map(key_file, jobs)
-        else:
-            results = map(key_file, jobs)
+    workers = min(args.jobs, len(jobs), os.cpu_count() or 1)
+    with contextlib.closing(run_jobs(jobs, workers)) as results:
         for result in results:
             keyed += result.ok and result.keyed
             opaque += result.ok and not result.keyed
@@ -649,12 +659,13 @@ def _placement(device_name: str, dtype_name: str) -> tuple:
     return device, dtype
 
 
-_INDEXED = re.compile(r"^(\d+)-")
+_INDEXED = re.compile(r"^(\d{5,})-\d+(-[^.]+)?\.png$", re.IGNORECASE)
 
 
 def _next_index(outdir: Path) -> int:
     """The first free index of ``generate``'s ``NNNNN-SEED.png`` names in ``outdir``: one more
-    than the highest leading number there (any number of digits, so 100000 follows 99999)."""
+    than the highest index of such names there (``-rgba``/``-matte`` ones too; five digits or
+    more, so 100000 follows 99999; other files' numbers, ``2024-notes.txt``, do not count)."""
     if not outdir.is_dir():
         return 0
     taken = [int(m.group(1)) for f in outdir.iterdir() if (m := _INDEXED.match(f.name))]
@@ -690,6 +701,40 @@ def _fixed_mmap_threshold(size: int = 1 << 20) -> None:
         return
     m_mmap_threshold = -3  # glibc's M_MMAP_THRESHOLD
     mallopt(m_mmap_threshold, size)
+
+
+def _save_generated(
+    images: list[Any], outdir: Path, index: int, seed: int, suffixes: list[str], info: Any
+) -> int:
+    """Save one seed's original, cut-out (and matte) as ``NNNNN-SEED.png``, ``-rgba.png``
+    (``-matte.png``) with the first free index from ``index`` on; returns the next index.
+
+    Written under temporary names and put in place together (:func:`lib_tkg.keyjobs.place`):
+    never over a file (a name another run takes meanwhile moves on to the next index), never
+    half-written (Ctrl-C, a full disk)."""
+    from lib_tkg.keyjobs import place, save_partial
+
+    while True:
+        stem = f"{index:05d}-{seed}"
+        targets = [outdir / f"{stem}.png"] + [
+            outdir / outputs.output_name(stem, s) for s in suffixes
+        ]
+        index += 1
+        if any(os.path.lexists(t) for t in targets):
+            continue
+        temps: list[Path] = []
+        try:
+            temps.extend(
+                save_partial(im, t, pnginfo=info) for im, t in zip(images, targets, strict=True)
+            )
+            place(temps, targets, overwrite=False)
+            return index
+        except FileExistsError:  # another run took one of the names meanwhile
+            continue
+        finally:
+            for tmp in temps:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -803,23 +848,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     try:
         for result in results:
-            stem = f"{index:05d}-{result.seed}"
-            names = [f"{stem}.png"] + [outputs.output_name(stem, s) for s in suffixes]
-            while any((args.outdir / name).exists() for name in names):  # never replace a file
-                index += 1
-                stem = f"{index:05d}-{result.seed}"
-                names = [f"{stem}.png"] + [outputs.output_name(stem, s) for s in suffixes]
-            index += 1
             keyed = tkg_pipeline.key_generated_image(result.image, params)
             for note in keyed.notes:
                 print(f"tkg-chroma: warning: seed {result.seed}: {note}", file=sys.stderr)
             info = PngImagePlugin.PngInfo()
             info.add_text("parameters", result.infotext)
             rgba = Image.fromarray(keyed.rgba, "RGBA")
-            images = [result.image, rgba, Image.fromarray(keyed.alpha, "L")][: len(names)]
-            for image, name in zip(images, names, strict=True):
-                image.save(args.outdir / name, pnginfo=info)
-                written += 1
+            images = [result.image, rgba, Image.fromarray(keyed.alpha, "L")][: 1 + len(suffixes)]
+            try:
+                index = _save_generated(images, args.outdir, index, result.seed, suffixes, info)
+            except OSError as exc:  # disk full, ...
+                return fail(f"cannot write into {args.outdir}: {exc.strerror or exc}", 1)
+            written += len(images)
     except ValueError as exc:  # e.g. a size the model cannot take
         return fail(str(exc))
     except (RuntimeError, OSError, MemoryError) as exc:  # out of memory, disk full, ...
@@ -834,6 +874,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping the command as Ctrl-C does (workers stopped, temporary files
+    removed), with exit status 143."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tkg-chroma``; returns the exit status."""
     parser = build_parser()
@@ -842,11 +891,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = check(args) if check is not None else None
     if problem:
         args.parser.error(problem)  # usage and the message, exit status 2
+    with contextlib.suppress(ValueError):  # (only the main thread may set handlers)
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.handler(args))
-    except KeyboardInterrupt:  # Ctrl-C: no traceback; outputs are written whole or not at all
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: no traceback, no partial output
         print("tkg-chroma: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, _Terminated) else 130
     except OSError as exc:  # a path the handler could not look up (no permission, ...)
         if getattr(args, "debug", False):
             raise

@@ -8,6 +8,7 @@ states the rules for names, existing outputs and failures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import os
 import sys
@@ -159,6 +160,7 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
     from lib_tkg.animation_files import read_frames, size_problem, write_animation
 
     plan, failed = _plan(args)
+    made_folder = not os.path.isdir(args.outdir)
     if plan:
         try:
             outputs.make_output_folder(args.outdir)
@@ -204,4 +206,7 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
             if args.debug:
                 message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
             _report("error", message)
+    if made_folder:  # nothing written: leave no empty folder behind (rmdir takes only those)
+        with contextlib.suppress(OSError):
+            os.rmdir(args.outdir)
     return 1 if failed else 0

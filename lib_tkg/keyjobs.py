@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,14 +107,71 @@ def worker_init() -> None:
     cv2.setNumThreads(1)
 
 
-def _save_png(image: Any, target: Path, profile: bytes | None = None) -> Path:
+def run_jobs(jobs: list[KeyJob], workers: int) -> Iterator[JobResult]:
+    """:func:`key_file` of each job, in order: here, or with ``workers`` > 1 in as many spawned
+    processes (a forked one can inherit OpenCV's thread pool mid-use and hang).
+
+    A worker that dies (killed: out of memory) fails the images not finished by then, each
+    with one line; an interruption (Ctrl-C, SIGTERM, or the caller closing this generator)
+    stops the workers. Either way the temporary files of the stopped workers are removed.
+    """
+    if workers <= 1:
+        yield from map(key_file, jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_init
+    )
+    futures = [pool.submit(key_file, job) for job in jobs]
+    processes = dict(getattr(pool, "_processes", None) or {})  # (no public way to stop them)
+    broken = False
+    try:
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                result = JobResult(False, (f"error: cannot key {job.source}: {_WORKER_DIED}",))
+            yield result
+    except BaseException:
+        _stop(pool, processes.values())
+        broken = True
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if broken:
+            outputs.remove_partials([o for job in jobs for o in job.outputs], processes)
+
+
+_WORKER_DIED = (
+    "a worker process stopped before finishing it (killed, often for lack of memory; -j 1 "
+    "keys one image at a time)"
+)
+
+
+def _stop(pool: Any, processes: Iterable[Any]) -> None:
+    """Stop a process pool at once: queued jobs cancelled, running workers terminated."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
+
+
+def save_partial(image: Any, target: Path, profile: bytes | None = None, **png: Any) -> Path:
     """Write ``image`` as PNG beside ``target`` under a temporary name, with the ICC
-    ``profile`` if given; returns that name."""
+    ``profile`` if given and Pillow's other PNG options ``png`` (``pnginfo``); returns that
+    name (for :func:`place`)."""
     tmp = Path(outputs.partial_name(target))
     # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
     level = 1 if image.width * image.height > 16_000_000 else 6
     try:
-        image.save(tmp, format="PNG", compress_level=level, icc_profile=profile)
+        image.save(tmp, format="PNG", compress_level=level, icc_profile=profile, **png)
     except BaseException:  # a failed or interrupted (Ctrl-C) write leaves nothing behind
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -121,13 +179,15 @@ def _save_png(image: Any, target: Path, profile: bytes | None = None) -> Path:
     return tmp
 
 
-def _place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
+def place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
     """Give the finished temporary files ``written`` their names ``targets``: all of them or,
     on a failure (``OSError``), none, with every file that was there before left as it was.
 
     With ``overwrite`` an existing output is first moved aside to a hidden name and deleted
-    only once all are in place (put back on a failure); an output name held by a folder is an
-    error. Without it, a name taken meanwhile fails (:func:`lib_tkg.outputs.publish`).
+    only once all are in place (put back on a failure or an interruption, unless another run
+    has written that name meanwhile: then it stays under the hidden name, and the error says
+    so); an output name held by a folder is an error. Without it, a name taken meanwhile fails
+    (:func:`lib_tkg.outputs.publish`).
     """
     placed: list[Path] = []
     aside: list[tuple[str, Path]] = []
@@ -141,13 +201,18 @@ def _place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
                 aside.append((old, target))
             outputs.publish(tmp, target)
             placed.append(target)
-    except OSError:
+    except BaseException as exc:  # (Ctrl-C too)
         for target in placed:  # this job's own new files: all of its outputs or none
             with contextlib.suppress(OSError):
                 target.unlink()
+        kept = []
         for old, target in aside:
-            with contextlib.suppress(OSError):
-                os.replace(old, target)
+            try:
+                outputs.publish(old, target)  # (never over a file another run wrote meanwhile)
+            except OSError:
+                kept.append(f"{target} is kept as {old}")
+        if kept and isinstance(exc, OSError):
+            raise OSError(f"{exc}; another run wrote meanwhile: {'; '.join(kept)}") from exc
         raise
     for old, _ in aside:
         with contextlib.suppress(OSError):
@@ -158,7 +223,7 @@ def key_file(job: KeyJob) -> JobResult:
     """Key ``job.source`` into ``job.outputs``; never raises (except KeyboardInterrupt).
 
     All outputs are first written to temporary files and then put in place together
-    (:func:`_place`): a failure to read, key or write leaves no half-written file and no
+    (:func:`place`): a failure to read, key or write leaves no half-written file and no
     existing output touched, with ``job.overwrite`` too. Without it an output name that is
     taken by then (another run writing to the same folder) fails the job, and the outputs it
     had already placed are removed again.
@@ -173,11 +238,11 @@ def key_file(job: KeyJob) -> JobResult:
         image, frames, profile = read_image(job.source, job.options.get("max_pixels"))
         result = keying.key_quietly(image, **job.options)
         rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
-        written.append(_save_png(rgba, job.rgba, profile))
+        written.append(save_partial(rgba, job.rgba, profile))
         if job.matte is not None:
             matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
-            written.append(_save_png(matte, job.matte))
-        _place(written, job.outputs, job.overwrite)
+            written.append(save_partial(matte, job.matte))
+        place(written, job.outputs, job.overwrite)
         written.clear()
     except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
         message = f"error: cannot key {job.source}: {describe_error(exc)}"

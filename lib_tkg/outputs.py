@@ -19,8 +19,11 @@ One rule, shared by ``tkg-chroma key`` and the WebUI's saving (host-free, no hea
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import hashlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,6 +31,8 @@ from pathlib import Path
 DEFAULT_RGBA_SUFFIX = "-rgba"
 DEFAULT_MATTE_SUFFIX = "-matte"
 OUTPUT_EXTENSION = ".png"
+#: The ending of ``key-animation``'s folders of frames (``<stem>-rgba-frames``).
+FRAMES_ENDING = "-frames"
 #: Characters a suffix may not hold: path separators and what Windows file names cannot hold.
 FORBIDDEN_CHARS = '/\\:*?"<>|'
 MAX_SUFFIX_LENGTH = 40
@@ -83,16 +88,33 @@ NAME_MAX = 255
 
 
 def partial_name(path: str | os.PathLike, kind: str = "part") -> str:
-    """The hidden name an output is written under beside ``path`` before it is put in place,
-    ``.<name>.<pid>.<kind>`` (folder scans skip hidden names); where that is longer than
-    :data:`NAME_MAX` bytes, ``.tkg-<hash of name>.<pid>.<kind>``, so that a name that fits is
-    never refused for its temporary one."""
+    """A hidden name to write an output under beside ``path`` before it is put in place,
+    ``.<name>.<pid>-<random>.<kind>`` (folder scans skip hidden names; the random part keeps
+    runs apart whose process ids are equal, in containers sharing a folder); where that is
+    longer than :data:`NAME_MAX` bytes, ``.tkg-<hash of name>.<pid>-<random>.<kind>``, so that
+    a name that fits is never refused for its temporary one."""
     folder, name = os.path.split(os.fspath(path))
-    tmp = f".{name}.{os.getpid()}.{kind}"
+    unique = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = f".{name}.{unique}.{kind}"
     if len(os.fsencode(tmp)) > NAME_MAX:
         digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:16]
-        tmp = f".tkg-{digest}.{os.getpid()}.{kind}"
+        tmp = f".tkg-{digest}.{unique}.{kind}"
     return os.path.join(folder, tmp)
+
+
+def remove_partials(paths: Iterable[str | os.PathLike], pids: Iterable[int]) -> None:
+    """Remove the temporary files (:func:`partial_name`) that the processes ``pids`` (stopped,
+    or dead) left beside ``paths``; those of other processes are left alone."""
+    pids = list(pids)
+    for path in paths:
+        folder, name = os.path.split(os.fspath(path))
+        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:16]
+        for pid in pids:
+            for start in (f".{glob.escape(name)}", f".tkg-{digest}"):
+                pattern = os.path.join(glob.escape(folder), f"{start}.{pid}-*.part")
+                for leftover in glob.glob(pattern):
+                    with contextlib.suppress(OSError):
+                        os.remove(leftover)
 
 
 def name_problem(path: str | os.PathLike) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -288,7 +289,8 @@ def test_outputs_appear_only_when_complete(tmp_path, monkeypatch):
     monkeypatch.setitem(animation_files._WRITERS, "apng", failing_apng)
     with pytest.raises(OSError, match="disk full") as info:
         write_animation(rgba_frames(2), str(tmp_path / "c"), ["webp", "apng"])
-    assert seen == [[], [f".c.webp.{os.getpid()}.part"]]  # no final name while writing
+    assert seen[0] == [] and len(seen[1]) == 1  # no final name while writing
+    assert re.fullmatch(rf"\.c\.webp\.{os.getpid()}-[0-9a-f]{{8}}\.part", seen[1][0]), seen
     assert info.value.written == {"webp": str(tmp_path / "c.webp")}
     assert os.listdir(tmp_path) == ["c.webp"]  # the failed one left nothing
     assert Image.open(tmp_path / "c.webp").n_frames == 2
@@ -334,4 +336,26 @@ def test_odd_size_webm_is_refused_and_leaves_no_file(tmp_path):
     pytest.importorskip("av")
     with pytest.raises(ValueError, match="even width and height"):
         write_animation(rgba_frames(2, h=47), str(tmp_path / "o"), ["webm"])
+    assert os.listdir(tmp_path) == []
+
+
+def test_interrupted_while_putting_formats_in_place_leaves_none(tmp_path, monkeypatch):
+    """Ctrl-C after the first format was put in place left it, and the others' temporary
+    files (`.part`) behind; a rerun then skipped the input for good."""
+    from lib_tkg import outputs
+
+    real = outputs.publish
+    calls = []
+
+    def publish(tmp, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(tmp, path)
+
+    monkeypatch.setattr(outputs, "publish", publish)
+    with pytest.raises(KeyboardInterrupt):
+        write_animation(
+            rgba_frames(2), str(tmp_path / "c"), ["webp", "apng", "png"], all_or_nothing=True
+        )
     assert os.listdir(tmp_path) == []

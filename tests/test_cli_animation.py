@@ -141,7 +141,7 @@ def test_webm_of_an_odd_size_fails_before_keying(tmp_path, capsys, monkeypatch):
     args = ["key-animation", str(tmp_path / "odd.gif"), "-o", str(tmp_path / "o")]
     assert cli.main([*args, "--formats", "webp,webm"]) == 1
     assert "webm (libvpx-vp9) needs an even width and height, got 95x95" in capsys.readouterr().err
-    assert called == [] and os.listdir(tmp_path / "o") == []
+    assert called == [] and not (tmp_path / "o").exists()  # (nothing written, no folder)
 
 
 def test_empty_and_undecodable_files_say_what_is_accepted(tmp_path, capsys):
@@ -319,3 +319,10 @@ def test_a_frame_rate_too_low_to_store_is_a_usage_error(tmp_path, capsys):
             ["key-animation", str(tmp_path / "c.gif"), "-o", str(tmp_path / "o"), "--fps", "1e-9"]
         )
     assert exc.value.code == 2 and "frames per second in [0.1, 240]" in capsys.readouterr().err
+
+
+def test_no_empty_output_folder_is_left_when_every_input_fails(tmp_path, capsys):
+    (tmp_path / "empty.gif").write_bytes(b"")
+    out = tmp_path / "new"
+    assert cli.main(["key-animation", str(tmp_path / "empty.gif"), "-o", str(out)]) == 1
+    assert "the file is empty" in capsys.readouterr().err and not out.exists()

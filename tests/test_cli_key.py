@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -463,7 +464,7 @@ def test_folder_scan_says_what_it_skipped(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["key", str(folder), "-o", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "skipped 1 file(s) named like outputs" in err
+    assert "skipped 1 file(s) and folder(s) named like outputs" in err
     assert "skipped 2 animation file(s) (.gif, .apng)" in err and "key-animation" in err
     assert sorted(p.name for p in out.iterdir()) == ["pic-rgba.png"]
 
@@ -807,3 +808,172 @@ def test_a_folder_scan_counts_files_of_other_types(tmp_path, capsys):
         "skipped 3 file(s) that are not images keyed here (.jfif, .mp4, .png, or broken links)"
         in err
     )
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _wait_for(test, timeout=60.0):
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if value := test():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def _big_folder(tmp_path: Path, n: int = 4) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(n):
+        make_image(folder / f"b{i}.png", size=2500)
+    return folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_sigterm_stops_the_workers_and_leaves_no_temporary_file(tmp_path):
+    """SIGTERM to `key -j 2` left its workers running (keying the queued images after the
+    command had exited, holding its stderr open) and `.part` files behind."""
+    import signal
+
+    folder, out = _big_folder(tmp_path), tmp_path / "out"
+    cmd = [sys.executable, "-m", "lib_tkg", "key", str(folder), "-o", str(out), "-j", "2", "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    workers = _wait_for(lambda: len(_children(proc.pid)) >= 2 and _children(proc.pid))
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    assert "interrupted" in proc.stderr.read()
+    _wait_for(lambda: not any(Path(f"/proc/{w}").exists() for w in workers), timeout=20)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")] if out.exists() else True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_worker_fails_its_images_in_one_line_each(tmp_path):
+    """A worker killed (the out-of-memory killer) gave a BrokenProcessPool traceback, left the
+    rest of the batch unkeyed and unreported and `.part` files behind."""
+    import signal
+
+    folder, out = _big_folder(tmp_path), tmp_path / "out"
+    cmd = [sys.executable, "-m", "lib_tkg", "key", str(folder), "-o", str(out), "-j", "2", "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    workers = _wait_for(lambda: len(_children(proc.pid)) >= 2 and _children(proc.pid))
+    spawned = [w for w in workers if b"spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes()]
+    os.kill(spawned[0], signal.SIGKILL)
+    assert proc.wait(timeout=120) == 1
+    err = proc.stderr.read()
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if "a worker process stopped" in line]
+    done = (
+        sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
+    )
+    assert lines and len(lines) + len(done) == 4, (err, done)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")] if out.exists() else True
+
+
+def _place_setup(tmp_path: Path) -> tuple[list[Path], list[Path]]:
+    """Two earlier outputs (old bytes) and two finished temporary files (new bytes)."""
+    targets = [tmp_path / "a-rgba.png", tmp_path / "a-matte.png"]
+    written = [tmp_path / ".a-rgba.png.1-x.part", tmp_path / ".a-matte.png.1-x.part"]
+    for t, w in zip(targets, written, strict=True):
+        t.write_bytes(b"old " + t.name.encode())
+        w.write_bytes(b"new " + t.name.encode())
+    return written, targets
+
+
+def test_overwrite_interrupted_while_placing_puts_everything_back(tmp_path, monkeypatch):
+    """Ctrl-C between the cut-out and the matte left the new cut-out, the matte moved aside
+    to a hidden `.old` name, neither all nor none."""
+    from lib_tkg import keyjobs, outputs
+
+    written, targets = _place_setup(tmp_path)
+    real = outputs.publish
+
+    def publish(tmp, path):
+        if Path(path).name == "a-matte.png" and Path(tmp).suffix == ".part":
+            raise KeyboardInterrupt
+        real(tmp, path)
+
+    monkeypatch.setattr(outputs, "publish", publish)
+    with pytest.raises(KeyboardInterrupt):
+        keyjobs.place(written, targets, overwrite=True)
+    assert [t.read_bytes() for t in targets] == [b"old a-rgba.png", b"old a-matte.png"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".old")]
+
+
+def test_overwrite_that_fails_never_puts_an_old_file_over_another_runs_new_one(
+    tmp_path, monkeypatch
+):
+    """Another run wrote the cut-out's name after this one moved the old cut-out aside: the
+    old one was put back over it (os.replace); it now stays under its hidden name, said so."""
+    from lib_tkg import keyjobs, outputs
+
+    written, targets = _place_setup(tmp_path)
+    real = outputs.publish
+
+    def publish(tmp, path):
+        if Path(tmp).suffix == ".part" and Path(path).name == "a-rgba.png":
+            Path(path).write_bytes(b"the other run's")
+            raise outputs.exists_error(path)
+        real(tmp, path)
+
+    monkeypatch.setattr(outputs, "publish", publish)
+    with pytest.raises(OSError, match=r"another run wrote meanwhile: .*a-rgba\.png is kept as"):
+        keyjobs.place(written, targets, overwrite=True)
+    assert targets[0].read_bytes() == b"the other run's"
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.endswith(".old")]
+    assert kept.read_bytes() == b"old a-rgba.png"
+    assert targets[1].read_bytes() == b"old a-matte.png"
+
+
+def test_recursive_scans_follow_linked_folders_once_and_skip_frames_folders(tmp_path, capsys):
+    """`-r` skipped a linked subfolder silently (os.walk does not follow links), and keyed
+    key-animation's frame outputs (`c-rgba-frames/00000.png`) again."""
+    folder, other = tmp_path / "in", tmp_path / "other"
+    (folder / "real").mkdir(parents=True)
+    other.mkdir()
+    make_image(folder / "a.png")
+    make_image(folder / "real" / "r.png")
+    make_image(other / "o.png")
+    (folder / "linked").symlink_to(other, target_is_directory=True)
+    (other / "loop").symlink_to(folder, target_is_directory=True)  # a link loop
+    (folder / "c-rgba-frames").mkdir()
+    make_image(folder / "c-rgba-frames" / "00000.png")
+    out = tmp_path / "out"
+    assert cli.main(["key", str(folder), "-r", "-o", str(out), "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a-rgba.png", "o-rgba.png", "r-rgba.png"]
+    assert cli.main(["key", str(folder), "-r", "-o", str(tmp_path / "o2")]) == 0
+    assert "skipped 1 file(s) and folder(s) named like outputs" in capsys.readouterr().err
+
+
+def test_an_image_in_a_folder_that_cannot_be_entered_is_an_error(tmp_path, capsys, monkeypatch):
+    """A folder that can be listed but not entered (no x permission; simulated, this may run
+    as root): its images were counted as "not images" and skipped, exit 0."""
+    folder = tmp_path / "in"
+    (folder / "nx").mkdir(parents=True)
+    make_image(folder / "a.png")
+    make_image(folder / "nx" / "x.png")
+    real_stat, real_isfile = os.stat, os.path.isfile
+
+    def stat(path, *args, **kwargs):
+        if "nx" in Path(os.fspath(path)).parts and Path(os.fspath(path)).name == "x.png":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os.path, "isfile", lambda p: "nx" not in Path(p).parts and real_isfile(p))
+    out = tmp_path / "out"
+    assert cli.main(["key", str(folder), "-r", "-o", str(out), "-q"]) == 1
+    assert (
+        f"{folder / 'nx' / 'x.png'}: cannot be read (Permission denied)" in capsys.readouterr().err
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["a-rgba.png"]

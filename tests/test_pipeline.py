@@ -621,3 +621,49 @@ def test_cli_generate_a_model_that_cannot_be_looked_up_is_one_line(tmp_path, cap
     assert code == 2 and err == [
         f"tkg-chroma: error: cannot read model {str(model)!r}: Permission denied"
     ]
+
+
+def test_cli_generate_numbering_ignores_other_files_numbers(tmp_path):
+    from lib_tkg.cli import _next_index
+
+    (tmp_path / "2024-notes.txt").write_text("x")
+    (tmp_path / "7-up.png").write_bytes(b"x")
+    assert _next_index(tmp_path) == 0  # (was 2025)
+    (tmp_path / "00003-42-rgba.png").write_bytes(b"x")
+    assert _next_index(tmp_path) == 4
+
+
+def test_cli_generate_never_writes_over_a_name_another_run_takes_meanwhile(tmp_path, monkeypatch):
+    """The names were checked before keying and written straight: another run writing them
+    meanwhile lost its files, and Ctrl-C left a half-written PNG. Now written under temporary
+    names and put in place together, moving on to the next index."""
+    from PIL import Image, PngImagePlugin
+
+    from lib_tkg import cli, outputs
+
+    real = outputs.publish
+
+    def publish(tmp, path):
+        if Path(path).name == "00000-5-rgba.png":
+            Path(path).write_bytes(b"the other run's")
+            raise outputs.exists_error(path)
+        real(tmp, path)
+
+    monkeypatch.setattr(outputs, "publish", publish)
+    images = [Image.new("RGB", (8, 8)), Image.new("RGBA", (8, 8))]
+    nxt = cli._save_generated(images, tmp_path, 0, 5, ["-rgba"], PngImagePlugin.PngInfo())
+    assert nxt == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "00000-5-rgba.png",
+        "00001-5-rgba.png",
+        "00001-5.png",
+    ]
+    assert (tmp_path / "00000-5-rgba.png").read_bytes() == b"the other run's"
+
+    def interrupted(tmp, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs, "publish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli._save_generated(images, tmp_path, nxt, 5, ["-rgba"], PngImagePlugin.PngInfo())
+    assert len(list(tmp_path.iterdir())) == 3  # nothing half-written, no temporary file
