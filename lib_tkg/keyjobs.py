@@ -181,7 +181,8 @@ def save_partial(image: Any, target: Path, profile: bytes | None = None, **png: 
 
 def place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
     """Give the finished temporary files ``written`` their names ``targets``: all of them or,
-    on a failure (``OSError``), none, with every file that was there before left as it was.
+    on a failure (``OSError``) or an interruption (Ctrl-C, SIGTERM), none, with every file that
+    was there before left as it was.
 
     With ``overwrite`` an existing output is first moved aside to a hidden name and deleted
     only once all are in place (put back on a failure or an interruption, unless another run
