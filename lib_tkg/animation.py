@@ -26,7 +26,12 @@ import numpy as np
 
 from lib_tkg import keying
 from lib_tkg.keying import matte
-from lib_tkg.keying.inputs import check_exact_color, parse_key
+from lib_tkg.keying.api import OPTIONS, check_options
+from lib_tkg.keying.inputs import check_exact_color, check_flag, parse_key
+
+#: The keyer's options :func:`key_sequence` takes (one colour for all frames: no per-frame
+#: prior colour or subject mask).
+SEQUENCE_OPTIONS = tuple(o for o in OPTIONS if o not in ("prior_color", "subject_mask"))
 
 __all__ = [
     "DEFAULT_STILL",
@@ -164,9 +169,12 @@ def key_sequence(
     (unless ``exact_color``). ``temporal``: smooth the matte over time where the picture is
     still (:func:`smooth_alphas` with ``radius`` and ``still``). ``options``: the keyer's
     (``tolerance``, ``clip_white``, ``despill``, ``keep_shadow``, ``refine``, ``denoise``,
-    ``border``, ``exact_color``). When frames could not be keyed, ``notes`` says so (no warning
-    is emitted: callers show the notes).
+    ``border``, ``exact_color``, ``tile``, ``max_pixels``: :data:`SEQUENCE_OPTIONS`; others
+    raise ``TypeError``). When frames could not be keyed, ``notes`` says so (no warning is
+    emitted: callers show the notes).
     """
+    check_options(options, SEQUENCE_OPTIONS)
+    check_flag("temporal", temporal)
     rgbs = _frames(frames)
     border = options.get("border", keying.DEFAULT_BORDER)
     exact = check_exact_color(options.pop("exact_color", False), key_color)

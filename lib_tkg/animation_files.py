@@ -18,6 +18,7 @@ an existing name with ``FileExistsError`` naming it; a failed write removes its 
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import shutil
 import warnings
@@ -83,7 +84,11 @@ def available_formats() -> list[str]:
     return [f for f in FORMATS if format_problem(f) is None]
 
 
-def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarray]:
+def _check(
+    frames: Sequence[np.ndarray], fps: Any, loop: Any
+) -> tuple[list[np.ndarray], float, int]:
+    """The frames (contiguous), the frame rate and the loop count as Python numbers;
+    ``ValueError`` naming what is wrong."""
     if not frames:
         raise ValueError("no frames to write")
     out = []
@@ -94,11 +99,30 @@ def _check(frames: Sequence[np.ndarray], fps: float, loop: int) -> list[np.ndarr
         if out and a.shape != out[0].shape:
             raise ValueError(f"frame {i} has shape {a.shape}, frame 0 {out[0].shape}")
         out.append(np.ascontiguousarray(a))
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (0.1 <= fps <= 240):
-        raise ValueError(f"fps must be a number in [0.1, 240], got {fps!r}")
-    if isinstance(loop, bool) or not isinstance(loop, int) or loop < 0:
+    check_fps("fps", fps)
+    if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
         raise ValueError(f"loop must be a whole number >= 0 (0 = forever), got {loop!r}")
-    return out
+    return out, float(fps), int(loop)
+
+
+def check_fps(name: str, fps: Any) -> float:
+    """A frame rate in [0.1, 240] (numpy numbers too); ``ValueError`` naming ``name`` else."""
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not (0.1 <= fps <= 240):
+        raise ValueError(f"{name} must be a number in [0.1, 240], got {fps!r}")
+    return float(fps)
+
+
+def _check_options(lossless: Any, quality: Any, comment: Any) -> None:
+    """``lossless`` True or False, ``quality`` a whole number in [0, 100], ``comment`` text or
+    None: ``ValueError`` naming the one that is not."""
+    if not isinstance(lossless, (bool, np.bool_)):
+        raise ValueError(f"lossless must be True or False, got {lossless!r}")
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
+        raise ValueError(f"quality must be a whole number in [0, 100], got {quality!r}")
+    if not 0 <= quality <= 100:
+        raise ValueError(f"quality must be a whole number in [0, 100], got {quality!r}")
+    if comment is not None and not isinstance(comment, str):
+        raise ValueError(f"comment must be text (str) or None, got {type(comment).__name__}")
 
 
 def _remove(path: str) -> None:
@@ -221,8 +245,8 @@ _WRITERS: dict[str, Callable[..., None]] = {
 
 def write_animation(
     frames: Sequence[np.ndarray],
-    stem: str,
-    formats: Iterable[str] = ("webp",),
+    stem: str | os.PathLike,
+    formats: Iterable[str] | str = ("webp",),
     *,
     fps: float = 8.0,
     loop: int = 0,
@@ -233,21 +257,28 @@ def write_animation(
 ) -> dict[str, str]:
     """Write ``frames`` (uint8 RGBA (H, W, 4), one size) as ``stem`` + each format's ending.
 
-    ``formats``: names from :data:`FORMATS`. ``fps``: frames per second, [0.1, 240]. ``loop``:
-    times to play, 0 = forever (WebP, APNG). ``lossless``/``quality`` (0..100): WebP only.
-    ``comment``: text stored in each file (WebP EXIF UserComment, PNG text "parameters",
-    container comment). Returns ``{format: path written}``. Raises ``ValueError`` for an
-    unknown format or bad frames, ``RuntimeError`` when a format needs a missing library
-    (``webm``/``mov``: ``pip install av``), ``FileExistsError`` rather than overwrite. Every
+    ``formats``: names from :data:`FORMATS` (or one name). ``fps``: frames per second, [0.1,
+    240]. ``loop``: times to play, 0 = forever (WebP, APNG). ``lossless`` (True or False) and
+    ``quality`` (a whole number 0..100): WebP only. ``comment``: text stored in each file (WebP
+    EXIF UserComment, PNG text "parameters", container comment), or None. Returns ``{format:
+    path written}``. Raises ``ValueError`` for an unknown format, bad frames or a bad option,
+    ``FileNotFoundError`` when the folder of ``stem`` does not exist, ``RuntimeError`` when a
+    format needs a missing library (``webm``/``mov``: ``pip install av``), ``FileExistsError``
+    rather than overwrite. Every
     format is attempted; the first error is raised after the others were written (the
     error's ``written`` attribute holds them), or, with ``all_or_nothing``, none is put in
     place unless all could be written.
     """
-    formats = list(dict.fromkeys(formats))
+    formats = list(dict.fromkeys([formats] if isinstance(formats, str) else formats))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown animation format(s) {unknown}; accepted: {', '.join(FORMATS)}")
-    checked = _check(frames, fps, loop)
+    checked, fps, loop = _check(frames, fps, loop)
+    _check_options(lossless, quality, comment)
+    stem = os.fspath(stem)
+    folder = os.path.dirname(stem) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {stem}*: the folder {folder} does not exist")
     staged: dict[str, tuple[str, str]] = {}
     errors: list[BaseException] = []
     for fmt in formats:
@@ -326,6 +357,7 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
         f"{path}: frames too large; accepted: at most {limit} pixels per frame "
         "(Pillow's decompression-bomb limit, PIL.Image.MAX_IMAGE_PIXELS)"
     )
+    check_fps("default_fps", default_fps)
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise ValueError(f"{path}: the file is empty")
     loop = 0

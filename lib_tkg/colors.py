@@ -29,6 +29,7 @@ import functools
 import itertools
 import json
 import math
+import numbers
 from collections.abc import Sequence
 from importlib import resources
 from statistics import NormalDist
@@ -62,7 +63,8 @@ def parse_color(color: str | tuple[int, int, int] | list[int]) -> tuple[int, int
     """Parse a colour spec into an ``(r, g, b)`` tuple of ints in 0..255.
 
     Accepts a preset name (case-insensitive), ``#RRGGBB``, ``#RGB``, ``"r,g,b"`` or a
-    3-sequence of ints. Raises ``ValueError`` naming the bad value and what is accepted.
+    3-sequence of integers (numpy's too: a pixel's values). Raises ``ValueError`` naming the bad
+    value and what is accepted.
     """
     if isinstance(color, (tuple, list)):
         values = list(color)
@@ -91,10 +93,13 @@ def parse_color(color: str | tuple[int, int, int] | list[int]) -> tuple[int, int
     if (
         values is None
         or len(values) != 3
-        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values)
+        or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 <= v <= 255
+            for v in values
+        )
     ):
         raise ValueError(f"unknown colour {color!r}: expected {_ACCEPTED}")
-    return (values[0], values[1], values[2])
+    return (int(values[0]), int(values[1]), int(values[2]))
 
 
 FAMILIES = ("sd1", "sd2", "sdxl", "sd3", "flux")

@@ -359,3 +359,39 @@ def test_interrupted_while_putting_formats_in_place_leaves_none(tmp_path, monkey
             rgba_frames(2), str(tmp_path / "c"), ["webp", "apng", "png"], all_or_nothing=True
         )
     assert os.listdir(tmp_path) == []
+
+
+def test_key_sequence_checks_its_options_like_key():
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    with pytest.raises(TypeError, match=r"unknown keying option.*tolerence.*accepted: tolerance"):
+        key_sequence(frames, tolerence=0.2)
+    with pytest.raises(TypeError, match="prior_color"):
+        key_sequence(frames, prior_color="blue")  # (silently ignored before)
+    with pytest.raises(ValueError, match="temporal must be True or False"):
+        key_sequence(frames, temporal="no")  # (a truthy string: smoothing stayed on)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lossless": False, "quality": 500}, "quality must be a whole number in"),
+        ({"lossless": False, "quality": "high"}, "quality must be a whole number in"),
+        ({"lossless": "no"}, "lossless must be True or False"),
+        ({"comment": 123}, "comment must be text"),
+    ],
+)
+def test_write_animation_checks_its_options(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        write_animation(rgba_frames(2), str(tmp_path / "x"), ["webp"], **kwargs)
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_animation_takes_a_path_one_format_and_numpy_numbers(tmp_path):
+    written = write_animation(
+        rgba_frames(2), tmp_path / "x", "apng", fps=np.float32(8), loop=np.int64(2)
+    )
+    assert written == {"apng": str(tmp_path / "x.png")}
+    with pytest.raises(FileNotFoundError, match=r"the folder .*nodir does not exist"):
+        write_animation(rgba_frames(2), tmp_path / "nodir" / "x", "apng")
+    with pytest.raises(ValueError, match="default_fps must be a number in"):
+        read_frames(str(tmp_path / "x.png"), default_fps=float("nan"))

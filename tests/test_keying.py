@@ -840,3 +840,57 @@ def test_rows_dot_is_the_row_wise_dot_product(n):
     got = matte.rows_dot(wide[:, :3], v)  # a non-contiguous column slice, as in unmixing
     assert got.shape == (n,) and got.dtype == np.float32
     np.testing.assert_allclose(got, wide[:, :3].astype(np.float64) @ v, rtol=1e-5, atol=1e-3)
+
+
+# --------------------------------------------------------------------------------------------
+# the Python API's inputs (from a new-user trial)
+
+
+def test_16_bit_and_float_grey_pil_images_are_scaled_not_clipped():
+    """`key(pil_image)` converted 16-bit and float greyscale with Pillow, which clips them
+    (a 16-bit grey subject on white keyed away, a 0..1 float image all black)."""
+    grey = np.full((96, 96), 60000, np.uint16)
+    grey[24:72, 24:72] = 8000
+    result = key(Image.fromarray(grey), "white")
+    assert result.alpha[48, 48] == 255 and result.alpha[2, 2] == 0
+    ramp = np.linspace(0, 1, 160, dtype=np.float32)[None].repeat(8, 0)
+    got = key_quietly(Image.fromarray(ramp)).rgba[0, ::32, 0]
+    assert np.array_equal(got, np.rint(ramp[0, ::32] * 255).astype(np.uint8))
+    ramp16 = np.linspace(0, 65535, 160)[None].repeat(8, 0).astype(np.uint16)
+    got = key_quietly(Image.fromarray(ramp16)).rgba[0, ::32, 0]
+    assert np.array_equal(got, np.rint(ramp16[0, ::32] / 257).astype(np.uint8))
+
+
+def test_premultiplied_grey_with_alpha_is_read():
+    image = Image.new("La", (8, 8), (100, 128))  # (a Pillow error before)
+    result = key_quietly(image)
+    assert (result.alpha == 128).all()
+
+
+def test_array_key_colours_must_hold_integers_and_pixel_tuples_are_taken():
+    img = square(SCREENS["green"], (200, 60, 40))
+    with pytest.raises(ValueError, match="key_color: unknown colour"):
+        key_quietly(img, np.array([0.0, 1.0, 0.0]))  # (keyed as black before)
+    with pytest.raises(ValueError, match="key_color: unknown colour"):
+        key_quietly(img, np.array([0.5, 177.7, 64.2]))  # (cut before)
+    with pytest.raises(ValueError, match="key_color: unknown colour"):
+        key_quietly(img, np.array([np.nan, 255, 0]))
+    pixel = img[0, 0]
+    assert key_quietly(img, tuple(pixel)).keyed and key_quietly(img, list(pixel)).keyed
+    assert key_quietly(img, pixel).key_color == key_quietly(img, tuple(pixel)).key_color
+
+
+def test_tile_under_64_is_refused():
+    """A tile under 64 px sent a 3x3 image down the tiled path, on a reduced copy (screen
+    pixels at alpha 128)."""
+    with pytest.raises(ValueError, match=r"tile must be 0 .* at least 64"):
+        key_quietly(screen(SCREENS["green"], 3, 3), "green", tile=1)
+
+
+def test_warnings_of_key_image_and_key_matte_point_at_the_caller():
+    photo = np.random.default_rng(0).integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    for fn in (key, key_image, key_matte):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fn(photo)
+        assert caught and all(w.filename == __file__ for w in caught), fn

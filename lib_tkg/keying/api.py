@@ -100,8 +100,15 @@ def key_quietly(
     bd = inputs.check_border(border)
     shadows = inputs.check_flag("keep_shadow", keep_shadow)
     exact = inputs.check_exact_color(exact_color, key_color)
-    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 0:
-        raise ValueError(f"tile must be 0 (never tile) or a positive integer, got {tile!r}")
+    if (
+        isinstance(tile, bool)
+        or not isinstance(tile, (int, np.integer))
+        or 0 < tile < 64
+        or tile < 0
+    ):
+        raise ValueError(
+            f"tile must be 0 (never tile) or an integer of at least 64 (px), got {tile!r}"
+        )
     prior = None if prior_color is None else inputs.parse_key("prior_color", prior_color)
     kc = None if key_color is None else inputs.parse_key("key_color", key_color)
     rgb, alpha_in = inputs.to_arrays(image)
@@ -200,15 +207,26 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     ``notes`` says why, and a :class:`NoKeyColorWarning` with the same text is emitted
     (:func:`key_quietly` emits none).
     """
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"unknown keying option(s) {', '.join(unknown)}; accepted: {', '.join(OPTIONS)}"
-        )
+    return _key_warning(image, key_color, options)
+
+
+def _key_warning(image: Any, key_color: Any, options: dict[str, Any]) -> KeyResult:
+    """:func:`key_quietly` with the options checked and each note a warning pointing at the
+    caller of :func:`key`, :func:`key_image` or :func:`key_matte`."""
+    check_options(options)
     result = key_quietly(image, key_color, **options)
     for note in result.notes:
-        warnings.warn(note, NoKeyColorWarning, stacklevel=2)
+        warnings.warn(note, NoKeyColorWarning, stacklevel=3)
     return result
+
+
+def check_options(options: Any, accepted: tuple[str, ...] = OPTIONS) -> None:
+    """``TypeError`` naming the ``options`` (names) that are not keying options ``accepted``."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"unknown keying option(s) {', '.join(unknown)}; accepted: {', '.join(accepted)}"
+        )
 
 
 def _finish(
@@ -277,9 +295,9 @@ def key_image(image: Any, key_color: Any = None, **options: Any) -> np.ndarray:
 
     Options are those of :func:`key`.
     """
-    return key(image, key_color, **options).rgba
+    return _key_warning(image, key_color, options).rgba
 
 
 def key_matte(image: Any, key_color: Any = None, **options: Any) -> np.ndarray:
     """Key ``image``; return the matte alone, (H, W) uint8 (255 = foreground)."""
-    return key(image, key_color, **options).alpha
+    return _key_warning(image, key_color, options).alpha

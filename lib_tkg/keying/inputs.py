@@ -14,8 +14,14 @@ DEFAULT_MAX_PIXELS = 400_000_000
 
 
 def to_arrays(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return ``(rgb uint8 (H, W, 3), alpha uint8 (H, W) or None)`` without modifying input."""
+    """Return ``(rgb uint8 (H, W, 3), alpha uint8 (H, W) or None)`` without modifying input.
+
+    A PIL image is first made :func:`keyable` (16-bit and float greyscale scaled, as files
+    are read everywhere else; a plain conversion clips them to white or black)."""
     if hasattr(image, "mode") and hasattr(image, "convert") and hasattr(image, "size"):
+        image = keyable(image)
+        if isinstance(image, np.ndarray):
+            return to_arrays(image)
         mode = image.mode
         has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
             mode == "P" and "transparency" in getattr(image, "info", {})
@@ -77,8 +83,11 @@ def keyable(image: Any) -> Any:
         elif arr.size and arr.max() <= 1.0:  # a float image in 0..1
             arr = arr * 255.0
         return np.clip(arr, 0, 255).round().astype(np.uint8)
+    if image.mode == "La":  # (premultiplied: Pillow converts it only to LA)
+        image = image.convert("LA")
     if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
-        return image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        alpha = any(band in ("A", "a") for band in image.getbands())  # (RGBa too)
+        return image.convert("RGBA" if alpha else "RGB")
     if image.mode == "RGB":  # one copy of the pixels, not two (huge images)
         return np.asarray(image)
     return image
@@ -161,9 +170,10 @@ def check_clips(tolerance: Any, clip_white: Any) -> tuple[float, float]:
 
 
 def parse_key(name: str, key_color: Any) -> tuple[int, int, int]:
-    """An RGB colour from any form :func:`lib_tkg.colors.parse_color` takes (or an array)."""
+    """An RGB colour from any form :func:`lib_tkg.colors.parse_color` takes (or an array of
+    three integers 0..255, or one string: values that are not integers are refused, not cut)."""
     if isinstance(key_color, np.ndarray):
-        key_color = [int(v) for v in key_color.ravel()]
+        key_color = key_color.tolist()
     try:
         return parse_color(key_color)
     except ValueError as exc:
