@@ -27,7 +27,7 @@ import numpy as np
 from lib_tkg import keying
 from lib_tkg.keying import matte
 from lib_tkg.keying.api import OPTIONS, check_options
-from lib_tkg.keying.inputs import check_exact_color, check_flag, parse_key
+from lib_tkg.keying.inputs import auto_is_none, check_exact_color, check_flag, parse_key
 
 #: The keyer's options :func:`key_sequence` takes (one colour for all frames: no per-frame
 #: prior colour or subject mask).
@@ -175,6 +175,7 @@ def key_sequence(
     """
     check_options(options, SEQUENCE_OPTIONS)
     check_flag("temporal", temporal)
+    key_color = auto_is_none(key_color)
     rgbs = _frames(frames)
     border = options.get("border", keying.DEFAULT_BORDER)
     exact = check_exact_color(options.pop("exact_color", False), key_color)

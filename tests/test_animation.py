@@ -395,3 +395,9 @@ def test_write_animation_takes_a_path_one_format_and_numpy_numbers(tmp_path):
         write_animation(rgba_frames(2), tmp_path / "nodir" / "x", "apng")
     with pytest.raises(ValueError, match="default_fps must be a number in"):
         read_frames(str(tmp_path / "x.png"), default_fps=float("nan"))
+
+
+def test_key_sequence_takes_auto_for_none():
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    auto = key_sequence(frames, "Auto", temporal=False)
+    assert auto.key_color == key_sequence(frames, None, temporal=False).key_color

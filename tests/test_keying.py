@@ -894,3 +894,10 @@ def test_warnings_of_key_image_and_key_matte_point_at_the_caller():
             warnings.simplefilter("always")
             fn(photo)
         assert caught and all(w.filename == __file__ for w in caught), fn
+
+
+def test_auto_is_the_other_front_ends_word_for_none():
+    img = square(SCREENS["green"], (200, 60, 40))
+    assert np.array_equal(key_quietly(img, " AUTO ").rgba, key_quietly(img, None).rgba)
+    with pytest.raises(ValueError, match="exact_color needs a key_color"):
+        key_quietly(img, "auto", exact_color=True)

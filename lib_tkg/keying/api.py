@@ -89,6 +89,7 @@ def key_quietly(
     touches the process-wide warning filters.
     """
     heap.keep_freed_heap()  # once per process: see lib_tkg.heap
+    key_color = inputs.auto_is_none(key_color)
     tol, cw = inputs.check_clips(tolerance, clip_white)
     opts = core.Options(
         tol,
@@ -189,7 +190,7 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     screen of that hue (within 45 degrees) its real shade is measured there and keyed (as with
     ``prior_color``; a pure preset or a standard chroma green rarely matches a real or generated
     screen), else the colour as given; ``exact_color=True`` always keys it as given.
-    ``None``: only if the border is plausibly a screen
+    ``None`` (or ``"auto"``): only if the border is plausibly a screen
     (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
     ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
     generation's requested colour): the border must be a screen of that hue (or, neutral, that

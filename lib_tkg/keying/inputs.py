@@ -169,6 +169,14 @@ def check_clips(tolerance: Any, clip_white: Any) -> tuple[float, float]:
     return tol, cw
 
 
+def auto_is_none(key_color: Any) -> Any:
+    """``None`` for ``"auto"`` (any case: the CLI's, the HTTP API's and ComfyUI's word for
+    it), else ``key_color`` as it is."""
+    if isinstance(key_color, str) and key_color.strip().lower() == "auto":
+        return None
+    return key_color
+
+
 def parse_key(name: str, key_color: Any) -> tuple[int, int, int]:
     """An RGB colour from any form :func:`lib_tkg.colors.parse_color` takes (or an array of
     three integers 0..255, or one string: values that are not integers are refused, not cut)."""
