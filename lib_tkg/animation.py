@@ -27,7 +27,13 @@ import numpy as np
 from lib_tkg import keying
 from lib_tkg.keying import matte
 from lib_tkg.keying.api import OPTIONS, check_options
-from lib_tkg.keying.inputs import auto_is_none, check_exact_color, check_flag, parse_key
+from lib_tkg.keying.inputs import (
+    auto_is_none,
+    check_exact_color,
+    check_flag,
+    parse_key,
+    to_arrays,
+)
 
 #: The keyer's options :func:`key_sequence` takes (one colour for all frames: no per-frame
 #: prior colour or subject mask).
@@ -69,7 +75,7 @@ class SequenceKeyResult:
 
 def _rgb(frame: Any, index: int) -> np.ndarray:
     if hasattr(frame, "convert") and hasattr(frame, "size"):
-        return np.asarray(frame.convert("RGB"))
+        return to_arrays(frame)[0]  # (read as key() reads it: 16-bit and float grey scaled)
     arr = np.asarray(frame)
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ValueError(

@@ -89,7 +89,7 @@ def _check(
 ) -> tuple[list[np.ndarray], float, int]:
     """The frames (contiguous), the frame rate and the loop count as Python numbers;
     ``ValueError`` naming what is wrong."""
-    if not frames:
+    if len(frames) == 0:  # (a 4-D array of frames too)
         raise ValueError("no frames to write")
     out = []
     for i, f in enumerate(frames):

@@ -401,3 +401,16 @@ def test_key_sequence_takes_auto_for_none():
     frames, _ = moving_sequence(n=2, noise=0.0)
     auto = key_sequence(frames, "Auto", temporal=False)
     assert auto.key_color == key_sequence(frames, None, temporal=False).key_color
+
+
+def test_key_sequence_reads_pil_frames_as_key_does():
+    grey = np.full((96, 96), 20000, np.uint16)
+    grey[24:72, 24:72] = 60000
+    frame = Image.fromarray(grey)  # 16-bit: a plain conversion made it all white
+    seq = key_sequence([frame, frame], "black", temporal=False)
+    assert np.array_equal(seq.frames[0], keying.key_quietly(frame, "black", exact_color=True).rgba)
+
+
+def test_write_animation_takes_a_4d_array_of_frames(tmp_path):
+    written = write_animation(np.stack(rgba_frames(2)), str(tmp_path / "j"), "webp")
+    assert Image.open(written["webp"]).n_frames == 2

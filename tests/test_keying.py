@@ -901,3 +901,20 @@ def test_auto_is_the_other_front_ends_word_for_none():
     assert np.array_equal(key_quietly(img, " AUTO ").rgba, key_quietly(img, None).rgba)
     with pytest.raises(ValueError, match="exact_color needs a key_color"):
         key_quietly(img, "auto", exact_color=True)
+
+
+def test_palette_alpha_and_float_overshoot_are_read():
+    """A P image with an RGBA palette (what quantize() of an RGBA image gives) lost its alpha;
+    a 0..1 float image resampled a little over 1 was read as 0..255 (all black)."""
+    rgba = np.dstack([square(SCREENS["green"], (200, 60, 40)), np.full((96, 96), 255, np.uint8)])
+    rgba[:, :48, 3] = 0
+    quantized = Image.fromarray(rgba).quantize(16)
+    assert quantized.palette.mode == "RGBA" and "transparency" not in quantized.info
+    assert set(np.unique(key_quietly(quantized, "green").alpha)) >= {0}
+    assert (key_quietly(quantized, "green").alpha[:, :40] == 0).all()
+    f = np.zeros((64, 64), np.float32)
+    f[:, 32:], f[:, :32] = 1.0, 0.6
+    resampled = Image.fromarray(f).resize((100, 100), Image.BICUBIC)
+    assert 1.0 < np.asarray(resampled).max() < 1.25
+    got = key_quietly(resampled).rgba[0, [0, 99], 0]
+    assert np.array_equal(got, [153, 255]), got

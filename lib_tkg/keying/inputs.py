@@ -23,8 +23,9 @@ def to_arrays(image: Any) -> tuple[np.ndarray, np.ndarray | None]:
         if isinstance(image, np.ndarray):
             return to_arrays(image)
         mode = image.mode
+        palette = getattr(getattr(image, "palette", None), "mode", None)
         has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-            mode == "P" and "transparency" in getattr(image, "info", {})
+            mode == "P" and ("transparency" in getattr(image, "info", {}) or palette == "RGBA")
         )
         if has_alpha:
             arr = np.asarray(image.convert("RGBA"))
@@ -63,6 +64,9 @@ def upright(image: Any) -> Any:
     return ImageOps.exif_transpose(image) or image
 
 
+#: The largest value of a float greyscale image read as 0..1 (bicubic resampling overshoots 1
+#: by a few per cent; a 0..255 image that dark is black anyway).
+_FLOAT_ONE = 1.25
 #: Pillow modes of 16-bit greyscale (0..65535): "I" is how older Pillow opens 16-bit PNGs.
 _GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
@@ -72,7 +76,8 @@ def keyable(image: Any) -> Any:
 
     16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
     however dark the image; 32-bit float greyscale (``F``) is taken as 0..1 when no value is
-    above 1, else as 0..255 (a plain conversion would clip both to white); CMYK, YCbCr, LAB
+    above :data:`_FLOAT_ONE` (a resampled 0..1 image overshoots 1 a little), else as 0..255 (a
+    plain conversion would clip both to white); CMYK, YCbCr, LAB
     and HSV images are converted to RGB (RGBA if they have alpha); RGB comes back as an array
     (one copy of the pixels, not a second image as well: huge images).
     """
@@ -80,7 +85,7 @@ def keyable(image: Any) -> Any:
         arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
         if image.mode != "F":
             arr = arr * (255.0 / 65535.0)
-        elif arr.size and arr.max() <= 1.0:  # a float image in 0..1
+        elif arr.size and arr.max() <= _FLOAT_ONE:  # a float image in 0..1
             arr = arr * 255.0
         return np.clip(arr, 0, 255).round().astype(np.uint8)
     if image.mode == "La":  # (premultiplied: Pillow converts it only to LA)
