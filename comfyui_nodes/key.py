@@ -105,6 +105,12 @@ def key_batch(
         raise ValueError(f"TKG chroma key: needs an IMAGE (batch, height, width, 3|4), got {got}")
     if images.shape[0] == 0 or images.shape[1] == 0 or images.shape[2] == 0:
         raise ValueError(f"TKG chroma key: the IMAGE is empty, shape {tuple(images.shape)}")
+    if not images.is_floating_point():
+        raise ValueError(
+            f"TKG chroma key: needs an IMAGE of floats in 0..1 (ComfyUI's), got {images.dtype}"
+        )
+    if not bool(torch.isfinite(images).all()):
+        raise ValueError("TKG chroma key: the IMAGE holds NaN or infinite values")
     table = _mask_table()
     out = np.empty((*images.shape[:3], 4), np.float32)
     alpha = np.empty(images.shape[:3], np.uint8)

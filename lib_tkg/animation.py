@@ -17,6 +17,7 @@ measures flicker and accuracy with and without it on moving-subject sequences.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,10 +135,7 @@ def smooth_alphas(
     each side (>= 0). ``still``: colour change in 8-bit levels (> 0) below which a neighbour's
     alpha is averaged in. Alpha 0 and 255 stay exact where all averaged frames agree.
     """
-    if not isinstance(radius, int) or isinstance(radius, bool) or radius < 0:
-        raise ValueError(f"radius must be a whole number of frames >= 0, got {radius!r}")
-    if not (isinstance(still, (int, float)) and still > 0):
-        raise ValueError(f"still must be a positive number of 8-bit levels, got {still!r}")
+    radius, still = _check_smoothing(radius, still)
     if len(rgbs) != len(alphas):
         raise ValueError(f"{len(rgbs)} frames but {len(alphas)} mattes")
     if radius == 0 or len(rgbs) < 2:
@@ -156,6 +154,16 @@ def smooth_alphas(
             count += w
         out.append(cv2.convertScaleAbs(total / count))  # rounds and saturates to uint8
     return out
+
+
+def _check_smoothing(radius: Any, still: Any) -> tuple[int, float]:
+    """``radius`` a whole number >= 0 and ``still`` a positive number (numpy's too), as Python
+    numbers; ``ValueError`` naming the one that is not."""
+    if not isinstance(radius, numbers.Integral) or isinstance(radius, bool) or radius < 0:
+        raise ValueError(f"radius must be a whole number of frames >= 0, got {radius!r}")
+    if isinstance(still, bool) or not (isinstance(still, numbers.Real) and still > 0):
+        raise ValueError(f"still must be a positive number of 8-bit levels, got {still!r}")
+    return int(radius), float(still)
 
 
 def key_sequence(
@@ -181,6 +189,7 @@ def key_sequence(
     """
     check_options(options, SEQUENCE_OPTIONS)
     check_flag("temporal", temporal)
+    radius, still = _check_smoothing(radius, still)
     key_color = auto_is_none(key_color)
     rgbs = _frames(frames)
     border = options.get("border", keying.DEFAULT_BORDER)

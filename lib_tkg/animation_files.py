@@ -270,6 +270,8 @@ def write_animation(
     place unless all could be written.
     """
     formats = list(dict.fromkeys([formats] if isinstance(formats, str) else formats))
+    if not formats:
+        raise ValueError(f"no format given; accepted: {', '.join(FORMATS)}")
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown animation format(s) {unknown}; accepted: {', '.join(FORMATS)}")

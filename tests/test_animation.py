@@ -414,3 +414,12 @@ def test_key_sequence_reads_pil_frames_as_key_does():
 def test_write_animation_takes_a_4d_array_of_frames(tmp_path):
     written = write_animation(np.stack(rgba_frames(2)), str(tmp_path / "j"), "webp")
     assert Image.open(written["webp"]).n_frames == 2
+
+
+def test_sequence_smoothing_and_formats_are_checked():
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    with pytest.raises(ValueError, match="radius must be a whole number"):
+        key_sequence(frames, temporal=False, radius=-5)  # (not checked without smoothing)
+    key_sequence(frames, radius=np.int64(1), still=np.float32(4))  # numpy numbers are numbers
+    with pytest.raises(ValueError, match="no format given; accepted: webp"):
+        write_animation(rgba_frames(2), "x", [])  # (wrote nothing, without an error)

@@ -538,3 +538,13 @@ def test_root_init_read_as_a_loose_module_registers_nothing():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert not hasattr(module, "NODE_CLASS_MAPPINGS")
+
+
+def test_key_node_refuses_integer_and_nan_images(nodes):
+    """A uint8 IMAGE came out all white, a NaN one NaN, without an error."""
+    with pytest.raises(ValueError, match=r"needs an IMAGE of floats in 0\.\.1"):
+        nodes["TKGChromaKey"]().apply((green_screen() * 255).to(torch.uint8), color="auto")
+    image = green_screen().clone()
+    image[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="holds NaN or infinite values"):
+        nodes["TKGChromaKey"]().apply(image, color="auto")
