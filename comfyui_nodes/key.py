@@ -40,10 +40,11 @@ def settings(values: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
     Raises ``ParamError`` (TkgParams text) for colour, tolerance and despill values.
     """
     color = values.get("color")
-    auto = color is None or str(color).strip().lower() == inputs.AUTO
+    word = "" if color is None else str(color).strip().lower()
+    auto = color is None or word == inputs.AUTO
     names = (*inputs.KEY_FIELDS, *inputs.KEY_OPTIONAL_FIELDS)
     fields = {k: values.get(k) for k in names if k != "color"}
-    if str(color).strip().lower() != "custom":  # (custom_color is read only with custom)
+    if word != "custom":  # (custom_color is read only with custom)
         fields.pop("custom_color")
     checked = inputs.params({**fields, "color": None if auto else color}, auto=True)
     options = {k: values.get(k) for k in KEYER_DEFAULTS}

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from lib_tkg import outputs
-from lib_tkg.keying.inputs import keyable, to_arrays, upright
+from lib_tkg.keying.inputs import check_flag, keyable, to_arrays, upright
 
 __all__ = [
     "FORMATS",
@@ -115,8 +115,7 @@ def check_fps(name: str, fps: Any) -> float:
 def _check_options(lossless: Any, quality: Any, comment: Any) -> None:
     """``lossless`` True or False, ``quality`` a whole number in [0, 100], ``comment`` text or
     None: ``ValueError`` naming the one that is not."""
-    if not isinstance(lossless, (bool, np.bool_)):
-        raise ValueError(f"lossless must be True or False, got {lossless!r}")
+    check_flag("lossless", lossless)
     if isinstance(quality, bool) or not isinstance(quality, numbers.Integral):
         raise ValueError(f"quality must be a whole number in [0, 100], got {quality!r}")
     if not 0 <= quality <= 100:

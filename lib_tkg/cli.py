@@ -392,7 +392,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     todo = []
     skipped = 0
     for job in _key_jobs(files, args):
-        problem = next(filter(None, map(outputs.name_problem, job.outputs)), None)
+        problem = outputs.name_problem(job.outputs)
         if problem:
             errors.append(problem)
             report(f"tkg-chroma: error: cannot key {job.source}: {problem}")
@@ -709,10 +709,10 @@ def _save_generated(
     """Save one seed's original, cut-out (and matte) as ``NNNNN-SEED.png``, ``-rgba.png``
     (``-matte.png``) with the first free index from ``index`` on; returns the next index.
 
-    Written under temporary names and put in place together (:func:`lib_tkg.keyjobs.place`):
+    Written under temporary names and put in place together (:func:`lib_tkg.keyjobs.save_outputs`):
     never over a file (a name another run takes meanwhile moves on to the next index), never
     half-written (Ctrl-C, a full disk)."""
-    from lib_tkg.keyjobs import place, save_partial
+    from lib_tkg.keyjobs import save_outputs
 
     while True:
         stem = f"{index:05d}-{seed}"
@@ -722,19 +722,12 @@ def _save_generated(
         index += 1
         if any(os.path.lexists(t) for t in targets):
             continue
-        temps: list[Path] = []
+        pngs = [(im, t, {"pnginfo": info}) for im, t in zip(images, targets, strict=True)]
         try:
-            temps.extend(
-                save_partial(im, t, pnginfo=info) for im, t in zip(images, targets, strict=True)
-            )
-            place(temps, targets, overwrite=False)
+            save_outputs(pngs, overwrite=False)
             return index
         except FileExistsError:  # another run took one of the names meanwhile
             continue
-        finally:
-            for tmp in temps:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -138,7 +138,7 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     ):
         base = str(args.outdir / f"{stem}{RGBA_SUFFIX}")
         targets = [base + ending for ending in endings]
-        problem = next(filter(None, map(outputs.name_problem, targets)), None)
+        problem = outputs.name_problem(targets)
         existing = [t for t in targets if os.path.lexists(t)]
         if problem:
             failed += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,15 +163,30 @@ def _stop(pool: Any, processes: Iterable[Any]) -> None:
             process.join(5)
 
 
-def save_partial(image: Any, target: Path, profile: bytes | None = None, **png: Any) -> Path:
-    """Write ``image`` as PNG beside ``target`` under a temporary name, with the ICC
-    ``profile`` if given and Pillow's other PNG options ``png`` (``pnginfo``); returns that
-    name (for :func:`place`)."""
+def save_outputs(files: Sequence[tuple[Any, Path, dict[str, Any]]], overwrite: bool) -> None:
+    """Save each ``(image, target, png options)`` as PNG under a temporary name, then put them
+    all in place together (:func:`place`); whatever fails or is interrupted, no temporary file
+    is left and no earlier file changed. ``png options``: Pillow's (``icc_profile``,
+    ``pnginfo``)."""
+    written: list[Path] = []
+    try:
+        for image, target, png in files:
+            written.append(_save_partial(image, target, **png))
+        place(written, [target for _, target, _ in files], overwrite)
+    finally:
+        for tmp in written:  # (those put in place are gone already)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _save_partial(image: Any, target: Path, **png: Any) -> Path:
+    """Write ``image`` as PNG beside ``target`` under a temporary name, with Pillow's PNG
+    options ``png``; returns that name."""
     tmp = Path(outputs.partial_name(target))
     # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
     level = 1 if image.width * image.height > 16_000_000 else 6
     try:
-        image.save(tmp, format="PNG", compress_level=level, icc_profile=profile, **png)
+        image.save(tmp, format="PNG", compress_level=level, **png)
     except BaseException:  # a failed or interrupted (Ctrl-C) write leaves nothing behind
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -234,26 +249,20 @@ def key_file(job: KeyJob) -> JobResult:
 
     from lib_tkg import keying
 
-    written: list[Path] = []
     try:
         image, frames, profile = read_image(job.source, job.options.get("max_pixels"))
         result = keying.key_quietly(image, **job.options)
         rgba = Image.fromarray(np.ascontiguousarray(result.rgba), "RGBA")
-        written.append(save_partial(rgba, job.rgba, profile))
+        files = [(rgba, job.rgba, {"icc_profile": profile})]
         if job.matte is not None:
             matte = Image.fromarray(np.ascontiguousarray(result.alpha), "L")
-            written.append(save_partial(matte, job.matte))
-        place(written, job.outputs, job.overwrite)
-        written.clear()
+            files.append((matte, job.matte, {}))
+        save_outputs(files, job.overwrite)
     except Exception as exc:  # any per-file failure: decode, OpenCV, memory, size limit
         message = f"error: cannot key {job.source}: {describe_error(exc)}"
         if job.debug:
             message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
         return JobResult(False, (message,))
-    finally:
-        for tmp in written:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
     notes = [f"warning: {job.source}: {note}" for note in result.notes]
     if frames > 1:
         notes.append(

@@ -97,9 +97,13 @@ def partial_name(path: str | os.PathLike, kind: str = "part") -> str:
     unique = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = f".{name}.{unique}.{kind}"
     if len(os.fsencode(tmp)) > NAME_MAX:
-        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:16]
-        tmp = f".tkg-{digest}.{unique}.{kind}"
+        tmp = f"{_short_start(name)}.{unique}.{kind}"
     return os.path.join(folder, tmp)
+
+
+def _short_start(name: str) -> str:
+    """The start of :func:`partial_name`'s names for an output name too long to repeat."""
+    return f".tkg-{hashlib.sha1(os.fsencode(name)).hexdigest()[:16]}"
 
 
 def remove_partials(paths: Iterable[str | os.PathLike], pids: Iterable[int]) -> None:
@@ -108,23 +112,25 @@ def remove_partials(paths: Iterable[str | os.PathLike], pids: Iterable[int]) -> 
     pids = list(pids)
     for path in paths:
         folder, name = os.path.split(os.fspath(path))
-        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:16]
         for pid in pids:
-            for start in (f".{glob.escape(name)}", f".tkg-{digest}"):
+            for start in (f".{glob.escape(name)}", _short_start(name)):
                 pattern = os.path.join(glob.escape(folder), f"{start}.{pid}-*.part")
                 for leftover in glob.glob(pattern):
                     with contextlib.suppress(OSError):
                         os.remove(leftover)
 
 
-def name_problem(path: str | os.PathLike) -> str | None:
-    """Why no file can be named ``path`` (its name is over :data:`NAME_MAX` bytes), or None."""
-    name = os.path.basename(os.fspath(path))
-    if len(os.fsencode(name)) > NAME_MAX:
-        return (
-            f"the output name {name[:40]}...{name[-20:]} is longer than file systems allow "
-            f"({len(os.fsencode(name))} bytes, at most {NAME_MAX}); give the input a shorter name"
-        )
+def name_problem(paths: Iterable[str | os.PathLike]) -> str | None:
+    """Why no file can be named as the first of ``paths`` that cannot (its name is over
+    :data:`NAME_MAX` bytes), or None."""
+    for path in paths:
+        name = os.path.basename(os.fspath(path))
+        if len(os.fsencode(name)) > NAME_MAX:
+            return (
+                f"the output name {name[:40]}...{name[-20:]} is longer than file systems allow "
+                f"({len(os.fsencode(name))} bytes, at most {NAME_MAX}); give the input a "
+                "shorter name"
+            )
     return None
 
 

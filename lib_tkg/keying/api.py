@@ -104,8 +104,7 @@ def key_quietly(
     if (
         isinstance(tile, bool)
         or not isinstance(tile, (int, np.integer))
-        or 0 < tile < 64
-        or tile < 0
+        or not (tile == 0 or tile >= 64)
     ):
         raise ValueError(
             f"tile must be 0 (never tile) or an integer of at least 64 (px), got {tile!r}"
