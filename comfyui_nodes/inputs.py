@@ -10,10 +10,17 @@ there and is checked when the node runs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, ParamError, TkgParams
+from lib_tkg.params import (
+    COLOR_CHOICES,
+    FIELD_BY_NAME,
+    TkgParams,
+    check_value,
+    color_accepted,
+)
 
 AUTO = "auto"
 CATEGORY = "TKG chroma"
@@ -68,18 +75,17 @@ def tooltip(name: str, *, auto: bool = False) -> str:
 def params(values: Mapping[str, Any], *, auto: bool = False) -> TkgParams:
     """``TkgParams`` of the widget values given (``None`` = not known yet, left at default).
 
-    Raises ``ParamError`` with the WebUI's text, naming the widget, except where the widget
-    accepts other values than the WebUI's control: the strength widget takes a number (0 =
-    Auto), not 'auto'; the key node's colour (``auto``) also takes "auto".
+    Raises ``ParamError`` naming the widget and what it accepts, in the WebUI's words except
+    where the widget accepts other values than the WebUI's control: the strength widget takes
+    a number (0 = Auto), not 'auto'; the key node's colour (``auto``) also takes "auto".
     """
-    try:
-        return TkgParams.from_mapping({k: v for k, v in values.items() if v is not None})
-    except ParamError as e:
-        text = str(e)
-        strength = FIELD_BY_NAME["strength"].describe()
-        text = text.replace(
-            f"'strength' must be {strength}", f"'strength' must be {accepted('strength')}"
-        )
-        if auto:
-            text = text.replace("'color' must be one of ", f"'color' must be one of {AUTO}, ")
-        raise ParamError(text) from None
+    own = {"strength": accepted("strength")}
+    if auto:
+        own["color"] = color_accepted(AUTO)
+    given = {k: v for k, v in values.items() if v is not None}
+    checked = {
+        k: check_value(dataclasses.replace(FIELD_BY_NAME[k], accepted=own[k]), v)
+        for k, v in given.items()
+        if k in own
+    }
+    return TkgParams.from_mapping({**given, **checked})

@@ -33,6 +33,14 @@ from lib_tkg.layout import (
 TITLE = "TKG chroma background"
 CUSTOM = "custom"
 COLOR_CHOICES = (*PRESETS, CUSTOM)
+
+
+def color_accepted(*extra: str) -> str:
+    """What a colour parameter accepts: ``extra`` words (a front end's own, e.g. ComfyUI's
+    "auto"), the presets, ``custom`` and the colour forms."""
+    return f"one of {', '.join((*extra, *COLOR_CHOICES))}, '#RRGGBB', '#RGB' or 'r,g,b'"
+
+
 ATTR_PREFIX = "tkg_"  # X/Y/Z apply functions set ``p.tkg_<field name>`` on the cell's copy of p
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -80,7 +88,7 @@ FIELDS: tuple[Field, ...] = (
         "Background colour",
         "TKG color",
         axis="[TKG] Colour",
-        accepted=f"one of {', '.join(COLOR_CHOICES)}, '#RRGGBB', '#RGB' or 'r,g,b'",
+        accepted=color_accepted(),
     ),
     Field(
         "custom_color",
