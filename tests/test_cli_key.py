@@ -1,4 +1,4 @@
-"""Tests for ``tkg-chroma key`` (lib_tkg.cli)."""
+"""Tests for ``tkg-chroma key`` (lib_tkg.cli.key)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def make_image(path: Path, fg=(220, 30, 30), size=48, screen=GREEN) -> np.ndarra
 def test_parser_has_key_subcommand():
     parser = cli.build_parser()
     args = parser.parse_args(["key", "a.png", "-o", "out"])
-    assert args.handler is cli.cmd_key
+    assert args.handler is cli.key.cmd_key
     assert args.inputs == [Path("a.png")] and args.outdir == Path("out")
     assert args.refine is True and args.mask is False and args.key_color is None
 

@@ -461,7 +461,7 @@ def test_cli_generate_missing_model_fails_in_one_line(tmp_path, capsys):
 
 
 def test_cli_scheduler_names_match_the_pipeline_module():
-    from lib_tkg.cli import GENERATE_SCHEDULERS
+    from lib_tkg.cli.generate import GENERATE_SCHEDULERS
 
     assert set(GENERATE_SCHEDULERS) == set(tkp.SCHEDULERS)
 
@@ -564,7 +564,7 @@ def test_cli_generate_creates_nothing_before_the_model_loads(tmp_path, capsys):
 
 
 def test_next_index_reads_any_number_of_digits(tmp_path):
-    from lib_tkg.cli import _next_index
+    from lib_tkg.cli.generate import _next_index
 
     for name in ("00007-1.png", "99999-5.png", "100000-5.png", "100000-5-rgba.png", "notes.png"):
         (tmp_path / name).write_bytes(b"")
@@ -624,7 +624,7 @@ def test_cli_generate_a_model_that_cannot_be_looked_up_is_one_line(tmp_path, cap
 
 
 def test_cli_generate_numbering_ignores_other_files_numbers(tmp_path):
-    from lib_tkg.cli import _next_index
+    from lib_tkg.cli.generate import _next_index
 
     (tmp_path / "2024-notes.txt").write_text("x")
     (tmp_path / "7-up.png").write_bytes(b"x")
@@ -639,7 +639,8 @@ def test_cli_generate_never_writes_over_a_name_another_run_takes_meanwhile(tmp_p
     names and put in place together, moving on to the next index."""
     from PIL import Image, PngImagePlugin
 
-    from lib_tkg import cli, outputs
+    from lib_tkg import outputs
+    from lib_tkg.cli import generate
 
     real = outputs.publish
 
@@ -651,7 +652,7 @@ def test_cli_generate_never_writes_over_a_name_another_run_takes_meanwhile(tmp_p
 
     monkeypatch.setattr(outputs, "publish", publish)
     images = [Image.new("RGB", (8, 8)), Image.new("RGBA", (8, 8))]
-    nxt = cli._save_generated(images, tmp_path, 0, 5, ["-rgba"], PngImagePlugin.PngInfo())
+    nxt = generate._save_generated(images, tmp_path, 0, 5, ["-rgba"], PngImagePlugin.PngInfo())
     assert nxt == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "00000-5-rgba.png",
@@ -665,5 +666,5 @@ def test_cli_generate_never_writes_over_a_name_another_run_takes_meanwhile(tmp_p
 
     monkeypatch.setattr(outputs, "publish", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cli._save_generated(images, tmp_path, nxt, 5, ["-rgba"], PngImagePlugin.PngInfo())
+        generate._save_generated(images, tmp_path, nxt, 5, ["-rgba"], PngImagePlugin.PngInfo())
     assert len(list(tmp_path.iterdir())) == 3  # nothing half-written, no temporary file

@@ -16,12 +16,12 @@ import traceback
 from pathlib import Path
 
 from lib_tkg import outputs
-from lib_tkg.cli import add_debug_option, check_exact_color, collect_inputs
+from lib_tkg.cli.inputs import RGBA_SUFFIX, collect_inputs
+from lib_tkg.cli.options import add_debug_option, check_exact_color
 from lib_tkg.keyjobs import describe_error
 
 #: What ``key-animation`` reads, for its help and error messages.
 ACCEPTED_INPUTS = "animation or video files (GIF, WebP, APNG, or MP4, WebM, MOV, ... with PyAV)"
-RGBA_SUFFIX = outputs.DEFAULT_RGBA_SUFFIX
 DESCRIPTION = (
     "Key animations and videos on a flat colour to transparent animations. Each input (GIF, "
     "WebP, APNG, or a video PyAV can read: MP4, WebM, MOV, ...) is keyed as one sequence (one "
@@ -99,7 +99,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _check_formats(args: argparse.Namespace) -> str | None:
     """Whether every ``--formats`` format can be written here (before any keying), and
-    :func:`lib_tkg.cli.check_exact_color`."""
+    :func:`lib_tkg.cli.options.check_exact_color`."""
     from lib_tkg.animation_files import available_formats, format_problem
 
     if problem := check_exact_color(args):
