@@ -30,7 +30,7 @@ from lib_tkg.keying import (
     key_quietly,
     matte,
     plate,
-    refine,
+    threads,
 )
 
 SCREENS = {
@@ -342,16 +342,16 @@ def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
     bytes as one thread."""
     img = _mottled_green_scene(200, 240, 2)
     calls = []
-    pool = refine._pool()
+    pool = threads._pool()
 
     class Spy:  # counts the row parts (work started in the background has no rows)
         def submit(self, fn, *rows):
             calls.extend(rows)
             return pool.submit(fn, *rows)
 
-    monkeypatch.setattr(refine, "_MIN_ROWS", 64)
-    monkeypatch.setattr(refine, "_pool", Spy)
-    threads = cv2.getNumThreads()
+    monkeypatch.setattr(threads, "_MIN_ROWS", 64)
+    monkeypatch.setattr(threads, "_pool", Spy)
+    n_threads = cv2.getNumThreads()
     try:
         cv2.setNumThreads(1)
         single = key(img, "green").rgba
@@ -359,7 +359,7 @@ def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
         cv2.setNumThreads(3)
         split = key(img, "green").rgba
     finally:
-        cv2.setNumThreads(threads)
+        cv2.setNumThreads(n_threads)
     assert len(calls) >= 4  # two more parts in the band refinement, two in the unmixing
     assert np.array_equal(single, split)
 
@@ -373,8 +373,8 @@ def test_a_forked_process_keys_with_threads_of_its_own(monkeypatch):
     """A child forked after the parent keyed has none of the parent's pool threads: its split
     rows must not wait for them (it would hang)."""
     img = _mottled_green_scene(200, 240, 3)
-    monkeypatch.setattr(refine, "_MIN_ROWS", 64)
-    threads = cv2.getNumThreads()
+    monkeypatch.setattr(threads, "_MIN_ROWS", 64)
+    n_threads = cv2.getNumThreads()
     cv2.setNumThreads(2)
     try:
         want = key(img, "green").rgba  # the parent's pool now exists
@@ -389,7 +389,7 @@ def test_a_forked_process_keys_with_threads_of_its_own(monkeypatch):
             child.kill()
             child.join()
     finally:
-        cv2.setNumThreads(threads)
+        cv2.setNumThreads(n_threads)
     assert child.exitcode == 0
 
 

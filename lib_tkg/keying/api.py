@@ -14,7 +14,7 @@ from lib_tkg import heap
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
 from lib_tkg.keying.plate import analyse, pyramid
-from lib_tkg.keying.refine import in_background
+from lib_tkg.keying.threads import in_background
 
 #: Clip-black: the fraction of the screen's colour difference that may be missing from a pixel
 #: while it still counts as pure background (raised automatically to the screen's noise level).

@@ -4,7 +4,7 @@
 ``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
 clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
 the range linearly; the physical lower bound keeps key-coloured subject parts; refinement,
-unmixing and despill follow (:mod:`lib_tkg.keying.refine`).
+unmixing and despill follow (:mod:`lib_tkg.keying.refine`, :mod:`lib_tkg.keying.unmix`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lib_tkg.keying import matte, refine
+from lib_tkg.keying import lower_bound, matte, refine, threads, unmix
 from lib_tkg.keying.plate import Screen, pyramid
 
 
@@ -96,7 +96,7 @@ def key_pixels(
     # the colours of pixels are gathered from an RGBA copy (one 4-byte item per pixel)
     rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
     if not scr.neutral:
-        floor = refine.physical_floor(rgba, img_q, plate, noise_lv, alpha, (lo, hi))
+        floor = lower_bound.physical_floor(rgba, img_q, plate, noise_lv, alpha, (lo, hi))
         alpha = cv2.max(alpha, floor)
     if opts.refine:
         refine.admit_faint(alpha, t, lo)
@@ -115,16 +115,16 @@ def key_pixels(
         partial = alpha < one
         return np.flatnonzero((alpha > 0) & (partial if scr.neutral else partial | (t > 0)))
 
-    found = refine.in_background(needing)
+    found = threads.in_background(needing)
     fg = rgb.copy()
     if opts.denoise:
-        refine.denoise_fg(fg, rgba, alpha, noise_lv)
+        unmix.denoise_fg(fg, rgba, alpha, noise_lv)
     idx = found.result()
     if idx.size:
         m = None if scr.neutral else scr.m
         d_floor = 0.1 * scr.d_key
-        refine.in_parallel(
-            lambda r: refine.unmix(fg, rgba, alpha, idx[r], plate, m, d_floor, opts.despill, fmap),
+        threads.in_parallel(
+            lambda r: unmix.unmix(fg, rgba, alpha, idx[r], plate, m, d_floor, opts.despill, fmap),
             idx.size,
         )
     return fg, alpha

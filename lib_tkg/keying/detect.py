@@ -30,7 +30,7 @@ import numpy as np
 
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import inputs, matte
-from lib_tkg.keying.refine import in_background
+from lib_tkg.keying.threads import in_background
 
 #: Default width of the border band, as a fraction of the short side.
 DEFAULT_BORDER = 0.04

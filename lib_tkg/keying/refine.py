@@ -1,34 +1,27 @@
-"""Edge work on the matte and the colour: re-solve and guided filter in the unknown band, the
-physical lower bound of alpha (key-coloured subject parts), unmixing, despill, denoising.
+"""Edge work on the matte: the unknown band's alpha re-solved and denoised by a guided filter
+(:func:`refine_band`), the faint rim admitted into it (:func:`admit_faint`).
 
-1. The colour-difference matte assumes the foreground has no key excess, which over-estimates
-   alpha for saturated foregrounds. Near opaque foreground, ``F`` is the colour of the nearby
-   opaque pixels and alpha is re-solved as the projection of ``I - B`` on ``F - B`` where that
-   line explains the pixel; elsewhere alpha moves partly towards the smallest physically possible
-   value when the implied foreground colour is saturated. A colour guided filter (box filters
-   only, no opencv-contrib) then denoises the band along image edges: no blanket blur.
-2. A pixel that no mix of the local plate ``B`` with any colour can give at a lower alpha (more
-   saturated, brighter, darker than the screen or of another hue cast, beyond the noise) keeps at
-   least that alpha: :func:`physical_floor`. Key-coloured subject parts stay opaque.
-3. Where alpha is partial the foreground is unmixed, ``F = (I - (1 - alpha) * B) / alpha``; the
-   remaining key excess (spill) is removed as chroma only, ``F -= s * (B - grey(B))`` with
-   ``s = max(d(F), 0) / d(B)``, which keeps the pixel's luminance (no dark fringe).
+The colour-difference matte assumes the foreground has no key excess, which over-estimates
+alpha for saturated foregrounds. Near opaque foreground, ``F`` is the colour of the nearby
+opaque pixels and alpha is re-solved as the projection of ``I - B`` on ``F - B`` where that
+line explains the pixel; elsewhere alpha moves partly towards the smallest physically possible
+value (:mod:`lib_tkg.keying.lower_bound`) when the implied foreground colour is saturated. A colour
+guided filter (:mod:`lib_tkg.keying.guided`) then denoises the band along image edges: no
+blanket blur. The colour is unmixed and despilled afterwards (:mod:`lib_tkg.keying.unmix`).
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
-import os
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
+from lib_tkg.keying.guided import guide_terms, guided_filter_color
+from lib_tkg.keying.pixels import dot3, pixel_xy, sample
 from lib_tkg.keying.plate import box, enlarge_mask
+from lib_tkg.keying.threads import in_background, in_parallel
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
@@ -46,205 +39,6 @@ _SNAP_BOUND = 0.8
 _SNAP_RATIO = 0.5
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
-_MIN_ROWS = 8192  # band pixels per thread below which the row arithmetic is not split
-T = TypeVar("T")
-
-
-def guide_terms(
-    guide: np.ndarray, r: int, eps: float
-) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
-    """What the colour guided filter (:func:`guided_filter_color`) needs of the guide alone:
-    its box mean (h, w, 3), the adjugate of its box covariance plus ``eps`` (its six distinct
-    entries rr, rg, rb, gg, gb, bb, (h, w) each) and one over that matrix's determinant."""
-    mean_i = box(guide, r)
-    ir, ig, ib = cv2.split(guide)  # (planes: numpy is slow on strided channels)
-    mr, mg, mb = cv2.split(mean_i)
-    var_rr = box(ir * ir, r) - mr * mr + eps
-    var_rg = box(ir * ig, r) - mr * mg
-    var_rb = box(ir * ib, r) - mr * mb
-    var_gg = box(ig * ig, r) - mg * mg + eps
-    var_gb = box(ig * ib, r) - mg * mb
-    var_bb = box(ib * ib, r) - mb * mb + eps
-    inv_rr = var_gg * var_bb - var_gb * var_gb
-    inv_rg = var_gb * var_rb - var_rg * var_bb
-    inv_rb = var_rg * var_gb - var_gg * var_rb
-    inv_gg = var_rr * var_bb - var_rb * var_rb
-    inv_gb = var_rb * var_rg - var_rr * var_gb
-    inv_bb = var_rr * var_gg - var_rg * var_rg
-    det = var_rr * inv_rr + var_rg * inv_rg + var_rb * inv_rb
-    det = np.where(np.abs(det) < 1e-12, np.float32(1e-12), det)
-    inv = (inv_rr, inv_rg, inv_rb, inv_gg, inv_gb, inv_bb)
-    return mean_i, inv, np.float32(1.0) / det
-
-
-def guided_filter_color(
-    guide: np.ndarray,
-    src: np.ndarray,
-    r: int,
-    terms: tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray],
-) -> np.ndarray:
-    """Colour guided filter (He et al.) coefficients, box-averaged: (h, w, 4) = (a_rgb, b).
-
-    The filtered output is ``a . guide + b``. ``terms``: :func:`guide_terms` of ``guide``
-    (with the radius ``r`` and its regularisation). Only box filters, so no opencv-contrib
-    needed.
-    """
-    mean_i, (inv_rr, inv_rg, inv_rb, inv_gg, inv_gb, inv_bb), inv_det = terms
-    mean_p = box(src, r)
-    mean_ip = box(guide * matte.rep3(src), r)
-    cov_ip = mean_ip - mean_i * matte.rep3(mean_p)
-    mr, mg, mb = cv2.split(mean_i)  # (planes: numpy is slow on strided channels)
-    cr, cg, cb = cv2.split(cov_ip)
-    a_r = (inv_rr * cr + inv_rg * cg + inv_rb * cb) * inv_det
-    a_g = (inv_rg * cr + inv_gg * cg + inv_gb * cb) * inv_det
-    a_b = (inv_rb * cr + inv_gb * cg + inv_bb * cb) * inv_det
-    b = mean_p - a_r * mr - a_g * mg - a_b * mb
-    return box(cv2.merge([a_r, a_g, a_b, b]), r)
-
-
-def in_parallel(fn: Callable[[slice], None], n: int) -> None:
-    """Run ``fn`` on consecutive slices of ``range(n)`` rows, one per OpenCV thread.
-
-    The band's row arithmetic is numpy, which releases the GIL inside each operation: split
-    in as many parts as OpenCV has threads (one in a worker of ``tkg-chroma key --jobs``),
-    it uses the cores OpenCV's own calls use. Small bands stay in this thread.
-    """
-    k = min(cv2.getNumThreads(), n // _MIN_ROWS)
-    if k <= 1:
-        fn(slice(0, n))
-        return
-    bounds = [n * i // k for i in range(k + 1)]
-    parts = [slice(a, b) for a, b in itertools.pairwise(bounds)]
-    pending = [_pool().submit(fn, p) for p in parts[1:]]
-    fn(parts[0])
-    for f in pending:
-        f.result()
-
-
-def in_background(fn: Callable[[], T]) -> Future[T]:
-    """Start ``fn`` on :func:`in_parallel`'s threads, to overlap work the caller does next
-    (numpy and OpenCV release the GIL); with one OpenCV thread it runs here, at once."""
-    if cv2.getNumThreads() > 1:
-        return _pool().submit(fn)
-    done: Future[T] = Future()
-    done.set_result(fn())
-    return done
-
-
-def _pool() -> ThreadPoolExecutor:
-    """The threads of :func:`in_parallel`, made on first use (never at import)."""
-    return _pool_of(os.getpid())
-
-
-@functools.cache
-def _pool_of(pid: int) -> ThreadPoolExecutor:
-    """One pool per process: a forked child has none of its parent's threads."""
-    return ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="tkg-rows")
-
-
-def dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product of the first three columns of float32 (N, k) arrays: the products
-    summed by :func:`lib_tkg.keying.matte.rows_dot`, ``(x0 + x1) + x2`` (the same sums, twice
-    as fast as numpy's strided columns, much faster than ``(a*b).sum(-1)``)."""
-    return matte.rows_dot(a[:, :3] * b[:, :3], matte.ONES)
-
-
-def pixel_xy(idx: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column and row (float32, (N,) each) of the flat pixel indices ``idx`` of an (h, w) image."""
-    i = idx.astype(np.int32) if h * w < 2**31 else idx  # (32-bit division is twice as fast)
-    iy = i // i.dtype.type(w)
-    return (i - iy * i.dtype.type(w)).astype(np.float32), iy.astype(np.float32)
-
-
-def sample(arr: np.ndarray, xy: tuple[np.ndarray, np.ndarray], w: int, h: int) -> np.ndarray:
-    """Bilinear lookup of a low-resolution map ``arr`` (sh, sw[, k]) that covers a (h, w)
-    image, at the full-resolution pixels ``xy`` (:func:`pixel_xy`). Returns (N, k) float32."""
-    x, y = xy
-    sh, sw = arr.shape[:2]
-    k = arr.shape[2] if arr.ndim == 3 else 1
-    n = x.size
-    fx, fy = np.float32(sw / w), np.float32(sh / h)
-    cx, cy = np.float32(0.5) * fx - np.float32(0.5), np.float32(0.5) * fy - np.float32(0.5)
-    cols = 1024  # cv2.remap maps must stay below 32767 rows and columns
-    chunk = cols * 16384
-    parts = []
-    for s in range(0, n, chunk):  # and their rows too: at most 16 M pixels per call
-        m = min(chunk, n - s)
-        rows = -(-m // cols)
-        mx = np.empty(rows * cols, np.float32)
-        my = np.empty(rows * cols, np.float32)
-        mx[m:] = my[m:] = 0  # (the last row's padding looks up the first pixel)
-        np.multiply(x[s : s + m], fx, out=mx[:m])
-        np.multiply(y[s : s + m], fy, out=my[:m])
-        mx[:m] += cx
-        my[:m] += cy
-        res = cv2.remap(
-            arr,
-            mx.reshape(rows, cols),
-            my.reshape(rows, cols),
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        parts.append(res.reshape(-1, k)[:m])
-    if len(parts) == 1:
-        return parts[0]  # (the lookups themselves, not a copy)
-    return np.concatenate(parts) if parts else np.empty((0, k), np.float32)
-
-
-def _unexplained(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.ndarray:
-    """Per-channel lower bounds of alpha from ``v = I - B`` (any shape (..., 3))."""
-    up = np.maximum(v - margin, 0) / np.maximum(np.float32(255.0) - plate, np.float32(32.0))
-    dn = np.maximum(-v - margin, 0) / np.maximum(plate, np.float32(32.0))
-    a = np.maximum(up, dn)
-    a = np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
-    return np.clip((a - np.float32(0.25)) * np.float32(2.0), 0.0, 1.0)
-
-
-def physical_floor(
-    rgba: np.ndarray,
-    img_q: np.ndarray,
-    plate: np.ndarray,
-    noise_lv: float,
-    alpha: np.ndarray,
-    clip: tuple[float, float],
-) -> np.ndarray:
-    """Opacity (0..1, per pixel of the RGBA uint8 image ``rgba``) of colours the plate cannot
-    explain.
-
-    ``plate``: the clean plate at the image's resolution, (H, W, 3) float32 levels.
-
-    The smallest alpha for which ``I = a F + (1 - a) B`` has a valid colour ``F`` in
-    [0, 255]^3, with ``noise_lv`` (levels) of noise and plate error forgiven, mapped so that
-    weakly unexplained pixels (below 0.25: edges, plate error) give 0 and strongly unexplained
-    ones (0.75 and above: key-coloured subject parts) give 1; then clipped like the matte
-    (``clip``: clip-black and clip-white, :func:`lib_tkg.keying.matte.soft_clip`). Found on
-    ``img_q`` (a float32 copy at quarter resolution; of the image itself when it is too small
-    to reduce), computed at full resolution only there and
-    where ``alpha`` is not already 1 (in parts on OpenCV's threads, :func:`in_parallel`); 0
-    elsewhere.
-    """
-    h, w = rgba.shape[:2]
-    margin = np.float32(3.0 * noise_lv + 6.0)
-    if img_q.shape[:2] == (h, w):  # (a tiny image: img_q is its float32 copy)
-        return matte.soft_clip(_unexplained(cv2.subtract(img_q, plate), plate, margin), *clip)
-    # where: on the reduced copy, widened by a pixel there
-    qh, qw = img_q.shape[:2]
-    plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
-    coarse = _unexplained(cv2.subtract(img_q, plate_q), plate_q, margin)
-    hit = cv2.dilate((coarse > 0).view(np.uint8), _KERNEL3)
-    hit = enlarge_mask(hit, (w, h))
-    out = np.zeros((h, w), np.float32)
-    both = cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT))  # 0 or 1
-    idx = np.flatnonzero(both.view(bool))  # (numpy finds set bools far faster than bytes)
-
-    def bound(rows: slice) -> None:
-        at = idx[rows]
-        b = np.take(plate.reshape(-1, 3), at, axis=0)
-        v = matte.colours_at(rgba, at) - b
-        out.reshape(-1)[at] = matte.soft_clip(_unexplained(v, b, margin), *clip)
-
-    in_parallel(bound, idx.size)
-    return out
 
 
 def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float) -> None:
@@ -666,81 +460,3 @@ def _spill_fit(
     res1 = vv - vu * vu / np.maximum(uu, one)
     use = ok & (c2 > 0) & (a2 > a_1) & (res2 < np.float32(_SPILL_GAIN) * res1)
     return a2, res2, use
-
-
-def denoise_fg(fg: np.ndarray, rgba: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
-    """Edge-preserving smoothing of the subject's colour, as strong as the screen's noise.
-
-    A bilateral filter whose colour sigma is 3.5x the measured noise (``noise_lv``, levels)
-    only averages away differences the size of the noise; texture and edges above it stay.
-    Nothing happens on a clean image (noise under 0.8 levels). Only the subject's bounding box
-    is filtered, in place: ``fg`` (uint8) and its RGBA copy ``rgba``.
-    """
-    if noise_lv <= 0.8:
-        return
-    x, y, bw, bh = cv2.boundingRect((alpha > 0).view(np.uint8))
-    if bw == 0:
-        return
-    h, w = alpha.shape
-    y0, y1 = max(0, y - 3), min(h, y + bh + 3)
-    x0, x1 = max(0, x - 3), min(w, x + bw + 3)
-    fg[y0:y1, x0:x1] = cv2.bilateralFilter(fg[y0:y1, x0:x1].copy(), 3, 3.5 * noise_lv, 1.5)
-    cv2.cvtColor(fg[y0:y1, x0:x1], cv2.COLOR_RGB2RGBA, dst=rgba[y0:y1, x0:x1])  # (in the view)
-
-
-def unmix(
-    fg: np.ndarray,
-    rgba: np.ndarray,
-    alpha: np.ndarray,
-    idx: np.ndarray,
-    plate: np.ndarray,
-    m: np.ndarray | None,
-    d_floor: float,
-    despill: float,
-    fmap: np.ndarray | None,
-) -> None:
-    """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place.
-
-    ``rgba``: the image's colours (as denoised), RGBA uint8; ``plate``: the clean plate at
-    full resolution, (H, W, 3) float32 levels.
-
-    Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
-    Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
-    the nearby opaque subject (``fmap``, see :func:`refine_band`; none if unknown): an alpha a
-    little too high leaves screen colour in the unmixed edge, which this takes out. Pixels
-    are independent: parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
-    """
-    h, w = alpha.shape
-    one = np.float32(1.0)
-    a1 = np.take(alpha.reshape(-1), idx)
-    b1 = np.take(plate.reshape(-1, 3), idx, axis=0)
-    f1 = matte.colours_at(rgba, idx) - matte.rep3(one - a1) * b1
-    f1 /= matte.rep3(np.maximum(a1, np.float32(1e-3)))
-    np.clip(f1, 0.0, 255.0, out=f1)
-    if despill > 0.0 and m is not None:
-        p1 = matte.rows_dot(f1, m[0])
-        d_f = p1 - np.abs(matte.rows_dot(f1, m[1])) * np.float32(1.0 / matte.SQRT3)
-        d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
-        s1 = np.maximum(d_f, 0.0) / d_b1
-        b_chroma = matte.chroma_part(b1)
-        p_b = np.maximum(matte.rows_dot(b_chroma, m[0]), np.float32(1.0))
-        partial = a1 < one
-        if partial.any():
-            cap = np.zeros(idx.size, np.float32)
-            if fmap is not None:
-                fw = sample(fmap, pixel_xy(idx[partial], w, h), w, h)
-                p_loc = np.maximum(matte.rows_dot(matte.rgb_rows(fw), m[0]), 0)
-                p_loc *= np.clip(fw[:, 3] / np.float32(0.1), 0, 1)
-                cap[partial] = p_loc
-            excess = np.maximum(p1 - cap, 0) / p_b
-            s1 = np.where(partial, np.maximum(s1, excess), s1)
-        # remove the screen's chroma only: the pixel keeps its luminance
-        f1 -= matte.rep3(s1 * np.float32(despill)) * b_chroma
-        np.clip(f1, 0.0, 255.0, out=f1)
-    # rounds (f1 is in 0..255); written as 3-byte items: far faster than assigning rows
-    rows = np.dtype((np.void, 3))
-    np.put(
-        fg.reshape(-1, 3).view(rows).reshape(-1),
-        idx,
-        cv2.convertScaleAbs(f1).view(rows).reshape(-1),
-    )

@@ -1,0 +1,90 @@
+"""The foreground colour of the cut-out: edge-preserving denoising as strong as the screen's
+noise, and, where alpha is partial, unmixing ``F = (I - (1 - alpha) * B) / alpha`` followed by
+despill as chroma only, ``F -= s * (B - grey(B))`` with ``s = max(d(F), 0) / d(B)``, which keeps
+the pixel's luminance (no dark fringe)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+from lib_tkg.keying.pixels import pixel_xy, sample
+
+
+def denoise_fg(fg: np.ndarray, rgba: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
+    """Edge-preserving smoothing of the subject's colour, as strong as the screen's noise.
+
+    A bilateral filter whose colour sigma is 3.5x the measured noise (``noise_lv``, levels)
+    only averages away differences the size of the noise; texture and edges above it stay.
+    Nothing happens on a clean image (noise under 0.8 levels). Only the subject's bounding box
+    is filtered, in place: ``fg`` (uint8) and its RGBA copy ``rgba``.
+    """
+    if noise_lv <= 0.8:
+        return
+    x, y, bw, bh = cv2.boundingRect((alpha > 0).view(np.uint8))
+    if bw == 0:
+        return
+    h, w = alpha.shape
+    y0, y1 = max(0, y - 3), min(h, y + bh + 3)
+    x0, x1 = max(0, x - 3), min(w, x + bw + 3)
+    fg[y0:y1, x0:x1] = cv2.bilateralFilter(fg[y0:y1, x0:x1].copy(), 3, 3.5 * noise_lv, 1.5)
+    cv2.cvtColor(fg[y0:y1, x0:x1], cv2.COLOR_RGB2RGBA, dst=rgba[y0:y1, x0:x1])  # (in the view)
+
+
+def unmix(
+    fg: np.ndarray,
+    rgba: np.ndarray,
+    alpha: np.ndarray,
+    idx: np.ndarray,
+    plate: np.ndarray,
+    m: np.ndarray | None,
+    d_floor: float,
+    despill: float,
+    fmap: np.ndarray | None,
+) -> None:
+    """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place.
+
+    ``rgba``: the image's colours (as denoised), RGBA uint8; ``plate``: the clean plate at
+    full resolution, (H, W, 3) float32 levels.
+
+    Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
+    Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
+    the nearby opaque subject (``fmap``, see :func:`refine_band`; none if unknown): an alpha a
+    little too high leaves screen colour in the unmixed edge, which this takes out. Pixels
+    are independent: parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
+    """
+    h, w = alpha.shape
+    one = np.float32(1.0)
+    a1 = np.take(alpha.reshape(-1), idx)
+    b1 = np.take(plate.reshape(-1, 3), idx, axis=0)
+    f1 = matte.colours_at(rgba, idx) - matte.rep3(one - a1) * b1
+    f1 /= matte.rep3(np.maximum(a1, np.float32(1e-3)))
+    np.clip(f1, 0.0, 255.0, out=f1)
+    if despill > 0.0 and m is not None:
+        p1 = matte.rows_dot(f1, m[0])
+        d_f = p1 - np.abs(matte.rows_dot(f1, m[1])) * np.float32(1.0 / matte.SQRT3)
+        d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
+        s1 = np.maximum(d_f, 0.0) / d_b1
+        b_chroma = matte.chroma_part(b1)
+        p_b = np.maximum(matte.rows_dot(b_chroma, m[0]), np.float32(1.0))
+        partial = a1 < one
+        if partial.any():
+            cap = np.zeros(idx.size, np.float32)
+            if fmap is not None:
+                fw = sample(fmap, pixel_xy(idx[partial], w, h), w, h)
+                p_loc = np.maximum(matte.rows_dot(matte.rgb_rows(fw), m[0]), 0)
+                p_loc *= np.clip(fw[:, 3] / np.float32(0.1), 0, 1)
+                cap[partial] = p_loc
+            excess = np.maximum(p1 - cap, 0) / p_b
+            s1 = np.where(partial, np.maximum(s1, excess), s1)
+        # remove the screen's chroma only: the pixel keeps its luminance
+        f1 -= matte.rep3(s1 * np.float32(despill)) * b_chroma
+        np.clip(f1, 0.0, 255.0, out=f1)
+    # rounds (f1 is in 0..255); written as 3-byte items: far faster than assigning rows
+    rows = np.dtype((np.void, 3))
+    np.put(
+        fg.reshape(-1, 3).view(rows).reshape(-1),
+        idx,
+        cv2.convertScaleAbs(f1).view(rows).reshape(-1),
+    )
