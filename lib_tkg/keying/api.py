@@ -13,7 +13,8 @@ import numpy as np
 from lib_tkg import heap
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
-from lib_tkg.keying.plate import analyse, pyramid
+from lib_tkg.keying.plate import analyse
+from lib_tkg.keying.resolution import pyramid
 from lib_tkg.keying.threads import in_background
 
 #: Clip-black: the fraction of the screen's colour difference that may be missing from a pixel

@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import lower_bound, matte, refine, threads, unmix
-from lib_tkg.keying.plate import Screen, pyramid
+from lib_tkg.keying.plate import Screen
+from lib_tkg.keying.resolution import pyramid
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def key_pixels(
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
-    ``halves``: its :func:`~lib_tkg.keying.plate.pyramid` if already made. ``d``: that image's
+    ``halves``: its :func:`~lib_tkg.keying.resolution.pyramid` if already made. ``d``: that image's
     colour difference (chroma screens, :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if
     already made.
 

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.plate import box
+from lib_tkg.keying.resolution import box
 
 
 def guide_terms(

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.plate import enlarge_mask
+from lib_tkg.keying.resolution import enlarge_mask
 from lib_tkg.keying.threads import in_parallel
 
 _KERNEL3 = np.ones((3, 3), np.uint8)

@@ -20,7 +20,7 @@ import numpy as np
 from lib_tkg.keying import matte
 from lib_tkg.keying.guided import guide_terms, guided_filter_color
 from lib_tkg.keying.pixels import dot3, pixel_xy, sample
-from lib_tkg.keying.plate import box, enlarge_mask
+from lib_tkg.keying.resolution import box, enlarge_mask
 from lib_tkg.keying.threads import in_background, in_parallel
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
@@ -178,7 +178,7 @@ def refine_band(
     """Edge-aware refinement of alpha inside the unknown band.
 
     ``rgba``: the image, RGBA uint8 (H, W, 4); ``img_h``, ``img_q``: float32 copies of it at
-    half and quarter resolution (``lib_tkg.keying.plate.half``).
+    half and quarter resolution (:func:`lib_tkg.keying.resolution.half`).
     ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
     (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept.

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib_tkg.keying.plate import Screen, push_pull, quadratic_inliers
+from lib_tkg.keying.fields import push_pull, quadratic_inliers
+from lib_tkg.keying.plate import Screen
 
 _DEAD = 0.03  # shadow opacity below this counts as uneven lighting, not shadow
 
