@@ -424,7 +424,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError, MemoryError) as exc:  # out of memory, disk full, ...
         if args.debug:
             raise
-        return fail(f"generation failed: {tkg_pipeline._first_line(exc)}", 1)
+        return fail(f"generation failed: {tkg_pipeline.first_line(exc)}", 1)
     if not args.quiet:
         print(f"wrote {written} file(s) into {args.outdir}", file=sys.stderr)
     return 0
