@@ -21,7 +21,6 @@ pixels than the limit), both as ``{"detail": message, "field": name}``.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import io
 import json
@@ -34,6 +33,7 @@ from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import __version__
 from lib_tkg.colors import FAMILIES, PRESETS, hex_color, parse_color
+from lib_tkg.image_payload import FORMAT_NAMES, decode_base64, open_image
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
 from lib_tkg.keying.inputs import keyable, rgb_profile, upright
 from lib_tkg.params import FIELD_BY_NAME, FIELDS, TITLE, Field, ParamError, TkgParams, check_value
@@ -42,8 +42,6 @@ ROUTE_PREFIX = "/tkg-chroma/v1"
 AUTO = "auto"
 #: Default size limit of a keyed image, in megapixels (width x height / 1e6).
 DEFAULT_MAX_MEGAPIXELS = 64.0
-#: Image formats the route decodes (Pillow format names), as ``tkg-chroma key`` reads them.
-FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
 #: Presets the route accepts as key colours: all (white and black are keyed by luminance).
 KEY_PRESETS = tuple(PRESETS)
 
@@ -53,8 +51,7 @@ IMAGE_FIELD = Field(
     None,
     "Image",
     "",
-    accepted="a base64-encoded PNG, JPEG, WebP, BMP, TIFF or GIF image ('data:image/...;base64,' "
-    "URLs accepted)",
+    accepted=f"a base64-encoded {FORMAT_NAMES} image ('data:image/...;base64,' URLs accepted)",
 )
 KEY_COLOR_FIELD = Field(
     "key_color",
@@ -136,7 +133,7 @@ def parse_options(values: Mapping[str, Any]) -> KeyOptions:
 
 
 def decode_image(value: Any, max_pixels: int) -> tuple[Any, int, bytes | None]:
-    """Decode a base64 image of :data:`FORMATS` (or ``data:`` URL) for the keyer: return it (as
+    """Decode a base64 image (:mod:`lib_tkg.image_payload`) for the keyer: return it (as
     :func:`lib_tkg.keying.inputs.keyable` gives it: 16-bit and float greyscale scaled), the
     number of frames the file holds (an animated PNG, WebP or GIF, a multi-page TIFF: only the
     first is decoded) and its embedded RGB colour profile or ``None``.
@@ -147,26 +144,19 @@ def decode_image(value: Any, max_pixels: int) -> tuple[Any, int, bytes | None]:
     """
     if not isinstance(value, str) or not value.strip():
         raise _invalid(IMAGE_FIELD, value)
-    text = value.strip()
-    if text[:5].lower() == "data:":  # (URL schemes and the base64 token are case-insensitive)
-        header, sep, text = text.partition(",")
-        if not sep or not header.lower().endswith(";base64"):
-            raise _invalid(IMAGE_FIELD, value, "a data: URL must be 'data:<type>;base64,<data>'")
     try:
-        raw = base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid(IMAGE_FIELD, value, "not valid base64") from None
+        raw = decode_base64(value)
+    except ValueError as err:
+        raise _invalid(IMAGE_FIELD, value, str(err)) from None
     try:
-        image = Image.open(io.BytesIO(raw), formats=FORMATS)
+        image = open_image(raw)
     except Image.DecompressionBombError:  # Pillow's limit, before the size is known
         bomb = 2 * (Image.MAX_IMAGE_PIXELS or 0)
         raise RequestError(
             413, IMAGE_FIELD.name, _too_large(f"more than {bomb:,}", max_pixels)
         ) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise _invalid(
-            IMAGE_FIELD, value, "not a PNG, JPEG, WebP, BMP, TIFF or GIF image"
-        ) from None
+        raise _invalid(IMAGE_FIELD, value, f"not a {FORMAT_NAMES} image") from None
     w, h = image.size
     if w * h > max_pixels:
         raise RequestError(413, IMAGE_FIELD.name, _too_large(f"{w}x{h} = {w * h:,}", max_pixels))

@@ -27,9 +27,6 @@ nearest pixel with ``g >= 0.5`` in the units above; a point silhouette gives the
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import math
 import re
 from dataclasses import dataclass
@@ -38,7 +35,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from lib_tkg.keying.inputs import keyable
+from lib_tkg.image_payload import FORMAT_NAMES, decode_base64, open_image
+from lib_tkg.keying.inputs import keyable, upright
 
 MAX_SUBJECTS = 8
 SIGMA_RANGE = (0.05, 4.0)
@@ -184,21 +182,20 @@ class MaskImage:
         return np.asarray(image, dtype=np.float32) / 255.0
 
 
-MASK_ACCEPTED = (
-    "a base64-encoded image (PNG, JPEG, WebP, BMP, TIFF or GIF; a data: URL works too) or null"
-)
+MASK_ACCEPTED = f"a base64-encoded image ({FORMAT_NAMES}; a data: URL works too) or null"
 
 
 def _greyscale(image: Image.Image) -> np.ndarray:
-    """Luminance, times alpha when the image has one (transparent = background); 16-bit and
-    float greyscale are scaled to 8 bits first (:func:`lib_tkg.keying.inputs.keyable`)."""
-    pixels = keyable(image)
-    if isinstance(pixels, np.ndarray):
-        image = Image.fromarray(pixels)
+    """The subject mask of an image: where it has transparency, its alpha (opaque = subject,
+    whatever its colour: a cut-out or a silhouette on a transparent ground); else its
+    luminance (white = subject). Its EXIF orientation is applied and 16-bit and float
+    greyscale are scaled to 8 bits first (:func:`lib_tkg.keying.inputs.keyable`)."""
+    pixels = keyable(upright(image))
+    image = Image.fromarray(pixels) if isinstance(pixels, np.ndarray) else pixels
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
-        grey = np.asarray(image.convert("L"), dtype=np.float32)
-        return np.rint(grey * rgba[..., 3] / 255.0).astype(np.uint8)
+        alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        if alpha.min() < 255:
+            return np.ascontiguousarray(alpha)
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
 
@@ -211,11 +208,15 @@ def load_mask_image(value: Any) -> MaskImage | None:
         text = value.strip()
         if not text:
             return None
-        if text[:5].lower() == "data:":  # (any case, as the key route reads it)
-            text = text.partition(",")[2]
         try:
-            data = base64.b64decode(text, validate=True)
-            with Image.open(io.BytesIO(data)) as image:
+            data = decode_base64(text)
+        except ValueError as err:
+            raise LayoutError(
+                f"must be {MASK_ACCEPTED}, got a string of {len(value)} characters that is not "
+                f"one ({err})"
+            ) from None
+        try:
+            with open_image(data) as image:
                 image.load()
                 return MaskImage(_greyscale(image))
         except Image.DecompressionBombError:
@@ -223,9 +224,10 @@ def load_mask_image(value: Any) -> MaskImage | None:
                 f"must be {MASK_ACCEPTED}, at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels (the "
                 "image reader's limit); got a larger image"
             ) from None
-        except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+        except (ValueError, UnidentifiedImageError, OSError):
             raise LayoutError(
-                f"must be {MASK_ACCEPTED}, got a string that is not one ({len(value)} chars)"
+                f"must be {MASK_ACCEPTED}, got base64 of {len(data)} bytes that are not a "
+                f"{FORMAT_NAMES} image"
             ) from None
     if isinstance(value, Image.Image):
         return MaskImage(_greyscale(value))

@@ -159,6 +159,40 @@ def test_mask_image_sources_agree_and_note_in_infotext():
     assert back.mask_image is None and back.layout == params.layout
 
 
+def test_a_cut_out_or_silhouette_on_transparency_is_subject_whatever_its_colour():
+    """README: white (or opaque) = subject. An opaque dark or coloured subject on a
+    transparent ground counted only by its brightness (black: no subject at all)."""
+    expected = np.zeros((40, 60), np.uint8)
+    expected[10:30, 20:40] = 255
+    for colour in ((0, 0, 0), (200, 60, 40), (20, 20, 20)):
+        cut_out = Image.new("RGBA", (60, 40), (0, 0, 0, 0))
+        cut_out.paste((*colour, 255), (20, 10, 40, 30))
+        assert load_mask_image(cut_out) == MaskImage(expected), colour
+        assert load_mask_image(png_base64(cut_out)) == MaskImage(expected), colour
+    opaque = Image.new("RGBA", (60, 40), (0, 0, 0, 255))  # no transparency: luminance
+    opaque.paste((255, 255, 255, 255), (20, 10, 40, 30))
+    assert load_mask_image(opaque) == MaskImage(expected)
+
+
+def test_a_mask_reads_base64_as_the_key_route_does():
+    """Wrapped base64 (the ``base64`` command's 76-character lines) was refused, though the
+    key route takes it; a data: URL without ';base64' and an ICO file were taken."""
+    grey = np.zeros((40, 60), np.uint8)
+    grey[10:30, 20:40] = 255
+    text = png_base64(Image.fromarray(grey))
+    wrapped = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    assert load_mask_image(wrapped) == MaskImage(grey)
+    for bad in ("data:image/png," + text, base64.b64encode(_ico_bytes(grey)).decode()):
+        with pytest.raises(ValueError):
+            load_mask_image(bad)
+
+
+def _ico_bytes(grey: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(grey).save(buf, format="ICO")
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize(
     "value", ["bm90IGFuIGltYWdl", "%%%", 3, np.zeros((4, 4, 2), np.uint8), np.full((2, 2), np.nan)]
 )
