@@ -42,7 +42,8 @@ def widget(name: str, *, auto: bool = False) -> tuple[Any, dict[str, Any]]:
     field = FIELD_BY_NAME[name]
     options: dict[str, Any] = {"default": field.default, "tooltip": tooltip(name, auto=auto)}
     if field.kind is float:
-        return "FLOAT", {**options, "min": field.lo, "max": field.hi, "step": 0.01}
+        step = 0.05 if name == "aspect" else 0.01  # (aspect: 0, then 0.05 and up)
+        return "FLOAT", {**options, "min": field.lo, "max": field.hi, "step": step}
     if field.kind is bool:
         return "BOOLEAN", options
     if name == "color":

@@ -9,7 +9,7 @@ var TkgMask = (function () {
 
     var MAX_SUBJECTS = 8;
     var PARTS = [
-        ["x", -1, 1], ["y", -1, 1], ["sigma", 0.05, 4], ["aspect", 0.2, 5], ["angle", -360, 360]
+        ["x", -1, 1], ["y", -1, 1], ["sigma", 0.05, 4], ["aspect", 0.05, 5], ["angle", -360, 360]
     ];
 
     // "x y sigma[ aspect[ angle]]; ..." -> {ellipses: [...]} or {error: "subject N ..."}
@@ -30,7 +30,7 @@ var TkgMask = (function () {
             var e = {aspect: 1, angle: 0};
             for (var j = 0; j < words.length; j++) {
                 var name = PARTS[j][0], v = Number(words[j]);
-                var ok = isFinite(v) && (name === "aspect" ? v === 0 || (v >= 0.2 && v <= 5)
+                var ok = isFinite(v) && (name === "aspect" ? v === 0 || (v >= 0.05 && v <= 5)
                     : v >= PARTS[j][1] && v <= PARTS[j][2]);
                 if (!ok) return {error: "subject " + (i + 1) + " '" + name + "' is out of range"};
                 e[name] = v;
@@ -153,10 +153,10 @@ if (typeof module === "object" && module.exports) module.exports = TkgMask;
         save_matte: "Also add and save the matte (the alpha channel as a greyscale image)",
         despill: "How much of the background colour's spill (colour cast on edges and hair) to remove: 0 none, 1 full",
         tolerance: "How close to the background colour a pixel must be to become fully transparent; raise it if background remains, lower it if the subject gets holes",
-        layout: "Several subjects, one ellipse each: 'x y sigma [aspect [angle]]', separated by ';' (up to 8; x, y in -1..1, x right, y down; aspect = width/height, 0.2-5; angle in degrees clockwise). Examples: '-0.5 0 0.3; 0.5 0 0.3' two side by side; '0 0.1 0.35 0.4' a tall character; '0 0 0.4 2.5' a wide car; '-0.5 -0.5 0.2; 0.5 -0.5 0.2; -0.5 0.5 0.2; 0.5 0.5 0.2' a 2x2 sprite sheet; '0 0 0.4 3 30' tilted. Empty: the single subject of the sliders above",
+        layout: "Several subjects, one ellipse each: 'x y sigma [aspect [angle]]', separated by ';' (up to 8; x, y in -1..1, x right, y down; aspect = width/height, 0.05-5; angle in degrees clockwise). Examples: '-0.5 0 0.3; 0.5 0 0.3' two side by side; '0 0.1 0.35 0.4' a tall character; '0 0 0.4 2.5' a wide car; '-0.5 -0.5 0.2; 0.5 -0.5 0.2; -0.5 0.5 0.2; 0.5 0.5 0.2' a 2x2 sprite sheet; '0 0 0.4 3 30' tilted. Empty: the single subject of the sliders above",
         mask_image: "Optional free-form subject mask: a greyscale image, white = subject (a transparent PNG's alpha counts too), e.g. a ControlNet input's silhouette. Resized to the latent grid and feathered by the mask sigma; combined with the layout by the maximum (without a layout it replaces the single subject). Not stored in the infotext",
         keep_shadow: "Keep soft shadows cast on the background as a translucent black layer in the cut-out (product shots); off: shadows are keyed out",
-        aspect: "Width / height of the single subject's ellipse (0.2-5); 0 = stretch with the canvas like the paper (the default: round on a square canvas, wide on a wide one). 1 = round on any canvas",
+        aspect: "Width / height of the single subject's ellipse (0.05-5); 0 = stretch with the canvas like the paper (the default: round on a square canvas, wide on a wide one). 1 = round on any canvas",
         extras: "Key the image: its flat colour background becomes transparent (an RGBA PNG, saved under a new name; the original stays)",
         key_color: "Screen colour to key out. auto: found on the image border (an image whose border is no screen passes through unchanged, with a note); a preset or custom: the screen's own shade of that hue, measured on the border (the colour itself if the border shows none)",
         custom_key_color: "The screen colour when 'Key colour' is custom: its hue picks the screen, whose own shade is measured on the border",

@@ -40,7 +40,7 @@ from lib_tkg.keying.inputs import keyable, upright
 
 MAX_SUBJECTS = 8
 SIGMA_RANGE = (0.05, 4.0)
-ASPECT_RANGE = (0.2, 5.0)
+ASPECT_RANGE = (0.05, 5.0)  # (every position of the WebUI slider and ComfyUI widget, step 0.05)
 ANGLE_RANGE = (-360.0, 360.0)
 EMPTY_WORDS = ("", "none", "default")  # an empty layout: the single subject of args 4-6
 SYNTAX = "'x y sigma[ aspect[ angle]]' per subject, subjects separated by ';'"
@@ -64,7 +64,7 @@ ASPECT_ACCEPTED = (
 @dataclass(frozen=True)
 class Ellipse:
     """One subject: centre ``x``, ``y`` in [-1, 1]; ``sigma`` in [0.05, 4]; ``aspect`` (width /
-    height) 0 or in [0.2, 5]; ``angle`` in degrees clockwise, [-360, 360]. Module docstring:
+    height) 0 or in [0.05, 5]; ``angle`` in degrees clockwise, [-360, 360]. Module docstring:
     units."""
 
     x: float

@@ -230,7 +230,7 @@ class TkgParams:
     (``lib_tkg.layout``: ``"x y sigma[ aspect[ angle]]; ..."``, "" = the single subject),
     ``mask_image`` an optional free-form ``MaskImage`` (white = subject) and ``aspect`` the
     single subject's width / height (0 = stretch with the canvas, the paper's mask; else
-    [0.2, 5]).
+    [0.05, 5]).
     """
 
     enabled: bool = False

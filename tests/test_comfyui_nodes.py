@@ -101,6 +101,11 @@ def test_widgets_mirror_the_webui_parameters(nodes):
             field.hi,
         )
     assert "custom" in spec["color"][0] and "auto" not in spec["color"][0]
+    every = {**spec, **nodes["TKGChromaNoise"].INPUT_TYPES().get("optional", {})}
+    for name, (kind, opts) in every.items():  # every widget position is accepted
+        if kind == "FLOAT":
+            for k in range(round((opts["max"] - opts["min"]) / opts["step"]) + 1):
+                TkgParams.from_mapping({name: round(opts["min"] + k * opts["step"], 6)})
     key_spec = nodes["TKGChromaKey"].INPUT_TYPES()["required"]
     assert key_spec["color"][0][0] == "auto" and key_spec["color"][1]["default"] == "auto"
     # tooltips say what each widget can hold: the FLOAT strength widget cannot hold 'auto',
@@ -146,7 +151,7 @@ def test_layout_widgets_are_optional_inputs(nodes, node):
         ("center_x", -1.5),
         ("layout", "-0.5 0 0.3; 0.5 0"),
         ("layout", "0 0 9"),
-        ("aspect", 0.1),
+        ("aspect", 0.01),
         ("aspect", 6.0),
     ],
 )

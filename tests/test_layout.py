@@ -52,10 +52,10 @@ def test_parse_full_and_defaults():
         ("0 -2 0.3", "subject 1 'y' must be a number in [-1, 1], got '-2'"),
         ("0 0 9", "subject 1 'sigma' must be a number in [0.05, 4], got '9'"),
         ("0 0 0.01", "subject 1 'sigma' must be a number in [0.05, 4]"),
-        ("0 0 0.3; 0 0 0.3; 0 0 .3 0.1", "subject 3 'aspect' must be 0 (stretch with the canvas)"),
+        ("0 0 0.3; 0 0 0.3; 0 0 .3 0.01", "subject 3 'aspect' must be 0 (stretch with the canvas)"),
         (
             "0 0 0.3 6",
-            "subject 1 'aspect' must be 0 (stretch with the canvas) or a number in [0.2, 5]",
+            "subject 1 'aspect' must be 0 (stretch with the canvas) or a number in [0.05, 5]",
         ),
         ("0 0 0.3 1 400", "subject 1 'angle' must be a number in [-360, 360], got '400'"),
         ("0 0 0.3 1 nan", "subject 1 'angle' must be a number in [-360, 360], got 'nan'"),
@@ -92,7 +92,7 @@ subjects = st.builds(
     numbers,
     numbers,
     st.floats(0.05, 4),
-    st.just(0.0) | st.floats(0.2, 5),
+    st.just(0.0) | st.floats(0.05, 5),
     st.floats(-360, 360),
 )
 
@@ -114,7 +114,7 @@ def test_canonical_layout_drops_trailing_defaults():
 def test_aspect_field():
     assert TkgParams().aspect == 0.0
     assert TkgParams.from_mapping({"aspect": "2.5"}, text=True).aspect == 2.5
-    for bad in (0.1, -1.0, 5.5, math.inf):
+    for bad in (0.01, -1.0, 5.5, math.inf):
         with pytest.raises(ParamError, match=r"'aspect' must be 0 \(stretch with the canvas\)"):
             TkgParams(aspect=bad)
 

@@ -81,7 +81,7 @@ def test_angle_turns_clockwise_on_screen():
             st.floats(-1, 1),
             st.floats(-1, 1),
             st.floats(0.05, 4),
-            st.just(0.0) | st.floats(0.2, 5),
+            st.just(0.0) | st.floats(0.05, 5),
             st.floats(-360, 360),
         ),
         min_size=1,

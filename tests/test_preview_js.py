@@ -53,7 +53,7 @@ def test_layout_parse_agrees():
     for text, got in zip(LAYOUTS, results, strict=True):
         want = [vars(e) for e in parse_layout(text)]
         assert [{k: e[k] for k in want[0]} for e in got["ellipses"]] == want, text
-    errors = run_js([["parseLayout", t] for t in ("0 0 9", "0 0", "1 2 3 4 5 6", "0 0 .3 0.1")])
+    errors = run_js([["parseLayout", t] for t in ("0 0 9", "0 0", "1 2 3 4 5 6", "0 0 .3 0.01")])
     assert all("error" in e for e in errors)
 
 

@@ -221,6 +221,19 @@ def test_ui_reads_settings_and_has_no_side_effects(host):
     )
 
 
+def test_every_slider_position_is_a_value_the_script_accepts(host):
+    """The aspect slider (0..5, step 0.05) offered 0.05-0.15, which generation refused."""
+    runner, script = make_runner(host)
+    controls = dict(zip(NAMES, runner.inputs[script.args_from :], strict=True))
+    for name, control in controls.items():
+        if not hasattr(control, "step"):
+            continue
+        steps = round((control.maximum - control.minimum) / control.step)
+        for k in range(steps + 1):
+            value = round(control.minimum + k * control.step, 6)
+            TkgParams.from_mapping({name: value})  # raises ParamError if refused
+
+
 def test_custom_colour_picker_follows_the_dropdown(host):
     runner, script = make_runner(host)
     color = runner.inputs[script.args_from + NAMES.index("color")]
@@ -1156,7 +1169,7 @@ def test_older_hosts_key_in_postprocess_image(host, monkeypatch):
         ("tolerance", None, "argument 10 'tolerance'"),
         ("layout", "0 0 0.3; 2 0 0.3", "argument 11 'layout' subject 2 'x' must be"),
         ("mask_image", "not an image", "argument 12 'mask_image' must be a base64-encoded"),
-        ("aspect", 0.1, f"argument {NAMES.index('aspect')} 'aspect' must be 0 (stretch"),
+        ("aspect", 0.01, f"argument {NAMES.index('aspect')} 'aspect' must be 0 (stretch"),
     ],
 )
 def test_api_rejects_bad_arguments_with_a_message(host, name, value, needle):

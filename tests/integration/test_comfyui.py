@@ -255,7 +255,7 @@ def test_key_node_writes_rgba_png_directly_and_through_join_image_with_alpha(com
         (
             "txt2img_ksampler_model_patch",
             "TKGChromaModel",
-            {"aspect": 0.1},
+            {"aspect": 0.01},
             "TKG chroma background: 'aspect' must be 0 (stretch with the canvas) or a number",
         ),
         (
