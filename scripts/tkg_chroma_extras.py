@@ -11,14 +11,16 @@ The routes are added in ``on_app_started`` (after the host built its API, with t
 ``--nowebui``); keying runs in the thread pool, outside the event loop.
 """
 
+import contextlib
+
 import gradio as gr
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from modules import script_callbacks, scripts_postprocessing, shared, ui_components
+from modules import script_callbacks, scripts, scripts_postprocessing, shared, ui_components
 from starlette.concurrency import run_in_threadpool
 
 from lib_tkg import key_service
-from lib_tkg.params import FIELD_BY_NAME
+from lib_tkg.params import FIELD_BY_NAME, TITLE, ParamError, TkgParams
 from lib_tkg.webui import extras, routes, saving
 from lib_tkg.webui.settings import key_max_pixels, settings_defaults
 
@@ -89,12 +91,22 @@ async def key_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(answer, status_code=status)
 
 
-def info_endpoint() -> dict:
-    return key_service.info(key_max_pixels(shared.opts), settings_defaults(shared.opts))
-
-
 def on_app_started(_demo, app) -> None:
+    def info_endpoint() -> dict:
+        return key_service.info(key_max_pixels(shared.opts), _left_out_defaults(app))
+
     routes.register(app, shared.cmd_opts, key_endpoint, info_endpoint)
+
+
+def _left_out_defaults(app) -> TkgParams:
+    """What a script argument left out of an API request takes: the host API's own defaults
+    once its first txt2img request made them (kept until a restart), else the settings now."""
+    ours = (s for s in scripts.scripts_txt2img.alwayson_scripts if s.title() == TITLE)
+    cached = routes.api_script_defaults(app, next(ours, None))
+    if cached is not None:
+        with contextlib.suppress(ParamError):
+            return TkgParams.from_args(cached)
+    return settings_defaults(shared.opts)
 
 
 script_callbacks.on_app_started(on_app_started)

@@ -245,6 +245,27 @@ def test_routes_need_the_api_and_fail_closed_without_the_host_auth():
     assert [r.dependencies for r in app.routes[1:]] == [[], []]
 
 
+def test_left_out_defaults_are_the_host_api_s_once_it_made_them():
+    """The host's API fixes the left-out script arguments at its first txt2img request and
+    keeps them until a restart; /info must report those, not the settings of now."""
+
+    class Api:
+        def __init__(self):
+            self.default_script_arg_txt2img = []
+
+        def text2imgapi(self):
+            return None
+
+    api = Api()
+    app = FakeApp([types.SimpleNamespace(path="/sdapi/v1/txt2img", endpoint=api.text2imgapi)])
+    script = types.SimpleNamespace(args_from=3, args_to=5)
+    assert routes.api_script_defaults(app, script) is None  # none made yet: the settings
+    api.default_script_arg_txt2img = [0, None, None, True, "green", None]
+    assert routes.api_script_defaults(app, script) == [True, "green"]
+    assert routes.api_script_defaults(app, None) is None
+    assert routes.api_script_defaults(FakeApp([]), script) is None
+
+
 def test_keep_shadow_is_passed_to_the_keyer():
     img = np.asarray(screen(128)).astype(np.float32)
     yy, xx = np.mgrid[:128, :128]

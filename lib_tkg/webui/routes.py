@@ -18,6 +18,8 @@ from lib_tkg.key_service import ROUTE_PREFIX
 from lib_tkg.webui import log
 
 HOST_API_PREFIX = "/sdapi/v1/"
+#: The host API's txt2img route, whose ``Api`` object holds the script defaults it uses.
+TXT2IMG_ROUTE = "/sdapi/v1/txt2img"
 
 
 def api_enabled(cmd_opts: Any) -> bool:
@@ -49,3 +51,23 @@ def register(app: Any, cmd_opts: Any, key_endpoint: Callable, info_endpoint: Cal
     app.add_api_route(f"{ROUTE_PREFIX}/key", key_endpoint, methods=["POST"], dependencies=deps)
     app.add_api_route(f"{ROUTE_PREFIX}/info", info_endpoint, methods=["GET"], dependencies=deps)
     return True
+
+
+def api_script_defaults(app: Any, script: Any) -> list | None:
+    """The values the host's API gives the arguments of ``script`` (a txt2img script: its
+    ``args_from``/``args_to``) that a request leaves out, or None while it has none yet.
+
+    Host fact (``modules/api/api.py``, A1111 v1.10.1 and Forge main): the first txt2img
+    request fills ``Api.default_script_arg_txt2img`` from the scripts' ``ui()`` values of that
+    moment (the Settings page's defaults then) and keeps it until a restart. The ``Api`` is the
+    object whose bound method serves :data:`TXT2IMG_ROUTE`.
+    """
+    for route in getattr(app, "routes", []):
+        if getattr(route, "path", None) == TXT2IMG_ROUTE:
+            api = getattr(getattr(route, "endpoint", None), "__self__", None)
+            cached = getattr(api, "default_script_arg_txt2img", None)
+            start, stop = getattr(script, "args_from", None), getattr(script, "args_to", None)
+            if not cached or start is None or stop is None or len(cached) < stop:
+                return None
+            return list(cached[start:stop])
+    return None
