@@ -53,8 +53,13 @@ def check_suffix(value: str, what: str) -> str:
         f"1 to {MAX_SUFFIX_LENGTH} characters without path separators or any of "
         f"{FORBIDDEN_CHARS}, e.g. -rgba"
     )
-    if not text.strip(". "):
+    if not text:
         raise SuffixError(f"the {what} suffix must not be empty (got {value!r}); use {accepted}")
+    if not text.strip(". "):
+        raise SuffixError(
+            f"the {what} suffix must hold more than dots and spaces (got {value!r}); use "
+            f"{accepted}"
+        )
     if len(text) > MAX_SUFFIX_LENGTH:
         raise SuffixError(f"the {what} suffix {text!r} is too long; use {accepted}")
     bad = sorted({c for c in text if c in FORBIDDEN_CHARS or ord(c) < 32})

@@ -17,7 +17,7 @@ from lib_tkg import outputs
         ("-cut", "_x-cut", "collide"),  # one ends with the other: "a_x-cut" is both
         ("", "-matte", "must not be empty"),
         ("  ", "-matte", "must not be empty"),
-        ("-rgba", "..", "must not be empty"),
+        ("-rgba", "..", "must hold more than dots and spaces"),
         ("sub/-rgba", "-matte", "'/'"),
         ("-rgba", "..\\-matte", "'\\\\'"),
         ("-rgba", "-m:atte", "':'"),
