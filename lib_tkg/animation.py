@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from lib_tkg import keying
-from lib_tkg.keying import matte
+from lib_tkg.keying import detect, matte
 from lib_tkg.keying.api import OPTIONS, check_options
 from lib_tkg.keying.inputs import (
     auto_is_none,
@@ -201,9 +201,10 @@ def key_sequence(
         # frames then share it), else the colour is keyed as it is given
         key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue) or hue
     if key_color is None:
+        why = detect.detect_screen(rgbs[len(rgbs) // 2], border).reason
         note = (
-            "no screen colour found on the borders of most frames; nothing was keyed, "
-            f"alpha is 255 everywhere. {keying.FORCE_HINT}"
+            f"no screen colour found on the borders of most frames (the middle frame's: {why}); "
+            f"nothing was keyed, alpha is 255 everywhere. {keying.FORCE_HINT}"
         )
         opaque = [np.dstack([f, np.full(f.shape[:2], 255, np.uint8)]) for f in rgbs]
         return SequenceKeyResult(opaque, None, [False] * len(rgbs), [note])

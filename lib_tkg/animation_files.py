@@ -18,6 +18,7 @@ an existing name with ``FileExistsError`` naming it; a failed write removes its 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import numbers
 import os
 import shutil
@@ -26,8 +27,9 @@ from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from typing import Any
 
+import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import outputs
 from lib_tkg.keying.inputs import check_flag, keyable, to_arrays, upright
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 #: Format names, in the order they are written, and the file name ending of each.
+#: The most plays a WebP can hold (16 bits; 0 = for ever).
+WEBP_MAX_LOOP = 65535
 FORMATS: dict[str, str] = {
     "webp": ".webp",
     "apng": ".png",
@@ -137,16 +141,26 @@ def _pil_frames(frames: Sequence[np.ndarray]) -> list[Image.Image]:
     return [Image.fromarray(f, "RGBA") for f in frames]
 
 
+def frame_durations(n: int, fps: float) -> list[int]:
+    """Whole milliseconds per frame (WebP and APNG store those) whose running sum stays within
+    half a millisecond of ``i / fps``: the animation lasts ``n / fps`` (a plain rounded
+    duration drifts: 33 ms per frame at 29.97 fps loses 1 % of the length)."""
+    ends = [round(1000.0 * (i + 1) / fps) for i in range(n)]
+    return [max(1, b - a) for a, b in zip([0, *ends], ends, strict=False)]
+
+
 def _write_pillow(path: str, frames, fps, loop, fmt: str, **kwargs: Any) -> None:
-    first, *rest = _pil_frames(frames)
-    duration = max(1, round(1000.0 / fps))  # ms per frame
+    """Save ``frames`` as an animation of Pillow's format ``fmt``; with ``default_image=True``
+    (APNG) the first frame is also stored as the image shown where animation is not."""
+    images = _pil_frames(frames)
+    first, rest = images[0], images if kwargs.get("default_image") else images[1:]
     with open(path, "xb") as fh:
         first.save(
             fh,
             format=fmt,
             save_all=True,
             append_images=rest,
-            duration=duration,
+            duration=frame_durations(len(frames), fps),
             loop=loop,
             **kwargs,
         )
@@ -156,6 +170,7 @@ def _write_webp(path, frames, fps, loop, *, lossless=True, quality=90, comment=N
     extra = {}
     if comment:
         extra["exif"] = _exif_comment(comment)
+    loop = min(loop, WEBP_MAX_LOOP)  # (more is 65535 plays: for ever, as far as anyone sees)
     _write_pillow(
         path, frames, fps, loop, "WEBP", lossless=lossless, quality=quality, exact=False, **extra
     )
@@ -168,13 +183,17 @@ def _exif_comment(comment: str) -> bytes:
 
 
 def _write_apng(path, frames, fps, loop, *, comment=None, **_: Any):
-    extra = {}
+    extra: dict[str, Any] = {}
     if comment:
         from PIL import PngImagePlugin
 
         info = PngImagePlugin.PngInfo()
         info.add_text("parameters", comment)
         extra["pnginfo"] = info
+    if len(frames) > 1 and all(np.array_equal(f, frames[0]) for f in frames[1:]):
+        # Pillow merges identical frames into one and writes a single one as a plain PNG (no
+        # length, no loop): with a default image, one frame is still an animation
+        extra["default_image"] = True
     _write_pillow(path, frames, fps, loop, "PNG", **extra)
 
 
@@ -186,6 +205,12 @@ def size_problem(fmt: str, width: int, height: int) -> str | None:
     return None
 
 
+#: Colour tags of the video formats (FFmpeg's numbers): sRGB frames converted to YUV by
+#: FFmpeg's default, BT.601 limited range; BT.709 primaries, sRGB transfer. Untagged, players
+#: guess (an editor assuming BT.709 shows yellow (255, 200, 0) as (255, 238, 0)).
+_COLOUR_TAGS = {"colorspace": 6, "color_range": 1, "color_primaries": 1, "color_trc": 13}
+
+
 def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
     import av
 
@@ -193,19 +218,20 @@ def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
     problem = size_problem(container, w, h)
     if problem:
         raise ValueError(problem)
-    with open(path, "xb") as fh:
-        out = av.open(fh, "w", format=container)
-        try:
-            if comment:
-                out.metadata["comment"] = comment
-            stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-            stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
-            stream.options = options
-            for f in frames:
-                out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgba")))
-            out.mux(stream.encode(None))
-        finally:
-            out.close()
+    with open(path, "xb"):  # (made here, never over a file; FFmpeg writes it by its path, so
+        pass  # that a full disk is FFmpeg's plain error, not one of PyAV's file callbacks)
+    with av.open(path, "w", format=container) as out:
+        if comment:
+            out.metadata["comment"] = comment
+        stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
+        stream.options = options
+        for name, value in _COLOUR_TAGS.items():
+            with contextlib.suppress(AttributeError, ValueError, TypeError):  # (older PyAV)
+                setattr(stream.codec_context, name, value)
+        for f in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgba")))
+        out.mux(stream.encode(None))
 
 
 def _write_webm(path, frames, fps, loop, *, comment=None, **_: Any):
@@ -296,6 +322,8 @@ def write_animation(
             )
         except (OSError, ValueError, RuntimeError) as err:
             _remove(tmp)
+            if isinstance(err, OSError) and err.strerror and err.filename in (tmp, None):
+                err = OSError(err.errno, f"cannot write {path}: {err.strerror}")  # (not tmp)
             errors.append(err)
             continue
         except BaseException:
@@ -332,23 +360,28 @@ def write_animation(
     return written
 
 
-#: Inputs read with Pillow (every frame of an animation); anything else is opened with PyAV.
-#: Files read with Pillow (animations, still images, multi-page TIFF); others go to PyAV.
-PILLOW_INPUTS = (".gif", ".webp", ".png", ".apng", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+#: Pillow formats read as animations or still frames (by their content, whatever the name);
+#: anything else goes to PyAV.
+PILLOW_FORMATS = ("GIF", "PNG", "WEBP", "TIFF", "JPEG", "BMP")
+#: A GIF frame delay browsers play as 100 ms (a delay of 0 or 10 ms, ms).
+_GIF_SLOW_DELAY = 10
 
 
 def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray], float, int]:
     """All frames of an animation or video as uint8 RGB (H, W, 3) arrays (an input's own alpha
     is dropped), its frame rate and its loop count (0 = forever, the writers' ``loop``).
 
-    GIF, WebP, (A)PNG, the pages of a TIFF and still JPEG and BMP images are read with Pillow
-    as ``tkg-chroma key`` reads images (EXIF orientation applied, 16-bit and float greyscale
-    scaled to 8 bits): the frame rate keeps the total length (frames over the sum of their
-    durations; varying durations are evened out), else ``default_fps``; the loop count is the
-    file's, as times to play (a GIF's repeat count plus one; a GIF without one plays once);
-    frames (TIFF pages) must share one size. Other files
-    (MP4, WebM, MOV, MKV, ...) are read with PyAV, first video stream, at its average rate;
-    they loop forever.
+    Files Pillow reads as GIF, WebP, (A)PNG, TIFF (its pages), JPEG or BMP, whatever their
+    name, are read with Pillow as ``tkg-chroma key`` reads images (EXIF orientation applied,
+    16-bit and float greyscale scaled to 8 bits; an APNG's default image, which is not part
+    of its animation, left out): the frame rate keeps the total length (frames over the sum
+    of their durations, a GIF's delays of 0 or 10 ms counted as the 100 ms browsers play;
+    varying durations are evened out), else ``default_fps``; the loop count is the file's,
+    as times to play (a GIF's repeat count plus one; a GIF without one plays once); frames
+    (TIFF pages) must share one size. Other files (MP4, WebM, MOV, MKV, ...) are read with
+    PyAV, first video stream, as players show it (its rotation and pixel aspect applied),
+    the frame rate from the frames' own times (frames over the time from the first to the end
+    of the file: variable-rate videos keep their length); they loop forever.
     Every frame is held in memory. Raises ``ValueError`` (no frames, no video stream, frames
     over Pillow's size limit ``PIL.Image.MAX_IMAGE_PIXELS``, also applied to videos),
     ``RuntimeError`` (PyAV missing) or ``OSError`` (unreadable).
@@ -361,53 +394,114 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
     check_fps("default_fps", default_fps)
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise ValueError(f"{path}: the file is empty")
-    loop = 0
-    if os.path.splitext(path)[1].lower() in PILLOW_INPUTS:
-        try:
-            with warnings.catch_warnings():  # over the limit: Pillow warns, over twice: raises
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                im = Image.open(path)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise too_large from None
-        with im:
-            frames, total = [], 0.0
-            for i in range(getattr(im, "n_frames", 1)):
-                im.seek(i)
-                frames.append(to_arrays(keyable(upright(im)))[0])
-                total += float(im.info.get("duration") or 0)  # (known once the frame is read)
-                if frames[-1].shape != frames[0].shape:
-                    h0, w0 = frames[0].shape[:2]
-                    h, w = frames[-1].shape[:2]
-                    raise ValueError(
-                        f"{path}: frame {i + 1} is {w}x{h}, the first {w0}x{h0}; accepted: "
-                        "frames (pages) of one size"
-                    )
-            if getattr(im, "n_frames", 1) > 1:
-                loop = int(im.info.get("loop", 1))  # (a GIF without a loop count plays once)
-                if im.format == "GIF" and "loop" in im.info and loop:
-                    loop += 1  # a GIF's count is of repeats after the first play
-        fps = 1000.0 * len(frames) / total if total > 0 else default_fps
-    else:
-        if not _have_av():
-            raise RuntimeError(f"{path}: reading videos needs PyAV: pip install av (or .[video])")
-        import av
+    try:
+        with warnings.catch_warnings():  # over the limit: Pillow warns, over twice: raises
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path, formats=PILLOW_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
+    except UnidentifiedImageError:
+        frames, fps = _read_video(path, limit, too_large, default_fps)
+        return frames, fps, 0
+    with im:
+        frames, fps, loop = _read_pillow(im, path, default_fps)
+    return frames, fps, loop
 
-        try:
-            with av.open(path) as container:
-                if not container.streams.video:
-                    raise ValueError(f"{path}: no video stream")
-                stream = container.streams.video[0]
-                width, height = stream.codec_context.width, stream.codec_context.height
-                if limit and width * height > limit:
-                    raise too_large
-                rate = stream.average_rate or stream.guessed_rate
-                fps = float(rate) if rate else default_fps
-                frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-        except av.FFmpegError as err:
-            raise OSError(
-                f"{path}: not an animation or video that can be read ({err.strerror}); accepted: "
-                f"GIF, WebP, APNG, PNG, or a video FFmpeg decodes (MP4, WebM, MOV, MKV, ...)"
-            ) from None
+
+def _read_pillow(im: Image.Image, path: str, default_fps: float) -> tuple[list, float, int]:
+    """:func:`read_frames` of a file Pillow opened."""
+    n = getattr(im, "n_frames", 1)
+    first = 1 if im.format == "PNG" and n > 1 and getattr(im, "default_image", False) else 0
+    frames, total = [], 0.0
+    for i in range(first, n):
+        im.seek(i)
+        frames.append(to_arrays(keyable(upright(im)))[0])
+        duration = float(im.info.get("duration") or 0)  # (known once the frame is read)
+        if im.format == "GIF" and duration <= _GIF_SLOW_DELAY:
+            duration = 100.0
+        total += duration
+        if frames[-1].shape != frames[0].shape:
+            h0, w0 = frames[0].shape[:2]
+            h, w = frames[-1].shape[:2]
+            raise ValueError(
+                f"{path}: frame {i + 1} is {w}x{h}, the first {w0}x{h0}; accepted: frames "
+                "(pages) of one size"
+            )
+    loop = 0
+    if n > 1:
+        loop = int(im.info.get("loop", 1))  # (a GIF without a loop count plays once)
+        if im.format == "GIF" and "loop" in im.info and loop:
+            loop += 1  # a GIF's count is of repeats after the first play
     if not frames:
         raise ValueError(f"{path}: no frames")
+    fps = 1000.0 * len(frames) / total if total > 0 else default_fps
     return frames, min(max(fps, 0.1), 240.0), loop
+
+
+def _read_video(path: str, limit: Any, too_large: Exception, default_fps: float):
+    """:func:`read_frames` of a file Pillow does not read: its first video stream through
+    PyAV, as players show it, and its frame rate from the frames' times."""
+    if not _have_av():
+        raise RuntimeError(
+            f"{path}: not an image Pillow reads; videos need PyAV: pip install av (or .[video])"
+        )
+    import av
+
+    frames, times = [], []
+    length = 0.0
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                raise ValueError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if limit and width * height > limit:
+                raise too_large
+            rate = stream.average_rate or stream.guessed_rate
+            sar = getattr(stream, "sample_aspect_ratio", None)
+            for f in container.decode(stream):
+                frames.append(_as_shown(f.to_ndarray(format="rgb24"), sar, _rotation(f, stream)))
+                if f.time is not None:
+                    times.append(f.time)
+            if container.duration:  # (s) the file's length, all streams
+                length = float(container.duration / av.time_base)
+    except av.FFmpegError as err:
+        raise OSError(
+            f"{path}: not an animation or video that can be read ({err.strerror}); accepted: "
+            f"GIF, WebP, APNG, PNG, or a video FFmpeg decodes (MP4, WebM, MOV, MKV, ...)"
+        ) from None
+    if not frames:
+        raise ValueError(f"{path}: no frames")
+    fps = float(rate) if rate else default_fps
+    if len(times) == len(frames) > 1:
+        first, last = min(times), max(times)
+        steps = sorted(b - a for a, b in itertools.pairwise(sorted(times)))
+        step = steps[len(steps) // 2]  # the typical frame's duration
+        # the last frame ends where the file does, unless that is far off (a longer audio
+        # stream): then it lasts a typical frame
+        end = length if last < length <= last + 2 * step else last + step
+        if end > first:
+            fps = len(frames) / (end - first)
+    return frames, min(max(fps, 0.1), 240.0)
+
+
+def _rotation(frame: Any, stream: Any) -> int:
+    """Quarter turns (counter-clockwise, ``np.rot90``'s) a player applies to a decoded frame:
+    the display matrix' rotation (PyAV's ``frame.rotation``), else the stream's ``rotate``
+    tag (older PyAV; FFmpeg shows a file tagged ``rotate=90`` as ``np.rot90(frame, 1)``)."""
+    degrees = getattr(frame, "rotation", None)
+    if degrees is None:
+        with contextlib.suppress(ValueError, TypeError):
+            degrees = float(stream.metadata.get("rotate", 0))
+    return round((degrees or 0) / 90) % 4
+
+
+def _as_shown(rgb: np.ndarray, sar: Any, turns: int) -> np.ndarray:
+    """A decoded frame as players show it: widened or narrowed to square pixels by the sample
+    aspect ratio ``sar`` (``Fraction`` or None), then turned ``turns`` quarter turns."""
+    if sar and float(sar) > 0 and float(sar) != 1.0:
+        h, w = rgb.shape[:2]
+        new_w = max(1, round(w * float(sar)))
+        resample = cv2.INTER_AREA if new_w < w else cv2.INTER_CUBIC
+        rgb = cv2.resize(rgb, (new_w, h), interpolation=resample)
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb

@@ -280,6 +280,6 @@ def describe_error(exc: BaseException, drop: str = "") -> str:
         return "out of memory"
     lines = str(exc).strip().splitlines()
     text = lines[0].strip().removeprefix(drop) if lines else ""
-    if not text or not isinstance(exc, (OSError, ValueError)):
+    if not text or not isinstance(exc, (OSError, ValueError, RuntimeError)):
         text = f"{type(exc).__name__}: {text}".rstrip(": ")
     return text if len(text) <= 200 else text[:197] + "..."

@@ -57,8 +57,7 @@ def check_suffix(value: str, what: str) -> str:
         raise SuffixError(f"the {what} suffix must not be empty (got {value!r}); use {accepted}")
     if not text.strip(". "):
         raise SuffixError(
-            f"the {what} suffix must hold more than dots and spaces (got {value!r}); use "
-            f"{accepted}"
+            f"the {what} suffix must hold more than dots and spaces (got {value!r}); use {accepted}"
         )
     if len(text) > MAX_SUFFIX_LENGTH:
         raise SuffixError(f"the {what} suffix {text!r} is too long; use {accepted}")

@@ -423,3 +423,51 @@ def test_sequence_smoothing_and_formats_are_checked():
     key_sequence(frames, radius=np.int64(1), still=np.float32(4))  # numpy numbers are numbers
     with pytest.raises(ValueError, match="no format given; accepted: webp"):
         write_animation(rgba_frames(2), "x", [])  # (wrote nothing, without an error)
+
+
+def test_whole_millisecond_durations_keep_the_length():
+    """33 ms per frame at 29.97 fps lost 1 % of the length; 17 ms at 60 fps added 2 %."""
+    from lib_tkg.animation_files import frame_durations
+
+    for fps, n in ((29.97, 12), (60.0, 61), (240.0, 7), (8.0, 5)):
+        durations = frame_durations(n, fps)
+        assert len(durations) == n and min(durations) >= 1
+        assert sum(durations) == round(1000 * n / fps)
+
+
+def test_webp_loop_count_over_its_16_bits_and_a_still_apng(tmp_path):
+    """A GIF of 65535 repeats (65536 plays) failed with Pillow's 'ERROR assembling WebP: -1';
+    frames all alike became a plain one-frame PNG (no length, no loop: a still)."""
+    written = write_animation(rgba_frames(3), str(tmp_path / "w"), ["webp"], loop=70000)
+    assert Image.open(written["webp"]).info["loop"] == 65535
+    still = [rgba_frames(1)[0]] * 5
+    written = write_animation(still, str(tmp_path / "s"), ["apng"], fps=5, loop=2)
+    with Image.open(written["apng"]) as im:
+        assert im.n_frames == 2 and im.info.get("default_image")  # default image + 1 frame
+        im.seek(1)
+        assert im.info["duration"] == 1000 and im.info["loop"] == 2
+        assert np.array_equal(np.asarray(im.convert("RGBA")), still[0])
+
+
+def test_a_write_error_names_the_output_not_its_temporary_file(tmp_path, monkeypatch):
+    """A full disk said '... Error in PyAV callback: .clip-rgba.mov.4744-32fd35fb.part'."""
+    from lib_tkg import animation_files
+
+    def full(path, *_args, **_kwargs):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setitem(animation_files._WRITERS, "webp", full)
+    with pytest.raises(OSError) as info:
+        write_animation(rgba_frames(2), str(tmp_path / "clip-rgba"), ["webp"])
+    assert (
+        str(info.value)
+        == f"[Errno 28] cannot write {tmp_path / 'clip-rgba.webp'}: No space left on device"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_screen_note_says_why():
+    rng = np.random.default_rng(0)
+    frames = [np.clip(rng.normal(120, 40, (96, 96, 3)), 0, 255).astype(np.uint8)] * 3
+    (note,) = key_sequence(frames).notes
+    assert "no screen colour found" in note and "(the middle frame's: only" in note

@@ -326,3 +326,97 @@ def test_no_empty_output_folder_is_left_when_every_input_fails(tmp_path, capsys)
     out = tmp_path / "new"
     assert cli.main(["key-animation", str(tmp_path / "empty.gif"), "-o", str(out)]) == 1
     assert "the file is empty" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_variable_rate_video_keeps_its_length(tmp_path):
+    """A screen recording's frames come at uneven times: the rate was the container's nominal
+    one (12 fps here), and the output played 0.83 s of a 1.9 s input."""
+    av = pytest.importorskip("av")
+    from fractions import Fraction
+
+    frames, _ = moving_sequence(n=10, size=32, noise=0.0)
+    times = [0, 50, 100, 150, 200, 250, 650, 1050, 1450, 1850]  # ms
+    with av.open(str(tmp_path / "vfr.webm"), "w") as out:
+        stream = out.add_stream("libvpx-vp9", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for f, t in zip(frames, times, strict=True):
+            frame = av.VideoFrame.from_ndarray(f, format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    got, fps, _ = read_frames(str(tmp_path / "vfr.webm"))
+    assert len(got) == 10 and 10 / fps == pytest.approx(1.9, abs=0.1)
+
+
+def test_a_video_is_read_as_players_show_it():
+    """A phone's portrait video is stored turned, with a rotation to show it upright; a video
+    of non-square pixels is shown wider or narrower. Both were ignored (the cut-out came out
+    sideways or squashed)."""
+    import types
+
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[0, 0] = 255  # top left
+    stream = types.SimpleNamespace(metadata={})
+    assert animation_files._rotation(types.SimpleNamespace(rotation=90), stream) == 1
+    assert animation_files._rotation(types.SimpleNamespace(rotation=-90), stream) == 3
+    assert animation_files._rotation(types.SimpleNamespace(rotation=-180), stream) == 2
+    old = types.SimpleNamespace(metadata={"rotate": "270"})  # (PyAV without frame.rotation)
+    assert animation_files._rotation(types.SimpleNamespace(), old) == 3
+    turned = animation_files._as_shown(rgb, None, 1)
+    assert turned.shape == (6, 4, 3) and turned[5, 0].all()  # what FFmpeg shows for rotate=90
+    from fractions import Fraction
+
+    assert animation_files._as_shown(rgb, Fraction(2, 1), 0).shape == (4, 12, 3)
+    assert animation_files._as_shown(rgb, Fraction(1, 2), 0).shape == (4, 3, 3)
+    assert animation_files._as_shown(rgb, Fraction(1, 1), 0) is rgb
+
+
+def test_what_a_file_holds_not_its_name_decides_how_it_is_read(tmp_path):
+    """A GIF without an ending went to PyAV (its loop count was lost: it played for ever); a
+    video named .gif failed with Pillow's 'cannot identify image file'."""
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "clip", format="GIF", save_all=True, append_images=rest, duration=100)
+    got, fps, loop = read_frames(str(tmp_path / "clip"))
+    assert (len(got), fps, loop) == (3, pytest.approx(10.0), 1)
+    av = pytest.importorskip("av")
+    with av.open(str(tmp_path / "video.gif"), "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
+        for f in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(stream.encode(None))
+    got, fps, loop = read_frames(str(tmp_path / "video.gif"))
+    assert (len(got), fps, loop) == (3, pytest.approx(12.0), 0)
+
+
+def test_an_apng_default_image_is_not_a_frame_and_gif_zero_delays_play_as_browsers_do(
+    tmp_path,
+):
+    """An APNG's default image (shown where animation is not) became a first frame (an opaque
+    white one, and every frame shorter); GIF delays of 0 or 10 ms, which browsers play as
+    100 ms, counted as 0 (the input's rate was then 8 fps whatever it played at)."""
+    frames, _ = moving_sequence(n=4, noise=0.0)
+    images = [Image.fromarray(f) for f in frames]
+    Image.new("RGB", images[0].size, "white").save(
+        tmp_path / "d.png", save_all=True, append_images=images, duration=100, default_image=True
+    )
+    got, fps, _ = read_frames(str(tmp_path / "d.png"))
+    assert len(got) == 4 and np.array_equal(got[0], frames[0]) and fps == pytest.approx(10.0)
+    images[0].save(tmp_path / "z.gif", save_all=True, append_images=images[1:], duration=0)
+    got, fps, _ = read_frames(str(tmp_path / "z.gif"))
+    assert len(got) == 4 and fps == pytest.approx(10.0)
+
+
+def test_interrupted_leaves_no_empty_output_folder(tmp_path, monkeypatch):
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    write_gif(tmp_path / "c.gif", frames)
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(animation_files, "read_frames", interrupted)
+    out = tmp_path / "new"
+    assert cli.main(["key-animation", str(tmp_path / "c.gif"), "-o", str(out)]) == 130
+    assert not out.exists()

@@ -167,46 +167,46 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
         except OSError as exc:
             _report("error", str(exc))
             return 1
-    for path, base in plan:
-        try:
-            frames, fps, loop = read_frames(str(path))
-            h, w = frames[0].shape[:2]
-            for fmt in args.formats:  # before keying: a format that cannot hold this size
-                problem = size_problem(fmt, w, h)
-                if problem:
-                    raise ValueError(problem)
-            result = key_sequence(
-                frames,
-                args.key_color,
-                exact_color=args.exact_color,
-                temporal=args.temporal,
-                tolerance=args.tolerance,
-                despill=args.despill,
-            )
-            for note in result.notes:
-                _report("warning", f"{path}: {note}")
-            written = write_animation(
-                result.frames,
-                base,
-                args.formats,
-                fps=args.fps or fps,
-                loop=loop,
-                all_or_nothing=True,
-            )
-            n = len(frames)
-            if not args.quiet:
-                print(
-                    f"{path}: {n} frame{'' if n == 1 else 's'} -> {', '.join(written.values())}",
-                    file=sys.stderr,
+    try:
+        for path, base in plan:
+            try:
+                frames, fps, loop = read_frames(str(path))
+                h, w = frames[0].shape[:2]
+                for fmt in args.formats:  # before keying: a format that cannot hold this size
+                    problem = size_problem(fmt, w, h)
+                    if problem:
+                        raise ValueError(problem)
+                result = key_sequence(
+                    frames,
+                    args.key_color,
+                    exact_color=args.exact_color,
+                    temporal=args.temporal,
+                    tolerance=args.tolerance,
+                    despill=args.despill,
                 )
-        except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
-            failed += 1
-            text = describe_error(exc, f"{path}: ")  # read_frames names the file too
-            message = f"cannot key {path}: {text}"
-            if args.debug:
-                message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
-            _report("error", message)
-    if made_folder:  # nothing written: leave no empty folder behind (rmdir takes only those)
-        with contextlib.suppress(OSError):
-            os.rmdir(args.outdir)
+                for note in result.notes:
+                    _report("warning", f"{path}: {note}")
+                written = write_animation(
+                    result.frames,
+                    base,
+                    args.formats,
+                    fps=args.fps or fps,
+                    loop=loop,
+                    all_or_nothing=True,
+                )
+                n = len(frames)
+                if not args.quiet:
+                    files = ", ".join(written.values())
+                    print(f"{path}: {n} frame{'' if n == 1 else 's'} -> {files}", file=sys.stderr)
+            except Exception as exc:  # any per-file failure: decode, size limit, memory, writing
+                failed += 1
+                text = describe_error(exc, f"{path}: ")  # read_frames names the file too
+                message = f"cannot key {path}: {text}"
+                if args.debug:
+                    message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
+                _report("error", message)
+    finally:
+        if made_folder:  # nothing written (or interrupted): leave no empty folder behind
+            with contextlib.suppress(OSError):  # (rmdir removes only an empty one)
+                os.rmdir(args.outdir)
     return 1 if failed else 0

@@ -196,20 +196,22 @@ def cmd_key(args: argparse.Namespace) -> int:
     failed = len(errors)
     keyed = opaque = 0
     workers = min(args.jobs, len(jobs), os.cpu_count() or 1)
-    with contextlib.closing(run_jobs(jobs, workers)) as results:
-        for result in results:
-            keyed += result.ok and result.keyed
-            opaque += result.ok and not result.keyed
-            failed += not result.ok
-            for message in result.messages:
-                report(f"tkg-chroma: {message}")
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    if made_folder and not keyed + opaque:  # nothing written: leave no empty folder behind
-        with contextlib.suppress(OSError):
-            os.rmdir(args.outdir)
+    try:
+        with contextlib.closing(run_jobs(jobs, workers)) as results:
+            for result in results:
+                keyed += result.ok and result.keyed
+                opaque += result.ok and not result.keyed
+                failed += not result.ok
+                for message in result.messages:
+                    report(f"tkg-chroma: {message}")
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        if made_folder:  # nothing written (or interrupted): leave no empty folder behind
+            with contextlib.suppress(OSError):  # (rmdir removes only an empty one)
+                os.rmdir(args.outdir)
     if not args.quiet:
         msg = f"keyed {keyed} image(s) into {args.outdir}"
         if opaque:
