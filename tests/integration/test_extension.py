@@ -30,7 +30,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -594,9 +594,16 @@ class _Options:
     def __init__(self, srv: WebUIServer, **values: Any) -> None:
         self.srv, self.values = srv, values
 
+    # A1111's GET /sdapi/v1/options leaves out the options extensions add (it lists those it
+    # had before they were added): those are put back to their defaults
+    OWN_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "tkg_chroma_rgba_suffix": "-rgba",
+        "tkg_chroma_matte_suffix": "-matte",
+    }
+
     def __enter__(self) -> _Options:
         current = self.srv.get_json("/sdapi/v1/options") or {}
-        self.old = {k: current.get(k) for k in self.values}
+        self.old = {k: current.get(k, self.OWN_DEFAULTS.get(k)) for k in self.values}
         self.srv.post_json("/sdapi/v1/options", self.values)
         return self
 
