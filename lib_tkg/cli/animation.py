@@ -21,11 +21,14 @@ from lib_tkg.cli.options import add_debug_option, check_exact_color
 from lib_tkg.keyjobs import describe_error
 
 #: What ``key-animation`` reads, for its help and error messages.
-ACCEPTED_INPUTS = "animation or video files (GIF, WebP, APNG, or MP4, WebM, MOV, ... with PyAV)"
+ACCEPTED_INPUTS = (
+    "animation or video files (GIF, WebP, APNG, the pages of a TIFF, or MP4, WebM, MOV, ... "
+    "with PyAV)"
+)
 DESCRIPTION = (
     "Key animations and videos on a flat colour to transparent animations. Each input (GIF, "
-    "WebP, APNG, or a video PyAV can read: MP4, WebM, MOV, ...) is keyed as one sequence (one "
-    "key colour for all frames, temporal matte) and written as "
+    "WebP, APNG, a multi-page TIFF, or a video PyAV can read: MP4, WebM, MOV, ...) is keyed "
+    "as one sequence (one key colour for all frames, temporal matte) and written as "
     f"OUTDIR/<stem>{RGBA_SUFFIX}<ending> in each --formats format (default: WebP and APNG; "
     "webm and mov need PyAV); inputs that share a stem get <stem>-<hash of their path> "
     "instead, the same on every rerun. Folders are not accepted: name the files. An input "
