@@ -23,6 +23,9 @@ can write, with the time and file size of each.
 
 Methods: ``per-frame`` (each frame keyed alone, its own border key colour: the old behaviour),
 ``one-colour`` (``key_sequence(temporal=False)``), ``temporal`` (``key_sequence``, default).
+Every method gets the screen's preset (``--key``) as ``prior_color``, as the WebUI keys
+AnimateDiff's frames (the colour asked for); ``--auto`` leaves it out, as ``tkg-chroma
+key-animation`` does by default.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ def scores(pred, truth):
 
 
 def run(args):
+    prior = None if args.auto else args.key
     methods = {"per-frame": [], "one-colour": [], "temporal": []}
     unkeyed = dict.fromkeys(methods, 0)
     times = dict.fromkeys(methods, 0.0)
@@ -87,13 +91,13 @@ def run(args):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", keying.NoKeyColorWarning)
             t0 = time.perf_counter()
-            per = [keying.key(f) for f in rgbs]
+            per = [keying.key(f, prior_color=prior) for f in rgbs]
             times["per-frame"] += time.perf_counter() - t0
             unkeyed["per-frame"] += sum(not r.keyed for r in per)
             methods["per-frame"].append(scores([r.alpha for r in per], truth))
             for name, temporal in (("one-colour", False), ("temporal", True)):
                 t0 = time.perf_counter()
-                res = key_sequence(rgbs, temporal=temporal)
+                res = key_sequence(rgbs, temporal=temporal, prior_color=prior)
                 times[name] += time.perf_counter() - t0
                 unkeyed[name] += res.keyed.count(False)
                 methods[name].append(scores([f[..., 3] for f in res.frames], truth))
@@ -131,6 +135,7 @@ def main():
     ap.add_argument("--n", type=int, default=4)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--key", default="green", choices=["green", "blue", "magenta", "cyan"])
+    ap.add_argument("--auto", action="store_true", help="no prior colour (key-animation's auto)")
     ap.add_argument("--profile", default="default", choices=["default", "hard"])
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--speed", type=float, default=3.0, help="px per frame")

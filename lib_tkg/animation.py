@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from lib_tkg import keying
+from lib_tkg.colors import hex_color
 from lib_tkg.keying import detect, matte
 from lib_tkg.keying.api import OPTIONS, check_options
 from lib_tkg.keying.inputs import (
@@ -38,7 +39,7 @@ from lib_tkg.keying.inputs import (
 
 #: The keyer's options :func:`key_sequence` takes (one colour for all frames: no per-frame
 #: prior colour or subject mask).
-SEQUENCE_OPTIONS = tuple(o for o in OPTIONS if o not in ("prior_color", "subject_mask"))
+SEQUENCE_OPTIONS = tuple(o for o in OPTIONS if o != "subject_mask")
 
 __all__ = [
     "DEFAULT_STILL",
@@ -184,8 +185,10 @@ def key_sequence(
     still (:func:`smooth_alphas` with ``radius`` and ``still``). ``options``: the keyer's
     (``tolerance``, ``clip_white``, ``despill``, ``keep_shadow``, ``refine``, ``denoise``,
     ``border``, ``exact_color``, ``tile``, ``max_pixels``: :data:`SEQUENCE_OPTIONS`; others
-    raise ``TypeError``). When frames could not be keyed, ``notes`` says so (no warning is
-    emitted: callers show the notes).
+    raise ``TypeError``). ``prior_color`` (with ``key_color`` None): the colour a generation
+    asked for; the sequence is keyed only if most frames' borders show a screen of it (its
+    shade measured over them), as :func:`lib_tkg.keying.key` does for one image. When frames
+    could not be keyed, ``notes`` says so (no warning is emitted: callers show the notes).
     """
     check_options(options, SEQUENCE_OPTIONS)
     check_flag("temporal", temporal)
@@ -194,17 +197,25 @@ def key_sequence(
     rgbs = _frames(frames)
     border = options.get("border", keying.DEFAULT_BORDER)
     exact = check_exact_color(options.pop("exact_color", False), key_color)
+    prior = options.pop("prior_color", None)
+    if prior is not None:
+        prior = parse_key("prior_color", prior)
     if key_color is None:
-        key_color = estimate_sequence_key_color(rgbs, border=border)
+        key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=prior)
     elif not exact and not matte.is_neutral(hue := parse_key("key_color", key_color)):
         # a chroma colour gives the hue: one shade of it is measured over the sequence (the
         # frames then share it), else the colour is keyed as it is given
         key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue) or hue
     if key_color is None:
-        why = detect.detect_screen(rgbs[len(rgbs) // 2], border).reason
+        why = detect.detect_screen(rgbs[len(rgbs) // 2], border, prior).reason
+        found = (
+            "no screen colour found"
+            if prior is None
+            else (f"no {hex_color(prior)} screen (the colour asked for) found")
+        )
         note = (
-            f"no screen colour found on the borders of most frames (the middle frame's: {why}); "
-            f"nothing was keyed, alpha is 255 everywhere. {keying.FORCE_HINT}"
+            f"{found} on the borders of most frames (the middle frame's: {why}); nothing was "
+            f"keyed, alpha is 255 everywhere. {keying.FORCE_HINT}"
         )
         opaque = [np.dstack([f, np.full(f.shape[:2], 255, np.uint8)]) for f in rgbs]
         return SequenceKeyResult(opaque, None, [False] * len(rgbs), [note])

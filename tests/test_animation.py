@@ -365,8 +365,10 @@ def test_key_sequence_checks_its_options_like_key():
     frames, _ = moving_sequence(n=2, noise=0.0)
     with pytest.raises(TypeError, match=r"unknown keying option.*tolerence.*accepted: tolerance"):
         key_sequence(frames, tolerence=0.2)
-    with pytest.raises(TypeError, match="prior_color"):
-        key_sequence(frames, prior_color="blue")  # (silently ignored before)
+    with pytest.raises(TypeError, match="subject_mask"):
+        key_sequence(frames, subject_mask=np.ones((96, 96), np.float32))
+    with pytest.raises(ValueError, match="prior_color"):
+        key_sequence(frames, prior_color="not a colour")
     with pytest.raises(ValueError, match="temporal must be True or False"):
         key_sequence(frames, temporal="no")  # (a truthy string: smoothing stayed on)
 
@@ -471,3 +473,25 @@ def test_no_screen_note_says_why():
     frames = [np.clip(rng.normal(120, 40, (96, 96, 3)), 0, 255).astype(np.uint8)] * 3
     (note,) = key_sequence(frames).notes
     assert "no screen colour found" in note and "(the middle frame's: only" in note
+
+
+def test_a_generation_s_colour_is_a_prior_for_its_frames():
+    """The WebUI keyed AnimateDiff's frames with no colour: an orange screen asked for was
+    never found (warm borders are not taken for screens without a colour), and any screen was
+    keyed whatever colour was asked for. With the requested colour as prior, as for single
+    images, a screen of that hue is keyed, and one of another colour is not."""
+    frames, _ = moving_sequence(n=4, size=96, noise=2.0)
+    green = np.array(GREEN, np.float32)
+    orange = np.array([230, 120, 30], np.float32)
+    warm = []
+    for f in frames:  # the screen's colour turned orange (the subject's red disc kept)
+        screen = np.all(np.abs(f.astype(np.float32) - green) < 12, axis=2)
+        g = f.copy()
+        g[screen] = np.clip(f[screen].astype(np.float32) - green + orange, 0, 255)
+        warm.append(g)
+    assert not any(key_sequence(warm).keyed)
+    asked = key_sequence(warm, prior_color="orange")
+    assert all(asked.keyed) and (asked.frames[0][..., 3][screen] < 40).mean() > 0.9
+    other = key_sequence(frames, prior_color="magenta")
+    assert not any(other.keyed)
+    assert "no #ff00ff screen (the colour asked for) found" in other.notes[0]

@@ -256,6 +256,7 @@ def finish(state: Any, run: AnimateDiffRun, p: Any, processed: Any, opts: Any) -
             keyed = key_sequence(
                 frames,
                 None,
+                prior_color=params.key_color,  # (the colour asked for, as for single images)
                 tolerance=params.tolerance,
                 despill=params.despill,
                 keep_shadow=params.keep_shadow,

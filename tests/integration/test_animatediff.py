@@ -277,7 +277,12 @@ def test_animatediff_with_tkg(webui_config, ad_env, tmp_path_factory, baseline, 
     # the frames keyed as one sequence by lib_tkg (here with the test venv's numpy/opencv);
     # whether a random model's frames hold a keyable screen is not what is tested
     params = TkgParams.from_args([True])
-    keyed = key_sequence(on.frames, tolerance=params.tolerance, despill=params.despill)
+    keyed = key_sequence(
+        on.frames,
+        prior_color=params.key_color,  # (the colour asked for)
+        tolerance=params.tolerance,
+        despill=params.despill,
+    )
     for data, want_fmt in ((webp, "WEBP"), (apng, "PNG")):
         frames, fmt = animation_frames(data)
         assert fmt == want_fmt and len(frames) == FRAMES
