@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lib_tkg import outputs
 from lib_tkg.cli.inputs import RGBA_SUFFIX, collect_inputs
-from lib_tkg.cli.options import add_debug_option, check_exact_color
+from lib_tkg.cli.options import add_debug_option, add_output_option, check_exact_color
 from lib_tkg.keyjobs import describe_error
 
 #: What ``key-animation`` reads, for its help and error messages.
@@ -76,11 +76,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
     )
     p.add_argument("inputs", nargs="+", metavar="IN", type=Path, help=ACCEPTED_INPUTS)
-    p.add_argument(
-        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
-        required=True,
-        help="output folder (created if missing)",
-    )  # fmt: skip
+    add_output_option(p, "output folder (created if missing)")
     p.add_argument(
         "--formats", type=_formats, default=["webp", "apng"], metavar="LIST",
         help="comma-separated: webp, apng, webm, mov, png (frames folder); default webp,apng",

@@ -13,7 +13,7 @@ from typing import Any
 
 from lib_tkg import outputs
 from lib_tkg.cli.inputs import MATTE_SUFFIX, RGBA_SUFFIX
-from lib_tkg.cli.options import accepted, add_debug_option
+from lib_tkg.cli.options import accepted, add_debug_option, add_output_option
 
 #: Scheduler names of ``generate --scheduler`` (``lib_tkg.pipeline.SCHEDULERS``, plus ``model``);
 #: listed here so that building the parser does not import torch.
@@ -41,12 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "-m", "--model", required=True, metavar="ID_OR_FILE",
         help="a .safetensors/.ckpt checkpoint, a diffusers folder, or a Hugging Face hub id",
     )  # fmt: skip
-    p.add_argument(
-        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
-        required=True,
-        help="output folder (created once the model has loaded; numbering continues after "
-        "existing files, which are never replaced)",
-    )  # fmt: skip
+    add_output_option(
+        p,
+        "output folder (created once the model has loaded; numbering continues after existing "
+        "files, which are never replaced)",
+    )
     p.add_argument("--negative", default="", metavar="TEXT", help="negative prompt")
     tkg = p.add_argument_group("TKG (checked like the WebUI's settings)")
     tkg.add_argument(

@@ -14,6 +14,7 @@ from lib_tkg.cli.inputs import MATTE_SUFFIX, RGBA_SUFFIX, collect_inputs
 from lib_tkg.cli.options import (
     accepted,
     add_debug_option,
+    add_output_option,
     check_exact_color,
     color_type,
     param_type,
@@ -42,11 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("inputs", nargs="+", metavar="IN", type=Path, help="image files or folders")
-    p.add_argument(
-        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
-        required=True,
-        help="output folder (created if missing)",
-    )  # fmt: skip
+    add_output_option(p, "output folder (created if missing)")
     p.add_argument(
         "--mask", action="store_true", help=f"also write the matte, <stem>{MATTE_SUFFIX}.png"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from lib_tkg import outputs
+
 
 def unit_float(text: str) -> float:
     """argparse type of a number in [0, 1]."""
@@ -74,3 +76,11 @@ def check_exact_color(args: argparse.Namespace) -> str | None:
     if args.exact_color and args.key_color is None:
         return "--exact-color needs --key-color (with auto the colour is found on the border)"
     return None
+
+
+def add_output_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``-o``/``--output OUTDIR`` (required; checked by :func:`lib_tkg.outputs.folder_arg`)."""
+    p.add_argument(
+        "-o", "--output", dest="outdir", metavar="OUTDIR", type=outputs.folder_arg,
+        required=True, help=help_text,
+    )  # fmt: skip
