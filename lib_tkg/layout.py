@@ -201,9 +201,23 @@ def _greyscale(image: Image.Image) -> np.ndarray:
 
 def load_mask_image(value: Any) -> MaskImage | None:
     """A mask from what the API (base64 string or None), the UI (PIL image or numpy array) or
-    the CLI (PIL image) gives; ``None``/``""`` mean no mask. Raises ``LayoutError``."""
+    the CLI (PIL image) gives; ``None``/``""`` mean no mask. Raises ``LayoutError``, also for
+    an image with no subject (no pixel at least half white, or half opaque where it has
+    transparency: all black, all transparent), which would shift the whole canvas."""
     if value is None or isinstance(value, MaskImage):
         return value
+    mask = _read_mask_image(value)
+    if mask is not None and int(mask.pixels.max()) < 128:
+        raise LayoutError(
+            f"must be {MASK_ACCEPTED} with a subject (white, or opaque where it has "
+            f"transparency); got one without (its most is {int(mask.pixels.max())}/255), which "
+            "would leave no subject unshifted"
+        )
+    return mask
+
+
+def _read_mask_image(value: Any) -> MaskImage | None:
+    """:func:`load_mask_image` of a value that is not a ``MaskImage`` or None."""
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -213,7 +227,7 @@ def load_mask_image(value: Any) -> MaskImage | None:
         except ValueError as err:
             raise LayoutError(
                 f"must be {MASK_ACCEPTED}, got a string of {len(value)} characters that is not "
-                f"one ({err})"
+                f"one ({err}; from Python, give a PIL image: a file path is not read)"
             ) from None
         try:
             with open_image(data) as image:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,11 @@ from lib_tkg.layout import (
 TITLE = "TKG chroma background"
 CUSTOM = "custom"
 COLOR_CHOICES = (*PRESETS, CUSTOM)
+
+
+#: Infotext entry of a cut-out (and matte) whose picture held no screen: nothing was keyed,
+#: alpha is 255 (the console note says why).
+NOT_KEYED = "TKG cut-out: not keyed"
 
 
 def color_accepted(*extra: str) -> str:
@@ -189,7 +195,7 @@ def _coerce(field: Field, value: Any, *, text: bool, where: str = "") -> Any:
                 number = float(value)
             except ValueError:
                 raise _fail(field, value, where) from None
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
+        if isinstance(number, bool) or not isinstance(number, numbers.Real):  # (numpy's too)
             raise _fail(field, value, where)
         number = float(number)
         if not math.isfinite(number) or not field.lo <= number <= field.hi:

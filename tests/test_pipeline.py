@@ -551,7 +551,7 @@ def test_cli_generate_bad_option_exits_before_heavy_imports(tmp_path):
         timeout=120,
     )
     assert proc.stdout.strip() == "2 []", proc.stdout + proc.stderr
-    assert "--steps must be in [1, 1000], got 0" in proc.stderr
+    assert "--steps must be in [1, 500], got 0" in proc.stderr
     assert not out.exists()
 
 
@@ -652,7 +652,9 @@ def test_cli_generate_never_writes_over_a_name_another_run_takes_meanwhile(tmp_p
 
     monkeypatch.setattr(outputs, "publish", publish)
     images = [Image.new("RGB", (8, 8)), Image.new("RGBA", (8, 8))]
-    nxt = generate._save_generated(images, tmp_path, 0, 5, ["-rgba"], PngImagePlugin.PngInfo())
+    nxt = generate._save_generated(
+        images, tmp_path, 0, 5, ["-rgba"], [PngImagePlugin.PngInfo()] * 2
+    )
     assert nxt == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "00000-5-rgba.png",
@@ -666,5 +668,139 @@ def test_cli_generate_never_writes_over_a_name_another_run_takes_meanwhile(tmp_p
 
     monkeypatch.setattr(outputs, "publish", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        generate._save_generated(images, tmp_path, nxt, 5, ["-rgba"], PngImagePlugin.PngInfo())
+        generate._save_generated(
+            images, tmp_path, nxt, 5, ["-rgba"], [PngImagePlugin.PngInfo()] * 2
+        )
     assert len(list(tmp_path.iterdir())) == 3  # nothing half-written, no temporary file
+
+
+# ------------------------------------------------------------------ generate: new-user trial
+
+
+def _generate(tmp_path, *extra, model=None):
+    from lib_tkg.cli import main
+
+    out = tmp_path / "out"
+    argv = ["generate", "-m", str(model or tmp_path / "m"), "x", "-o", str(out), "-q", *extra]
+    return main(argv), out
+
+
+def test_cli_generate_refuses_a_mask_image_with_no_subject(tmp_path, capsys):
+    """An all-black (or all-transparent) mask image shifted the whole canvas, the centre
+    too: no subject, and no word about it."""
+    for name, image in (
+        ("black.png", Image.new("L", (64, 64), 0)),
+        ("clear.png", Image.new("LA", (64, 64), (255, 0))),
+    ):
+        image.save(tmp_path / name)
+        code, out = _generate(tmp_path, "--mask-image", str(tmp_path / name))
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and not out.exists()
+        assert "--mask-image: " in err[0] and "with a subject" in err[0], err
+
+
+def test_cli_generate_options_are_named_and_checked_before_loading(tmp_path, capsys, monkeypatch):
+    """--steps 1000 was accepted and crashed DDIM, PNDM, DPM++ and UniPC after loading with a
+    traceback; a superscript digit in --size gave a traceback; a TKG value's message named the
+    field ('center_x'), not the option; --scheduler DDIM and --dtype FP16 were refused."""
+
+    class Loaded(BaseException):  # (not an Exception: the CLI's own handling lets it through)
+        pass
+
+    def no_loading(*args, **kwargs):
+        raise Loaded
+
+    monkeypatch.setattr(tkp, "load_pipeline", no_loading)
+    for extra, message in (
+        (("--steps", "501"), "--steps must be in [1, 500], got 501"),
+        (("--size", "²x64"), "--size must be WxH"),
+        (("--center", "0", "2"), "--center Y: 'center_y' must be a number in [-1, 1], got '2'"),
+    ):
+        code, out = _generate(tmp_path, *extra)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and message in err[0], err
+        assert not out.exists()
+    with pytest.raises(Loaded):  # (past every check)
+        _generate(tmp_path, "--scheduler", "DDIM", "--dtype", "FP16")
+
+
+def test_cli_generate_failures_after_loading_are_one_line_and_leave_no_folder(
+    model_dir, tmp_path, capsys, monkeypatch
+):
+    """A model diffusers cannot put together gave a traceback; a colour the model's family
+    cannot shift toward failed after the folder was made (left empty); a failure inside the
+    sampler (PNDM with 1 step) was called a bad option (exit 2), --debug gave no traceback."""
+    real = tkp.load_pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Error(s) in loading state_dict for UNet2DConditionModel:\n...")
+
+    monkeypatch.setattr(tkp, "load_pipeline", broken)
+    code, out = _generate(tmp_path)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "cannot load" in err[0] and "RuntimeError" in err[0]
+    assert not out.exists()
+    monkeypatch.setattr(tkp, "load_pipeline", real)
+    code, out = _generate(tmp_path, "--color", "#808080", "--size", "64x64", model=model_dir)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "neutral" in err[0] and not out.exists()
+
+    def sampler_fails(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together with shapes (2,) (8,)")
+        yield  # (a generator, as generate is)
+
+    monkeypatch.setattr(tkp, "generate", sampler_fails)
+    code, out = _generate(tmp_path, "--size", "64x64", model=model_dir)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err == [
+        "tkg-chroma: error: generation failed: ValueError: operands could not be broadcast "
+        "together with shapes (2,) (8,)"
+    ]
+    assert not out.exists()
+    with pytest.raises(ValueError, match="operands"):
+        _generate(tmp_path, "--size", "64x64", "--debug", model=model_dir)
+
+
+def test_cli_generate_cut_out_says_when_nothing_was_keyed(model_dir, tmp_path, capsys):
+    """The WebUI's cut-outs say 'TKG cut-out: not keyed' in their infotext; the CLI's did not."""
+    argv = ("--size", "64x64", "--steps", "1", "--mask", "--seed", "5")
+    code, out = _generate(tmp_path, *argv, model=model_dir)
+    assert code == 0
+    keyed = "nothing was keyed" not in capsys.readouterr().err  # (a random model's background)
+    for name in ("00000-5", "00000-5-rgba", "00000-5-matte"):
+        text = Image.open(out / f"{name}.png").info["parameters"]
+        assert ("TKG cut-out: not keyed" in text) == (not keyed and name != "00000-5"), name
+
+
+def test_python_api_takes_numpy_numbers_and_checks_before_loading(pipe, model_dir):
+    assert TkgParams(strength=np.float32(0.25)).strength == pytest.approx(0.25)
+    a = tkp.tkg_latents(pipe, TkgParams(), height=64, width=64, seeds=[np.int64(3)])
+    b = tkp.tkg_latents(pipe, TkgParams(), height=64, width=64, seeds=[3])
+    assert torch.equal(a, b)
+    with pytest.raises(ValueError, match=r"seeds must be in \[0, 2\*\*64\), got"):
+        tkp.tkg_latents(pipe, TkgParams(), height=64, width=64, seeds=[2**64])
+    with pytest.raises(ValueError, match=r"dtype must be a torch\.dtype"):
+        tkp.load_pipeline(str(model_dir), "cpu", "fp16")
+    with pytest.raises(ValueError, match="unknown scheduler 'bogus'"):
+        tkp.load_pipeline("/nowhere/at/all", scheduler="bogus")  # (before looking for it)
+
+
+def test_an_interrupt_swallowed_in_a_del_still_stops_the_command():
+    """Ctrl-C while the tokenizer loaded landed in a __del__, where Python only prints
+    "Exception ignored": the run went on to the end and exited 0."""
+    import os
+    import signal
+
+    from lib_tkg.cli import signals
+
+    with signals.handled():
+        signals.check()  # nothing received yet
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10**6):  # (the handler runs between two bytecodes)
+                pass
+        except KeyboardInterrupt:
+            pass  # (what Python does with it in a __del__)
+        with pytest.raises(KeyboardInterrupt):
+            signals.check()
+    assert signal.getsignal(signal.SIGINT) is not signals._raise  # put back

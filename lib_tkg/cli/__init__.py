@@ -19,13 +19,11 @@ on a TKG colour background and keys them (needs the ``diffusers`` extra).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 
 from lib_tkg import __version__
-from lib_tkg.cli import animation, generate, key
+from lib_tkg.cli import animation, generate, key, signals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,15 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, stopping the command as Ctrl-C does (workers stopped, temporary files
-    removed), with exit status 143."""
-
-
-def _terminate(_signum: int, _frame: object) -> None:
-    raise _Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tkg-chroma``; returns the exit status."""
     parser = build_parser()
@@ -60,13 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = check(args) if check is not None else None
     if problem:
         args.parser.error(problem)  # usage and the message, exit status 2
-    with contextlib.suppress(ValueError):  # (only the main thread may set handlers)
-        signal.signal(signal.SIGTERM, _terminate)
     try:
-        return int(args.handler(args))
+        with signals.handled():
+            return int(args.handler(args))
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: no traceback, no partial output
         print("tkg-chroma: interrupted", file=sys.stderr)
-        return 143 if isinstance(exc, _Terminated) else 130
+        return 143 if isinstance(exc, signals.Terminated) else 130
     except OSError as exc:  # a path the handler could not look up (no permission, ...)
         if getattr(args, "debug", False):
             raise

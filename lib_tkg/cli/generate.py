@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from lib_tkg import outputs
+from lib_tkg.cli import signals
 from lib_tkg.cli.inputs import MATTE_SUFFIX, RGBA_SUFFIX
 from lib_tkg.cli.options import accepted, add_debug_option, add_output_option
+
+#: The most sampling steps: diffusers' DDIM, PNDM, DPM++ and UniPC fail (or give NaN) near the
+#: model's 1000 training steps.
+MAX_STEPS = 500
+
 
 #: Scheduler names of ``generate --scheduler`` (``lib_tkg.pipeline.SCHEDULERS``, plus ``model``);
 #: listed here so that building the parser does not import torch.
@@ -97,8 +103,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     gen = p.add_argument_group("sampling")
     gen.add_argument(
-        "--steps", default="50", metavar="N", help="sampling steps in [1, 1000] (default 50)"
-    )
+        "--steps", default="50", metavar="N",
+        help=f"sampling steps in [1, {MAX_STEPS}] (default 50)",
+    )  # fmt: skip
     gen.add_argument("--cfg", default="7.5", metavar="SCALE", help="CFG scale (default 7.5)")
     gen.add_argument(
         "--seed", default="-1", metavar="SEED",
@@ -162,7 +169,7 @@ def _generate_options(args: argparse.Namespace) -> dict:
     import math
     import secrets
 
-    steps = _int_option("--steps", args.steps, 1, 1000)
+    steps = _int_option("--steps", args.steps, 1, MAX_STEPS)
     n = _int_option("--n", args.n, 1, 100_000)
     batch = _int_option("--batch-size", args.batch_size, 1, 1024)
     try:
@@ -179,14 +186,15 @@ def _generate_options(args: argparse.Namespace) -> dict:
         parts = args.size.lower().split("x")
         if len(parts) == 1:
             parts = parts * 2
-        if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        if len(parts) != 2 or not all(re.fullmatch(r"[0-9]+", part.strip()) for part in parts):
             raise _OptionError(f"--size must be WxH (e.g. 512x768), got {args.size!r}")
         width, height = (int(part) for part in parts)
         if not all(8 <= v <= 8192 and v % 8 == 0 for v in (width, height)):
             raise _OptionError(
                 f"--size: width and height must be multiples of 8 in [8, 8192], got {args.size!r}"
             )
-    if args.scheduler not in (*GENERATE_SCHEDULERS, "model"):
+    scheduler = args.scheduler.strip().lower()
+    if scheduler not in (*GENERATE_SCHEDULERS, "model"):
         raise _OptionError(
             f"--scheduler must be one of {', '.join(GENERATE_SCHEDULERS)} or model, "
             f"got {args.scheduler!r}"
@@ -194,7 +202,8 @@ def _generate_options(args: argparse.Namespace) -> dict:
     device = args.device.strip().lower()
     if not _DEVICE.match(device):
         raise _OptionError(f"--device must be auto, cpu, cuda, cuda:N or mps, got {args.device!r}")
-    if args.dtype not in (*_DTYPES, "auto"):
+    dtype = args.dtype.strip().lower()
+    if dtype not in (*_DTYPES, "auto"):
         raise _OptionError(f"--dtype must be auto, fp16, bf16 or fp32, got {args.dtype!r}")
     return {
         "steps": steps,
@@ -204,7 +213,8 @@ def _generate_options(args: argparse.Namespace) -> dict:
         "width": width,
         "height": height,
         "device": device,
-        "dtype": args.dtype,
+        "dtype": dtype,
+        "scheduler": None if scheduler == "model" else scheduler,
     }
 
 
@@ -269,7 +279,7 @@ def _fixed_mmap_threshold(size: int = 1 << 20) -> None:
 
 
 def _save_generated(
-    images: list[Any], outdir: Path, index: int, seed: int, suffixes: list[str], info: Any
+    images: list[Any], outdir: Path, index: int, seed: int, suffixes: list[str], infos: list
 ) -> int:
     """Save one seed's original, cut-out (and matte) as ``NNNNN-SEED.png``, ``-rgba.png``
     (``-matte.png``) with the first free index from ``index`` on; returns the next index.
@@ -287,7 +297,9 @@ def _save_generated(
         index += 1
         if any(os.path.lexists(t) for t in targets):
             continue
-        pngs = [(im, t, {"pnginfo": info}) for im, t in zip(images, targets, strict=True)]
+        pngs = [
+            (im, t, {"pnginfo": info}) for im, t, info in zip(images, targets, infos, strict=True)
+        ]
         try:
             save_outputs(pngs, overwrite=False)
             return index
@@ -295,39 +307,40 @@ def _save_generated(
             continue
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Handler of ``tkg-chroma generate``."""
+#: The ``TkgParams`` fields of ``generate``'s options, for messages naming the option.
+_FIELD_OPTIONS = {
+    "color": "--color",
+    "strength": "--strength",
+    "sigma": "--sigma",
+    "center_x": "--center X",
+    "center_y": "--center Y",
+    "layout": "--layout",
+    "aspect": "--aspect",
+    "tolerance": "--tolerance",
+    "despill": "--despill",
+    "mask_image": "--mask-image",
+}
 
-    def fail(msg: str, status: int = 2) -> int:
-        print(f"tkg-chroma: error: {msg}", file=sys.stderr)
-        return status
 
-    from lib_tkg.params import CUSTOM, ParamError, TkgParams
+def _tkg_params(args: argparse.Namespace) -> Any:
+    """The ``TkgParams`` of ``generate``'s options; ``_OptionError`` naming the option."""
+    from lib_tkg.colors import parse_color
+    from lib_tkg.params import CUSTOM, TITLE, ParamError, TkgParams
 
     if args.color.strip().lower() == CUSTOM:
-        return fail("--color custom: give the colour itself, e.g. --color '#12ab34'")
-    from lib_tkg.colors import parse_color
-
+        raise _OptionError("--color custom: give the colour itself, e.g. --color '#12ab34'")
     try:
         parse_color(args.color)
     except ValueError as exc:
-        return fail(f"--color: {exc}")
-    try:  # found now, not after the model
-        outputs.check_output_folder(args.outdir)
-    except OSError as exc:
-        return fail(str(exc))
-    values = {
-        "enabled": "true",
+        raise _OptionError(f"--color: {exc}") from None
+    values: dict[str, Any] = {
         "color": args.color,
         "strength": args.strength,
         "sigma": args.sigma,
         "center_x": args.center[0],
         "center_y": args.center[1],
-        "make_rgba": "true",
-        "save_matte": str(args.mask),
         "layout": args.layout,
         "aspect": args.aspect,
-        "keep_shadow": str(args.keep_shadow),
     }
     if args.tolerance is not None:
         values["tolerance"] = args.tolerance
@@ -340,17 +353,57 @@ def cmd_generate(args: argparse.Namespace) -> int:
             with Image.open(args.mask_image) as mask_image:
                 values["mask_image"] = mask_image.copy()
         except (OSError, Image.DecompressionBombError) as exc:
-            return fail(f"--mask-image {args.mask_image}: not a readable image ({exc})")
+            raise _OptionError(
+                f"--mask-image {args.mask_image}: not a readable image ({exc})"
+            ) from None
+    for name, value in values.items():  # one at a time: the message names the option
+        try:
+            TkgParams.from_mapping({name: value}, text=True)
+        except ParamError as exc:
+            text = str(exc).removeprefix(f"{TITLE}: ")
+            raise _OptionError(f"{_FIELD_OPTIONS[name]}: {text}") from None
+    flags = {"enabled": "true", "make_rgba": "true", "save_matte": str(args.mask)}
+    return TkgParams.from_mapping(
+        {**values, **flags, "keep_shadow": str(args.keep_shadow)}, text=True
+    )
+
+
+def _quiet_libraries(quiet: bool) -> None:
+    """diffusers' and transformers' own logging off (our one-line errors say what failed), and
+    their progress bars with ``-q``."""
+    import diffusers
+
+    diffusers.utils.logging.set_verbosity_error()
+    if quiet:
+        diffusers.utils.logging.disable_progress_bar()
+    with contextlib.suppress(ImportError):
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        if quiet:
+            transformers.utils.logging.disable_progress_bar()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Handler of ``tkg-chroma generate``: options checked, the model loaded, one probe of the
+    TKG latents (a colour or size this model cannot take fails here), then the images,
+    written as they are made. Nothing is created on disk before that probe passed; a run that
+    wrote nothing leaves no folder."""
+
+    def fail(msg: str, status: int = 2) -> int:
+        print(f"tkg-chroma: error: {msg}", file=sys.stderr)
+        return status
+
     try:  # before the heavy imports: a bad option fails at once
-        params = TkgParams.from_mapping(values, text=True)
+        outputs.check_output_folder(args.outdir)
+        params = _tkg_params(args)
         options = _generate_options(args)
-    except (ParamError, _OptionError) as exc:
+    except (OSError, _OptionError) as exc:
         return fail(str(exc))
     try:
-        import diffusers
-        from PIL import Image, PngImagePlugin
-
         from lib_tkg import pipeline as tkg_pipeline
+
+        _quiet_libraries(args.quiet)
     except ImportError as exc:
         return fail(
             "generate needs torch, diffusers and transformers: install the torch build for "
@@ -361,30 +414,46 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except _OptionError as exc:
         return fail(str(exc))
     _fixed_mmap_threshold()
-
-    diffusers.utils.logging.set_verbosity_error()  # our own one-line errors say what failed
-    if args.quiet:
-        diffusers.utils.logging.disable_progress_bar()
-    with contextlib.suppress(ImportError):
-        import transformers
-
-        transformers.utils.logging.set_verbosity_error()
-        if args.quiet:
-            transformers.utils.logging.disable_progress_bar()
     try:
         pipe = tkg_pipeline.load_pipeline(
             args.model,
             device,
             dtype,
             config=args.config,
-            scheduler=None if args.scheduler == "model" else args.scheduler,
+            scheduler=options["scheduler"],
         )
     except (tkg_pipeline.ModelNotFoundError, ValueError) as exc:
         return fail(str(exc))
+    except Exception as exc:  # a model diffusers cannot put together (wrong or missing parts)
+        if args.debug:
+            raise
+        return fail(f"cannot load {args.model}: {tkg_pipeline.first_line(exc)}")
+    signals.check()  # (a Ctrl-C while the tokenizer loaded can be swallowed in a __del__)
+    try:  # the colour, the size and the model's latents agree (cheap: no sampling)
+        native = tkg_pipeline.native_size(pipe)
+        size = {"height": options["height"] or native, "width": options["width"] or native}
+        tkg_pipeline.tkg_latents(pipe, params, seeds=[options["seeds"][0]], **size)
+    except ValueError as exc:
+        return fail(str(exc))
+    made_folder = not os.path.isdir(args.outdir)
     try:  # only now that the model is there
         outputs.make_output_folder(args.outdir)
     except OSError as exc:
         return fail(str(exc))
+    try:
+        return _generate_into(args, pipe, params, options, fail)
+    finally:
+        if made_folder:  # nothing written (a failure, Ctrl-C): leave no empty folder behind
+            with contextlib.suppress(OSError):  # (rmdir removes only an empty one)
+                os.rmdir(args.outdir)
+
+
+def _generate_into(args: argparse.Namespace, pipe: Any, params: Any, options: dict, fail) -> int:
+    """:func:`cmd_generate`'s images: generated, keyed and written one seed at a time."""
+    from PIL import Image, PngImagePlugin
+
+    from lib_tkg import pipeline as tkg_pipeline
+    from lib_tkg.params import NOT_KEYED
 
     index = _next_index(args.outdir)
     written = 0
@@ -406,21 +475,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     try:
         for result in results:
+            signals.check()
             keyed = tkg_pipeline.key_generated_image(result.image, params)
             for note in keyed.notes:
                 print(f"tkg-chroma: warning: seed {result.seed}: {note}", file=sys.stderr)
-            info = PngImagePlugin.PngInfo()
-            info.add_text("parameters", result.infotext)
+            texts = [result.infotext] * (1 + len(suffixes))
+            if not keyed.keyed:  # the cut-out and matte say so, as the WebUI's do
+                texts[1:] = [f"{result.infotext}, {NOT_KEYED}"] * len(suffixes)
+            infos = []
+            for text in texts:
+                infos.append(PngImagePlugin.PngInfo())
+                infos[-1].add_text("parameters", text)
             rgba = Image.fromarray(keyed.rgba, "RGBA")
             images = [result.image, rgba, Image.fromarray(keyed.alpha, "L")][: 1 + len(suffixes)]
             try:
-                index = _save_generated(images, args.outdir, index, result.seed, suffixes, info)
+                index = _save_generated(images, args.outdir, index, result.seed, suffixes, infos)
             except OSError as exc:  # disk full, ...
                 return fail(f"cannot write into {args.outdir}: {exc.strerror or exc}", 1)
             written += len(images)
-    except ValueError as exc:  # e.g. a size the model cannot take
-        return fail(str(exc))
-    except (RuntimeError, OSError, MemoryError) as exc:  # out of memory, disk full, ...
+    except Exception as exc:  # out of memory, a step count the scheduler cannot take, ...
         if args.debug:
             raise
         return fail(f"generation failed: {tkg_pipeline.first_line(exc)}", 1)

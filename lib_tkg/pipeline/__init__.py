@@ -40,6 +40,7 @@ from lib_tkg.pipeline.latents import (
     detect_family,
     image_generators,
     initial_noise,
+    native_size,
     tkg_latents,
 )
 from lib_tkg.pipeline.loading import (
@@ -67,6 +68,7 @@ __all__ = [
     "key_generated_image",
     "key_result",
     "load_pipeline",
+    "native_size",
     "scheduler_label",
     "set_scheduler",
     "single_file_pipeline_class",

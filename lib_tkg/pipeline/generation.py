@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from lib_tkg.pipeline.latents import (
     check_seeds,
-    config_get,
     detect_family,
     image_generators,
+    native_size,
     tkg_latents,
 )
 from lib_tkg.pipeline.loading import SCHEDULERS
@@ -57,7 +57,8 @@ def key_generated_image(image: Image.Image, params: TkgParams) -> KeyResult:
     The requested colour is the screen prior and the TKG Gaussian mask the subject prior
     (:func:`lib_tkg.keying.priors.key_generated`); ``params.tolerance``, ``despill`` and
     ``keep_shadow`` drive the keyer. An image whose background did not come out as a screen
-    comes back opaque, with a ``lib_tkg.keying.NoKeyColorWarning`` saying so.
+    comes back opaque with ``keyed`` False and ``notes`` saying why (no warning is emitted:
+    callers show the notes; :func:`key_result` gives only the images).
     """
     from lib_tkg.keying.priors import key_generated
 
@@ -112,10 +113,8 @@ def generate(
     records it as on.
     """
     family = detect_family(pipe)
-    factor = getattr(pipe, "vae_scale_factor", 8)
-    native = int(config_get(pipe.unet.config, "sample_size", 64)) * factor
-    height = height or native
-    width = width or native
+    height = height or native_size(pipe)
+    width = width or native_size(pipe)
     seeds = check_seeds(seeds)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")

@@ -3,6 +3,7 @@ diffusers' own noise, and that noise with the TKG channel-mean shift (:func:`tkg
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,14 @@ def detect_family(pipe: Any) -> str:
     )
 
 
+def native_size(pipe: Any) -> int:
+    """The side (px) of the images the model was trained on: its UNet's sample size times the
+    VAE's scale (512 for SD1.x, 1024 for SDXL), the size ``generate`` uses by default."""
+    return int(config_get(pipe.unet.config, "sample_size", 64)) * getattr(
+        pipe, "vae_scale_factor", 8
+    )
+
+
 def _latent_geometry(pipe: Any, height: int, width: int) -> tuple[int, int, int]:
     """``(channels, latent height, latent width)`` for an image of ``height`` x ``width``."""
     factor = getattr(pipe, "vae_scale_factor", None)
@@ -100,13 +109,17 @@ def _place(
 
 
 def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """``seeds`` as a list of Python integers in [0, 2**64) (numpy's integers too: a
+    ``torch.Generator`` takes 64-bit seeds); ``ValueError`` naming a bad one."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must name at least one seed")
     for seed in seeds:
-        if isinstance(seed, bool) or not isinstance(seed, int):
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise ValueError(f"seeds must be integers, got {seed!r}")
-    return seeds
+        if not 0 <= seed < 2**64:
+            raise ValueError(f"seeds must be in [0, 2**64), got {seed}")
+    return [int(seed) for seed in seeds]
 
 
 def image_generators(seeds: Sequence[int]) -> list[torch.Generator]:

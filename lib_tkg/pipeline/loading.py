@@ -114,6 +114,10 @@ def load_pipeline(
     """
     import diffusers
 
+    if dtype is not None and not isinstance(dtype, torch.dtype):
+        raise ValueError(f"dtype must be a torch.dtype (torch.float16, ...) or None, got {dtype!r}")
+    if scheduler is not None:  # (before the model loads)
+        _check_scheduler(scheduler)
     device = torch.device(device)
     if dtype is None:
         dtype = torch.float16 if device.type == "cuda" else torch.float32
@@ -175,7 +179,12 @@ def set_scheduler(pipe: Any, name: str) -> None:
     """Replace ``pipe.scheduler`` by the ``SCHEDULERS[name]`` one, from the model's config."""
     import diffusers
 
+    cls_name, extra, _ = SCHEDULERS[_check_scheduler(name)]
+    pipe.scheduler = getattr(diffusers, cls_name).from_config(pipe.scheduler.config, **extra)
+
+
+def _check_scheduler(name: str) -> str:
+    """``name`` if it is a key of :data:`SCHEDULERS`, else ``ValueError`` listing them."""
     if name not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {name!r}: expected one of {', '.join(SCHEDULERS)}")
-    cls_name, extra, _ = SCHEDULERS[name]
-    pipe.scheduler = getattr(diffusers, cls_name).from_config(pipe.scheduler.config, **extra)
+    return name

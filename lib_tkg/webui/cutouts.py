@@ -12,13 +12,10 @@ import numpy as np
 from PIL import Image
 
 from lib_tkg.keying.priors import key_generated
+from lib_tkg.params import NOT_KEYED
 from lib_tkg.webui import log
 from lib_tkg.webui.settings import output_suffixes
 from lib_tkg.webui.state import PendingSave, RunState
-
-#: Infotext entry of a cut-out (and matte) whose picture held no screen: nothing was keyed,
-#: alpha is 255 (the console note says why).
-NOT_KEYED = "TKG cut-out: not keyed"
 
 
 def key_picture(state: RunState, p: Any, pp: Any, processing: Any, opts: Any) -> None:
