@@ -30,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``tkg-chroma`` argument parser, one subparser per subcommand."""
     parser = argparse.ArgumentParser(
         prog="tkg-chroma",
-        description="TKG-DM chroma-key tools: key images on a flat colour to transparent PNGs.",
+        description=(
+            "TKG-DM chroma-key tools: key images and animations on a flat colour to "
+            "transparent PNGs and animations, and generate such images with diffusers."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
