@@ -104,8 +104,8 @@ def _check(
             raise ValueError(f"frame {i} has shape {a.shape}, frame 0 {out[0].shape}")
         out.append(np.ascontiguousarray(a))
     check_fps("fps", fps)
-    if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or loop < 0:
-        raise ValueError(f"loop must be a whole number >= 0 (0 = forever), got {loop!r}")
+    if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or not 0 <= loop < 2**32:
+        raise ValueError(f"loop must be a whole number in [0, 2**32) (0 = forever), got {loop!r}")
     return out, float(fps), int(loop)
 
 
@@ -220,7 +220,7 @@ def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
         raise ValueError(problem)
     with open(path, "xb"):  # (made here, never over a file; FFmpeg writes it by its path, so
         pass  # that a full disk is FFmpeg's plain error, not one of PyAV's file callbacks)
-    with av.open(path, "w", format=container) as out:
+    with av.open(_file_url(path), "w", format=container) as out:
         if comment:
             out.metadata["comment"] = comment
         stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
@@ -303,6 +303,8 @@ def write_animation(
     checked, fps, loop = _check(frames, fps, loop)
     _check_options(lossless, quality, comment)
     stem = os.fspath(stem)
+    if not os.path.basename(stem):
+        raise ValueError(f"stem must name a file (each format adds its ending), got {stem!r}")
     folder = os.path.dirname(stem) or "."
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {stem}*: the folder {folder} does not exist")
@@ -323,7 +325,9 @@ def write_animation(
         except (OSError, ValueError, RuntimeError) as err:
             _remove(tmp)
             if isinstance(err, OSError) and err.strerror and err.filename in (tmp, None):
-                err = OSError(err.errno, f"cannot write {path}: {err.strerror}")  # (not tmp)
+                named = OSError(f"cannot write {path}: {err.strerror}")  # (not tmp)
+                named.errno = err.errno
+                err = named
             errors.append(err)
             continue
         except BaseException:
@@ -363,6 +367,8 @@ def write_animation(
 #: Pillow formats read as animations or still frames (by their content, whatever the name);
 #: anything else goes to PyAV.
 PILLOW_FORMATS = ("GIF", "PNG", "WEBP", "TIFF", "JPEG", "BMP")
+#: Endings of raw Motion-JPEG streams: Pillow reads their first JPEG only, PyAV all of them.
+MJPEG_ENDINGS = (".mjpeg", ".mjpg")
 #: A GIF frame delay browsers play as 100 ms (a delay of 0 or 10 ms, ms).
 _GIF_SLOW_DELAY = 10
 
@@ -391,7 +397,7 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
         f"{path}: frames too large; accepted: at most {limit} pixels per frame "
         "(Pillow's decompression-bomb limit, PIL.Image.MAX_IMAGE_PIXELS)"
     )
-    check_fps("default_fps", default_fps)
+    default_fps = check_fps("default_fps", default_fps)
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise ValueError(f"{path}: the file is empty")
     try:
@@ -401,6 +407,10 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large from None
     except UnidentifiedImageError:
+        im = None
+    if im is None or os.path.splitext(path)[1].lower() in MJPEG_ENDINGS:
+        if im is not None:
+            im.close()
         frames, fps = _read_video(path, limit, too_large, default_fps)
         return frames, fps, 0
     with im:
@@ -447,24 +457,30 @@ def _read_video(path: str, limit: Any, too_large: Exception, default_fps: float)
         )
     import av
 
-    frames, times = [], []
-    length = 0.0
+    frames, times, ends = [], [], []
+    last_end = 0.0
     try:
-        with av.open(path) as container:
+        with av.open(_file_url(path)) as container:
             if not container.streams.video:
                 raise ValueError(f"{path}: no video stream")
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
-            if limit and width * height > limit:
+            sar = getattr(stream, "sample_aspect_ratio", None)
+            if limit and _shown_width(width, sar) * height > limit:  # (as shown: SAR applied)
                 raise too_large
             rate = stream.average_rate or stream.guessed_rate
-            sar = getattr(stream, "sample_aspect_ratio", None)
             for f in container.decode(stream):
                 frames.append(_as_shown(f.to_ndarray(format="rgb24"), sar, _rotation(f, stream)))
                 if f.time is not None:
                     times.append(f.time)
-            if container.duration:  # (s) the file's length, all streams
-                length = float(container.duration / av.time_base)
+                    if f.duration and f.time_base:  # (where it ends, if the file says)
+                        last_end = f.time + float(f.duration * f.time_base)
+            if stream.duration and stream.time_base:  # (s) where the video stream ends
+                start = stream.start_time or 0
+                ends.append(float((start + stream.duration) * stream.time_base))
+            ends.append(last_end)  # where its last frame ends
+            if container.duration:  # (s) the file's length, all streams (an edit list's too)
+                ends.append(float(container.duration / av.time_base))
     except av.FFmpegError as err:
         raise OSError(
             f"{path}: not an animation or video that can be read ({err.strerror}); accepted: "
@@ -477,12 +493,19 @@ def _read_video(path: str, limit: Any, too_large: Exception, default_fps: float)
         first, last = min(times), max(times)
         steps = sorted(b - a for a, b in itertools.pairwise(sorted(times)))
         step = steps[len(steps) // 2]  # the typical frame's duration
-        # the last frame ends where the file does, unless that is far off (a longer audio
-        # stream): then it lasts a typical frame
-        end = length if last < length <= last + 2 * step else last + step
+        # the last frame ends where the video stream does, else where the file says that
+        # frame ends, else where the file does (its longest stream), the first of these after
+        # it and within two frames; else it lasts a typical frame
+        end = next((e for e in ends if last < e <= last + 2 * step), last + step)
         if end > first:
             fps = len(frames) / (end - first)
     return frames, min(max(fps, 0.1), 240.0)
+
+
+def _file_url(path: str) -> str:
+    """``path`` as FFmpeg's ``file:`` URL: a name such as ``2024-05-01T12:30.mp4`` or
+    ``file:x.mp4`` is otherwise taken for a protocol (an error, or another file read)."""
+    return "file:" + os.path.abspath(path)
 
 
 def _rotation(frame: Any, stream: Any) -> int:
@@ -496,12 +519,20 @@ def _rotation(frame: Any, stream: Any) -> int:
     return round((degrees or 0) / 90) % 4
 
 
+def _shown_width(width: int, sar: Any) -> int:
+    """The width (px) a frame ``width`` px wide is shown at, its sample aspect ratio ``sar``
+    (``Fraction``, or None: square pixels) applied."""
+    if not sar or float(sar) <= 0:
+        return width
+    return max(1, round(width * float(sar)))
+
+
 def _as_shown(rgb: np.ndarray, sar: Any, turns: int) -> np.ndarray:
     """A decoded frame as players show it: widened or narrowed to square pixels by the sample
     aspect ratio ``sar`` (``Fraction`` or None), then turned ``turns`` quarter turns."""
     if sar and float(sar) > 0 and float(sar) != 1.0:
         h, w = rgb.shape[:2]
-        new_w = max(1, round(w * float(sar)))
+        new_w = _shown_width(w, sar)
         resample = cv2.INTER_AREA if new_w < w else cv2.INTER_CUBIC
         rgb = cv2.resize(rgb, (new_w, h), interpolation=resample)
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb

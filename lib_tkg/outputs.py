@@ -247,11 +247,18 @@ def check_output_folder(path: Path) -> None:
         raise NotADirectoryError(f"output folder {path} is a file; give a folder")
 
 
-def make_output_folder(path: Path) -> None:
+def make_output_folder(path: Path) -> Path | None:
     """Create the output folder ``path`` (and its parents) and check that files can be
     written into it; ``OSError`` with a one-line message naming the folder otherwise (a
-    file of that name, no permission, a read-only or full file system)."""
+    file of that name, no permission, a read-only or full file system). Returns the first
+    folder it created (the one nearest the root; for :func:`remove_made_folders`), None when
+    ``path`` was there."""
     check_output_folder(path)
+    made = None
+    for folder in [path, *path.parents]:
+        if os.path.lexists(folder):
+            break
+        made = folder
     try:
         path.mkdir(parents=True, exist_ok=True)
         # a hidden file, as the outputs' temporary ones, removed at once: a folder that
@@ -260,3 +267,19 @@ def make_output_folder(path: Path) -> None:
             pass
     except OSError as exc:
         raise OSError(f"cannot write into output folder {path}: {exc.strerror or exc}") from None
+    return made
+
+
+def remove_made_folders(path: Path, made: Path | None) -> None:
+    """Remove ``path`` and its parents up to ``made`` (:func:`make_output_folder`'s answer)
+    where they are empty: a run that wrote nothing (a failure, Ctrl-C) leaves no folder it
+    made behind, and never removes one it did not make."""
+    if made is None:
+        return
+    for folder in [path, *path.parents]:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        if folder == made:
+            return

@@ -420,3 +420,91 @@ def test_interrupted_leaves_no_empty_output_folder(tmp_path, monkeypatch):
     out = tmp_path / "new"
     assert cli.main(["key-animation", str(tmp_path / "c.gif"), "-o", str(out)]) == 130
     assert not out.exists()
+
+
+def test_names_with_a_colon_are_files_not_protocols(tmp_path, monkeypatch):
+    """FFmpeg took 'file:x.mp4' for x.mp4 (another file keyed) and '2024-05-01T12:30.mp4'
+    for an unknown protocol: a relative name before a colon is a URL scheme to it."""
+    av = pytest.importorskip("av")
+    monkeypatch.chdir(tmp_path)
+    frames, _ = moving_sequence(n=4, size=32, noise=0.0)
+    for name in ("file:x.mp4", "2024-05-01T12:30.mp4"):
+        with av.open(animation_files._file_url(name), "w", format="mp4") as out:
+            stream = out.add_stream("mpeg4", rate=12)
+            stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+            for f in frames:
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+            out.mux(stream.encode(None))
+    (tmp_path / "x.mp4").write_bytes(b"not this one")
+    assert cli.main(["key-animation", "file:x.mp4", "2024-05-01T12:30.mp4", "-o", "o:1",
+                     "--formats", "webp,webm", "-q"]) == 0  # fmt: skip
+    for stem in ("file:x", "2024-05-01T12:30"):
+        assert len(read_frames(f"o:1/{stem}-rgba.webm")[0]) == 4
+
+
+def test_a_raw_motion_jpeg_stream_is_a_video(tmp_path):
+    """Pillow reads the first JPEG of a .mjpeg stream: it came out as one frame."""
+    av = pytest.importorskip("av")
+    frames, _ = moving_sequence(n=5, size=32, noise=0.0)
+    with av.open(str(tmp_path / "raw.mjpeg"), "w", format="mjpeg") as out:
+        stream = out.add_stream("mjpeg", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuvj420p"
+        for f in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(stream.encode(None))
+    assert len(read_frames(str(tmp_path / "raw.mjpeg"))[0]) == 5
+
+
+def test_a_longer_audio_stream_does_not_change_the_frame_rate(tmp_path):
+    """The file's end (its longest stream) was taken for the video's when within two frames:
+    a 1 s video at 12 fps with 1.05 s of audio read as 11.4 fps."""
+    av = pytest.importorskip("av")
+    frames, _ = moving_sequence(n=12, size=32, noise=0.0)
+    with av.open(str(tmp_path / "a.mkv"), "w") as out:
+        video = out.add_stream("mpeg4", rate=12)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        audio = out.add_stream("pcm_s16le", rate=8000)
+        samples = np.zeros((1, 8400), np.int16)  # 1.05 s
+        aframe = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        aframe.sample_rate = 8000
+        for packet in audio.encode(aframe):
+            out.mux(packet)
+        for packet in audio.encode(None):
+            out.mux(packet)
+        for f in frames:
+            out.mux(video.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(video.encode(None))
+    got, fps, _ = read_frames(str(tmp_path / "a.mkv"))
+    assert len(got) == 12 and fps == pytest.approx(12.0, abs=0.05)
+
+
+def test_a_run_that_wrote_nothing_removes_every_folder_it_made(tmp_path):
+    (tmp_path / "empty.gif").write_bytes(b"")
+    out = tmp_path / "nn" / "a" / "b"
+    assert cli.main(["key-animation", str(tmp_path / "empty.gif"), "-o", str(out), "-q"]) == 1
+    assert not (tmp_path / "nn").exists()
+    (tmp_path / "kept").mkdir()  # a folder that was there stays
+    out = tmp_path / "kept" / "new"
+    assert cli.main(["key-animation", str(tmp_path / "empty.gif"), "-o", str(out), "-q"]) == 1
+    assert (tmp_path / "kept").is_dir() and not out.exists()
+
+
+def test_ctrl_c_while_the_command_starts_is_no_traceback(monkeypatch, capsys):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["key", "x.png", "-o", "o"]) == 130
+    assert capsys.readouterr().err == "tkg-chroma: interrupted\n"
+
+
+def test_write_animation_refuses_a_folder_as_stem_and_a_loop_over_32_bits(tmp_path):
+    frames = [np.zeros((4, 4, 4), np.uint8)] * 2
+    with pytest.raises(ValueError, match="stem must name a file"):
+        animation_files.write_animation(frames, str(tmp_path) + os.sep, "webp")
+    with pytest.raises(ValueError, match=r"loop must be a whole number in \[0, 2\*\*32\)"):
+        animation_files.write_animation(frames, str(tmp_path / "a"), "apng", loop=2**32)
+    assert list(tmp_path.iterdir()) == []
+    from fractions import Fraction
+
+    assert animation_files._shown_width(256, Fraction(765, 4)) == 48960  # (the limit's width)

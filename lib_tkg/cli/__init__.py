@@ -46,14 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tkg-chroma``; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    check = getattr(args, "check", None)
-    problem = check(args) if check is not None else None
-    if problem:
-        args.parser.error(problem)  # usage and the message, exit status 2
+    args = None
     try:
-        with signals.handled():
+        with signals.handled():  # (from the start: building the parser imports the keyer)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            check = getattr(args, "check", None)
+            problem = check(args) if check is not None else None
+            if problem:
+                args.parser.error(problem)  # usage and the message, exit status 2
             return int(args.handler(args))
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: no traceback, no partial output
         print("tkg-chroma: interrupted", file=sys.stderr)

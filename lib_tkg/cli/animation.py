@@ -8,7 +8,6 @@ states the rules for names, existing outputs and failures.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import os
 import sys
@@ -159,10 +158,10 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
     from lib_tkg.animation_files import read_frames, size_problem, write_animation
 
     plan, failed = _plan(args)
-    made_folder = not os.path.isdir(args.outdir)
+    made = None
     if plan:
         try:
-            outputs.make_output_folder(args.outdir)
+            made = outputs.make_output_folder(args.outdir)
         except OSError as exc:
             _report("error", str(exc))
             return 1
@@ -205,7 +204,5 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
                     message += "\n" + "".join(traceback.format_exception(exc)).rstrip()
                 _report("error", message)
     finally:
-        if made_folder:  # nothing written (or interrupted): leave no empty folder behind
-            with contextlib.suppress(OSError):  # (rmdir removes only an empty one)
-                os.rmdir(args.outdir)
+        outputs.remove_made_folders(args.outdir, made)  # (nothing written: no empty folder)
     return 1 if failed else 0

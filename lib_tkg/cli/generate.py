@@ -435,17 +435,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         tkg_pipeline.tkg_latents(pipe, params, seeds=[options["seeds"][0]], **size)
     except ValueError as exc:
         return fail(str(exc))
-    made_folder = not os.path.isdir(args.outdir)
+    made = None
     try:  # only now that the model is there
-        outputs.make_output_folder(args.outdir)
+        made = outputs.make_output_folder(args.outdir)
     except OSError as exc:
         return fail(str(exc))
     try:
         return _generate_into(args, pipe, params, options, fail)
     finally:
-        if made_folder:  # nothing written (a failure, Ctrl-C): leave no empty folder behind
-            with contextlib.suppress(OSError):  # (rmdir removes only an empty one)
-                os.rmdir(args.outdir)
+        outputs.remove_made_folders(args.outdir, made)  # (nothing written: no empty folder)
 
 
 def _generate_into(args: argparse.Namespace, pipe: Any, params: Any, options: dict, fail) -> int:

@@ -177,10 +177,10 @@ def cmd_key(args: argparse.Namespace) -> int:
         else:
             todo.append(job)
     jobs = todo
-    made_folder = not os.path.isdir(args.outdir)
+    made = None
     if jobs:
         try:
-            outputs.make_output_folder(args.outdir)
+            made = outputs.make_output_folder(args.outdir)
         except OSError as exc:
             report(f"tkg-chroma: error: {exc}")
             return 1
@@ -206,9 +206,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-        if made_folder:  # nothing written (or interrupted): leave no empty folder behind
-            with contextlib.suppress(OSError):  # (rmdir removes only an empty one)
-                os.rmdir(args.outdir)
+        outputs.remove_made_folders(args.outdir, made)  # (nothing written: no empty folder)
     if not args.quiet:
         msg = f"keyed {keyed} image(s) into {args.outdir}"
         if opaque:
