@@ -205,8 +205,8 @@ def size_problem(fmt: str, width: int, height: int) -> str | None:
     return None
 
 
-#: Colour tags of the video formats (FFmpeg's numbers): sRGB frames converted to YUV by
-#: FFmpeg's default, BT.601 limited range; BT.709 primaries, sRGB transfer. Untagged, players
+#: Colour tags of the video formats (FFmpeg's numbers): sRGB frames converted to YUV as
+#: BT.601 limited range (``reformat``'s 6 and 1); BT.709 primaries, sRGB transfer. Untagged, players
 #: guess (an editor assuming BT.709 shows yellow (255, 200, 0) as (255, 238, 0)).
 _COLOUR_TAGS = {"colorspace": 6, "color_range": 1, "color_primaries": 1, "color_trc": 13}
 
@@ -226,12 +226,21 @@ def _write_av(path, frames, fps, codec, pix_fmt, container, options, comment):
         stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = w, h, pix_fmt
         stream.options = options
-        for name, value in _COLOUR_TAGS.items():
-            with contextlib.suppress(AttributeError, ValueError, TypeError):  # (older PyAV)
-                setattr(stream.codec_context, name, value)
+        _tag_colours(stream.codec_context)  # (the container's tags: WebM's)
         for f in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgba")))
+            frame = av.VideoFrame.from_ndarray(f, format="rgba")
+            frame = frame.reformat(format=pix_fmt, dst_colorspace=6, dst_color_range=1)
+            out.mux(stream.encode(_tag_colours(frame)))  # (the frames': ProRes' own headers)
         out.mux(stream.encode(None))
+
+
+def _tag_colours(target: Any) -> Any:
+    """Set :data:`_COLOUR_TAGS` on a PyAV codec context or frame (those older PyAV lacks are
+    left out); returns it."""
+    for name, value in _COLOUR_TAGS.items():
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            setattr(target, name, value)
+    return target
 
 
 def _write_webm(path, frames, fps, loop, *, comment=None, **_: Any):

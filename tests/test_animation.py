@@ -494,3 +494,16 @@ def test_a_generation_s_colour_is_a_prior_for_its_frames():
     other = key_sequence(frames, prior_color="magenta")
     assert not any(other.keyed)
     assert "no #ff00ff screen (the colour asked for) found" in other.notes[0]
+
+
+@pytest.mark.parametrize("fmt", ["webm", "mov"])
+def test_videos_say_which_colours_they_hold(tmp_path, fmt):
+    """Untagged (MOV: the container said BT.601, ProRes' own frames nothing), players guess:
+    an editor assuming BT.709 shows yellow (255, 200, 0) as (255, 238, 0)."""
+    av = pytest.importorskip("av")
+    yellow = [np.full((16, 16, 4), (255, 200, 0, 255), np.uint8)] * 2
+    path = write_animation(yellow, str(tmp_path / "y"), [fmt], fps=8)[fmt]
+    with av.open(path) as container:
+        frame = next(container.decode(container.streams.video[0]))
+        assert (int(frame.colorspace), int(frame.color_range)) == (6, 1)  # BT.601, limited
+        assert np.abs(frame.to_ndarray(format="rgb24")[8, 8].astype(int) - (255, 200, 0)).max() <= 3
