@@ -171,7 +171,8 @@ def save_outputs(files: Sequence[tuple[Any, Path, dict[str, Any]]], overwrite: b
     written: list[Path] = []
     try:
         for image, target, png in files:
-            written.append(_save_partial(image, target, **png))
+            written.append(Path(outputs.partial_name(target)))  # (named first: cleaned up)
+            _save_partial(image, written[-1], **png)
         place(written, [target for _, target, _ in files], overwrite)
     finally:
         for tmp in written:  # (those put in place are gone already)
@@ -179,10 +180,9 @@ def save_outputs(files: Sequence[tuple[Any, Path, dict[str, Any]]], overwrite: b
                 tmp.unlink()
 
 
-def _save_partial(image: Any, target: Path, **png: Any) -> Path:
-    """Write ``image`` as PNG beside ``target`` under a temporary name, with Pillow's PNG
-    options ``png``; returns that name."""
-    tmp = Path(outputs.partial_name(target))
+def _save_partial(image: Any, tmp: Path, **png: Any) -> None:
+    """Write ``image`` as PNG to the temporary name ``tmp`` (:func:`lib_tkg.outputs.partial_name`),
+    with Pillow's PNG options ``png``."""
     # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
     level = 1 if image.width * image.height > 16_000_000 else 6
     try:
@@ -191,7 +191,6 @@ def _save_partial(image: Any, target: Path, **png: Any) -> Path:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return tmp
 
 
 def place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
@@ -215,9 +214,11 @@ def place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
                 old = outputs.partial_name(target, "old")
                 os.replace(target, old)
                 aside.append((old, target))
+            placed.append(target)  # (before: an interruption inside publish is rolled back)
             outputs.publish(tmp, target)
-            placed.append(target)
     except BaseException as exc:  # (Ctrl-C too)
+        if placed and not _ours(written[len(placed) - 1], placed[-1]):
+            placed.pop()  # (publish refused it: another run's file, left alone)
         for target in placed:  # this job's own new files: all of its outputs or none
             with contextlib.suppress(OSError):
                 target.unlink()
@@ -233,6 +234,17 @@ def place(written: list[Path], targets: list[Path], overwrite: bool) -> None:
     for old, _ in aside:
         with contextlib.suppress(OSError):
             os.remove(old)
+
+
+def _ours(tmp: Path, target: Path) -> bool:
+    """Whether :func:`lib_tkg.outputs.publish` gave ``tmp`` the name ``target``: the temporary
+    file is gone (linked and removed, or renamed) or is that same file (linked only)."""
+    if not os.path.lexists(target):
+        return False
+    try:
+        return not os.path.lexists(tmp) or os.path.samefile(tmp, target)
+    except OSError:
+        return False
 
 
 def key_file(job: KeyJob) -> JobResult:

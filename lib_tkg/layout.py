@@ -186,15 +186,16 @@ MASK_ACCEPTED = f"a base64-encoded image ({FORMAT_NAMES}; a data: URL works too)
 
 
 def _greyscale(image: Image.Image) -> np.ndarray:
-    """The subject mask of an image: where it has transparency, its alpha (opaque = subject,
-    whatever its colour: a cut-out or a silhouette on a transparent ground); else its
-    luminance (white = subject). Its EXIF orientation is applied and 16-bit and float
-    greyscale are scaled to 8 bits first (:func:`lib_tkg.keying.inputs.keyable`)."""
+    """The subject mask of an image: where it has transparency (a pixel under half opaque),
+    its alpha (opaque = subject, whatever its colour: a cut-out or a silhouette on a
+    transparent ground); else its luminance (white = subject). Its EXIF orientation is
+    applied and 16-bit and float greyscale are scaled to 8 bits first
+    (:func:`lib_tkg.keying.inputs.keyable`)."""
     pixels = keyable(upright(image))
     image = Image.fromarray(pixels) if isinstance(pixels, np.ndarray) else pixels
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         alpha = np.asarray(image.convert("RGBA"))[..., 3]
-        if alpha.min() < 255:
+        if alpha.min() < 128:  # (a clearly transparent part; a stray 254 is still opaque)
             return np.ascontiguousarray(alpha)
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
@@ -203,15 +204,16 @@ def load_mask_image(value: Any) -> MaskImage | None:
     """A mask from what the API (base64 string or None), the UI (PIL image or numpy array) or
     the CLI (PIL image) gives; ``None``/``""`` mean no mask. Raises ``LayoutError``, also for
     an image with no subject (no pixel at least half white, or half opaque where it has
-    transparency: all black, all transparent), which would shift the whole canvas."""
+    transparency: all black, all transparent), which would shift the whole canvas, or with no
+    background (every pixel so), which would shift nothing."""
     if value is None or isinstance(value, MaskImage):
         return value
     mask = _read_mask_image(value)
-    if mask is not None and int(mask.pixels.max()) < 128:
+    if mask is not None and (int(mask.pixels.max()) < 128 or int(mask.pixels.min()) >= 128):
+        some = "no pixel" if int(mask.pixels.max()) < 128 else "every pixel"
         raise LayoutError(
-            f"must be {MASK_ACCEPTED} with a subject (white, or opaque where it has "
-            f"transparency); got one without (its most is {int(mask.pixels.max())}/255), which "
-            "would leave no subject unshifted"
+            f"has {some} at least half white (or, where it has transparency, half opaque): "
+            "it needs a subject and a background around it (white = subject)"
         )
     return mask
 

@@ -265,8 +265,12 @@ def make_output_folder(path: Path) -> Path | None:
         # exists but cannot be written fails here, once, and not once per image
         with tempfile.NamedTemporaryFile(dir=path, prefix=".tkg-chroma-", suffix=".part"):
             pass
-    except OSError as exc:
-        raise OSError(f"cannot write into output folder {path}: {exc.strerror or exc}") from None
+    except BaseException as exc:  # (Ctrl-C too): the folders made here go again
+        remove_made_folders(path, made)
+        if isinstance(exc, OSError):
+            why = exc.strerror or exc
+            raise OSError(f"cannot write into output folder {path}: {why}") from None
+        raise
     return made
 
 

@@ -172,6 +172,8 @@ def test_a_cut_out_or_silhouette_on_transparency_is_subject_whatever_its_colour(
     opaque = Image.new("RGBA", (60, 40), (0, 0, 0, 255))  # no transparency: luminance
     opaque.paste((255, 255, 255, 255), (20, 10, 40, 30))
     assert load_mask_image(opaque) == MaskImage(expected)
+    opaque.putpixel((0, 0), (0, 0, 0, 254))  # one stray pixel is no transparent ground
+    assert load_mask_image(opaque) == MaskImage(expected)
 
 
 def test_a_mask_reads_base64_as_the_key_route_does():

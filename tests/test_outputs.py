@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,48 @@ def test_partial_name_is_hidden_beside_the_output(tmp_path):
     assert part.parent == target.parent
     assert part.name.startswith(".a-rgba.png.") and part.name.endswith(".part")
     assert part != target
+
+
+def test_an_interruption_at_any_step_of_putting_outputs_in_place_leaves_none(tmp_path, monkeypatch):
+    """Ctrl-C right after a temporary file was written, or right after one output got its
+    name, left a hidden .part file or an output without its original (a re-trial)."""
+    from PIL import Image
+
+    from lib_tkg import keyjobs
+
+    real_publish = outputs.publish
+    for when in range(4):  # right after the 1st / 2nd publish, or the 1st / 2nd save
+        published, saved = [], []
+
+        def publish(tmp, path, when=when, published=published):
+            real_publish(tmp, path)
+            published.append(path)
+            if when < 2 and len(published) == when + 1:
+                raise KeyboardInterrupt
+
+        def save(image, tmp, when=when, saved=saved, **png):
+            image.save(tmp, format="PNG")
+            saved.append(tmp)
+            if when >= 2 and len(saved) == when - 1:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(outputs, "publish", publish)
+        monkeypatch.setattr(keyjobs, "_save_partial", save)
+        folder = tmp_path / str(when)
+        folder.mkdir()
+        files = [(Image.new("RGB", (4, 4)), folder / f"{i}.png", {}) for i in range(2)]
+        with pytest.raises(KeyboardInterrupt):
+            keyjobs.save_outputs(files, overwrite=False)
+        assert os.listdir(folder) == [], when
+
+
+def test_an_output_folder_made_then_interrupted_is_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.make_output_folder(tmp_path / "new" / "out")
+    assert os.listdir(tmp_path) == []

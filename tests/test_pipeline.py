@@ -417,13 +417,13 @@ def test_cli_generate_mask_image_over_pillows_limit_fails_in_one_line(
     [
         (["--color", "chartreuse"], "--color: unknown colour 'chartreuse'"),
         (["--color", "custom"], "--color custom: give the colour itself"),
-        (["--strength", "0.7"], "'strength' must be"),
-        (["--sigma", "0"], "'sigma' must be"),
-        (["--center", "2", "0"], "'center_x' must be"),
-        (["--aspect", "9"], "'aspect' must be"),
-        (["--layout", "0 0 0.3; 0 0 9"], "'layout' subject 2 'sigma' must be a number in"),
+        (["--strength", "0.7"], "--strength: must be"),
+        (["--sigma", "0"], "--sigma: must be"),
+        (["--center", "2", "0"], "--center X: must be"),
+        (["--aspect", "9"], "--aspect: must be"),
+        (["--layout", "0 0 0.3; 0 0 9"], "--layout: subject 2 'sigma' must be a number in"),
         (["--mask-image", "missing.png"], "--mask-image missing.png: not a readable image"),
-        (["--tolerance", "x"], "'tolerance' must be"),
+        (["--tolerance", "x"], "--tolerance: must be"),
         (["--size", "65x64"], "multiples of 8"),
         (["--size", "big"], "WxH"),
         (["--steps", "0"], "--steps"),
@@ -696,7 +696,7 @@ def test_cli_generate_refuses_a_mask_image_with_no_subject(tmp_path, capsys):
         code, out = _generate(tmp_path, "--mask-image", str(tmp_path / name))
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2 and len(err) == 1 and not out.exists()
-        assert "--mask-image: " in err[0] and "with a subject" in err[0], err
+        assert "--mask-image: has no pixel at least half white" in err[0], err
 
 
 def test_cli_generate_options_are_named_and_checked_before_loading(tmp_path, capsys, monkeypatch):
@@ -714,7 +714,7 @@ def test_cli_generate_options_are_named_and_checked_before_loading(tmp_path, cap
     for extra, message in (
         (("--steps", "501"), "--steps must be in [1, 500], got 501"),
         (("--size", "²x64"), "--size must be WxH"),
-        (("--center", "0", "2"), "--center Y: 'center_y' must be a number in [-1, 1], got '2'"),
+        (("--center", "0", "2"), "--center Y: must be a number in [-1, 1], got '2'"),
     ):
         code, out = _generate(tmp_path, *extra)
         err = capsys.readouterr().err.strip().splitlines()
@@ -804,3 +804,22 @@ def test_an_interrupt_swallowed_in_a_del_still_stops_the_command():
         with pytest.raises(KeyboardInterrupt):
             signals.check()
     assert signal.getsignal(signal.SIGINT) is not signals._raise  # put back
+
+
+def test_generate_checks_its_numbers_and_keys_arrays(pipe):
+    """steps=0 raised ZeroDivisionError from deep inside diffusers, -1 and True generated,
+    cfg=nan was taken; numpy sizes were refused; key_result of an array: AttributeError."""
+    for kwargs, message in (
+        ({"steps": 0}, "steps must be a positive integer"),
+        ({"steps": True}, "steps must be a positive integer"),
+        ({"steps": 2.0}, "steps must be a positive integer"),
+        ({"cfg": float("nan")}, "cfg must be a finite number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            next(tkp.generate(pipe, "x", TkgParams(), seeds=[1], height=64, width=64, **kwargs))
+    size = {"height": np.int64(64), "width": np.int64(64)}
+    assert tkp.tkg_latents(pipe, TkgParams(), seeds=[1], **size).shape[-1] == 64 // 8
+    rgba, matte = tkp.key_result(np.zeros((32, 32, 3), np.uint8), TkgParams())
+    assert rgba.mode == "RGBA" and matte.size == (32, 32)
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        tkp.load_pipeline("/nowhere", scheduler=["ddim"])

@@ -360,7 +360,7 @@ def _tkg_params(args: argparse.Namespace) -> Any:
         try:
             TkgParams.from_mapping({name: value}, text=True)
         except ParamError as exc:
-            text = str(exc).removeprefix(f"{TITLE}: ")
+            text = str(exc).removeprefix(f"{TITLE}: ").removeprefix(f"'{name}' ")
             raise _OptionError(f"{_FIELD_OPTIONS[name]}: {text}") from None
     flags = {"enabled": "true", "make_rgba": "true", "save_matte": str(args.mask)}
     return TkgParams.from_mapping(

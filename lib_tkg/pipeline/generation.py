@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -62,7 +64,7 @@ def key_generated_image(image: Image.Image, params: TkgParams) -> KeyResult:
     """
     from lib_tkg.keying.priors import key_generated
 
-    return key_generated(image.convert("RGB"), params)
+    return key_generated(image.convert("RGB") if hasattr(image, "convert") else image, params)
 
 
 def key_result(image: Image.Image, params: TkgParams) -> tuple[Image.Image, Image.Image]:
@@ -116,8 +118,12 @@ def generate(
     height = height or native_size(pipe)
     width = width or native_size(pipe)
     seeds = check_seeds(seeds)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    for name, value in (("batch_size", batch_size), ("steps", steps)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(cfg, bool) or not isinstance(cfg, numbers.Real) or not math.isfinite(cfg):
+        raise ValueError(f"cfg must be a finite number, got {cfg!r}")
+    batch_size, steps, cfg = int(batch_size), int(steps), float(cfg)
     params = dataclasses.replace(params, enabled=True)
     sampler = scheduler_label(pipe.scheduler)
     batches = (len(seeds) + batch_size - 1) // batch_size

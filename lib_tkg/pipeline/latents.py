@@ -76,7 +76,7 @@ def _latent_geometry(pipe: Any, height: int, width: int) -> tuple[int, int, int]
         blocks = config_get(getattr(pipe.vae, "config", None), "block_out_channels", (0,) * 4)
         factor = 2 ** (len(blocks) - 1)
     for label, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
             raise ValueError(f"{label} must be a positive integer, got {value!r}")
         if value % factor:
             raise ValueError(f"{label} must be a multiple of {factor} for this model, got {value}")

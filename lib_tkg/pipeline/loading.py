@@ -185,6 +185,6 @@ def set_scheduler(pipe: Any, name: str) -> None:
 
 def _check_scheduler(name: str) -> str:
     """``name`` if it is a key of :data:`SCHEDULERS`, else ``ValueError`` listing them."""
-    if name not in SCHEDULERS:
+    if not isinstance(name, str) or name not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {name!r}: expected one of {', '.join(SCHEDULERS)}")
     return name
