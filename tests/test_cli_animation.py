@@ -14,6 +14,18 @@ from lib_tkg import animation_files, cli, outputs
 from lib_tkg.animation_files import read_frames
 
 
+def write_video(target, frames, fmt=None, codec="mpeg4", pix_fmt="yuv420p", rate=12):
+    """Write ``frames`` (RGB arrays) as a video with PyAV (``target``: a path or URL)."""
+    av = pytest.importorskip("av")
+    with av.open(str(target), "w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = pix_fmt
+        for f in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(stream.encode(None))
+
+
 def write_gif(path, frames, duration=100):
     first, *rest = [Image.fromarray(f) for f in frames]
     first.save(path, save_all=True, append_images=rest, duration=duration, loop=0)
@@ -61,15 +73,9 @@ def test_rerun_skips_existing_outputs_like_key(tmp_path, capsys):
 
 
 def test_video_in_webm_out(tmp_path):
-    av = pytest.importorskip("av")
+    pytest.importorskip("av")  # (PyAV writes the video)
     frames, _ = moving_sequence(n=6, noise=0.0)
-    with av.open(str(tmp_path / "v.mp4"), "w") as out:
-        stream = out.add_stream("mpeg4", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
-        stream.options = {"qscale": "2"}
-        for f in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        out.mux(stream.encode(None))
+    write_video(tmp_path / "v.mp4", frames)
     got, fps, loop = read_frames(str(tmp_path / "v.mp4"))
     assert len(got) == 6 and fps == pytest.approx(12.0) and loop == 0
     args = ["key-animation", str(tmp_path / "v.mp4"), "-o", str(tmp_path / "o"), "--formats"]
@@ -133,7 +139,7 @@ def test_tiff_pages_and_still_images_are_read_as_tkg_chroma_key_reads_them(tmp_p
 
 
 def test_webm_of_an_odd_size_fails_before_keying(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("av")
+    pytest.importorskip("av")  # (PyAV writes the video)
     frames, _ = moving_sequence(n=2, noise=0.0)
     write_gif(tmp_path / "odd.gif", [f[:95, :95] for f in frames])
     called = []
@@ -157,14 +163,9 @@ def test_empty_and_undecodable_files_say_what_is_accepted(tmp_path, capsys):
 
 
 def test_a_video_over_the_pixel_limit_is_refused_before_decoding(tmp_path, monkeypatch, capsys):
-    av = pytest.importorskip("av")
+    pytest.importorskip("av")  # (PyAV writes the video)
     frames, _ = moving_sequence(n=2, noise=0.0)
-    with av.open(str(tmp_path / "v.mp4"), "w") as out:
-        stream = out.add_stream("mpeg4", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
-        for f in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        out.mux(stream.encode(None))
+    write_video(tmp_path / "v.mp4", frames)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 9000)  # 96 x 96 = 9216
     with pytest.raises(ValueError, match="frames too large; accepted: at most 9000 pixels"):
         read_frames(str(tmp_path / "v.mp4"))
@@ -380,13 +381,8 @@ def test_what_a_file_holds_not_its_name_decides_how_it_is_read(tmp_path):
     first.save(tmp_path / "clip", format="GIF", save_all=True, append_images=rest, duration=100)
     got, fps, loop = read_frames(str(tmp_path / "clip"))
     assert (len(got), fps, loop) == (3, pytest.approx(10.0), 1)
-    av = pytest.importorskip("av")
-    with av.open(str(tmp_path / "video.gif"), "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 96, 96, "yuv420p"
-        for f in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        out.mux(stream.encode(None))
+    pytest.importorskip("av")  # (PyAV writes the video)
+    write_video(tmp_path / "video.gif", frames, "mp4")
     got, fps, loop = read_frames(str(tmp_path / "video.gif"))
     assert (len(got), fps, loop) == (3, pytest.approx(12.0), 0)
 
@@ -425,16 +421,11 @@ def test_interrupted_leaves_no_empty_output_folder(tmp_path, monkeypatch):
 def test_names_with_a_colon_are_files_not_protocols(tmp_path, monkeypatch):
     """FFmpeg took 'file:x.mp4' for x.mp4 (another file keyed) and '2024-05-01T12:30.mp4'
     for an unknown protocol: a relative name before a colon is a URL scheme to it."""
-    av = pytest.importorskip("av")
+    pytest.importorskip("av")  # (PyAV writes the video)
     monkeypatch.chdir(tmp_path)
     frames, _ = moving_sequence(n=4, size=32, noise=0.0)
     for name in ("file:x.mp4", "2024-05-01T12:30.mp4"):
-        with av.open(animation_files._file_url(name), "w", format="mp4") as out:
-            stream = out.add_stream("mpeg4", rate=12)
-            stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
-            for f in frames:
-                out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-            out.mux(stream.encode(None))
+        write_video(animation_files._file_url(name), frames, "mp4")
     (tmp_path / "x.mp4").write_bytes(b"not this one")
     assert cli.main(["key-animation", "file:x.mp4", "2024-05-01T12:30.mp4", "-o", "o:1",
                      "--formats", "webp,webm", "-q"]) == 0  # fmt: skip
@@ -444,14 +435,9 @@ def test_names_with_a_colon_are_files_not_protocols(tmp_path, monkeypatch):
 
 def test_a_raw_motion_jpeg_stream_is_a_video(tmp_path):
     """Pillow reads the first JPEG of a .mjpeg stream: it came out as one frame."""
-    av = pytest.importorskip("av")
+    pytest.importorskip("av")  # (PyAV writes the video)
     frames, _ = moving_sequence(n=5, size=32, noise=0.0)
-    with av.open(str(tmp_path / "raw.mjpeg"), "w", format="mjpeg") as out:
-        stream = out.add_stream("mjpeg", rate=12)
-        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuvj420p"
-        for f in frames:
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        out.mux(stream.encode(None))
+    write_video(tmp_path / "raw.mjpeg", frames, "mjpeg", "mjpeg", "yuvj420p")
     assert len(read_frames(str(tmp_path / "raw.mjpeg"))[0]) == 5
 
 
