@@ -181,6 +181,13 @@ class MaskImage:
         image = Image.fromarray(self.pixels, "L").resize((width, height), Image.Resampling.BOX)
         return np.asarray(image, dtype=np.float32) / 255.0
 
+    def touched(self, width: int, height: int) -> np.ndarray:
+        """bool ``(height, width)``: the cells of that grid holding a pixel at least half
+        white (a subject too small to reach half of any cell by its area)."""
+        half = ((self.pixels >= 128) * np.uint8(255)).astype(np.uint8)
+        image = Image.fromarray(half, "L").resize((width, height), Image.Resampling.BOX)
+        return np.asarray(image) > 0
+
 
 MASK_ACCEPTED = f"a base64-encoded image ({FORMAT_NAMES}; a data: URL works too) or null"
 
@@ -191,7 +198,10 @@ def _greyscale(image: Image.Image) -> np.ndarray:
     transparent ground); else its luminance (white = subject). Its EXIF orientation is
     applied and 16-bit and float greyscale are scaled to 8 bits first
     (:func:`lib_tkg.keying.inputs.keyable`)."""
-    pixels = keyable(upright(image))
+    image = upright(image)
+    if image.mode in ("RGB", "L", "P") and "transparency" in image.info:  # (a colour key)
+        image = image.convert("RGBA")
+    pixels = keyable(image)
     image = Image.fromarray(pixels) if isinstance(pixels, np.ndarray) else pixels
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         alpha = np.asarray(image.convert("RGBA"))[..., 3]

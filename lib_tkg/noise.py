@@ -263,20 +263,19 @@ def shape_mask(
     The image is area-resized to the grid (values ``g`` in [0, 1], white = subject); the result
     is ``max(g, exp(-d^2 / (2 sigma^2)))``, ``d`` the distance to the nearest pixel with
     ``g >= 0.5`` in the units of ``sigma`` (half the grid's geometric-mean side). Shape
-    (1, 1, height, width). ``ValueError`` when no cell, or every cell, has ``g >= 0.5``: no
-    subject (the whole canvas would be shifted), or no background.
+    (1, 1, height, width). A subject smaller than a cell (no ``g >= 0.5``: a dot, a 1-px line)
+    counts in the cells it is in (:meth:`lib_tkg.layout.MaskImage.touched`), not as no subject
+    at all (which would shift the whole canvas).
     """
     _check_size(height, width)
     _validate_mask(sigma, (0.0, 0.0))
     grey = image.resized(width, height)
-    outside = (grey < 0.5).astype(np.uint8)
-    if outside.all() or not outside.any():  # (a subject of no cell, or of all of them)
-        some = "none" if outside.all() else "all"
-        raise ValueError(
-            f"the mask image leaves {some} of the {width}x{height} latent cells (8x8 image pixels "
-            f"each) as subject, at least half white (or opaque): "
-            + ("draw the subject larger" if some == "none" else "leave a background to shift")
-        )
+    inside = grey >= 0.5
+    if not inside.any():  # a subject smaller than a cell (a dot, a thin line): the cells it is in
+        inside = image.touched(width, height)
+    outside = (~inside).astype(np.uint8)
+    if outside.all():
+        return torch.from_numpy(grey).to(device)[None, None]
     mask = torch.from_numpy(grey).to(device)[None, None]
     dist = cv2.distanceTransform(outside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     dist = torch.from_numpy(dist).to(device) * (2.0 / math.sqrt(height * width))

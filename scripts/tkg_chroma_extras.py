@@ -100,7 +100,7 @@ def on_app_started(_demo, app) -> None:
 
 def _left_out_defaults(app) -> TkgParams:
     """What a script argument left out of an API request takes: the host API's own defaults
-    once its first txt2img request made them (kept until a restart), else the settings now."""
+    (made at start-up, kept until a restart), else the settings now."""
     ours = (s for s in scripts.scripts_txt2img.alwayson_scripts if s.title() == TITLE)
     cached = routes.api_script_defaults(app, next(ours, None))
     if cached is not None:

@@ -918,3 +918,18 @@ def test_palette_alpha_and_float_overshoot_are_read():
     assert 1.0 < np.asarray(resampled).max() < 1.25
     got = key_quietly(resampled).rgba[0, [0, 99], 0]
     assert np.array_equal(got, [153, 255]), got
+
+
+def test_a_colour_keyed_png_keeps_its_transparency():
+    """An RGB PNG whose transparency is a colour (tRNS) came back opaque where nothing was
+    keyed, though an image's own alpha is kept (a re-trial)."""
+    import io
+
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    rgb[:, 32:] = 255
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", transparency=(255, 255, 255))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoKeyColorWarning)
+        res = key(Image.open(buf), None)
+    assert not res.keyed and (res.rgba[:, :32, 3] == 255).all() and (res.rgba[:, 32:, 3] == 0).all()

@@ -174,6 +174,11 @@ def test_a_cut_out_or_silhouette_on_transparency_is_subject_whatever_its_colour(
     assert load_mask_image(opaque) == MaskImage(expected)
     opaque.putpixel((0, 0), (0, 0, 0, 254))  # one stray pixel is no transparent ground
     assert load_mask_image(opaque) == MaskImage(expected)
+    keyed = Image.new("RGB", (60, 40), (255, 255, 255))  # white is transparent (tRNS)
+    keyed.paste((0, 0, 0), (20, 10, 40, 30))
+    buf = io.BytesIO()
+    keyed.save(buf, format="PNG", transparency=(255, 255, 255))
+    assert load_mask_image(base64.b64encode(buf.getvalue()).decode()) == MaskImage(expected)
 
 
 def test_a_mask_reads_base64_as_the_key_route_does():

@@ -93,6 +93,8 @@ def keyable(image: Any) -> Any:
     if image.mode not in ("RGB", "RGBA", "L", "LA", "P", "PA"):
         alpha = any(band in ("A", "a") for band in image.getbands())  # (RGBa too)
         return image.convert("RGBA" if alpha else "RGB")
+    if image.mode == "RGB" and "transparency" in image.info:  # (a colour key: tRNS)
+        return image.convert("RGBA")
     if image.mode == "RGB":  # one copy of the pixels, not two (huge images)
         return np.asarray(image)
     return image

@@ -57,9 +57,10 @@ def api_script_defaults(app: Any, script: Any) -> list | None:
     """The values the host's API gives the arguments of ``script`` (a txt2img script: its
     ``args_from``/``args_to``) that a request leaves out, or None while it has none yet.
 
-    Host fact (``modules/api/api.py``, A1111 v1.10.1 and Forge main): the first txt2img
-    request fills ``Api.default_script_arg_txt2img`` from the scripts' ``ui()`` values of that
-    moment (the Settings page's defaults then) and keeps it until a restart. The ``Api`` is the
+    Host fact (``modules/api/api.py``, A1111 v1.10.1 and Forge main): ``Api.__init__`` (at
+    start-up; a txt2img request, if it is still empty) fills ``Api.default_script_arg_txt2img``
+    from the scripts' ``ui()`` values of that moment (the Settings page's defaults then) and
+    keeps it until a restart. The ``Api`` is the
     object whose bound method serves :data:`TXT2IMG_ROUTE`.
     """
     for route in getattr(app, "routes", []):
