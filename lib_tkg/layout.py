@@ -198,10 +198,7 @@ def _greyscale(image: Image.Image) -> np.ndarray:
     transparent ground); else its luminance (white = subject). Its EXIF orientation is
     applied and 16-bit and float greyscale are scaled to 8 bits first
     (:func:`lib_tkg.keying.inputs.keyable`)."""
-    image = upright(image)
-    if image.mode in ("RGB", "L", "P") and "transparency" in image.info:  # (a colour key)
-        image = image.convert("RGBA")
-    pixels = keyable(image)
+    pixels = keyable(upright(image))  # (a colour-keyed RGB image comes back RGBA)
     image = Image.fromarray(pixels) if isinstance(pixels, np.ndarray) else pixels
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         alpha = np.asarray(image.convert("RGBA"))[..., 3]

@@ -356,16 +356,15 @@ def _tkg_params(args: argparse.Namespace) -> Any:
             raise _OptionError(
                 f"--mask-image {args.mask_image}: not a readable image ({exc})"
             ) from None
+    flags = {"save_matte": args.mask, "keep_shadow": args.keep_shadow}
+    params = TkgParams(enabled=True, make_rgba=True, **flags)
     for name, value in values.items():  # one at a time: the message names the option
         try:
-            TkgParams.from_mapping({name: value}, text=True)
+            params = TkgParams.from_mapping({name: value}, params, text=True)
         except ParamError as exc:
             text = str(exc).removeprefix(f"{TITLE}: ").removeprefix(f"'{name}' ")
             raise _OptionError(f"{_FIELD_OPTIONS[name]}: {text}") from None
-    flags = {"enabled": "true", "make_rgba": "true", "save_matte": str(args.mask)}
-    return TkgParams.from_mapping(
-        {**values, **flags, "keep_shadow": str(args.keep_shadow)}, text=True
-    )
+    return params
 
 
 def _quiet_libraries(quiet: bool) -> None:
