@@ -265,7 +265,8 @@ def _write_pngs(folder, frames, fps, loop, *, comment=None, **_: Any):
         extra["pnginfo"] = info
     for i, img in enumerate(_pil_frames(frames)):
         with open(os.path.join(folder, f"{i:05d}.png"), "xb") as fh:
-            img.save(fh, format="PNG", **extra)
+            level = outputs.png_compress_level(img.width, img.height)
+            img.save(fh, format="PNG", compress_level=level, **extra)
 
 
 _WRITERS: dict[str, Callable[..., None]] = {

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from lib_tkg import __version__
+from lib_tkg import __version__, outputs
 from lib_tkg.colors import FAMILIES, PRESETS, hex_color, parse_color
 from lib_tkg.image_payload import FORMAT_NAMES, decode_base64, open_image
 from lib_tkg.keying import DEFAULT_MAX_PIXELS, KeyResult, key_quietly
@@ -213,7 +213,8 @@ def key_with_notes(image: Any, options: KeyOptions) -> tuple[KeyResult, list[str
 
 def _png_base64(array: np.ndarray, mode: str, profile: bytes | None = None) -> str:
     buf = io.BytesIO()
-    Image.fromarray(array, mode).save(buf, format="PNG", icc_profile=profile)
+    level = outputs.png_compress_level(array.shape[1], array.shape[0])
+    Image.fromarray(array, mode).save(buf, format="PNG", compress_level=level, icc_profile=profile)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

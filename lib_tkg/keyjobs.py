@@ -183,8 +183,7 @@ def save_outputs(files: Sequence[tuple[Any, Path, dict[str, Any]]], overwrite: b
 def _save_partial(image: Any, tmp: Path, **png: Any) -> None:
     """Write ``image`` as PNG to the temporary name ``tmp`` (:func:`lib_tkg.outputs.partial_name`),
     with Pillow's PNG options ``png``."""
-    # zlib level 1 above 16 MP: a 100 MP cut-out is written in seconds instead of a minute
-    level = 1 if image.width * image.height > 16_000_000 else 6
+    level = outputs.png_compress_level(image.width, image.height)
     try:
         image.save(tmp, format="PNG", compress_level=level, **png)
     except BaseException:  # a failed or interrupted (Ctrl-C) write leaves nothing behind

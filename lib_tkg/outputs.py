@@ -38,6 +38,14 @@ FORBIDDEN_CHARS = '/\\:*?"<>|'
 MAX_SUFFIX_LENGTH = 40
 
 
+def png_compress_level(width: int, height: int) -> int:
+    """The zlib level (0..9) this project writes a ``width`` x ``height`` PNG with: 4, which
+    writes a 768 px cut-out in less than half the time of Pillow's default 6 for files under
+    1 % larger; 1 above 16 MP, where a 100 MP cut-out is then written in seconds instead of
+    a minute."""
+    return 1 if width * height > 16_000_000 else 4
+
+
 class SuffixError(ValueError):
     """An output suffix setting was rejected; the message says which and what is accepted."""
 

@@ -115,3 +115,39 @@ def test_an_output_folder_made_then_interrupted_is_removed(tmp_path, monkeypatch
     with pytest.raises(KeyboardInterrupt):
         outputs.make_output_folder(tmp_path / "new" / "out")
     assert os.listdir(tmp_path) == []
+
+
+def _zlib_speed_class(png: bytes) -> int:
+    """The FLEVEL bits of the first IDAT's zlib header: 0 for zlib levels 0-1, 1 for 2-5, 2 for
+    6 (Pillow's default), 3 for 7-9."""
+    at = png.index(b"IDAT") + 4
+    return png[at + 1] >> 6
+
+
+def test_cut_outs_are_written_at_zlib_level_4_from_the_cli_and_the_api(tmp_path):
+    import base64
+    import io
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from lib_tkg import cli
+    from lib_tkg.key_service import handle_key
+
+    img = np.zeros((64, 64, 3), np.uint8)
+    img[:] = (40, 190, 60)
+    img[16:48, 16:48] = (220, 30, 30)
+    Image.fromarray(img).save(tmp_path / "pic.png")
+    assert cli.main(["key", str(tmp_path / "pic.png"), "-o", str(tmp_path / "out"), "--mask"]) == 0
+    for name in ("pic-rgba.png", "pic-matte.png"):
+        assert _zlib_speed_class((tmp_path / "out" / name).read_bytes()) == 1, name
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    body = {"image": base64.b64encode(buf.getvalue()).decode(), "matte": True}
+    status, answer = handle_key(json.dumps(body).encode(), 10**6)
+    assert status == 200, answer
+    for item in ("image", "matte"):
+        assert _zlib_speed_class(base64.b64decode(answer[item])) == 1, item
+    assert outputs.png_compress_level(4000, 4000) == 4
+    assert outputs.png_compress_level(4001, 4000) == 1
