@@ -194,7 +194,8 @@ def _write_apng(path, frames, fps, loop, *, comment=None, **_: Any):
         # Pillow merges identical frames into one and writes a single one as a plain PNG (no
         # length, no loop): with a default image, one frame is still an animation
         extra["default_image"] = True
-    _write_pillow(path, frames, fps, loop, "PNG", **extra)
+    level = outputs.png_compress_level(frames[0].shape[1], frames[0].shape[0])
+    _write_pillow(path, frames, fps, loop, "PNG", compress_level=level, **extra)
 
 
 def size_problem(fmt: str, width: int, height: int) -> str | None:

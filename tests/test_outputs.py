@@ -124,7 +124,7 @@ def _zlib_speed_class(png: bytes) -> int:
     return png[at + 1] >> 6
 
 
-def test_cut_outs_are_written_at_zlib_level_4_from_the_cli_and_the_api(tmp_path):
+def test_cut_outs_are_written_at_zlib_level_4_from_the_cli_the_api_and_animations(tmp_path):
     import base64
     import io
     import json
@@ -149,5 +149,11 @@ def test_cut_outs_are_written_at_zlib_level_4_from_the_cli_and_the_api(tmp_path)
     assert status == 200, answer
     for item in ("image", "matte"):
         assert _zlib_speed_class(base64.b64decode(answer[item])) == 1, item
+    from lib_tkg.animation_files import write_animation
+
+    frames = [np.dstack([img, np.full((64, 64), a, np.uint8)]) for a in (255, 128)]
+    written = write_animation(frames, str(tmp_path / "anim"), ["apng", "png"])
+    assert _zlib_speed_class(Path(written["apng"]).read_bytes()) == 1
+    assert _zlib_speed_class((Path(written["png"]) / "00001.png").read_bytes()) == 1
     assert outputs.png_compress_level(4000, 4000) == 4
     assert outputs.png_compress_level(4001, 4000) == 1
