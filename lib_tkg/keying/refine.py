@@ -13,6 +13,7 @@ blanket blur. The colour is unmixed and despilled afterwards (:mod:`lib_tkg.keyi
 from __future__ import annotations
 
 import functools
+import math
 
 import cv2
 import numpy as np
@@ -27,8 +28,14 @@ _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL11 = np.ones((11, 11), np.uint8)
 # guided filter regularisation (guide in 0..1): low, so that one-pixel strands keep their
-# alpha, plus the screen's noise variance (in the same units), so that noise is not followed
-_GE = 2e-4
+# alpha, plus the noise variance, so that noise is not followed: the coefficients are fitted on
+# the quarter-resolution copy (each pixel an average of 16: a sixteenth of the screen's noise
+# variance) and applied to full-resolution pixels (all of it); the geometric mean of the two.
+# On a neutral screen the fixed term is higher: its band holds a subject's light inner parts
+# too (a face inside dark hair on white), where one linear model of the screen, the outline and
+# the inside fits none of them and a weaker term lets it swing (the outline dips to 0.93).
+_GE = 5e-5
+_GE_NEUTRAL = 2e-4
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
 _SPILL_GAIN = 0.5  # share of the line fit's squared residual the spill fit must get below
@@ -204,7 +211,7 @@ def refine_band(
        screen, far from the subject, alpha is the distance from the plate as a share of the
        subject's median distance from it.
     2. A colour guided filter (box filters; coefficients on ``img_q``, radius 1 there, about
-       2-4 px here; regularised by the screen's noise) denoises the band, following edges in
+       2-4 px here; regularised by the guide's noise) denoises the band, following edges in
        the image; outside the band nothing changes.
     """
     h, w = alpha.shape
@@ -239,7 +246,8 @@ def refine_band(
     x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
     x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
     g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
-    terms = in_background(lambda: guide_terms(g, r, _GE + (noise_lv / 255.0) ** 2))
+    eps = (_GE_NEUTRAL if neutral else _GE) + (noise_lv / 255.0) ** 2 * math.sqrt(gh * gw / (h * w))
+    terms = in_background(lambda: guide_terms(g, r, eps))
 
     # local foreground colour: masked average of the opaque core at half resolution, as
     # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)

@@ -50,8 +50,9 @@ def unmix(
 
     Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
     Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
-    the nearby opaque subject (``fmap``, see :func:`refine_band`; none if unknown): an alpha a
-    little too high leaves screen colour in the unmixed edge, which this takes out. Pixels
+    the nearby opaque subject (``fmap``, see :func:`refine_band`; below zero for a subject of a
+    colour opposite the screen's; zero if unknown): an alpha a little too high leaves screen
+    colour in the unmixed edge, which this takes out. Pixels
     are independent: parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
     """
     h, w = alpha.shape
@@ -73,7 +74,7 @@ def unmix(
             cap = np.zeros(idx.size, np.float32)
             if fmap is not None:
                 fw = sample(fmap, pixel_xy(idx[partial], w, h), w, h)
-                p_loc = np.maximum(matte.rows_dot(matte.rgb_rows(fw), m[0]), 0)
+                p_loc = matte.rows_dot(matte.rgb_rows(fw), m[0])
                 p_loc *= np.clip(fw[:, 3] / np.float32(0.1), 0, 1)
                 cap[partial] = p_loc
             excess = np.maximum(p1 - cap, 0) / p_b
