@@ -130,6 +130,7 @@ def test_cut_outs_are_written_at_zlib_level_4_from_the_cli_the_api_and_animation
     import json
 
     import numpy as np
+    import PIL
     from PIL import Image
 
     from lib_tkg import cli
@@ -153,7 +154,9 @@ def test_cut_outs_are_written_at_zlib_level_4_from_the_cli_the_api_and_animation
 
     frames = [np.dstack([img, np.full((64, 64), a, np.uint8)]) for a in (255, 128)]
     written = write_animation(frames, str(tmp_path / "anim"), ["apng", "png"])
-    assert _zlib_speed_class(Path(written["apng"]).read_bytes()) == 1
+    # (Pillow applies the level to APNG frames from 12.1 on, python-pillow/Pillow#9300)
+    if tuple(int(p) for p in PIL.__version__.split(".")[:2]) >= (12, 1):
+        assert _zlib_speed_class(Path(written["apng"]).read_bytes()) == 1
     assert _zlib_speed_class((Path(written["png"]) / "00001.png").read_bytes()) == 1
     assert outputs.png_compress_level(4000, 4000) == 4
     assert outputs.png_compress_level(4001, 4000) == 1

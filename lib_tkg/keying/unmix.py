@@ -52,8 +52,8 @@ def unmix(
     Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
     the nearby opaque subject (``fmap``, see :func:`refine_band`; below zero for a subject of a
     colour opposite the screen's; zero if unknown): an alpha a little too high leaves screen
-    colour in the unmixed edge, which this takes out. Pixels
-    are independent: parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
+    colour in the unmixed edge, which this takes out. Pixels are independent: parts of ``idx``
+    may be unmixed in parallel (:func:`in_parallel`).
     """
     h, w = alpha.shape
     one = np.float32(1.0)
