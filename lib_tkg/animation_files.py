@@ -264,9 +264,9 @@ def _write_pngs(folder, frames, fps, loop, *, comment=None, **_: Any):
         info = PngImagePlugin.PngInfo()
         info.add_text("parameters", comment)
         extra["pnginfo"] = info
+    level = outputs.png_compress_level(frames[0].shape[1], frames[0].shape[0])
     for i, img in enumerate(_pil_frames(frames)):
         with open(os.path.join(folder, f"{i:05d}.png"), "xb") as fh:
-            level = outputs.png_compress_level(img.width, img.height)
             img.save(fh, format="PNG", compress_level=level, **extra)
 
 
