@@ -2,12 +2,17 @@
 soft clipping and robust noise estimates.
 
 For a key colour ``K`` the chroma plane (RGB minus its grey component) gets an orthonormal basis
-``e1`` (towards ``K``'s hue) and ``e2``. The colour difference of a pixel is
-``d = <I, e1> - |<I, e2>| / sqrt(3)``: positive only within 60 degrees of the key's hue. For a
-green key it is exactly Keylight's ``G - max(R, B)`` (up to scale), for magenta
-``min(R, B) - G``, and it generalises to any hue. A neutral (white, grey, black) screen has no
-hue: there the matte is the distance of a pixel from the clean plate in RGB (luminance and any
-chroma), divided by :data:`NEUTRAL_CONTRAST`.
+``e1`` (towards ``K``'s hue) and ``e2`` (oriented so that orange, hue 30 degrees, is on its
+positive side). The colour difference of a pixel is ``d = <I, e1> - s |<I, e2>|``: positive only
+within 60 degrees of the key's hue for ``s = 1 / sqrt(3)``, where for a green key it is exactly
+Keylight's ``G - max(R, B)`` (up to scale), for magenta ``min(R, B) - G``, and it generalises to
+any hue. On the side towards orange, for keys within :data:`WARM_REACH` degrees of it (green,
+yellow-green, magenta and red screens), the zone is narrower (``s =`` :data:`WARM_SLOPE`, 51
+degrees): skin, blonde and golden hair, wood and orange are subject colours, and a golden yellow
+(hue 42) on a yellow-green screen (hue 90, as SD's greens often are) was keyed 0.6 opaque and
+despilled pink. A neutral (white, grey, black) screen has no hue: there the matte is the
+distance of a pixel from the clean plate in RGB (luminance and any chroma), divided by
+:data:`NEUTRAL_CONTRAST`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ import cv2
 import numpy as np
 
 SQRT3 = math.sqrt(3.0)
+#: Slope of the colour difference's zone edge on orange's side (see the module docstring): 0.8,
+#: an edge at atan(1 / 0.8) = 51 degrees from the key's hue instead of 60.
+WARM_SLOPE = 0.8
+#: Keys whose hue is within this many degrees of orange's (30) get :data:`WARM_SLOPE`; a blue or
+#: cyan screen (150 degrees away) keeps both edges at 60 degrees.
+WARM_REACH = 125.0
 #: Chroma |K - grey(K)| (0..255 scale) below which a key colour counts as neutral.
 MIN_KEY_CHROMA = 20.0
 #: RGB distance (0..255 levels, Euclidean) from a neutral screen at which a pixel is opaque.
@@ -45,14 +56,26 @@ def chroma_rows(x: np.ndarray) -> np.ndarray:
 
 
 def basis(key_rgb: tuple[int, int, int]) -> np.ndarray:
-    """(2, 3) matrix: rows e1 (towards the key's hue) and e2, both orthogonal to grey."""
+    """(2, 3) matrix: rows e1 (towards the key's hue) and e2, both orthogonal to grey; e2 points
+    to orange's side of the key (hue 30 degrees: chroma direction (1, 0, -1) / sqrt(2))."""
     r, g, b = (float(v) for v in key_rgb)
     mean = (r + g + b) / 3.0
     x, y, z = r - mean, g - mean, b - mean
     n = math.sqrt(x * x + y * y + z * z)
     x, y, z = x / n, y / n, z / n
     c = 1.0 / math.sqrt(3.0)  # e2 = (1, 1, 1) / sqrt(3) x e1
-    return np.array([[x, y, z], [c * (z - y), c * (x - z), c * (y - x)]], np.float32)
+    e2 = (c * (z - y), c * (x - z), c * (y - x))
+    if e2[0] - e2[2] < 0:
+        e2 = (-e2[0], -e2[1], -e2[2])
+    return np.array([[x, y, z], e2], np.float32)
+
+
+def slopes(m: np.ndarray) -> tuple[float, float]:
+    """The colour difference's slopes ``s`` (module docstring) on the positive (orange's) and
+    the negative side of ``e2`` for the basis ``m`` (:func:`basis`)."""
+    cos_orange = (float(m[0, 0]) - float(m[0, 2])) / math.sqrt(2.0)
+    warm = math.degrees(math.acos(max(-1.0, min(1.0, cos_orange)))) < WARM_REACH
+    return (WARM_SLOPE if warm else 1.0 / SQRT3), 1.0 / SQRT3
 
 
 def project(img: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -65,9 +88,11 @@ def project(img: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 def diff(img: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Colour difference of a float32 (H, W, 3) image or (N, 3) rows; returns (H, W) or (N,)
-    float32 (levels). For an image: ``min(<I, e1 - e2/sqrt3>, <I, e1 + e2/sqrt3>)``, two
-    one-channel transforms (OpenCV's fastest) instead of projections and an absolute value."""
-    lo, hi = m[0] - m[1] * np.float32(1.0 / SQRT3), m[0] + m[1] * np.float32(1.0 / SQRT3)
+    float32 (levels). ``min(<I, e1 - s+ e2>, <I, e1 + s- e2>)`` with the :func:`slopes`: for an
+    image two one-channel transforms (OpenCV's fastest) instead of projections and an absolute
+    value."""
+    s_pos, s_neg = slopes(m)
+    lo, hi = m[0] - m[1] * np.float32(s_pos), m[0] + m[1] * np.float32(s_neg)
     if img.ndim == 3:
         return cv2.min(cv2.transform(img, lo[None]), cv2.transform(img, hi[None]))
     return np.minimum(rows_dot(img, lo), rows_dot(img, hi))
@@ -111,9 +136,12 @@ def rgb_rows(x: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(x.reshape(1, -1, 4), cv2.COLOR_RGBA2RGB).reshape(-1, 3)
 
 
-def diff_planes(pq: np.ndarray) -> np.ndarray:
-    """Colour difference from the (H, W, 2 or 3) projections ``<I, e1>``, ``<I, e2>``."""
-    return cv2.scaleAdd(np.abs(pq[..., 1]), -1.0 / SQRT3, np.ascontiguousarray(pq[..., 0]))
+def diff_planes(pq: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Colour difference from the (H, W, 2 or 3) projections ``<I, e1>``, ``<I, e2>`` on the
+    basis ``m``."""
+    s_pos, s_neg = slopes(m)
+    p, q = np.ascontiguousarray(pq[..., 0]), np.ascontiguousarray(pq[..., 1])
+    return cv2.min(cv2.scaleAdd(q, -s_pos, p), cv2.scaleAdd(q, s_neg, p))
 
 
 def grey_rows(x: np.ndarray) -> np.ndarray:

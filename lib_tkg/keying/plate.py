@@ -109,7 +109,7 @@ def _analyse_chroma(
     d_key = float(matte.diff(key_f[None, None], m)[0, 0])
     one = np.float32(1.0)
     pq_h = matte.project(img_h, m)
-    d_h = matte.diff_planes(pq_h)
+    d_h = matte.diff_planes(pq_h, m)
     mx = cv2.max(cv2.max(img_h[..., 0], img_h[..., 1]), img_h[..., 2])
     # classification uses a lightly denoised copy (3x3 box): |q| of noisy dark pixels is biased
     # upwards, which would reject deep shadows
@@ -121,7 +121,7 @@ def _analyse_chroma(
     p_b = pq_b[..., 0]
     q_b = pq_b[..., 1]
     qa_b = np.abs(q_b)
-    d_b = matte.diff_planes(pq_b)
+    d_b = matte.diff_planes(pq_b, m)
     # candidate background: the key's hue (within ~35 degrees), not too dark
     hue_ok = (qa_b <= np.float32(0.7) * p_b) & (d_b >= np.float32(0.1 * d_key))
     if not hue_ok.any():

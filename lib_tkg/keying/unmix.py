@@ -64,7 +64,7 @@ def unmix(
     np.clip(f1, 0.0, 255.0, out=f1)
     if despill > 0.0 and m is not None:
         p1 = matte.rows_dot(f1, m[0])
-        d_f = p1 - np.abs(matte.rows_dot(f1, m[1])) * np.float32(1.0 / matte.SQRT3)
+        d_f = matte.diff(f1, m)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
         s1 = np.maximum(d_f, 0.0) / d_b1
         b_chroma = matte.chroma_part(b1)
