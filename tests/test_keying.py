@@ -842,6 +842,20 @@ def test_green_colour_difference_is_keylights_g_minus_max_r_b_on_the_cyan_side()
     assert matte.diff(yellow_green, m)[0] < 0 < 255 - 230
 
 
+def test_colour_difference_slopes_change_smoothly_with_the_key_hue():
+    """Orange's side narrows for green, yellow-green, magenta and red keys, not for cyan or blue
+    ones, and between them gradually: similar teal screens key alike (it jumped by 0.22 between
+    hue 154 and 156)."""
+    s_green, s_blue = matte.slopes(matte.basis((0, 255, 0))), matte.slopes(matte.basis((0, 0, 255)))
+    assert s_green == pytest.approx((matte.WARM_SLOPE, 1 / math.sqrt(3)))
+    assert s_blue == pytest.approx((1 / math.sqrt(3), 1 / math.sqrt(3)))
+    steps = []
+    for hue in range(0, 360):
+        r, g, b = (round(127.5 + 127.5 * math.cos(math.radians(hue - c))) for c in (0, 120, 240))
+        steps.append(matte.slopes(matte.basis((r, g, b)))[0])
+    assert max(abs(a - b) for a, b in zip(steps, steps[1:] + steps[:1], strict=True)) < 0.02
+
+
 def test_basis_is_orthonormal_and_orthogonal_to_grey():
     for key_rgb in ((0, 255, 0), (12, 200, 40), (255, 0, 255), (30, 60, 250)):
         m = matte.basis(key_rgb).astype(np.float64)

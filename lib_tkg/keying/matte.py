@@ -6,8 +6,8 @@ For a key colour ``K`` the chroma plane (RGB minus its grey component) gets an o
 positive side). The colour difference of a pixel is ``d = <I, e1> - s |<I, e2>|``: positive only
 within 60 degrees of the key's hue for ``s = 1 / sqrt(3)``, where for a green key it is exactly
 Keylight's ``G - max(R, B)`` (up to scale), for magenta ``min(R, B) - G``, and it generalises to
-any hue. On the side towards orange, for keys within :data:`WARM_REACH` degrees of it (green,
-yellow-green, magenta and red screens), the zone is narrower (``s =`` :data:`WARM_SLOPE`, 51
+any hue. On the side towards orange, for keys within 110 degrees of it (:data:`WARM_REACH`:
+green, yellow-green, magenta and red screens), the zone is narrower (``s =`` :data:`WARM_SLOPE`, 51
 degrees): skin, blonde and golden hair, wood and orange are subject colours, and a golden yellow
 (hue 42) on a yellow-green screen (hue 90, as SD's greens often are) was keyed 0.6 opaque and
 despilled pink. A neutral (white, grey, black) screen has no hue: there the matte is the
@@ -26,9 +26,10 @@ SQRT3 = math.sqrt(3.0)
 #: Slope of the colour difference's zone edge on orange's side (see the module docstring): 0.8,
 #: an edge at atan(1 / 0.8) = 51 degrees from the key's hue instead of 60.
 WARM_SLOPE = 0.8
-#: Keys whose hue is within this many degrees of orange's (30) get :data:`WARM_SLOPE`; a blue or
-#: cyan screen (150 degrees away) keeps both edges at 60 degrees.
-WARM_REACH = 125.0
+#: Keys whose hue is within the first of these many degrees of orange's (30) get
+#: :data:`WARM_SLOPE`, beyond the second 1 / sqrt(3) (a cyan or blue screen, 150 degrees away,
+#: keeps both edges at 60 degrees), in between a linear blend (no jump between similar teals).
+WARM_REACH = (110.0, 140.0)
 #: Chroma |K - grey(K)| (0..255 scale) below which a key colour counts as neutral.
 MIN_KEY_CHROMA = 20.0
 #: RGB distance (0..255 levels, Euclidean) from a neutral screen at which a pixel is opaque.
@@ -74,8 +75,10 @@ def slopes(m: np.ndarray) -> tuple[float, float]:
     """The colour difference's slopes ``s`` (module docstring) on the positive (orange's) and
     the negative side of ``e2`` for the basis ``m`` (:func:`basis`)."""
     cos_orange = (float(m[0, 0]) - float(m[0, 2])) / math.sqrt(2.0)
-    warm = math.degrees(math.acos(max(-1.0, min(1.0, cos_orange)))) < WARM_REACH
-    return (WARM_SLOPE if warm else 1.0 / SQRT3), 1.0 / SQRT3
+    apart = math.degrees(math.acos(max(-1.0, min(1.0, cos_orange))))
+    near, far = WARM_REACH
+    warm = min(1.0, max(0.0, (far - apart) / (far - near)))
+    return 1.0 / SQRT3 + warm * (WARM_SLOPE - 1.0 / SQRT3), 1.0 / SQRT3
 
 
 def project(img: np.ndarray, m: np.ndarray) -> np.ndarray:
