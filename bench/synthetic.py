@@ -62,7 +62,9 @@ PROFILES: dict[str, dict[str, tuple[float, float]]] = {
 # without spill, "spilled" edges with strong spill, "keyparts" subjects with key-coloured parts
 # (brighter and more saturated than the screen, or of another shade of its hue), "blurred" a
 # motion-blurred or defocused subject, dark in half the samples (its wide soft outline has the
-# screen's chromaticity, like a soft shadow).
+# screen's chromaticity, like a soft shadow), "outlined" a subject drawn with an outline as
+# cartoons, sprites and die-cut stickers are (black, dark brown or coloured, 1-4 px, or a white
+# border 3-8 px).
 PROFILES["sd"] = {**PROFILES["default"], "mottle": (0.04, 0.1), "noise": (0.5, 3.0)}
 PROFILES["clean"] = {**PROFILES["default"], "spill": (0.0, 0.0)}
 PROFILES["spilled"] = {**PROFILES["default"], "spill": (0.3, 0.5), "spill_width": (0.01, 0.03)}
@@ -73,6 +75,7 @@ PROFILES["keyparts"] = {
     "key_parts": (1, 4),
 }
 PROFILES["blurred"] = {**PROFILES["default"], "body_blur": (0.01, 0.04), "dark_body": (0.5, 0.5)}
+PROFILES["outlined"] = {**PROFILES["default"], "outline": (1.0, 4.0)}
 
 #: Nominal screen colours (hue in degrees) the generator jitters around.
 KEY_HUES: dict[str, float] = {"green": 120.0, "blue": 225.0, "magenta": 300.0, "cyan": 185.0}
@@ -283,6 +286,30 @@ def _neutral_screen(
     return plate.astype(np.float32), key_rgb  # type: ignore[return-value]
 
 
+def _outline(
+    rng: np.random.Generator, body: np.ndarray, width: tuple[float, float], key_hue: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """An outline layer along the inside of the ``body`` mask's edge: black, dark brown or a
+    saturated colour at least 90 degrees from ``key_hue``, ``width`` px wide (a range), or a
+    white border 3-8 px wide."""
+    h, w = body.shape
+    inside = cv2.distanceTransform((body > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    kind = rng.random()
+    if kind < 0.25:
+        col, px = np.float32([0.97, 0.97, 0.96]), rng.uniform(3.0, 8.0)
+    else:
+        px = rng.uniform(*width)
+        if kind < 0.65:
+            col = _hsv(rng.uniform(0, 360), rng.uniform(0, 0.3), rng.uniform(0.02, 0.1))
+        elif kind < 0.8:
+            col = _hsv(rng.uniform(15, 35), rng.uniform(0.5, 0.8), rng.uniform(0.2, 0.35))
+        else:
+            hues = [x for x in (0.0, 30.0, 60.0, 220.0, 280.0) if _hue_dist(x, key_hue) >= 90]
+            col = _hsv(float(rng.choice(hues)), 0.85, 0.8)
+    line = np.clip(px + 0.5 - inside, 0, 1) * body
+    return line, np.broadcast_to(np.asarray(col, np.float32), (h, w, 3))
+
+
 def make_sample(
     seed: int, size: int | tuple[int, int] = 768, key: str = "green", profile: str = "default"
 ) -> Sample:
@@ -326,6 +353,8 @@ def make_sample(
         layers.append((body_b, np.clip(prem_b / np.maximum(body_b, 1e-6)[..., None], 0, 1)))
     else:
         layers.append((body, body_col))
+    if "outline" in pr:
+        layers.append(_outline(rng, body, pr["outline"], key_hue))
     if "key_parts" in pr:  # key-coloured parts of the subject, inside it or at its outline
         inner, rim = np.nonzero(body > 0.95), np.nonzero((body > 0.4) & (body < 0.6))
         for _ in range(int(rng.integers(*pr["key_parts"]))):

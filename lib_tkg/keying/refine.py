@@ -4,7 +4,8 @@
 The colour-difference matte assumes the foreground has no key excess, which over-estimates
 alpha for saturated foregrounds. Near opaque foreground, ``F`` is the colour of the nearby
 opaque pixels and alpha is re-solved as the projection of ``I - B`` on ``F - B`` where that
-line explains the pixel; elsewhere alpha moves partly towards the smallest physically possible
+line explains the pixel (not where the subject has an outline of another colour: black, white,
+coloured); elsewhere alpha moves partly towards the smallest physically possible
 value (:mod:`lib_tkg.keying.lower_bound`) when the implied foreground colour is saturated. A colour
 guided filter (:mod:`lib_tkg.keying.guided`) then denoises the band along image edges: no
 blanket blur. The colour is unmixed and despilled afterwards (:mod:`lib_tkg.keying.unmix`).
@@ -46,6 +47,11 @@ _SNAP_BOUND = 0.8
 _SNAP_RATIO = 0.5
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
+_RIM_SIGMA = 1.5  # px (full resolution) of the average of the opaque rim's colour
+# levels by which the opaque rim's colour lies off what mixing the core's colour with the screen
+# or lighting it with the screen (spill) gives, where the rim starts to count as an outline
+# (fully at twice that)
+_OUTLINE = 30.0
 
 
 def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float) -> None:
@@ -170,6 +176,64 @@ def _colour_map(cw_sum: np.ndarray) -> np.ndarray:
     return np.multiply(cw_sum, scale, out=scale)
 
 
+def _rim_map(
+    rgba: np.ndarray,
+    solid: np.ndarray,
+    core: np.ndarray,
+    t: np.ndarray,
+    cw: float,
+    size: tuple[int, int],
+) -> np.ndarray:
+    """(h, w, 4) mean colour and weight of the opaque rim at the half resolution ``size``
+    (w, h): the opaque pixels (``solid``) left out of the ``core`` (within 2 px of its edge)
+    that clip-white did not make opaque (``t`` at most ``cw``), averaged over
+    :data:`_RIM_SIGMA`. It is the colour of an outline (a line of black, white or another
+    colour around the subject), which the core's average does not see."""
+    w = core.shape[1]
+    rim = cv2.subtract(solid.view(np.uint8), core)  # (the core is within solid)
+    rim = cv2.bitwise_and(rim, (t <= np.float32(cw)).view(np.uint8))
+    r_sum = cv2.resize(cv2.copyTo(rgba, rim), size, interpolation=cv2.INTER_AREA)
+    sigma = _RIM_SIGMA * size[0] / w
+    k = 2 * math.ceil(2.5 * sigma) + 1  # (OpenCV's own size for it is twice as slow)
+    return _colour_map(cv2.GaussianBlur(r_sum.astype(np.float32), (k, k), sigma))
+
+
+def _outline_trust(f: np.ndarray, fr: np.ndarray, b_b: np.ndarray, bc: np.ndarray) -> np.ndarray:
+    """Trust (N,) 0..1 in the nearby core's colour ``f`` ((N, 3) levels) as the edge's colour:
+    0 where the opaque rim's colour (``fr``, :func:`_rim_map`, (N, 4)) is more than twice
+    :data:`_OUTLINE` levels from every ``f + x (B - f) + y chroma(B)`` with ``x, y >= 0``
+    (``b_b``: the plate ``B``, ``bc``: its chroma): an outline. A rim that is only mixed with
+    the screen or lit by it (spill) is within that reach; 1 under :data:`_OUTLINE`, and where
+    no rim is near."""
+    one = np.float32(1.0)
+    trust = np.ones(f.shape[0], np.float32)
+    at = np.flatnonzero(fr[:, 3] > np.float32(1e-3))  # (most of a band has no rim near)
+    if at.size == 0:
+        return trust
+    fr_at = np.take(fr, at, axis=0)
+    f_at, b_at, bc_at = (np.take(x, at, axis=0) for x in (f, b_b, bc))
+    d = matte.rgb_rows(fr_at) - f_at
+    u = b_at - f_at
+    dd, uu, bb = dot3(d, d), dot3(u, u), dot3(bc_at, bc_at)
+    du, db, ub = dot3(d, u), dot3(d, bc_at), dot3(u, bc_at)
+    # the nearest point of the cone: on one of its two edges, or inside it
+    res = np.minimum(
+        dd - np.maximum(du, 0) ** 2 / np.maximum(uu, one),
+        dd - np.maximum(db, 0) ** 2 / np.maximum(bb, one),
+    )
+    det = uu * bb - ub * ub
+    ok = det > np.float32(1e-3) * uu * bb
+    det = np.where(ok, det, one)
+    x = (du * bb - db * ub) / det
+    y = (db * uu - du * ub) / det
+    inside = ok & (x >= 0) & (y >= 0)
+    res = np.where(inside, np.minimum(res, dd - x * du - y * db), res)
+    off = np.sqrt(np.maximum(res, 0))
+    outline = np.clip((off - np.float32(_OUTLINE)) / np.float32(_OUTLINE), 0, 1)
+    trust[at] = one - np.clip(fr_at[:, 3] / np.float32(0.1), 0, 1) * outline
+    return trust
+
+
 def refine_band(
     rgba: np.ndarray,
     img_h: np.ndarray,
@@ -201,7 +265,10 @@ def refine_band(
        unbiased for colours opposite the screen (the plain value is too opaque there) and for
        ones along it (too transparent). With either ``F``, where screen light on the edge
        (spill: a share of the screen's chroma added) explains the pixel clearly better than the
-       line alone, the alpha of that two-term fit is used (:func:`_spill_fit`). Failing that the
+       line alone, the alpha of that two-term fit is used (:func:`_spill_fit`). Neither ``F``
+       is used where the subject has an outline (:func:`_outline_trust`: the opaque rim's colour
+       is not the core's mixed with or lit by the screen): there the edge mixes the screen
+       with the outline's colour, which the core's average does not see. Failing that the
        estimate is moved from the colour-difference value towards the physical lower bound by
        up to 75 % when the colour the colour-difference value implies is saturated (not at all
        when it is grey, where that value is exact). The result is never below the physical
@@ -258,7 +325,7 @@ def refine_band(
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
     fmap = _colour_map(cw_sum)
     if neutral:
-        wide = None
+        wide = rim = None
         contrast = _inner_contrast(alpha, idx, _core_contrast(fmap, plate))
     else:
         # a wider average (10 px) for farther into wide soft bands (smooth: made at half the
@@ -266,6 +333,7 @@ def refine_band(
         qw, qh = -(-hw // 2), -(-hh // 2)
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         wide = _colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
+        rim = _rim_map(rgba, solid, core, t, cw, (hw, hh))
         contrast = None
     i_b = matte.colours_at(rgba, idx)
     a_band = np.empty(idx.size, np.float32)
@@ -278,6 +346,7 @@ def refine_band(
             None if neutral else np.take(t.reshape(-1), at),
             sample(fmap, xy_r, w, h),
             None if wide is None else sample(wide, xy_r, w, h),
+            None if rim is None else sample(rim, xy_r, w, h),
             m,
             cw,
             None if contrast is None else contrast[rows],
@@ -311,6 +380,7 @@ def _band_alpha(
     t_b: np.ndarray | None,
     fw: np.ndarray,
     fw2: np.ndarray | None,
+    fr: np.ndarray | None,
     m: np.ndarray | None,
     cw: float,
     contrast: np.ndarray | None,
@@ -319,10 +389,10 @@ def _band_alpha(
 
     ``i_b``, ``b_b``: image and plate colours (N, 3) float32 levels; ``t_b``: the screen ratio
     (chroma screens; ``None`` on a neutral one); ``fw``, ``fw2``: the local and the wide
-    foreground colour map sampled there, (N, 4) colour and weight (``fw2`` ``None`` on a
-    neutral screen); ``m``: the chroma basis or ``None``; ``cw``: clip-white (0..1);
-    ``contrast``: a neutral screen's subject contrast in levels (:func:`_inner_contrast`), (N,);
-    ``None`` on a chroma screen.
+    foreground colour map sampled there, (N, 4) colour and weight, and ``fr`` the opaque rim's
+    (:func:`_rim_map`; both ``None`` on a neutral screen); ``m``: the chroma basis or ``None``;
+    ``cw``: clip-white (0..1); ``contrast``: a neutral screen's subject contrast in levels
+    (:func:`_inner_contrast`), (N,); ``None`` on a chroma screen.
 
     The fallback estimate is made for all rows; the line through the local subject colour
     (:func:`_line_alpha`) only for the rows where that colour has weight (most of a band has
@@ -333,7 +403,7 @@ def _band_alpha(
     v = i_b - b_b
     u = f_loc - b_b
     vv = dot3(v, v)
-    bc = bb = vb = None
+    bc = bb = vb = trust = None
     if m is not None:
         # spill: I - B = a (F - B) + c B_chroma, c >= 0 (screen light on the subject's edge)
         bc = matte.chroma_part(b_b)
@@ -374,6 +444,10 @@ def _band_alpha(
         uu_k, vu_k = dot3(u_k, u_k), dot3(v, u_k)
         cos_k = vu_k / np.sqrt(np.maximum(uu_k * vv, np.float32(1e-6)))
         w_kn *= np.clip((cos_k - np.float32(0.8)) / np.float32(0.1), 0, 1)
+        # ... and not where the subject has an outline: then F is the outline's colour, not the
+        # core's (the line fit below is not used there either)
+        trust = _outline_trust(f_kn, fr, b_b, bc)
+        w_kn *= trust
         r_f = matte.diff(f_kn, m) / np.maximum(matte.diff(b_b, m), np.float32(1.0))
         a_kn = np.clip(a_cd / (one - np.clip(r_f, -1.0, 0.6)), 0, 1)
         # with spill, where the two-term fit explains the pixel clearly better
@@ -403,6 +477,8 @@ def _band_alpha(
         )
         conf = np.clip((w_loc[near] - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
         conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
+        if trust is not None:
+            conf *= trust[near]
         a_line = np.clip(a_loc, a_box[near], 1.0)
         a_new[near] = conf * a_line + (1.0 - conf) * a_new[near]
     return np.clip(a_new, 0.0, 1.0)
