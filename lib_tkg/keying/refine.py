@@ -221,13 +221,8 @@ def _outline_trust(f: np.ndarray, fr: np.ndarray, b_b: np.ndarray, bc: np.ndarra
         dd - np.maximum(du, 0) ** 2 / np.maximum(uu, one),
         dd - np.maximum(db, 0) ** 2 / np.maximum(bb, one),
     )
-    det = uu * bb - ub * ub
-    ok = det > np.float32(1e-3) * uu * bb
-    det = np.where(ok, det, one)
-    x = (du * bb - db * ub) / det
-    y = (db * uu - du * ub) / det
-    inside = ok & (x >= 0) & (y >= 0)
-    res = np.where(inside, np.minimum(res, dd - x * du - y * db), res)
+    x, y, res2, ok = _two_term(uu, ub, bb, du, db, dd)
+    res = np.where(ok & (x >= 0) & (y >= 0), np.minimum(res, res2), res)
     off = np.sqrt(np.maximum(res, 0))
     outline = np.clip((off - np.float32(_OUTLINE)) / np.float32(_OUTLINE), 0, 1)
     trust[at] = one - np.clip(fr_at[:, 3] / np.float32(0.1), 0, 1) * outline
@@ -533,14 +528,27 @@ def _spill_fit(
     them: where it finds spill, a higher alpha than ``a_1`` and a residual below
     :data:`_SPILL_GAIN` times that of the line ``B + a (F - B)`` alone.
     """
+    a2, c2, res2, ok = _two_term(uu, dot3(u, bc), bb, vu, vb, vv)
+    res1 = vv - vu * vu / np.maximum(uu, np.float32(1.0))
+    use = ok & (c2 > 0) & (a2 > a_1) & (res2 < np.float32(_SPILL_GAIN) * res1)
+    return a2, res2, use
+
+
+def _two_term(
+    uu: np.ndarray,
+    ub: np.ndarray,
+    bb: np.ndarray,
+    vu: np.ndarray,
+    vb: np.ndarray,
+    vv: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares ``v = x u + y b`` per row from the dot products of ``u``, ``b`` and ``v``
+    (N,) each: ``(x, y, squared residual, ok)``, ``ok`` False where ``u`` and ``b`` are nearly
+    parallel (then ``x``, ``y`` are meaningless)."""
     one = np.float32(1.0)
-    ub = dot3(u, bc)
     det = uu * bb - ub * ub
     ok = det > np.float32(1e-3) * uu * bb
     det = np.where(ok, det, one)
-    a2 = (vu * bb - vb * ub) / det
-    c2 = (uu * vb - ub * vu) / det
-    res2 = vv - a2 * vu - c2 * vb
-    res1 = vv - vu * vu / np.maximum(uu, one)
-    use = ok & (c2 > 0) & (a2 > a_1) & (res2 < np.float32(_SPILL_GAIN) * res1)
-    return a2, res2, use
+    x = (vu * bb - vb * ub) / det
+    y = (uu * vb - ub * vu) / det
+    return x, y, vv - x * vu - y * vb, ok
