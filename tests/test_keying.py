@@ -244,6 +244,31 @@ def test_a_dark_subjects_blurred_edge_is_not_taken_for_a_soft_shadow():
     assert got[:, :40].max() <= 3 / 255 and got[:, -40:].max() <= 3 / 255
 
 
+def test_a_dark_veil_is_kept_while_a_soft_shadow_keys_out():
+    # a translucent near-black veil (alpha 0.5, sharp anti-aliased rim) hanging from a subject
+    # darkens the screen like a shadow does; a soft shadow elsewhere must still key out
+    h, w = 384, 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - 0.15 * xx / w
+    light *= 1 - 0.45 * np.exp(-(((xx - 400) / 40) ** 2 + ((yy - 300) / 25) ** 2))
+    bg = np.array(SCREENS["green"], np.float32)[None, None] * light[..., None]
+    alpha = np.zeros((h, w), np.float32)
+    alpha[64:160, 96:224] = 1.0  # the subject
+    veil = np.zeros((h * 4, w * 4), np.uint8)
+    cv2.fillConvexPoly(veil, np.array([[224, 64], [352, 96], [320, 288], [224, 224]]) * 4, 255)
+    veil = cv2.resize(veil, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    alpha = np.maximum(alpha, 0.5 * veil)
+    fg = np.zeros((h, w, 3), np.float32)
+    fg[alpha >= 1] = (200, 60, 90)
+    fg[alpha < 1] = (14, 12, 12)
+    img = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
+    img = np.round(img + np.random.default_rng(5).normal(0, 1.0, img.shape))
+    got = key_matte(np.clip(img, 0, 255).astype(np.uint8)).astype(np.float32) / 255
+    inside = cv2.erode((veil >= 1).view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
+    assert abs(float(got[inside].mean()) - 0.5) < 0.08
+    assert got[260:340, 340:460].max() <= 3 / 255  # the shadow is background
+
+
 def _strands_scene(
     seed: int, fg: tuple[int, int, int], noise: float, spill: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,8 @@ RGB, but lowered by a veil or a light detail) is close to a robust smooth field 
 screen's, and whose hue cast matches the screen's. Their colours, averaged per block (normalised
 convolution) and filled across the subject with a push-pull pyramid, give the plate. Next to
 the subject, candidates much darker than the screen farther out are left out: a dark subject's
-blurred edge has the screen's chromaticity, but it is subject, not a shadow. A second
+blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a region
+darker than the screen around it and cut off from it by a sharp edge (a dark veil). A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
 enter it), while soft shadows are followed and key out.
@@ -40,6 +41,10 @@ _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen regio
 _BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
 _RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
 _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is still screen
+#: colour difference (share of the screen's around it) under which a region that a sharp
+#: edge cuts off from the screen is a dark veil, not a shadow
+_VEIL = 0.85
+_VEIL_PX = 20  # smallest such region (px at the classifying resolution)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
@@ -179,6 +184,7 @@ def _analyse_chroma(
         bg1 = hue_ok
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
+    bg1 = _no_dark_veils(img_h, bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
@@ -289,6 +295,47 @@ def _no_dark_ramps(
     return bg & ~(near & (t < np.float32(1.0 - _RAMP_DIP)))
 
 
+def _no_dark_veils(
+    img: np.ndarray, bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
+) -> np.ndarray:
+    """Drop regions of ``bg`` darker than the screen around them and cut off from it by a sharp
+    luminance edge.
+
+    A dark veil (translucent dark fabric, tinted glass) over the screen keeps the screen's
+    chromaticity as a shadow does, and the plate would follow it and key it out; unlike a soft
+    shadow's, its rim is a sharp edge (:func:`_sharp_edges`). The candidates are cut along
+    those edges; a piece that the cut separates from the border-connected screen (pieces
+    already enclosed by the subject are :func:`_enclosed_screen`'s), of at least
+    :data:`_VEIL_PX` px, whose mean colour difference ``d`` is under :data:`_VEIL` of that
+    screen's there (filled in on the plate grid), is left out with its rim.
+    """
+    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+    cut = bg & (cv2.dilate(_sharp_edges(lum).view(np.uint8), KERNEL3) == 0)
+    labels, rim, n = _rim_components(cut)
+    if n <= 2 or rim[1:].all():
+        return bg
+    labels_bg, rim_bg, _ = _rim_components(bg)
+    outer = rim[labels]
+    inner = cut & ~outer
+    lab = labels[inner]
+    size = np.bincount(lab, minlength=n)
+    was_outer = np.bincount(lab, rim_bg[labels_bg[inner]], n) > 0
+    piece = ~rim & was_outer & (size >= _VEIL_PX)
+    if not piece[1:].any():
+        return bg
+    d_out, _w = block_plate(d, outer, small, np.array([d_key], np.float32))
+    h, w = bg.shape
+    d_out = cv2.resize(
+        np.maximum(d_out[..., 0], 0.1 * d_key), (w, h), interpolation=cv2.INTER_LINEAR
+    )
+    mean_t = np.bincount(lab, d[inner] / d_out[inner], n) / np.maximum(size, 1)
+    veil = piece & (mean_t < np.float32(_VEIL))
+    veil[0] = False
+    if not veil.any():
+        return bg
+    return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
+
+
 def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Connected components of ``mask`` (4-connected): ``(labels, touches the border, n)``."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=4)
@@ -340,6 +387,13 @@ def _grad2(x: np.ndarray, sigma: float) -> np.ndarray:
     return gx * gx + gy * gy
 
 
+def _sharp_edges(lum: np.ndarray) -> np.ndarray:
+    """Sharp luminance edges of ``lum`` (levels): a subject's outline, a veil's rim. A soft
+    shadow's rim is as steep at a coarse scale as at a fine one, such an edge is not."""
+    g_fine, g_coarse = _grad2(lum, 0.8), _grad2(lum, 2.5)
+    return (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)
+
+
 def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
     h, w = img.shape[:2]
     lum_k = float(np.mean(kc))
@@ -355,11 +409,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     cand &= lum <= np.float32(min(255.0, lum_k + 48.0 + 0.25 * lum_k))
     if not cand.any():
         return None
-    # sharp luminance edges (a subject's outline) separate the screen from grey subject parts;
-    # a soft shadow's rim is as steep at a coarse scale as at a fine one, an outline is not
-    g_fine, g_coarse = _grad2(lum, 0.8), _grad2(lum, 2.5)
-    edge = (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)
-    free = (cand & (cv2.dilate(edge.view(np.uint8), KERNEL3) == 0)).view(np.uint8)
+    # sharp luminance edges (a subject's outline) separate the screen from grey subject parts
+    free = (cand & (cv2.dilate(_sharp_edges(lum).view(np.uint8), KERNEL3) == 0)).view(np.uint8)
     labels, rim, _ = _rim_components(free)
     bg1 = rim[labels]
     if not bg1.any():
