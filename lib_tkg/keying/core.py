@@ -3,8 +3,9 @@
 ``alpha = 1 - d(I) / d(B)`` for a chroma screen (colour difference relative to the clean plate
 ``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
 clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
-the range linearly; the physical lower bound keeps key-coloured subject parts; refinement,
-unmixing and despill follow (:mod:`lib_tkg.keying.refine`, :mod:`lib_tkg.keying.unmix`).
+the range linearly; the physical lower bound keeps key-coloured subject parts; refinement
+follows (:mod:`lib_tkg.keying.refine`), key-coloured parts enclosed by the subject are made
+opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lib_tkg.keying import lower_bound, matte, refine, threads, unmix
+from lib_tkg.keying import enclosed, lower_bound, matte, refine, threads, unmix
 from lib_tkg.keying.plate import Screen
 from lib_tkg.keying.resolution import pyramid
 
@@ -109,6 +110,9 @@ def key_pixels(
         alpha, fmap = refine.refine_band(
             rgba, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
         )
+
+    if not scr.neutral:
+        enclosed.fill_enclosed(alpha, rgb, plate)
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found
     # on the other core while the colour is denoised)

@@ -1,0 +1,86 @@
+"""Key-coloured subject parts enclosed by the subject: made opaque.
+
+A part of the subject close to the screen's colour (a green garment, a plant, a teal tint) gets
+partial alpha from the colour difference wherever its colour is a plausible mix of the screen
+with another colour. Where such a part lies inside the subject, cut off from the screen by
+opaque pixels, it cannot be a mix with the screen: a region of partial alpha with no nearly
+clear pixel (:data:`_CLEAR`), away from the frame's border and enclosed by opaque pixels, whose
+colour (away from its rim) is not the plate's (more than :data:`_ANGLE` degrees apart, or
+brighter), is made opaque. A hole in the subject shows the screen, often in the subject's shadow:
+it has the plate's colour, darker, or nearly clear pixels, and stays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+_CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
+_ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
+_BRIGHTER = 1.1  # a region this much brighter than the plate is subject whatever its hue
+_MIN_PX = 64  # smaller regions (px) are left as they are
+_MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
+_OPAQUE = 1.0 - 1e-4  # (an average of opaque pixels may round below 1)
+_KERNEL5 = np.ones((5, 5), np.uint8)
+
+
+def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None:
+    """Make enclosed key-coloured subject parts of ``alpha`` (float32 0..1, (H, W)) opaque, in
+    place. ``rgb``: the image, uint8 (H, W, 3); ``plate``: the clean plate at its resolution,
+    float32 levels (H, W, 3).
+
+    The regions are the 8-connected components of pixels with alpha under 1 of at least
+    :data:`_MIN_PX` pixels that do not reach the frame's border (every neighbour is opaque)
+    and have no pixel at or below :data:`_CLEAR`. They are found on a half-resolution copy (a
+    quarter of the pixels; most images have none) and each is then taken at full resolution
+    within its bounding box; its colour is compared with the plate's over its inside (2 px in
+    from its rim, which mixes with the enclosing subject; all of a thinner region).
+    """
+    h, w = alpha.shape
+    if min(h, w) < _MIN_SIDE:
+        return
+    hw, hh = -(-w // 2), -(-h // 2)
+    open_h = cv2.compare(
+        cv2.resize(alpha, (hw, hh), interpolation=cv2.INTER_AREA), _OPAQUE, cv2.CMP_LT
+    )
+    n, labels_h = cv2.connectedComponents(open_h, connectivity=8, ltype=cv2.CV_32S)
+    if n <= 2:
+        return
+    size = np.bincount(labels_h.reshape(-1), minlength=n)
+    cand = size >= _MIN_PX // 4
+    for side in (labels_h[0], labels_h[-1], labels_h[:, 0], labels_h[:, -1]):
+        cand[side] = False
+    cand[0] = False  # (opaque)
+    for i in np.flatnonzero(cand):
+        bx, by, bw, bh = cv2.boundingRect(cv2.compare(labels_h, int(i), cv2.CMP_EQ))
+        # its box at full resolution, widened by 2 px (the reduced copy's pixels straddle)
+        y0, x0 = max(0, 2 * by - 2), max(0, 2 * bx - 2)
+        y1, x1 = min(h, 2 * (by + bh) + 2), min(w, 2 * (bx + bw) + 2)
+        _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1])
+
+
+def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None:
+    """:func:`fill_enclosed`'s test at full resolution within one box (views, in place): its
+    regions of alpha under 1 that do not reach the box's edge."""
+    n, labels = cv2.connectedComponents(
+        cv2.compare(alpha, 1.0, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
+    )
+    shut = np.ones(n, bool)
+    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        shut[side] = False
+    shut[labels[alpha <= np.float32(_CLEAR)]] = False  # maybe a hole showing the screen
+    shut[0] = False  # (opaque)
+    for i in np.flatnonzero(shut):
+        region = labels == i
+        if np.count_nonzero(region) < _MIN_PX:
+            continue
+        inside = cv2.erode(region.view(np.uint8), _KERNEL5).view(bool)
+        at = inside if inside.any() else region
+        img_mean = rgb[at].mean(0)
+        plate_mean = plate[at].mean(0)
+        n_img, n_plate = float(np.linalg.norm(img_mean)), float(np.linalg.norm(plate_mean))
+        cos = float(img_mean @ plate_mean) / max(n_img * n_plate, 1e-6)
+        if cos < math.cos(math.radians(_ANGLE)) or n_img > _BRIGHTER * n_plate:
+            alpha[region] = 1.0
