@@ -4,8 +4,10 @@ Modules, in the order the keyer uses them: :mod:`~lib_tkg.keying.inputs` (images
 checks), :mod:`~lib_tkg.keying.detect` (is the border a screen, and of which colour),
 :mod:`~lib_tkg.keying.plate` (the clean plate behind the subject),
 :mod:`~lib_tkg.keying.matte` (colour difference, neutral distance, clipping, noise),
-:mod:`~lib_tkg.keying.core` (one keying pass), :mod:`~lib_tkg.keying.refine` (edges, physical
-alpha floor, unmixing, despill), :mod:`~lib_tkg.keying.shadow` (kept shadows),
+:mod:`~lib_tkg.keying.core` (one keying pass), :mod:`~lib_tkg.keying.lower_bound` (physical
+alpha floor), :mod:`~lib_tkg.keying.refine` (edges), :mod:`~lib_tkg.keying.enclosed`
+(key-coloured parts the subject encloses), :mod:`~lib_tkg.keying.unmix` (unmixing, despill),
+:mod:`~lib_tkg.keying.shadow` (kept shadows),
 :mod:`~lib_tkg.keying.tiles` (huge images in bounded memory), :mod:`~lib_tkg.keying.api`
 (:func:`key`, :func:`key_image`, :func:`key_matte`).
 
