@@ -271,8 +271,8 @@ def test_a_dark_veil_is_kept_while_a_soft_shadow_keys_out():
 
 def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_clear():
     # a pale green patch inside a red ring is a mix of the screen with grey per pixel (the colour
-    # difference gives it 0.55), but nothing around it is screen; a ring whose hole shows the
-    # screen in the ring's shadow (30 % darker) keeps the hole clear
+    # difference gives it 0.55), but nothing around it is screen: opaque, in its own colour; a
+    # ring whose hole shows the screen in the ring's shadow (30 % darker) keeps the hole clear
     h, w = 256, 384
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     bg = np.array(SCREENS["green"], np.float32)[None, None] * (1.0 - 0.1 * xx / w)[..., None]
@@ -282,10 +282,14 @@ def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_c
     patch, hole = r1 < 50, r2 < 50
     img[patch] = (110, 165, 110)
     img[hole] = bg[hole] * 0.7
-    img = np.round(img + np.random.default_rng(1).normal(0, 1.0, img.shape))
-    got = key_matte(np.clip(img, 0, 255).astype(np.uint8)).astype(np.float32) / 255
+    img = np.clip(np.round(img + np.random.default_rng(1).normal(0, 1.0, img.shape)), 0, 255)
+    img = img.astype(np.uint8)
+    rgba = key(img).rgba
+    got = rgba[..., 3].astype(np.float32) / 255
     assert got[patch].min() == 1.0
     assert got[hole].mean() < 0.01
+    # its colour is its own, not spill: kept (despill would grey it)
+    assert np.abs(rgba[..., :3][patch].mean(0) - img[patch].mean(0)).max() < 3
 
 
 def _strands_scene(

@@ -111,14 +111,17 @@ def key_pixels(
             rgba, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
         )
 
-    if not scr.neutral:
-        enclosed.fill_enclosed(alpha, rgb, plate)
+    # key-coloured parts the subject encloses: opaque, and their colour is theirs (no despill)
+    kept = None if scr.neutral else enclosed.fill_enclosed(alpha, rgb, plate)
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found
     # on the other core while the colour is denoised)
     def needing() -> np.ndarray:
         partial = alpha < one
-        return np.flatnonzero((alpha > 0) & (partial if scr.neutral else partial | (t > 0)))
+        need = (alpha > 0) & (partial if scr.neutral else partial | (t > 0))
+        if kept is not None:
+            need &= ~kept
+        return np.flatnonzero(need)
 
     found = threads.in_background(needing)
     fg = rgb.copy()

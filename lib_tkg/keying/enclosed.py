@@ -6,8 +6,9 @@ with another colour. Where such a part lies inside the subject, cut off from the
 opaque pixels, it cannot be a mix with the screen: a region of partial alpha with no nearly
 clear pixel (:data:`_CLEAR`), away from the frame's border and enclosed by opaque pixels, whose
 colour (away from its rim) is not the plate's (more than :data:`_ANGLE` degrees apart, or
-brighter), is made opaque. A hole in the subject shows the screen, often in the subject's shadow:
-it has the plate's colour, darker, or nearly clear pixels, and stays.
+brighter), is made opaque, and keeps its colour (its own, not spill: it is not despilled). A hole
+in the subject shows the screen, often in the subject's shadow: it has the plate's colour,
+darker, or nearly clear pixels, and stays.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ _OPAQUE = 1.0 - 1e-4  # (an average of opaque pixels may round below 1)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 
 
-def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None:
+def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.ndarray | None:
     """Make enclosed key-coloured subject parts of ``alpha`` (float32 0..1, (H, W)) opaque, in
     place. ``rgb``: the image, uint8 (H, W, 3); ``plate``: the clean plate at its resolution,
-    float32 levels (H, W, 3).
+    float32 levels (H, W, 3). Returns the pixels made opaque (bool (H, W)), ``None`` if none:
+    their colour is the part's own, not spill, and is not despilled.
 
     The regions are the 8-connected components of pixels with alpha under 1 of at least
     :data:`_MIN_PX` pixels that do not reach the frame's border (every neighbour is opaque)
@@ -40,30 +42,37 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None
     """
     h, w = alpha.shape
     if min(h, w) < _MIN_SIDE:
-        return
+        return None
     hw, hh = -(-w // 2), -(-h // 2)
     open_h = cv2.compare(
         cv2.resize(alpha, (hw, hh), interpolation=cv2.INTER_AREA), _OPAQUE, cv2.CMP_LT
     )
     n, labels_h = cv2.connectedComponents(open_h, connectivity=8, ltype=cv2.CV_32S)
     if n <= 2:
-        return
+        return None
     size = np.bincount(labels_h.reshape(-1), minlength=n)
     cand = size >= _MIN_PX // 4
     for side in (labels_h[0], labels_h[-1], labels_h[:, 0], labels_h[:, -1]):
         cand[side] = False
     cand[0] = False  # (opaque)
+    filled = None
     for i in np.flatnonzero(cand):
         bx, by, bw, bh = cv2.boundingRect(cv2.compare(labels_h, int(i), cv2.CMP_EQ))
         # its box at full resolution, widened by 2 px (the reduced copy's pixels straddle)
         y0, x0 = max(0, 2 * by - 2), max(0, 2 * bx - 2)
         y1, x1 = min(h, 2 * (by + bh) + 2), min(w, 2 * (bx + bw) + 2)
-        _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1])
+        box = _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1])
+        if box is not None:
+            if filled is None:
+                filled = np.zeros((h, w), bool)
+            filled[y0:y1, x0:x1] |= box
+    return filled
 
 
-def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None:
+def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.ndarray | None:
     """:func:`fill_enclosed`'s test at full resolution within one box (views, in place): its
-    regions of alpha under 1 that do not reach the box's edge."""
+    regions of alpha under 1 that do not reach the box's edge. Returns the box's pixels made
+    opaque, ``None`` if none."""
     n, labels = cv2.connectedComponents(
         cv2.compare(alpha, 1.0, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
     )
@@ -72,6 +81,7 @@ def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None:
         shut[side] = False
     shut[labels[alpha <= np.float32(_CLEAR)]] = False  # maybe a hole showing the screen
     shut[0] = False  # (opaque)
+    filled = None
     for i in np.flatnonzero(shut):
         region = labels == i
         if np.count_nonzero(region) < _MIN_PX:
@@ -84,3 +94,5 @@ def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> None:
         cos = float(img_mean @ plate_mean) / max(n_img * n_plate, 1e-6)
         if cos < math.cos(math.radians(_ANGLE)) or n_img > _BRIGHTER * n_plate:
             alpha[region] = 1.0
+            filled = region if filled is None else filled | region
+    return filled
