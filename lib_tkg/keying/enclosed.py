@@ -5,22 +5,21 @@ partial alpha from the colour difference wherever its colour is a plausible mix 
 with another colour. Where such a part lies inside the subject, cut off from the screen by
 opaque pixels, it cannot be a mix with the screen: a region of partial alpha with no nearly
 clear pixel (:data:`_CLEAR`), away from the frame's border and enclosed by opaque pixels, whose
-colour (away from its rim) is not the plate's (more than :data:`_ANGLE` degrees apart, or
-brighter), is made opaque, and keeps its colour (its own, not spill: it is not despilled). A hole
-in the subject shows the screen, often in the subject's shadow: it has the plate's colour,
-darker, or nearly clear pixels, and stays.
+colour (away from its rim) is not the plate's (:func:`~lib_tkg.keying.plate.plate_coloured`:
+more than :data:`_ANGLE` degrees apart, or brighter), is made opaque, and keeps its colour (its
+own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
+subject's shadow: it has the plate's colour, darker, or nearly clear pixels, and stays.
 """
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
+from lib_tkg.keying.plate import plate_coloured
+
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
-_BRIGHTER = 1.1  # a region this much brighter than the plate is subject whatever its hue
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
 _OPAQUE = 1.0 - 1e-4  # (an average of opaque pixels may round below 1)
@@ -88,11 +87,7 @@ def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.nd
             continue
         inside = cv2.erode(region.view(np.uint8), _KERNEL5).view(bool)
         at = inside if inside.any() else region
-        img_mean = rgb[at].mean(0)
-        plate_mean = plate[at].mean(0)
-        n_img, n_plate = float(np.linalg.norm(img_mean)), float(np.linalg.norm(plate_mean))
-        cos = float(img_mean @ plate_mean) / max(n_img * n_plate, 1e-6)
-        if cos < math.cos(math.radians(_ANGLE)) or n_img > _BRIGHTER * n_plate:
+        if not plate_coloured(rgb[at].mean(0), plate[at].mean(0), _ANGLE):
             alpha[region] = 1.0
             filled = region if filled is None else filled | region
     return filled

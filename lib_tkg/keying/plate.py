@@ -336,6 +336,16 @@ def _no_dark_veils(
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
 
 
+def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.ndarray:
+    """Whether regions have the plate's colour: their mean (or summed) colours ``colour`` and
+    the plate's under them ``plate`` ((N, 3) each, summed over the same pixels) at most
+    ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness) and the region no
+    more than 10 % brighter (a darker one may be the screen in the subject's shadow)."""
+    n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
+    cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
+    return (cos >= np.cos(np.radians(degrees))) & (n_c <= 1.1 * n_p)
+
+
 def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Connected components of ``mask`` (4-connected): ``(labels, touches the border, n)``."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=4)
@@ -370,9 +380,7 @@ def _enclosed_screen(
     sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
     sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
     mi, mb = np.stack(sums_i, 1), np.stack(sums_b, 1)  # sums: the ratios need no counts
-    ni, nb = np.linalg.norm(mi, axis=1), np.linalg.norm(mb, axis=1)
-    cos = (mi * mb).sum(1) / np.maximum(ni * nb, 1e-6)
-    ok = rim | ((cos >= np.cos(np.radians(6.0))) & (ni <= 1.1 * nb))
+    ok = rim | plate_coloured(mi, mb, 6.0)
     ok[0] = False
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)
