@@ -82,6 +82,9 @@ def key_pixels(
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
     img, img_h, img_q, hs = pyramid(rgb) if halves is None else halves
+    # the colours of pixels are gathered from an RGBA copy (one 4-byte item per pixel), made
+    # on the other core while the matte is started
+    rgba_made = threads.in_background(lambda: cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA))
     one = np.float32(1.0)
     h, w = rgb.shape[:2]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -95,28 +98,29 @@ def key_pixels(
     alpha = matte.soft_clip(one - t, lo, hi)
     noise_lv = noise_levels(scr, sig)
     floor = None
-    # the colours of pixels are gathered from an RGBA copy (one 4-byte item per pixel)
-    rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
+    rgba = rgba_made.result()
     if not scr.neutral:
         floor = lower_bound.physical_floor(rgba, img_q, plate, noise_lv, alpha, (lo, hi))
         alpha = cv2.max(alpha, floor)
-    if opts.refine:
+    # (a single pixel has no edge to refine; OpenCV would take a 1 x 1 array for a scalar)
+    refining = opts.refine and alpha.size > 1
+    if refining:
         refine.admit_faint(alpha, t, lo)
     if float(alpha.min()) >= 1.0:
         return None
     fmap = None
     m_or_none = None if scr.neutral else scr.m
-    if opts.refine:
+    if refining:
         alpha, fmap = refine.refine_band(
             rgba, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
         )
 
-    # key-coloured parts the subject encloses: opaque, and their colour is theirs (no despill)
-    kept = None if scr.neutral else enclosed.fill_enclosed(alpha, rgb, plate)
-
     # unmix where partial, despill what is left; only pixels that need it are touched (found
-    # on the other core while the colour is denoised)
+    # on the other core while the colour is denoised, after key-coloured parts the subject
+    # encloses are made opaque: their colour is theirs, not despilled; that leaves the
+    # subject's bounding box, all that denoising reads of alpha, as it is)
     def needing() -> np.ndarray:
+        kept = None if scr.neutral else enclosed.fill_enclosed(alpha, rgb, plate)
         partial = alpha < one
         need = (alpha > 0) & (partial if scr.neutral else partial | (t > 0))
         if kept is not None:

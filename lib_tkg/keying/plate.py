@@ -34,6 +34,7 @@ import numpy as np
 from lib_tkg.keying import matte
 from lib_tkg.keying.fields import block_plate, fit, fit_field, quadratic_inliers
 from lib_tkg.keying.resolution import box, enlarge_mask, half
+from lib_tkg.keying.threads import in_background
 
 PLATE_RES = 128  # long side of the low-resolution plate grid
 _FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
@@ -102,13 +103,17 @@ def _analyse_chroma(
     if coarse_first and max(hh, hw) > CLASSIFY_RES:
         # classify at half this resolution (``img_q``, if already made); only the last pass
         # (the plate's level) runs here, on the background found there, widened by 2 px: its
-        # rim left out there is 2 px there (4 px here), against 2 px when classified here
+        # rim left out there is 2 px there (4 px here), against 2 px when classified here; its
+        # colour difference here is made on the other core meanwhile
+        d_made = in_background(lambda: matte.diff(img_h, matte.basis(kc)))
         coarse = _analyse_chroma(half(img_h)[0] if img_q is None else img_q, kc, False)
         if coarse is None:
             return None
         bg = cv2.dilate(enlarge_mask(coarse.background.view(np.uint8), (hw, hh)), KERNEL5)
         bg = bg.view(bool)
-        return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate)
+        return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate, d_made.result())
+    # the sharp luminance edges (for dark veils) are found on the other core meanwhile
+    edges = in_background(lambda: _sharp_edges(_luminance(img_h)))
     m = matte.basis(kc)
     key_f = np.array(kc, np.float32)
     d_key = float(matte.diff(key_f[None, None], m)[0, 0])
@@ -184,7 +189,7 @@ def _analyse_chroma(
         bg1 = hue_ok
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
-    bg1 = _no_dark_veils(img_h, bg1, d_h, small, np.float32(d_key))
+    bg1 = _no_dark_veils(edges.result(), bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
@@ -296,7 +301,7 @@ def _no_dark_ramps(
 
 
 def _no_dark_veils(
-    img: np.ndarray, bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
+    edges: np.ndarray, bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
 ) -> np.ndarray:
     """Drop regions of ``bg`` darker than the screen around them and cut off from it by a sharp
     luminance edge.
@@ -309,8 +314,7 @@ def _no_dark_veils(
     :data:`_VEIL_PX` px, whose mean colour difference ``d`` is under :data:`_VEIL` of that
     screen's there (filled in on the plate grid), is left out with its rim.
     """
-    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
-    cut = bg & (cv2.dilate(_sharp_edges(lum).view(np.uint8), KERNEL3) == 0)
+    cut = bg & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)
     labels, rim, n = _rim_components(cut)
     if n <= 2 or rim[1:].all():
         return bg
@@ -395,6 +399,11 @@ def _grad2(x: np.ndarray, sigma: float) -> np.ndarray:
     return gx * gx + gy * gy
 
 
+def _luminance(img: np.ndarray) -> np.ndarray:
+    """The mean of a float32 RGB image's three channels (levels)."""
+    return cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+
+
 def _sharp_edges(lum: np.ndarray) -> np.ndarray:
     """Sharp luminance edges of ``lum`` (levels): a subject's outline, a veil's rim. A soft
     shadow's rim is as steep at a coarse scale as at a fine one, such an edge is not."""
@@ -406,7 +415,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     h, w = img.shape[:2]
     lum_k = float(np.mean(kc))
     key_f = np.array(kc, np.float32)
-    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+    lum = _luminance(img)
     grey = cv2.merge([lum, lum, lum])
     chroma_px = matte.distance(img, grey)
     if min(h, w) >= 32:

@@ -62,9 +62,10 @@ def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float) -> None:
     than screen noise: it gets a token alpha (1e-3), so that :func:`refine_band` estimates it
     like the rest of the band instead of leaving it clear.
     """
-    near = cv2.dilate((alpha > 0).view(np.uint8), _KERNEL3).view(bool)
-    faint = near & (t < np.float32(1.0 - 0.5 * lo))
-    np.maximum(alpha, np.float32(1e-3), out=alpha, where=faint)
+    # (OpenCV's comparisons and masked copy: several times faster than numpy's at full size)
+    near = cv2.dilate(cv2.compare(alpha, 0.0, cv2.CMP_GT), _KERNEL3)
+    faint = cv2.bitwise_and(near, cv2.compare(t, float(np.float32(1.0 - 0.5 * lo)), cv2.CMP_LT))
+    cv2.copyTo(cv2.max(alpha, float(np.float32(1e-3))), faint, alpha)
 
 
 def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
@@ -147,7 +148,10 @@ def _leave_ramps(
         deep = cv2.bitwise_and(deep, cv2.erode(core_h, kernel))
     deep = deep.view(bool)
     near = enlarge_mask((~deep).view(np.uint8), (w, h))
-    cand = np.flatnonzero(cv2.bitwise_and(near, core).view(bool) & (t < np.float32(-0.02)))
+    cand = cv2.bitwise_and(
+        cv2.bitwise_and(near, core), cv2.compare(t, float(np.float32(-0.02)), cv2.CMP_LT)
+    )
+    cand = np.flatnonzero(cand.view(bool))
     if cand.size == 0 or not deep.any():
         return
     sums = cv2.cvtColor(img_h, cv2.COLOR_RGB2RGBA)  # (three times as fast as a merge)
@@ -282,13 +286,17 @@ def refine_band(
     # opaque core: opaque pixels, and noisy ones deep (5 px) inside a mostly opaque region;
     # nearer its edge such a region may be a dense partial rim (motion blur, strand bundles),
     # which is estimated with the band instead of being made opaque
-    dense = (alpha > np.float32(0.5)) & (box(alpha, 2) >= np.float32(0.9))
-    solid = (alpha >= one) | cv2.erode(dense.view(np.uint8), _KERNEL11).view(bool)
+    # (masks made by OpenCV's comparisons, 0 or 255, then 0 or 1 where viewed as bool)
+    dense = cv2.compare(alpha, 0.5, cv2.CMP_GT)
+    dense = cv2.bitwise_and(dense, cv2.compare(box(alpha, 2), float(np.float32(0.9)), cv2.CMP_GE))
+    solid = cv2.bitwise_or(cv2.compare(alpha, 1.0, cv2.CMP_GE), cv2.erode(dense, _KERNEL11))
+    solid = cv2.bitwise_and(solid, 1).view(bool)
     core = cv2.morphologyEx(solid.view(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
     core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
     if not neutral:
         _leave_ramps(core, rgba, img_h, img_q, plate, t)
-    idx = np.flatnonzero((alpha > 0) & (core == 0))
+    idx = cv2.bitwise_and(cv2.compare(alpha, 0.0, cv2.CMP_GT), cv2.compare(core, 0, cv2.CMP_EQ))
+    idx = np.flatnonzero(idx.view(bool))
     out = alpha.copy()
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
     np.copyto(out, one, where=core.view(bool))  # 1 on the core: noise speckles inside it
@@ -310,10 +318,13 @@ def refine_band(
     g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
     eps = (_GE_NEUTRAL if neutral else _GE) + (noise_lv / 255.0) ** 2 * math.sqrt(gh * gw / (h * w))
     terms = in_background(lambda: guide_terms(g, r, eps))
+    hh, hw = img_h.shape[:2]
+    rim_made = (
+        None if neutral else in_background(lambda: _rim_map(rgba, solid, core, t, cw, (hw, hh)))
+    )
 
     # local foreground colour: masked average of the opaque core at half resolution, as
     # (colour sum, weight x 255) in one 4-channel map (alpha 255 on the core, 0 elsewhere)
-    hh, hw = img_h.shape[:2]
     cw_sum = cv2.copyTo(rgba, core)  # (0 elsewhere; twice as fast as a masked AND)
     cw_sum = cv2.resize(cw_sum, (hw, hh), interpolation=cv2.INTER_AREA)
     cw_sum = cw_sum.astype(np.float32)
@@ -328,7 +339,7 @@ def refine_band(
         qw, qh = -(-hw // 2), -(-hh // 2)
         cw_wide = cv2.resize(cw_sum, (qw, qh), interpolation=cv2.INTER_AREA)
         wide = _colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
-        rim = _rim_map(rgba, solid, core, t, cw, (hw, hh))
+        rim = rim_made.result()
         contrast = None
     i_b = matte.colours_at(rgba, idx)
     a_band = np.empty(idx.size, np.float32)
