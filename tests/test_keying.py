@@ -292,6 +292,28 @@ def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_c
     assert np.abs(rgba[..., :3][patch].mean(0) - img[patch].mean(0)).max() < 3
 
 
+def test_a_large_vivid_key_coloured_part_on_the_border_does_not_set_the_screens_level():
+    # a vivid green shirt, far more saturated than the dull green screen, filling a third of
+    # the frame and running off its bottom edge: the screen is measured on the frame's outer
+    # ring, so the shirt stays (mostly: per pixel it could be a 0.6 mix of pure green) opaque
+    # and the screen clear; had the shirt set the screen's level, it would have been keyed
+    # out (0.0) and the screen left half opaque (0.6)
+    h, w = 256, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.full((h, w, 3), (70, 135, 92), np.float32)
+    img *= (1.0 - 0.1 * yy / h)[..., None]
+    shirt = (yy > 120) & (np.abs(xx - 128) < 40 + 0.6 * (yy - 120))
+    head = np.hypot(xx - 128, yy - 80) < 40
+    img[shirt] = (25, 215, 70)
+    img[head] = (200, 160, 130)
+    img = np.clip(np.round(img + np.random.default_rng(2).normal(0, 1.0, img.shape)), 0, 255)
+    got = key_matte(img.astype(np.uint8)).astype(np.float32) / 255
+    inside = cv2.erode((shirt | head).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    outside = cv2.dilate((shirt | head).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    assert got[inside].mean() > 0.75
+    assert got[outside].mean() < 0.01
+
+
 def _strands_scene(
     seed: int, fg: tuple[int, int, int], noise: float, spill: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:

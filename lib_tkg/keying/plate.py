@@ -46,6 +46,7 @@ _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is s
 #: edge cuts off from the screen is a dark veil, not a shadow
 _VEIL = 0.85
 _VEIL_PX = 20  # smallest such region (px at the classifying resolution)
+_RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
@@ -154,11 +155,15 @@ def _analyse_chroma(
     s_mx = cv2.resize(mx * hk, small, interpolation=cv2.INTER_AREA)
     s_sr = s_d / np.maximum(s_mx, one)
     # the screen's own level: a given key colour (a preset such as pure green) may be far more
-    # saturated or brighter than the actual screen
+    # saturated or brighter than the actual screen; measured on the frame's outer ring, where
+    # the screen is, when enough of it is key-hued (a large key-coloured subject part, such as
+    # a vivid green shirt, would otherwise set it)
     full = s_w >= 0.9
-    if full.sum() >= 4:
-        d_key = min(d_key, float(np.quantile(s_d[full] / s_w[full], 0.75)))
-        sr_key = float(np.quantile(s_sr[full], 0.75))
+    ring = full & _outer_ring(full.shape)
+    level = ring if ring.sum() >= 16 else full
+    if level.sum() >= 4:
+        d_key = min(d_key, float(np.quantile(s_d[level] / s_w[level], 0.75)))
+        sr_key = float(np.quantile(s_sr[level], 0.75))
     else:
         sr_key = d_key / max(float(key_f.max()), 1.0)
     # a region far more saturated than the screen is a key-coloured subject part, and must not
@@ -195,6 +200,15 @@ def _analyse_chroma(
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
     plate1 = outer_plate[0] if outer_plate else block_plate(img_h, bg1, small, key_f)[0]
     return _level_pass(img_h, kc, m, d_key, bg1, plate1, d_h)
+
+
+def _outer_ring(shape: tuple[int, int]) -> np.ndarray:
+    """Bool mask of the blocks of a grid of ``shape`` within :data:`_RING` of its short side
+    from its edge (at least one block)."""
+    k = max(1, round(_RING * min(shape)))
+    ring = np.ones(shape, bool)
+    ring[k:-k, k:-k] = False
+    return ring
 
 
 def _level_pass(
