@@ -3,8 +3,9 @@
 :func:`analyse` works on a reduced copy of the image (half resolution, or smaller for huge
 images) and returns a :class:`Screen`: the plate on a coarse grid (:data:`PLATE_RES` blocks on
 the long side) that covers the whole frame, plus what the matte needs to know about the screen.
-A chroma screen's candidates are classified at half that resolution when it is over
-:data:`CLASSIFY_RES` px; the last pass (the plate's level) runs at it.
+A chroma screen's candidates are classified on a coarser grid (:data:`CLASSIFY_GRID` blocks),
+at half that resolution when it is over :data:`CLASSIFY_RES` px; the last pass (the plate's
+level) runs at it.
 
 Chroma screens. Background candidates are pixels of the key's hue whose chromaticity (the
 saturation ratio ``d / max(RGB)``, unchanged by shadows, vignettes and gradients, which scale
@@ -52,6 +53,11 @@ KERNEL5 = np.ones((5, 5), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
 CLASSIFY_RES = 256
+#: Long side (blocks) of the grid on which the candidates are classified (the screen's smooth
+#: fields, the rules for bright bumps, dark ramps, veils and enclosed regions, the first plate)
+#: when the classified copy is larger than the plate's grid (else one block per pixel): half
+#: the plate's; the same classes, about 3 % less time per 768 px image
+CLASSIFY_GRID = 64
 
 
 @dataclass
@@ -75,9 +81,10 @@ class Screen:
     background: np.ndarray
 
 
-def grid_size(h: int, w: int) -> tuple[int, int]:
-    """``(sw, sh)`` of the coarse plate grid for an (h, w) frame."""
-    scale = min(1.0, PLATE_RES / max(h, w))
+def grid_size(h: int, w: int, res: int = PLATE_RES) -> tuple[int, int]:
+    """``(sw, sh)`` of the coarse plate grid for an (h, w) frame: ``res`` blocks on its long
+    side (fewer on a smaller frame: one per pixel)."""
+    scale = min(1.0, res / max(h, w))
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
@@ -146,7 +153,7 @@ def _analyse_chroma(
     if not hue_ok.any():
         return None
 
-    small = grid_size(hh, hw)
+    small = grid_size(hh, hw, CLASSIFY_GRID if max(hh, hw) > PLATE_RES else PLATE_RES)
     # 1. Chromaticity of the screen: the saturation ratio d / max(RGB), fitted robustly as a
     # smooth field over key-hued blocks.
     hk = hue_ok.astype(np.float32)
