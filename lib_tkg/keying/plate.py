@@ -163,14 +163,18 @@ def _analyse_chroma(
     s_sr = s_d / np.maximum(s_mx, one)
     # the screen's own level: a given key colour (a preset such as pure green) may be far more
     # saturated or brighter than the actual screen; measured on the frame's outer ring, where
-    # the screen is, when enough of it is key-hued (a large key-coloured subject part, such as
-    # a vivid green shirt, would otherwise set it)
+    # the screen is, when enough of it is key-hued, its chromaticity without the blocks far
+    # more saturated than the ring's median: a large key-coloured subject part (a vivid green
+    # shirt running off the frame) would otherwise set it, and the screen would be keyed as
+    # subject and the part as screen (the upper quartile: veils and smoke lower the rest)
     full = s_w >= 0.9
     ring = full & _outer_ring(full.shape)
     level = ring if ring.sum() >= 16 else full
     if level.sum() >= 4:
         d_key = min(d_key, float(np.quantile(s_d[level] / s_w[level], 0.75)))
-        sr_key = float(np.quantile(s_sr[level], 0.75))
+        sr_lv = s_sr[level]
+        sr_lv = sr_lv[sr_lv <= np.float32(1.25) * matte.median(sr_lv)]
+        sr_key = float(np.quantile(sr_lv, 0.75))
     else:
         sr_key = d_key / max(float(key_f.max()), 1.0)
     # a region far more saturated than the screen is a key-coloured subject part, and must not
@@ -188,7 +192,9 @@ def _analyse_chroma(
     sr_ref = cv2.resize(np.maximum(sr_ref_s, 1e-3), (hw, hh), interpolation=cv2.INTER_LINEAR)
     expect = np.maximum(mx, one) * sr_ref  # colour difference of screen this bright
     rel = d_b / expect
-    sig_sr = matte.sigma_of(rel, hue_ok & (rel >= np.float32(0.8)))
+    # (its noise from the pixels near the screen's level: a key-coloured part far above it
+    # would widen what is let in, and enter the plate)
+    sig_sr = matte.sigma_of(rel, hue_ok & (rel >= np.float32(0.8)) & (rel <= np.float32(1.25)))
     # missing colour difference allowed: relative (noise), and a small absolute amount, which
     # matters in dark regions, where a little flare or hue drift changes the ratio a lot
     allow = np.maximum(expect * np.float32(max(0.05, 3.0 * sig_sr)), np.float32(_ABS_DIP * d_key))
