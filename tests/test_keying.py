@@ -317,6 +317,42 @@ def test_a_large_vivid_key_coloured_part_on_the_border_does_not_set_the_screens_
     assert got[outside].mean() < 0.01
 
 
+def test_a_dark_top_of_the_screens_hue_running_off_the_frame_is_not_keyed_as_a_shadow():
+    # a dark green top (the screen's hue at 40 % of its brightness, sharp-edged) running off the
+    # bottom of the frame has the screen's chromaticity, as a shadow has; it entered the plate
+    # and keyed out (alpha 0.0001); a soft shadow in the same image still keys out
+    h, w = 256, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bg = np.full((h, w, 3), (70, 170, 60), np.float32)
+    soft = cv2.GaussianBlur(((np.abs(xx - 215) < 25) & (yy > 70)).astype(np.float32), (0, 0), 12)
+    img = bg * (1.0 - 0.35 * soft)[..., None]
+    top = (yy > 150) & (np.abs(xx - 100) < 50 + 0.4 * (yy - 150))
+    head = np.hypot(xx - 100, yy - 105) < 35
+    img[top] = bg[top] * 0.4
+    img[head] = (200, 160, 130)
+    img = np.clip(np.round(img + np.random.default_rng(3).normal(0, 1.0, img.shape)), 0, 255)
+    got = key_matte(img.astype(np.uint8)).astype(np.float32) / 255
+    inner = cv2.erode(top.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert got[inner].mean() > 0.5
+    assert got[90:250, 200:230].max() <= 3 / 255  # the soft shadow is background
+
+
+@pytest.mark.parametrize("dark", [0.3, 0.5])
+def test_a_darker_floor_behind_a_sharp_horizon_stays_screen(dark):
+    # a floor across the whole frame, darker than the wall behind a sharp line, is screen (a
+    # dark subject part running off the frame is not cut off like that: it reaches one side)
+    h, w = 256, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.full((h, w, 3), (70, 170, 60), np.float32)
+    img[yy > 0.6 * h] *= 1.0 - dark
+    subject = (np.abs(xx - 128) < 25) & (yy > 60) & (yy < 230)
+    img[subject] = (200, 90, 80)
+    img = np.clip(np.round(img + np.random.default_rng(0).normal(0, 1.0, img.shape)), 0, 255)
+    got = key_matte(img.astype(np.uint8)).astype(np.float32) / 255
+    outside = cv2.dilate(subject.astype(np.uint8), np.ones((7, 7), np.uint8)) == 0
+    assert got[outside].mean() < 0.005  # (the smooth plate leaves a trace along the line)
+
+
 def _strands_scene(
     seed: int, fg: tuple[int, int, int], noise: float, spill: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:

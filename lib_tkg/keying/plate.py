@@ -47,6 +47,9 @@ _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is s
 #: edge cuts off from the screen is a dark veil, not a shadow
 _VEIL = 0.85
 _VEIL_PX = 20  # smallest such region (px at the classifying resolution)
+#: ... for such a region on the frame's border (a dark green top running off the frame), which
+#: a screen darker toward the border by its lighting is not cut off by a sharp edge from
+_VEIL_RIM = 0.6
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
@@ -205,9 +208,11 @@ def _analyse_chroma(
         bg1 &= cv2.dilate(excl, KERNEL3) == 0
     if not bg1.any():
         bg1 = hue_ok
+    # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
+    # the bright-bump test, which then takes the screen around it for a bump)
+    bg1 = _no_dark_veils(edges.result(), bg1, d_h, small, np.float32(d_key))
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
-    bg1 = _no_dark_veils(edges.result(), bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
@@ -331,40 +336,61 @@ def _no_dark_veils(
     edges: np.ndarray, bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
 ) -> np.ndarray:
     """Drop regions of ``bg`` darker than the screen around them and cut off from it by a sharp
-    luminance edge.
+    luminance edge (``edges``, :func:`_sharp_edges`).
 
-    A dark veil (translucent dark fabric, tinted glass) over the screen keeps the screen's
-    chromaticity as a shadow does, and the plate would follow it and key it out; unlike a soft
-    shadow's, its rim is a sharp edge (:func:`_sharp_edges`). The candidates are cut along
-    those edges; a piece that the cut separates from the border-connected screen (pieces
-    already enclosed by the subject are :func:`_enclosed_screen`'s), of at least
-    :data:`_VEIL_PX` px, whose mean colour difference ``d`` is under :data:`_VEIL` of that
-    screen's there (filled in on the plate grid), is left out with its rim.
+    A dark veil (translucent dark fabric, tinted glass) over the screen, or a dark subject part
+    of the screen's hue (a dark green top), keeps the screen's chromaticity as a shadow does,
+    and the plate would follow it and key it out; unlike a soft shadow's, its rim is a sharp
+    edge. The candidates are cut along those edges; in each border-connected candidate region
+    (regions already enclosed by the subject are :func:`_enclosed_screen`'s) the largest piece
+    is the screen, and any other piece of at least :data:`_VEIL_PX` px whose mean colour
+    difference ``d`` is under :data:`_VEIL` of that screen's there (filled in on the plate
+    grid), or under :data:`_VEIL_RIM` if it reaches the frame's border, is left out with its
+    rim; not one that reaches two opposite sides of the frame (a darker floor behind a sharp
+    horizon stays screen).
     """
     cut = bg & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)
     labels, rim, n = _rim_components(cut)
-    if n <= 2 or rim[1:].all():
+    if n <= 2:
         return bg
-    labels_bg, rim_bg, _ = _rim_components(bg)
-    outer = rim[labels]
-    inner = cut & ~outer
-    lab = labels[inner]
+    labels_bg, rim_bg, n_bg = _rim_components(bg)
+    # each piece's candidate region (the cut is within it); its largest piece is the screen
+    lab = labels[cut]
     size = np.bincount(lab, minlength=n)
-    was_outer = np.bincount(lab, rim_bg[labels_bg[inner]], n) > 0
-    piece = ~rim & was_outer & (size >= _VEIL_PX)
-    if not piece[1:].any():
+    size[0] = 0
+    comp = np.zeros(n, np.int64)
+    comp[lab] = labels_bg[cut]
+    largest = np.zeros(n_bg, np.int64)
+    order = np.argsort(size, kind="stable")
+    largest[comp[order]] = order  # (the last, the largest, piece of each region wins)
+    screen = (largest[comp] == np.arange(n)) & rim_bg[comp]
+    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX) & ~_across(labels, n)
+    piece[0] = screen[0] = False
+    if not piece.any():
         return bg
-    d_out, _w = block_plate(d, outer, small, np.array([d_key], np.float32))
+    d_out, _w = block_plate(d, screen[labels], small, np.array([d_key], np.float32))
     h, w = bg.shape
     d_out = cv2.resize(
         np.maximum(d_out[..., 0], 0.1 * d_key), (w, h), interpolation=cv2.INTER_LINEAR
     )
-    mean_t = np.bincount(lab, d[inner] / d_out[inner], n) / np.maximum(size, 1)
-    veil = piece & (mean_t < np.float32(_VEIL))
-    veil[0] = False
+    mean_t = np.bincount(lab, d[cut] / d_out[cut], n) / np.maximum(size, 1)
+    veil = piece & (mean_t < np.where(rim, np.float32(_VEIL_RIM), np.float32(_VEIL)))
     if not veil.any():
         return bg
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
+
+
+def _across(labels: np.ndarray, n: int) -> np.ndarray:
+    """Whether each of the ``n`` labelled regions reaches two opposite sides of the frame (a
+    floor or a band of the screen, never a subject part's)."""
+
+    def reaches(line: np.ndarray) -> np.ndarray:
+        hit = np.zeros(n, bool)
+        hit[line] = True
+        return hit
+
+    top_bottom = reaches(labels[0]) & reaches(labels[-1])
+    return top_bottom | (reaches(labels[:, 0]) & reaches(labels[:, -1]))
 
 
 def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.ndarray:
