@@ -47,8 +47,9 @@ _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is s
 #: edge cuts off from the screen is a dark veil, not a shadow
 _VEIL = 0.85
 _VEIL_PX = 20  # smallest such region (px at the classifying resolution)
-#: ... for such a region on the frame's border (a dark green top running off the frame), which
-#: a screen darker toward the border by its lighting is not cut off by a sharp edge from
+#: ... for such a region that reaches the frame's border (a dark green top running off the
+#: frame): lower, as a screen darkens toward its border (a vignette) and is not to be taken
+#: for a subject part where a stray sharp edge cuts a corner off
 _VEIL_RIM = 0.6
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
