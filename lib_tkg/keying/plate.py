@@ -352,13 +352,13 @@ def _no_dark_veils(
     """
     cut = bg & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)
     labels, rim, n = _rim_components(cut)
-    if n <= 2:
-        return bg
-    labels_bg, rim_bg, n_bg = _rim_components(bg)
-    # each piece's candidate region (the cut is within it); its largest piece is the screen
     lab = labels[cut]
     size = np.bincount(lab, minlength=n)
     size[0] = 0
+    if np.count_nonzero(size >= _VEIL_PX) < 2:  # (no piece but the screen is large enough)
+        return bg
+    # each piece's candidate region (the cut is within it); its largest piece is the screen
+    labels_bg, rim_bg, n_bg = _rim_components(bg)
     comp = np.zeros(n, np.int64)
     comp[lab] = labels_bg[cut]
     largest = np.zeros(n_bg, np.int64)
