@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lib_tkg.keying.plate import plate_coloured
+from lib_tkg.keying.plate import border_sides, plate_coloured
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
@@ -50,9 +50,7 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     if n <= 2:
         return None
     size = np.bincount(labels_h.reshape(-1), minlength=n)
-    cand = size >= _MIN_PX // 4
-    for side in (labels_h[0], labels_h[-1], labels_h[:, 0], labels_h[:, -1]):
-        cand[side] = False
+    cand = (size >= _MIN_PX // 4) & ~border_sides(labels_h, n).any(0)
     cand[0] = False  # (opaque)
     filled = None
     for i in np.flatnonzero(cand):
@@ -75,9 +73,7 @@ def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.nd
     n, labels = cv2.connectedComponents(
         cv2.compare(alpha, 1.0, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
     )
-    shut = np.ones(n, bool)
-    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        shut[side] = False
+    shut = ~border_sides(labels, n).any(0)
     shut[labels[alpha <= np.float32(_CLEAR)]] = False  # maybe a hole showing the screen
     shut[0] = False  # (opaque)
     filled = None

@@ -351,21 +351,25 @@ def _no_dark_veils(
     horizon stays screen).
     """
     cut = bg & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)
-    labels, rim, n = _rim_components(cut)
+    labels, sides, n = _rim_components(cut)
+    rim = sides.any(0)
     lab = labels[cut]
     size = np.bincount(lab, minlength=n)
     size[0] = 0
     if np.count_nonzero(size >= _VEIL_PX) < 2:  # (no piece but the screen is large enough)
         return bg
     # each piece's candidate region (the cut is within it); its largest piece is the screen
-    labels_bg, rim_bg, n_bg = _rim_components(bg)
+    labels_bg, sides_bg, n_bg = _rim_components(bg)
+    rim_bg = sides_bg.any(0)
     comp = np.zeros(n, np.int64)
     comp[lab] = labels_bg[cut]
     largest = np.zeros(n_bg, np.int64)
     order = np.argsort(size, kind="stable")
     largest[comp[order]] = order  # (the last, the largest, piece of each region wins)
     screen = (largest[comp] == np.arange(n)) & rim_bg[comp]
-    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX) & ~_across(labels, n)
+    # (not a region reaching two opposite sides: a floor, a band of the screen)
+    across = (sides[0] & sides[1]) | (sides[2] & sides[3])
+    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX) & ~across
     piece[0] = screen[0] = False
     if not piece.any():
         return bg
@@ -381,19 +385,6 @@ def _no_dark_veils(
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
 
 
-def _across(labels: np.ndarray, n: int) -> np.ndarray:
-    """Whether each of the ``n`` labelled regions reaches two opposite sides of the frame (a
-    floor or a band of the screen, never a subject part's)."""
-
-    def reaches(line: np.ndarray) -> np.ndarray:
-        hit = np.zeros(n, bool)
-        hit[line] = True
-        return hit
-
-    top_bottom = reaches(labels[0]) & reaches(labels[-1])
-    return top_bottom | (reaches(labels[:, 0]) & reaches(labels[:, -1]))
-
-
 def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.ndarray:
     """Whether regions have the plate's colour: their mean (or summed) colours ``colour`` and
     the plate's under them ``plate`` ((N, 3) each, summed over the same pixels) at most
@@ -404,14 +395,22 @@ def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.
     return (cos >= np.cos(np.radians(degrees))) & (n_c <= 1.1 * n_p)
 
 
+def border_sides(labels: np.ndarray, n: int) -> np.ndarray:
+    """(4, n) bool: whether each of the ``n`` labelled regions of ``labels`` reaches the
+    frame's top, bottom, left and right side."""
+    sides = np.zeros((4, n), bool)
+    for k, line in enumerate((labels[0], labels[-1], labels[:, 0], labels[:, -1])):
+        sides[k, line] = True
+    return sides
+
+
 def _rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Connected components of ``mask`` (4-connected): ``(labels, touches the border, n)``."""
+    """Connected components of ``mask`` (4-connected): ``(labels, sides, n)``, ``sides`` the
+    frame's sides each reaches (:func:`border_sides`; never for label 0, outside ``mask``)."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=4)
-    rim = np.zeros(n, bool)
-    for side in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        rim[side] = True
-    rim[0] = False
-    return labels, rim, n
+    sides = border_sides(labels, n)
+    sides[:, 0] = False
+    return labels, sides, n
 
 
 def _enclosed_screen(
@@ -425,7 +424,8 @@ def _enclosed_screen(
     it (by 10 %): a darker one is the screen in the subject's shadow. Returns the kept mask and,
     when that is the border-connected screen alone, its plate (:func:`block_plate`).
     """
-    labels, rim, n = _rim_components(bg)
+    labels, sides, n = _rim_components(bg)
+    rim = sides.any(0)
     if n <= 2 or not rim.any() or rim[1:].all():
         return bg, None
     outer = rim[labels]
@@ -482,8 +482,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
         return None
     # sharp luminance edges (a subject's outline) separate the screen from grey subject parts
     free = (cand & (cv2.dilate(_sharp_edges(lum).view(np.uint8), KERNEL3) == 0)).view(np.uint8)
-    labels, rim, _ = _rim_components(free)
-    bg1 = rim[labels]
+    labels, sides, _ = _rim_components(free)
+    bg1 = sides.any(0)[labels]
     if not bg1.any():
         bg1 = free.astype(bool)
     small = grid_size(h, w)
