@@ -130,6 +130,31 @@ def test_a_dark_dull_green_screen_is_keyed(color):
     assert res.alpha[:20].max() <= 2 and res.alpha[-20:].max() <= 2  # clear, up to the noise
 
 
+@pytest.mark.parametrize("color", [(56, 76, 49), (98, 140, 94)])
+def test_a_greyish_or_darker_green_screen_is_keyed(color):
+    # on the border chroma about 16 (under the first look's 20) and HSV saturation about 0.33
+    # (under its 0.35): both refused as too dull before; still screens, found by the second
+    # look for dull greens and keyed by their colour difference
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(green_screen(color=color))
+    assert res.keyed and (res.alpha[70:122, 70:122] == 255).all()
+    assert res.alpha[:20].max() <= 2 and res.alpha[-20:].max() <= 2  # clear, up to the noise
+    # the same with "green" as the generation's requested colour (the WebUI's prior) or as
+    # the key colour (its shade measured on the border)
+    assert key(green_screen(color=color), prior_color="green").keyed
+    res = key(green_screen(color=color), "green")
+    assert res.keyed and res.alpha[:20].max() <= 2 and (res.alpha[70:122, 70:122] == 255).all()
+
+
+@pytest.mark.parametrize("color", [(49, 56, 76), (94, 98, 140)])
+def test_a_dull_blue_border_is_not_a_screen(color):
+    # a dusk or overcast sky: smooth, and as dull as the greens above, but blue
+    with pytest.warns(NoKeyColorWarning, match="dull|not a screen"):
+        res = key(green_screen(color=color))
+    assert not res.keyed and (res.alpha == 255).all()
+
+
 def test_a_dark_warm_border_as_dull_as_an_under_lit_screen_is_not_one():
     # dark wood or leather: smooth at the detection scale once this dark, saturated (0.83),
     # chroma about 24 like the under-lit green screen above, but warm

@@ -17,6 +17,11 @@ that colour's variation:
   and not warm: red, orange and yellow borders (the colours of skin, wood, fur, fundus photos
   and sunsets, smooth and saturated under a vignette as often as any screen) are never taken
   for a screen without a prior; such a screen is keyed when its colour is given.
+
+Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
+prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
+teals are skies and shade in photos, and smooth dull greens are rare: foliage is textured).
+Such a screen is keyed by its colour difference like any chroma screen.
 """
 
 from __future__ import annotations
@@ -47,6 +52,14 @@ _PATTERN_REACH = round(4 * _PATTERN_SIGMA) + 2
 _MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
 _WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours: never auto-detected
+#: A second look, where the first found no screen: border pixels down to this chroma (an
+#: under-lit or greyish screen), of the prior's hue or without one green
+_MIN_DULL_CHROMA = 12.0
+_MIN_DULL_SAT = 0.25  # HSV saturation of a dull screen found without a prior
+#: hue range (degrees) of a dull screen found without a prior: greens only, as dull blue and
+#: teal borders are common in photos (dusk and overcast skies, shade) and smooth dull greens
+#: are not (foliage and grass are textured)
+_DULL_GREEN = (85.0, 155.0)
 
 
 @dataclass(frozen=True)
@@ -172,34 +185,99 @@ def detect_screen(
             mask &= sm <= 0.5
     texture = _texture(img, b)[mask]
     px = matte.rows_where(img, mask)
-    n = px.shape[0]
     hue, chroma = _hue_chroma(px)
-    lum = matte.grey_rows(px)
 
     neutral = prior is not None and matte.is_neutral(prior)
+    p_hue = (
+        None
+        if prior is None or neutral
+        else float(_hue_chroma(np.array([prior], np.float32))[0][0])
+    )
+    common = (px, hue, chroma, texture, pattern.result()[mask])
     if neutral:
         lum_p = float(np.mean(prior))
         lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)
         hi = lum_p + 60.0 if 40.0 < lum_p < 215.0 else (256.0 if lum_p >= 215.0 else 100.0)
+        lum = matte.grey_rows(px)
         members = (chroma <= 18.0) & (lum >= lo) & (lum <= hi)
         what = "a white" if lum_p >= 215 else ("a black" if lum_p <= 40 else "a grey")
-    else:
-        sat_ok = chroma >= matte.MIN_KEY_CHROMA
-        if prior is not None:
-            p_hue = float(_hue_chroma(np.array([prior], np.float32))[0][0])
-            sat_ok &= _hue_dist(hue, p_hue) <= 45.0
-            what = "a {} screen".format("#{:02x}{:02x}{:02x}".format(*prior))
-        else:
-            what = "a screen"
-        if sat_ok.sum() < max(1, 0.2 * n):
-            return Detection(None, False, f"the border is not {what} colour", 0.0)
-        peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
-        members = sat_ok & (_hue_dist(hue, peak) <= 20.0)
+        return _smooth_screen(members, *common, True, what)
+    what = "a screen" if prior is None else "a #{:02x}{:02x}{:02x} screen".format(*prior)
+    det = _chroma_screen(common, p_hue, matte.MIN_KEY_CHROMA, what)
+    if det.key_rgb is None:
+        # a dull screen (an under-lit or greyish green, or the prior's hue): pixels of lower
+        # chroma within the expected hue; only where the first look found none
+        dull = _chroma_screen(common, p_hue, _MIN_DULL_CHROMA, what, dull=True)
+        if dull.key_rgb is not None:
+            return dull
+    return det
+
+
+def _chroma_screen(
+    common: tuple[np.ndarray, ...],
+    p_hue: float | None,
+    min_chroma: float,
+    what: str,
+    dull: bool = False,
+) -> Detection:
+    """A chroma screen on the border pixels ``common`` (see :func:`_smooth_screen`): of pixels
+    of at least ``min_chroma``, within 45 degrees of the prior's hue ``p_hue`` if given (else,
+    for a ``dull`` look, within :data:`_DULL_GREEN`), those within 20 degrees of the dominant
+    hue. Without a prior the screen's colour must be clearly saturated and not warm, or for a
+    dull look at least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green."""
+    hue, chroma = common[1], common[2]
+    n = hue.size
+    sat_ok = chroma >= min_chroma
+    if p_hue is not None:
+        sat_ok &= _hue_dist(hue, p_hue) <= 45.0
+    elif dull:
+        sat_ok &= _hue_dist(hue, sum(_DULL_GREEN) / 2) <= (_DULL_GREEN[1] - _DULL_GREEN[0]) / 2
+    if sat_ok.sum() < max(1, 0.2 * n):
+        return Detection(None, False, f"the border is not {what} colour", 0.0)
+    peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
+    det = _smooth_screen(sat_ok & (_hue_dist(hue, peak) <= 20.0), *common, False, what)
+    if det.key_rgb is None:
+        return det
+    kc = det.key_rgb
+    if p_hue is None:
+        med = np.array([kc], np.float32)
+        k_hue, k_chroma = (float(v[0]) for v in _hue_chroma(med))
+        sat = (float(med.max()) - float(med.min())) / max(float(med.max()), 1.0)
+        least = (_MIN_DULL_CHROMA, _MIN_DULL_SAT) if dull else (_MIN_AUTO_CHROMA, _MIN_AUTO_SAT)
+        if k_chroma < least[0] or sat < least[1]:
+            why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
+            return Detection(None, False, why, det.cover)
+        if (
+            not dull
+            and _hue_dist(np.array([k_hue]), sum(_WARM) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2
+        ):
+            why = (
+                f"the border's colour {hex_color(kc)} is warm (red to yellow, like skin, wood "
+                "and sunsets): warm screens are not detected automatically"
+            )
+            return Detection(None, False, why, det.cover)
+    return Detection(kc, False, "", det.cover)
+
+
+def _smooth_screen(
+    members: np.ndarray,
+    px: np.ndarray,
+    hue: np.ndarray,
+    chroma: np.ndarray,
+    texture: np.ndarray,
+    pattern: np.ndarray,
+    neutral: bool,
+    what: str,
+) -> Detection:
+    """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
+    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border; ``px``, ``hue``,
+    ``chroma``: (N, 3) colours, (N,) degrees and levels."""
+    n = hue.size
     if not members.any():
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
     level = float(matte.median(chroma[members]))
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
-    smooth &= pattern.result()[mask] <= _PATTERN_LV
+    smooth &= pattern <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
     if cover < MIN_COVER:
         share = float(members.sum()) / max(1, n)
@@ -211,18 +289,6 @@ def detect_screen(
         return Detection(None, neutral, why, cover)
     med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
     kc = tuple(int(v) for v in np.rint(med))
-    if prior is None:
-        k_hue, k_chroma = (float(v[0]) for v in _hue_chroma(np.array([med], np.float32)))
-        sat = (float(med.max()) - float(med.min())) / max(float(med.max()), 1.0)
-        if k_chroma < _MIN_AUTO_CHROMA or sat < _MIN_AUTO_SAT:
-            why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
-            return Detection(None, False, why, cover)
-        if _hue_dist(np.array([k_hue]), sum(_WARM) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2:
-            why = (
-                f"the border's colour {hex_color(kc)} is warm (red to yellow, like skin, wood "
-                "and sunsets): warm screens are not detected automatically"
-            )
-            return Detection(None, False, why, cover)
     return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]
 
 
