@@ -10,6 +10,7 @@ opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tk
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -108,6 +109,14 @@ def key_pixels(
         refine.admit_faint(alpha, t, lo)
     if float(alpha.min()) >= 1.0:
         return None
+    # the subject's colour is denoised on the other core while the band is refined, over the
+    # bounding box of alpha > 0 as it is now: refinement only lowers alpha (the box holds the
+    # final one, and colour outside that is dropped with its alpha 0), and the filter reaches
+    # 1 px (the box is 3 px wider)
+    den = None
+    if opts.denoise and noise_lv > unmix.NOISE_MIN:
+        seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
+        den = threads.in_background(functools.partial(unmix.denoised, rgb, seen, noise_lv))
     fmap = None
     m_or_none = None if scr.neutral else scr.m
     if refining:
@@ -116,9 +125,8 @@ def key_pixels(
         )
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found
-    # on the other core while the colour is denoised, after key-coloured parts the subject
-    # encloses are made opaque: their colour is theirs, not despilled; that leaves the
-    # subject's bounding box, all that denoising reads of alpha, as it is)
+    # on the other core, after key-coloured parts the subject encloses are made opaque: their
+    # colour is theirs, not despilled)
     def needing() -> np.ndarray:
         kept = None if scr.neutral else enclosed.fill_enclosed(alpha, rgb, plate)
         partial = alpha < one
@@ -129,8 +137,11 @@ def key_pixels(
 
     found = threads.in_background(needing)
     fg = rgb.copy()
-    if opts.denoise:
-        unmix.denoise_fg(fg, rgba, alpha, noise_lv)
+    region = None if den is None else den.result()
+    if region is not None:
+        box, colours = region
+        fg[box] = colours
+        cv2.cvtColor(colours, cv2.COLOR_RGB2RGBA, dst=rgba[box])  # (in the view)
     idx = found.result()
     if idx.size:
         m = None if scr.neutral else scr.m

@@ -283,6 +283,22 @@ def refine_band(
     h, w = alpha.shape
     one = np.float32(1.0)
     neutral = m is None
+    # guided filter (step 2) with the image as guide, coefficients at quarter resolution
+    # (radius 1 there, about 2-4 px here) over the box of the pixels with alpha (which holds
+    # the band) plus the filter's reach, applied at the band pixels only; its terms of the
+    # guide alone are made on the other core while the band is found
+    seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
+    guide = img_q
+    gh, gw = guide.shape[:2]
+    r = 1 if gh != h else 2
+    bx, by, bw, bh = cv2.boundingRect(seen)
+    y0 = max(0, by * gh // h - 2 * r - 1)
+    y1 = min(gh, (by + bh - 1) * gh // h + 2 * r + 2)
+    x0 = max(0, bx * gw // w - 2 * r - 1)
+    x1 = min(gw, (bx + bw - 1) * gw // w + 2 * r + 2)
+    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
+    eps = (_GE_NEUTRAL if neutral else _GE) + (noise_lv / 255.0) ** 2 * math.sqrt(gh * gw / (h * w))
+    terms = in_background(lambda: guide_terms(g, r, eps))
     # opaque core: opaque pixels, and noisy ones deep (5 px) inside a mostly opaque region;
     # nearer its edge such a region may be a dense partial rim (motion blur, strand bundles),
     # which is estimated with the band instead of being made opaque
@@ -295,29 +311,14 @@ def refine_band(
     core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
     if not neutral:
         _leave_ramps(core, rgba, img_h, img_q, plate, t)
-    idx = cv2.bitwise_and(cv2.compare(alpha, 0.0, cv2.CMP_GT), cv2.compare(core, 0, cv2.CMP_EQ))
-    idx = np.flatnonzero(idx.view(bool))
+    idx = np.flatnonzero(cv2.bitwise_and(seen, cv2.compare(core, 0, cv2.CMP_EQ)).view(bool))
     out = alpha.copy()
     core &= solid.view(np.uint8)  # (closing may have bridged small background holes)
     np.copyto(out, one, where=core.view(bool))  # 1 on the core: noise speckles inside it
     if idx.size == 0:
         return out, None
 
-    # guided filter (step 2) with the image as guide, coefficients at quarter resolution
-    # (radius 1 there, about 2-4 px here) over the band's bounding box (plus the filter's
-    # reach), applied at the band pixels only; its terms of the guide alone are made on the
-    # other core while the local foreground colour is averaged
     xy = pixel_xy(idx, w, h)
-    guide = img_q
-    gh, gw = guide.shape[:2]
-    r = 1 if gh != h else 2
-    y0 = max(0, int(xy[1].min()) * gh // h - 2 * r - 1)
-    y1 = min(gh, int(xy[1].max()) * gh // h + 2 * r + 2)
-    x0 = max(0, int(xy[0].min()) * gw // w - 2 * r - 1)
-    x1 = min(gw, int(xy[0].max()) * gw // w + 2 * r + 2)
-    g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
-    eps = (_GE_NEUTRAL if neutral else _GE) + (noise_lv / 255.0) ** 2 * math.sqrt(gh * gw / (h * w))
-    terms = in_background(lambda: guide_terms(g, r, eps))
     hh, hw = img_h.shape[:2]
     rim_made = (
         None if neutral else in_background(lambda: _rim_map(rgba, solid, core, t, cw, (hw, hh)))

@@ -11,25 +11,28 @@ import numpy as np
 from lib_tkg.keying import matte
 from lib_tkg.keying.pixels import pixel_xy, sample
 
+NOISE_MIN = 0.8  # levels of screen noise up to which the colour is not denoised
 
-def denoise_fg(fg: np.ndarray, rgba: np.ndarray, alpha: np.ndarray, noise_lv: float) -> None:
+
+def denoised(
+    rgb: np.ndarray, seen: np.ndarray, noise_lv: float
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """Edge-preserving smoothing of the subject's colour, as strong as the screen's noise.
 
     A bilateral filter whose colour sigma is 3.5x the measured noise (``noise_lv``, levels)
     only averages away differences the size of the noise; texture and edges above it stay.
-    Nothing happens on a clean image (noise under 0.8 levels). Only the subject's bounding box
-    is filtered, in place: ``fg`` (uint8) and its RGBA copy ``rgba``.
+    Only the subject's bounding box (``seen``: uint8 (H, W), nonzero where alpha > 0; 3 px
+    wider) of ``rgb`` (uint8) is filtered: returns that box (rows, columns) and its filtered
+    colours, or ``None`` on a clean image (noise up to :data:`NOISE_MIN`) or without a subject.
     """
-    if noise_lv <= 0.8:
-        return
-    x, y, bw, bh = cv2.boundingRect((alpha > 0).view(np.uint8))
+    if noise_lv <= NOISE_MIN:
+        return None
+    x, y, bw, bh = cv2.boundingRect(seen)
     if bw == 0:
-        return
-    h, w = alpha.shape
-    y0, y1 = max(0, y - 3), min(h, y + bh + 3)
-    x0, x1 = max(0, x - 3), min(w, x + bw + 3)
-    fg[y0:y1, x0:x1] = cv2.bilateralFilter(fg[y0:y1, x0:x1].copy(), 3, 3.5 * noise_lv, 1.5)
-    cv2.cvtColor(fg[y0:y1, x0:x1], cv2.COLOR_RGB2RGBA, dst=rgba[y0:y1, x0:x1])  # (in the view)
+        return None
+    h, w = seen.shape
+    box = slice(max(0, y - 3), min(h, y + bh + 3)), slice(max(0, x - 3), min(w, x + bw + 3))
+    return box, cv2.bilateralFilter(rgb[box], 3, 3.5 * noise_lv, 1.5)
 
 
 def unmix(
