@@ -106,7 +106,7 @@ def key_pixels(
     # (a single pixel has no edge to refine; OpenCV would take a 1 x 1 array for a scalar)
     refining = opts.refine and alpha.size > 1
     if refining:
-        refine.admit_faint(alpha, t, lo)
+        refine.admit_faint(alpha, t, lo, sig)
     if float(alpha.min()) >= 1.0:
         return None
     # the subject's colour is denoised on the other core while the band is refined, over the

@@ -45,6 +45,10 @@ _TO_FLOOR = 0.75  # share of the way to the lower bound for a clearly saturated 
 # colour is less saturated than this share of the screen's chroma (else it is a partial mix)
 _SNAP_BOUND = 0.8
 _SNAP_RATIO = 0.5
+#: share of clip-black above which a pixel near the matte is faint alpha (the rim of an edge,
+#: a strand's tip), not screen; and how far (px) such pixels are followed from the matte
+_FAINT = 0.35
+_FAINT_REACH = 4
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
 _RIM_SIGMA = 1.5  # px (full resolution) of the average of the opaque rim's colour
@@ -54,18 +58,27 @@ _RIM_SIGMA = 1.5  # px (full resolution) of the average of the opaque rim's colo
 _OUTLINE = 30.0
 
 
-def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float) -> None:
+def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float, sig: float) -> None:
     """Let the faint rim of the matte into the refined band, in place.
 
-    Clip-black (``lo``, 0..1) clears every pixel whose ``1 - t`` is below it. Next to a pixel
-    that has alpha, one above half of it is more likely the faint rim of an edge or a strand
-    than screen noise: it gets a token alpha (1e-3), so that :func:`refine_band` estimates it
-    like the rest of the band instead of leaving it clear.
+    Clip-black (``lo``, 0..1) clears every pixel whose ``1 - t`` is below it. Within
+    :data:`_FAINT_REACH` px of the matte (a pixel that has alpha and a neighbour that has
+    it: not a lone noise speck), through pixels that have alpha or are faint (``1 - t``
+    above :data:`_FAINT` of clip-black and 1.5 times the screen's noise ``sig``, in ``t``
+    units), a faint pixel is more likely the faint rim of an edge or a strand's fading tip
+    than screen noise (which rarely forms such chains): it gets a token alpha (1e-3), so that
+    :func:`refine_band` estimates it like the rest of the band instead of leaving it clear.
     """
-    # (OpenCV's comparisons and masked copy: several times faster than numpy's at full size)
-    near = cv2.dilate(cv2.compare(alpha, 0.0, cv2.CMP_GT), _KERNEL3)
-    faint = cv2.bitwise_and(near, cv2.compare(t, float(np.float32(1.0 - 0.5 * lo)), cv2.CMP_LT))
-    cv2.copyTo(cv2.max(alpha, float(np.float32(1e-3))), faint, alpha)
+    # (OpenCV's comparisons, morphology and masked copy: several times faster than numpy's)
+    seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
+    least = max(_FAINT * lo, 1.5 * sig)
+    faint = cv2.compare(t, float(np.float32(1.0 - least)), cv2.CMP_LT)
+    either = cv2.bitwise_or(seen, faint)
+    near = cv2.boxFilter(cv2.bitwise_and(seen, 1), cv2.CV_16U, (3, 3), normalize=False)
+    reach = cv2.bitwise_and(seen, cv2.compare(near, 2, cv2.CMP_GE))
+    for _ in range(_FAINT_REACH):
+        reach = cv2.bitwise_and(cv2.dilate(reach, _KERNEL3), either)
+    cv2.copyTo(cv2.max(alpha, float(np.float32(1e-3))), cv2.bitwise_and(reach, faint), alpha)
 
 
 def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
