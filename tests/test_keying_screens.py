@@ -155,6 +155,19 @@ def test_a_dull_blue_border_is_not_a_screen(color):
     assert not res.keyed and (res.alpha == 255).all()
 
 
+@pytest.mark.parametrize("color", [(143, 164, 72), (154, 205, 50)])
+def test_a_yellow_green_border_is_not_detected_but_keyed_when_given(color):
+    # sunlit foliage out of focus (hue about 73) and CSS yellowgreen (79): smooth and
+    # saturated like a screen, but olive to yellow-green; the greens of screens, from
+    # chartreuse (hue 90) up, still are (test_a_golden_subject_on_a_yellow_green_screen_...)
+    img = green_screen(color=color)
+    with pytest.warns(NoKeyColorWarning, match="warm screens are not detected automatically"):
+        res = key(img)
+    assert not res.keyed and (res.alpha == 255).all()
+    res = key(img, color)
+    assert res.keyed and res.alpha[:20].max() <= 2 and (res.alpha[70:122, 70:122] == 255).all()
+
+
 def test_a_dark_warm_border_as_dull_as_an_under_lit_screen_is_not_one():
     # dark wood or leather: smooth at the detection scale once this dark, saturated (0.83),
     # chroma about 24 like the under-lit green screen above, but warm

@@ -14,9 +14,10 @@ that colour's variation:
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
-  and not warm: red, orange and yellow borders (the colours of skin, wood, fur, fundus photos
-  and sunsets, smooth and saturated under a vignette as often as any screen) are never taken
-  for a screen without a prior; such a screen is keyed when its colour is given.
+  and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
+  fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
+  vignette as often as any screen) are never taken for a screen without a prior; such a
+  screen is keyed when its colour is given.
 
 Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
@@ -51,7 +52,10 @@ _PATTERN_LV = 6.0  # levels of mean brightness difference from the smooth surfac
 _PATTERN_REACH = round(4 * _PATTERN_SIGMA) + 2
 _MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
-_WARM = (-25.0, 65.0)  # hue range (degrees, red = 0) of warm colours: never auto-detected
+#: hue range (degrees, red = 0) of warm colours, red to yellow-green: never auto-detected (the
+#: upper end takes in olive and the yellow-green of sunlit foliage out of focus; the greens of
+#: screens, chartreuse included, are from about 85 up)
+_WARM = (-25.0, 80.0)
 #: A second look, where the first found no screen: border pixels down to this chroma (an
 #: under-lit or greyish screen), of the prior's hue or without one green
 _MIN_DULL_CHROMA = 12.0
@@ -252,8 +256,8 @@ def _chroma_screen(
             and _hue_dist(np.array([k_hue]), sum(_WARM) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2
         ):
             why = (
-                f"the border's colour {hex_color(kc)} is warm (red to yellow, like skin, wood "
-                "and sunsets): warm screens are not detected automatically"
+                f"the border's colour {hex_color(kc)} is warm (red to yellow-green, like skin, "
+                "wood, sunsets and sunlit foliage): warm screens are not detected automatically"
             )
             return Detection(None, False, why, det.cover)
     return Detection(kc, False, "", det.cover)
