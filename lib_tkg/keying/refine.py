@@ -26,6 +26,7 @@ from lib_tkg.keying.resolution import box, enlarge_mask
 from lib_tkg.keying.threads import in_background, in_parallel
 
 _KERNEL3 = np.ones((3, 3), np.uint8)
+_RING3 = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.uint8)  # (a pixel's 8 neighbours)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL11 = np.ones((11, 11), np.uint8)
 # guided filter regularisation (guide in 0..1): low, so that one-pixel strands keep their
@@ -69,16 +70,24 @@ def admit_faint(alpha: np.ndarray, t: np.ndarray, lo: float, sig: float) -> None
     than screen noise (which rarely forms such chains): it gets a token alpha (1e-3), so that
     :func:`refine_band` estimates it like the rest of the band instead of leaving it clear.
     """
-    # (OpenCV's comparisons, morphology and masked copy: several times faster than numpy's)
+    # (OpenCV's comparisons, morphology and masked copy: several times faster than numpy's;
+    # only over the box of the pixels with alpha and as far around it as the chains reach)
     seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
+    bx, by, bw, bh = cv2.boundingRect(seen)
+    if bw == 0:
+        return
+    h, w = alpha.shape
+    m = _FAINT_REACH + 1
+    box = slice(max(0, by - m), min(h, by + bh + m)), slice(max(0, bx - m), min(w, bx + bw + m))
+    seen = seen[box]
     least = max(_FAINT * lo, 1.5 * sig)
-    faint = cv2.compare(t, float(np.float32(1.0 - least)), cv2.CMP_LT)
+    faint = cv2.compare(t[box], float(np.float32(1.0 - least)), cv2.CMP_LT)
     either = cv2.bitwise_or(seen, faint)
-    near = cv2.boxFilter(cv2.bitwise_and(seen, 1), cv2.CV_16U, (3, 3), normalize=False)
-    reach = cv2.bitwise_and(seen, cv2.compare(near, 2, cv2.CMP_GE))
+    reach = cv2.bitwise_and(seen, cv2.dilate(seen, _RING3))  # (not a lone speck)
     for _ in range(_FAINT_REACH):
         reach = cv2.bitwise_and(cv2.dilate(reach, _KERNEL3), either)
-    cv2.copyTo(cv2.max(alpha, float(np.float32(1e-3))), cv2.bitwise_and(reach, faint), alpha)
+    part = alpha[box]
+    cv2.copyTo(cv2.max(part, float(np.float32(1e-3))), cv2.bitwise_and(reach, faint), part)
 
 
 def _core_contrast(fmap: np.ndarray, plate: np.ndarray) -> float:
