@@ -109,19 +109,20 @@ def key_pixels(
         refine.admit_faint(alpha, t, lo, sig)
     if float(alpha.min()) >= 1.0:
         return None
-    # the subject's colour is denoised on the other core while the band is refined, over the
-    # bounding box of alpha > 0 as it is now: refinement only lowers alpha (the box holds the
-    # final one, and colour outside that is dropped with its alpha 0), and the filter reaches
-    # 1 px (the box is 3 px wider)
+    # the pixels with alpha (0 or 255), for both what follows; the subject's colour is denoised
+    # on the other core while the band is refined, over their bounding box: refinement only
+    # lowers alpha (the box holds the final one, and colour outside that is dropped with its
+    # alpha 0), and the filter reaches 1 px (the box is 3 px wider)
+    denoising = opts.denoise and noise_lv > unmix.NOISE_MIN
+    seen = cv2.compare(alpha, 0.0, cv2.CMP_GT) if refining or denoising else None
     den = None
-    if opts.denoise and noise_lv > unmix.NOISE_MIN:
-        seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
+    if denoising:
         den = threads.in_background(functools.partial(unmix.denoised, rgb, seen, noise_lv))
     fmap = None
     m_or_none = None if scr.neutral else scr.m
     if refining:
         alpha, fmap = refine.refine_band(
-            rgba, img_h, img_q, plate, alpha, t, hi, m_or_none, floor, noise_lv
+            rgba, img_h, img_q, plate, alpha, seen, t, hi, m_or_none, floor, noise_lv
         )
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found

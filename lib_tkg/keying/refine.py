@@ -261,6 +261,7 @@ def refine_band(
     img_q: np.ndarray,
     plate: np.ndarray,
     alpha: np.ndarray,
+    seen: np.ndarray,
     t: np.ndarray,
     cw: float,
     m: np.ndarray | None,
@@ -271,7 +272,8 @@ def refine_band(
 
     ``rgba``: the image, RGBA uint8 (H, W, 4); ``img_h``, ``img_q``: float32 copies of it at
     half and quarter resolution (:func:`lib_tkg.keying.resolution.half`).
-    ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels.
+    ``plate``: the clean plate at full resolution, (H, W, 3) float32 levels. ``seen``: where
+    ``alpha`` > 0, uint8 0 or 255.
     ``m``: the chroma screen's (2, 3) basis, ``None`` for a neutral screen. ``cw``: clip-white
     (0..1). ``floor``: per-pixel lower bound of alpha (:func:`physical_floor`), kept.
     ``noise_lv``: the screen's noise, levels (the guided filter's regularisation). Returns
@@ -307,17 +309,17 @@ def refine_band(
     neutral = m is None
     # guided filter (step 2) with the image as guide, coefficients at quarter resolution
     # (radius 1 there, about 2-4 px here) over the box of the pixels with alpha (which holds
-    # the band) plus the filter's reach, applied at the band pixels only; its terms of the
-    # guide alone are made on the other core while the band is found
-    seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
+    # the band) plus the filter's reach and the coefficients' bilinear sampling (1 px), applied
+    # at the band pixels only; its terms of the guide alone are made on the other core while
+    # the band is found
     guide = img_q
     gh, gw = guide.shape[:2]
     r = 1 if gh != h else 2
     bx, by, bw, bh = cv2.boundingRect(seen)
-    y0 = max(0, by * gh // h - 2 * r - 1)
-    y1 = min(gh, (by + bh - 1) * gh // h + 2 * r + 2)
-    x0 = max(0, bx * gw // w - 2 * r - 1)
-    x1 = min(gw, (bx + bw - 1) * gw // w + 2 * r + 2)
+    y0 = max(0, by * gh // h - r - 1)
+    y1 = min(gh, (by + bh - 1) * gh // h + r + 2)
+    x0 = max(0, bx * gw // w - r - 1)
+    x1 = min(gw, (bx + bw - 1) * gw // w + r + 2)
     g = guide[y0:y1, x0:x1] * np.float32(1.0 / 255.0)
     eps = (_GE_NEUTRAL if neutral else _GE) + (noise_lv / 255.0) ** 2 * math.sqrt(gh * gw / (h * w))
     terms = in_background(lambda: guide_terms(g, r, eps))

@@ -23,10 +23,8 @@ def denoised(
     only averages away differences the size of the noise; texture and edges above it stay.
     Only the subject's bounding box (``seen``: uint8 (H, W), nonzero where alpha > 0; 3 px
     wider) of ``rgb`` (uint8) is filtered: returns that box (rows, columns) and its filtered
-    colours, or ``None`` on a clean image (noise up to :data:`NOISE_MIN`) or without a subject.
+    colours, or ``None`` without a subject. Worth it only over :data:`NOISE_MIN` of noise.
     """
-    if noise_lv <= NOISE_MIN:
-        return None
     x, y, bw, bh = cv2.boundingRect(seen)
     if bw == 0:
         return None
