@@ -1229,3 +1229,24 @@ def test_unmixed_edge_keeps_no_screen_chroma_beyond_that_of_a_subject_opposite_t
     subject = float(matte.chroma_part(orange[None])[0] @ toward)
     assert subject < -50
     assert edge <= subject + 3
+
+
+def test_a_vivid_key_coloured_part_inside_a_border_stays_opaque_where_its_shade_keys_clear():
+    # a vivid green disc, more saturated than the screen and shaded darker towards its foot,
+    # inside a white sticker border: the colour difference keys its shaded part clear (more
+    # saturated than the screen), which made it look like a hole showing the screen; a hole's
+    # clear pixels are no more saturated than the plate, so the disc is opaque
+    h, w = 256, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = (50, 110, 30)
+    r = np.hypot(xx - 128, yy - 128)
+    disc = r < 70
+    img[(r >= 70) & (r < 84)] = (235, 235, 230)
+    shade = np.clip((yy - 150) / 40, 0, 1)[..., None]
+    vivid = np.float32((40, 205, 20)) * (1 - shade) + np.float32((40, 150, 30)) * shade
+    img[disc] = vivid[disc]
+    img = np.clip(np.round(img + np.random.default_rng(2).normal(0, 1.0, img.shape)), 0, 255)
+    got = key_matte(img.astype(np.uint8)).astype(np.float32) / 255
+    assert got[disc].min() == 1.0
+    assert got[r > 90].max() <= 3 / 255

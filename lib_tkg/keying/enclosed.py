@@ -3,12 +3,14 @@
 A part of the subject close to the screen's colour (a green garment, a plant, a teal tint) gets
 partial alpha from the colour difference wherever its colour is a plausible mix of the screen
 with another colour. Where such a part lies inside the subject, cut off from the screen by
-opaque pixels, it cannot be a mix with the screen: a region of partial alpha with no nearly
-clear pixel (:data:`_CLEAR`), away from the frame's border and enclosed by opaque pixels, whose
-colour (away from its rim) is not the plate's (:func:`~lib_tkg.keying.plate.plate_coloured`:
-more than :data:`_ANGLE` degrees apart, or brighter), is made opaque, and keeps its colour (its
-own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
-subject's shadow: it has the plate's colour, darker, or nearly clear pixels, and stays.
+opaque pixels, it cannot be a mix with the screen: a region of partial alpha away from the
+frame's border and enclosed by opaque pixels, whose colour (away from its rim) is not the
+plate's (:func:`~lib_tkg.keying.plate.plate_coloured`: more than :data:`_ANGLE` degrees apart,
+or brighter), is made opaque, and keeps its colour (its own, not spill: it is not despilled). A
+hole in the subject shows the screen, often in the subject's shadow: it has the plate's colour,
+darker, or nearly clear pixels (:data:`_CLEAR`) no more saturated than the plate, and stays. A
+part more saturated than the screen is keyed clear in places by the colour difference; those
+pixels do not make it a hole.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from lib_tkg.keying.matte import chroma_rows
 from lib_tkg.keying.plate import border_sides, plate_coloured
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
+#: (scale, levels): a clear pixel whose chroma is over the plate's times scale plus levels is
+#: more saturated than the screen can be (a key-coloured part, not a hole)
+_CHROMA_SLACK = (1.25, 8.0)
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
@@ -34,10 +40,11 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
 
     The regions are the 8-connected components of pixels with alpha under 1 of at least
     :data:`_MIN_PX` pixels that do not reach the frame's border (every neighbour is opaque)
-    and have no pixel at or below :data:`_CLEAR`. They are found on a half-resolution copy (a
-    quarter of the pixels; most images have none) and each is then taken at full resolution
-    within its bounding box; its colour is compared with the plate's over its inside (2 px in
-    from its rim, which mixes with the enclosing subject; all of a thinner region).
+    and may not be a hole showing the screen (:func:`_may_show_screen`). They are found on a
+    half-resolution copy (a quarter of the pixels; most images have none) and each is then taken
+    at full resolution within its bounding box; its colour is compared with the plate's over its
+    inside (2 px in from its rim, which mixes with the enclosing subject; all of a thinner
+    region).
     """
     h, w = alpha.shape
     if min(h, w) < _MIN_SIDE:
@@ -74,7 +81,7 @@ def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.nd
         cv2.compare(alpha, 1.0, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
     )
     shut = ~border_sides(labels, n).any(0)
-    shut[labels[alpha <= np.float32(_CLEAR)]] = False  # maybe a hole showing the screen
+    shut &= ~_may_show_screen(labels, n, alpha, rgb, plate)
     shut[0] = False  # (opaque)
     filled = None
     for i in np.flatnonzero(shut):
@@ -87,3 +94,21 @@ def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.nd
             alpha[region] = 1.0
             filled = region if filled is None else filled | region
     return filled
+
+
+def _may_show_screen(
+    labels: np.ndarray, n: int, alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray
+) -> np.ndarray:
+    """(n,) bool: which of the ``n`` regions of ``labels`` may be a hole showing the screen:
+    those with nearly clear pixels (alpha at or below :data:`_CLEAR`), unless most of them are
+    more saturated than the plate under them allows (:data:`_CHROMA_SLACK`). The colour
+    difference keys clear a key-coloured part more saturated than the screen; a hole shows the
+    screen, in shade or not, no more saturated than the plate, or tinted by glass, less."""
+    at = np.flatnonzero((alpha <= np.float32(_CLEAR)).reshape(-1))
+    c_img = chroma_rows(np.take(rgb.reshape(-1, 3), at, axis=0).astype(np.float32))
+    c_plate = chroma_rows(np.take(plate.reshape(-1, 3), at, axis=0))
+    scale, levels = _CHROMA_SLACK
+    vivid = c_img > scale * c_plate + np.float32(levels)
+    at_labels = np.take(labels.reshape(-1), at)
+    clear = np.bincount(at_labels, minlength=n)
+    return clear > 2 * np.bincount(at_labels[vivid], minlength=n)
