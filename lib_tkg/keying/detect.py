@@ -12,7 +12,10 @@ that colour's variation:
   a 5x5 window under ``_TEXTURE_LV + _TEXTURE_REL * chroma`` levels: gradients, vignettes,
   soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
-  that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
+  that scale (a green brick wall's mortar lines, planks, tiles) does not pass either; and at
+  least :data:`_MIN_SMOOTH_SHARE` of the border's pixels of that colour smooth (a screen's is
+  smooth wherever the subject does not cross it; a wall of large bricks, or a lattice in front
+  of a sky, has its colour all along the border, broken up everywhere);
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
@@ -22,7 +25,9 @@ that colour's variation:
 Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
 teals are skies and shade in photos, and smooth dull greens are rare: foliage is textured).
-Such a screen is keyed by its colour difference like any chroma screen.
+It must cover :data:`_MIN_DULL_COVER` of the border, more than a saturated screen: a dull
+green is weaker evidence (a painted wall above a floor). Such a screen is keyed by its colour
+difference like any chroma screen.
 """
 
 from __future__ import annotations
@@ -64,6 +69,13 @@ _MIN_DULL_SAT = 0.25  # HSV saturation of a dull screen found without a prior
 #: teal borders are common in photos (dusk and overcast skies, shade) and smooth dull greens
 #: are not (foliage and grass are textured)
 _DULL_GREEN = (85.0, 155.0)
+#: Share of the border a dull screen must cover (smooth pixels of its colour): more than a
+#: saturated one, as a dull green is weaker evidence (a painted wall, a shaded room)
+_MIN_DULL_COVER = 0.65
+#: Share of the border's pixels of the screen's colour that must be smooth: a screen's colour
+#: is smooth wherever the subject does not cross it; a patterned wall (bricks, tiles) or a
+#: lattice in front of a sky has its colour all along the border, broken up everywhere
+_MIN_SMOOTH_SHARE = 0.72
 
 
 @dataclass(frozen=True)
@@ -239,7 +251,9 @@ def _chroma_screen(
     if sat_ok.sum() < max(1, 0.2 * n):
         return Detection(None, False, f"the border is not {what} colour", 0.0)
     peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
-    det = _smooth_screen(sat_ok & (_hue_dist(hue, peak) <= 20.0), *common, False, what)
+    members = sat_ok & (_hue_dist(hue, peak) <= 20.0)
+    least = _MIN_DULL_COVER if dull else MIN_COVER
+    det = _smooth_screen(members, *common, False, what, least, _MIN_SMOOTH_SHARE)
     if det.key_rgb is None:
         return det
     kc = det.key_rgb
@@ -272,10 +286,13 @@ def _smooth_screen(
     pattern: np.ndarray,
     neutral: bool,
     what: str,
+    min_cover: float = MIN_COVER,
+    min_smooth: float = 0.0,
 ) -> Detection:
     """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
-    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border; ``px``, ``hue``,
-    ``chroma``: (N, 3) colours, (N,) degrees and levels."""
+    ``pattern``: (N,) levels) if they cover ``min_cover`` of the border and make up
+    ``min_smooth`` of ``members``; ``px``, ``hue``, ``chroma``: (N, 3) colours, (N,) degrees
+    and levels."""
     n = hue.size
     if not members.any():
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
@@ -283,12 +300,13 @@ def _smooth_screen(
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
     smooth &= pattern <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
-    if cover < MIN_COVER:
-        share = float(members.sum()) / max(1, n)
+    share = float(members.sum()) / max(1, n)
+    if share < min_cover:
+        return Detection(None, neutral, f"only {share:.0%} of the border has {what} colour", cover)
+    if cover < min_cover or cover < min_smooth * share:
         why = (
-            f"only {share:.0%} of the border has {what} colour"
-            if share < MIN_COVER
-            else f"the border's colour is textured ({cover:.0%} of it is smooth), not {what}"
+            f"the border's colour is textured or patterned ({cover / share:.0%} of it is "
+            f"smooth), not {what}"
         )
         return Detection(None, neutral, why, cover)
     med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
