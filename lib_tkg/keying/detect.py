@@ -19,8 +19,9 @@ that colour's variation:
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
-  vignette as often as any screen) are never taken for a screen without a prior; such a
-  screen is keyed when its colour is given.
+  vignette as often as any screen) are never taken for a screen without a prior, nor pale
+  blues (HSV saturation under :data:`_MIN_BLUE_SAT`: skies); such a screen is keyed when its
+  colour is given.
 
 Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
@@ -61,6 +62,10 @@ _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
 #: upper end takes in olive and the yellow-green of sunlit foliage out of focus; the greens of
 #: screens, chartreuse included, are from about 85 up)
 _WARM = (-25.0, 80.0)
+#: hue range (degrees) of blues that must be clearly saturated to be auto-detected
+#: (:data:`_MIN_BLUE_SAT`): a pale blue border is a sky far more often than a screen
+_SKY_BLUE = (190.0, 250.0)
+_MIN_BLUE_SAT = 0.45
 #: A second look, where the first found no screen: border pixels down to this chroma (an
 #: under-lit or greyish screen), of the prior's hue or without one green
 _MIN_DULL_CHROMA = 12.0
@@ -165,6 +170,11 @@ def _hue_dist(hue: np.ndarray, ref: float) -> np.ndarray:
     return np.abs((hue - ref + 180.0) % 360.0 - 180.0)
 
 
+def _in_range(hue: np.ndarray, span: tuple[float, float]) -> np.ndarray:
+    """Whether hues (degrees) lie in ``span`` (degrees, low to high, on the circle)."""
+    return _hue_dist(hue, sum(span) / 2) <= (span[1] - span[0]) / 2
+
+
 def _peak_hue(hue: np.ndarray, weight: np.ndarray) -> float:
     hist = np.bincount((hue // 5).astype(np.int64) % 72, weights=weight, minlength=72)
     kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
@@ -247,7 +257,7 @@ def _chroma_screen(
     if p_hue is not None:
         sat_ok &= _hue_dist(hue, p_hue) <= 45.0
     elif dull:
-        sat_ok &= _hue_dist(hue, sum(_DULL_GREEN) / 2) <= (_DULL_GREEN[1] - _DULL_GREEN[0]) / 2
+        sat_ok &= _in_range(hue, _DULL_GREEN)
     if sat_ok.sum() < max(1, 0.2 * n):
         return Detection(None, False, f"the border is not {what} colour", 0.0)
     peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
@@ -265,13 +275,16 @@ def _chroma_screen(
         if k_chroma < least[0] or sat < least[1]:
             why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
             return Detection(None, False, why, det.cover)
-        if (
-            not dull
-            and _hue_dist(np.array([k_hue]), sum(_WARM) / 2)[0] <= (_WARM[1] - _WARM[0]) / 2
-        ):
+        if not dull and _in_range(np.array([k_hue]), _WARM)[0]:
             why = (
                 f"the border's colour {hex_color(kc)} is warm (red to yellow-green, like skin, "
                 "wood, sunsets and sunlit foliage): warm screens are not detected automatically"
+            )
+            return Detection(None, False, why, det.cover)
+        if _in_range(np.array([k_hue]), _SKY_BLUE)[0] and sat < _MIN_BLUE_SAT:
+            why = (
+                f"the border's colour {hex_color(kc)} is a pale blue (like a sky): such "
+                "screens are not detected automatically"
             )
             return Detection(None, False, why, det.cover)
     return Detection(kc, False, "", det.cover)
