@@ -13,9 +13,10 @@ that colour's variation:
   soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either; and at
-  least :data:`_MIN_SMOOTH_SHARE` of the border's pixels of that colour smooth (a screen's is
-  smooth wherever the subject does not cross it; a wall of large bricks, or a lattice in front
-  of a sky, has its colour all along the border, broken up everywhere);
+  least :data:`_MIN_SMOOTH_SHARE` of the border's pixels of that colour smooth, or
+  :data:`_SMOOTH_SIDE` of them on one side of the frame (a screen's is smooth wherever the
+  subject does not cross it; a wall of large bricks has its colour all along the border,
+  broken up everywhere);
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
@@ -78,9 +79,11 @@ _DULL_GREEN = (85.0, 155.0)
 #: saturated one, as a dull green is weaker evidence (a painted wall, a shaded room)
 _MIN_DULL_COVER = 0.65
 #: Share of the border's pixels of the screen's colour that must be smooth: a screen's colour
-#: is smooth wherever the subject does not cross it; a patterned wall (bricks, tiles) or a
-#: lattice in front of a sky has its colour all along the border, broken up everywhere
+#: is smooth wherever the subject does not cross it; a patterned wall (bricks, tiles) has its
+#: colour all along the border, broken up everywhere
 _MIN_SMOOTH_SHARE = 0.72
+#: ... unless that share is reached on one side of the frame, where no subject crosses it
+_SMOOTH_SIDE = 0.9
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,9 @@ def detect_screen(
         if prior is None or neutral
         else float(_hue_chroma(np.array([prior], np.float32))[0][0])
     )
-    common = (px, hue, chroma, texture, pattern.result()[mask])
+    ys, xs = np.nonzero(mask)  # (the order of the rows of ``px``)
+    sides = np.stack([ys < b, ys >= sh - b, xs < b, xs >= sw - b])
+    common = (px, hue, chroma, texture, pattern.result()[mask], sides)
     if neutral:
         lum_p = float(np.mean(prior))
         lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)
@@ -297,6 +302,7 @@ def _smooth_screen(
     chroma: np.ndarray,
     texture: np.ndarray,
     pattern: np.ndarray,
+    sides: np.ndarray,
     neutral: bool,
     what: str,
     min_cover: float = MIN_COVER,
@@ -304,8 +310,10 @@ def _smooth_screen(
 ) -> Detection:
     """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
     ``pattern``: (N,) levels) if they cover ``min_cover`` of the border and make up
-    ``min_smooth`` of ``members``; ``px``, ``hue``, ``chroma``: (N, 3) colours, (N,) degrees
-    and levels."""
+    ``min_smooth`` of ``members``, or of those on one of the frame's sides (``sides``: (4, N)
+    bool, the pixels on its top, bottom, left and right) :data:`_SMOOTH_SIDE`: a textured
+    key-coloured subject part (a green sweater) may cross much of the border, but not all of its
+    sides; ``px``, ``hue``, ``chroma``: (N, 3) colours, (N,) degrees and levels."""
     n = hue.size
     if not members.any():
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
@@ -316,7 +324,9 @@ def _smooth_screen(
     share = float(members.sum()) / max(1, n)
     if share < min_cover:
         return Detection(None, neutral, f"only {share:.0%} of the border has {what} colour", cover)
-    if cover < min_cover or cover < min_smooth * share:
+    if cover < min_cover or (
+        cover < min_smooth * share and _smoothest_side(smooth, members, sides) < _SMOOTH_SIDE
+    ):
         why = (
             f"the border's colour is textured or patterned ({cover / share:.0%} of it is "
             f"smooth), not {what}"
@@ -325,6 +335,15 @@ def _smooth_screen(
     med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
     kc = tuple(int(v) for v in np.rint(med))
     return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]
+
+
+def _smoothest_side(smooth: np.ndarray, members: np.ndarray, sides: np.ndarray) -> float:
+    """The largest share of smooth pixels among ``members`` on one side of the frame
+    (``sides``, see :func:`_smooth_screen`) where they are at least a third of its pixels."""
+    n_side = sides.sum(1)
+    n_members = (sides & members).sum(1)
+    share = (sides & smooth).sum(1) / np.maximum(n_members, 1)
+    return float(np.max(share, initial=0.0, where=3 * n_members >= n_side))
 
 
 def estimate_key_color(
