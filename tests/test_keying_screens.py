@@ -230,18 +230,21 @@ def test_a_dull_blue_border_is_not_a_screen(color):
     assert not res.keyed and (res.alpha == 255).all()
 
 
-@pytest.mark.parametrize("color", [(131, 178, 212), (147, 180, 234)])
-def test_a_pale_blue_border_is_not_detected_but_keyed_when_given(color):
-    # clear skies (HSV saturation 0.38, 0.37): smooth and clearly blue, but a pale blue border
-    # is a sky far more often than a screen; given, the colour is keyed
+@pytest.mark.parametrize("color", [(131, 178, 212), (147, 180, 234), (28, 43, 74), (37, 52, 85)])
+def test_a_pale_or_dusky_blue_border_is_not_detected_but_keyed_when_given(color):
+    # clear skies (HSV saturation 0.38, 0.37) and dusk skies (value 0.29, 0.33, saturation 0.62,
+    # 0.56): smooth and clearly blue, but such a border is a sky far more often than a screen;
+    # given, the colour is keyed
     img = green_screen(color=color)
-    with pytest.warns(NoKeyColorWarning, match="pale blue"):
+    with pytest.warns(NoKeyColorWarning, match="pale or dusky blue"):
         res = key(img)
     assert not res.keyed and (res.alpha == 255).all()
     res = key(img, color)  # (the red disc: the grey square is nearly a pale blue's shade)
     assert res.keyed and res.alpha[:20].max() <= 2 and (res.alpha[88:104, 88:104] == 255).all()
-    # a saturated blue screen (0.64, like a dim chroma-key blue) is still found
+    # saturated blue screens (0.64; a dim chroma-key blue, value 0.37, saturation 0.89) are
+    # still found
     assert key(green_screen(color=(59, 82, 163))).keyed
+    assert key(green_screen(color=(10, 30, 95))).keyed
 
 
 def test_a_dark_warm_border_as_dull_as_an_under_lit_screen_is_not_one():

@@ -20,9 +20,9 @@ that colour's variation:
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
-  vignette as often as any screen) are never taken for a screen without a prior, nor pale
-  blues (HSV saturation under :data:`_MIN_BLUE_SAT`: skies); such a screen is keyed when its
-  colour is given.
+  vignette as often as any screen) are never taken for a screen without a prior, nor pale or
+  dusky blues (HSV saturation under :data:`_MIN_BLUE_SAT`, or dark and under
+  :data:`_DARK_BLUE`'s: skies); such a screen is keyed when its colour is given.
 
 Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
@@ -67,6 +67,10 @@ _WARM = (-25.0, 80.0)
 #: (:data:`_MIN_BLUE_SAT`): a pale blue border is a sky far more often than a screen
 _SKY_BLUE = (190.0, 250.0)
 _MIN_BLUE_SAT = 0.45
+#: (HSV value, saturation): a blue border darker than that value must be at least that
+#: saturated, as a dusk sky is dark and only moderately saturated (a dim chroma-key blue is
+#: far more)
+_DARK_BLUE = (0.4, 0.75)
 #: A second look, where the first found no screen: border pixels down to this chroma (an
 #: under-lit or greyish screen), of the prior's hue or without one green
 _MIN_DULL_CHROMA = 12.0
@@ -286,10 +290,13 @@ def _chroma_screen(
                 "wood, sunsets and sunlit foliage): warm screens are not detected automatically"
             )
             return Detection(None, False, why, det.cover)
-        if _in_range(np.array([k_hue]), _SKY_BLUE)[0] and sat < _MIN_BLUE_SAT:
+        value = float(med.max()) / 255.0
+        if _in_range(np.array([k_hue]), _SKY_BLUE)[0] and (
+            sat < _MIN_BLUE_SAT or (value < _DARK_BLUE[0] and sat < _DARK_BLUE[1])
+        ):
             why = (
-                f"the border's colour {hex_color(kc)} is a pale blue (like a sky): such "
-                "screens are not detected automatically"
+                f"the border's colour {hex_color(kc)} is a pale or dusky blue (like a sky): "
+                "such screens are not detected automatically"
             )
             return Detection(None, False, why, det.cover)
     return Detection(kc, False, "", det.cover)
