@@ -122,32 +122,6 @@ def test_a_screen_above_a_knitted_green_sweater_is_still_found():
     assert res.keyed and res.alpha[:40].max() <= 2 and (res.alpha[300:340, 364:404] == 255).all()
 
 
-def dull_room(split, h=512, w=768, color=(92, 126, 98), seed=0):
-    """A dull green wall (chroma about 17) over a textured brown floor from ``split`` x h."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = (
-        np.array(color, np.float32)
-        * (1.0 - 0.15 * ((xx / w - 0.5) ** 2 + (yy / h - 0.3) ** 2))[..., None]
-    )
-    floor = yy >= split * h
-    tex = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.2) * 60
-    img[floor] = np.float32((120, 80, 50)) + tex[floor][:, None]
-    img += rng.normal(0, 1.5, img.shape)
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
-
-
-@pytest.mark.parametrize("split", [0.6, 0.8])
-def test_a_dull_green_wall_over_a_floor_is_not_taken_for_a_screen(split):
-    # a dull green (found only by the second look) on 54 % and 62 % of the border was keyed;
-    # a dull colour is weaker evidence of a screen: it must cover 65 % of the border
-    with pytest.warns(NoKeyColorWarning):
-        res = key(dull_room(split))
-    assert not res.keyed and (res.alpha == 255).all()
-    # the same wall on 66 % of the border is taken for a (dull) screen, as before
-    assert key(dull_room(0.9)).keyed
-
-
 def test_a_smooth_warm_border_is_not_taken_for_a_screen():
     # skin-like: smooth, one hue, warm
     img = np.empty((160, 160, 3), np.uint8)

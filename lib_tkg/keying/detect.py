@@ -27,9 +27,7 @@ that colour's variation:
 Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
 teals are skies and shade in photos, and smooth dull greens are rare: foliage is textured).
-It must cover :data:`_MIN_DULL_COVER` of the border, more than a saturated screen: a dull
-green is weaker evidence (a painted wall above a floor). Such a screen is keyed by its colour
-difference like any chroma screen.
+Such a screen is keyed by its colour difference like any chroma screen.
 """
 
 from __future__ import annotations
@@ -79,9 +77,6 @@ _MIN_DULL_SAT = 0.25  # HSV saturation of a dull screen found without a prior
 #: teal borders are common in photos (dusk and overcast skies, shade) and smooth dull greens
 #: are not (foliage and grass are textured)
 _DULL_GREEN = (85.0, 155.0)
-#: Share of the border a dull screen must cover (smooth pixels of its colour): more than a
-#: saturated one, as a dull green is weaker evidence (a painted wall, a shaded room)
-_MIN_DULL_COVER = 0.65
 #: Share of the border's pixels of the screen's colour that must be smooth: a screen's colour
 #: is smooth wherever the subject does not cross it; a patterned wall (bricks, tiles) has its
 #: colour all along the border, broken up everywhere
@@ -271,8 +266,7 @@ def _chroma_screen(
         return Detection(None, False, f"the border is not {what} colour", 0.0)
     peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
     members = sat_ok & (_hue_dist(hue, peak) <= 20.0)
-    least = _MIN_DULL_COVER if dull else MIN_COVER
-    det = _smooth_screen(members, *common, False, what, least, _MIN_SMOOTH_SHARE)
+    det = _smooth_screen(members, *common, False, what, _MIN_SMOOTH_SHARE)
     if det.key_rgb is None:
         return det
     kc = det.key_rgb
@@ -312,11 +306,10 @@ def _smooth_screen(
     sides: np.ndarray,
     neutral: bool,
     what: str,
-    min_cover: float = MIN_COVER,
     min_smooth: float = 0.0,
 ) -> Detection:
     """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
-    ``pattern``: (N,) levels) if they cover ``min_cover`` of the border and make up
+    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border and make up
     ``min_smooth`` of ``members``, or of those on one of the frame's sides (``sides``: (4, N)
     bool, the pixels on its top, bottom, left and right) :data:`_SMOOTH_SIDE`: a textured
     key-coloured subject part (a green sweater) may cross much of the border, but not all of its
@@ -329,9 +322,9 @@ def _smooth_screen(
     smooth &= pattern <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
     share = float(members.sum()) / max(1, n)
-    if share < min_cover:
+    if share < MIN_COVER:
         return Detection(None, neutral, f"only {share:.0%} of the border has {what} colour", cover)
-    if cover < min_cover or (
+    if cover < MIN_COVER or (
         cover < min_smooth * share and _smoothest_side(smooth, members, sides) < _SMOOTH_SIDE
     ):
         why = (
