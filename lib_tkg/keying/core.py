@@ -3,7 +3,8 @@
 ``alpha = 1 - d(I) / d(B)`` for a chroma screen (colour difference relative to the clean plate
 ``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
 clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
-the range linearly; the physical lower bound keeps key-coloured subject parts; refinement
+the range linearly; the physical lower bound and the excess of the key's colour over the
+screen's keep key-coloured subject parts (opaque ones keep their colour); refinement
 follows (:mod:`lib_tkg.keying.refine`), key-coloured parts enclosed by the subject are made
 opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`).
 """
@@ -98,11 +99,13 @@ def key_pixels(
     hi = max(opts.clip_white, 3.0 * sig)
     alpha = matte.soft_clip(one - t, lo, hi)
     noise_lv = noise_levels(scr, sig)
-    floor = None
+    floor = vivid = None
     rgba = rgba_made.result()
     if not scr.neutral:
         floor = lower_bound.physical_floor(rgba, img_q, plate, noise_lv, alpha, (lo, hi))
-        alpha = cv2.max(alpha, floor)
+        over = lower_bound.over_key(t, sig)
+        vivid = over >= one  # (their own colour: kept)
+        alpha = cv2.max(alpha, cv2.max(floor, over))
     # (a single pixel has no edge to refine; OpenCV would take a 1 x 1 array for a scalar)
     refining = opts.refine and alpha.size > 1
     if refining:
@@ -134,6 +137,8 @@ def key_pixels(
         need = (alpha > 0) & (partial if scr.neutral else partial | (t > 0))
         if kept is not None:
             need &= ~kept
+        if vivid is not None:  # (where still opaque after refinement)
+            need &= ~(vivid & ~partial)
         return np.flatnonzero(need)
 
     found = threads.in_background(needing)

@@ -2,7 +2,8 @@
 plate with a valid colour. Key-coloured subject parts (brighter, more saturated, darker than
 the screen, or of another hue cast) keep at least that alpha and stay opaque; pixels that the
 colour difference already explains (edges of white, grey and black parts and outlines) keep the
-bound itself."""
+bound itself. Pixels with clearly more of the key's colour than the screen (:func:`over_key`)
+are a key-coloured part, however dark: the screen mixed with any other colour has less."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ _EXPLAINED = 0.1
 #: chroma (share of the plate's) of the colour a pixel implies at its bound above which it is a
 #: key-coloured part, whatever the matte says; fully over the next 0.2
 _NEUTRAL = 0.5
+#: colour difference over the plate's (``t - 1``) beyond which a pixel has more of the key's
+#: colour than the screen (at least 6 sigma of the screen's noise); opaque over the next
+#: :data:`_OVER_RAMP`
+_OVER_KEY = 0.3
+_OVER_RAMP = 0.25
 
 
 def _bound(v: np.ndarray, plate: np.ndarray, margin: np.float32) -> np.ndarray:
@@ -106,3 +112,18 @@ def physical_floor(
 
     in_parallel(bound, idx.size)
     return out
+
+
+def over_key(t: np.ndarray, sig: float) -> np.ndarray:
+    """Opacity (0..1, per pixel) of pixels with more of the key's colour than the screen.
+
+    ``t``: the screen ratio (colour difference over the plate's, float32 (H, W)); ``sig``: its
+    noise on the screen. The screen mixed with a colour of less colour difference has less than
+    the screen's own; more can only come from a key-coloured subject part, a vivid green shirt
+    in shade as much as in light (the colour difference alone calls it clear, and the bound
+    above explains it as a faint mix with a vivid green). From ``t = 1 +`` :data:`_OVER_KEY`
+    (or 6 sigma) to :data:`_OVER_RAMP` more, 0 -> 1.
+    """
+    start = np.float32(1.0 + max(_OVER_KEY, 6.0 * sig))
+    out = (t - start) * np.float32(1.0 / _OVER_RAMP)
+    return np.clip(out, 0.0, 1.0, out=out)
