@@ -78,50 +78,6 @@ def test_a_green_brick_wall_is_not_taken_for_a_screen(size):
     assert not res.keyed and (res.alpha == 255).all()
 
 
-def brick_wall(h, w, brick_w, brick_h, mortar=8, color=(70, 125, 55), seed=0):
-    """Large green bricks with lighter mortar lines (a painted wall), no screen."""
-    img = np.empty((h, w, 3), np.float32)
-    img[:] = color
-    lines = np.zeros((h, w), np.float32)
-    for row in range(0, h, brick_h):
-        lines[row : row + mortar] = 1
-        for x in range(0 if (row // brick_h) % 2 else brick_w // 2, w, brick_w):
-            lines[row : row + brick_h, x : x + mortar] = 1
-    img *= 1 + 0.25 * cv2.GaussianBlur(lines, (0, 0), 1.0)[..., None]
-    img += np.random.default_rng(seed).normal(0, 1.5, img.shape)
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
-
-
-def test_a_wall_of_large_green_bricks_is_not_taken_for_a_screen():
-    # the brick faces are smooth and cover over half the border (57 %), which passed; but the
-    # mortar breaks the wall's colour up all along the border: 57 % of the border's green is
-    # smooth, and no more than 65 % on any side, where a screen's green is smooth wherever no
-    # subject crosses it (78 % or more on 640 independent composites)
-    with pytest.warns(NoKeyColorWarning, match="textured or patterned"):
-        res = key(brick_wall(512, 768, 180, 66))
-    assert not res.keyed and (res.alpha == 255).all()
-
-
-def test_a_screen_above_a_knitted_green_sweater_is_still_found():
-    # a knitted sweater of the screen's hue across the bottom 40 % of the frame: only 55 % of
-    # the border's green is smooth, but all of the top side is: a screen
-    h = w = 768
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = (
-        np.float32((60, 170, 70))
-        * (1 - 0.5 * ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2))[..., None]
-    )
-    body = yy > 0.6 * h
-    knit = 1 + 0.25 * np.sin(xx * 2 * np.pi / 12) * np.sin(yy * 2 * np.pi / 9)
-    img[body] = np.float32((50, 150, 60)) * knit[body][:, None]
-    cv2.circle(img, (w // 2, int(0.6 * h) - 120), 110, (200, 160, 130), -1)
-    img += np.random.default_rng(0).normal(0, 1.5, img.shape)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NoKeyColorWarning)
-        res = key(np.clip(np.round(img), 0, 255).astype(np.uint8))
-    assert res.keyed and res.alpha[:40].max() <= 2 and (res.alpha[300:340, 364:404] == 255).all()
-
-
 def test_a_smooth_warm_border_is_not_taken_for_a_screen():
     # skin-like: smooth, one hue, warm
     img = np.empty((160, 160, 3), np.uint8)

@@ -12,11 +12,7 @@ that colour's variation:
   a 5x5 window under ``_TEXTURE_LV + _TEXTURE_REL * chroma`` levels: gradients, vignettes,
   soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
-  that scale (a green brick wall's mortar lines, planks, tiles) does not pass either; and at
-  least :data:`_MIN_SMOOTH_SHARE` of the border's pixels of that colour smooth, or
-  :data:`_SMOOTH_SIDE` of them on one side of the frame (a screen's is smooth wherever the
-  subject does not cross it; a wall of large bricks has its colour all along the border,
-  broken up everywhere);
+  that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
@@ -77,12 +73,6 @@ _MIN_DULL_SAT = 0.25  # HSV saturation of a dull screen found without a prior
 #: teal borders are common in photos (dusk and overcast skies, shade) and smooth dull greens
 #: are not (foliage and grass are textured)
 _DULL_GREEN = (85.0, 155.0)
-#: Share of the border's pixels of the screen's colour that must be smooth: a screen's colour
-#: is smooth wherever the subject does not cross it; a patterned wall (bricks, tiles) has its
-#: colour all along the border, broken up everywhere
-_MIN_SMOOTH_SHARE = 0.72
-#: ... unless that share is reached on one side of the frame, where no subject crosses it
-_SMOOTH_SIDE = 0.9
 
 
 @dataclass(frozen=True)
@@ -221,9 +211,7 @@ def detect_screen(
         if prior is None or neutral
         else float(_hue_chroma(np.array([prior], np.float32))[0][0])
     )
-    ys, xs = np.nonzero(mask)  # (the order of the rows of ``px``)
-    sides = np.stack([ys < b, ys >= sh - b, xs < b, xs >= sw - b])
-    common = (px, hue, chroma, texture, pattern.result()[mask], sides)
+    common = (px, hue, chroma, texture, pattern.result()[mask])
     if neutral:
         lum_p = float(np.mean(prior))
         lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)
@@ -265,8 +253,7 @@ def _chroma_screen(
     if sat_ok.sum() < max(1, 0.2 * n):
         return Detection(None, False, f"the border is not {what} colour", 0.0)
     peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
-    members = sat_ok & (_hue_dist(hue, peak) <= 20.0)
-    det = _smooth_screen(members, *common, False, what, _MIN_SMOOTH_SHARE)
+    det = _smooth_screen(sat_ok & (_hue_dist(hue, peak) <= 20.0), *common, False, what)
     if det.key_rgb is None:
         return det
     kc = det.key_rgb
@@ -303,17 +290,12 @@ def _smooth_screen(
     chroma: np.ndarray,
     texture: np.ndarray,
     pattern: np.ndarray,
-    sides: np.ndarray,
     neutral: bool,
     what: str,
-    min_smooth: float = 0.0,
 ) -> Detection:
     """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
-    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border and make up
-    ``min_smooth`` of ``members``, or of those on one of the frame's sides (``sides``: (4, N)
-    bool, the pixels on its top, bottom, left and right) :data:`_SMOOTH_SIDE`: a textured
-    key-coloured subject part (a green sweater) may cross much of the border, but not all of its
-    sides; ``px``, ``hue``, ``chroma``: (N, 3) colours, (N,) degrees and levels."""
+    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border; ``px``, ``hue``,
+    ``chroma``: (N, 3) colours, (N,) degrees and levels."""
     n = hue.size
     if not members.any():
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
@@ -321,29 +303,17 @@ def _smooth_screen(
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
     smooth &= pattern <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
-    share = float(members.sum()) / max(1, n)
-    if share < MIN_COVER:
-        return Detection(None, neutral, f"only {share:.0%} of the border has {what} colour", cover)
-    if cover < MIN_COVER or (
-        cover < min_smooth * share and _smoothest_side(smooth, members, sides) < _SMOOTH_SIDE
-    ):
+    if cover < MIN_COVER:
+        share = float(members.sum()) / max(1, n)
         why = (
-            f"the border's colour is textured or patterned ({cover / share:.0%} of it is "
-            f"smooth), not {what}"
+            f"only {share:.0%} of the border has {what} colour"
+            if share < MIN_COVER
+            else f"the border's colour is textured ({cover:.0%} of it is smooth), not {what}"
         )
         return Detection(None, neutral, why, cover)
     med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
     kc = tuple(int(v) for v in np.rint(med))
     return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]
-
-
-def _smoothest_side(smooth: np.ndarray, members: np.ndarray, sides: np.ndarray) -> float:
-    """The largest share of smooth pixels among ``members`` on one side of the frame
-    (``sides``, see :func:`_smooth_screen`) where they are at least a third of its pixels."""
-    n_side = sides.sum(1)
-    n_members = (sides & members).sum(1)
-    share = (sides & smooth).sum(1) / np.maximum(n_members, 1)
-    return float(np.max(share, initial=0.0, where=3 * n_members >= n_side))
 
 
 def estimate_key_color(
