@@ -119,7 +119,7 @@ def over_key(t: np.ndarray, sig: float) -> np.ndarray:
 
     ``t``: the screen ratio (colour difference over the plate's, float32 (H, W)); ``sig``: its
     noise on the screen. The screen mixed with a colour of less colour difference has less than
-    the screen's own; more can only come from a key-coloured subject part, a vivid green shirt
+    the screen's own; more can only come from a key-coloured subject part, a vivid green ball
     in shade as much as in light (the colour difference alone calls it clear, and the bound
     above explains it as a faint mix with a vivid green). From ``t = 1 +`` :data:`_OVER_KEY`
     (or 6 sigma) to :data:`_OVER_RAMP` more, 0 -> 1.

@@ -286,9 +286,7 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     u, v = (at % sw + 0.5) / sw * 2 - 1, (at // sw + 0.5) / sh * 2 - 1
     b_fit = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)
     y_fit = y.reshape(-1)[at]
-    # (started from the darker three quarters: a large bright part, a vivid green shirt across
-    # a fifth of the frame, pulls a fit through all blocks up to it and stays within its trim)
-    inl = y_fit <= np.quantile(y_fit, 0.75)
+    inl = np.ones(y_fit.size, bool)
     for _ in range(5):
         r, coef = fit(b_fit, y_fit, inl)
         sig = float(1.4826 * matte.median(np.abs(r[inl])))
