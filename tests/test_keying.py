@@ -339,6 +339,31 @@ def test_a_vivid_green_ball_on_a_dull_green_screen_stays_opaque_in_its_colour(se
     assert np.abs(rgba[..., :3][r < 86].mean(0) - img[r < 86].mean(0)).max() < 3
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_bright_shirt_of_the_screens_chromaticity_stays_out_of_the_plate(seed):
+    # a shirt of the screen's own chromaticity, 1.7 to 3 times brighter (shaded by a coarse
+    # texture), across the bottom of the frame under a dark teal-green screen: it widened the
+    # screen's light fit's trim until it stayed in, the fit rose to it, it was no bright bump
+    # and entered the plate: keyed as screen (mean alpha 0.67 and 0.48)
+    rng = np.random.default_rng(seed)
+    h = w = 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.15 - 0.3 * ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2)
+    img = np.float32((4, 75, 42)) * light[..., None]
+    shirt = (yy > 0.62 * h) & (np.abs(xx - w / 2) < 0.18 * w + 0.25 * (yy - 0.62 * h))
+    coarse = rng.random((24, 24)).astype(np.float32)
+    shade = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    img[shirt] = np.float32((12, 235, 125)) * (0.55 + 0.45 * shade[shirt])[:, None]
+    head = np.hypot(xx - w / 2, yy - 0.45 * h) < 0.13 * h
+    img[head] = (200, 160, 130)
+    img = np.clip(np.round(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    kernel = np.ones((5, 5), np.uint8)
+    inside = cv2.erode(shirt.astype(np.uint8), kernel).astype(bool)
+    outside = cv2.dilate((shirt | head).astype(np.uint8), kernel) == 0
+    assert got[inside].mean() > 0.99 and got[outside].max() <= 0.08
+
+
 def test_a_dark_top_of_the_screens_hue_running_off_the_frame_is_not_keyed_as_a_shadow():
     # a dark green top (the screen's hue at 40 % of its brightness, sharp-edged) running off the
     # bottom of the frame has the screen's chromaticity, as a shadow has; it entered the plate

@@ -41,6 +41,10 @@ PLATE_RES = 128  # long side of the low-resolution plate grid
 _FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
 _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen region may lack
 _BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
+#: largest residual (log brightness) the screen's light fit keeps: a large bright part (a vivid
+#: shirt of the screen's chromaticity across a fifth of the frame) widens a trim of 2.5 sigma
+#: until it stays in, and the fit rises to it
+_BUMP_TRIM = 0.25
 _RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
 _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is still screen
 #: colour difference (share of the screen's around it) under which a region that a sharp
@@ -290,7 +294,7 @@ def _no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) 
     for _ in range(5):
         r, coef = fit(b_fit, y_fit, inl)
         sig = float(1.4826 * matte.median(np.abs(r[inl])))
-        new = np.abs(r) <= max(0.05, 2.5 * sig)
+        new = np.abs(r) <= max(0.05, min(2.5 * sig, _BUMP_TRIM))
         if new.sum() < 24 or np.array_equal(new, inl):
             break
         inl = new
