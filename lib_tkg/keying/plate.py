@@ -44,7 +44,7 @@ _BUMP = 0.4  # brightness above the screen's smooth light that makes a region su
 #: largest residual (log brightness) the screen's light fit keeps: a large bright part (a vivid
 #: shirt of the screen's chromaticity across a fifth of the frame) widens a trim of 2.5 sigma
 #: until it stays in, and the fit rises to it
-_BUMP_TRIM = 0.25
+_BUMP_TRIM = 0.35
 _RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
 _RAMP_DIP = 0.3  # darkening there (fraction of the colour difference) that is still screen
 #: colour difference (share of the screen's around it) under which a region that a sharp
