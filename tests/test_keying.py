@@ -317,6 +317,19 @@ def test_a_large_vivid_key_coloured_part_on_the_border_does_not_set_the_screens_
     assert got[outside].mean() < 0.01
 
 
+def _vignetted_screen(size: int, rgb: tuple[int, int, int], top: float):
+    """(yy, xx, image): a square screen of ``rgb`` lit ``top`` at the centre, 0.15 less at the
+    corners (float32 levels), and its pixel coordinates."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    light = top - 0.3 * ((xx / size - 0.5) ** 2 + (yy / size - 0.5) ** 2)
+    return yy, xx, np.float32(rgb) * light[..., None]
+
+
+def _with_noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``img`` (float levels) with 1 level of Gaussian noise, as uint8."""
+    return np.clip(np.round(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_vivid_green_ball_on_a_dull_green_screen_stays_opaque_in_its_colour(seed):
     # a vivid green ball (colour difference 3.6 times the dull screen's), shaded to half its
@@ -324,15 +337,11 @@ def test_a_vivid_green_ball_on_a_dull_green_screen_stays_opaque_in_its_colour(se
     # screen than the screen") and the lower bound explains it as a faint mix with a vivid
     # green (mean alpha 0.71), and despill greyed it (80 levels off). More of the key's colour
     # than the screen is a key-coloured part: opaque, in its own colour
-    rng = np.random.default_rng(seed)
-    h = w = 384
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    light = 1.1 - 0.3 * ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2)
-    img = np.float32((62, 102, 63)) * light[..., None]
+    yy, xx, img = _vignetted_screen(384, (62, 102, 63), 1.1)
     r = np.hypot(xx - 192, yy - 200)
     shade = np.clip(1.0 - 0.45 * (yy - 110) / 180, 0.55, 1.0)
     img[r < 90] = np.float32((28, 166, 27)) * shade[r < 90][:, None]
-    img = np.clip(np.round(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
+    img = _with_noise(img, np.random.default_rng(seed))
     rgba = key(img).rgba
     got = rgba[..., 3].astype(np.float32) / 255
     assert got[r < 86].min() == 1.0 and got[r > 96].max() <= 3 / 255
@@ -346,18 +355,14 @@ def test_a_bright_shirt_of_the_screens_chromaticity_stays_out_of_the_plate(seed)
     # screen's light fit's trim until it stayed in, the fit rose to it, it was no bright bump
     # and entered the plate: keyed as screen (mean alpha 0.67 and 0.48)
     rng = np.random.default_rng(seed)
-    h = w = 512
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    light = 1.15 - 0.3 * ((xx / w - 0.5) ** 2 + (yy / h - 0.5) ** 2)
-    img = np.float32((4, 75, 42)) * light[..., None]
-    shirt = (yy > 0.62 * h) & (np.abs(xx - w / 2) < 0.18 * w + 0.25 * (yy - 0.62 * h))
+    yy, xx, img = _vignetted_screen(512, (4, 75, 42), 1.15)
+    shirt = (yy > 317) & (np.abs(xx - 256) < 92 + 0.25 * (yy - 317))
     coarse = rng.random((24, 24)).astype(np.float32)
-    shade = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    shade = cv2.resize(coarse, (512, 512), interpolation=cv2.INTER_CUBIC)
     img[shirt] = np.float32((12, 235, 125)) * (0.55 + 0.45 * shade[shirt])[:, None]
-    head = np.hypot(xx - w / 2, yy - 0.45 * h) < 0.13 * h
+    head = np.hypot(xx - 256, yy - 230) < 66
     img[head] = (200, 160, 130)
-    img = np.clip(np.round(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
-    got = key_matte(img).astype(np.float32) / 255
+    got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
     kernel = np.ones((5, 5), np.uint8)
     inside = cv2.erode(shirt.astype(np.uint8), kernel).astype(bool)
     outside = cv2.dilate((shirt | head).astype(np.uint8), kernel) == 0
