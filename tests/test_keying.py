@@ -269,10 +269,13 @@ def test_a_dark_veil_is_kept_while_a_soft_shadow_keys_out():
     assert got[260:340, 340:460].max() <= 3 / 255  # the shadow is background
 
 
-def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_clear():
+@pytest.mark.parametrize("part", ["pale", "dark"])
+def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_clear(part):
     # a pale green patch inside a red ring is a mix of the screen with grey per pixel (the colour
     # difference gives it 0.55), but nothing around it is screen: opaque, in its own colour; a
-    # ring whose hole shows the screen in the ring's shadow (30 % darker) keeps the hole clear
+    # ring whose hole shows the screen in the ring's shadow (30 % darker) keeps the hole clear.
+    # A dark patch of the screen's colour (30 % of its brightness, a dark green sticker fill)
+    # is no shadow: it was taken for the screen in the ring's shadow and keyed out (0.0)
     h, w = 256, 384
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     bg = np.array(SCREENS["green"], np.float32)[None, None] * (1.0 - 0.1 * xx / w)[..., None]
@@ -280,7 +283,7 @@ def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_c
     r1, r2 = np.hypot(xx - 100, yy - 128), np.hypot(xx - 280, yy - 128)
     img[(r1 >= 50) & (r1 < 80)] = img[(r2 >= 50) & (r2 < 80)] = (190, 50, 60)
     patch, hole = r1 < 50, r2 < 50
-    img[patch] = (110, 165, 110)
+    img[patch] = (110, 165, 110) if part == "pale" else bg[patch] * 0.3
     img[hole] = bg[hole] * 0.7
     img = np.clip(np.round(img + np.random.default_rng(1).normal(0, 1.0, img.shape)), 0, 255)
     img = img.astype(np.uint8)

@@ -55,6 +55,9 @@ _VEIL_PX = 20  # smallest such region (px at the classifying resolution)
 #: frame): lower, as a screen darkens toward its border (a vignette) and is not to be taken
 #: for a subject part where a stray sharp edge cuts a corner off
 _VEIL_RIM = 0.6
+#: brightness (share of the plate's) under which an enclosed region of the plate's colour is a
+#: dark subject part, not the screen in the subject's shadow
+_DEEPEST_SHADE = 0.45
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
@@ -393,10 +396,13 @@ def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.
     """Whether regions have the plate's colour: their mean (or summed) colours ``colour`` and
     the plate's under them ``plate`` ((N, 3) each, summed over the same pixels) at most
     ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness) and the region no
-    more than 10 % brighter (a darker one may be the screen in the subject's shadow)."""
+    more than 10 % brighter and no darker than :data:`_DEEPEST_SHADE` of it (a darker one
+    may be the screen in the subject's shadow; a far darker one is a dark part of the
+    screen's hue)."""
     n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
     cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
-    return (cos >= np.cos(np.radians(degrees))) & (n_c <= 1.1 * n_p)
+    bright = (n_c <= 1.1 * n_p) & (n_c >= _DEEPEST_SHADE * n_p)
+    return (cos >= np.cos(np.radians(degrees))) & bright
 
 
 def border_sides(labels: np.ndarray, n: int) -> np.ndarray:
@@ -425,8 +431,10 @@ def _enclosed_screen(
     A region enclosed by the subject is a hole showing the screen, or a key-coloured part of
     the subject. It stays background if its mean colour has the chromaticity of the plate
     made from the border-connected screen there (within 6 degrees) and is not brighter than
-    it (by 10 %): a darker one is the screen in the subject's shadow. Returns the kept mask and,
-    when that is the border-connected screen alone, its plate (:func:`block_plate`).
+    it (by 10 %): a darker one is the screen in the subject's shadow, down to
+    :data:`_DEEPEST_SHADE` of its brightness (darker is a dark subject part of its hue).
+    Returns the kept mask and, when that is the border-connected screen alone, its plate
+    (:func:`block_plate`).
     """
     labels, sides, n = _rim_components(bg)
     rim = sides.any(0)
