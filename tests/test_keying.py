@@ -31,6 +31,7 @@ from lib_tkg.keying import (
     lower_bound,
     matte,
     plate,
+    resolution,
     threads,
 )
 
@@ -633,6 +634,38 @@ def test_classifying_at_half_the_analysed_resolution_gives_the_same_plate(monkey
     assert np.abs(two.plate - one.plate).mean() < 0.5
     assert (two.background == one.background).mean() > 0.97
     assert abs(float(two.background.mean() - one.background.mean())) < 0.02
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_fill_of_another_green_inside_a_thin_outline_stays_out_of_the_plate(seed):
+    """A mascot's body, a green more saturated than the mottled screen (saturation ratio 0.94
+    against 0.81), inside a 2.5 px dark outline: reduced for the analysis, the outline is a
+    darker mix of the screen and the body joined the screen's candidates, the plate followed
+    it (its blue 21 levels off) and the body keyed as screen. Cut off by the outline's sharp
+    edge and not of the screen's colour, it is left out, and the plate inside it is the
+    screen's."""
+    rng = np.random.default_rng(seed)
+    h = w = 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(
+        rng.random((5, 5)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
+    light = (1.0 - 0.15 * xx / w - 0.1 * yy / h) * (0.95 + 0.1 * mottle)
+    screen = np.float32((100, 177, 34))[None, None] * light[..., None]
+    img = screen.copy()
+    r = np.hypot(xx - 250, (yy - 260) * 0.9)
+    body = r < 150
+    img[body] = np.float32((87, 161, 10)) * light[body][:, None]
+    img[(r >= 150) & (r < 152.5)] = (30, 35, 25)
+    img = _with_noise(img, rng)
+    scr = plate.analyse(resolution.half(img.astype(np.float32))[0], (100, 177, 34), False)
+    size = (w, h)
+    background = cv2.resize(scr.background.view(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    flat = cv2.resize(scr.plate, size, interpolation=cv2.INTER_LINEAR)
+    inside = r < 120
+    assert background[inside].mean() < 0.01
+    assert np.abs(flat[inside] - screen[inside]).mean() < 3.0
+    assert background[r > 170].mean() > 0.95
 
 
 def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):

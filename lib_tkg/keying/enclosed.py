@@ -6,11 +6,11 @@ with another colour. Where such a part lies inside the subject, cut off from the
 opaque pixels, it cannot be a mix with the screen: a region of partial alpha away from the
 frame's border and enclosed by opaque pixels, whose colour (away from its rim) is not the
 plate's (:func:`~lib_tkg.keying.plate.plate_coloured`: more than :data:`_ANGLE` degrees apart,
-brighter or far darker), is made opaque, and keeps its colour (its own, not spill: it is not
-despilled). A hole in the subject shows the screen, often in the subject's shadow: it has the
-plate's colour, darker (but not far darker), or nearly clear pixels (:data:`_CLEAR`) no more
-saturated than the plate, and stays. A part more saturated than the screen is keyed clear in
-places by the colour difference; those pixels do not make it a hole.
+brighter, far darker or more saturated), is made opaque, and keeps its colour (its own, not
+spill: it is not despilled). A hole in the subject shows the screen, often in the subject's
+shadow: it has the plate's colour, darker (but not far darker), or nearly clear pixels
+(:data:`_CLEAR`) no more saturated than the plate, and stays. A part more saturated than the
+screen is keyed clear in places by the colour difference; those pixels do not make it a hole.
 """
 
 from __future__ import annotations

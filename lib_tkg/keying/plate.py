@@ -58,6 +58,9 @@ _VEIL_RIM = 0.6
 #: brightness (share of the plate's) under which an enclosed region of the plate's colour is a
 #: dark subject part, not the screen in the subject's shadow
 _DEEPEST_SHADE = 0.45
+#: saturation ratio (``(max - min) / max``) over the plate's that makes a region's colour not
+#: the screen's: shade keeps the ratio, a veil or tinted glass lowers it
+_SAT_SLACK = 0.08
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
@@ -218,7 +221,7 @@ def _analyse_chroma(
         bg1 = hue_ok
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
-    bg1 = _no_dark_veils(edges.result(), bg1, d_h, small, np.float32(d_key))
+    bg1 = _no_cut_off_parts(edges.result(), bg1, d_h, small, np.float32(d_key), img_h, key_f)
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
@@ -340,11 +343,18 @@ def _no_dark_ramps(
     return bg & ~(near & (t < np.float32(1.0 - _RAMP_DIP)))
 
 
-def _no_dark_veils(
-    edges: np.ndarray, bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
+def _no_cut_off_parts(
+    edges: np.ndarray,
+    bg: np.ndarray,
+    d: np.ndarray,
+    small: tuple[int, int],
+    d_key: np.float32,
+    img: np.ndarray,
+    key_f: np.ndarray,
 ) -> np.ndarray:
-    """Drop regions of ``bg`` darker than the screen around them and cut off from it by a sharp
-    luminance edge (``edges``, :func:`_sharp_edges`).
+    """Drop regions of ``bg`` cut off from the screen around them by a sharp luminance edge
+    (``edges``, :func:`_sharp_edges`) that are darker than it, or that it encloses and that
+    are not of its colour (``img``: the image, float32 levels; ``key_f``: the key colour).
 
     A dark veil (translucent dark fabric, tinted glass) over the screen, or a dark subject part
     of the screen's hue (a dark green top), keeps the screen's chromaticity as a shadow does,
@@ -356,6 +366,12 @@ def _no_dark_veils(
     grid), or under :data:`_VEIL_RIM` if it reaches the frame's border, is left out with its
     rim; not one that reaches two opposite sides of the frame (a darker floor behind a sharp
     horizon stays screen).
+
+    A fill inside a thin outline (a mascot's green body more saturated than the screen) joins
+    the screen where the outline, reduced, is a darker mix of the screen; its colour difference
+    is the screen's, and in the plate it would key out. So a piece that does not reach the
+    frame's border is left out too where its mean colour is not the plate's made from the
+    screen's pieces (:func:`plate_coloured`, 6 degrees).
     """
     cut = bg & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)
     labels, sides, n = _rim_components(cut)
@@ -387,6 +403,11 @@ def _no_dark_veils(
     )
     mean_t = np.bincount(lab, d[cut] / d_out[cut], n) / np.maximum(size, 1)
     veil = piece & (mean_t < np.where(rim, np.float32(_VEIL_RIM), np.float32(_VEIL)))
+    fill = piece & ~veil & ~rim
+    if fill.any():
+        plate_s, _w = block_plate(img, screen[labels], small, key_f)
+        plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        veil |= fill & ~_plate_coloured_regions(img, plate, cut, lab, n, 6.0)
     if not veil.any():
         return bg
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
@@ -395,14 +416,34 @@ def _no_dark_veils(
 def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.ndarray:
     """Whether regions have the plate's colour: their mean (or summed) colours ``colour`` and
     the plate's under them ``plate`` ((N, 3) each, summed over the same pixels) at most
-    ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness) and the region no
+    ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness), the region no
     more than 10 % brighter and no darker than :data:`_DEEPEST_SHADE` of it (a darker one
     may be the screen in the subject's shadow; a far darker one is a dark part of the
-    screen's hue)."""
+    screen's hue), and its saturation ratio at most :data:`_SAT_SLACK` over the plate's."""
     n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
     cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
     bright = (n_c <= 1.1 * n_p) & (n_c >= _DEEPEST_SHADE * n_p)
-    return (cos >= np.cos(np.radians(degrees))) & bright
+    dull = _saturation(colour) <= _saturation(plate) + np.float32(_SAT_SLACK)
+    return (cos >= np.cos(np.radians(degrees))) & bright & dull
+
+
+def _saturation(rgb: np.ndarray) -> np.ndarray:
+    """``(max - min) / max`` of colours (..., 3): 0 for grey, 1 for a pure colour, unchanged by
+    shade."""
+    hi, lo = rgb.max(-1), rgb.min(-1)
+    return (hi - lo) / np.maximum(hi, 1e-6)
+
+
+def _plate_coloured_regions(
+    img: np.ndarray, plate: np.ndarray, mask: np.ndarray, lab: np.ndarray, n: int, degrees: float
+) -> np.ndarray:
+    """(n,) bool: which of ``n`` labelled regions have the plate's colour over their pixels
+    (:func:`plate_coloured`); ``lab``: the labels of ``mask``'s pixels, in order."""
+    px_i, px_b = matte.rows_where(img, mask), matte.rows_where(plate, mask)
+    sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
+    sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
+    # (sums: the ratios need no counts)
+    return plate_coloured(np.stack(sums_i, 1), np.stack(sums_b, 1), degrees)
 
 
 def border_sides(labels: np.ndarray, n: int) -> np.ndarray:
@@ -445,12 +486,7 @@ def _enclosed_screen(
     h, w = bg.shape
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     inner = ~outer & bg
-    lab = labels[inner]
-    px_i, px_b = matte.rows_where(img, inner), matte.rows_where(plate, inner)
-    sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
-    sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
-    mi, mb = np.stack(sums_i, 1), np.stack(sums_b, 1)  # sums: the ratios need no counts
-    ok = rim | plate_coloured(mi, mb, 6.0)
+    ok = rim | _plate_coloured_regions(img, plate, inner, labels[inner], n, 6.0)
     ok[0] = False
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)
