@@ -152,6 +152,32 @@ def test_a_greyish_or_darker_green_screen_is_keyed(color):
     assert res.keyed and res.alpha[:20].max() <= 2 and (res.alpha[70:122, 70:122] == 255).all()
 
 
+@pytest.mark.parametrize("color", [GREEN, (30, 70, 200)], ids=["green", "blue"])
+def test_a_green_screen_on_less_than_half_of_the_border_is_found_if_clean(color):
+    # a textured subject across the lower 55 % of the frame, running off three sides: the
+    # screen is 47 % of the border, all of it smooth. It was refused as too little of the
+    # border ("only 47 %"); a smooth green border that large is a screen, a blue one may be
+    # a sky and is still refused
+    rng = np.random.default_rng(0)
+    h = w = 512
+    yy = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    img = np.float32(color)[None, None] * (1.0 - 0.15 * yy / h)[..., None]
+    subject = yy > 0.45 * h
+    tex = cv2.resize(
+        rng.random((64, 64)).astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST
+    )
+    img[subject] = np.float32((150, 100, 70)) * (0.6 + 0.6 * tex[subject])[:, None]
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoKeyColorWarning)
+        res = key(img)
+    if color == GREEN:
+        assert res.keyed and res.alpha[: int(0.4 * h)].max() <= 2
+        assert (res.alpha[int(0.5 * h) :] == 255).mean() > 0.99
+    else:
+        assert not res.keyed and "only 48% of the border" in res.notes[0]
+
+
 @pytest.mark.parametrize("color", [(49, 56, 76), (94, 98, 140)])
 def test_a_dull_blue_border_is_not_a_screen(color):
     # a dusk or overcast sky: smooth, and as dull as the greens above, but blue

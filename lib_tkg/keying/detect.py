@@ -8,6 +8,9 @@ that colour's variation:
   histogram; with a prior colour, the peak nearest the prior's hue), or for a neutral prior
   the near-grey pixels at the prior's brightness, must cover at least :data:`MIN_COVER` of the
   border (the subject may reach the border elsewhere; ``subject_mask`` excludes where it is);
+  a green one :data:`_MIN_GREEN_COVER` when nearly all of it is smooth (a subject running off
+  two or three sides of the frame: smooth green borders are rare in photos, smooth blue ones
+  are skies);
 * **smooth**: those pixels must be flat at the reduced scale, local standard deviation within
   a 5x5 window under ``_TEXTURE_LV + _TEXTURE_REL * chroma`` levels: gradients, vignettes,
   soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
@@ -43,6 +46,9 @@ from lib_tkg.keying.threads import in_background
 DEFAULT_BORDER = 0.04
 #: Share of the border the screen colour must cover (smooth pixels of the dominant colour).
 MIN_COVER = 0.5
+#: ... for a green screen colour of which :data:`_CLEAN_SHARE` or more is smooth
+_MIN_GREEN_COVER = 0.45
+_CLEAN_SHARE = 0.8
 _DETECT_RES = 256
 _TEXTURE_LV = 6.0
 _TEXTURE_REL = 0.06
@@ -294,8 +300,9 @@ def _smooth_screen(
     what: str,
 ) -> Detection:
     """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
-    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border; ``px``, ``hue``,
-    ``chroma``: (N, 3) colours, (N,) degrees and levels."""
+    ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border (a green one
+    :data:`_MIN_GREEN_COVER` if at least :data:`_CLEAN_SHARE` of it is smooth); ``px``,
+    ``hue``, ``chroma``: (N, 3) colours, (N,) degrees and levels."""
     n = hue.size
     if not members.any():
         return Detection(None, neutral, f"the border is not {what} colour", 0.0)
@@ -303,8 +310,10 @@ def _smooth_screen(
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
     smooth &= pattern <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
-    if cover < MIN_COVER:
-        share = float(members.sum()) / max(1, n)
+    share = float(members.sum()) / max(1, n)
+    green = not neutral and bool(_in_range(matte.median(hue[members]), _DULL_GREEN))
+    clean = green and cover >= _MIN_GREEN_COVER and cover >= _CLEAN_SHARE * share
+    if cover < MIN_COVER and not clean:
         why = (
             f"only {share:.0%} of the border has {what} colour"
             if share < MIN_COVER
