@@ -407,7 +407,8 @@ def _no_cut_off_parts(
     if fill.any():
         plate_s, _w = block_plate(img, screen[labels], small, key_f)
         plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
-        veil |= fill & ~_plate_coloured_regions(img, plate, cut, lab, n, 6.0)
+        at = fill[labels]  # (their pixels alone: the sums of the others are not needed)
+        veil |= fill & ~_plate_coloured_regions(img, plate, at, labels[at], n, 6.0)
     if not veil.any():
         return bg
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
