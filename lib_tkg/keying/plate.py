@@ -14,7 +14,8 @@ screen's, and whose hue cast matches the screen's. Their colours, averaged per b
 convolution) and filled across the subject with a push-pull pyramid, give the plate. Next to
 the subject, candidates much darker than the screen farther out are left out: a dark subject's
 blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a region
-darker than the screen around it and cut off from it by a sharp edge (a dark veil). A second
+darker than the screen around it and cut off from it by a sharp edge (a dark veil), or enclosed
+by such an edge and not of the screen's colour (a fill inside a thin outline). A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
 enter it), while soft shadows are followed and key out.
@@ -472,8 +473,9 @@ def _enclosed_screen(
 
     A region enclosed by the subject is a hole showing the screen, or a key-coloured part of
     the subject. It stays background if its mean colour has the chromaticity of the plate
-    made from the border-connected screen there (within 6 degrees) and is not brighter than
-    it (by 10 %): a darker one is the screen in the subject's shadow, down to
+    made from the border-connected screen there (within 6 degrees, no more saturated:
+    :func:`plate_coloured`) and is not brighter than it (by 10 %): a darker one is the screen
+    in the subject's shadow, down to
     :data:`_DEEPEST_SHADE` of its brightness (darker is a dark subject part of its hue).
     Returns the kept mask and, when that is the border-connected screen alone, its plate
     (:func:`block_plate`).
