@@ -668,6 +668,32 @@ def test_a_fill_of_another_green_inside_a_thin_outline_stays_out_of_the_plate(se
     assert background[r > 170].mean() > 0.95
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_dark_green_panel_running_off_the_frame_stays_out_of_the_plate(seed):
+    """A dark, more saturated green panel (a garment: saturation ratio 0.79 against the screen's
+    0.63, 0.7 of its brightness) inside a jacket, running off the bottom edge: cut off from the
+    screen by the jacket, it is a region of the border of its own and was taken for screen
+    (98 % of it in the plate's background). Another colour than the largest border region's,
+    and darker, it is left out; the screen stays in."""
+    rng = np.random.default_rng(seed)
+    h = w = 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - 0.1 * yy / h - 0.05 * xx / w
+    img = np.float32((65, 122, 45))[None, None] * light[..., None]
+    img[(yy > 260) & (np.abs(xx - 256) < 50 + 0.9 * (yy - 260))] = (120, 60, 50)
+    panel = (yy > 310) & (np.abs(xx - 256) < 40)
+    shade = cv2.resize(rng.random((6, 6)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    img[panel] = np.float32((35, 95, 20)) * (0.85 + 0.3 * shade[panel])[:, None]
+    img[np.hypot(xx - 256, yy - 190) < 65] = (200, 160, 130)
+    img = _with_noise(img, rng)
+    scr = plate.analyse(resolution.half(img.astype(np.float32))[0], (65, 122, 45), False)
+    size = (w, h)
+    background = cv2.resize(scr.background.view(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    inside = cv2.erode(panel.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
+    assert background[inside].mean() < 0.01
+    assert background[:100].mean() > 0.99
+
+
 def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
     """The band's row arithmetic runs in parts on OpenCV's threads: any split gives the same
     bytes as one thread."""

@@ -62,6 +62,13 @@ _DEEPEST_SHADE = 0.45
 #: saturation ratio (``(max - min) / max``) over the plate's that makes a region's colour not
 #: the screen's: shade keeps the ratio, a veil or tinted glass lowers it
 _SAT_SLACK = 0.08
+#: A border-connected candidate region besides the screen's largest is a subject part (a green
+#: garment running off the frame, cut off from the screen by the subject) where its colour is
+#: this many degrees from that screen's plate (or more saturated, :data:`_SAT_SLACK`) and it is
+#: darker than :data:`_RIM_SHADE` of it: a region as bright may be the screen beside a veiled
+#: part of it (a pale veil across the border makes the largest region paler)
+_RIM_ANGLE = 8.0
+_RIM_SHADE = 0.9
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
@@ -392,8 +399,7 @@ def _no_cut_off_parts(
     largest[comp[order]] = order  # (the last, the largest, piece of each region wins)
     screen = (largest[comp] == np.arange(n)) & rim_bg[comp]
     # (not a region reaching two opposite sides: a floor, a band of the screen)
-    across = (sides[0] & sides[1]) | (sides[2] & sides[3])
-    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX) & ~across
+    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX) & ~_across(sides)
     piece[0] = screen[0] = False
     if not piece.any():
         return bg
@@ -415,18 +421,23 @@ def _no_cut_off_parts(
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
 
 
-def plate_coloured(colour: np.ndarray, plate: np.ndarray, degrees: float) -> np.ndarray:
+def plate_coloured(
+    colour: np.ndarray, plate: np.ndarray, degrees: float, shade: bool = True
+) -> np.ndarray:
     """Whether regions have the plate's colour: their mean (or summed) colours ``colour`` and
     the plate's under them ``plate`` ((N, 3) each, summed over the same pixels) at most
     ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness), the region no
     more than 10 % brighter and no darker than :data:`_DEEPEST_SHADE` of it (a darker one
     may be the screen in the subject's shadow; a far darker one is a dark part of the
-    screen's hue), and its saturation ratio at most :data:`_SAT_SLACK` over the plate's."""
+    screen's hue), and its saturation ratio at most :data:`_SAT_SLACK` over the plate's.
+    ``shade=False``: whatever the brightness."""
     n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
     cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
-    bright = (n_c <= 1.1 * n_p) & (n_c >= _DEEPEST_SHADE * n_p)
-    dull = _saturation(colour) <= _saturation(plate) + np.float32(_SAT_SLACK)
-    return (cos >= np.cos(np.radians(degrees))) & bright & dull
+    same = cos >= np.cos(np.radians(degrees))
+    same &= _saturation(colour) <= _saturation(plate) + np.float32(_SAT_SLACK)
+    if shade:
+        same &= (n_c <= 1.1 * n_p) & (n_c >= _DEEPEST_SHADE * n_p)
+    return same
 
 
 def _saturation(rgb: np.ndarray) -> np.ndarray:
@@ -441,11 +452,19 @@ def _plate_coloured_regions(
 ) -> np.ndarray:
     """(n,) bool: which of ``n`` labelled regions have the plate's colour over their pixels
     (:func:`plate_coloured`); ``lab``: the labels of ``mask``'s pixels, in order."""
+    return plate_coloured(*_region_sums(img, plate, mask, lab, n), degrees)
+
+
+def _region_sums(
+    img: np.ndarray, plate: np.ndarray, mask: np.ndarray, lab: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The summed colours of ``img`` and ``plate`` ((n, 3) each) over each of ``n`` labelled
+    regions' pixels of ``mask`` (``lab``: their labels, in order); sums, as the colour tests
+    compare ratios."""
     px_i, px_b = matte.rows_where(img, mask), matte.rows_where(plate, mask)
     sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
     sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
-    # (sums: the ratios need no counts)
-    return plate_coloured(np.stack(sums_i, 1), np.stack(sums_b, 1), degrees)
+    return np.stack(sums_i, 1), np.stack(sums_b, 1)
 
 
 def border_sides(labels: np.ndarray, n: int) -> np.ndarray:
@@ -481,7 +500,7 @@ def _enclosed_screen(
     (:func:`block_plate`).
     """
     labels, sides, n = _rim_components(bg)
-    rim = sides.any(0)
+    bg, rim = _without_foreign_rims(img, bg, labels, sides, small, key_f)
     if n <= 2 or not rim.any() or rim[1:].all():
         return bg, None
     outer = rim[labels]
@@ -494,6 +513,52 @@ def _enclosed_screen(
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)
     return ok[labels], None
+
+
+def _without_foreign_rims(
+    img: np.ndarray,
+    bg: np.ndarray,
+    labels: np.ndarray,
+    sides: np.ndarray,
+    small: tuple[int, int],
+    key_f: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``bg`` without its border-connected regions (``labels``, ``sides``:
+    :func:`_rim_components`) that are subject parts, and which regions still reach the border
+    ((n,) bool).
+
+    The largest border-connected region is the screen. Another one of at least
+    :data:`_VEIL_PX` px that does not reach two opposite sides (a floor, the screen's other half
+    beside a standing subject) is a subject part where its mean colour is not that screen's
+    (:data:`_RIM_ANGLE` degrees from the plate made from it, or :data:`_SAT_SLACK` more
+    saturated; brightness aside) and it is darker than :data:`_RIM_SHADE` of it.
+    """
+    n = sides.shape[1]
+    rim = sides.any(0)
+    ids = np.flatnonzero(rim)
+    if ids.size < 2:
+        return bg, rim
+    size = np.bincount(labels.reshape(-1), minlength=n)
+    main = ids[np.argmax(size[ids])]
+    other = rim & (size >= _VEIL_PX) & ~_across(sides)
+    other[main] = False
+    if not other.any():
+        return bg, rim
+    plate_s, _w = block_plate(img, labels == main, small, key_f)
+    h, w = bg.shape
+    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+    at = other[labels]
+    sums_i, sums_b = _region_sums(img, plate, at, labels[at], n)
+    dark = np.linalg.norm(sums_i, axis=-1) < _RIM_SHADE * np.linalg.norm(sums_b, axis=-1)
+    drop = other & dark & ~plate_coloured(sums_i, sums_b, _RIM_ANGLE, shade=False)
+    if not drop.any():
+        return bg, rim
+    return bg & ~drop[labels], rim & ~drop
+
+
+def _across(sides: np.ndarray) -> np.ndarray:
+    """Which regions (``sides``: :func:`border_sides`) reach two opposite sides of the frame."""
+    return (sides[0] & sides[1]) | (sides[2] & sides[3])
 
 
 def _grad2(x: np.ndarray, sigma: float) -> np.ndarray:
