@@ -168,8 +168,9 @@ def _hue_dist(hue: np.ndarray, ref: float) -> np.ndarray:
     return np.abs((hue - ref + 180.0) % 360.0 - 180.0)
 
 
-def _in_range(hue: np.ndarray, span: tuple[float, float]) -> np.ndarray:
-    """Whether hues (degrees) lie in ``span`` (degrees, low to high, on the circle)."""
+def _in_range(hue: Any, span: tuple[float, float]) -> Any:
+    """Whether hues (degrees: an array, or one hue) lie in ``span`` (degrees, low to high, on
+    the circle)."""
     return _hue_dist(hue, sum(span) / 2) <= (span[1] - span[0]) / 2
 
 
@@ -271,14 +272,14 @@ def _chroma_screen(
         if k_chroma < least[0] or sat < least[1]:
             why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
             return Detection(None, False, why, det.cover)
-        if not dull and _in_range(np.array([k_hue]), _WARM)[0]:
+        if not dull and _in_range(k_hue, _WARM):
             why = (
                 f"the border's colour {hex_color(kc)} is warm (red to yellow-green, like skin, "
                 "wood, sunsets and sunlit foliage): warm screens are not detected automatically"
             )
             return Detection(None, False, why, det.cover)
         value = float(med.max()) / 255.0
-        if _in_range(np.array([k_hue]), _SKY_BLUE)[0] and (
+        if _in_range(k_hue, _SKY_BLUE) and (
             sat < _MIN_BLUE_SAT or (value < _DARK_BLUE[0] and sat < _DARK_BLUE[1])
         ):
             why = (
@@ -311,7 +312,7 @@ def _smooth_screen(
     smooth &= pattern <= _PATTERN_LV
     cover = float(smooth.sum()) / max(1, n)
     share = float(members.sum()) / max(1, n)
-    green = not neutral and bool(_in_range(matte.median(hue[members]), _DULL_GREEN))
+    green = not neutral and bool(_in_range(float(matte.median(hue[members])), _DULL_GREEN))
     clean = green and cover >= _MIN_GREEN_COVER and cover >= _CLEAN_SHARE * share
     if cover < MIN_COVER and not clean:
         why = (

@@ -68,6 +68,8 @@ _SAT_SLACK = 0.08
 #: darker than :data:`_RIM_SHADE` of it: a region as bright may be the screen beside a veiled
 #: part of it (a pale veil across the border makes the largest region paler)
 _RIM_ANGLE = 8.0
+#: ... and an enclosed region's (its plate is made from the screen right around it)
+_ENCLOSED_ANGLE = 6.0
 _RIM_SHADE = 0.9
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
@@ -412,10 +414,9 @@ def _no_cut_off_parts(
     veil = piece & (mean_t < np.where(rim, np.float32(_VEIL_RIM), np.float32(_VEIL)))
     fill = piece & ~veil & ~rim
     if fill.any():
-        plate_s, _w = block_plate(img, screen[labels], small, key_f)
-        plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        plate = _plate_over(img, screen[labels], small, key_f)[2]
         at = fill[labels]  # (their pixels alone: the sums of the others are not needed)
-        veil |= fill & ~_plate_coloured_regions(img, plate, at, labels[at], n, 6.0)
+        veil |= fill & ~_plate_coloured_regions(img, plate, at, labels[at], n, _ENCLOSED_ANGLE)
     if not veil.any():
         return bg
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
@@ -445,6 +446,16 @@ def _saturation(rgb: np.ndarray) -> np.ndarray:
     shade."""
     hi, lo = rgb.max(-1), rgb.min(-1)
     return (hi - lo) / np.maximum(hi, 1e-6)
+
+
+def _plate_over(
+    img: np.ndarray, mask: np.ndarray, small: tuple[int, int], key_f: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plate made from ``img``'s pixels under ``mask`` (:func:`block_plate` on the grid
+    ``small``): ``(plate grid, its weight, the plate at img's resolution)``."""
+    plate_s, w_s = block_plate(img, mask, small, key_f)
+    h, w = mask.shape
+    return plate_s, w_s, cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _plate_coloured_regions(
@@ -504,11 +515,9 @@ def _enclosed_screen(
     if n <= 2 or not rim.any() or rim[1:].all():
         return bg, None
     outer = rim[labels]
-    plate_s, w_s = block_plate(img, outer, small, key_f)
-    h, w = bg.shape
-    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+    plate_s, w_s, plate = _plate_over(img, outer, small, key_f)
     inner = ~outer & bg
-    ok = rim | _plate_coloured_regions(img, plate, inner, labels[inner], n, 6.0)
+    ok = rim | _plate_coloured_regions(img, plate, inner, labels[inner], n, _ENCLOSED_ANGLE)
     ok[0] = False
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)
@@ -544,9 +553,7 @@ def _without_foreign_rims(
     other[main] = False
     if not other.any():
         return bg, rim
-    plate_s, _w = block_plate(img, labels == main, small, key_f)
-    h, w = bg.shape
-    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+    plate = _plate_over(img, labels == main, small, key_f)[2]
     at = other[labels]
     sums_i, sums_b = _region_sums(img, plate, at, labels[at], n)
     dark = np.linalg.norm(sums_i, axis=-1) < _RIM_SHADE * np.linalg.norm(sums_b, axis=-1)
@@ -603,8 +610,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     if not bg1.any():
         bg1 = free.astype(bool)
     small = grid_size(h, w)
-    plate_s, w_s = block_plate(img, bg1, small, key_f)
-    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+    plate_s, w_s, plate = _plate_over(img, bg1, small, key_f)
     dist = matte.distance(img, plate)
     sig = matte.sigma_of(dist, bg1)
     # pass 2: enclosed regions at the plate's level are screen too (holes in the subject)
