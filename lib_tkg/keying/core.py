@@ -4,7 +4,8 @@
 ``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
 clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
 the range linearly; the physical lower bound and the excess of the key's colour over the
-screen's keep key-coloured subject parts (opaque ones keep their colour); refinement
+screen's keep key-coloured subject parts (opaque ones keep their colour), as do wide partial
+regions far to the cool side of the screen's hue (:mod:`lib_tkg.keying.interiors`); refinement
 follows (:mod:`lib_tkg.keying.refine`), key-coloured parts enclosed by the subject are made
 opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`).
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lib_tkg.keying import enclosed, lower_bound, matte, refine, threads, unmix
+from lib_tkg.keying import enclosed, interiors, lower_bound, matte, refine, threads, unmix
 from lib_tkg.keying.plate import Screen
 from lib_tkg.keying.resolution import pyramid
 
@@ -106,6 +107,10 @@ def key_pixels(
         over = lower_bound.over_key(t, sig)
         vivid = over >= one  # (their own colour: kept)
         alpha = cv2.max(alpha, cv2.max(floor, over))
+        cool = interiors.cool_interiors(alpha, img, plate, scr.m)
+        if cool is not None:
+            alpha[cool] = one
+            vivid |= cool
     # (a single pixel has no edge to refine; OpenCV would take a 1 x 1 array for a scalar)
     refining = opts.refine and alpha.size > 1
     if refining:

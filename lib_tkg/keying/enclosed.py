@@ -6,10 +6,12 @@ with another colour. Where such a part lies inside the subject, cut off from the
 opaque pixels, it cannot be a mix with the screen: a region of partial alpha away from the
 frame's border and enclosed by opaque pixels, whose colour (away from its rim) is not the
 plate's (:func:`~lib_tkg.keying.plate.plate_coloured`: more than :data:`_ANGLE` degrees apart,
-brighter, far darker or more saturated), is made opaque, and keeps its colour (its own, not
-spill: it is not despilled). A hole in the subject shows the screen, often in the subject's
-shadow: it has the plate's colour, darker (but not far darker), or nearly clear pixels
-(:data:`_CLEAR`) no more saturated than the plate, and stays. A part more saturated than the
+of another hue, brighter, far darker or more saturated), is made opaque, and keeps its colour
+(its own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
+subject's shadow: it has the plate's colour, darker (but not far darker), or nearly clear
+pixels (:data:`_CLEAR`) no more saturated than the plate and of its hue, and stays. A thin
+opaque outline that the band's refinement leaves a little under 1 walls a region in too
+(:data:`_WALLS`). A part more saturated than the
 screen is keyed clear in places by the colour difference; those pixels do not make it a hole.
 """
 
@@ -19,17 +21,21 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying.matte import chroma_rows
-from lib_tkg.keying.plate import border_sides, plate_coloured
+from lib_tkg.keying.plate import border_sides, plate_coloured, same_hue
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 #: (scale, levels): a clear pixel whose chroma is over the plate's times scale plus levels is
 #: more saturated than the screen can be (a key-coloured part, not a hole)
 _CHROMA_SLACK = (1.25, 8.0)
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
+#: alpha from which a pixel walls a region in: 1, then (a second pass) 0.95, as the guided
+#: filter leaves a thin opaque outline a little under 1; not 0.95 alone, which splits a region
+#: at its nearly opaque pixels into pieces each judged alone
+_WALLS = (1.0, 0.95)
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
-_OPAQUE = 1.0 - 1e-4  # (an average of opaque pixels may round below 1)
 _KERNEL5 = np.ones((5, 5), np.uint8)
+_KERNEL2 = np.ones((2, 2), np.uint8)
 
 
 def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.ndarray | None:
@@ -38,7 +44,8 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     float32 levels (H, W, 3). Returns the pixels made opaque (bool (H, W)), ``None`` if none:
     their colour is the part's own, not spill, and is not despilled.
 
-    The regions are the 8-connected components of pixels with alpha under 1 of at least
+    The regions are the 8-connected components of pixels with alpha under 1 (then, in a second
+    pass, under 0.95: :data:`_WALLS`) of at least
     :data:`_MIN_PX` pixels that do not reach the frame's border (every neighbour is opaque)
     and may not be a hole showing the screen (:func:`_may_show_screen`). They are found on a
     half-resolution copy (a quarter of the pixels; most images have none) and each is then taken
@@ -49,11 +56,25 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     h, w = alpha.shape
     if min(h, w) < _MIN_SIDE:
         return None
-    hw, hh = -(-w // 2), -(-h // 2)
-    open_h = cv2.compare(
-        cv2.resize(alpha, (hw, hh), interpolation=cv2.INTER_AREA), _OPAQUE, cv2.CMP_LT
-    )
-    n, labels_h = cv2.connectedComponents(open_h, connectivity=8, ltype=cv2.CV_32S)
+    filled = None
+    for wall in _WALLS:
+        more = _fill_pass(alpha, rgb, plate, wall)
+        if more is not None:
+            filled = more if filled is None else filled | more
+    return filled
+
+
+def _fill_pass(
+    alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray, wall: float
+) -> np.ndarray | None:
+    """One pass of :func:`fill_enclosed` with pixels from alpha ``wall`` walling regions in."""
+    h, w = alpha.shape
+    # half resolution: a pixel there is open only where all four it covers are (a thin outline,
+    # whose average is under 1, stays a wall), and regions are 4-connected (no leak where two
+    # of its blocks meet at a corner); each candidate is decided at full resolution
+    open_full = cv2.compare(alpha, wall, cv2.CMP_LT)
+    open_h = np.ascontiguousarray(cv2.erode(open_full, _KERNEL2, anchor=(0, 0))[::2, ::2])
+    n, labels_h = cv2.connectedComponents(open_h, connectivity=4, ltype=cv2.CV_32S)
     if n <= 2:
         return None
     size = np.bincount(labels_h.reshape(-1), minlength=n)
@@ -62,10 +83,11 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     filled = None
     for i in np.flatnonzero(cand):
         bx, by, bw, bh = cv2.boundingRect(cv2.compare(labels_h, int(i), cv2.CMP_EQ))
-        # its box at full resolution, widened by 2 px (the reduced copy's pixels straddle)
-        y0, x0 = max(0, 2 * by - 2), max(0, 2 * bx - 2)
-        y1, x1 = min(h, 2 * (by + bh) + 2), min(w, 2 * (bx + bw) + 2)
-        box = _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1])
+        # its box at full resolution, widened by 4 px: the region's pixels in the blocks around
+        # it (half open) are within 2 px of the box, and a pixel on the box's edge would reach it
+        y0, x0 = max(0, 2 * by - 4), max(0, 2 * bx - 4)
+        y1, x1 = min(h, 2 * (by + bh) + 4), min(w, 2 * (bx + bw) + 4)
+        box = _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1], wall)
         if box is not None:
             if filled is None:
                 filled = np.zeros((h, w), bool)
@@ -73,12 +95,14 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     return filled
 
 
-def _fill_in_box(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.ndarray | None:
+def _fill_in_box(
+    alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray, wall: float
+) -> np.ndarray | None:
     """:func:`fill_enclosed`'s test at full resolution within one box (views, in place): its
-    regions of alpha under 1 that do not reach the box's edge. Returns the box's pixels made
-    opaque, ``None`` if none."""
+    regions of alpha under ``wall`` that do not reach the box's edge. Returns the box's pixels
+    made opaque, ``None`` if none."""
     n, labels = cv2.connectedComponents(
-        cv2.compare(alpha, 1.0, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
+        cv2.compare(alpha, wall, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
     )
     shut = ~border_sides(labels, n).any(0)
     shut &= ~_may_show_screen(labels, n, alpha, rgb, plate)
@@ -101,14 +125,21 @@ def _may_show_screen(
 ) -> np.ndarray:
     """(n,) bool: which of the ``n`` regions of ``labels`` may be a hole showing the screen:
     those with nearly clear pixels (alpha at or below :data:`_CLEAR`), unless most of them are
-    more saturated than the plate under them allows (:data:`_CHROMA_SLACK`). The colour
+    more saturated than the plate under them allows (:data:`_CHROMA_SLACK`) or their mean
+    colour is not of the plate's hue (:func:`~lib_tkg.keying.plate.same_hue`). The colour
     difference keys clear a key-coloured part more saturated than the screen; a hole shows the
-    screen, in shade or not, no more saturated than the plate, or tinted by glass, less."""
+    screen, in shade or not, no more saturated than the plate, or tinted by glass, less, and
+    in its hue."""
     at = np.flatnonzero((alpha <= np.float32(_CLEAR)).reshape(-1))
-    c_img = chroma_rows(np.take(rgb.reshape(-1, 3), at, axis=0).astype(np.float32))
-    c_plate = chroma_rows(np.take(plate.reshape(-1, 3), at, axis=0))
+    at_img = np.take(rgb.reshape(-1, 3), at, axis=0).astype(np.float32)
+    at_plate = np.take(plate.reshape(-1, 3), at, axis=0)
     scale, levels = _CHROMA_SLACK
-    vivid = c_img > scale * c_plate + np.float32(levels)
+    vivid = chroma_rows(at_img) > scale * chroma_rows(at_plate) + np.float32(levels)
     at_labels = np.take(labels.reshape(-1), at)
     clear = np.bincount(at_labels, minlength=n)
-    return clear > 2 * np.bincount(at_labels[vivid], minlength=n)
+    # (summed colours of each region's clear pixels: of the screen's hue where they show it)
+    sums = [
+        np.stack([np.bincount(at_labels, x[:, c], minlength=n) for c in range(3)], 1)
+        for x in (at_img, at_plate)
+    ]
+    return (clear > 2 * np.bincount(at_labels[vivid], minlength=n)) & same_hue(*sums)

@@ -56,6 +56,9 @@ _VEIL_PX = 20  # smallest such region (px at the classifying resolution)
 #: frame): lower, as a screen darkens toward its border (a vignette) and is not to be taken
 #: for a subject part where a stray sharp edge cuts a corner off
 _VEIL_RIM = 0.6
+#: ... for such a region that reaches two opposite sides (a floor behind a sharp horizon is
+#: screen, a dark green top across the frame's bottom is not)
+_VEIL_ACROSS = 0.4
 #: brightness (share of the plate's) under which an enclosed region of the plate's colour is a
 #: dark subject part, not the screen in the subject's shadow
 _DEEPEST_SHADE = 0.45
@@ -71,6 +74,11 @@ _RIM_ANGLE = 8.0
 #: ... and an enclosed region's (its plate is made from the screen right around it)
 _ENCLOSED_ANGLE = 6.0
 _RIM_SHADE = 0.9
+#: degrees of hue (the chroma plane) by which a region's colour differs from the plate's where
+#: it is not the screen, whatever the angle between their RGB vectors; and the chroma (share of
+#: the mean level) under which a colour is too grey to have a hue
+_HUE_SLACK = 20.0
+_HUE_GREY = 0.15
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
@@ -371,11 +379,13 @@ def _no_cut_off_parts(
     and the plate would follow it and key it out; unlike a soft shadow's, its rim is a sharp
     edge. The candidates are cut along those edges; in each border-connected candidate region
     (regions already enclosed by the subject are :func:`_enclosed_screen`'s) the largest piece
-    is the screen, and any other piece of at least :data:`_VEIL_PX` px whose mean colour
-    difference ``d`` is under :data:`_VEIL` of that screen's there (filled in on the plate
-    grid), or under :data:`_VEIL_RIM` if it reaches the frame's border, is left out with its
-    rim; not one that reaches two opposite sides of the frame (a darker floor behind a sharp
-    horizon stays screen).
+    whose mean colour difference ``d`` is at least :data:`_VEIL_RIM` of the screen's level
+    (``d_key``) is the screen (a dark top across the frame's bottom may be larger than either
+    half of the screen that the subject splits), and any other piece of at least
+    :data:`_VEIL_PX` px whose mean colour difference is under :data:`_VEIL` of that screen's
+    there (filled in on the plate grid), or under :data:`_VEIL_RIM` if it reaches the frame's
+    border, is left out with its rim; one that reaches two opposite sides of the frame only
+    under :data:`_VEIL_ACROSS` (a darker floor behind a sharp horizon stays screen).
 
     A fill inside a thin outline (a mascot's green body more saturated than the screen) joins
     the screen where the outline, reduced, is a darker mix of the screen; its colour difference
@@ -397,11 +407,15 @@ def _no_cut_off_parts(
     comp = np.zeros(n, np.int64)
     comp[lab] = labels_bg[cut]
     largest = np.zeros(n_bg, np.int64)
-    order = np.argsort(size, kind="stable")
-    largest[comp[order]] = order  # (the last, the largest, piece of each region wins)
+    # (a piece far darker than the screen's level is not it, however large: a dark green top
+    # across the frame's bottom, larger than either half of the screen that the subject splits)
+    dim = np.bincount(lab, d[cut], n) < np.float32(_VEIL_RIM) * d_key * size
+    order = np.lexsort((size, ~dim))
+    largest[comp[order]] = order  # (the last, the largest bright enough, of each region wins)
     screen = (largest[comp] == np.arange(n)) & rim_bg[comp]
-    # (not a region reaching two opposite sides: a floor, a band of the screen)
-    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX) & ~_across(sides)
+    # (not a region reaching two opposite sides, a floor or a band of the screen, unless far
+    # darker than the screen there)
+    piece = ~screen & rim_bg[comp] & (size >= _VEIL_PX)
     piece[0] = screen[0] = False
     if not piece.any():
         return bg
@@ -411,7 +425,8 @@ def _no_cut_off_parts(
         np.maximum(d_out[..., 0], 0.1 * d_key), (w, h), interpolation=cv2.INTER_LINEAR
     )
     mean_t = np.bincount(lab, d[cut] / d_out[cut], n) / np.maximum(size, 1)
-    veil = piece & (mean_t < np.where(rim, np.float32(_VEIL_RIM), np.float32(_VEIL)))
+    limit = np.where(rim, np.float32(_VEIL_RIM), np.float32(_VEIL))
+    veil = piece & (mean_t < np.where(_across(sides), np.float32(_VEIL_ACROSS), limit))
     fill = piece & ~veil & ~rim
     if fill.any():
         plate = _plate_over(img, screen[labels], small, key_f)[2]
@@ -430,15 +445,30 @@ def plate_coloured(
     ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness), the region no
     more than 10 % brighter and no darker than :data:`_DEEPEST_SHADE` of it (a darker one
     may be the screen in the subject's shadow; a far darker one is a dark part of the
-    screen's hue), and its saturation ratio at most :data:`_SAT_SLACK` over the plate's.
-    ``shade=False``: whatever the brightness."""
+    screen's hue), its saturation ratio at most :data:`_SAT_SLACK` over the plate's and its
+    hue the plate's (:func:`same_hue`). ``shade=False``: whatever the brightness."""
     n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
     cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
     same = cos >= np.cos(np.radians(degrees))
     same &= _saturation(colour) <= _saturation(plate) + np.float32(_SAT_SLACK)
+    same &= same_hue(colour, plate)
     if shade:
         same &= (n_c <= 1.1 * n_p) & (n_c >= _DEEPEST_SHADE * n_p)
     return same
+
+
+def same_hue(colour: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Whether colours ``colour`` have the hue of ``plate`` ((..., 3) each, or sums of colours
+    over the same pixels): within :data:`_HUE_SLACK` degrees in the chroma plane, or either too
+    grey to tell (chroma under :data:`_HUE_GREY` of its mean level). Shade and a grey veil keep a
+    colour's hue, which the angle between RGB vectors mixes with its saturation: a paler
+    blue-green is 10 degrees from a yellow-green there, 40 in hue."""
+    c_c = colour - colour.mean(-1, keepdims=True)
+    c_p = plate - plate.mean(-1, keepdims=True)
+    n_c, n_p = np.linalg.norm(c_c, axis=-1), np.linalg.norm(c_p, axis=-1)
+    cos = (c_c * c_p).sum(-1) / np.maximum(n_c * n_p, 1e-6)
+    grey = (n_c < _HUE_GREY * colour.mean(-1)) | (n_p < _HUE_GREY * plate.mean(-1))
+    return grey | (cos >= np.cos(np.radians(_HUE_SLACK)))
 
 
 def _saturation(rgb: np.ndarray) -> np.ndarray:

@@ -1,0 +1,66 @@
+"""Wide regions of partial alpha whose colour lies far to the cool side of the screen's hue:
+opaque subject parts (a teal shirt running off the frame, a cyan object on green), not mixes.
+
+The colour difference gives a colour within 60 degrees of the screen's hue partial alpha: a teal
+shirt on green (43 degrees to the cool side) is half clear by it, and the physical bound explains
+it as a half-opaque azure veil. Mixing the screen with a grey (a white veil, smoke, clear glass,
+shade) keeps the screen's hue; hair, skin and warm motion blur shift it towards orange. A shift
+to the other, cool side (towards cyan on green) needs a cyan or blue foreground, and one of
+:data:`_COOL_HUE` degrees a mix that is mostly that colour (a blue veil of the screen's chroma
+shifts green by 41 degrees at 0.4 opacity, a cyan one by 34 at 0.4): semi-transparent material
+of such colours is rarer than opaque subject parts of them. So where a region of partial alpha
+is wide (its pixels at least :data:`_DEPTH` px from any pixel that is clear or opaque: not a
+soft edge) and its mean colour is at least :data:`_COOL_HUE` degrees to the cool side of the
+plate's under it, its inside is made opaque before the band is refined: its edge against the
+screen is then solved with its colour as the subject's. A tinted veil or glass that far to the
+cool side is made opaque too (a limit).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+
+_DEPTH = 6.0  # px from a clear or opaque pixel
+_COOL_HUE = 38.0  # degrees of hue to the cool side of the plate's
+_MIN_PX = 200  # smallest inside (px) that is judged
+_MIN_CHROMA = 20.0  # levels: a greyer mean colour has no hue to judge
+
+
+def cool_interiors(
+    alpha: np.ndarray, img: np.ndarray, plate: np.ndarray, m: np.ndarray
+) -> np.ndarray | None:
+    """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1) whose colour is
+    on the cool side of the screen's hue (module docstring), ``None`` if none. ``img``,
+    ``plate``: the image and the clean plate, float32 levels (H, W, 3); ``m``: the screen's
+    chroma basis (:func:`lib_tkg.keying.matte.basis`: ``e2`` points to orange's side)."""
+    if min(alpha.shape) <= 2 * _DEPTH:  # (no pixel that deep)
+        return None
+    partial = cv2.bitwise_and(
+        cv2.compare(alpha, 0.0, cv2.CMP_GT), cv2.compare(alpha, 1.0, cv2.CMP_LT)
+    )
+    depth = cv2.distanceTransform(partial, cv2.DIST_L2, 3)
+    inside = cv2.compare(depth, _DEPTH, cv2.CMP_GE)
+    n, labels = cv2.connectedComponents(inside, connectivity=8, ltype=cv2.CV_32S)
+    if n <= 1:
+        return None
+    at = np.flatnonzero(inside.view(bool))
+    lab = np.take(labels.reshape(-1), at)
+    count = np.bincount(lab, minlength=n)
+    pq = []
+    for x in (img, plate):
+        rows = matte.rows_where(matte.project(x, m), inside.view(bool))
+        pq.append(
+            np.stack([np.bincount(lab, rows[:, c], minlength=n) for c in range(2)], 1)
+            / np.maximum(count, 1)[:, None]
+        )
+    (p_i, q_i), (p_b, q_b) = pq[0].T, pq[1].T
+    shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q_i, p_i))  # (cool: positive)
+    shift = (shift + 180.0) % 360.0 - 180.0
+    cool = (count >= _MIN_PX) & (shift >= _COOL_HUE) & (np.hypot(p_i, q_i) >= _MIN_CHROMA)
+    cool[0] = False
+    if not cool.any():
+        return None
+    return cool[labels]
