@@ -107,7 +107,7 @@ def key_pixels(
         over = lower_bound.over_key(t, sig)
         vivid = over >= one  # (their own colour: kept)
         alpha = cv2.max(alpha, cv2.max(floor, over))
-        cool = interiors.cool_interiors(alpha, img, plate, scr.m)
+        cool = interiors.cool_interiors(alpha, img_q, plate_s, scr.m)
         if cool is not None:
             alpha[cool] = one
             vivid |= cool

@@ -5,15 +5,14 @@ The colour difference gives a colour within 60 degrees of the screen's hue parti
 shirt on green (43 degrees to the cool side) is half clear by it, and the physical bound explains
 it as a half-opaque azure veil. Mixing the screen with a grey (a white veil, smoke, clear glass,
 shade) keeps the screen's hue; hair, skin and warm motion blur shift it towards orange. A shift
-to the other, cool side (towards cyan on green) needs a cyan or blue foreground, and one of
-:data:`_COOL_HUE` degrees a mix that is mostly that colour (a blue veil of the screen's chroma
-shifts green by 41 degrees at 0.4 opacity, a cyan one by 34 at 0.4): semi-transparent material
-of such colours is rarer than opaque subject parts of them. So where a region of partial alpha
-is wide (its pixels at least :data:`_DEPTH` px from any pixel that is clear or opaque: not a
-soft edge) and its mean colour is at least :data:`_COOL_HUE` degrees to the cool side of the
-plate's under it, its inside is made opaque before the band is refined: its edge against the
-screen is then solved with its colour as the subject's. A tinted veil or glass that far to the
-cool side is made opaque too (a limit).
+to the other, cool side (towards cyan on green) needs a cyan or blue foreground (a blue veil of
+the screen's chroma shifts green by 41 degrees at 0.4 opacity, a cyan one by 34):
+semi-transparent material of such colours is rarer than opaque subject parts of them. So where
+a region of partial alpha is wide (about 12 px and more across, :data:`_DEPTH`: not a soft edge)
+and its mean colour is at least :data:`_COOL_HUE` degrees to the cool side of the plate's under
+it, its inside is made opaque before the band is refined: its edge against the screen is then
+solved with its colour as the subject's. A tinted veil or glass that far to the cool side is
+made opaque too (a limit).
 """
 
 from __future__ import annotations
@@ -22,36 +21,44 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
+from lib_tkg.keying.resolution import enlarge_mask
 
-_DEPTH = 6.0  # px from a clear or opaque pixel
+_DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least
 _COOL_HUE = 38.0  # degrees of hue to the cool side of the plate's
-_MIN_PX = 200  # smallest inside (px) that is judged
+_MIN_PX = 12  # smallest inside (quarter-resolution pixels, about 200 here) that is judged
 _MIN_CHROMA = 20.0  # levels: a greyer mean colour has no hue to judge
+_KERNEL = np.ones((_DEPTH, _DEPTH), np.uint8)
 
 
 def cool_interiors(
-    alpha: np.ndarray, img: np.ndarray, plate: np.ndarray, m: np.ndarray
+    alpha: np.ndarray, img_q: np.ndarray, plate_s: np.ndarray, m: np.ndarray
 ) -> np.ndarray | None:
-    """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1) whose colour is
-    on the cool side of the screen's hue (module docstring), ``None`` if none. ``img``,
-    ``plate``: the image and the clean plate, float32 levels (H, W, 3); ``m``: the screen's
-    chroma basis (:func:`lib_tkg.keying.matte.basis`: ``e2`` points to orange's side)."""
-    if min(alpha.shape) <= 2 * _DEPTH:  # (no pixel that deep)
+    """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1, (H, W)) whose
+    colour is on the cool side of the screen's hue (module docstring), ``None`` if none.
+    Found at quarter resolution: ``img_q``, the image there (float32 levels); ``plate_s``, the
+    plate grid; ``m``, the screen's chroma basis (:func:`lib_tkg.keying.matte.basis`: ``e2``
+    points to orange's side). A pixel there is inside a wide region where the blocks of
+    :data:`_DEPTH` x :data:`_DEPTH` around it are all partial (their mean alpha strictly
+    between 0 and 1); the whole pixel is taken."""
+    h, w = alpha.shape
+    qh, qw = img_q.shape[:2]
+    if min(qh, qw) < 2 * _DEPTH:  # (no region that wide)
         return None
+    alpha_q = cv2.resize(alpha, (qw, qh), interpolation=cv2.INTER_AREA)
     partial = cv2.bitwise_and(
-        cv2.compare(alpha, 0.0, cv2.CMP_GT), cv2.compare(alpha, 1.0, cv2.CMP_LT)
+        cv2.compare(alpha_q, 0.0, cv2.CMP_GT), cv2.compare(alpha_q, 1.0, cv2.CMP_LT)
     )
-    depth = cv2.distanceTransform(partial, cv2.DIST_L2, 3)
-    inside = cv2.compare(depth, _DEPTH, cv2.CMP_GE)
+    inside = cv2.erode(partial, _KERNEL)
     n, labels = cv2.connectedComponents(inside, connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return None
-    at = np.flatnonzero(inside.view(bool))
-    lab = np.take(labels.reshape(-1), at)
+    at = inside.view(bool)
+    lab = labels[at]
     count = np.bincount(lab, minlength=n)
+    plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     pq = []
-    for x in (img, plate):
-        rows = matte.rows_where(matte.project(x, m), inside.view(bool))
+    for x in (img_q, plate_q):
+        rows = matte.rows_where(matte.project(x, m), at)
         pq.append(
             np.stack([np.bincount(lab, rows[:, c], minlength=n) for c in range(2)], 1)
             / np.maximum(count, 1)[:, None]
@@ -63,4 +70,4 @@ def cool_interiors(
     cool[0] = False
     if not cool.any():
         return None
-    return cool[labels]
+    return enlarge_mask(cool[labels].view(np.uint8), (w, h)).view(bool)
