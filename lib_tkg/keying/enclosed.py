@@ -45,11 +45,11 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     their colour is the part's own, not spill, and is not despilled.
 
     The regions are the 8-connected components of pixels with alpha under 1 (then, in a second
-    pass, under 0.95: :data:`_WALLS`) of at least
-    :data:`_MIN_PX` pixels that do not reach the frame's border (every neighbour is opaque)
-    and may not be a hole showing the screen (:func:`_may_show_screen`). They are found on a
-    half-resolution copy (a quarter of the pixels; most images have none) and each is then taken
-    at full resolution within its bounding box; its colour is compared with the plate's over its
+    pass, under 0.95: :data:`_WALLS`) of at least :data:`_MIN_PX` pixels that do not reach the
+    frame's border (every neighbour is opaque) and may not be a hole showing the screen
+    (:func:`_may_show_screen`). They are found on a half-resolution copy (a quarter of the
+    pixels; most images have none, :func:`_fill_pass`) and each is then taken at full
+    resolution within its bounding box; its colour is compared with the plate's over its
     inside (2 px in from its rim, which mixes with the enclosing subject; all of a thinner
     region).
     """
@@ -67,26 +67,33 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
 def _fill_pass(
     alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray, wall: float
 ) -> np.ndarray | None:
-    """One pass of :func:`fill_enclosed` with pixels from alpha ``wall`` walling regions in."""
+    """One pass of :func:`fill_enclosed` with pixels from alpha ``wall`` walling regions in.
+
+    The candidates are found at half resolution and each decided at full resolution in its
+    box. Walls of 1: a pixel there is open where any of the four it covers is, regions are
+    8-connected, so that each region lies within one candidate. Lower walls: open only where
+    all four are (a thin outline, whose average is under the wall, stays one), 4-connected (no
+    leak where two of its blocks meet at a corner)."""
     h, w = alpha.shape
-    # half resolution: a pixel there is open only where all four it covers are (a thin outline,
-    # whose average is under 1, stays a wall), and regions are 4-connected (no leak where two
-    # of its blocks meet at a corner); each candidate is decided at full resolution
     open_full = cv2.compare(alpha, wall, cv2.CMP_LT)
-    open_h = np.ascontiguousarray(cv2.erode(open_full, _KERNEL2, anchor=(0, 0))[::2, ::2])
-    n, labels_h = cv2.connectedComponents(open_h, connectivity=4, ltype=cv2.CV_32S)
+    whole = wall >= 1.0
+    reduce = cv2.dilate if whole else cv2.erode
+    open_h = np.ascontiguousarray(reduce(open_full, _KERNEL2, anchor=(0, 0))[::2, ::2])
+    n, labels_h = cv2.connectedComponents(open_h, connectivity=8 if whole else 4, ltype=cv2.CV_32S)
     if n <= 2:
         return None
     size = np.bincount(labels_h.reshape(-1), minlength=n)
     cand = (size >= _MIN_PX // 4) & ~border_sides(labels_h, n).any(0)
     cand[0] = False  # (opaque)
     filled = None
+    # the box at full resolution is widened by 2 px (the reduced copy's pixels straddle), by 4
+    # for lower walls (the region's pixels in the half-open blocks around it are within 2 px of
+    # the box, and a pixel on its edge would reach it)
+    pad = 2 if whole else 4
     for i in np.flatnonzero(cand):
         bx, by, bw, bh = cv2.boundingRect(cv2.compare(labels_h, int(i), cv2.CMP_EQ))
-        # its box at full resolution, widened by 4 px: the region's pixels in the blocks around
-        # it (half open) are within 2 px of the box, and a pixel on the box's edge would reach it
-        y0, x0 = max(0, 2 * by - 4), max(0, 2 * bx - 4)
-        y1, x1 = min(h, 2 * (by + bh) + 4), min(w, 2 * (bx + bw) + 4)
+        y0, x0 = max(0, 2 * by - pad), max(0, 2 * bx - pad)
+        y1, x1 = min(h, 2 * (by + bh) + pad), min(w, 2 * (bx + bw) + pad)
         box = _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1], wall)
         if box is not None:
             if filled is None:
