@@ -423,3 +423,29 @@ def test_border_texture_is_computed_on_strips_with_the_full_images_values(h, w):
     full = np.sqrt(np.maximum(var.sum(axis=2), 0.0))
     band = detect._border_mask(h, w, b)
     np.testing.assert_allclose(detect._texture(img, b)[band], full[band], rtol=1e-4, atol=0.05)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_mottled_teal_green_screen_is_keyed_with_key_color_green(seed):
+    """A teal-green screen (#0e9a71, 43 degrees from green) mottled by a few degrees, keyed
+    with ``key_color="green"``: half its border pixels lie past 45 degrees from green, so the
+    screen of green's hue was not found (41 % of the border) and pure green was keyed as given,
+    leaving the screen opaque. The dominant hue is within 45 degrees; the screen is the pixels
+    around it, and it is keyed as auto would key it."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(
+        rng.random((6, 4, 2)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )
+    img = np.float32((14, 150, 112))[None, None] * (0.85 + 0.3 * mottle[..., :1])
+    img[..., 2] += (mottle[..., 1] - 0.5) * 24  # (the hue wobbles by about 8 degrees)
+    person = (np.abs(xx - 128) < 55) & (yy > 150) | (np.hypot(xx - 128, yy - 110) < 45)
+    img[person] = (40, 60, 200)
+    img = np.clip(np.round(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
+    got = key(img, "green")
+    assert not got.notes
+    a = got.alpha.astype(np.float32) / 255
+    screen = a[~cv2.dilate(person.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)]
+    assert screen.mean() < 0.005 and np.quantile(screen, 0.995) < 0.05
+    assert a[cv2.erode(person.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)].min() == 1.0
