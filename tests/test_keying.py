@@ -636,6 +636,14 @@ def test_classifying_at_half_the_analysed_resolution_gives_the_same_plate(monkey
     assert abs(float(two.background.mean() - one.background.mean())) < 0.02
 
 
+def _analysed(img: np.ndarray, key_rgb: tuple[int, int, int]) -> tuple[plate.Screen, np.ndarray]:
+    """The screen analysed on ``img``'s half (as the keyer does) and its background mask at
+    ``img``'s resolution (uint8 0/1)."""
+    scr = plate.analyse(resolution.half(img.astype(np.float32))[0], key_rgb, False)
+    size = (img.shape[1], img.shape[0])
+    return scr, cv2.resize(scr.background.view(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_fill_of_another_green_inside_a_thin_outline_stays_out_of_the_plate(seed):
     """A mascot's body, a green more saturated than the mottled screen (saturation ratio 0.94
@@ -658,10 +666,8 @@ def test_a_fill_of_another_green_inside_a_thin_outline_stays_out_of_the_plate(se
     img[body] = np.float32((87, 161, 10)) * light[body][:, None]
     img[(r >= 150) & (r < 152.5)] = (30, 35, 25)
     img = _with_noise(img, rng)
-    scr = plate.analyse(resolution.half(img.astype(np.float32))[0], (100, 177, 34), False)
-    size = (w, h)
-    background = cv2.resize(scr.background.view(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    flat = cv2.resize(scr.plate, size, interpolation=cv2.INTER_LINEAR)
+    scr, background = _analysed(img, (100, 177, 34))
+    flat = cv2.resize(scr.plate, (w, h), interpolation=cv2.INTER_LINEAR)
     inside = r < 120
     assert background[inside].mean() < 0.01
     assert np.abs(flat[inside] - screen[inside]).mean() < 3.0
@@ -686,9 +692,7 @@ def test_a_dark_green_panel_running_off_the_frame_stays_out_of_the_plate(seed):
     img[panel] = np.float32((35, 95, 20)) * (0.85 + 0.3 * shade[panel])[:, None]
     img[np.hypot(xx - 256, yy - 190) < 65] = (200, 160, 130)
     img = _with_noise(img, rng)
-    scr = plate.analyse(resolution.half(img.astype(np.float32))[0], (65, 122, 45), False)
-    size = (w, h)
-    background = cv2.resize(scr.background.view(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    background = _analysed(img, (65, 122, 45))[1]
     inside = cv2.erode(panel.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
     assert background[inside].mean() < 0.01
     assert background[:100].mean() > 0.99
@@ -1443,9 +1447,7 @@ def test_a_dark_green_top_across_the_frame_is_no_screen_though_larger_than_its_h
     img[(np.abs(xx - 256) < 40) & (yy > 120) & ~top] = (200, 150, 120)
     img[np.hypot(xx - 256, (yy - 95) * 0.9) < 70] = (60, 40, 30)
     img = _with_noise(img, rng)
-    scr = plate.analyse(resolution.half(img.astype(np.float32))[0], (42, 155, 57), False)
-    size = (w, h)
-    background = cv2.resize(scr.background.view(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    background = _analysed(img, (42, 155, 57))[1]
     inside = cv2.erode(top.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
     assert background[inside].mean() < 0.01
     assert background[:150][np.abs(xx[:150] - 256) > 110].mean() > 0.99
