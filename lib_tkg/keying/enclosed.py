@@ -28,10 +28,10 @@ _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a
 #: more saturated than the screen can be (a key-coloured part, not a hole)
 _CHROMA_SLACK = (1.25, 8.0)
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
-#: alpha from which a pixel walls a region in: 1, then (a second pass) 0.95, as the guided
-#: filter leaves a thin opaque outline a little under 1; not 0.95 alone, which splits a region
-#: at its nearly opaque pixels into pieces each judged alone
-_WALLS = (1.0, 0.95)
+#: alpha from which a pixel walls a region in: 1 (less rounding), then (a second pass) 0.95,
+#: as the guided filter leaves a thin opaque outline a little under 1; not 0.95 alone, which
+#: splits a region at its nearly opaque pixels into pieces each judged alone
+_WALLS = (1.0 - 1e-4, 0.95)  # (an opaque pixel may round to just under 1)
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
 _KERNEL5 = np.ones((5, 5), np.uint8)
@@ -70,13 +70,13 @@ def _fill_pass(
     """One pass of :func:`fill_enclosed` with pixels from alpha ``wall`` walling regions in.
 
     The candidates are found at half resolution and each decided at full resolution in its
-    box. Walls of 1: a pixel there is open where any of the four it covers is, regions are
+    box. Walls of (nearly) 1: a pixel there is open where any of the four it covers is, regions are
     8-connected, so that each region lies within one candidate. Lower walls: open only where
     all four are (a thin outline, whose average is under the wall, stays one), 4-connected (no
     leak where two of its blocks meet at a corner)."""
     h, w = alpha.shape
     open_full = cv2.compare(alpha, wall, cv2.CMP_LT)
-    whole = wall >= 1.0
+    whole = wall > _WALLS[1]
     reduce = cv2.dilate if whole else cv2.erode
     open_h = np.ascontiguousarray(reduce(open_full, _KERNEL2, anchor=(0, 0))[::2, ::2])
     n, labels_h = cv2.connectedComponents(open_h, connectivity=8 if whole else 4, ltype=cv2.CV_32S)
