@@ -20,18 +20,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from lib_tkg.keying import matte
 from lib_tkg.keying.matte import chroma_rows
-from lib_tkg.keying.plate import border_sides, plate_coloured, same_hue
+from lib_tkg.keying.plate import border_sides, plate_coloured, region_sums, same_hue
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 #: (scale, levels): a clear pixel whose chroma is over the plate's times scale plus levels is
 #: more saturated than the screen can be (a key-coloured part, not a hole)
 _CHROMA_SLACK = (1.25, 8.0)
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
-#: alpha from which a pixel walls a region in: 1 (less rounding), then (a second pass) 0.95,
+#: alpha from which a pixel walls a region in: 1 (less 1e-4: an opaque pixel may round to just
+#: under it), then (a second pass) 0.95,
 #: as the guided filter leaves a thin opaque outline a little under 1; not 0.95 alone, which
 #: splits a region at its nearly opaque pixels into pieces each judged alone
-_WALLS = (1.0 - 1e-4, 0.95)  # (an opaque pixel may round to just under 1)
+_WALLS = (1.0 - 1e-4, 0.95)
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
 _KERNEL5 = np.ones((5, 5), np.uint8)
@@ -137,16 +139,12 @@ def _may_show_screen(
     difference keys clear a key-coloured part more saturated than the screen; a hole shows the
     screen, in shade or not, no more saturated than the plate, or tinted by glass, less, and
     in its hue."""
-    at = np.flatnonzero((alpha <= np.float32(_CLEAR)).reshape(-1))
-    at_img = np.take(rgb.reshape(-1, 3), at, axis=0).astype(np.float32)
-    at_plate = np.take(plate.reshape(-1, 3), at, axis=0)
+    at = alpha <= np.float32(_CLEAR)
+    at_labels = labels[at]
     scale, levels = _CHROMA_SLACK
-    vivid = chroma_rows(at_img) > scale * chroma_rows(at_plate) + np.float32(levels)
-    at_labels = np.take(labels.reshape(-1), at)
+    c_img = chroma_rows(matte.rows_where(rgb, at).astype(np.float32))
+    vivid = c_img > scale * chroma_rows(matte.rows_where(plate, at)) + np.float32(levels)
     clear = np.bincount(at_labels, minlength=n)
-    # (summed colours of each region's clear pixels: of the screen's hue where they show it)
-    sums = [
-        np.stack([np.bincount(at_labels, x[:, c], minlength=n) for c in range(3)], 1)
-        for x in (at_img, at_plate)
-    ]
-    return (clear > 2 * np.bincount(at_labels[vivid], minlength=n)) & same_hue(*sums)
+    # (the summed colours of each region's clear pixels: of the screen's hue where they show it)
+    hued = same_hue(*region_sums(rgb, plate, at, at_labels, n))
+    return (clear > 2 * np.bincount(at_labels[vivid], minlength=n)) & hued

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
+from lib_tkg.keying.plate import region_sums
 from lib_tkg.keying.resolution import enlarge_mask
 
 _DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least
@@ -54,19 +55,16 @@ def cool_interiors(
         return None
     at = inside.view(bool)
     lab = labels[at]
-    count = np.bincount(lab, minlength=n)
+    count = np.maximum(np.bincount(lab, minlength=n), 1)
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
-    pq = []
-    for x in (img_q, plate_q):
-        rows = matte.rows_where(matte.project(x, m), at)
-        pq.append(
-            np.stack([np.bincount(lab, rows[:, c], minlength=n) for c in range(2)], 1)
-            / np.maximum(count, 1)[:, None]
-        )
-    (p_i, q_i), (p_b, q_b) = pq[0].T, pq[1].T
+    # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)
+    sums_i, sums_b = region_sums(img_q, plate_q, at, lab, n)
+    p_i, q_i = (matte.rows_dot(sums_i, e) for e in m)
+    p_b, q_b = (matte.rows_dot(sums_b, e) for e in m)
     shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q_i, p_i))  # (cool: positive)
     shift = (shift + 180.0) % 360.0 - 180.0
-    cool = (count >= _MIN_PX) & (shift >= _COOL_HUE) & (np.hypot(p_i, q_i) >= _MIN_CHROMA)
+    chroma = np.hypot(p_i, q_i) / count
+    cool = (count >= _MIN_PX) & (shift >= _COOL_HUE) & (chroma >= _MIN_CHROMA)
     cool[0] = False
     if not cool.any():
         return None

@@ -493,10 +493,10 @@ def _plate_coloured_regions(
 ) -> np.ndarray:
     """(n,) bool: which of ``n`` labelled regions have the plate's colour over their pixels
     (:func:`plate_coloured`); ``lab``: the labels of ``mask``'s pixels, in order."""
-    return plate_coloured(*_region_sums(img, plate, mask, lab, n), degrees)
+    return plate_coloured(*region_sums(img, plate, mask, lab, n), degrees)
 
 
-def _region_sums(
+def region_sums(
     img: np.ndarray, plate: np.ndarray, mask: np.ndarray, lab: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The summed colours of ``img`` and ``plate`` ((n, 3) each) over each of ``n`` labelled
@@ -585,7 +585,7 @@ def _without_foreign_rims(
         return bg, rim
     plate = _plate_over(img, labels == main, small, key_f)[2]
     at = other[labels]
-    sums_i, sums_b = _region_sums(img, plate, at, labels[at], n)
+    sums_i, sums_b = region_sums(img, plate, at, labels[at], n)
     dark = np.linalg.norm(sums_i, axis=-1) < _RIM_SHADE * np.linalg.norm(sums_b, axis=-1)
     drop = other & dark & ~plate_coloured(sums_i, sums_b, _RIM_ANGLE, shade=False)
     if not drop.any():
