@@ -6,7 +6,8 @@ clip-white (``clip_white``), each raised to three times the measured noise of th
 the range linearly; the physical lower bound and the excess of the key's colour over the
 screen's keep key-coloured subject parts (opaque ones keep their colour), as do wide partial
 regions far to the cool side of the screen's hue (:mod:`lib_tkg.keying.interiors`); refinement
-follows (:mod:`lib_tkg.keying.refine`), key-coloured parts enclosed by the subject are made
+follows (:mod:`lib_tkg.keying.refine`), edges that spill makes look partly clear are made opaque
+(:mod:`lib_tkg.keying.spill_ramps`), key-coloured parts enclosed by the subject are made
 opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`).
 """
 
@@ -18,7 +19,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lib_tkg.keying import enclosed, interiors, lower_bound, matte, refine, threads, unmix
+from lib_tkg.keying import (
+    enclosed,
+    interiors,
+    lower_bound,
+    matte,
+    refine,
+    spill_ramps,
+    threads,
+    unmix,
+)
 from lib_tkg.keying.plate import Screen
 from lib_tkg.keying.resolution import pyramid
 
@@ -132,6 +142,9 @@ def key_pixels(
         alpha, fmap = refine.refine_band(
             rgba, img_h, img_q, plate, alpha, seen, t, hi, m_or_none, floor, noise_lv
         )
+        ramps = None if scr.neutral else spill_ramps.spill_ramps(alpha)
+        if ramps is not None:
+            alpha[ramps] = one
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found
     # on the other core, after key-coloured parts the subject encloses are made opaque: their
