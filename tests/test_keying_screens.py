@@ -216,6 +216,38 @@ def test_a_dark_warm_border_as_dull_as_an_under_lit_screen_is_not_one():
 # priors
 
 
+def _corner_blob(h: int, w: int, radius: float, cx: float = 1.0, cy: float = 0.0) -> np.ndarray:
+    """A soft round weight (0..1, (h, w, 1)) centred at (cx, cy) in frame fractions."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot(xx - cx * w, yy - cy * h) / (radius * max(h, w))
+    return np.clip(1.5 - r, 0, 1)[..., None]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_paler_patch_of_the_screen_at_a_corner_keys_out(seed):
+    """A duller patch of the screen at the frame's corner, as bright as the screen around it
+    (SD-style mottling): outside the screen's smooth chromaticity field, it keyed as a faint
+    veil (alpha 0.2-0.4 there)."""
+    img = green_screen(256, 384, seed).astype(np.float32)
+    blob = _corner_blob(256, 384, 0.14)
+    grey = img.mean(axis=2, keepdims=True)
+    img = img + 0.5 * blob * (grey - img)  # half-way to the grey of the same brightness
+    res = key(np.clip(np.round(img), 0, 255).astype(np.uint8), "green")
+    patch = blob[..., 0] > 0.5
+    assert res.alpha[patch].mean() < 0.02 * 255
+    assert (res.alpha[110:146, 170:214] == 255).all()  # the subject
+
+
+def test_white_smoke_floating_in_from_the_border_is_not_taken_for_a_patch():
+    """Smoke brightens the screen where it thins it: not the screen's own patch."""
+    img = green_screen(256, 384, 2).astype(np.float32)
+    blob = _corner_blob(256, 384, 0.14, cx=0.8)
+    img = img + 0.5 * blob * (np.float32(235) - img)
+    res = key(np.clip(np.round(img), 0, 255).astype(np.uint8), "green")
+    smoke = blob[..., 0] > 0.5
+    assert res.alpha[smoke].mean() > 0.3 * 255
+
+
 def test_prior_colour_of_another_hue_does_not_key():
     with pytest.warns(NoKeyColorWarning, match="did not come out as a screen"):
         res = key(green_screen(), prior_color="magenta")

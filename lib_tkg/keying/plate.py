@@ -10,12 +10,14 @@ level) runs at it.
 Chroma screens. Background candidates are pixels of the key's hue whose chromaticity (the
 saturation ratio ``d / max(RGB)``, unchanged by shadows, vignettes and gradients, which scale
 RGB, but lowered by a veil or a light detail) is close to a robust smooth field fitted to the
-screen's, and whose hue cast matches the screen's. Their colours, averaged per block (normalised
-convolution) and filled across the subject with a push-pull pyramid, give the plate. Next to
-the subject, candidates much darker than the screen farther out are left out: a dark subject's
-blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a region
-darker than the screen around it and cut off from it by a sharp edge (a dark veil), or enclosed
-by such an edge and not of the screen's colour (a fill inside a thin outline). A second
+screen's, and whose hue cast matches the screen's; a paler or duller patch of the screen that
+reaches the frame's border, touches no other colour and keeps the screen's brightness is screen
+too (not a veil: smoke and veils move the brightness). Their colours, averaged per block
+(normalised convolution) and filled across the subject with a push-pull pyramid, give the plate.
+Next to the subject, candidates much darker than the screen farther out are left out: a dark
+subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
+region darker than the screen around it and cut off from it by a sharp edge (a dark veil), or
+enclosed by such an edge and not of the screen's colour (a fill inside a thin outline). A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
 enter it), while soft shadows are followed and key out.
@@ -80,8 +82,16 @@ _RIM_SHADE = 0.9
 _HUE_SLACK = 20.0
 _HUE_GREY = 0.15
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
+#: A region left out of the background that reaches the frame's border is a patch of the screen
+#: (:func:`_screen_patches`) where this share of it is of the screen's hue, its chromaticity is
+#: at least this share of the field's on average, and its brightness within this share of the
+#: screen's around it
+_PATCH_HUE_SHARE = 0.98
+_PATCH_MIN_REL = 0.5
+_PATCH_LIGHT = 0.1
 KERNEL3 = np.ones((3, 3), np.uint8)
 KERNEL5 = np.ones((5, 5), np.uint8)
+_KERNEL7 = np.ones((7, 7), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
 CLASSIFY_RES = 256
@@ -237,6 +247,7 @@ def _analyse_chroma(
         bg1 &= cv2.dilate(excl, KERNEL3) == 0
     if not bg1.any():
         bg1 = hue_ok
+    bg1 = _screen_patches(bg1, hue_ok, rel, img_h)
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
     bg1 = _no_cut_off_parts(edges.result(), bg1, d_h, small, np.float32(d_key), img_h, key_f)
@@ -247,6 +258,50 @@ def _analyse_chroma(
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
     plate1 = outer_plate[0] if outer_plate else block_plate(img_h, bg1, small, key_f)[0]
     return _level_pass(img_h, kc, m, d_key, bg1, plate1, d_h)
+
+
+def _screen_patches(
+    bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, img: np.ndarray
+) -> np.ndarray:
+    """``bg`` (bool) with the screen's own uneven patches added: regions left out of it that
+    reach the frame's border, are all of the screen's hue (:data:`_PATCH_HUE_SHARE` of
+    ``hue_ok``), at least :data:`_PATCH_MIN_REL` of the chromaticity the field expects on
+    average (``rel``) and as bright as the screen around them (within :data:`_PATCH_LIGHT`).
+
+    A paler or duller patch of the screen (SD-style mottling, a dye or lighting patch at a
+    corner) falls outside the smooth chromaticity field, and would key as a faint veil. A
+    region that reaches the border without touching any colour but the screen's is not a part
+    of the subject; smoke or a veil floating in from the border would be such a region too,
+    but it moves the screen's brightness towards its own (white smoke brightens it by 20 %
+    and more, a dark veil darkens it) where a patch of the screen keeps it. ``img`` is the
+    image at ``bg``'s resolution (float32 levels).
+    """
+    h, w = bg.shape
+    other = (~bg).view(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=8)
+    if n <= 1:
+        return bg
+    x, y, bw, bh = (stats[:, k] for k in range(4))
+    at = other.view(bool)
+    lb = lab[at]
+    count = np.maximum(np.bincount(lb, minlength=n), 1)
+    share = np.bincount(lb, weights=hue_ok[at], minlength=n) / count
+    level = np.bincount(lb, weights=np.clip(rel[at], 0, 2), minlength=n) / count
+    cand = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    cand &= (share >= _PATCH_HUE_SHARE) & (level >= _PATCH_MIN_REL)
+    cand[0] = False
+    if not cand.any():
+        return bg
+    # brightness inside against the screen's in a ring around (3 px at this resolution)
+    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+    near = cv2.dilate(np.where(cand[lab], lab, 0).astype(np.float32), _KERNEL7)
+    ring = bg & (near > 0)
+    lr = near[ring].astype(np.int64)
+    n_ring = np.bincount(lr, minlength=n)
+    l_ring = np.bincount(lr, weights=lum[ring], minlength=n) / np.maximum(n_ring, 1)
+    l_in = np.bincount(lb, weights=lum[at], minlength=n) / count
+    cand &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _PATCH_LIGHT * l_ring)
+    return bg | cand[lab] if cand.any() else bg
 
 
 def _outer_ring(shape: tuple[int, int]) -> np.ndarray:
