@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying.resolution import enlarge_mask
+from lib_tkg.keying.threads import in_background
 
 _STEP = 0.5  # alpha next to a clear pixel that makes it a hard outline (a step)
 _DENSE = 0.4  # alpha from which a pixel may belong to a ramp
@@ -72,8 +73,10 @@ def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
     step_h = np.ascontiguousarray(cv2.dilate(step, _K2, anchor=(0, 0))[::2, ::2])
     clear_h = np.ascontiguousarray(cv2.erode(clear, _K2, anchor=(0, 0))[::2, ::2])
     soft_h = cv2.bitwise_and(clear_h, cv2.bitwise_not(step_h))
+    # (the two distance maps on both cores)
+    soft_made = in_background(lambda: cv2.distanceTransform(~soft_h, cv2.DIST_L2, 3))
     d_step = cv2.distanceTransform(cv2.bitwise_not(step_h), cv2.DIST_L2, 3)
-    d_soft = cv2.distanceTransform(cv2.bitwise_not(soft_h), cv2.DIST_L2, 3)
+    d_soft = soft_made.result()
     fed = cv2.compare(d_step, d_soft, cv2.CMP_LT)  # (nearest clear pixel: a step)
     d0 = cv2.min(d_step, d_soft) * np.float32(2.0)  # (full-resolution px)
     cand = cv2.bitwise_and(dense[qy0:qy1, qx0:qx1], fed)
