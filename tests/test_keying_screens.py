@@ -457,20 +457,22 @@ def test_border_texture_is_computed_on_strips_with_the_full_images_values(h, w):
     np.testing.assert_allclose(detect._texture(img, b)[band], full[band], rtol=1e-4, atol=0.05)
 
 
+@pytest.mark.parametrize("shade", [(14, 150, 112), (3, 127, 106)], ids=["43deg", "50deg"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_a_mottled_teal_green_screen_is_keyed_with_key_color_green(seed):
-    """A teal-green screen (#0e9a71, 43 degrees from green) mottled by a few degrees, keyed
-    with ``key_color="green"``: half its border pixels lie past 45 degrees from green, so the
-    screen of green's hue was not found (41 % of the border) and pure green was keyed as given,
-    leaving the screen opaque. The dominant hue is within 45 degrees; the screen is the pixels
-    around it, and it is keyed as auto would key it."""
+def test_a_mottled_teal_green_screen_is_keyed_with_key_color_green(seed, shade):
+    """A teal-green screen (#0e9a71, 43 degrees from green, or a bluish #037f6a, 50 degrees)
+    mottled by a few degrees, keyed with ``key_color="green"``. Half the first one's border
+    pixels lie past 45 degrees from green, so the screen of green's hue was not found (41 % of
+    the border); the second one's dominant hue was past 45 degrees. Pure green was then keyed
+    as given, leaving the screen opaque. The dominant hue is now sought within 60 degrees; the
+    screen is the pixels around it, and it is keyed as auto would key it."""
     rng = np.random.default_rng(seed)
     h, w = 384, 256
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     mottle = cv2.resize(
         rng.random((6, 4, 2)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
     )
-    img = np.float32((14, 150, 112))[None, None] * (0.85 + 0.3 * mottle[..., :1])
+    img = np.float32(shade)[None, None] * (0.85 + 0.3 * mottle[..., :1])
     img[..., 2] += (mottle[..., 1] - 0.5) * 24  # (the hue wobbles by about 8 degrees)
     person = (np.abs(xx - 128) < 55) & (yy > 150) | (np.hypot(xx - 128, yy - 110) < 45)
     img[person] = (40, 60, 200)

@@ -187,7 +187,7 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     ``key_color``: screen colour (preset name, ``'#RRGGBB'``, ``'#RGB'``, ``'r,g,b'`` or an RGB
     tuple), keyed whatever the image holds; white, black and greys are keyed by their distance
     from the clean plate. A chroma colour gives the screen's hue: where the border shows a
-    screen of that hue (within 45 degrees) its real shade is measured there and keyed (as with
+    screen of that hue (within 60 degrees) its real shade is measured there and keyed (as with
     ``prior_color``; a pure preset or a standard chroma green rarely matches a real or generated
     screen), else the colour as given; ``exact_color=True`` always keys it as given.
     ``None`` (or ``"auto"``): only if the border is plausibly a screen

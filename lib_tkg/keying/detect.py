@@ -50,6 +50,10 @@ MIN_COVER = 0.5
 _MIN_GREEN_COVER = 0.45
 _CLEAN_SHARE = 0.8
 _DETECT_RES = 256
+#: degrees between a named key colour's or prior's hue and the border's dominant hue within
+#: which that is the screen's (measured and keyed): generated and real screens drift to teal or
+#: yellow-green (a bluish green screen 50 degrees from green); a sky (90 degrees) does not pass
+_PRIOR_HUE = 60.0
 _TEXTURE_LV = 6.0
 _TEXTURE_REL = 0.06
 _PATTERN_SIGMA = 3.0  # px at the detection resolution
@@ -245,25 +249,25 @@ def _chroma_screen(
     what: str,
     dull: bool = False,
 ) -> Detection:
-    """A chroma screen on the border pixels ``common`` (see :func:`_smooth_screen`): of pixels
-    of at least ``min_chroma``, within 45 degrees of the prior's hue ``p_hue`` if given (else,
-    for a ``dull`` look, within :data:`_DULL_GREEN`), the dominant hue; the screen is the pixels
-    within 20 degrees of it (with a prior, of those of at least ``min_chroma``). Without a
-    prior the screen's colour must be clearly saturated and not warm, or for a dull look at
-    least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green."""
+    """A chroma screen on the border pixels ``common`` (see :func:`_smooth_screen`): of pixels of
+    at least ``min_chroma``, within :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given
+    (else, for a ``dull`` look, within :data:`_DULL_GREEN`), the dominant hue; the screen is
+    the pixels within 20 degrees of it (with a prior, of those of at least ``min_chroma``).
+    Without a prior the screen's colour must be clearly saturated and not warm, or for a
+    dull look at least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green."""
     hue, chroma = common[1], common[2]
     n = hue.size
     coloured = chroma >= min_chroma
     sat_ok = coloured
     if p_hue is not None:
-        sat_ok = coloured & (_hue_dist(hue, p_hue) <= 45.0)
+        sat_ok = coloured & (_hue_dist(hue, p_hue) <= _PRIOR_HUE)
     elif dull:
         sat_ok = coloured & _in_range(hue, _DULL_GREEN)
     if sat_ok.sum() < max(1, 0.2 * n):
         return Detection(None, False, f"the border is not {what} colour", 0.0)
     peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
-    # (with a prior, the screen is the pixels around the peak, also those past the prior's 45
-    # degrees: a mottled teal-green screen 43 degrees from green has half its pixels beyond)
+    # (with a prior, the screen is the pixels around the peak, also those past the prior's
+    # reach: a mottled teal-green screen 43 degrees from green has a third of its pixels beyond)
     around = (coloured if p_hue is not None else sat_ok) & (_hue_dist(hue, peak) <= 20.0)
     det = _smooth_screen(around, *common, False, what)
     if det.key_rgb is None:
