@@ -393,6 +393,54 @@ def test_a_dark_top_of_the_screens_hue_running_off_the_frame_is_not_keyed_as_a_s
     assert got[90:250, 200:230].max() <= 3 / 255  # the soft shadow is background
 
 
+def _garment_scene(seed: int, layer) -> tuple[np.ndarray, np.ndarray]:
+    """A mottled green screen with a head over a wide top that runs off the frame's bottom and
+    sides (40 % of the frame), drawn by ``layer(screen, top mask)``; returns the image and the
+    top's inside."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 320
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.random((5, 6)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    bg = np.float32((60, 175, 70))[None, None] * (0.9 + 0.2 * mottle)[..., None]
+    top = yy > 150 - 0.15 * np.abs(xx - 160)
+    img = layer(bg, top, rng)
+    img[np.hypot(xx - 160, yy - 95) < 38] = (205, 165, 135)
+    img = np.clip(np.round(img + rng.normal(0, 1.2, img.shape)), 0, 255).astype(np.uint8)
+    return img, cv2.erode(top.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("shade", [0.25, 0.35])
+def test_a_large_even_garment_of_the_screens_hue_running_off_the_frame_is_opaque(seed, shade):
+    """A forest green shirt of the screen's hue over the bottom 40 % of the frame keyed 0.65-0.77
+    opaque: per pixel a black veil over the screen."""
+
+    def shirt(bg, top, rng):
+        folds = cv2.resize(rng.random((8, 10)).astype(np.float32), bg.shape[1::-1])
+        tone = np.float32(shade) * (0.92 + 0.16 * folds)[..., None]
+        return np.where(top[..., None], bg * tone, bg)
+
+    img, inside = _garment_scene(seed, shirt)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.97
+    assert got[:40].max() <= 3 / 255  # the screen above
+
+
+def test_a_large_veil_of_uneven_opacity_running_off_the_frame_stays_partial():
+    """A grey veil over the same 40 %, its opacity 0.3 to 0.9 across: not even, not a garment."""
+
+    def veil(bg, top, rng):
+        ramp = np.linspace(0.3, 0.9, bg.shape[1], dtype=np.float32)[None, :, None]
+        a = top[..., None] * ramp
+        return a * np.float32(128) + (1 - a) * bg
+
+    img, inside = _garment_scene(2, veil)
+    got = key_matte(img).astype(np.float32) / 255
+    ramp = np.linspace(0.3, 0.9, img.shape[1], dtype=np.float32)[None, :]
+    assert abs(float((got - ramp)[inside].mean())) < 0.08
+    assert got[inside].mean() < 0.8
+
+
 @pytest.mark.parametrize("dark", [0.3, 0.5])
 def test_a_darker_floor_behind_a_sharp_horizon_stays_screen(dark):
     # a floor across the whole frame, darker than the wall behind a sharp line, is screen (a

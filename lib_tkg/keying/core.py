@@ -5,7 +5,8 @@
 clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
 the range linearly; the physical lower bound and the excess of the key's colour over the
 screen's keep key-coloured subject parts (opaque ones keep their colour), as do wide partial
-regions far to the cool side of the screen's hue (:mod:`lib_tkg.keying.interiors`); refinement
+regions far to the cool side of the screen's hue and large, even ones running off the frame
+(:mod:`lib_tkg.keying.interiors`); refinement
 follows (:mod:`lib_tkg.keying.refine`), edges that spill makes look partly clear are made opaque
 (:mod:`lib_tkg.keying.spill_ramps`), key-coloured parts enclosed by the subject are made
 opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`).
@@ -117,10 +118,10 @@ def key_pixels(
         over = lower_bound.over_key(t, sig)
         vivid = over >= one  # (their own colour: kept)
         alpha = cv2.max(alpha, cv2.max(floor, over))
-        cool = interiors.cool_interiors(alpha, img_q, plate_s, scr.m)
-        if cool is not None:
-            alpha[cool] = one
-            vivid |= cool
+        inner = interiors.opaque_interiors(alpha, img_q, plate_s, scr.m)
+        if inner is not None:
+            alpha[inner] = one
+            vivid |= inner
     # (a single pixel has no edge to refine; OpenCV would take a 1 x 1 array for a scalar)
     refining = opts.refine and alpha.size > 1
     if refining:

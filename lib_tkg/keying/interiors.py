@@ -1,5 +1,6 @@
-"""Wide regions of partial alpha whose colour lies far to the cool side of the screen's hue:
-opaque subject parts (a teal shirt running off the frame, a cyan object on green), not mixes.
+"""Wide regions of partial alpha that are opaque subject parts, not mixes: those whose colour
+lies far to the cool side of the screen's hue (a teal shirt running off the frame, a cyan object
+on green), and large, evenly partial ones running off the frame (a dark or pale green garment).
 
 The colour difference gives a colour within 60 degrees of the screen's hue partial alpha: a teal
 shirt on green (43 degrees to the cool side) is half clear by it, and the physical bound explains
@@ -13,6 +14,14 @@ and its mean colour is at least :data:`_COOL_HUE` degrees to the cool side of th
 it, its inside is made opaque before the band is refined: its edge against the screen is then
 solved with its colour as the subject's. A tinted veil or glass that far to the cool side is
 made opaque too (a limit).
+
+A garment of the screen's hue but darker or lighter (a forest green shirt on a green screen) is,
+pixel by pixel, the screen under a black or white veil at 0.6-0.8. Veils, smoke and glass vary
+in opacity and rarely fill a large part of the frame; such a garment keys evenly and runs off
+it. So a region of partial alpha that covers :data:`_LARGE` of the frame or more, reaches its
+border, and keys at :data:`_EVEN_ALPHA` or more on average with a spread (standard deviation)
+under :data:`_EVEN_SPREAD` is made opaque the same way (a dense, even veil over that much of the
+frame and off its edge would be too: a limit).
 """
 
 from __future__ import annotations
@@ -29,13 +38,17 @@ _COOL_HUE = 38.0  # degrees of hue to the cool side of the plate's
 _MIN_PX = 12  # smallest inside (quarter-resolution pixels, about 200 here) that is judged
 _MIN_CHROMA = 20.0  # levels: a greyer mean colour has no hue to judge
 _KERNEL = np.ones((_DEPTH, _DEPTH), np.uint8)
+_LARGE = 0.15  # share of the frame (its inside) a large even region covers, at least
+_EVEN_ALPHA = 0.6  # its mean alpha, at least
+_EVEN_SPREAD = 0.1  # the standard deviation of its alpha, under
 
 
-def cool_interiors(
+def opaque_interiors(
     alpha: np.ndarray, img_q: np.ndarray, plate_s: np.ndarray, m: np.ndarray
 ) -> np.ndarray | None:
-    """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1, (H, W)) whose
-    colour is on the cool side of the screen's hue (module docstring), ``None`` if none.
+    """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1, (H, W)) that are
+    opaque subject parts (module docstring: far to the cool side of the screen's hue, or large,
+    even and running off the frame), ``None`` if none.
     Found at quarter resolution: ``img_q``, the image there (float32 levels); ``plate_s``, the
     plate grid; ``m``, the screen's chroma basis (:func:`lib_tkg.keying.matte.basis`: ``e2``
     points to orange's side). A pixel there is inside a wide region where the blocks of
@@ -50,12 +63,20 @@ def cool_interiors(
         cv2.compare(alpha_q, 0.0, cv2.CMP_GT), cv2.compare(alpha_q, 1.0, cv2.CMP_LT)
     )
     inside = cv2.erode(partial, _KERNEL)
-    n, labels = cv2.connectedComponents(inside, connectivity=8, ltype=cv2.CV_32S)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, 8, cv2.CV_32S)
     if n <= 1:
         return None
     at = inside.view(bool)
     lab = labels[at]
     count = np.maximum(np.bincount(lab, minlength=n), 1)
+    a_in = alpha_q[at].astype(np.float64)
+    a_mean = np.bincount(lab, weights=a_in, minlength=n) / count
+    a_var = np.bincount(lab, weights=a_in * a_in, minlength=n) / count - a_mean * a_mean
+    x, y, bw, bh = (stats[:, k] for k in range(4))
+    # (the inside is eroded by one pixel: it reaches the border within 2)
+    edge = (x <= 1) | (y <= 1) | (x + bw >= qw - 1) | (y + bh >= qh - 1)
+    large = (count >= _LARGE * qh * qw) & edge & (a_mean >= _EVEN_ALPHA)
+    large &= a_var < _EVEN_SPREAD**2
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)
     sums_i, sums_b = region_sums(img_q, plate_q, at, lab, n)
@@ -65,6 +86,7 @@ def cool_interiors(
     shift = (shift + 180.0) % 360.0 - 180.0
     chroma = np.hypot(p_i, q_i) / count
     cool = (count >= _MIN_PX) & (shift >= _COOL_HUE) & (chroma >= _MIN_CHROMA)
+    cool |= large
     cool[0] = False
     if not cool.any():
         return None
