@@ -441,6 +441,24 @@ def test_a_large_veil_of_uneven_opacity_running_off_the_frame_stays_partial():
     assert got[inside].mean() < 0.8
 
 
+def test_an_even_veil_across_tiles_is_not_taken_for_a_garment_running_off_a_tile():
+    """Tiles: a tile's edge is not the frame's. An even grey veil (0.7) in the middle of the
+    frame reaches the edges of the tiles it spans, covering much of each: keyed in tiles, those
+    pieces were made opaque as garments running off the frame."""
+    h = w = 768
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bg = np.float32((60, 175, 70))[None, None] * (1.0 - 0.1 * yy / h)[..., None]
+    veil = (np.abs(xx - 384) < 200) & (np.abs(yy - 384) < 200)
+    a = veil[..., None] * np.float32(0.7)
+    img = a * np.float32(120) + (1 - a) * bg
+    img = np.clip(np.round(img + np.random.default_rng(5).normal(0, 1.0, img.shape)), 0, 255)
+    img = img.astype(np.uint8)
+    inside = cv2.erode(veil.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    for tile in (0, 256):
+        got = key(img, "green", tile=tile).alpha.astype(np.float32) / 255
+        assert abs(float(got[inside].mean()) - 0.7) < 0.05, tile
+
+
 @pytest.mark.parametrize("dark", [0.3, 0.5])
 def test_a_darker_floor_behind_a_sharp_horizon_stays_screen(dark):
     # a floor across the whole frame, darker than the wall behind a sharp line, is screen (a

@@ -85,13 +85,16 @@ def key_pixels(
     sig: float | None = None,
     halves: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
     d: np.ndarray | None = None,
+    whole: bool = True,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
     ``halves``: its :func:`~lib_tkg.keying.resolution.pyramid` if already made. ``d``: that image's
     colour difference (chroma screens, :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if
-    already made.
+    already made. ``whole``: whether the image is the whole frame (not a tile of it): only then
+    are large, even partial regions running off the frame judged
+    (:func:`lib_tkg.keying.interiors.opaque_interiors`).
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
@@ -118,7 +121,7 @@ def key_pixels(
         over = lower_bound.over_key(t, sig)
         vivid = over >= one  # (their own colour: kept)
         alpha = cv2.max(alpha, cv2.max(floor, over))
-        inner = interiors.opaque_interiors(alpha, img_q, plate_s, scr.m)
+        inner = interiors.opaque_interiors(alpha, img_q, plate_s, scr.m, whole)
         if inner is not None:
             alpha[inner] = one
             vivid |= inner

@@ -44,7 +44,7 @@ _EVEN_SPREAD = 0.1  # the standard deviation of its alpha, under
 
 
 def opaque_interiors(
-    alpha: np.ndarray, img_q: np.ndarray, plate_s: np.ndarray, m: np.ndarray
+    alpha: np.ndarray, img_q: np.ndarray, plate_s: np.ndarray, m: np.ndarray, whole: bool = True
 ) -> np.ndarray | None:
     """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1, (H, W)) that are
     opaque subject parts (module docstring: far to the cool side of the screen's hue, or large,
@@ -53,7 +53,8 @@ def opaque_interiors(
     plate grid; ``m``, the screen's chroma basis (:func:`lib_tkg.keying.matte.basis`: ``e2``
     points to orange's side). A pixel there is inside a wide region where the blocks of
     :data:`_DEPTH` x :data:`_DEPTH` around it are all partial (their mean alpha strictly
-    between 0 and 1); the whole pixel is taken."""
+    between 0 and 1); the whole pixel is taken. Large, even regions only where ``whole`` (the
+    image is the whole frame: a tile's edge is not the frame's, nor its size the frame's)."""
     h, w = alpha.shape
     qh, qw = img_q.shape[:2]
     if min(qh, qw) < 2 * _DEPTH:  # (no region that wide)
@@ -75,7 +76,7 @@ def opaque_interiors(
     x, y, bw, bh = (stats[:, k] for k in range(4))
     # (the inside is eroded by one pixel: it reaches the border within 2)
     edge = (x <= 1) | (y <= 1) | (x + bw >= qw - 1) | (y + bh >= qh - 1)
-    large = (count >= _LARGE * qh * qw) & edge & (a_mean >= _EVEN_ALPHA)
+    large = (count >= _LARGE * qh * qw) & edge & (a_mean >= _EVEN_ALPHA) & whole
     large &= a_var < _EVEN_SPREAD**2
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)
