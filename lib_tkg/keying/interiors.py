@@ -1,6 +1,6 @@
 """Wide regions of partial alpha that are opaque subject parts, not mixes: those whose colour
 lies far to the cool side of the screen's hue (a teal shirt running off the frame, a cyan object
-on green), and large, evenly partial ones running off the frame (a dark or pale green garment).
+on green), and large, evenly partial ones running off the frame (a dark green garment).
 
 The colour difference gives a colour within 60 degrees of the screen's hue partial alpha: a teal
 shirt on green (43 degrees to the cool side) is half clear by it, and the physical bound explains
@@ -15,8 +15,9 @@ it, its inside is made opaque before the band is refined: its edge against the s
 solved with its colour as the subject's. A tinted veil or glass that far to the cool side is
 made opaque too (a limit).
 
-A garment of the screen's hue but darker or lighter (a forest green shirt on a green screen) is,
-pixel by pixel, the screen under a black or white veil at 0.6-0.8. Veils, smoke and glass vary
+A garment of the screen's hue but darker (a forest green shirt on a green screen) is, pixel by
+pixel, the screen under a black veil at 0.6-0.8 (a lighter one, under a white veil, keys at
+0.6 or more too, or falls below it: a limit). Veils, smoke and glass vary
 in opacity and rarely fill a large part of the frame; such a garment keys evenly and runs off
 it. So a region of partial alpha that covers :data:`_LARGE` of the frame or more, reaches its
 border, and keys at :data:`_EVEN_ALPHA` or more on average with a spread (standard deviation)
@@ -30,7 +31,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.plate import region_sums
+from lib_tkg.keying.plate import border_sides, region_sums
 from lib_tkg.keying.resolution import enlarge_mask
 
 _DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least
@@ -64,7 +65,7 @@ def opaque_interiors(
         cv2.compare(alpha_q, 0.0, cv2.CMP_GT), cv2.compare(alpha_q, 1.0, cv2.CMP_LT)
     )
     inside = cv2.erode(partial, _KERNEL)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(inside, 8, cv2.CV_32S)
+    n, labels = cv2.connectedComponents(inside, connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return None
     at = inside.view(bool)
@@ -73,10 +74,9 @@ def opaque_interiors(
     a_in = alpha_q[at].astype(np.float64)
     a_mean = np.bincount(lab, weights=a_in, minlength=n) / count
     a_var = np.bincount(lab, weights=a_in * a_in, minlength=n) / count - a_mean * a_mean
-    x, y, bw, bh = (stats[:, k] for k in range(4))
-    # (the inside is eroded by one pixel: it reaches the border within 2)
-    edge = (x <= 1) | (y <= 1) | (x + bw >= qw - 1) | (y + bh >= qh - 1)
-    large = (count >= _LARGE * qh * qw) & edge & (a_mean >= _EVEN_ALPHA) & whole
+    # (erosion keeps a region's pixels on the frame's border: the frame is not its edge)
+    large = (count >= _LARGE * qh * qw) & border_sides(labels, n).any(axis=0)
+    large &= (a_mean >= _EVEN_ALPHA) & whole
     large &= a_var < _EVEN_SPREAD**2
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)

@@ -276,18 +276,16 @@ def _screen_patches(
     and more, a dark veil darkens it) where a patch of the screen keeps it. ``img`` is the
     image at ``bg``'s resolution (float32 levels).
     """
-    h, w = bg.shape
     other = (~bg).view(np.uint8)
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=8)
+    n, lab = cv2.connectedComponents(other, connectivity=8)
     if n <= 1:
         return bg
-    x, y, bw, bh = (stats[:, k] for k in range(4))
     at = other.view(bool)
     lb = lab[at]
     count = np.maximum(np.bincount(lb, minlength=n), 1)
     share = np.bincount(lb, weights=hue_ok[at], minlength=n) / count
     level = np.bincount(lb, weights=np.clip(rel[at], 0, 2), minlength=n) / count
-    cand = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    cand = border_sides(lab, n).any(axis=0)
     cand &= (share >= _PATCH_HUE_SHARE) & (level >= _PATCH_MIN_REL)
     cand[0] = False
     if not cand.any():
