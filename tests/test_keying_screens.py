@@ -212,6 +212,45 @@ def test_a_dark_warm_border_as_dull_as_an_under_lit_screen_is_not_one():
     assert not res.keyed
 
 
+def draped_fabric(h, w, folds, seed=0, color=(30, 170, 70)):
+    """Green fabric hanging in ``folds`` soft folds across the frame (shaded from 0.35 to 1 of
+    ``color``, one chromaticity, wavy), a mug in the middle: smooth at the texture tests' scale."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    wave = smooth_field(rng, h, w, max(h, w) // 3, 0.6)[..., 0]
+    phase = 2 * np.pi * folds * (xx / w + 0.15 * yy / h) + wave
+    shade = (0.675 + 0.325 * np.sin(phase))[..., None]
+    img = np.array(color, np.float32) * shade + rng.normal(0, 1.0, (h, w, 3))
+    cv2.rectangle(img, (w * 2 // 5, h * 2 // 5), (w * 3 // 5, h * 3 // 5), (235, 235, 230), -1)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("h, w, folds", [(384, 512, 6), (512, 384, 5), (256, 256, 4)])
+def test_draped_green_fabric_is_not_taken_for_a_screen(h, w, folds):
+    """Folds of one chromaticity, dark and light round the frame: fabric or velvet, which
+    keyed 78-97 % transparent; keyed only when the colour is given."""
+    img = draped_fabric(h, w, folds)
+    with pytest.warns(NoKeyColorWarning, match="lies in folds"):
+        res = key(img)
+    assert not res.keyed and (res.alpha == 255).all()
+    assert key(img, "green").keyed
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_screen_with_shadows_and_a_cropped_subject_at_the_border_is_keyed(seed):
+    """Two soft shadows on the border and a dark green garment running off the bottom: a few
+    swings of the screen's brightness, not folds."""
+    h, w = 384, 512
+    img = green_screen(h, w, seed).astype(np.float32)
+    for cx, cy in ((0.0, 0.3), (0.7, 0.0)):
+        img *= 1 - 0.5 * _corner_blob(h, w, 0.12, cx, cy)
+    img[h - 60 :, w // 4 : w // 2] = (20, 80, 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(np.clip(np.round(img), 0, 255).astype(np.uint8))
+    assert res.keyed and res.alpha[:10, w // 2 - 20 : w // 2 + 20].max() <= 2
+
+
 # --------------------------------------------------------------------------------------------
 # priors
 

@@ -27,6 +27,13 @@ Where that finds no screen, a second look takes duller pixels (down to chroma 12
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
 teals are skies and shade in photos, and smooth dull greens are rare: foliage is textured).
 Such a screen is keyed by its colour difference like any chroma screen.
+
+Without a prior, a screen is also refused when its colour lies in **folds** along the frame:
+where the brightness of pixels of the screen's chromaticity, less a smooth surface through them,
+swings from :data:`_FOLD_SWING` above to as far below (or back) :data:`_MIN_FOLDS` times or
+more round the border band. That is draped fabric and velvet, shaded dark and light at one
+chromaticity, smooth at the scale of the texture tests; a screen's vignette is in the surface,
+and a shadow, veil or subject crossing the border swings a few times at most.
 """
 
 from __future__ import annotations
@@ -83,6 +90,17 @@ _MIN_DULL_SAT = 0.25  # HSV saturation of a dull screen found without a prior
 #: teal borders are common in photos (dusk and overcast skies, shade) and smooth dull greens
 #: are not (foliage and grass are textured)
 _DULL_GREEN = (85.0, 155.0)
+#: Folds (without a prior): log brightness swings, from this far above the smooth surface to as
+#: far below it or back (0.2: 22 %), round the border band ...
+_FOLD_SWING = 0.2
+#: ... counted from pixels within this share of the screen's chromaticity (r, g, b over their
+#: sum; a veil, smoke or subject mixed in shifts it), a run of more than :data:`_FOLD_GAP` px of
+#: others starting a new count ...
+_FOLD_CHROMATICITY = 0.03
+_FOLD_GAP = 3
+#: ... this many times or more: fabric, not a screen (measured: 8 to 33 for draped fabric and
+#: velvet, at most 5 for green screens with subjects, veils, smoke and shadows at the border)
+_MIN_FOLDS = 7
 
 
 @dataclass(frozen=True)
@@ -238,8 +256,54 @@ def detect_screen(
         # chroma within the expected hue; only where the first look found none
         dull = _chroma_screen(common, p_hue, _MIN_DULL_CHROMA, what, dull=True)
         if dull.key_rgb is not None:
-            return dull
+            det = dull
+    if prior is None and det.key_rgb is not None:
+        folds = _folds(img, mask, det.key_rgb, b)
+        if folds >= _MIN_FOLDS:
+            why = (
+                f"the border's colour {hex_color(det.key_rgb)} lies in folds, dark and light "
+                f"{folds} times round the frame (like draped fabric), not a screen"
+            )
+            return Detection(None, False, why, det.cover)
     return det
+
+
+def _ring(x: np.ndarray, d: int) -> np.ndarray:
+    """The values of ``x`` (2-D) round the frame at depth ``d`` px, in order (clockwise from
+    the top left)."""
+    y = x[d : x.shape[0] - d, d : x.shape[1] - d]
+    if min(y.shape) < 2:
+        return y.reshape(-1)
+    return np.concatenate([y[0, :-1], y[:-1, -1], y[-1, :0:-1], y[:0:-1, 0]])
+
+
+def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int) -> int:
+    """How many times the brightness of the border pixels of ``key``'s chromaticity swings
+    past the smooth surface through them, by :data:`_FOLD_SWING` either way, round the frame
+    (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide)."""
+    total = cv2.transform(img, np.ones((1, 3), np.float32))
+    chrom = img / np.maximum(total, 1.0)[..., None]
+    k = np.array(key, np.float32) / max(float(sum(key)), 1.0)
+    same = mask & (np.abs(chrom - k).max(axis=2) <= _FOLD_CHROMATICITY) & (img.max(axis=2) >= 20)
+    if same.sum() < 24:
+        return 0
+    yy, xx = np.nonzero(same)
+    sh, sw = mask.shape
+    u = (xx + 0.5) / sw * 2 - 1
+    v = (yy + 0.5) / sh * 2 - 1
+    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)
+    lum = np.log(np.maximum(total[same], 3.0))
+    coef = np.linalg.lstsq(basis, lum, rcond=None)[0]
+    dev = np.zeros((sh, sw), np.float32)
+    dev[yy, xx] = lum - basis @ coef
+    ring, on = _ring(dev, b // 2), _ring(same, b // 2)
+    pos = np.flatnonzero(on)
+    side = np.sign(ring[pos]) * (np.abs(ring[pos]) > _FOLD_SWING)
+    # a run of more than _FOLD_GAP other pixels starts a new count
+    part = np.cumsum(np.diff(pos, prepend=pos[:1]) > _FOLD_GAP + 1)
+    keep = side != 0
+    side, part = side[keep], part[keep]
+    return int(((side[1:] != side[:-1]) & (part[1:] == part[:-1])).sum())
 
 
 def _chroma_screen(
