@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lib_tkg.keying import NoKeyColorWarning, key
+from lib_tkg.keying import NoKeyColorWarning, key, plate
 from lib_tkg.keying.priors import key_generated, subject_prior
 from lib_tkg.params import TkgParams
 
@@ -275,6 +275,40 @@ def test_a_paler_patch_of_the_screen_at_a_corner_keys_out(seed):
     patch = blob[..., 0] > 0.5
     assert res.alpha[patch].mean() < 0.02 * 255
     assert (res.alpha[110:146, 170:214] == 255).all()  # the subject
+
+
+def _patch_scene(light):
+    """For ``plate._screen_patches``: a screen (``bg``) with a subject (other colours) in the
+    middle and a patch of the screen's hue left out of ``bg`` running from the left border to
+    the subject, ``light`` times the screen's brightness."""
+    h, w = 96, 144
+    img = np.full((h, w, 3), (40.0, 160.0, 60.0), np.float32)
+    hue_ok = np.ones((h, w), bool)
+    hue_ok[30:66, 50:94] = False  # the subject
+    img[30:66, 50:94] = (200, 120, 90)
+    bg = hue_ok.copy()
+    bg[36:60, 0:50] = False  # the patch, touching the subject
+    img[36:60, 0:50] *= np.float32(light)
+    rel = np.ones((h, w), np.float32)
+    rel[36:60, 0:50] = 0.8  # duller than the field expects
+    return bg, hue_ok, rel, img
+
+
+def test_a_patch_of_the_screen_meeting_the_subject_is_screen():
+    """A patch of the screen's hue, duller than the field (a corner drifting yellower on an
+    SD screen), that runs from the border to the subject: screen (it was judged with the
+    subject, as one region of other colours, and keyed as a faint veil)."""
+    bg, hue_ok, rel, img = _patch_scene(1.0)
+    out = plate._screen_patches(bg, hue_ok, rel, img)
+    assert out[36:60, 0:44].all() and not out[30:66, 50:94].any()
+
+
+@pytest.mark.parametrize("light", [1.08, 0.92])
+def test_a_glow_or_a_tail_meeting_the_subject_is_not_a_patch(light):
+    """Brighter or darker by 8 % where it meets the subject (a glow's halo, a motion blur's
+    tail): not the screen's own patch (the 23rd set's candle glow keyed out: SAD 21 -> 43)."""
+    bg, hue_ok, rel, img = _patch_scene(light)
+    assert not plate._screen_patches(bg, hue_ok, rel, img)[36:60, 0:44].any()
 
 
 def test_white_smoke_floating_in_from_the_border_is_not_taken_for_a_patch():

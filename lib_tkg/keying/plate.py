@@ -82,11 +82,10 @@ _RIM_SHADE = 0.9
 _HUE_SLACK = 20.0
 _HUE_GREY = 0.15
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
-#: A region left out of the background that reaches the frame's border is a patch of the screen
-#: (:func:`_screen_patches`) where this share of it is of the screen's hue, its chromaticity is
-#: at least this share of the field's on average, and its brightness within this share of the
-#: screen's around it
-_PATCH_HUE_SHARE = 0.98
+#: A region of the screen's hue left out of the background that reaches the frame's border is a
+#: patch of the screen (:func:`_screen_patches`) where its chromaticity is at least this share of
+#: the field's on average, and its brightness within this share of the screen's around it (half
+#: that for a region that meets the subject)
 _PATCH_MIN_REL = 0.5
 _PATCH_LIGHT = 0.1
 KERNEL3 = np.ones((3, 3), np.uint8)
@@ -263,30 +262,33 @@ def _analyse_chroma(
 def _screen_patches(
     bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, img: np.ndarray
 ) -> np.ndarray:
-    """``bg`` (bool) with the screen's own uneven patches added: regions left out of it that
-    reach the frame's border, are all of the screen's hue (:data:`_PATCH_HUE_SHARE` of
-    ``hue_ok``), at least :data:`_PATCH_MIN_REL` of the chromaticity the field expects on
-    average (``rel``) and as bright as the screen around them (within :data:`_PATCH_LIGHT`).
+    """``bg`` (bool) with the screen's own uneven patches added: regions of the screen's hue
+    (``hue_ok``, 2 px clear of other colours) left out of it that reach the frame's border, are
+    at least :data:`_PATCH_MIN_REL` of the chromaticity the field expects on average (``rel``)
+    and as bright as the screen around them on average (within :data:`_PATCH_LIGHT`; half that
+    for a region that meets the subject).
 
-    A paler or duller patch of the screen (SD-style mottling, a dye or lighting patch at a
-    corner) falls outside the smooth chromaticity field, and would key as a faint veil. A
-    region that reaches the border without touching any colour but the screen's is not a part
-    of the subject; smoke or a veil floating in from the border would be such a region too,
-    but it moves the screen's brightness towards its own (white smoke brightens it by 20 %
-    and more, a dark veil darkens it) where a patch of the screen keeps it. ``img`` is the
+    A paler, duller or differently hued patch of the screen (SD-style mottling, a corner drifting
+    yellower, a dye or lighting patch) falls outside the smooth chromaticity field, and would key
+    as a faint veil, also where it meets the subject. Smoke or a veil floating in from the
+    border moves the screen's brightness towards its own (white smoke brightens it by 20 % and
+    more, a dark veil darkens it) where a patch of the screen keeps it, and a glow's halo or a
+    motion blur's tail brightens or darkens it towards the subject it leaves. ``img`` is the
     image at ``bg``'s resolution (float32 levels).
     """
-    other = (~bg).view(np.uint8)
+    # (other colours: the subject, without specks of noise, and a 2 px rim around it)
+    others = cv2.dilate(
+        cv2.morphologyEx((~hue_ok).view(np.uint8), cv2.MORPH_OPEN, KERNEL3), KERNEL5
+    )
+    other = cv2.bitwise_and((~bg).view(np.uint8), others ^ 1)
     n, lab = cv2.connectedComponents(other, connectivity=8)
     if n <= 1:
         return bg
     at = other.view(bool)
     lb = lab[at]
     count = np.maximum(np.bincount(lb, minlength=n), 1)
-    share = np.bincount(lb, weights=hue_ok[at], minlength=n) / count
     level = np.bincount(lb, weights=np.clip(rel[at], 0, 2), minlength=n) / count
-    cand = border_sides(lab, n).any(axis=0)
-    cand &= (share >= _PATCH_HUE_SHARE) & (level >= _PATCH_MIN_REL)
+    cand = border_sides(lab, n).any(axis=0) & (level >= _PATCH_MIN_REL)
     cand[0] = False
     if not cand.any():
         return bg
@@ -298,7 +300,11 @@ def _screen_patches(
     n_ring = np.bincount(lr, minlength=n)
     l_ring = np.bincount(lr, weights=lum[ring], minlength=n) / np.maximum(n_ring, 1)
     l_in = np.bincount(lb, weights=lum[at], minlength=n) / count
-    cand &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _PATCH_LIGHT * l_ring)
+    # (within half that for a region that meets the subject, 3 px from it: a glow's halo around
+    # it, a motion blur's tail behind it brighten or darken the screen a little more)
+    meets = np.bincount(lab[at & (cv2.dilate(others, _KERNEL7) > 0)], minlength=n) > 0
+    light = np.where(meets, 0.5 * _PATCH_LIGHT, _PATCH_LIGHT)
+    cand &= (n_ring > 0) & (np.abs(l_in - l_ring) <= light * l_ring)
     return bg | cand[lab] if cand.any() else bg
 
 
