@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.colors import hex_color
-from lib_tkg.keying import inputs, matte
+from lib_tkg.keying import fields, inputs, matte
 from lib_tkg.keying.threads import in_background
 
 #: Default width of the border band, as a fraction of the short side.
@@ -287,15 +287,9 @@ def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int)
     same = mask & (np.abs(chrom - k).max(axis=2) <= _FOLD_CHROMATICITY) & (img.max(axis=2) >= 20)
     if same.sum() < 24:
         return 0
-    yy, xx = np.nonzero(same)
     sh, sw = mask.shape
-    u = (xx + 0.5) / sw * 2 - 1
-    v = (yy + 0.5) / sh * 2 - 1
-    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)
-    lum = np.log(np.maximum(total[same], 3.0))
-    coef = np.linalg.lstsq(basis, lum, rcond=None)[0]
-    dev = np.zeros((sh, sw), np.float32)
-    dev[yy, xx] = lum - basis @ coef
+    lum = np.log(np.maximum(total, 3.0)).reshape(-1)
+    dev = fields.fit(fields.quadratic_basis(sh, sw), lum, same.reshape(-1))[0].reshape(sh, sw)
     ring, on = _ring(dev, b // 2), _ring(same, b // 2)
     pos = np.flatnonzero(on)
     side = np.sign(ring[pos]) * (np.abs(ring[pos]) > _FOLD_SWING)

@@ -79,7 +79,7 @@ def fit(basis: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray,
 
 
 @functools.lru_cache(maxsize=8)
-def _quadratic_basis(sh: int, sw: int) -> np.ndarray:
+def quadratic_basis(sh: int, sw: int) -> np.ndarray:
     """(sh * sw, 6) float64 terms ``1, u, v, u^2, uv, v^2`` of a quadratic surface at the block
     centres of an (sh, sw) grid, ``u`` and ``v`` from -1 to 1 across it (read-only: shared)."""
     yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
@@ -101,7 +101,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
     if sh * sw > 40 * 40:  # the surface is smooth: every other block is plenty
         sub = quadratic_inliers(val[::2, ::2], ok[::2, ::2], tiny[::2, ::2])
         return np.repeat(np.repeat(sub, 2, 0), 2, 1)[:sh, :sw] & ok
-    basis = _quadratic_basis(sh, sw)
+    basis = quadratic_basis(sh, sw)
     y = val.reshape(-1).astype(np.float64)
     tiny1 = tiny.reshape(-1)
     ok1 = ok.reshape(-1)
