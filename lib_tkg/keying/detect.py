@@ -281,16 +281,23 @@ def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int)
     """How many times the brightness of the border pixels of ``key``'s chromaticity swings
     past the smooth surface through them, by :data:`_FOLD_SWING` either way, round the frame
     (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide)."""
-    total = cv2.transform(img, np.ones((1, 3), np.float32))
-    chrom = img / np.maximum(total, 1.0)[..., None]
+    sh, sw = mask.shape
+    at = np.flatnonzero(mask)
+    px = np.take(img.reshape(-1, 3), at, axis=0)
+    total = cv2.reduce(px, 1, cv2.REDUCE_SUM)[:, 0]
     k = np.array(key, np.float32) / max(float(sum(key)), 1.0)
-    same = mask & (np.abs(chrom - k).max(axis=2) <= _FOLD_CHROMATICITY) & (img.max(axis=2) >= 20)
+    # |chromaticity - k| within the limit, as |px - k * total| within it times the total
+    off = cv2.reduce(cv2.absdiff(px, np.outer(total, k)), 1, cv2.REDUCE_MAX)[:, 0]
+    same = off <= np.float32(_FOLD_CHROMATICITY) * np.maximum(total, np.float32(1.0))
+    same &= cv2.reduce(px, 1, cv2.REDUCE_MAX)[:, 0] >= 20
     if same.sum() < 24:
         return 0
-    sh, sw = mask.shape
-    lum = np.log(np.maximum(total, 3.0)).reshape(-1)
-    dev = fields.fit(fields.quadratic_basis(sh, sw), lum, same.reshape(-1))[0].reshape(sh, sw)
-    ring, on = _ring(dev, b // 2), _ring(same, b // 2)
+    lum = np.log(np.maximum(total, 3.0))
+    dev = np.zeros(sh * sw, np.float32)
+    dev[at] = fields.fit(fields.quadratic_basis(sh, sw)[at], lum, same)[0]
+    on = np.zeros(sh * sw, bool)
+    on[at] = same
+    ring, on = _ring(dev.reshape(sh, sw), b // 2), _ring(on.reshape(sh, sw), b // 2)
     pos = np.flatnonzero(on)
     side = np.sign(ring[pos]) * (np.abs(ring[pos]) > _FOLD_SWING)
     # a run of more than _FOLD_GAP other pixels starts a new count
