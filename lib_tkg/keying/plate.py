@@ -10,9 +10,10 @@ level) runs at it.
 Chroma screens. Background candidates are pixels of the key's hue whose chromaticity (the
 saturation ratio ``d / max(RGB)``, unchanged by shadows, vignettes and gradients, which scale
 RGB, but lowered by a veil or a light detail) is close to a robust smooth field fitted to the
-screen's, and whose hue cast matches the screen's; a paler or duller patch of the screen that
-reaches the frame's border, touches no other colour and keeps the screen's brightness is screen
-too (not a veil: smoke and veils move the brightness). Their colours, averaged per block
+screen's, and whose hue cast matches the screen's; a paler, duller or differently hued patch of
+the screen's hue that reaches the frame's border and keeps the screen's brightness (judged apart
+from the subject's colours, more strictly where it meets them) is screen too (not a veil: smoke,
+veils, glows and motion tails move the brightness). Their colours, averaged per block
 (normalised convolution) and filled across the subject with a push-pull pyramid, give the plate.
 Next to the subject, candidates much darker than the screen farther out are left out: a dark
 subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
