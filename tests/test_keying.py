@@ -426,6 +426,29 @@ def test_a_large_even_garment_of_the_screens_hue_running_off_the_frame_is_opaque
     assert got[:40].max() <= 3 / 255  # the screen above
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("colour", [(80, 150, 85), (70, 140, 70)])
+def test_a_dark_garment_of_the_screens_hue_away_from_the_frames_edge_is_mostly_opaque(seed, colour):
+    """A knitted sage green sweater under a head on a lime screen (SD's yellow-green), inside
+    the frame: darker than the screen, per pixel a dark veil over it. Far from any opaque
+    pixel the band's estimate moved three quarters of the way to the physical lower bound and
+    keyed it 0.44-0.49 opaque; its implied colour is far less saturated than the screen."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 320
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.random((5, 6)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((110, 205, 10))[None, None] * (0.9 + 0.2 * mottle)[..., None]
+    body = (np.abs(xx - 160) < 80) & (yy > 130) & (yy < 230)
+    knit = cv2.resize(rng.random((25, 40)).astype(np.float32), (w, h))
+    img[body] = (np.float32(colour)[None, None] * (0.85 + 0.3 * knit)[..., None])[body]
+    img[np.hypot(xx - 160, yy - 85) < 45] = (205, 165, 135)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    inside = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert got[inside].mean() > 0.58
+    assert got[:30].max() <= 3 / 255  # the screen above
+
+
 def test_a_large_veil_of_uneven_opacity_running_off_the_frame_stays_partial():
     """A grey veil over the same 40 %, its opacity 0.3 to 0.9 across: not even, not a garment."""
 

@@ -42,6 +42,12 @@ _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
 _SPILL_GAIN = 0.5  # share of the line fit's squared residual the spill fit must get below
 _TO_FLOOR = 0.75  # share of the way to the lower bound for a clearly saturated implied colour
+# implied colour's chroma, as a share of the screen's, from which it counts as clearly saturated:
+# for a pixel lighter than the plate, and for one darker (a glow or a lit veil adds light; a
+# darker pixel is more often an opaque subject part of the screen's hue, a forest green sweater
+# on a lime screen, than a dark tinted veil)
+_SATURATED = 0.25
+_SATURATED_DARK = 1.0
 # clip-white makes a band pixel opaque only if its lower bound is at least this, or its implied
 # colour is less saturated than this share of the screen's chroma (else it is a partial mix)
 _SNAP_BOUND = 0.8
@@ -294,12 +300,14 @@ def refine_band(
        with the outline's colour, which the core's average does not see. Failing that the
        estimate is moved from the colour-difference value towards the physical lower bound by
        up to 75 % when the colour the colour-difference value implies is saturated (not at all
-       when it is grey, where that value is exact). The result is never below the physical
-       lower bound (the alpha at which the implied foreground colour reaches the edge of the
-       RGB cube). Clip-white makes a pixel opaque unless its implied colour is clearly
-       saturated (half the screen's chroma) while that bound is under 0.8. On a neutral
-       screen, far from the subject, alpha is the distance from the plate as a share of the
-       subject's median distance from it.
+       when it is grey, where that value is exact): fully from a quarter of the screen's chroma
+       where the pixel is lighter than the plate (a glow, a lit veil), from all of it where it
+       is darker (more often a subject part of the screen's hue than a dark tinted veil). The
+       result is never below the physical lower bound (the alpha at which the implied
+       foreground colour reaches the edge of the RGB cube). Clip-white makes a pixel opaque
+       unless its implied colour is clearly saturated (half the screen's chroma) while that
+       bound is under 0.8. On a neutral screen, far from the subject, alpha is the distance
+       from the plate as a share of the subject's median distance from it.
     2. A colour guided filter (box filters; coefficients on ``img_q``, radius 1 there, about
        2-4 px here; regularised by the guide's noise) denoises the band, following edges in
        the image; outside the band nothing changes.
@@ -458,10 +466,13 @@ def _band_alpha(
         a_cd = np.clip(one - t_b, 0, 1)
         lo_b = np.minimum(a_box, a_cd)
         # trust the colour-difference value fully when the colour it implies is grey (then it
-        # is exact), 30 % when that colour is clearly saturated (then it over-estimates)
+        # is exact), 25 % when that colour is clearly saturated (then it over-estimates); for a
+        # pixel darker than the plate only once that colour is as saturated as the screen
         f_cd = b_b + v / matte.rep3(np.maximum(a_cd, np.float32(0.02)))
         ratio = matte.chroma_rows(f_cd) / matte.chroma_rows(b_b)
-        lam = one - np.float32(_TO_FLOOR) * np.clip(ratio / 0.25, 0, 1)
+        dark = matte.rows_dot(v, matte.ONES) < 0
+        saturated = np.where(dark, np.float32(_SATURATED_DARK), np.float32(_SATURATED))
+        lam = one - np.float32(_TO_FLOOR) * np.clip(ratio / saturated, 0, 1)
         a_fb = lo_b + lam * (a_cd - lo_b)
         # near a known subject colour F the colour difference is unbiased:
         # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
