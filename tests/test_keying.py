@@ -787,6 +787,30 @@ def test_a_dark_green_panel_running_off_the_frame_stays_out_of_the_plate(seed):
     assert background[:100].mean() > 0.99
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_dark_part_of_the_screens_hue_beside_its_own_soft_shadow_is_not_keyed_out(seed):
+    """A dark teal disc (30-45 % of the screen's brightness) on a teal screen with its soft
+    drop shadow at its lower right: the shadow breaks the sharp edge round the disc, which then
+    joined the screen in the plate and keyed fully clear."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.random((5, 5)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    screen = np.float32((20, 180, 130))[None, None] * (0.85 + 0.3 * mottle)[..., None]
+    disc = np.hypot(xx - 110, yy - 120) < 60
+    shadow = cv2.GaussianBlur(np.roll(disc.astype(np.float32), (12, 12), (0, 1)), (0, 0), 8)
+    img = np.where(
+        disc[..., None],
+        screen * (0.3 + 0.15 * (xx - 50) / 120)[..., None],
+        screen * (1 - 0.55 * shadow)[..., None],
+    )
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    inside = cv2.erode(disc.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert got[inside].mean() > 0.5
+    assert got[np.hypot(xx - 110, yy - 120) > 100].max() <= 3 / 255  # the screen
+
+
 def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
     """The band's row arithmetic runs in parts on OpenCV's threads: any split gives the same
     bytes as one thread."""
