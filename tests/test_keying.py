@@ -811,6 +811,36 @@ def test_a_dark_part_of_the_screens_hue_beside_its_own_soft_shadow_is_not_keyed_
     assert got[np.hypot(xx - 110, yy - 120) > 100].max() <= 3 / 255  # the screen
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_bright_hood_of_the_screens_hue_under_curly_strands_is_not_keyed_out(seed):
+    """A green hood 1.45-1.9 times as bright as a dark green screen, framing a face, a red shirt
+    below running off the frame, curly strands of a brighter green round its top: the strands
+    break the sharp edge round it, and the screen's light surface rose to it (keyed 0.23-0.36
+    opaque)."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.random((5, 5)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((15, 97, 32))[None, None] * (0.9 + 0.2 * mottle)[..., None]
+    hood = (xx > 145) & (xx < 280) & (yy > 95) & (yy < 330)
+    hood |= np.hypot((xx - 212) / 67, (yy - 115) / 40) < 1
+    shade = (1.45 + 0.45 * (yy - 95) / 235)[..., None]
+    img = np.where(hood[..., None], np.float32((18, 97, 34)) * shade, img)
+    img[np.hypot((xx - 212) / 40, (yy - 170) / 55) < 1] = (225, 190, 160)
+    shirt = (yy > 330) & (np.abs(xx - 212) < 90 + (yy - 330))
+    img[shirt] = (200, 30, 40)
+    strands = np.zeros((h, w), np.uint8)
+    for cx, cy, r in rng.uniform((130, 70, 5), (295, 260, 14), (150, 3)):
+        cv2.circle(strands, (int(cx), int(cy)), int(r), 1, 1)
+    img[(strands > 0) & ~hood] = (30, 165, 55)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    inside = cv2.erode(hood.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    near = cv2.dilate((hood | (strands > 0) | shirt).astype(np.uint8), np.ones((41, 41), np.uint8))
+    assert got[inside].mean() > 0.7
+    assert got[near == 0].max() <= 3 / 255  # the screen
+
+
 def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
     """The band's row arithmetic runs in parts on OpenCV's threads: any split gives the same
     bytes as one thread."""

@@ -19,8 +19,8 @@ Next to the subject, candidates much darker than the screen farther out are left
 subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
 region darker than the screen around it and cut off from it by a sharp edge (a dark veil), or
 enclosed by such an edge and not of the screen's colour (a fill inside a thin outline), or far
-darker than the screen with a mostly sharp rim (a dark part of its hue beside its own soft
-shadow, which breaks that edge). A second
+darker or brighter than the screen with a mostly sharp rim (a dark part of its hue beside its
+own soft shadow, which breaks that edge; a bright hood of its hue under hair). A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
 enter it), while soft shadows are followed and key out.
@@ -67,11 +67,12 @@ _VEIL_ACROSS = 0.4
 #: brightness (share of the plate's) under which an enclosed region of the plate's colour is a
 #: dark subject part, not the screen in the subject's shadow
 _DEEPEST_SHADE = 0.45
-#: brightness (share of the screen's on the frame's outer ring) under which a region of the
-#: screen's colour whose rim is mostly sharp (:data:`_PLATEAU_EDGE` of it) is a dark subject
-#: part, not a shadow (:func:`_no_dark_plateaus`)
+#: brightness (share of the screen's on the frame's outer ring) under or over which a region of
+#: the screen's colour whose rim is mostly sharp (:data:`_PLATEAU_EDGE` of it) is a dark or a
+#: bright subject part, not a shadow or the screen's light (:func:`_no_plateaus`)
 _PLATEAU_SHADE = 0.6
-_PLATEAU_EDGE = 0.5
+_PLATEAU_LIGHT = 1.4
+_PLATEAU_EDGE = 0.45
 #: saturation ratio (``(max - min) / max``) over the plate's that makes a region's colour not
 #: the screen's: shade keeps the ratio, a veil or tinted glass lowers it
 _SAT_SLACK = 0.08
@@ -259,7 +260,7 @@ def _analyse_chroma(
     # the bright-bump test, which then takes the screen around it for a bump)
     sharp = edges.result()
     bg1 = _no_cut_off_parts(sharp, bg1, d_h, small, np.float32(d_key), img_h, key_f)
-    bg1 = _no_dark_plateaus(sharp, bg1, img_h)
+    bg1 = _no_plateaus(sharp, bg1, img_h)
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
@@ -506,16 +507,20 @@ def _no_cut_off_parts(
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
 
 
-def _no_dark_plateaus(edges: np.ndarray, bg: np.ndarray, img: np.ndarray) -> np.ndarray:
-    """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` of the screen's brightness (the
-    median over ``bg`` on the frame's outer ring) whose rim lies on sharp luminance edges
-    (``edges``, :func:`_sharp_edges`) for :data:`_PLATEAU_EDGE` of its length or more, and
-    that do not reach the frame's border (a darker floor behind a sharp horizon is screen).
+def _no_plateaus(edges: np.ndarray, bg: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` or brighter than
+    :data:`_PLATEAU_LIGHT` times the screen's brightness (the median over ``bg`` on the frame's
+    outer ring) whose rim lies on sharp luminance edges (``edges``, :func:`_sharp_edges`) for
+    :data:`_PLATEAU_EDGE` of its length or more, and that do not reach the frame's border (a
+    darker floor behind a sharp horizon is screen).
 
-    A dark subject part of the screen's hue (a dark teal disc on a teal screen) keeps its
-    chromaticity as a shadow does; :func:`_no_cut_off_parts` leaves it out only where sharp
-    edges cut it off all round, and where it meets its own soft drop shadow they do not. A
-    soft shadow has no sharp rim, and is rarely that dark. ``img``: the image, float32 levels.
+    A dark or bright subject part of the screen's hue (a dark teal disc on a teal screen, a green
+    hood on a darker green one) keeps its chromaticity as a shadow or the screen's light does;
+    :func:`_no_cut_off_parts` leaves a dark one out only where sharp edges cut it off all round,
+    and where it meets its own soft drop shadow, or hair crosses its rim, they do not; a bright
+    one large enough bends :func:`_no_bright_bumps`' surface up to it. A soft shadow or a hot
+    spot of light has no sharp rim, and is rarely that dark or bright. ``img``: the image,
+    float32 levels.
     """
     h, w = bg.shape
     ring = _outer_ring((h, w)) & bg
@@ -524,22 +529,29 @@ def _no_dark_plateaus(edges: np.ndarray, bg: np.ndarray, img: np.ndarray) -> np.
     lum = _luminance(img)
     level = float(matte.median(lum[ring]))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
-    n, labels = cv2.connectedComponents(dark.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
+    drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright)
+    return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
+
+
+def _sharp_rimmed(edges: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The regions of ``mask`` (bool) of :data:`_VEIL_PX` px or more, not reaching the frame's
+    border, whose rim (the pixels next to them) lies on ``edges`` (dilated by 1 px) for
+    :data:`_PLATEAU_EDGE` of its length or more."""
+    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
-        return bg
+        return np.zeros_like(mask)
     # the rim: the pixels next to a region, each counted for the region it touches
-    rim = (cv2.dilate(dark.view(np.uint8), KERNEL3) > 0) & ~dark
+    rim = (cv2.dilate(mask.view(np.uint8), KERNEL3) > 0) & ~mask
     near = cv2.dilate(labels.astype(np.float32), KERNEL3)[rim].astype(np.int64)
     on_edge = cv2.dilate(edges.view(np.uint8), KERNEL3)[rim] > 0
     length = np.bincount(near, minlength=n)
     sharp = np.bincount(near, weights=on_edge, minlength=n)
-    size = np.bincount(labels[dark], minlength=n)
-    plateau = (size >= _VEIL_PX) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
-    plateau &= ~border_sides(labels, n).any(axis=0)
-    plateau[0] = False
-    if not plateau.any():
-        return bg
-    return bg & (cv2.dilate(plateau[labels].view(np.uint8), KERNEL5) == 0)
+    size = np.bincount(labels[mask], minlength=n)
+    keep = (size >= _VEIL_PX) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
+    keep &= ~border_sides(labels, n).any(axis=0)
+    keep[0] = False
+    return keep[labels]
 
 
 def plate_coloured(
