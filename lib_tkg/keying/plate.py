@@ -171,7 +171,8 @@ def _analyse_chroma(
         bg = bg.view(bool)
         return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate, d_made.result())
     # the sharp luminance edges (for dark veils) are found on the other core meanwhile
-    edges = in_background(lambda: _sharp_edges(_luminance(img_h)))
+    lum = _luminance(img_h)
+    edges = in_background(lambda: _sharp_edges(lum))
     m = matte.basis(kc)
     key_f = np.array(kc, np.float32)
     d_key = float(matte.diff(key_f[None, None], m)[0, 0])
@@ -255,12 +256,12 @@ def _analyse_chroma(
         bg1 &= cv2.dilate(excl, KERNEL3) == 0
     if not bg1.any():
         bg1 = hue_ok
-    bg1 = _screen_patches(bg1, hue_ok, rel, img_h)
+    bg1 = _screen_patches(bg1, hue_ok, rel, lum)
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
     sharp = edges.result()
     bg1 = _no_cut_off_parts(sharp, bg1, d_h, small, np.float32(d_key), img_h, key_f)
-    bg1 = _no_plateaus(sharp, bg1, img_h)
+    bg1 = _no_plateaus(sharp, bg1, lum)
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
@@ -271,7 +272,7 @@ def _analyse_chroma(
 
 
 def _screen_patches(
-    bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, img: np.ndarray
+    bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, lum: np.ndarray
 ) -> np.ndarray:
     """``bg`` (bool) with the screen's own uneven patches added: regions of the screen's hue
     (``hue_ok``, 2 px clear of other colours) left out of it that reach the frame's border, are
@@ -284,8 +285,8 @@ def _screen_patches(
     as a faint veil, also where it meets the subject. Smoke or a veil floating in from the
     border moves the screen's brightness towards its own (white smoke brightens it by 20 % and
     more, a dark veil darkens it) where a patch of the screen keeps it, and a glow's halo or a
-    motion blur's tail brightens or darkens it towards the subject it leaves. ``img`` is the
-    image at ``bg``'s resolution (float32 levels).
+    motion blur's tail brightens or darkens it towards the subject it leaves. ``lum`` is the
+    image's luminance at ``bg``'s resolution (:func:`_luminance`, levels).
     """
     # (other colours: the subject, without specks of noise, and a 2 px rim around it)
     others = cv2.dilate(
@@ -304,7 +305,6 @@ def _screen_patches(
     if not cand.any():
         return bg
     # brightness inside against the screen's in a ring around (3 px at this resolution)
-    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
     near = cv2.dilate(np.where(cand[lab], lab, 0).astype(np.float32), _KERNEL7)
     ring = bg & (near > 0)
     lr = near[ring].astype(np.int64)
@@ -507,7 +507,7 @@ def _no_cut_off_parts(
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
 
 
-def _no_plateaus(edges: np.ndarray, bg: np.ndarray, img: np.ndarray) -> np.ndarray:
+def _no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
     """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` or brighter than
     :data:`_PLATEAU_LIGHT` times the screen's brightness (the median over ``bg`` on the frame's
     outer ring) whose rim lies on sharp luminance edges (``edges``, :func:`_sharp_edges`) for
@@ -519,14 +519,13 @@ def _no_plateaus(edges: np.ndarray, bg: np.ndarray, img: np.ndarray) -> np.ndarr
     :func:`_no_cut_off_parts` leaves a dark one out only where sharp edges cut it off all round,
     and where it meets its own soft drop shadow, or hair crosses its rim, they do not; a bright
     one large enough bends :func:`_no_bright_bumps`' surface up to it. A soft shadow or a hot
-    spot of light has no sharp rim, and is rarely that dark or bright. ``img``: the image,
-    float32 levels.
+    spot of light has no sharp rim, and is rarely that dark or bright. ``lum``: the image's
+    luminance (:func:`_luminance`, levels).
     """
     h, w = bg.shape
     ring = _outer_ring((h, w)) & bg
     if np.count_nonzero(ring) < 16:
         return bg
-    lum = _luminance(img)
     level = float(matte.median(lum[ring]))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
