@@ -841,6 +841,36 @@ def test_a_bright_hood_of_the_screens_hue_under_curly_strands_is_not_keyed_out(s
     assert got[near == 0].max() <= 3 / 255  # the screen
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dark_hair_of_the_screens_hue_is_not_taken_for_its_shadow(seed):
+    """Dark green strands (0.55 of a teal-green screen's brightness, its chromaticity) round a
+    face: at the classifying resolution they blur into a dark patch of the screen's colour, as
+    a shadow would, and the plate followed them (strand pixels keyed 0.31-0.32 opaque on average,
+    now 0.47)."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.random((5, 5)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((20, 150, 110))[None, None] * (0.9 + 0.2 * mottle)[..., None]
+    shirt = (yy > 300) & (np.abs(xx - 192) < 100 + (yy - 300))
+    img[shirt] = (200, 55, 80)
+    strands = np.zeros((h, w), np.uint8)
+    for a, r0, r1, turn in rng.uniform((0, 20, 30, -0.4), (2 * np.pi, 45, 80, 0.4), (500, 4)):
+        ends = [
+            (192 + r * np.cos(t), 160 + r * np.sin(t)) for r, t in ((r0, a), (r0 + r1, a + turn))
+        ]
+        cv2.line(strands, *[(int(x), int(y)) for x, y in ends], 1, 1)
+    hair = strands > 0
+    img[hair] = (5, 80, 58)
+    face = np.hypot((xx - 192) / 38, (yy - 165) / 48) < 1
+    img[face] = (180, 130, 100)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    near = cv2.dilate((hair | face | shirt).astype(np.uint8), np.ones((41, 41), np.uint8))
+    assert got[hair & ~face].mean() > 0.4
+    assert got[near == 0].max() <= 3 / 255  # the screen
+
+
 def test_band_rows_split_over_threads_give_the_same_cut_out(monkeypatch):
     """The band's row arithmetic runs in parts on OpenCV's threads: any split gives the same
     bytes as one thread."""

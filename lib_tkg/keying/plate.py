@@ -20,7 +20,8 @@ subject's blurred edge has the screen's chromaticity, but it is subject, not a s
 region darker than the screen around it and cut off from it by a sharp edge (a dark veil), or
 enclosed by such an edge and not of the screen's colour (a fill inside a thin outline), or far
 darker or brighter than the screen with a mostly sharp rim (a dark part of its hue beside its
-own soft shadow, which breaks that edge; a bright hood of its hue under hair). A second
+own soft shadow, which breaks that edge; a bright hood of its hue under hair), or darker than
+the screen and far more finely textured than it (dark hair or leaves of its hue). A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
 enter it), while soft shadows are followed and key out.
@@ -73,6 +74,15 @@ _DEEPEST_SHADE = 0.45
 _PLATEAU_SHADE = 0.6
 _PLATEAU_LIGHT = 1.4
 _PLATEAU_EDGE = 0.45
+#: fine texture (times the screen's own on the frame's outer ring) over which a region of the
+#: screen's colour darker than :data:`_TEXTURE_SHADE` of its brightness is a subject part (dark
+#: hair or leaves of its hue), not a shadow; and the least screen texture assumed (levels)
+_TEXTURE = 8.0
+_TEXTURE_SHADE = 0.85
+_TEXTURE_FLOOR = 0.3
+#: ... and over this times the local gradient (at a 2.5 px scale): a single edge (a floor's
+#: horizon) has about as much texture as gradient there, strands pointing every way far more
+_TEXTURE_EDGE = 2.0
 #: saturation ratio (``(max - min) / max``) over the plate's that makes a region's colour not
 #: the screen's: shade keeps the ratio, a veil or tinted glass lowers it
 _SAT_SLACK = 0.08
@@ -262,6 +272,7 @@ def _analyse_chroma(
     sharp = edges.result()
     bg1 = _no_cut_off_parts(sharp, bg1, d_h, small, np.float32(d_key), img_h, key_f)
     bg1 = _no_plateaus(sharp, bg1, lum)
+    bg1 = _no_textured_shade(bg1, lum)
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = _enclosed_screen(img_h, bg1, small, key_f)
@@ -522,15 +533,51 @@ def _no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray) -> np.ndarr
     spot of light has no sharp rim, and is rarely that dark or bright. ``lum``: the image's
     luminance (:func:`_luminance`, levels).
     """
-    h, w = bg.shape
-    ring = _outer_ring((h, w)) & bg
-    if np.count_nonzero(ring) < 16:
+    level = _ring_level(bg, lum)
+    if level is None:
         return bg
-    level = float(matte.median(lum[ring]))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
     drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright)
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
+
+
+def _no_textured_shade(bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
+    """Drop pixels of ``bg`` darker than :data:`_TEXTURE_SHADE` of the screen's brightness (the
+    median over ``bg`` on the frame's outer ring) whose fine texture is over :data:`_TEXTURE`
+    times the screen's there (at least :data:`_TEXTURE_FLOOR` levels), 2 px or more inside
+    ``bg``, with a 1 px rim.
+
+    Dark hair or leaves of the screen's hue (green hair on a green screen) keep its
+    chromaticity as a shadow does, and at the classifying resolution their strands blur into
+    a dark patch; the plate would follow them and key them out. A shadow or the screen's
+    mottling is smooth at this scale; strands and leaves are not. Texture: the RMS over 5 x 5
+    px of the luminance less its 3 x 3 mean (gradients leave none). Pixels next to the subject
+    are not judged: an outline is texture there. ``lum``: the image's luminance
+    (:func:`_luminance`, levels) at ``bg``'s resolution.
+    """
+    level = _ring_level(bg, lum)
+    if level is None or min(bg.shape) < 8:
+        return bg
+    fine = lum - cv2.blur(lum, (3, 3))
+    texture = cv2.sqrt(cv2.blur(fine * fine, (5, 5)))
+    ring = _outer_ring(bg.shape) & bg
+    limit = _TEXTURE * max(float(matte.median(texture[ring])), _TEXTURE_FLOOR)
+    inside = cv2.erode(bg.view(np.uint8), KERNEL5).view(bool)
+    drop = inside & (texture > np.float32(limit)) & (lum < np.float32(_TEXTURE_SHADE * level))
+    drop &= texture * texture > np.float32(_TEXTURE_EDGE**2) * _grad2(lum, 2.5)
+    if not drop.any():
+        return bg
+    return bg & (cv2.dilate(drop.view(np.uint8), KERNEL3) == 0)
+
+
+def _ring_level(bg: np.ndarray, lum: np.ndarray) -> float | None:
+    """The screen's brightness: the median of ``lum`` over ``bg`` on the frame's outer ring
+    (levels); ``None`` where fewer than 16 of its pixels are there."""
+    ring = _outer_ring(bg.shape) & bg
+    if np.count_nonzero(ring) < 16:
+        return None
+    return float(matte.median(lum[ring]))
 
 
 def _sharp_rimmed(edges: np.ndarray, mask: np.ndarray) -> np.ndarray:
