@@ -842,6 +842,33 @@ def test_a_bright_hood_of_the_screens_hue_under_curly_strands_is_not_keyed_out(s
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+def test_a_vivid_shirt_of_the_screens_hue_running_off_the_frame_is_not_keyed_out(seed):
+    """A shirt of the screen's hue, brighter and 1.3 times as saturated as a screen whose
+    saturation drifts (patches a fifth of the way to grey), running off the frame's bottom: it
+    came within the chromaticity field's tolerance, the field bent to it, and it keyed fully
+    clear with the screen beside it half opaque (a region reaching one side of the frame was not
+    judged by its rim)."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 256
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.random((5, 4)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    pale = np.clip(cv2.resize(rng.random((4, 3)).astype(np.float32), (w, h), cv2.INTER_CUBIC), 0, 1)
+    img = np.float32((70, 140, 75))[None, None] * (0.9 + 0.2 * mottle)[..., None]
+    img += (img.mean(-1, keepdims=True) - img) * (0.2 * pale)[..., None]
+    shirt = (yy > 230) & (np.abs(xx - 128) < 60 + 0.3 * (yy - 230))
+    shade = (0.85 + 0.15 * (yy - 230) / 154)[..., None]
+    img = np.where(shirt[..., None], np.float32((95, 230, 92)) * shade, img)
+    head = np.hypot((xx - 128) / 40, (yy - 170) / 55) < 1
+    img[head] = (200, 150, 120)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    inside = cv2.erode(shirt.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    near = cv2.dilate((shirt | head).astype(np.uint8), np.ones((25, 25), np.uint8))
+    assert got[inside].mean() > 0.9
+    assert got[near == 0].mean() < 0.01  # the screen
+
+
+@pytest.mark.parametrize("seed", [0, 1])
 def test_dark_hair_of_the_screens_hue_is_not_taken_for_its_shadow(seed):
     """Dark green strands (0.55 of a teal-green screen's brightness, its chromaticity) round a
     face: at the classifying resolution they blur into a dark patch of the screen's colour, as

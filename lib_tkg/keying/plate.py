@@ -74,6 +74,11 @@ _DEEPEST_SHADE = 0.45
 _PLATEAU_SHADE = 0.6
 _PLATEAU_LIGHT = 1.4
 _PLATEAU_EDGE = 0.45
+#: ... or whose saturation ratio (``(max - min) / max``) is over this share of the screen's there
+#: and over it by :data:`_VIVID_SIGMAS` of its spread (a mottled pale screen varies by half and
+#: more): a vivid garment of the screen's hue
+_VIVID = 1.2
+_VIVID_SIGMAS = 1.5
 #: fine texture (times the screen's own on the frame's outer ring) over which a region of the
 #: screen's colour darker than :data:`_TEXTURE_SHADE` of its brightness is a subject part (dark
 #: hair or leaves of its hue), not a shadow; and the least screen texture assumed (levels)
@@ -271,7 +276,7 @@ def _analyse_chroma(
     # the bright-bump test, which then takes the screen around it for a bump)
     sharp = edges.result()
     bg1 = _no_cut_off_parts(sharp, bg1, d_h, small, np.float32(d_key), img_h, key_f)
-    bg1 = _no_plateaus(sharp, bg1, lum)
+    bg1 = _no_plateaus(sharp, bg1, lum, d_b / np.maximum(mx, one))
     bg1 = _no_textured_shade(bg1, lum)
     bg1 = _no_bright_bumps(bg1, d_b, small)
     bg1 = _no_dark_ramps(bg1, d_h, small, np.float32(d_key))
@@ -518,27 +523,34 @@ def _no_cut_off_parts(
     return bg & (cv2.dilate(veil[labels].view(np.uint8), KERNEL5) == 0)
 
 
-def _no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
+def _no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndarray) -> np.ndarray:
     """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` or brighter than
-    :data:`_PLATEAU_LIGHT` times the screen's brightness (the median over ``bg`` on the frame's
-    outer ring) whose rim lies on sharp luminance edges (``edges``, :func:`_sharp_edges`) for
-    :data:`_PLATEAU_EDGE` of its length or more, and that do not reach the frame's border (a
-    darker floor behind a sharp horizon is screen).
+    :data:`_PLATEAU_LIGHT` times the screen's brightness, or more saturated than it
+    (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
+    whose rim lies on sharp luminance edges (``edges``, :func:`_sharp_edges`) for
+    :data:`_PLATEAU_EDGE` of its length or more, and that do not reach two opposite sides of the
+    frame (a darker floor behind a sharp horizon is screen).
 
-    A dark or bright subject part of the screen's hue (a dark teal disc on a teal screen, a green
-    hood on a darker green one) keeps its chromaticity as a shadow or the screen's light does;
-    :func:`_no_cut_off_parts` leaves a dark one out only where sharp edges cut it off all round,
-    and where it meets its own soft drop shadow, or hair crosses its rim, they do not; a bright
-    one large enough bends :func:`_no_bright_bumps`' surface up to it. A soft shadow or a hot
-    spot of light has no sharp rim, and is rarely that dark or bright. ``lum``: the image's
-    luminance (:func:`_luminance`, levels).
+    A dark, bright or vivid subject part of the screen's hue (a dark teal disc on a teal screen,
+    a green hood on a darker green one, a vivid green shirt running off the frame's bottom)
+    keeps its chromaticity as a shadow or the screen's light does, or comes close enough to it
+    for the chromaticity field to bend to it; :func:`_no_cut_off_parts` leaves a dark one out
+    only where sharp edges cut it off all round, and where it meets its own soft drop shadow, or
+    hair crosses its rim, they do not; a bright one large enough bends :func:`_no_bright_bumps`'
+    surface up to it. A soft shadow or a hot spot of light has no sharp rim, and is rarely that
+    dark or bright. ``lum``: the image's luminance (:func:`_luminance`, levels); ``sat``: its
+    saturation ratio.
     """
     level = _ring_level(bg, lum)
     if level is None:
         return bg
+    ring = _outer_ring(bg.shape) & bg
+    sat_level = float(matte.median(sat[ring]))
+    vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
-    drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright)
+    vivid = bg & (sat > np.float32(vivid_from))
+    drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright) | _sharp_rimmed(edges, vivid)
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
 
 
@@ -581,8 +593,8 @@ def _ring_level(bg: np.ndarray, lum: np.ndarray) -> float | None:
 
 
 def _sharp_rimmed(edges: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The regions of ``mask`` (bool) of :data:`_VEIL_PX` px or more, not reaching the frame's
-    border, whose rim (the pixels next to them) lies on ``edges`` (dilated by 1 px) for
+    """The regions of ``mask`` (bool) of :data:`_VEIL_PX` px or more, not reaching two opposite
+    sides of the frame, whose rim (the pixels next to them) lies on ``edges`` (dilated by 1 px) for
     :data:`_PLATEAU_EDGE` of its length or more."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
@@ -595,7 +607,7 @@ def _sharp_rimmed(edges: np.ndarray, mask: np.ndarray) -> np.ndarray:
     sharp = np.bincount(near, weights=on_edge, minlength=n)
     size = np.bincount(labels[mask], minlength=n)
     keep = (size >= _VEIL_PX) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
-    keep &= ~border_sides(labels, n).any(axis=0)
+    keep &= ~_across(border_sides(labels, n))
     keep[0] = False
     return keep[labels]
 
