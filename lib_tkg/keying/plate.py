@@ -74,9 +74,9 @@ _DEEPEST_SHADE = 0.45
 _PLATEAU_SHADE = 0.6
 _PLATEAU_LIGHT = 1.4
 _PLATEAU_EDGE = 0.45
-#: ... or whose saturation ratio (``(max - min) / max``) is over this share of the screen's there
-#: and over it by :data:`_VIVID_SIGMAS` of its spread (a mottled pale screen varies by half and
-#: more): a vivid garment of the screen's hue
+#: ... or whose saturation ratio (colour difference over ``max(RGB)``, as the chromaticity field's)
+#: is over this share of the screen's there and over it by :data:`_VIVID_SIGMAS` of its spread (a
+#: mottled pale screen varies by half and more): a vivid garment of the screen's hue
 _VIVID = 1.2
 _VIVID_SIGMAS = 1.5
 #: fine texture (times the screen's own on the frame's outer ring) over which a region of the
@@ -541,10 +541,10 @@ def _no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.nda
     dark or bright. ``lum``: the image's luminance (:func:`_luminance`, levels); ``sat``: its
     saturation ratio.
     """
-    level = _ring_level(bg, lum)
-    if level is None:
+    ring = _screen_ring(bg)
+    if ring is None:
         return bg
-    ring = _outer_ring(bg.shape) & bg
+    level = float(matte.median(lum[ring]))
     sat_level = float(matte.median(sat[ring]))
     vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
@@ -568,12 +568,12 @@ def _no_textured_shade(bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
     are not judged: an outline is texture there. ``lum``: the image's luminance
     (:func:`_luminance`, levels) at ``bg``'s resolution.
     """
-    level = _ring_level(bg, lum)
-    if level is None or min(bg.shape) < 8:
+    ring = _screen_ring(bg)
+    if ring is None or min(bg.shape) < 8:
         return bg
+    level = float(matte.median(lum[ring]))
     fine = lum - cv2.blur(lum, (3, 3))
     texture = cv2.sqrt(cv2.blur(fine * fine, (5, 5)))
-    ring = _outer_ring(bg.shape) & bg
     limit = _TEXTURE * max(float(matte.median(texture[ring])), _TEXTURE_FLOOR)
     inside = cv2.erode(bg.view(np.uint8), KERNEL5).view(bool)
     drop = inside & (texture > np.float32(limit)) & (lum < np.float32(_TEXTURE_SHADE * level))
@@ -583,13 +583,11 @@ def _no_textured_shade(bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL3) == 0)
 
 
-def _ring_level(bg: np.ndarray, lum: np.ndarray) -> float | None:
-    """The screen's brightness: the median of ``lum`` over ``bg`` on the frame's outer ring
-    (levels); ``None`` where fewer than 16 of its pixels are there."""
+def _screen_ring(bg: np.ndarray) -> np.ndarray | None:
+    """The pixels of ``bg`` (bool) on the frame's outer ring, where the screen's own levels are
+    measured; ``None`` where fewer than 16 are there."""
     ring = _outer_ring(bg.shape) & bg
-    if np.count_nonzero(ring) < 16:
-        return None
-    return float(matte.median(lum[ring]))
+    return ring if np.count_nonzero(ring) >= 16 else None
 
 
 def _sharp_rimmed(edges: np.ndarray, mask: np.ndarray) -> np.ndarray:
