@@ -234,8 +234,8 @@ def _analyse_chroma(
     # shirt running off the frame) would otherwise set it, and the screen would be keyed as
     # subject and the part as screen (the upper quartile: veils and smoke lower the rest)
     full = s_w >= 0.9
-    ring = full & _outer_ring(full.shape)
-    level = ring if ring.sum() >= 16 else full
+    ring = _screen_ring(full)
+    level = full if ring is None else ring
     if level.sum() >= 4:
         d_key = min(d_key, float(np.quantile(s_d[level] / s_w[level], 0.75)))
         sr_lv = s_sr[level]
