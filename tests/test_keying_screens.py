@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lib_tkg.keying import NoKeyColorWarning, key, plate
+from lib_tkg.keying import NoKeyColorWarning, candidates, key
+from lib_tkg.keying.edges import luminance
 from lib_tkg.keying.priors import key_generated, subject_prior
 from lib_tkg.params import TkgParams
 
@@ -278,7 +279,7 @@ def test_a_paler_patch_of_the_screen_at_a_corner_keys_out(seed):
 
 
 def _patch_scene(light):
-    """For ``plate._screen_patches``: a screen (``bg``) with a subject (other colours) in the
+    """For ``candidates.screen_patches``: a screen (``bg``) with a subject (other colours) in the
     middle and a patch of the screen's hue left out of ``bg`` running from the left border to
     the subject, ``light`` times the screen's brightness."""
     h, w = 96, 144
@@ -299,7 +300,7 @@ def test_a_patch_of_the_screen_meeting_the_subject_is_screen():
     SD screen), that runs from the border to the subject: screen (it was judged with the
     subject, as one region of other colours, and keyed as a faint veil)."""
     bg, hue_ok, rel, img = _patch_scene(1.0)
-    out = plate._screen_patches(bg, hue_ok, rel, plate._luminance(img))
+    out = candidates.screen_patches(bg, hue_ok, rel, luminance(img))
     assert out[36:60, 0:44].all() and not out[30:66, 50:94].any()
 
 
@@ -308,7 +309,7 @@ def test_a_glow_or_a_tail_meeting_the_subject_is_not_a_patch(light):
     """Brighter or darker by 8 % where it meets the subject (a glow's halo, a motion blur's
     tail): not the screen's own patch (the 23rd set's candle glow keyed out: SAD 21 -> 43)."""
     bg, hue_ok, rel, img = _patch_scene(light)
-    assert not plate._screen_patches(bg, hue_ok, rel, plate._luminance(img))[36:60, 0:44].any()
+    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img))[36:60, 0:44].any()
 
 
 def test_white_smoke_floating_in_from_the_border_is_not_taken_for_a_patch():

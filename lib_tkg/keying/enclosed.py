@@ -5,7 +5,7 @@ partial alpha from the colour difference wherever its colour is a plausible mix 
 with another colour. Where such a part lies inside the subject, cut off from the screen by
 opaque pixels, it cannot be a mix with the screen: a region of partial alpha away from the
 frame's border and enclosed by opaque pixels, whose colour (away from its rim) is not the
-plate's (:func:`~lib_tkg.keying.plate.plate_coloured`: more than :data:`_ANGLE` degrees apart,
+plate's (:func:`~lib_tkg.keying.regions.plate_coloured`: more than :data:`_ANGLE` degrees apart,
 of another hue, brighter, far darker or more saturated), is made opaque, and keeps its colour
 (its own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
 subject's shadow: it has the plate's colour, darker (but not far darker), or nearly clear
@@ -22,7 +22,7 @@ import numpy as np
 
 from lib_tkg.keying import matte
 from lib_tkg.keying.matte import chroma_rows
-from lib_tkg.keying.plate import border_sides, plate_coloured, region_sums, same_hue
+from lib_tkg.keying.regions import border_sides, plate_coloured, region_sums, same_hue
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 #: (scale, levels): a clear pixel whose chroma is over the plate's times scale plus levels is
@@ -135,7 +135,7 @@ def _may_show_screen(
     """(n,) bool: which of the ``n`` regions of ``labels`` may be a hole showing the screen:
     those with nearly clear pixels (alpha at or below :data:`_CLEAR`), unless most of them are
     more saturated than the plate under them allows (:data:`_CHROMA_SLACK`) or their mean
-    colour is not of the plate's hue (:func:`~lib_tkg.keying.plate.same_hue`). The colour
+    colour is not of the plate's hue (:func:`~lib_tkg.keying.regions.same_hue`). The colour
     difference keys clear a key-coloured part more saturated than the screen; a hole shows the
     screen, in shade or not, no more saturated than the plate, or tinted by glass, less, and
     in its hue."""

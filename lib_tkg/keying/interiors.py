@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.plate import border_sides, region_sums
+from lib_tkg.keying.regions import border_sides, region_sums
 from lib_tkg.keying.resolution import enlarge_mask
 
 _DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least

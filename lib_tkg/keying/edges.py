@@ -1,0 +1,26 @@
+"""Luminance, gradients and sharp edges of an image, as the screen's analysis reads them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def grad2(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Squared gradient magnitude (levels per px) of ``x`` blurred by ``sigma`` px."""
+    g = cv2.GaussianBlur(x, (0, 0), sigma)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
+    return gx * gx + gy * gy
+
+
+def luminance(img: np.ndarray) -> np.ndarray:
+    """The mean of a float32 RGB image's three channels (levels)."""
+    return cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
+
+
+def sharp_edges(lum: np.ndarray) -> np.ndarray:
+    """Sharp luminance edges of ``lum`` (levels): a subject's outline, a veil's rim. A soft
+    shadow's rim is as steep at a coarse scale as at a fine one, such an edge is not."""
+    g_fine, g_coarse = grad2(lum, 0.8), grad2(lum, 2.5)
+    return (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)

@@ -1,0 +1,120 @@
+"""Tests on labelled regions of a mask: their summed colours against the plate's (same colour,
+same hue, saturation), which sides of the frame they reach, and the plate made from a mask.
+
+Shared by the screen's analysis (:mod:`lib_tkg.keying.plate`, :mod:`lib_tkg.keying.candidates`)
+and the matte's region rules (:mod:`lib_tkg.keying.enclosed`, :mod:`lib_tkg.keying.interiors`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+from lib_tkg.keying.fields import block_plate
+
+#: brightness (share of the plate's) under which an enclosed region of the plate's colour is a
+#: dark subject part, not the screen in the subject's shadow
+DEEPEST_SHADE = 0.45
+#: saturation ratio (``(max - min) / max``) over the plate's that makes a region's colour not
+#: the screen's: shade keeps the ratio, a veil or tinted glass lowers it
+SAT_SLACK = 0.08
+#: degrees of hue (the chroma plane) by which a region's colour differs from the plate's where
+#: it is not the screen, whatever the angle between their RGB vectors; and the chroma (share of
+#: the mean level) under which a colour is too grey to have a hue
+_HUE_SLACK = 20.0
+_HUE_GREY = 0.15
+
+
+def plate_coloured(
+    colour: np.ndarray, plate: np.ndarray, degrees: float, shade: bool = True
+) -> np.ndarray:
+    """Whether regions have the plate's colour: their mean (or summed) colours ``colour`` and
+    the plate's under them ``plate`` ((N, 3) each, summed over the same pixels) at most
+    ``degrees`` apart as RGB vectors (chromaticity, whatever the brightness), the region no
+    more than 10 % brighter and no darker than :data:`DEEPEST_SHADE` of it (a darker one
+    may be the screen in the subject's shadow; a far darker one is a dark part of the
+    screen's hue), its saturation ratio at most :data:`SAT_SLACK` over the plate's and its
+    hue the plate's (:func:`same_hue`). ``shade=False``: whatever the brightness."""
+    n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
+    cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
+    same = cos >= np.cos(np.radians(degrees))
+    same &= _saturation(colour) <= _saturation(plate) + np.float32(SAT_SLACK)
+    same &= same_hue(colour, plate)
+    if shade:
+        same &= (n_c <= 1.1 * n_p) & (n_c >= DEEPEST_SHADE * n_p)
+    return same
+
+
+def same_hue(colour: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Whether colours ``colour`` have the hue of ``plate`` ((..., 3) each, or sums of colours
+    over the same pixels): within :data:`_HUE_SLACK` degrees in the chroma plane, or either too
+    grey to tell (chroma under :data:`_HUE_GREY` of its mean level). Shade and a grey veil keep a
+    colour's hue, which the angle between RGB vectors mixes with its saturation: a paler
+    blue-green is 10 degrees from a yellow-green there, 40 in hue."""
+    c_c = colour - colour.mean(-1, keepdims=True)
+    c_p = plate - plate.mean(-1, keepdims=True)
+    n_c, n_p = np.linalg.norm(c_c, axis=-1), np.linalg.norm(c_p, axis=-1)
+    cos = (c_c * c_p).sum(-1) / np.maximum(n_c * n_p, 1e-6)
+    grey = (n_c < _HUE_GREY * colour.mean(-1)) | (n_p < _HUE_GREY * plate.mean(-1))
+    return grey | (cos >= np.cos(np.radians(_HUE_SLACK)))
+
+
+def _saturation(rgb: np.ndarray) -> np.ndarray:
+    """``(max - min) / max`` of colours (..., 3): 0 for grey, 1 for a pure colour, unchanged by
+    shade."""
+    hi, lo = rgb.max(-1), rgb.min(-1)
+    return (hi - lo) / np.maximum(hi, 1e-6)
+
+
+def plate_over(
+    img: np.ndarray, mask: np.ndarray, small: tuple[int, int], key_f: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plate made from ``img``'s pixels under ``mask`` (:func:`block_plate` on the grid
+    ``small``): ``(plate grid, its weight, the plate at img's resolution)``."""
+    plate_s, w_s = block_plate(img, mask, small, key_f)
+    h, w = mask.shape
+    return plate_s, w_s, cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def plate_coloured_regions(
+    img: np.ndarray, plate: np.ndarray, mask: np.ndarray, lab: np.ndarray, n: int, degrees: float
+) -> np.ndarray:
+    """(n,) bool: which of ``n`` labelled regions have the plate's colour over their pixels
+    (:func:`plate_coloured`); ``lab``: the labels of ``mask``'s pixels, in order."""
+    return plate_coloured(*region_sums(img, plate, mask, lab, n), degrees)
+
+
+def region_sums(
+    img: np.ndarray, plate: np.ndarray, mask: np.ndarray, lab: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The summed colours of ``img`` and ``plate`` ((n, 3) each) over each of ``n`` labelled
+    regions' pixels of ``mask`` (``lab``: their labels, in order); sums, as the colour tests
+    compare ratios."""
+    px_i, px_b = matte.rows_where(img, mask), matte.rows_where(plate, mask)
+    sums_i = [np.bincount(lab, px_i[:, c], n) for c in range(3)]
+    sums_b = [np.bincount(lab, px_b[:, c], n) for c in range(3)]
+    return np.stack(sums_i, 1), np.stack(sums_b, 1)
+
+
+def border_sides(labels: np.ndarray, n: int) -> np.ndarray:
+    """(4, n) bool: whether each of the ``n`` labelled regions of ``labels`` reaches the
+    frame's top, bottom, left and right side."""
+    sides = np.zeros((4, n), bool)
+    for k, line in enumerate((labels[0], labels[-1], labels[:, 0], labels[:, -1])):
+        sides[k, line] = True
+    return sides
+
+
+def rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Connected components of ``mask`` (4-connected): ``(labels, sides, n)``, ``sides`` the
+    frame's sides each reaches (:func:`border_sides`; never for label 0, outside ``mask``)."""
+    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=4)
+    sides = border_sides(labels, n)
+    sides[:, 0] = False
+    return labels, sides, n
+
+
+def across(sides: np.ndarray) -> np.ndarray:
+    """Which regions (``sides``: :func:`border_sides`) reach two opposite sides of the frame."""
+    return (sides[0] & sides[1]) | (sides[2] & sides[3])
