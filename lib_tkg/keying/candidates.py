@@ -71,9 +71,10 @@ _TEXTURE_FLOOR = 0.3
 _TEXTURE_EDGE = 2.0
 #: A border-connected candidate region besides the screen's largest is a subject part (a green
 #: garment running off the frame, cut off from the screen by the subject) where its colour is
-#: this many degrees from that screen's plate (or more saturated, :data:`SAT_SLACK`) and it is
-#: darker than :data:`_RIM_SHADE` of it: a region as bright may be the screen beside a veiled
-#: part of it (a pale veil across the border makes the largest region paler)
+#: this many degrees from that screen's plate (or more saturated,
+#: :data:`regions.SAT_SLACK`) and it is darker than :data:`_RIM_SHADE` of it: a region as
+#: bright may be the screen beside a veiled part of it (a pale veil across the border makes
+#: the largest region paler)
 _RIM_ANGLE = 8.0
 #: ... and an enclosed region's (its plate is made from the screen right around it)
 _ENCLOSED_ANGLE = 6.0
@@ -105,7 +106,7 @@ def screen_patches(
     border moves the screen's brightness towards its own (white smoke brightens it by 20 % and
     more, a dark veil darkens it) where a patch of the screen keeps it, and a glow's halo or a
     motion blur's tail brightens or darkens it towards the subject it leaves. ``lum`` is the
-    image's luminance at ``bg``'s resolution (:func:`luminance`, levels).
+    image's luminance at ``bg``'s resolution (:func:`edges.luminance`, levels).
     """
     # (other colours: the subject, without specks of noise, and a 2 px rim around it)
     others = cv2.dilate(
@@ -148,7 +149,7 @@ def no_cut_off_parts(
     key_f: np.ndarray,
 ) -> np.ndarray:
     """Drop regions of ``bg`` cut off from the screen around them by a sharp luminance edge
-    (``edges``, :func:`sharp_edges`) that are darker than it, or that it encloses and that
+    (``edges``, :func:`edges.sharp_edges`) that are darker than it, or that it encloses and that
     are not of its colour (``img``: the image, float32 levels; ``key_f``: the key colour).
 
     A dark veil (translucent dark fabric, tinted glass) over the screen, or a dark subject part
@@ -218,7 +219,7 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` or brighter than
     :data:`_PLATEAU_LIGHT` times the screen's brightness, or more saturated than it
     (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
-    whose rim lies on sharp luminance edges (``edges``, :func:`sharp_edges`) for
+    whose rim lies on sharp luminance edges (``edges``, :func:`edges.sharp_edges`) for
     :data:`_PLATEAU_EDGE` of its length or more, and that do not reach two opposite sides of the
     frame (a darker floor behind a sharp horizon is screen).
 
@@ -229,7 +230,7 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     only where sharp edges cut it off all round, and where it meets its own soft drop shadow, or
     hair crosses its rim, they do not; a bright one large enough bends :func:`no_bright_bumps`'
     surface up to it. A soft shadow or a hot spot of light has no sharp rim, and is rarely that
-    dark or bright. ``lum``: the image's luminance (:func:`luminance`, levels); ``sat``: its
+    dark or bright. ``lum``: the image's luminance (:func:`edges.luminance`, levels); ``sat``: its
     saturation ratio.
     """
     ring = screen_ring(bg)
@@ -257,7 +258,7 @@ def no_textured_shade(bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
     mottling is smooth at this scale; strands and leaves are not. Texture: the RMS over 5 x 5
     px of the luminance less its 3 x 3 mean (gradients leave none). Pixels next to the subject
     are not judged: an outline is texture there. ``lum``: the image's luminance
-    (:func:`luminance`, levels) at ``bg``'s resolution.
+    (:func:`edges.luminance`, levels) at ``bg``'s resolution.
     """
     ring = screen_ring(bg)
     if ring is None or min(bg.shape) < 8:
@@ -353,7 +354,7 @@ def enclosed_screen(
     made from the border-connected screen there (within 6 degrees, no more saturated:
     :func:`plate_coloured`) and is not brighter than it (by 10 %): a darker one is the screen
     in the subject's shadow, down to
-    :data:`DEEPEST_SHADE` of its brightness (darker is a dark subject part of its hue).
+    :data:`regions.DEEPEST_SHADE` of its brightness (darker is a dark subject part of its hue).
     Returns the kept mask and, when that is the border-connected screen alone, its plate
     (:func:`block_plate`).
     """
@@ -386,7 +387,7 @@ def _without_foreign_rims(
     The largest border-connected region is the screen. Another one of at least
     :data:`_VEIL_PX` px that does not reach two opposite sides (a floor, the screen's other half
     beside a standing subject) is a subject part where its mean colour is not that screen's
-    (:data:`_RIM_ANGLE` degrees from the plate made from it, or :data:`SAT_SLACK` more
+    (:data:`_RIM_ANGLE` degrees from the plate made from it, or :data:`regions.SAT_SLACK` more
     saturated; brightness aside) and it is darker than :data:`_RIM_SHADE` of it.
     """
     n = sides.shape[1]
