@@ -16,6 +16,8 @@ that colour's variation:
   soft shadows and SD-style mottling pass, fur, foliage, fabric and other texture do not; and
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
+* **mostly smooth** (no prior only): at least :data:`_MIN_SMOOTH` of the border's pixels of the
+  screen's colour are smooth (a green wall's or a green-tinted photo's are textured in part);
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
@@ -56,6 +58,11 @@ MIN_COVER = 0.5
 #: ... for a green screen colour of which :data:`_CLEAN_SHARE` or more is smooth
 _MIN_GREEN_COVER = 0.45
 _CLEAN_SHARE = 0.8
+#: Share of the border's pixels of the screen's colour that must be smooth (without a prior): a
+#: screen's are, but for a subject part of its hue running off the frame (measured: 0.8 and
+#: more, mottled and noisy screens with subjects on two sides included); a green brick wall,
+#: fur or grass in a green-tinted photo has a third of them and more textured (0.52 to 0.62)
+_MIN_SMOOTH = 0.7
 _DETECT_RES = 256
 #: degrees between a named key colour's or prior's hue and the border's dominant hue within
 #: which that is the screen's (measured and keyed): generated and real screens drift to teal or
@@ -111,6 +118,7 @@ class Detection:
     neutral: bool
     reason: str
     cover: float  # share of the border that is smooth screen colour (0..1)
+    smooth: float = 1.0  # share of the border's pixels of the screen's colour that are smooth
 
 
 def _border_mask(h: int, w: int, b: int) -> np.ndarray:
@@ -346,6 +354,12 @@ def _chroma_screen(
         if k_chroma < least[0] or sat < least[1]:
             why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
             return Detection(None, False, why, det.cover)
+        if det.smooth < _MIN_SMOOTH:
+            why = (
+                f"the border's colour {hex_color(kc)} is textured in {1 - det.smooth:.0%} of its "
+                "pixels (like a wall, fur, grass or a tinted photo), not a screen"
+            )
+            return Detection(None, False, why, det.cover, det.smooth)
         if not dull and _in_range(k_hue, _WARM):
             why = (
                 f"the border's colour {hex_color(kc)} is warm (red to yellow-green, like skin, "
@@ -397,7 +411,7 @@ def _smooth_screen(
         return Detection(None, neutral, why, cover)
     med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
     kc = tuple(int(v) for v in np.rint(med))
-    return Detection(kc, neutral, "", cover)  # type: ignore[arg-type]
+    return Detection(kc, neutral, "", cover, cover / share)  # type: ignore[arg-type]
 
 
 def estimate_key_color(
