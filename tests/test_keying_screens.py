@@ -340,6 +340,18 @@ def test_a_glow_or_a_tail_meeting_the_subject_is_not_a_patch(light):
     assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img))[36:60, 0:44].any()
 
 
+def test_a_detailed_region_of_the_screens_colour_is_not_taken_for_a_patch():
+    """As bright and as green as the screen, but mottled all over (cloth, +-25 % at a 1 px
+    scale): a garment running off the frame, not the screen's own patch (a mottled green shirt
+    of a held-out set was, and keyed clear: SAD 103 -> 77; with the textured-interiors rule
+    15)."""
+    bg, hue_ok, rel, img = _patch_scene(1.0)
+    rng = np.random.default_rng(0)
+    cloth = cv2.GaussianBlur(rng.standard_normal((24, 50)).astype(np.float32), (0, 0), 1.0)
+    img[36:60, 0:50] *= (1.0 + 0.25 * cloth / cloth.std())[..., None]
+    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img))[36:60, 0:44].any()
+
+
 def test_white_smoke_floating_in_from_the_border_is_not_taken_for_a_patch():
     """Smoke brightens the screen where it thins it: not the screen's own patch."""
     img = green_screen(256, 384, 2).astype(np.float32)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.edges import grad2
+from lib_tkg.keying.edges import detail, grad2
 from lib_tkg.keying.fields import block_plate, fit
 from lib_tkg.keying.regions import (
     across,
@@ -26,6 +26,7 @@ from lib_tkg.keying.regions import (
     plate_coloured,
     plate_coloured_regions,
     plate_over,
+    region_medians,
     region_sums,
     rim_components,
 )
@@ -86,6 +87,14 @@ _RING = 0.1  # width of the frame's outer ring where the screen's level is measu
 #: that for a region that meets the subject)
 _PATCH_MIN_REL = 0.5
 _PATCH_LIGHT = 0.1
+#: ... and, where it covers :data:`_PATCH_LARGE` of the frame or more, no more detailed than
+#: :data:`_PATCH_DETAIL` times the screen (median :func:`edges.detail` at
+#: :data:`_PATCH_SIGMA` px): a mottled green garment running off the frame is as bright and as
+#: green as the screen but detailed all over (measured: 5.7 times; the screen's own patches
+#: 0.6-2.4; strands crossing a small patch make it look detailed, hence large ones only)
+_PATCH_LARGE = 0.02
+_PATCH_DETAIL = 3.0
+_PATCH_SIGMA = 3.0
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL7 = np.ones((7, 7), np.uint8)
@@ -98,7 +107,8 @@ def screen_patches(
     (``hue_ok``, 2 px clear of other colours) left out of it that reach the frame's border, are
     at least :data:`_PATCH_MIN_REL` of the chromaticity the field expects on average (``rel``)
     and as bright as the screen around them on average (within :data:`_PATCH_LIGHT`; half that
-    for a region that meets the subject).
+    for a region that meets the subject); a large one as smooth as the screen
+    (:data:`_PATCH_DETAIL`).
 
     A paler, duller or differently hued patch of the screen (SD-style mottling, a corner drifting
     yellower, a dye or lighting patch) falls outside the smooth chromaticity field, and would key
@@ -136,6 +146,11 @@ def screen_patches(
     meets = np.bincount(lab[at & (cv2.dilate(others, _KERNEL7) > 0)], minlength=n) > 0
     light = np.where(meets, 0.5 * _PATCH_LIGHT, _PATCH_LIGHT)
     cand &= (n_ring > 0) & (np.abs(l_in - l_ring) <= light * l_ring)
+    large = np.flatnonzero(cand & (count >= _PATCH_LARGE * lum.size))
+    if large.size and bg.any():
+        fine = detail(lum, _PATCH_SIGMA)
+        limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
+        cand[large] = region_medians(fine, lab, large) <= limit
     return bg | cand[lab] if cand.any() else bg
 
 

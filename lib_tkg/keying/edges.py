@@ -24,3 +24,10 @@ def sharp_edges(lum: np.ndarray) -> np.ndarray:
     shadow's rim is as steep at a coarse scale as at a fine one, such an edge is not."""
     g_fine, g_coarse = grad2(lum, 0.8), grad2(lum, 2.5)
     return (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)
+
+
+def detail(lum: np.ndarray, sigma: float) -> np.ndarray:
+    """Fine structure of ``lum`` (levels): ``|lum - lum blurred by sigma px|``. Texture,
+    strands, print and mottled cloth have it; a screen's gradients, shadows and SD-style
+    mottling, smooth at that scale, hardly do."""
+    return cv2.absdiff(lum, cv2.GaussianBlur(lum, (0, 0), sigma))

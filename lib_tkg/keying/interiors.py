@@ -23,6 +23,17 @@ it. So a region of partial alpha that covers :data:`_LARGE` of the frame or more
 border, and keys at :data:`_EVEN_ALPHA` or more on average with a spread (standard deviation)
 under :data:`_EVEN_SPREAD` is made opaque the same way (a dense, even veil over that much of the
 frame and off its edge would be too: a limit).
+
+A garment or foliage of the screen's own hue and saturation (a mottled green shirt, a bush of
+leaves running off the frame) keys partial and uneven, neither cool nor even. Such a region is
+detailed all over (cloth, print, leaves), where the screen beside it is smooth; a veil or smoke
+over the screen, also when textured, makes it paler, and strands crossing a paler stretch of the
+screen make it detailed only along them. So a region of partial alpha that covers
+:data:`_TEXTURED` of the frame or more, reaches its border, keys at :data:`_TEXTURED_ALPHA` or
+more on average, is at least :data:`_TEXTURED_SAT` as saturated as the plate under it (its mean
+colour's ``(max - min) / max``) and whose median detail (:func:`lib_tkg.keying.edges.detail`)
+is :data:`_TEXTURED_DETAIL` times the clear screen's or more, is made opaque too (a textured
+veil as saturated as the screen would be too: a limit).
 """
 
 from __future__ import annotations
@@ -31,7 +42,8 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.regions import border_sides, region_sums
+from lib_tkg.keying.edges import detail, luminance
+from lib_tkg.keying.regions import border_sides, region_medians, region_sums, saturation
 from lib_tkg.keying.resolution import enlarge_mask
 
 _DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least
@@ -42,6 +54,14 @@ _KERNEL = np.ones((_DEPTH, _DEPTH), np.uint8)
 _LARGE = 0.15  # share of the frame (its inside) a large even region covers, at least
 _EVEN_ALPHA = 0.6  # its mean alpha, at least
 _EVEN_SPREAD = 0.1  # the standard deviation of its alpha, under
+_TEXTURED = 0.04  # share of the frame (its inside) a large textured region covers, at least
+_TEXTURED_ALPHA = 0.25  # its mean alpha, at least
+_TEXTURED_SAT = 0.7  # its saturation, as a share of the plate's under it, at least
+#: its median detail (at 1.5 quarter-resolution px, 6 px here) as a multiple of the clear
+#: screen's, at least (measured: garments and leaves of the screen's hue 3.2-54, a paler screen
+#: stretch crossed by hair 2.6, veils over subjects 1.2-2.5)
+_TEXTURED_DETAIL = 3.0
+_TEXTURED_SIGMA = 1.5
 
 
 def opaque_interiors(
@@ -75,8 +95,8 @@ def opaque_interiors(
     a_mean = np.bincount(lab, weights=a_in, minlength=n) / count
     a_var = np.bincount(lab, weights=a_in * a_in, minlength=n) / count - a_mean * a_mean
     # (erosion keeps a region's pixels on the frame's border: the frame is not its edge)
-    large = (count >= _LARGE * qh * qw) & border_sides(labels, n).any(axis=0)
-    large &= (a_mean >= _EVEN_ALPHA) & whole
+    on_border = border_sides(labels, n).any(axis=0) & whole
+    large = (count >= _LARGE * qh * qw) & on_border & (a_mean >= _EVEN_ALPHA)
     large &= a_var < _EVEN_SPREAD**2
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)
@@ -88,7 +108,28 @@ def opaque_interiors(
     chroma = np.hypot(p_i, q_i) / count
     cool = (count >= _MIN_PX) & (shift >= _COOL_HUE) & (chroma >= _MIN_CHROMA)
     cool |= large
+    textured = (count >= _TEXTURED * qh * qw) & on_border & (a_mean >= _TEXTURED_ALPHA)
+    textured &= saturation(sums_i) >= _TEXTURED_SAT * saturation(sums_b)
+    if textured.any():
+        cool |= _detailed(alpha_q, img_q, labels, textured)
     cool[0] = False
     if not cool.any():
         return None
     return enlarge_mask(cool[labels].view(np.uint8), (w, h)).view(bool)
+
+
+def _detailed(
+    alpha_q: np.ndarray, img_q: np.ndarray, labels: np.ndarray, which: np.ndarray
+) -> np.ndarray:
+    """(n,) bool: which of the regions ``which`` ((n,) bool over ``labels``' n labels) have a
+    median detail over :data:`_TEXTURED_DETAIL` times that of the clear screen (``alpha_q``
+    0), at quarter resolution (``img_q``)."""
+    fine = detail(luminance(img_q), _TEXTURED_SIGMA)
+    clear = alpha_q <= 0.0
+    out = np.zeros(which.size, bool)
+    if not clear.any():
+        return out
+    level = max(float(matte.median(fine[clear])), 0.2)
+    ids = np.flatnonzero(which)
+    out[ids] = region_medians(fine, labels, ids) >= _TEXTURED_DETAIL * level
+    return out

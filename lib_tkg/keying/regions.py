@@ -39,7 +39,7 @@ def plate_coloured(
     n_c, n_p = np.linalg.norm(colour, axis=-1), np.linalg.norm(plate, axis=-1)
     cos = (colour * plate).sum(-1) / np.maximum(n_c * n_p, 1e-6)
     same = cos >= np.cos(np.radians(degrees))
-    same &= _saturation(colour) <= _saturation(plate) + np.float32(SAT_SLACK)
+    same &= saturation(colour) <= saturation(plate) + np.float32(SAT_SLACK)
     same &= same_hue(colour, plate)
     if shade:
         same &= (n_c <= 1.1 * n_p) & (n_c >= DEEPEST_SHADE * n_p)
@@ -60,7 +60,7 @@ def same_hue(colour: np.ndarray, plate: np.ndarray) -> np.ndarray:
     return grey | (cos >= np.cos(np.radians(_HUE_SLACK)))
 
 
-def _saturation(rgb: np.ndarray) -> np.ndarray:
+def saturation(rgb: np.ndarray) -> np.ndarray:
     """``(max - min) / max`` of colours (..., 3): 0 for grey, 1 for a pure colour, unchanged by
     shade."""
     hi, lo = rgb.max(-1), rgb.min(-1)
@@ -118,3 +118,9 @@ def rim_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 def across(sides: np.ndarray) -> np.ndarray:
     """Which regions (``sides``: :func:`border_sides`) reach two opposite sides of the frame."""
     return (sides[0] & sides[1]) | (sides[2] & sides[3])
+
+
+def region_medians(values: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The median of ``values`` over each region of ``labels`` (same shape) whose label is in
+    ``ids`` ((k,) int; a few: each is a pass over the image), in that order: (k,) float64."""
+    return np.array([float(np.median(values[labels == i])) for i in ids], np.float64)
