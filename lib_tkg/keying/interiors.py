@@ -54,9 +54,13 @@ _KERNEL = np.ones((_DEPTH, _DEPTH), np.uint8)
 _LARGE = 0.15  # share of the frame (its inside) a large even region covers, at least
 _EVEN_ALPHA = 0.6  # its mean alpha, at least
 _EVEN_SPREAD = 0.1  # the standard deviation of its alpha, under
-_TEXTURED = 0.04  # share of the frame (its inside) a large textured region covers, at least
-_TEXTURED_ALPHA = 0.25  # its mean alpha, at least
-_TEXTURED_SAT = 0.7  # its saturation, as a share of the plate's under it, at least
+#: share of the frame (its inside) a large textured region covers, at least (a garment the
+#: screen keys clear in places falls apart into pieces of 4 % and less)
+_TEXTURED = 0.03
+_TEXTURED_ALPHA = 0.2  # its mean alpha, at least
+#: its saturation, as a share of the plate's under it, at least (measured: garments and leaves
+#: 0.72-1.07; veils, smoke and tinted glass over the screen 0.40-0.67)
+_TEXTURED_SAT = 0.7
 #: its median detail (at 1.5 quarter-resolution px, 6 px here) as a multiple of the clear
 #: screen's, at least (measured: garments and leaves of the screen's hue 3.2-54, a paler screen
 #: stretch crossed by hair 2.6, veils over subjects 1.2-2.5)
