@@ -1677,3 +1677,53 @@ def test_a_mottled_garment_of_the_screens_colour_running_off_the_frame_stays_opa
     inside = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     assert got[inside].mean() > 0.9
     assert got[:60].max() <= 3 / 255  # the screen
+
+
+def _leafy_bush(seed, leaf):
+    """A bush of 60 textured leaves of ``leaf``'s colour (near the screen's hue, +-20 % at a 1.5
+    px scale) in the middle of a mottled green screen, clear of the frame's border; and where
+    its leaves are."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    mottle = cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * mottle)[..., None]
+    leaves = np.zeros((h, w), np.uint8)
+    for cx, cy, a, b, ang in rng.uniform((120, 110, 14, 6, 0), (264, 250, 26, 11, 180), (60, 5)):
+        cv2.ellipse(leaves, (int(cx), int(cy)), (int(a), int(b)), ang, 0, 360, 1, -1)
+    tex = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.5)
+    on = leaves > 0
+    img = np.where(on[..., None], np.float32(leaf) * (1.0 + 0.2 * tex / tex.std())[..., None], img)
+    return np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8), on
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("leaf", [(40, 165, 95), (35, 120, 80)], ids=["teal", "dark"])
+def test_a_bush_of_leaves_near_the_screens_hue_stays_opaque(seed, leaf):
+    """Leaves of a teal or darker green, as saturated as the screen, textured, in the middle of
+    the frame: they keyed 0.40-0.60 opaque. A region of partial alpha this detailed, inside as
+    well as along its outline, as saturated as the screen and no brighter, is a subject part
+    wherever it is (veils and smoke are paler: the next test)."""
+    img, on = _leafy_bush(seed, leaf)
+    got = key_matte(img).astype(np.float32) / 255
+    inside = cv2.erode(on.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert got[inside].mean() > 0.95
+    assert got[:40].max() <= 3 / 255  # the screen
+
+
+@pytest.mark.parametrize("opacity", [0.3, 0.5])
+def test_textured_white_smoke_in_the_middle_keeps_its_partial_alpha(opacity):
+    """Smoke (white at 20-30 % on average, +-50 % at a 1.5 px scale) over the middle of the
+    screen is as detailed as a bush, but paler than the screen: not made opaque."""
+    rng = np.random.default_rng(0)
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * mottle)[..., None]
+    blob = np.clip(1.2 - np.hypot((xx - 192) / 90, (yy - 180) / 70), 0, 1)
+    tex = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.5)
+    a = np.clip(opacity * blob * (1.0 + 0.5 * tex / tex.std()), 0, 1)
+    img = img * (1 - a[..., None]) + np.float32(235) * a[..., None]
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    smoke = a > 0.1
+    assert abs(got[smoke].mean() - a[smoke].mean()) < 0.05

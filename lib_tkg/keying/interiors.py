@@ -32,8 +32,13 @@ screen make it detailed only along them. So a region of partial alpha that cover
 :data:`_TEXTURED` of the frame or more, reaches its border, keys at :data:`_TEXTURED_ALPHA` or
 more on average, is at least :data:`_TEXTURED_SAT` as saturated as the plate under it (its mean
 colour's ``(max - min) / max``) and whose median detail (:func:`lib_tkg.keying.edges.detail`)
-is :data:`_TEXTURED_DETAIL` times the clear screen's or more, is made opaque too (a textured
-veil as saturated as the screen would be too: a limit).
+is :data:`_TEXTURED_DETAIL` times the clear screen's or more (and, where it is wide enough, as
+detailed as the screen well inside it too: its own outline is detail) is made opaque too (a
+textured veil as saturated as the screen would be too: a limit). One that does not reach the
+border (a bush of leaves, a plant, a green garment inside the subject) must be
+:data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
+times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
+often than one running off it.
 """
 
 from __future__ import annotations
@@ -61,11 +66,18 @@ _TEXTURED_ALPHA = 0.2  # its mean alpha, at least
 #: its saturation, as a share of the plate's under it, at least (measured: garments and leaves
 #: 0.72-1.07; veils, smoke and tinted glass over the screen 0.40-0.67)
 _TEXTURED_SAT = 0.7
+#: ... for one that does not reach the frame's border, and its brightness (summed RGB) as a share
+#: of the plate's, at most (measured: plants, leaves and garments 0.76-1.08 and 0.76-1.37 of
+#: them; veils, smoke and blurred edges over the screen 0.70-0.87 and 0.68-1.51)
+_TEXTURED_SAT_INNER = 0.8
+_TEXTURED_LIGHT = 1.25
 #: its median detail (at 1.5 quarter-resolution px, 6 px here) as a multiple of the clear
 #: screen's, at least (measured: garments and leaves of the screen's hue 3.2-54, a paler screen
 #: stretch crossed by hair 2.6, veils over subjects 1.2-2.5)
 _TEXTURED_DETAIL = 3.0
 _TEXTURED_SIGMA = 1.5
+_TEXTURED_INSET = 3  # quarter-resolution px (twice the detail's sigma): inside a region
+_TEXTURED_MIN_PX = 16  # quarter-resolution px that far inside, at least
 
 
 def opaque_interiors(
@@ -112,8 +124,10 @@ def opaque_interiors(
     chroma = np.hypot(p_i, q_i) / count
     cool = (count >= _MIN_PX) & (shift >= _COOL_HUE) & (chroma >= _MIN_CHROMA)
     cool |= large
-    textured = (count >= _TEXTURED * qh * qw) & on_border & (a_mean >= _TEXTURED_ALPHA)
-    textured &= saturation(sums_i) >= _TEXTURED_SAT * saturation(sums_b)
+    textured = (count >= _TEXTURED * qh * qw) & whole & (a_mean >= _TEXTURED_ALPHA)
+    sat_i, sat_b = saturation(sums_i), saturation(sums_b)
+    textured &= sat_i >= np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER) * sat_b
+    textured &= on_border | (sums_i.sum(-1) <= _TEXTURED_LIGHT * sums_b.sum(-1))
     if textured.any():
         cool |= _detailed(alpha_q, img_q, labels, textured)
     cool[0] = False
@@ -123,11 +137,17 @@ def opaque_interiors(
 
 
 def _detailed(
-    alpha_q: np.ndarray, img_q: np.ndarray, labels: np.ndarray, which: np.ndarray
+    alpha_q: np.ndarray,
+    img_q: np.ndarray,
+    labels: np.ndarray,
+    which: np.ndarray,
 ) -> np.ndarray:
     """(n,) bool: which of the regions ``which`` ((n,) bool over ``labels``' n labels) have a
     median detail over :data:`_TEXTURED_DETAIL` times that of the clear screen (``alpha_q``
-    0), at quarter resolution (``img_q``)."""
+    0), at quarter resolution (``img_q``); where a region has :data:`_TEXTURED_MIN_PX` px or
+    more :data:`_TEXTURED_INSET` px inside it, those must be as detailed as the clear screen at
+    least (its own outline is detail too: a flat half-clear square is not textured, a garment
+    or a bush of leaves is detailed inside as well)."""
     fine = detail(luminance(img_q), _TEXTURED_SIGMA)
     clear = alpha_q <= 0.0
     out = np.zeros(which.size, bool)
@@ -136,4 +156,11 @@ def _detailed(
     level = max(float(matte.median(fine[clear])), 0.2)
     ids = np.flatnonzero(which)
     out[ids] = region_medians(fine, labels, ids) >= _TEXTURED_DETAIL * level
+    k = 2 * _TEXTURED_INSET + 1
+    inner = cv2.erode((labels > 0).view(np.uint8), np.ones((k, k), np.uint8)).view(bool)
+    inner_labels = np.where(inner, labels, 0)
+    count = np.bincount(inner_labels.reshape(-1), minlength=which.size)
+    ids = np.flatnonzero(out & (count >= _TEXTURED_MIN_PX))
+    if ids.size:
+        out[ids] = region_medians(fine, inner_labels, ids) >= level
     return out
