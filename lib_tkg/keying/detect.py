@@ -49,6 +49,7 @@ import numpy as np
 
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import fields, inputs, matte
+from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.threads import in_background
 
 #: Default width of the border band, as a fraction of the short side.
@@ -159,8 +160,7 @@ def _pattern(img: np.ndarray) -> np.ndarray:
     brightness and a smooth version of it (Gaussian, :data:`_PATTERN_SIGMA` px). Mortar lines,
     planks and tiles are smooth at 5 px yet far from any smooth plate; a screen's gradients,
     shadows and mottling are not."""
-    lum = cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
-    dev = np.abs(lum - cv2.GaussianBlur(lum, (0, 0), _PATTERN_SIGMA))
+    dev = detail(luminance(img), _PATTERN_SIGMA)
     return cv2.blur(dev, (5, 5)) if min(img.shape[:2]) >= 5 else dev
 
 
