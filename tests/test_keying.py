@@ -1679,6 +1679,36 @@ def test_a_mottled_garment_of_the_screens_colour_running_off_the_frame_stays_opa
     assert got[:60].max() <= 3 / 255  # the screen
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    ("screen", "shirt"),
+    [((70, 165, 65), (60, 103, 34)), ((70, 160, 30), (24, 112, 32))],
+    ids=["olive", "bluer"],
+)
+def test_a_flat_dark_shirt_of_the_screens_hue_with_a_cut_edge_is_opaque(seed, screen, shirt):
+    """A flat shirt of the screen's hue at 0.65-0.7 of its brightness, as saturated, running off
+    the frame's bottom under a head (a third of the frame), beside a soft shadow on the screen
+    as dark. Lighter than the sharp-rimmed plateaus left out of the plate (0.6), the olive one
+    joined it and keyed clear; the bluer one, left out, keyed 0.55 opaque: pixel by pixel the
+    screen under a black veil. Its outline is a cut edge, a shadow's is soft."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.standard_normal((6, 6)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    light = (1.0 + 0.04 * mottle) * (1.05 - 0.15 * yy / h)
+    shade = cv2.GaussianBlur(((xx > 310) & (yy > 150)).astype(np.float32), (0, 0), 14)
+    img = np.float32(screen)[None, None] * (light * (1.0 - 0.3 * shade))[..., None]
+    top = (yy > 220 + 0.25 * np.abs(xx - 170)) & (np.abs(xx - 170) < 120)
+    img[top] = np.float32(shirt) * (1.0 + 0.02 * mottle[top])[:, None]
+    img[np.hypot(xx - 170, yy - 150) < 55] = (205, 160, 130)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    inside = cv2.erode(top.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert got[inside].mean() > 0.95
+    assert got[200:, 340:].max() <= 3 / 255  # the soft shadow
+    assert got[:60].max() <= 3 / 255  # the screen
+
+
 def _leafy_bush(seed, leaf):
     """A bush of 60 textured leaves of ``leaf``'s colour (near the screen's hue, +-20 % at a 1.5
     px scale) in the middle of a mottled green screen, clear of the frame's border; and where

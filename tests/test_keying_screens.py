@@ -352,6 +352,40 @@ def test_a_detailed_region_of_the_screens_colour_is_not_taken_for_a_patch():
     assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img))[36:60, 0:44].any()
 
 
+def _dim_scene(subject_sides: bool):
+    """For ``candidates.no_plateaus``: a screen of brightness 100 (``bg``) with a square at 0.7
+    of it (12 % of the frame) whose rim is a sharp edge either against the screen all round
+    (a garment's cut edge) or against a subject (not ``bg``) wrapped round three of its sides
+    and soft against the screen (a shadow in the subject's crook)."""
+    h, w = 200, 200
+    lum = np.full((h, w), 100.0, np.float32)
+    lum[70:140, 70:140] = 70.0
+    bg = np.ones((h, w), bool)
+    edges = np.zeros((h, w), bool)
+    if subject_sides:
+        bg[60:150, 60:70] = bg[60:70, 60:150] = bg[140:150, 60:150] = False
+        edges[69, 69:141] = edges[140, 69:141] = edges[69:141, 69] = True
+    else:
+        edges[69, 69:141] = edges[140, 69:141] = edges[69:141, 69] = edges[69:141, 140] = True
+    sat = np.full((h, w), 0.6, np.float32)
+    return edges, bg, lum, sat
+
+
+def test_a_large_dim_sharp_rimmed_region_is_no_screen():
+    """At 0.7 of the screen's brightness (lighter than the 0.6 of dark plateaus), over a tenth
+    of the frame and cut off by a sharp edge: a dark garment (a held-out set's olive shirt, 0.64
+    of the screen, joined the plate and keyed clear)."""
+    out = candidates.no_plateaus(*_dim_scene(False))
+    assert not out[80:130, 80:130].any() and out[:40].all()
+
+
+def test_a_dim_region_sharp_only_against_the_subject_is_screen():
+    """The same region, sharp only where it meets a subject and soft against the screen: a
+    shadow (strands or a subject's edge beside a shadow made it look cut off)."""
+    out = candidates.no_plateaus(*_dim_scene(True))
+    assert out[80:130, 80:130].all()
+
+
 def test_white_smoke_floating_in_from_the_border_is_not_taken_for_a_patch():
     """Smoke brightens the screen where it thins it: not the screen's own patch."""
     img = green_screen(256, 384, 2).astype(np.float32)

@@ -56,6 +56,12 @@ _VEIL_ACROSS = 0.4
 _PLATEAU_SHADE = 0.6
 _PLATEAU_LIGHT = 1.4
 _PLATEAU_EDGE = 0.45
+#: ... or darker than this share of it, covering :data:`_PLATEAU_LARGE` of the frame or more,
+#: with the rim it shares with the brighter screen sharp: a dark garment across the frame's
+#: bottom (measured 0.64-0.7 of the screen's brightness; larger than a shadow's sharp-rimmed
+#: piece, 1-2 % of the frame), not a subject's soft shadow (its sharp rim is the subject's)
+_PLATEAU_DIM = 0.75
+_PLATEAU_LARGE = 0.1
 #: ... or whose saturation ratio (colour difference over ``max(RGB)``, as the chromaticity field's)
 #: is over this share of the screen's there and over it by :data:`_VIVID_SIGMAS` of its spread (a
 #: mottled pale screen varies by half and more): a vivid garment of the screen's hue
@@ -236,7 +242,10 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
     whose rim lies on sharp luminance edges (``edges``, :func:`edges.sharp_edges`) for
     :data:`_PLATEAU_EDGE` of its length or more, and that do not reach two opposite sides of the
-    frame (a darker floor behind a sharp horizon is screen).
+    frame (a darker floor behind a sharp horizon is screen); or darker than
+    :data:`_PLATEAU_DIM` of it, over :data:`_PLATEAU_LARGE` of the frame, with the rim it shares
+    with the brighter screen mostly sharp (a flat olive shirt at 0.65 of the screen's
+    brightness; a soft shadow's rim is sharp only where the subject or strands cross it).
 
     A dark, bright or vivid subject part of the screen's hue (a dark teal disc on a teal screen,
     a green hood on a darker green one, a vivid green shirt running off the frame's bottom)
@@ -255,9 +264,12 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     sat_level = float(matte.median(sat[ring]))
     vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
+    dim = bg & ~dark & (lum < np.float32(_PLATEAU_DIM * level))
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
     vivid = bg & (sat > np.float32(vivid_from))
     drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright) | _sharp_rimmed(edges, vivid)
+    shaded = dark | dim
+    drop |= _sharp_rimmed(edges, shaded, int(_PLATEAU_LARGE * bg.size), bg & ~shaded)
     return bg & (cv2.dilate(drop.view(np.uint8), _KERNEL5) == 0)
 
 
@@ -426,21 +438,25 @@ def _without_foreign_rims(
     return bg & ~drop[labels], rim & ~drop
 
 
-def _sharp_rimmed(edges: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The regions of ``mask`` (bool) of :data:`_VEIL_PX` px or more, not reaching two opposite
-    sides of the frame, whose rim (the pixels next to them) lies on ``edges`` (dilated by 1 px) for
-    :data:`_PLATEAU_EDGE` of its length or more."""
+def _sharp_rimmed(
+    edges: np.ndarray, mask: np.ndarray, least: int = _VEIL_PX, against: np.ndarray | None = None
+) -> np.ndarray:
+    """The regions of ``mask`` (bool) of ``least`` px or more, not reaching two opposite
+    sides of the frame, whose rim (the pixels next to them; those of ``against`` only, if given)
+    lies on ``edges`` (dilated by 1 px) for :data:`_PLATEAU_EDGE` of its length or more."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return np.zeros_like(mask)
     # the rim: the pixels next to a region, each counted for the region it touches
     rim = (cv2.dilate(mask.view(np.uint8), _KERNEL3) > 0) & ~mask
+    if against is not None:
+        rim &= against
     near = cv2.dilate(labels.astype(np.float32), _KERNEL3)[rim].astype(np.int64)
     on_edge = cv2.dilate(edges.view(np.uint8), _KERNEL3)[rim] > 0
     length = np.bincount(near, minlength=n)
     sharp = np.bincount(near, weights=on_edge, minlength=n)
     size = np.bincount(labels[mask], minlength=n)
-    keep = (size >= _VEIL_PX) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
+    keep = (size >= least) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
     keep &= ~across(border_sides(labels, n))
     keep[0] = False
     return keep[labels]

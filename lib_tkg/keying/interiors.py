@@ -1,6 +1,8 @@
 """Wide regions of partial alpha that are opaque subject parts, not mixes: those whose colour
 lies far to the cool side of the screen's hue (a teal shirt running off the frame, a cyan object
-on green), and large, evenly partial ones running off the frame (a dark green garment).
+on green), large, evenly partial ones running off the frame (a dark green garment), textured
+ones (a mottled garment, a bush of leaves) and large, darker ones with a cut outline (a flat
+olive shirt).
 
 The colour difference gives a colour within 60 degrees of the screen's hue partial alpha: a teal
 shirt on green (43 degrees to the cool side) is half clear by it, and the physical bound explains
@@ -39,6 +41,16 @@ border (a bush of leaves, a plant, a green garment inside the subject) must be
 :data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
 times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
 often than one running off it.
+
+A flat garment of the screen's hue, darker than the screen and as saturated (an olive or a
+forest green shirt at 0.6-0.7 of its brightness), keys as evenly partial as a black veil, and
+at 0.4-0.55 falls under the even rule's floor. A shadow or smoke as dark has a soft outline
+against the screen; such a garment has a cut one. So a region of partial alpha that covers
+:data:`_LARGE` of the frame or more, reaches its border, is no brighter than
+:data:`_DARK_LIGHT` of the plate under it and at least :data:`_DARK_SAT` as saturated, and
+whose outline against the clear screen is a sharp step in alpha for :data:`_DARK_SHARP` of its
+length or more is made opaque too (a black veil with a cut hem over that much of the frame
+would be too: a limit).
 """
 
 from __future__ import annotations
@@ -47,7 +59,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.edges import detail, luminance
+from lib_tkg.keying.edges import detail, luminance, sharp_edges
 from lib_tkg.keying.regions import border_sides, region_medians, region_sums, saturation
 from lib_tkg.keying.resolution import enlarge_mask
 
@@ -78,6 +90,17 @@ _TEXTURED_DETAIL = 3.0
 _TEXTURED_SIGMA = 1.5
 _TEXTURED_INSET = 3  # quarter-resolution px (twice the detail's sigma): inside a region
 _TEXTURED_MIN_PX = 16  # quarter-resolution px that far inside, at least
+#: A large region running off the frame that is darker than the plate under it (its summed RGB
+#: at most :data:`_DARK_LIGHT` of the plate's), at least :data:`_DARK_SAT` as saturated, and
+#: whose outline against the clear screen (the clear pixels within :data:`_DARK_REACH`
+#: quarter-resolution px) lies on sharp edges of alpha for :data:`_DARK_SHARP` of it or more
+#: (measured: dark garments of the screen's hue 0.59-0.77; dark smoke and shadows 0.00-0.02,
+#: veils over the screen, brighter than it, up to 0.67)
+_DARK_LIGHT = 0.8
+_DARK_SAT = 0.9
+_DARK_SHARP = 0.45
+_DARK_REACH = 3
+_DARK_MIN_RING = 20  # clear px along that outline, at least (quarter resolution)
 
 
 def opaque_interiors(
@@ -130,6 +153,10 @@ def opaque_interiors(
     textured &= on_border | (sums_i.sum(-1) <= _TEXTURED_LIGHT * sums_b.sum(-1))
     if textured.any():
         cool |= _detailed(alpha_q, img_q, labels, textured)
+    dark = (count >= _LARGE * qh * qw) & on_border & (sat_i >= _DARK_SAT * sat_b)
+    dark &= sums_i.sum(-1) <= _DARK_LIGHT * sums_b.sum(-1)
+    if dark.any():
+        cool |= dark & _sharp_outlined(alpha_q, labels)
     cool[0] = False
     if not cool.any():
         return None
@@ -164,3 +191,22 @@ def _detailed(
     if ids.size:
         out[ids] = region_medians(fine, inner_labels, ids) >= level
     return out
+
+
+def _sharp_outlined(alpha_q: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(n,) bool over ``labels``' n labels: whether a region's outline against the clear screen
+    (``alpha_q`` 0; the clear pixels within :data:`_DARK_REACH` px of it, at least
+    :data:`_DARK_MIN_RING`) lies on sharp edges of ``alpha_q`` (in levels,
+    :func:`lib_tkg.keying.edges.sharp_edges`, widened by 1 px) for :data:`_DARK_SHARP` of it
+    or more: a garment's cut edge, not a shadow's or smoke's soft one."""
+    n = int(labels.max()) + 1
+    k = 2 * _DARK_REACH + 1
+    # (the region nearby, or the highest-numbered of those nearby)
+    near = cv2.dilate(labels.astype(np.float32), np.ones((k, k), np.uint8)).astype(np.int64)
+    ring = (near > 0) & (labels == 0) & (alpha_q <= 0.0)
+    sharp = sharp_edges(alpha_q * np.float32(255.0))
+    sharp = cv2.dilate(sharp.view(np.uint8), np.ones((3, 3), np.uint8))
+    lab = near[ring]
+    length = np.bincount(lab, minlength=n)
+    on_edge = np.bincount(lab, weights=sharp[ring], minlength=n)
+    return (length >= _DARK_MIN_RING) & (on_edge >= _DARK_SHARP * np.maximum(length, 1))
