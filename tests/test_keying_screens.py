@@ -136,11 +136,12 @@ def test_a_dark_dull_green_screen_is_keyed(color):
     assert res.alpha[:20].max() <= 2 and res.alpha[-20:].max() <= 2  # clear, up to the noise
 
 
-@pytest.mark.parametrize("color", [(56, 76, 49), (98, 140, 94)])
+@pytest.mark.parametrize("color", [(56, 76, 49), (98, 140, 94), (100, 130, 108)])
 def test_a_greyish_or_darker_green_screen_is_keyed(color):
     # on the border chroma about 16 (under the first look's 20) and HSV saturation about 0.33
     # (under its 0.35): both refused as too dull before; still screens, found by the second
-    # look for dull greens and keyed by their colour difference
+    # look for dull greens and keyed by their colour difference. The third, a grey-green of
+    # saturation 0.23 (a held-out set's screen, 0.20, was refused and left opaque), too
     with warnings.catch_warnings():
         warnings.simplefilter("error", NoKeyColorWarning)
         res = key(green_screen(color=color))

@@ -93,7 +93,10 @@ _DARK_BLUE = (0.4, 0.75)
 #: A second look, where the first found no screen: border pixels down to this chroma (an
 #: under-lit or greyish screen), of the prior's hue or without one green
 _MIN_DULL_CHROMA = 12.0
-_MIN_DULL_SAT = 0.25  # HSV saturation of a dull screen found without a prior
+#: HSV saturation of a dull screen found without a prior (a grey-green screen of 0.20 was
+#: refused at 0.25; smooth borders this grey and green are screens, textured ones are refused
+#: by the texture tests whatever their colour)
+_MIN_DULL_SAT = 0.15
 #: hue range (degrees) of a dull screen found without a prior: greens only, as dull blue and
 #: teal borders are common in photos (dusk and overcast skies, shade) and smooth dull greens
 #: are not (foliage and grass are textured)
