@@ -1709,6 +1709,33 @@ def test_a_flat_dark_shirt_of_the_screens_hue_with_a_cut_edge_is_opaque(seed, sc
     assert got[:60].max() <= 3 / 255  # the screen
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("corner", [(30, 170, 150), (105, 185, 35)], ids=["cyan", "yellow"])
+def test_a_screen_corner_drifting_in_hue_keys_out(seed, corner):
+    """A green screen whose top right corner drifts smoothly 40-45 degrees towards cyan or
+    yellow (an SD screen's uneven light) over a third of the frame, keeping its saturation and
+    brightness: out of the screen's hue, it was taken for a subject part and keyed 0.3-1
+    opaque. A teal garment of that corner's hue running off the frame's bottom, its edge
+    blurred, stays opaque: its hue changes across a few px, the drift's across the frame."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.standard_normal((6, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    drift = np.clip(1.3 - np.hypot(xx - w, yy) / 260.0, 0, 1)[..., None]
+    screen = (1 - drift) * np.float32((50, 180, 60)) + drift * np.float32(corner)
+    img = screen * (1.0 + 0.03 * mottle)[..., None]
+    body = np.hypot((xx - 200) / 120, (yy - 384) / 130) < 1
+    a = cv2.GaussianBlur(body.astype(np.float32), (0, 0), 2.0)[..., None]
+    img = a * np.float32((25, 150, 140)) + (1 - a) * img
+    img[np.hypot(xx - 200, yy - 180) < 50] = (205, 160, 130)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    corner_alpha = got[:80, w - 110 :]  # the drifted corner
+    assert corner_alpha.mean() < 0.01 and corner_alpha.max() <= 8 / 255
+    inside = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert got[inside].mean() > 0.95
+
+
 def _leafy_bush(seed, leaf):
     """A bush of 60 textured leaves of ``leaf``'s colour (near the screen's hue, +-20 % at a 1.5
     px scale) in the middle of a mottled green screen, clear of the frame's border; and where

@@ -387,6 +387,39 @@ def test_a_dim_region_sharp_only_against_the_subject_is_screen():
     assert out[80:130, 80:130].all()
 
 
+def _drift_scene(cast_in: float, ramp: bool):
+    """For ``candidates.screen_drift``: a screen (``bg``) with its top right corner (a quarter
+    disc, 46 % of the frame) left out of it, of the screen's colour and brightness, whose hue
+    cast reaches ``cast_in`` there; ``ramp``: gently across the frame (a drift: the corner is
+    where a cast rising to 0.6 passes 0.15), else in one step at the corner's rim."""
+    h, w = 96, 144
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.full((h, w, 3), (50.0, 180.0, 60.0), np.float32)
+    reach = np.clip(1.0 - np.hypot(xx - w, yy) / 120.0, 0, 1).astype(np.float32)
+    bg = reach * 0.6 <= 0.15
+    cast = cast_in * reach if ramp else np.where(bg, 0.0, cast_in).astype(np.float32)
+    return bg, np.ones((h, w), bool), cast, img, luminance(img)
+
+
+def test_a_screen_corner_drifting_in_hue_is_screen():
+    """Its hue cast moving gently over the frame: the screen's drift, added."""
+    bg, *rest = _drift_scene(0.6, True)
+    assert candidates.screen_drift(bg, *rest).all()
+
+
+def test_a_corner_whose_hue_changes_at_its_rim_is_not_a_drift():
+    """The same hue reached in one step at its rim: an edge, a subject part (a teal garment)."""
+    bg, *rest = _drift_scene(0.6, False)
+    assert not candidates.screen_drift(bg, *rest)[~bg].any()
+
+
+def test_a_corner_of_the_screens_hue_is_not_a_drift():
+    """Of the screen's own hue cast: left out for another reason (a veil or smoke paling it),
+    not a drift of hue."""
+    bg, *rest = _drift_scene(0.0, True)
+    assert not candidates.screen_drift(bg, *rest)[~bg].any()
+
+
 def test_white_smoke_floating_in_from_the_border_is_not_taken_for_a_patch():
     """Smoke brightens the screen where it thins it: not the screen's own patch."""
     img = green_screen(256, 384, 2).astype(np.float32)

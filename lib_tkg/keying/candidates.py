@@ -29,6 +29,7 @@ from lib_tkg.keying.regions import (
     region_medians,
     region_sums,
     rim_components,
+    saturation,
 )
 from lib_tkg.keying.resolution import enlarge_mask
 
@@ -101,6 +102,16 @@ _PATCH_LIGHT = 0.1
 _PATCH_LARGE = 0.02
 _PATCH_DETAIL = 3.0
 _PATCH_SIGMA = 3.0
+#: The screen's smooth drift: a region of hue within ``atan(DRIFT_SLOPE)`` (50 degrees) of the
+#: key's, left out of the background, reaching the frame's border, where its hue cast (``q / p``)
+#: changes by under :data:`_DRIFT_STEEP` per px (at this resolution, per 256 px of the long side)
+#: along its rim next to the screen, and as smooth as the screen (:data:`_PATCH_DETAIL`)
+DRIFT_SLOPE = 1.19
+_DRIFT_STEEP = 0.02
+_DRIFT_MIN = 0.02  # share of the frame, at least
+_DRIFT_SAT = 0.85  # saturation, as a share of the screen's beside it, at least
+_DRIFT_LIGHT = 0.15  # brightness, within this share of the screen's beside it
+_DRIFT_CAST = 0.1  # hue cast (q / p) away from the screen's beside it, at least
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL7 = np.ones((7, 7), np.uint8)
@@ -158,6 +169,75 @@ def screen_patches(
         limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
         cand[large] = region_medians(fine, lab, large) <= limit
     return bg | cand[lab] if cand.any() else bg
+
+
+def screen_drift(
+    bg: np.ndarray, near: np.ndarray, cast: np.ndarray, img: np.ndarray, lum: np.ndarray
+) -> np.ndarray:
+    """``bg`` with the screen's smooth drift added: regions of ``near`` (hue within 50 degrees of
+    the key's, 2 px clear of other colours) left out of it that reach the frame's border, cover
+    :data:`_DRIFT_MIN` of it or more, whose hue cast ``cast`` (``q / p``) changes gently where
+    they meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there, scaled to a
+    256 px long side), whose mean colour keeps the saturation and the brightness of the screen
+    beside them (within :data:`_DRIFT_SAT` and :data:`_DRIFT_LIGHT`) and that are as smooth as
+    the screen inside. ``img``: the image (float32 levels), ``lum`` its luminance.
+
+    An SD screen's corner drifting towards cyan or yellow by 35-50 degrees falls outside the
+    screen's hue; unlike a subject part of such a hue (a teal garment, an olive coat), even a
+    blurred one, it has no edge: its hue moves across a quarter of the frame, not a few px.
+    Unlike a veil or smoke floating in from the border, it keeps the screen's saturation and
+    brightness.
+    """
+    others = cv2.dilate(
+        cv2.morphologyEx((~near).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3), _KERNEL5
+    )
+    cand = cv2.bitwise_and((~bg).view(np.uint8), others ^ 1)
+    n, lab = cv2.connectedComponents(cand, connectivity=8)
+    if n <= 1 or not bg.any():
+        return bg
+    at = cand.view(bool)
+    lb = lab[at]
+    count = np.bincount(lb, minlength=n)
+    keep = border_sides(lab, n).any(axis=0) & (count >= _DRIFT_MIN * bg.size)
+    keep[0] = False
+    if not keep.any():
+        return bg
+    # the colour inside against the screen's in a ring around (3 px at this resolution)
+    near_lab = cv2.dilate(np.where(keep[lab], lab, 0).astype(np.float32), _KERNEL7)
+    ring = bg & (near_lab > 0)
+    lr = near_lab[ring].astype(np.int64)
+    n_ring = np.bincount(lr, minlength=n)
+    # (its hue cast away from the screen's beside it: a drift of hue, not a paler patch)
+    k_in = np.bincount(lb, cast[at], n) / np.maximum(count, 1)
+    k_ring = np.bincount(lr, cast[ring], n) / np.maximum(n_ring, 1)
+    keep &= np.abs(k_in - k_ring) >= _DRIFT_CAST
+    c_in = np.stack([np.bincount(lb, matte.rows_where(img, at)[:, c], n) for c in range(3)], 1)
+    c_ring = np.stack([np.bincount(lr, matte.rows_where(img, ring)[:, c], n) for c in range(3)], 1)
+    c_in = c_in / np.maximum(count, 1)[:, None]
+    c_ring = c_ring / np.maximum(n_ring, 1)[:, None]
+    l_in, l_ring = c_in.mean(1), c_ring.mean(1)
+    keep &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _DRIFT_LIGHT * l_ring)
+    keep &= saturation(c_in) >= _DRIFT_SAT * saturation(c_ring)
+    ids = np.flatnonzero(keep)
+    if not ids.size:
+        return bg
+    smooth = cv2.GaussianBlur(cast, (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
+    steep = cv2.magnitude(gx, gy) * np.float32(max(bg.shape) / 256.0)
+    rim = at & (cv2.dilate(bg.view(np.uint8), _KERNEL5) > 0)
+    rim_lab = np.where(rim, lab, 0)
+    has_rim = np.bincount(rim_lab.reshape(-1), minlength=n) > 0
+    keep &= has_rim
+    ids = np.flatnonzero(keep)
+    if ids.size:
+        keep[ids] = region_medians(steep, rim_lab, ids) <= _DRIFT_STEEP
+    ids = np.flatnonzero(keep)
+    if ids.size:
+        fine = detail(lum, _PATCH_SIGMA)
+        limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
+        keep[ids] = region_medians(fine, lab, ids) <= limit
+    return bg | keep[lab] if keep.any() else bg
 
 
 def no_cut_off_parts(

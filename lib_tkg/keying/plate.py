@@ -13,7 +13,9 @@ RGB, but lowered by a veil or a light detail) is close to a robust smooth field 
 screen's, and whose hue cast matches the screen's; a paler, duller or differently hued patch of
 the screen's hue that reaches the frame's border and keeps the screen's brightness (judged apart
 from the subject's colours, more strictly where it meets them) is screen too (not a veil: smoke,
-veils, glows and motion tails move the brightness). Their colours, averaged per block
+veils, glows and motion tails move the brightness); so is a corner drifting 35-50 degrees off
+the screen's hue, towards cyan or yellow, whose hue moves gently into the screen's (no edge)
+keeping its saturation and brightness. Their colours, averaged per block
 (normalised convolution) and filled across the subject with a push-pull pyramid, give the plate.
 Next to the subject, candidates much darker than the screen farther out are left out: a dark
 subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
@@ -42,12 +44,14 @@ import numpy as np
 
 from lib_tkg.keying import matte
 from lib_tkg.keying.candidates import (
+    DRIFT_SLOPE,
     enclosed_screen,
     no_bright_bumps,
     no_cut_off_parts,
     no_dark_ramps,
     no_plateaus,
     no_textured_shade,
+    screen_drift,
     screen_patches,
     screen_ring,
 )
@@ -157,6 +161,8 @@ def _analyse_chroma(
     hue_ok = (qa_b <= np.float32(0.7) * p_b) & (d_b >= np.float32(0.1 * d_key))
     if not hue_ok.any():
         return None
+    # (a wider hue range, for the screen's smooth drift towards cyan or yellow in places)
+    drift_ok = (qa_b <= np.float32(DRIFT_SLOPE) * p_b) & (d_b >= np.float32(0.1 * d_key))
     # the screen's own hue cast: a key-coloured subject part of another shade is not screen
     cast = q_b / np.maximum(p_b, one)
     cast_s = cast[::3, ::3][hue_ok[::3, ::3]]
@@ -219,6 +225,7 @@ def _analyse_chroma(
     if not bg1.any():
         bg1 = hue_ok
     bg1 = screen_patches(bg1, hue_ok, rel, lum)
+    bg1 = screen_drift(bg1, drift_ok, cast, img_h, lum)
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
     sharp = edges.result()
