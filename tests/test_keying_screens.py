@@ -387,17 +387,19 @@ def test_a_dim_region_sharp_only_against_the_subject_is_screen():
     assert out[80:130, 80:130].all()
 
 
-def _drift_scene(cast_in: float, ramp: bool):
+def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0):
     """For ``candidates.screen_drift``: a screen (``bg``) with its top right corner (a quarter
     disc, 46 % of the frame) left out of it, of the screen's colour and brightness, whose hue
     cast reaches ``cast_in`` there; ``ramp``: gently across the frame (a drift: the corner is
-    where a cast rising to 0.6 passes 0.15), else in one step at the corner's rim."""
+    where a cast rising to 0.6 passes 0.15), else in one step at the corner's rim; ``light``:
+    the corner's brightness, as a share of the screen's."""
     h, w = 96, 144
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     img = np.full((h, w, 3), (50.0, 180.0, 60.0), np.float32)
     reach = np.clip(1.0 - np.hypot(xx - w, yy) / 120.0, 0, 1).astype(np.float32)
     bg = reach * 0.6 <= 0.15
     cast = cast_in * reach if ramp else np.where(bg, 0.0, cast_in).astype(np.float32)
+    img[~bg] *= np.float32(light)
     return bg, np.ones((h, w), bool), cast, img, luminance(img)
 
 
@@ -410,6 +412,13 @@ def test_a_screen_corner_drifting_in_hue_is_screen():
 def test_a_corner_whose_hue_changes_at_its_rim_is_not_a_drift():
     """The same hue reached in one step at its rim: an edge, a subject part (a teal garment)."""
     bg, *rest = _drift_scene(0.6, False)
+    assert not candidates.screen_drift(bg, *rest)[~bg].any()
+
+
+def test_a_brighter_corner_of_another_hue_is_not_a_drift():
+    """Its hue moving gently but 30 % brighter than the screen beside it: a tinted veil or a
+    glow floating in from the border, not the screen's drift."""
+    bg, *rest = _drift_scene(0.6, True, 1.3)
     assert not candidates.screen_drift(bg, *rest)[~bg].any()
 
 

@@ -29,7 +29,6 @@ from lib_tkg.keying.regions import (
     region_medians,
     region_sums,
     rim_components,
-    saturation,
 )
 from lib_tkg.keying.resolution import enlarge_mask
 
@@ -105,11 +104,12 @@ _PATCH_SIGMA = 3.0
 #: The screen's smooth drift: a region of hue within ``atan(DRIFT_SLOPE)`` (50 degrees) of the
 #: key's, left out of the background, reaching the frame's border, where its hue cast (``q / p``)
 #: changes by under :data:`_DRIFT_STEEP` per px (at this resolution, per 256 px of the long side)
-#: along its rim next to the screen, and as smooth as the screen (:data:`_PATCH_DETAIL`)
+#: along its rim next to the screen, and as smooth as the screen (:data:`_PATCH_DETAIL`); a
+#: veil or smoke moves the brightness (:data:`_DRIFT_LIGHT`), white steam keeps the hue cast
+#: (:data:`_DRIFT_CAST`)
 DRIFT_SLOPE = 1.19
 _DRIFT_STEEP = 0.02
 _DRIFT_MIN = 0.02  # share of the frame, at least
-_DRIFT_SAT = 0.85  # saturation, as a share of the screen's beside it, at least
 _DRIFT_LIGHT = 0.15  # brightness, within this share of the screen's beside it
 _DRIFT_CAST = 0.1  # hue cast (q / p) away from the screen's beside it, at least
 _KERNEL3 = np.ones((3, 3), np.uint8)
@@ -178,15 +178,16 @@ def screen_drift(
     the key's, 2 px clear of other colours) left out of it that reach the frame's border, cover
     :data:`_DRIFT_MIN` of it or more, whose hue cast ``cast`` (``q / p``) changes gently where
     they meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there, scaled to a
-    256 px long side), whose mean colour keeps the saturation and the brightness of the screen
-    beside them (within :data:`_DRIFT_SAT` and :data:`_DRIFT_LIGHT`) and that are as smooth as
-    the screen inside. ``img``: the image (float32 levels), ``lum`` its luminance.
+    256 px long side), whose mean hue cast is :data:`_DRIFT_CAST` or more from the screen's
+    beside them, whose mean brightness is the screen's there (within :data:`_DRIFT_LIGHT`) and
+    that are as smooth as the screen inside. ``img``: the image (float32 levels), ``lum`` its
+    luminance.
 
     An SD screen's corner drifting towards cyan or yellow by 35-50 degrees falls outside the
     screen's hue; unlike a subject part of such a hue (a teal garment, an olive coat), even a
     blurred one, it has no edge: its hue moves across a quarter of the frame, not a few px.
-    Unlike a veil or smoke floating in from the border, it keeps the screen's saturation and
-    brightness.
+    Unlike a veil or smoke floating in from the border, it keeps the screen's brightness, and it
+    moves its hue (white steam, paling the screen, keeps it).
     """
     others = cv2.dilate(
         cv2.morphologyEx((~near).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3), _KERNEL5
@@ -217,7 +218,6 @@ def screen_drift(
     c_ring = c_ring / np.maximum(n_ring, 1)[:, None]
     l_in, l_ring = c_in.mean(1), c_ring.mean(1)
     keep &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _DRIFT_LIGHT * l_ring)
-    keep &= saturation(c_in) >= _DRIFT_SAT * saturation(c_ring)
     ids = np.flatnonzero(keep)
     if not ids.size:
         return bg

@@ -15,7 +15,7 @@ the screen's hue that reaches the frame's border and keeps the screen's brightne
 from the subject's colours, more strictly where it meets them) is screen too (not a veil: smoke,
 veils, glows and motion tails move the brightness); so is a corner drifting 35-50 degrees off
 the screen's hue, towards cyan or yellow, whose hue moves gently into the screen's (no edge)
-keeping its saturation and brightness. Their colours, averaged per block
+keeping its brightness. Their colours, averaged per block
 (normalised convolution) and filled across the subject with a push-pull pyramid, give the plate.
 Next to the subject, candidates much darker than the screen farther out are left out: a dark
 subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
