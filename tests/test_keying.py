@@ -1754,12 +1754,16 @@ def _leafy_bush(seed, leaf):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("leaf", [(40, 165, 95), (35, 120, 80)], ids=["teal", "dark"])
+@pytest.mark.parametrize(
+    "leaf", [(40, 165, 95), (35, 120, 80), (50, 225, 150)], ids=["teal", "dark", "bright"]
+)
 def test_a_bush_of_leaves_near_the_screens_hue_stays_opaque(seed, leaf):
     """Leaves of a teal or darker green, as saturated as the screen, textured, in the middle of
     the frame: they keyed 0.40-0.60 opaque. A region of partial alpha this detailed, inside as
-    well as along its outline, as saturated as the screen and no brighter, is a subject part
-    wherever it is (veils and smoke are paler: the next test)."""
+    well as along its outline, as saturated as the screen and not far brighter, is a subject
+    part wherever it is (veils and smoke are paler: the next test). The third, lit mint leaves
+    1.4 times as bright as the screen, stayed partial under a limit of 1.25 (a teal figure of a
+    held-out set, 1.37 times, keyed 0.41 opaque)."""
     img, on = _leafy_bush(seed, leaf)
     got = key_matte(img).astype(np.float32) / 255
     inside = cv2.erode(on.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
