@@ -135,15 +135,9 @@ def screen_patches(
     motion blur's tail brightens or darkens it towards the subject it leaves. ``lum`` is the
     image's luminance at ``bg``'s resolution (:func:`edges.luminance`, levels).
     """
-    # (other colours: the subject, without specks of noise, and a 2 px rim around it)
-    others = cv2.dilate(
-        cv2.morphologyEx((~hue_ok).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3), _KERNEL5
-    )
-    other = cv2.bitwise_and((~bg).view(np.uint8), others ^ 1)
-    n, lab = cv2.connectedComponents(other, connectivity=8)
+    others, lab, n, at = _left_out(bg, hue_ok)
     if n <= 1:
         return bg
-    at = other.view(bool)
     lb = lab[at]
     count = np.maximum(np.bincount(lb, minlength=n), 1)
     level = np.bincount(lb, weights=np.clip(rel[at], 0, 2), minlength=n) / count
@@ -152,10 +146,7 @@ def screen_patches(
     if not cand.any():
         return bg
     # brightness inside against the screen's in a ring around (3 px at this resolution)
-    near = cv2.dilate(np.where(cand[lab], lab, 0).astype(np.float32), _KERNEL7)
-    ring = bg & (near > 0)
-    lr = near[ring].astype(np.int64)
-    n_ring = np.bincount(lr, minlength=n)
+    ring, lr, n_ring = _ring(bg, lab, cand)
     l_ring = np.bincount(lr, weights=lum[ring], minlength=n) / np.maximum(n_ring, 1)
     l_in = np.bincount(lb, weights=lum[at], minlength=n) / count
     # (within half that for a region that meets the subject, 3 px from it: a glow's halo around
@@ -165,9 +156,7 @@ def screen_patches(
     cand &= (n_ring > 0) & (np.abs(l_in - l_ring) <= light * l_ring)
     large = np.flatnonzero(cand & (count >= _PATCH_LARGE * lum.size))
     if large.size and bg.any():
-        fine = detail(lum, _PATCH_SIGMA)
-        limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
-        cand[large] = region_medians(fine, lab, large) <= limit
+        cand[large] = _as_smooth(bg, lum, lab, large)
     return bg | cand[lab] if cand.any() else bg
 
 
@@ -189,14 +178,9 @@ def screen_drift(
     Unlike a veil or smoke floating in from the border, it keeps the screen's brightness, and it
     moves its hue (white steam, paling the screen, keeps it).
     """
-    others = cv2.dilate(
-        cv2.morphologyEx((~near).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3), _KERNEL5
-    )
-    cand = cv2.bitwise_and((~bg).view(np.uint8), others ^ 1)
-    n, lab = cv2.connectedComponents(cand, connectivity=8)
+    lab, n, at = _left_out(bg, near)[1:]
     if n <= 1 or not bg.any():
         return bg
-    at = cand.view(bool)
     lb = lab[at]
     count = np.bincount(lb, minlength=n)
     keep = border_sides(lab, n).any(axis=0) & (count >= _DRIFT_MIN * bg.size)
@@ -204,10 +188,7 @@ def screen_drift(
     if not keep.any():
         return bg
     # the colour inside against the screen's in a ring around (3 px at this resolution)
-    near_lab = cv2.dilate(np.where(keep[lab], lab, 0).astype(np.float32), _KERNEL7)
-    ring = bg & (near_lab > 0)
-    lr = near_lab[ring].astype(np.int64)
-    n_ring = np.bincount(lr, minlength=n)
+    ring, lr, n_ring = _ring(bg, lab, keep)
     # (its hue cast away from the screen's beside it: a drift of hue, not a paler patch)
     k_in = np.bincount(lb, cast[at], n) / np.maximum(count, 1)
     k_ring = np.bincount(lr, cast[ring], n) / np.maximum(n_ring, 1)
@@ -221,10 +202,7 @@ def screen_drift(
     ids = np.flatnonzero(keep)
     if not ids.size:
         return bg
-    smooth = cv2.GaussianBlur(cast, (0, 0), 1.0)
-    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
-    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
-    steep = cv2.magnitude(gx, gy) * np.float32(max(bg.shape) / 256.0)
+    steep = cv2.sqrt(grad2(cast, 1.0)) * np.float32(max(bg.shape) / 256.0)
     rim = at & (cv2.dilate(bg.view(np.uint8), _KERNEL5) > 0)
     rim_lab = np.where(rim, lab, 0)
     has_rim = np.bincount(rim_lab.reshape(-1), minlength=n) > 0
@@ -234,10 +212,38 @@ def screen_drift(
         keep[ids] = region_medians(steep, rim_lab, ids) <= _DRIFT_STEEP
     ids = np.flatnonzero(keep)
     if ids.size:
-        fine = detail(lum, _PATCH_SIGMA)
-        limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
-        keep[ids] = region_medians(fine, lab, ids) <= limit
+        keep[ids] = _as_smooth(bg, lum, lab, ids)
     return bg | keep[lab] if keep.any() else bg
+
+
+def _left_out(bg: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """The regions left out of ``bg`` whose colours are ``ok``, 2 px clear of other colours (the
+    subject, without specks of noise): ``(others, labels, n, mask)``, ``others`` (uint8) the
+    other colours with that 2 px rim, ``mask`` (bool) the regions' pixels."""
+    others = cv2.dilate(cv2.morphologyEx((~ok).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3), _KERNEL5)
+    left = cv2.bitwise_and((~bg).view(np.uint8), others ^ 1)
+    n, lab = cv2.connectedComponents(left, connectivity=8)
+    return others, lab, n, left.view(bool)
+
+
+def _ring(
+    bg: np.ndarray, lab: np.ndarray, which: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of ``bg`` within 3 px of the regions ``which`` ((n,) bool over ``lab``'s n
+    labels): ``(ring mask, the label of the region each is near, ring pixels per region)``."""
+    near = cv2.dilate(np.where(which[lab], lab, 0).astype(np.float32), _KERNEL7)
+    ring = bg & (near > 0)
+    lr = near[ring].astype(np.int64)
+    return ring, lr, np.bincount(lr, minlength=which.size)
+
+
+def _as_smooth(bg: np.ndarray, lum: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(k,) bool: whether the regions ``ids`` of ``lab`` have a median detail (``lum``'s,
+    :func:`edges.detail` at :data:`_PATCH_SIGMA` px) at most :data:`_PATCH_DETAIL` times the
+    screen's (``bg``; at least 0.5 levels)."""
+    fine = detail(lum, _PATCH_SIGMA)
+    limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
+    return region_medians(fine, lab, ids) <= limit
 
 
 def no_cut_off_parts(
