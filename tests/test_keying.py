@@ -1736,6 +1736,42 @@ def test_a_screen_corner_drifting_in_hue_keys_out(seed, corner):
     assert got[inside].mean() > 0.95
 
 
+def _lime_disc(seed: int, blur: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth lime disc (brighter and more saturated than the screen, 30 degrees warmer) in
+    the middle of a mottled green screen, its edge blurred by ``blur`` px; the image, the disc's
+    inside and its alpha."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.standard_normal((6, 6)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((52, 140, 52))[None, None] * (1.0 + 0.03 * mottle)[..., None]
+    disc = (np.hypot((xx - 192) / 110, (yy - 192) / 80) < 1).astype(np.float32)
+    a = cv2.GaussianBlur(disc, (0, 0), blur) if blur else disc
+    img = a[..., None] * np.float32((130, 212, 58)) + (1 - a[..., None]) * img
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    inside = cv2.erode(disc.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    return img, inside, a
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_smooth_lime_part_inside_the_frame_is_opaque(seed):
+    """Brighter (1.45 times) and more saturated than the screen, smooth, with a cut edge: per
+    pixel the screen under a bright yellow veil at 0.6, it keyed 0.5-0.6 opaque. A veil, smoke
+    or glass over the screen makes it paler; a lit part of a warmer green is opaque."""
+    img, inside, _ = _lime_disc(seed, 0.0)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.95
+    assert got[:40].max() <= 3 / 255  # the screen
+
+
+def test_a_soft_lime_glow_keeps_its_partial_alpha():
+    """The same colour with a soft edge (a glow, 12 px): its outline is no cut edge, and it is
+    not made opaque."""
+    img, inside, _ = _lime_disc(0, 12.0)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() < 0.8
+
+
 def _leafy_bush(seed, leaf):
     """A bush of 60 textured leaves of ``leaf``'s colour (near the screen's hue, +-20 % at a 1.5
     px scale) in the middle of a mottled green screen, clear of the frame's border; and where
