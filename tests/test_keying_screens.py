@@ -400,7 +400,7 @@ def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0):
     bg = reach * 0.6 <= 0.15
     cast = cast_in * reach if ramp else np.where(bg, 0.0, cast_in).astype(np.float32)
     img[~bg] *= np.float32(light)
-    return bg, np.ones((h, w), bool), cast, img, luminance(img)
+    return bg, np.ones((h, w), bool), cast, luminance(img)
 
 
 def test_a_screen_corner_drifting_in_hue_is_screen():

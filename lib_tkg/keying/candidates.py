@@ -160,17 +160,14 @@ def screen_patches(
     return bg | cand[lab] if cand.any() else bg
 
 
-def screen_drift(
-    bg: np.ndarray, near: np.ndarray, cast: np.ndarray, img: np.ndarray, lum: np.ndarray
-) -> np.ndarray:
+def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.ndarray) -> np.ndarray:
     """``bg`` with the screen's smooth drift added: regions of ``near`` (hue within 50 degrees of
     the key's, 2 px clear of other colours) left out of it that reach the frame's border, cover
     :data:`_DRIFT_MIN` of it or more, whose hue cast ``cast`` (``q / p``) changes gently where
     they meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there, scaled to a
     256 px long side), whose mean hue cast is :data:`_DRIFT_CAST` or more from the screen's
     beside them, whose mean brightness is the screen's there (within :data:`_DRIFT_LIGHT`) and
-    that are as smooth as the screen inside. ``img``: the image (float32 levels), ``lum`` its
-    luminance.
+    that are as smooth as the screen inside. ``lum``: the image's luminance (levels).
 
     An SD screen's corner drifting towards cyan or yellow by 35-50 degrees falls outside the
     screen's hue; unlike a subject part of such a hue (a teal garment, an olive coat), even a
@@ -187,17 +184,14 @@ def screen_drift(
     keep[0] = False
     if not keep.any():
         return bg
-    # the colour inside against the screen's in a ring around (3 px at this resolution)
+    # hue cast and brightness inside against the screen's in a ring around (3 px here)
     ring, lr, n_ring = _ring(bg, lab, keep)
     # (its hue cast away from the screen's beside it: a drift of hue, not a paler patch)
     k_in = np.bincount(lb, cast[at], n) / np.maximum(count, 1)
     k_ring = np.bincount(lr, cast[ring], n) / np.maximum(n_ring, 1)
     keep &= np.abs(k_in - k_ring) >= _DRIFT_CAST
-    c_in = np.stack([np.bincount(lb, matte.rows_where(img, at)[:, c], n) for c in range(3)], 1)
-    c_ring = np.stack([np.bincount(lr, matte.rows_where(img, ring)[:, c], n) for c in range(3)], 1)
-    c_in = c_in / np.maximum(count, 1)[:, None]
-    c_ring = c_ring / np.maximum(n_ring, 1)[:, None]
-    l_in, l_ring = c_in.mean(1), c_ring.mean(1)
+    l_in = np.bincount(lb, lum[at], n) / np.maximum(count, 1)
+    l_ring = np.bincount(lr, lum[ring], n) / np.maximum(n_ring, 1)
     keep &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _DRIFT_LIGHT * l_ring)
     ids = np.flatnonzero(keep)
     if not ids.size:
@@ -350,11 +344,10 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     sat_level = float(matte.median(sat[ring]))
     vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
-    dim = bg & ~dark & (lum < np.float32(_PLATEAU_DIM * level))
+    shaded = bg & (lum < np.float32(_PLATEAU_DIM * level))
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
     vivid = bg & (sat > np.float32(vivid_from))
     drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright) | _sharp_rimmed(edges, vivid)
-    shaded = dark | dim
     drop |= _sharp_rimmed(edges, shaded, int(_PLATEAU_LARGE * bg.size), bg & ~shaded)
     return bg & (cv2.dilate(drop.view(np.uint8), _KERNEL5) == 0)
 

@@ -163,15 +163,16 @@ def opaque_interiors(
     textured = (count >= _TEXTURED * qh * qw) & whole & (a_mean >= _TEXTURED_ALPHA)
     sat_i, sat_b = saturation(sums_i), saturation(sums_b)
     textured &= sat_i >= np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER) * sat_b
-    textured &= on_border | (sums_i.sum(-1) <= _TEXTURED_LIGHT * sums_b.sum(-1))
+    light = sums_i.sum(-1) / np.maximum(sums_b.sum(-1), 1e-6)  # (brightness, plate's = 1)
+    textured &= on_border | (light <= _TEXTURED_LIGHT)
     if textured.any():
         cool |= _detailed(alpha_q, img_q, labels, textured)
     dark = (count >= _LARGE * qh * qw) & on_border & (sat_i >= _DARK_SAT * sat_b)
-    dark &= sums_i.sum(-1) <= _DARK_LIGHT * sums_b.sum(-1)
+    dark &= light <= _DARK_LIGHT
     vivid = (count >= _TEXTURED * qh * qw) & (a_mean >= _TEXTURED_ALPHA)
-    vivid &= (sat_i >= _VIVID_SAT * sat_b) & (sums_i.sum(-1) >= _VIVID_LIGHT * sums_b.sum(-1))
+    vivid &= (sat_i >= _VIVID_SAT * sat_b) & (light >= _VIVID_LIGHT)
     if (dark | vivid).any():
-        cool |= (dark | vivid) & _sharp_outlined(alpha_q, labels)
+        cool |= (dark | vivid) & _sharp_outlined(alpha_q, labels, n)
     cool[0] = False
     if not cool.any():
         return None
@@ -208,13 +209,12 @@ def _detailed(
     return out
 
 
-def _sharp_outlined(alpha_q: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(n,) bool over ``labels``' n labels: whether a region's outline against the clear screen
+def _sharp_outlined(alpha_q: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """(n,) bool over ``labels``' ``n`` labels: whether a region's outline against the clear screen
     (``alpha_q`` 0; the clear pixels within :data:`_DARK_REACH` px of it, at least
     :data:`_DARK_MIN_RING`) lies on sharp edges of ``alpha_q`` (in levels,
     :func:`lib_tkg.keying.edges.sharp_edges`, widened by 1 px) for :data:`_DARK_SHARP` of it
     or more: a garment's cut edge, not a shadow's or smoke's soft one."""
-    n = int(labels.max()) + 1
     k = 2 * _DARK_REACH + 1
     # (the region nearby, or the highest-numbered of those nearby)
     near = cv2.dilate(labels.astype(np.float32), np.ones((k, k), np.uint8)).astype(np.int64)

@@ -225,7 +225,7 @@ def _analyse_chroma(
     if not bg1.any():
         bg1 = hue_ok
     bg1 = screen_patches(bg1, hue_ok, rel, lum)
-    bg1 = screen_drift(bg1, drift_ok, cast, img_h, lum)
+    bg1 = screen_drift(bg1, drift_ok, cast, lum)
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
     sharp = edges.result()
