@@ -9,7 +9,10 @@ plate's (:func:`~lib_tkg.keying.regions.plate_coloured`: more than :data:`_ANGLE
 of another hue, brighter, far darker or more saturated), is made opaque, and keeps its colour
 (its own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
 subject's shadow: it has the plate's colour, darker (but not far darker), or nearly clear
-pixels (:data:`_CLEAR`) no more saturated than the plate and of its hue, and stays. A thin
+pixels (:data:`_CLEAR`) no more saturated than the plate and of its hue, and stays, unless it
+is detailed where the screen is smooth and hardly any of it is clear (:data:`_DETAIL`,
+:data:`_DETAIL_CLEAR`: leaves, print or cloth of the screen's colour, darker, inside a
+sticker; a hole shows the screen's own smoothness, a net's holes are clear). A thin
 opaque outline that the band's refinement leaves a little under 1 walls a region in too
 (:data:`_WALLS`). A part more saturated than the
 screen is keyed clear in places by the colour difference; those pixels do not make it a hole.
@@ -17,10 +20,14 @@ screen is keyed clear in places by the colour difference; those pixels do not ma
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
+from lib_tkg.keying.edges import luminance
 from lib_tkg.keying.matte import chroma_rows
 from lib_tkg.keying.regions import border_sides, plate_coloured, region_sums, same_hue
 
@@ -34,6 +41,14 @@ _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that mak
 #: as the guided filter leaves a thin opaque outline a little under 1; not 0.95 alone, which
 #: splits a region at its nearly opaque pixels into pieces each judged alone
 _WALLS = (1.0 - 1e-4, 0.95)
+#: a plate-coloured region's median detail (:func:`_detail`, at :data:`_DETAIL_SIGMA` px) as a
+#: multiple of the clear screen's, from which it is subject (measured: leaves of the screen's hue
+#: inside a sticker 4.4-5.6; holes showing the screen, with soft rims or hair across, 1.1-1.7)
+_DETAIL = 3.0
+_DETAIL_SIGMA = 1.0
+#: ... judged so when at most :data:`_DETAIL_CLEAR` of its pixels are nearly clear (measured:
+#: such leaves none; holes in hair or a net, detailed by the strands crossing them, 9-77 %)
+_DETAIL_CLEAR = 0.02
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
 _KERNEL5 = np.ones((5, 5), np.uint8)
@@ -59,17 +74,24 @@ def fill_enclosed(alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray) -> np.n
     if min(h, w) < _MIN_SIDE:
         return None
     filled = None
+    # (measured once, where a plate-coloured region asks for it: most images have none)
+    level = functools.cache(lambda: _screen_detail(alpha, rgb))
     for wall in _WALLS:
-        more = _fill_pass(alpha, rgb, plate, wall)
+        more = _fill_pass(alpha, rgb, plate, wall, level)
         if more is not None:
             filled = more if filled is None else filled | more
     return filled
 
 
 def _fill_pass(
-    alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray, wall: float
+    alpha: np.ndarray,
+    rgb: np.ndarray,
+    plate: np.ndarray,
+    wall: float,
+    level: Callable[[], float],
 ) -> np.ndarray | None:
-    """One pass of :func:`fill_enclosed` with pixels from alpha ``wall`` walling regions in.
+    """One pass of :func:`fill_enclosed` with pixels from alpha ``wall`` walling regions in
+    (``level``: the clear screen's median detail, :func:`_screen_detail`).
 
     The candidates are found at half resolution and each decided at full resolution in its
     box. Walls of (nearly) 1: a pixel there is open where any of the four it covers is, regions are
@@ -96,7 +118,8 @@ def _fill_pass(
         bx, by, bw, bh = cv2.boundingRect(cv2.compare(labels_h, int(i), cv2.CMP_EQ))
         y0, x0 = max(0, 2 * by - pad), max(0, 2 * bx - pad)
         y1, x1 = min(h, 2 * (by + bh) + pad), min(w, 2 * (bx + bw) + pad)
-        box = _fill_in_box(alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1], wall)
+        view = (alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1], plate[y0:y1, x0:x1])
+        box = _fill_in_box(*view, wall, level)
         if box is not None:
             if filled is None:
                 filled = np.zeros((h, w), bool)
@@ -105,7 +128,11 @@ def _fill_pass(
 
 
 def _fill_in_box(
-    alpha: np.ndarray, rgb: np.ndarray, plate: np.ndarray, wall: float
+    alpha: np.ndarray,
+    rgb: np.ndarray,
+    plate: np.ndarray,
+    wall: float,
+    level: Callable[[], float],
 ) -> np.ndarray | None:
     """:func:`fill_enclosed`'s test at full resolution within one box (views, in place): its
     regions of alpha under ``wall`` that do not reach the box's edge. Returns the box's pixels
@@ -114,19 +141,44 @@ def _fill_in_box(
         cv2.compare(alpha, wall, cv2.CMP_LT), connectivity=8, ltype=cv2.CV_32S
     )
     shut = ~border_sides(labels, n).any(0)
-    shut &= ~_may_show_screen(labels, n, alpha, rgb, plate)
     shut[0] = False  # (opaque)
+    screen = _may_show_screen(labels, n, alpha, rgb, plate)
     filled = None
     for i in np.flatnonzero(shut):
         region = labels == i
-        if np.count_nonzero(region) < _MIN_PX:
+        size = np.count_nonzero(region)
+        if size < _MIN_PX:
             continue
         inside = cv2.erode(region.view(np.uint8), _KERNEL5).view(bool)
         at = inside if inside.any() else region
-        if not plate_coloured(rgb[at].mean(0), plate[at].mean(0), _ANGLE):
+        subject = not screen[i] and not plate_coloured(rgb[at].mean(0), plate[at].mean(0), _ANGLE)
+        if not subject:
+            shut_in = np.count_nonzero(alpha[region] <= np.float32(_CLEAR)) <= _DETAIL_CLEAR * size
+            subject = shut_in and matte.median(_detail(rgb, region)[at]) >= _DETAIL * level()
+        if subject:
             alpha[region] = 1.0
             filled = region if filled is None else filled | region
     return filled
+
+
+def _detail(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Fine structure of ``rgb``'s luminance within ``mask`` (bool (H, W)), in levels: its
+    distance from its blur by :data:`_DETAIL_SIGMA` px taken over ``mask``'s pixels only (a
+    region's rim against the subject around it is no detail of its own); 0 outside."""
+    m = mask.astype(np.float32)
+    lum = luminance(rgb.astype(np.float32)) * m
+    blur = cv2.GaussianBlur(lum, (0, 0), _DETAIL_SIGMA)
+    weight = cv2.GaussianBlur(m, (0, 0), _DETAIL_SIGMA)
+    return cv2.absdiff(lum, blur / np.maximum(weight, np.float32(1e-3))) * m
+
+
+def _screen_detail(alpha: np.ndarray, rgb: np.ndarray) -> float:
+    """The clear screen's (``alpha`` 0) median detail (:func:`_detail`, levels), at least 0.2
+    (a noiseless screen)."""
+    clear = alpha <= 0.0
+    if not clear.any():
+        return float("inf")
+    return max(float(matte.median(_detail(rgb, clear)[clear])), 0.2)
 
 
 def _may_show_screen(
