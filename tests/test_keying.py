@@ -1825,6 +1825,46 @@ def test_a_screen_corner_drifting_in_hue_keys_out(seed, corner):
     assert got[inside].mean() > 0.95
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_edge_of_a_part_greener_than_the_screen_keeps_its_alpha(seed):
+    """A lime disc brighter and greener than a dull green screen (its colour difference 91
+    against the screen's 84), its edge anti-aliased: the edge's mixes have the screen's colour
+    difference or more, so it saw no edge there and cleared it (bias -0.31). Off the screen's
+    shade line, next to the subject, they are its edge."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 256
+    big = np.zeros((h * 4, w * 4), np.uint8)
+    cv2.circle(big, (480, 512), 330, 255, -1)
+    a = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    yy = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    screen = np.float32((63, 147, 52))[None, None] * (1.0 - 0.08 * yy / h)[..., None]
+    img = a[..., None] * np.float32((122, 213, 49)) + (1 - a[..., None]) * screen
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    edge = (a > 0.2) & (a < 0.8)
+    assert abs(float((got - a)[edge].mean())) < 0.12
+    assert got[a == 0].max() <= 8 / 255  # the screen
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_glow_on_the_screen_hugging_the_subject_stays_clear(seed):
+    """The screen lit 1.3 times brighter right at a pale subject's rim (a 3 px glow the plate
+    does not follow): far from the plate's colour, but on its shade line, so it is no part of
+    the subject's edge (taken as one, it keyed up to 0.3 opaque)."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 256
+    big = np.zeros((h * 4, w * 4), np.uint8)
+    cv2.circle(big, (512, 512), 300, 255, -1)
+    a = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    d = cv2.distanceTransform((a == 0).astype(np.uint8), cv2.DIST_L2, 3)
+    screen = np.float32((50, 160, 60))[None, None] * (1.0 + 0.3 * np.exp(-d / 3.0))[..., None]
+    img = a[..., None] * np.float32((200, 190, 180)) + (1 - a[..., None]) * screen
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    ring = (d > 0.5) & (d <= 5)
+    assert got[ring].max() <= 8 / 255
+
+
 def _lime_disc(seed: int, blur: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A smooth lime disc (brighter and more saturated than the screen, 30 degrees warmer) in
     the middle of a mottled green screen, its edge blurred by ``blur`` px; the image, the disc's

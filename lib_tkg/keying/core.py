@@ -128,7 +128,8 @@ def key_pixels(
     # (a single pixel has no edge to refine; OpenCV would take a 1 x 1 array for a scalar)
     refining = opts.refine and alpha.size > 1
     if refining:
-        refine.admit_faint(alpha, t, lo, sig)
+        off = None if scr.neutral else (img, plate, noise_lv)
+        refine.admit_faint(alpha, t, lo, sig, off)
     if float(alpha.min()) >= 1.0:
         return None
     # the pixels with alpha (0 or 255), for both what follows; the subject's colour is denoised
