@@ -1865,6 +1865,37 @@ def test_a_glow_on_the_screen_hugging_the_subject_stays_clear(seed):
     assert got[ring].max() <= 8 / 255
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_translucent_yellow_petals_over_the_screen_keep_their_alpha(seed):
+    """A flower of 24 overlapping translucent yellow petals (each 0.3-0.6 opaque) over a green
+    screen: mixed with it, they are as saturated as the screen, 1.56-1.58 times as bright and
+    detailed (their overlaps), like a lit textured subject part, and were made opaque (0.98).
+    Textured parts inside the frame over 1.5 times the plate's brightness are veils or glows."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.standard_normal((6, 6)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    screen = np.float32((80, 150, 45))[None, None] * (1.0 + 0.03 * mottle)[..., None]
+    a = np.zeros((h, w), np.float32)
+    for k in range(24):
+        angle = 2 * np.pi * k / 24 + rng.uniform(-0.1, 0.1)
+        big = np.zeros((h * 3, w * 3), np.uint8)
+        centre = (int(3 * (192 + 75 * np.cos(angle))), int(3 * (192 + 75 * np.sin(angle))))
+        cv2.ellipse(big, centre, (240, 42), float(np.degrees(angle)), 0, 360, 255, -1)
+        petal = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        a += petal * rng.uniform(0.3, 0.6) * (1 - a)
+    disc = np.hypot(xx - 192, yy - 192) < 22
+    a[disc] = 1.0
+    fg = np.zeros((h, w, 3), np.float32) + np.float32((245, 240, 80))
+    fg[disc] = (120, 80, 50)
+    img = a[..., None] * fg + (1 - a[..., None]) * screen
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img).astype(np.float32) / 255
+    partial = (a > 0.1) & (a < 0.9)
+    assert abs(float((got - a)[partial].mean())) < 0.1
+    assert got[a == 0].max() <= 12 / 255  # the screen
+
+
 def _lime_disc(seed: int, blur: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A smooth lime disc (brighter and more saturated than the screen, 30 degrees warmer) in
     the middle of a mottled green screen, its edge blurred by ``blur`` px; the image, the disc's
