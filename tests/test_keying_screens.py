@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lib_tkg.keying import NoKeyColorWarning, candidates, key
-from lib_tkg.keying.edges import luminance
+from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.priors import key_generated, subject_prior
 from lib_tkg.params import TkgParams
 
@@ -387,17 +387,20 @@ def test_a_dim_region_sharp_only_against_the_subject_is_screen():
     assert out[80:130, 80:130].all()
 
 
-def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0):
+def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0, rise: float = 0.0):
     """For ``candidates.screen_drift``: a screen (``bg``) with its top right corner (a quarter
     disc, 46 % of the frame) left out of it, of the screen's colour and brightness, whose hue
     cast reaches ``cast_in`` there; ``ramp``: gently across the frame (a drift: the corner is
     where a cast rising to 0.6 passes 0.15), else in one step at the corner's rim; ``light``:
-    the corner's brightness, as a share of the screen's."""
+    the corner's brightness, as a share of the screen's; ``rise``: within the corner, the cast
+    rises this much faster per px (of the 144 px frame) towards ``cast_in``."""
     h, w = 96, 144
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     img = np.full((h, w, 3), (50.0, 180.0, 60.0), np.float32)
-    reach = np.clip(1.0 - np.hypot(xx - w, yy) / 120.0, 0, 1).astype(np.float32)
+    r = np.hypot(xx - w, yy)
+    reach = np.clip(1.0 - r / 120.0, 0, 1).astype(np.float32)
     bg = reach * 0.6 <= 0.15
+    reach = np.clip(reach + np.maximum(90.0 - r, 0) * np.float32(rise) / 0.6, 0, 1)
     cast = cast_in * reach if ramp else np.where(bg, 0.0, cast_in).astype(np.float32)
     img[~bg] *= np.float32(light)
     return bg, np.ones((h, w), bool), cast, luminance(img)
@@ -407,6 +410,25 @@ def test_a_screen_corner_drifting_in_hue_is_screen():
     """Its hue cast moving gently over the frame: the screen's drift, added."""
     bg, *rest = _drift_scene(0.6, True)
     assert candidates.screen_drift(bg, *rest).all()
+
+
+def test_a_screen_corner_drifting_faster_in_hue_is_screen():
+    """Its hue cast rising 0.045 per px of a 144 px wide frame (0.025 per px at a 256 px long
+    side, over the limit of 0.02 before): a faster drift, as an SD screen's corner over a tenth
+    of the frame has (measured 0.028), still the screen's."""
+    bg, *rest = _drift_scene(0.6, True, rise=0.04)
+    assert candidates.screen_drift(bg, *rest).all()
+
+
+def test_a_detailed_corner_drifting_in_hue_is_not_a_drift():
+    """Its hue moving gently, but 2.5 times as detailed as the screen (a white veil floating in
+    from the border with strands behind it measured 2.4, the screen's drifts 0.8-1.3): not the
+    screen."""
+    bg, near, cast, lum = _drift_scene(0.6, True)
+    grain = np.random.default_rng(0).standard_normal(lum.shape).astype(np.float32)
+    grain *= np.float32(1.25) / np.median(detail(grain, candidates._PATCH_SIGMA))
+    lum = lum + np.where(bg, 0, grain).astype(np.float32)
+    assert not candidates.screen_drift(bg, near, cast, lum)[~bg].any()
 
 
 def test_a_corner_whose_hue_changes_at_its_rim_is_not_a_drift():

@@ -108,7 +108,12 @@ _PATCH_SIGMA = 3.0
 #: veil or smoke moves the brightness (:data:`_DRIFT_LIGHT`), white steam keeps the hue cast
 #: (:data:`_DRIFT_CAST`)
 DRIFT_SLOPE = 1.19
-_DRIFT_STEEP = 0.02
+#: (measured: SD-like screens' corner drifts 0.005-0.028, one at 0.05; a near-green band across
+#: a bust, whose hue changes faster, was taken at 0.05)
+_DRIFT_STEEP = 0.03
+#: ... and no more detailed than this many times the screen (measured: drifts 0.8-1.3; a white
+#: veil floating in from the border, as gentle and as bright, 2.4)
+_DRIFT_DETAIL = 2.0
 _DRIFT_MIN = 0.02  # share of the frame, at least
 _DRIFT_LIGHT = 0.15  # brightness, within this share of the screen's beside it
 _DRIFT_CAST = 0.1  # hue cast (q / p) away from the screen's beside it, at least
@@ -167,13 +172,14 @@ def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.nda
     they meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there, scaled to a
     256 px long side), whose mean hue cast is :data:`_DRIFT_CAST` or more from the screen's
     beside them, whose mean brightness is the screen's there (within :data:`_DRIFT_LIGHT`) and
-    that are as smooth as the screen inside. ``lum``: the image's luminance (levels).
+    that are about as smooth as the screen inside (:data:`_DRIFT_DETAIL`). ``lum``: the
+    image's luminance (levels).
 
     An SD screen's corner drifting towards cyan or yellow by 35-50 degrees falls outside the
     screen's hue; unlike a subject part of such a hue (a teal garment, an olive coat), even a
     blurred one, it has no edge: its hue moves across a quarter of the frame, not a few px.
-    Unlike a veil or smoke floating in from the border, it keeps the screen's brightness, and it
-    moves its hue (white steam, paling the screen, keeps it).
+    Unlike a veil or smoke floating in from the border, it keeps the screen's brightness and
+    smoothness, and it moves its hue (white steam, paling the screen, keeps it).
     """
     lab, n, at = _left_out(bg, near)[1:]
     if n <= 1 or not bg.any():
@@ -206,7 +212,7 @@ def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.nda
         keep[ids] = region_medians(steep, rim_lab, ids) <= _DRIFT_STEEP
     ids = np.flatnonzero(keep)
     if ids.size:
-        keep[ids] = _as_smooth(bg, lum, lab, ids)
+        keep[ids] = _as_smooth(bg, lum, lab, ids, _DRIFT_DETAIL)
     return bg | keep[lab] if keep.any() else bg
 
 
@@ -231,12 +237,14 @@ def _ring(
     return ring, lr, np.bincount(lr, minlength=which.size)
 
 
-def _as_smooth(bg: np.ndarray, lum: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def _as_smooth(
+    bg: np.ndarray, lum: np.ndarray, lab: np.ndarray, ids: np.ndarray, times: float = _PATCH_DETAIL
+) -> np.ndarray:
     """(k,) bool: whether the regions ``ids`` of ``lab`` have a median detail (``lum``'s,
-    :func:`edges.detail` at :data:`_PATCH_SIGMA` px) at most :data:`_PATCH_DETAIL` times the
-    screen's (``bg``; at least 0.5 levels)."""
+    :func:`edges.detail` at :data:`_PATCH_SIGMA` px) at most ``times`` the screen's (``bg``;
+    at least 0.5 levels)."""
     fine = detail(lum, _PATCH_SIGMA)
-    limit = _PATCH_DETAIL * max(float(matte.median(fine[bg])), 0.5)
+    limit = times * max(float(matte.median(fine[bg])), 0.5)
     return region_medians(fine, lab, ids) <= limit
 
 
