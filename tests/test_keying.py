@@ -1840,10 +1840,11 @@ def test_the_edge_of_a_part_greener_than_the_screen_keeps_its_alpha(seed):
     screen = np.float32((63, 147, 52))[None, None] * (1.0 - 0.08 * yy / h)[..., None]
     img = a[..., None] * np.float32((122, 213, 49)) + (1 - a[..., None]) * screen
     img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
-    got = key_matte(img).astype(np.float32) / 255
+    levels = key_matte(img)
+    got = levels.astype(np.float32) / 255
     edge = (a > 0.2) & (a < 0.8)
     assert abs(float((got - a)[edge].mean())) < 0.12
-    assert got[a == 0].max() <= 8 / 255  # the screen
+    assert levels[a == 0].max() <= 12  # the screen (next to the edge, a few levels)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
