@@ -26,8 +26,16 @@ def sharp_edges(lum: np.ndarray) -> np.ndarray:
     return (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)
 
 
-def detail(lum: np.ndarray, sigma: float) -> np.ndarray:
+def detail(lum: np.ndarray, sigma: float, within: np.ndarray | None = None) -> np.ndarray:
     """Fine structure of ``lum`` (levels): ``|lum - lum blurred by sigma px|``. Texture,
     strands, print and mottled cloth have it; a screen's gradients, shadows and SD-style
-    mottling, smooth at that scale, hardly do."""
-    return cv2.absdiff(lum, cv2.GaussianBlur(lum, (0, 0), sigma))
+    mottling, smooth at that scale, hardly do. ``within`` (bool, ``lum``'s shape): the blur is
+    taken over those pixels only (a region's rim against what surrounds it is no detail of its
+    own), 0 outside them."""
+    if within is None:
+        return cv2.absdiff(lum, cv2.GaussianBlur(lum, (0, 0), sigma))
+    m = within.astype(np.float32)
+    lum = lum * m
+    weight = cv2.GaussianBlur(m, (0, 0), sigma)
+    blur = cv2.GaussianBlur(lum, (0, 0), sigma) / np.maximum(weight, np.float32(1e-3))
+    return cv2.absdiff(lum, blur) * m

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.edges import luminance
+from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.matte import chroma_rows
 from lib_tkg.keying.regions import border_sides, plate_coloured, region_sums, same_hue
 
@@ -161,17 +161,6 @@ def _fill_in_box(
     return filled
 
 
-def _detail(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Fine structure of ``rgb``'s luminance within ``mask`` (bool (H, W)), in levels: its
-    distance from its blur by :data:`_DETAIL_SIGMA` px taken over ``mask``'s pixels only (a
-    region's rim against the subject around it is no detail of its own); 0 outside."""
-    m = mask.astype(np.float32)
-    lum = luminance(rgb.astype(np.float32)) * m
-    blur = cv2.GaussianBlur(lum, (0, 0), _DETAIL_SIGMA)
-    weight = cv2.GaussianBlur(m, (0, 0), _DETAIL_SIGMA)
-    return cv2.absdiff(lum, blur / np.maximum(weight, np.float32(1e-3))) * m
-
-
 def _screen_detail(alpha: np.ndarray, rgb: np.ndarray) -> float:
     """The clear screen's (``alpha`` 0) median detail (:func:`_detail`, levels), at least 0.2
     (a noiseless screen)."""
@@ -179,6 +168,12 @@ def _screen_detail(alpha: np.ndarray, rgb: np.ndarray) -> float:
     if not clear.any():
         return float("inf")
     return max(float(matte.median(_detail(rgb, clear)[clear])), 0.2)
+
+
+def _detail(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """:func:`~lib_tkg.keying.edges.detail` of ``rgb``'s luminance at :data:`_DETAIL_SIGMA` px
+    within ``mask`` (bool (H, W)), in levels."""
+    return detail(luminance(rgb.astype(np.float32)), _DETAIL_SIGMA, mask)
 
 
 def _may_show_screen(

@@ -57,6 +57,7 @@ _OFF_REACH = 2
 _OFF_SEED = 0.5
 _OFF_NOISE = 4.0
 _OFF_LEVELS = 8.0
+_OFF_KERNEL = np.ones((2 * _OFF_REACH + 1,) * 2, np.uint8)
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 
 
@@ -118,7 +119,7 @@ def _admit_off(
     """:func:`admit_faint`'s pixels off the plate's shade line, marked in ``faint`` (uint8 0 or
     255, in place); ``seen``: where ``alpha`` > 0 (uint8 0 or 255); all over one box."""
     dense = cv2.compare(alpha, _OFF_SEED, cv2.CMP_GE)
-    near = cv2.dilate(dense, np.ones((2 * _OFF_REACH + 1,) * 2, np.uint8))
+    near = cv2.dilate(dense, _OFF_KERNEL)
     at = np.flatnonzero(cv2.bitwise_and(near, cv2.bitwise_not(seen)).view(bool))
     if at.size == 0:
         return
