@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,59 +108,41 @@ def worker_init() -> None:
 
 
 def run_jobs(jobs: list[KeyJob], workers: int) -> Iterator[JobResult]:
-    """:func:`key_file` of each job, in order: here, or with ``workers`` > 1 in as many spawned
-    processes (a forked one can inherit OpenCV's thread pool mid-use and hang).
+    """:func:`key_file` of each job, in order: here, or with ``workers`` > 1 in as many
+    spawned processes (:class:`lib_tkg.worker_pool.WorkerPool`).
 
-    A worker that dies (killed: out of memory) fails the images not finished by then, each
-    with one line; an interruption (Ctrl-C, SIGTERM, or the caller closing this generator)
-    stops the workers. Either way the temporary files of the stopped workers are removed.
+    A worker that dies (killed: out of memory) fails the image it was keying, with one line,
+    and a new worker takes the rest; an interruption (Ctrl-C, SIGTERM, or the caller closing
+    this generator) stops the workers. Either way the temporary files of the stopped workers
+    are removed.
     """
     if workers <= 1:
         yield from map(key_file, jobs)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from lib_tkg.worker_pool import WorkerDied, WorkerPool
 
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_init
-    )
-    futures = [pool.submit(key_file, job) for job in jobs]
-    processes = dict(getattr(pool, "_processes", None) or {})  # (no public way to stop them)
-    broken = False
-    try:
-        for job, future in zip(jobs, futures, strict=True):
-            try:
-                result = future.result()
-            except BrokenProcessPool:
-                broken = True
-                result = JobResult(False, (f"error: cannot key {job.source}: {_WORKER_DIED}",))
-            yield result
-    except BaseException:
-        _stop(pool, processes.values())
-        broken = True
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if broken:
-            outputs.remove_partials([o for job in jobs for o in job.outputs], processes)
+    paths = [o for job in jobs for o in job.outputs]
+    dead: list[int] = []
+    with WorkerPool(key_file, workers, worker_init) as pool:
+        try:
+            for job, result in zip(jobs, pool.map(jobs), strict=True):
+                if isinstance(result, WorkerDied):
+                    dead.append(result.pid)
+                    result = JobResult(False, (f"error: cannot key {job.source}: {_WORKER_DIED}",))
+                yield result
+        except BaseException:
+            pool.stop(at_once=True)
+            dead = pool.pids
+            raise
+        finally:
+            if dead:
+                outputs.remove_partials(paths, dead)
 
 
 _WORKER_DIED = (
     "a worker process stopped before finishing it (killed, often for lack of memory; -j 1 "
     "keys one image at a time)"
 )
-
-
-def _stop(pool: Any, processes: Iterable[Any]) -> None:
-    """Stop a process pool at once: queued jobs cancelled, running workers terminated."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(5)
 
 
 def save_outputs(files: Sequence[tuple[Any, Path, dict[str, Any]]], overwrite: bool) -> None:
