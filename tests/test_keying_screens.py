@@ -610,6 +610,48 @@ def test_white_screen_shadow_keys_out_or_is_kept():
     assert (kept.alpha[55:135, 75:117] == 255).all()
 
 
+def _frame_on_white(panel=None):
+    """A brown frame (a chair's back: 14 px bars round a 100 x 80 px hole) on a white sweep,
+    casting a soft shadow down and to the right, part of it into the hole; ``panel``: a grey
+    to fill the hole with instead. Returns the image, the hole's inside, its shadowed part and
+    the bars' inside."""
+    h, w = 256, 256
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.full((h, w, 3), 246.0, np.float32) * (1.0 - 0.05 * yy / h)[..., None]
+    outer = (np.abs(xx - 128) < 64) & (np.abs(yy - 118) < 59)
+    hole = (np.abs(xx - 128) < 50) & (np.abs(yy - 118) < 45)
+    bars = outer & ~hole
+    shade = cv2.GaussianBlur(np.roll(bars, (10, 12), (0, 1)).astype(np.float32), (0, 0), 4)
+    img *= (1.0 - 0.3 * shade)[..., None]
+    img[bars] = (150, 100, 60)
+    if panel is not None:
+        img[hole] = panel
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    solid = cv2.erode(bars.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), inner, inner & (shade > 0.3), solid
+
+
+def test_a_soft_shadow_cast_into_a_hole_in_the_subject_keys_out_on_white():
+    """The frame's shadow falling into its own hole (a chair's back on a white sweep) was kept
+    0.8 opaque on average: the hole joined the screen only where it was at the plate's level.
+    A hole part of which is at that level is screen all over, its shadow too (kept as the
+    shadow layer with keep_shadow)."""
+    img, inner, shadowed, solid = _frame_on_white()
+    out = key(img, "white")
+    assert out.alpha[shadowed].mean() <= 10
+    assert (out.alpha[inner] <= 12).mean() >= 0.9
+    assert (out.alpha[solid] == 255).all()
+    kept = key(img, "white", keep_shadow=True)
+    assert kept.alpha[shadowed].mean() >= 0.15 * 255
+
+
+def test_a_grey_panel_filling_a_hole_stays_opaque_on_white():
+    """Guard for the rule above: a flat grey panel in the hole (0.6 of the screen's brightness,
+    none of it at the screen's level) is the subject's."""
+    img, inner, *_ = _frame_on_white(panel=(148, 148, 148))
+    assert key(img, "white").alpha[inner].min() >= 0.9 * 255
+
+
 @pytest.mark.parametrize(
     ("screen", "outline", "inside"),
     [

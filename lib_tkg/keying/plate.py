@@ -32,7 +32,11 @@ enter it), while soft shadows are followed and key out.
 Neutral screens (white, grey, black). Candidates are near-neutral pixels at the screen's
 brightness or in its soft shadows, connected to the frame's border without crossing a sharp
 luminance edge (a soft shadow has none, a grey subject part has); enclosed regions at the
-plate's level (holes in the subject) are added in a second pass.
+plate's level (holes in the subject) are added in a second pass, each with its pixels no
+brighter than the lit screen where :data:`_HOLE_LEVEL` of it is at that level: the subject's
+shadow cast into its own hole (a chair's back) keys out as the shadow outside does, and the
+plate across a hole, dragged down by that shadow outside, is not the hole's. A flat grey part
+filling a hole has no pixel at the screen's level.
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ from lib_tkg.keying.threads import in_background
 PLATE_RES = 128  # long side of the low-resolution plate grid
 _FIELD_SIGMA = 0.08  # smoothness of the screen chromaticity field, fraction of the long side
 _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen region may lack
+#: share of a hole in the subject on a neutral screen at the plate's level, at least, for its
+#: pixels no brighter than the lit screen to be screen too (a soft shadow cast into it)
+_HOLE_LEVEL = 0.05
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
@@ -300,9 +307,20 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     plate_s, w_s, plate = plate_over(img, bg1, small, key_f)
     dist = matte.distance(img, plate)
     sig = matte.sigma_of(dist, bg1)
-    # pass 2: enclosed regions at the plate's level are screen too (holes in the subject)
-    near = dist <= np.float32(max(6.0, 4.0 * sig))
+    # pass 2: enclosed regions at the plate's level are screen too (holes in the subject); where
+    # part of one is, so are its pixels no brighter than the lit screen (a soft shadow cast into
+    # the hole, and the plate across the hole is dragged down by the shadow outside)
+    tol = np.float32(max(6.0, 4.0 * sig))
+    near = dist <= tol
     bg2 = (bg1 | (free.astype(bool) & near)) & near
+    lab = labels.reshape(-1)
+    count = np.bincount(lab, minlength=sides.shape[1])
+    level = np.bincount(lab, weights=near.reshape(-1), minlength=sides.shape[1])
+    hole = ~sides.any(0) & (level >= _HOLE_LEVEL * np.maximum(count, 1))
+    hole[0] = False
+    if hole.any():
+        lit = np.float32(np.quantile(lum[bg1], 0.99)) + tol
+        bg2 |= hole[labels] & (lum <= lit)
     if bg2.any():
         plate_s, w_s = block_plate(img, bg2, small, key_f)
     else:
