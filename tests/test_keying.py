@@ -1762,6 +1762,67 @@ def test_a_mottled_garment_of_the_screens_colour_running_off_the_frame_stays_opa
     assert got[:60].max() <= 3 / 255  # the screen
 
 
+def _leaves_scene(seed: int, colour, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """A twig with 14 small flat leaves (32 x 16 px, 0.3 % of the frame each) of ``colour`` at
+    ``opacity`` over a mottled lime screen (SD's yellow-green); returns the image and the
+    leaves' inside."""
+    rng = np.random.default_rng(seed)
+    h, w = 288, 384
+    mottle = cv2.resize(rng.standard_normal((6, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    screen = np.float32((73, 184, 36))[None, None] * (1.0 + 0.04 * mottle)[..., None]
+    img = screen.copy()
+    cv2.line(img, (60, 40), (300, 250), (90, 60, 40), 3)
+    leaves = np.zeros((h, w), np.uint8)
+    for i in range(14):
+        x, y, side = 60 + 240 * (i + 0.5) / 14, 40 + 210 * (i + 0.5) / 14, 1 - 2 * (i % 2)
+        angle = float(rng.uniform(0, 180))
+        cv2.ellipse(leaves, (int(x) + 22 * side, int(y) - 14 * side), (16, 8), angle, 0, 360, 1, -1)
+    on = leaves.astype(bool)
+    img[on] = opacity * np.float32(colour) + (1.0 - opacity) * screen[on]
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    return img, cv2.erode(leaves, np.ones((5, 5), np.uint8)).astype(bool)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_small_dark_teal_leaves_on_a_lime_screen_are_opaque(seed):
+    """Flat teal leaves (26 degrees to the cool side of the screen's hue, 0.79 of its
+    brightness) keyed 0.64 opaque: per pixel the screen under a dark cyan veil. A region that
+    far to the cool side, darker than the screen and with a cut outline is a subject part
+    (leaves, plants, sprite parts, garments); veils and smoke keep the screen's hue, a cyan
+    glass or veil makes it paler, a veil's or a shadow's outline is soft."""
+    img, inside = _leaves_scene(seed, (40, 120, 70))
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.9
+    assert got[:20].max() <= 3 / 255
+
+
+@pytest.mark.parametrize(
+    ("colour", "opacity", "below"),
+    [((120, 200, 200), 0.5, 0.6), ((44, 110, 22), 1.0, 0.7)],
+    ids=["pale-cyan-veil", "dark-leaves-of-the-screens-hue"],
+)
+def test_cool_pale_veils_and_dark_parts_of_the_screens_hue_stay_partial(colour, opacity, below):
+    """Guards for the rule above: pale cyan glass over the leaves' shapes (cool, but brighter
+    than the screen) and patches of the screen's own hue at 0.6 of its brightness (darker, but
+    no hue shift: per pixel a black veil) keep their partial alpha."""
+    img, inside = _leaves_scene(0, colour, opacity)
+    assert (key_matte(img).astype(np.float32) / 255)[inside].mean() < below
+
+
+def test_a_soft_edged_dark_teal_veil_stays_partial():
+    """Guard for the rule above: a dark teal veil of the leaves' colour at 0.7 opacity, a disc
+    with a soft outline (blurred 6 px), keeps its partial alpha (made opaque when the rule does
+    not ask for a cut outline, as the own set's dark slate veil was)."""
+    h, w = 288, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    disc = cv2.GaussianBlur((np.hypot(xx - 190, yy - 140) < 60).astype(np.float32), (0, 0), 6)
+    veil = np.float32(0.7) * disc[..., None]
+    img = veil * np.float32((40, 120, 70)) + (1 - veil) * np.float32((73, 184, 36))
+    img += np.random.default_rng(0).normal(0, 1.5, img.shape)
+    got = key_matte(np.clip(np.round(img), 0, 255).astype(np.uint8)).astype(np.float32) / 255
+    assert got[np.hypot(xx - 190, yy - 140) < 40].mean() < 0.8
+
+
 def _sleeve_scene(seed: int, colour) -> tuple[np.ndarray, np.ndarray]:
     """A mottled green screen with a hand over a sleeve that runs off the frame's bottom-left
     corner (8 % of the frame): the sleeve ``colour`` textured all over (cloth, +-25 % at a
