@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+#: Workers in a row found dead before taking an item, after which that item fails
+_REFUSALS = 3
+
 
 @dataclass(frozen=True)
 class WorkerDied:
@@ -56,17 +59,24 @@ class WorkerPool:
 
     def map(self, items: Iterable[Any]) -> Iterator[Any]:
         """``func(item)`` for each item, in order, or a :class:`WorkerDied` for an item whose
-        worker died on it; a dead worker is replaced while items remain."""
+        worker died on it; a dead worker is replaced while items remain (an item fails too
+        when :data:`_REFUSALS` new workers in a row are dead before taking it)."""
         queue = list(items)
         results: dict[int, Any] = {}
-        sent = done = 0
+        sent = done = refused = 0
         while done < len(queue):
             while sent < len(queue) and len(self._busy) < self._workers:
                 worker = self._idle.pop() if self._idle else self._start()
                 if worker.give(queue[sent]):
                     self._busy[worker] = sent
+                    sent, refused = sent + 1, 0
+                    continue
+                refused += 1
+                if refused >= _REFUSALS:  # (workers dying as they start: fail, not respawn)
+                    results[sent] = WorkerDied(worker.process.pid, worker.process.exitcode)
                     sent += 1
-            self._collect(results)
+            if self._busy:
+                self._collect(results)
             while done in results:
                 yield results.pop(done)
                 done += 1

@@ -91,3 +91,21 @@ def test_leaving_by_an_exception_stops_the_workers_at_once():
     for pid in processes:
         with pytest.raises(ProcessLookupError):  # (joined: gone, not a zombie)
             os.kill(pid, 0)
+
+
+def test_workers_dead_before_taking_an_item_fail_it_instead_of_respawning_for_ever(monkeypatch):
+    """A worker found dead when given an item was replaced and the item given again, without
+    end if every new worker was dead by then (a broken start-up)."""
+    from lib_tkg import worker_pool
+
+    def dead_on_arrival(self, item):
+        self.process.kill()
+        self.close()
+        return False
+
+    monkeypatch.setattr(worker_pool._Worker, "give", dead_on_arrival)
+    with WorkerPool(_square, 2, None) as pool:
+        results = _within(60, lambda: list(pool.map([1, 2, 3])))
+        started = len(pool.pids)
+    assert all(isinstance(r, WorkerDied) for r in results), results
+    assert started == worker_pool._REFUSALS + 2  # (then one new worker per item)
