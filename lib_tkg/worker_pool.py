@@ -130,14 +130,12 @@ class _Worker:
 
     def give(self, item: Any) -> bool:
         """Send ``item``; False (and the worker discarded) when it has died meanwhile."""
-        try:
-            if not self.process.is_alive():
-                raise BrokenPipeError
-            self.conn.send(item)
-        except OSError:
-            self.close()
-            return False
-        return True
+        if self.process.is_alive():
+            with contextlib.suppress(OSError):  # (it died just now)
+                self.conn.send(item)
+                return True
+        self.close()
+        return False
 
     def close(self) -> None:
         self.conn.close()

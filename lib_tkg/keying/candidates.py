@@ -203,8 +203,9 @@ def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.nda
     # (its hue cast away from the screen's beside it: a drift of hue, not a paler patch)
     k_in = np.bincount(lb, cast[at], n) / np.maximum(count, 1)
     k_ring = np.bincount(lr, cast[ring], n) / np.maximum(n_ring, 1)
-    faint = np.abs(k_in - k_ring) < _DRIFT_CAST
-    keep &= np.abs(k_in - k_ring) >= _DRIFT_FAINT_CAST
+    away = np.abs(k_in - k_ring)
+    faint = away < _DRIFT_CAST
+    keep &= away >= _DRIFT_FAINT_CAST
     l_in = np.bincount(lb, lum[at], n) / np.maximum(count, 1)
     l_ring = np.bincount(lr, lum[ring], n) / np.maximum(n_ring, 1)
     keep &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _DRIFT_LIGHT * l_ring)
