@@ -36,6 +36,11 @@ swings from :data:`_FOLD_SWING` above to as far below (or back) :data:`_MIN_FOLD
 more round the border band. That is draped fabric and velvet, shaded dark and light at one
 chromaticity, smooth at the scale of the texture tests; a screen's vignette is in the surface,
 and a shadow, veil or subject crossing the border swings a few times at most.
+
+Nor is it a screen, without a prior, when its pixels of the screen's hue have more **pattern**
+(their brightness less a smooth version of it, a few px across) than grain (less their 3x3
+mean) by :data:`_MIN_STRUCTURE` levels: a plastered or stone wall, smooth enough for the
+texture tests; a screen's noise and JPEG grain have as much of both, its mottling neither.
 """
 
 from __future__ import annotations
@@ -112,6 +117,11 @@ _FOLD_GAP = 3
 #: ... this many times or more: fabric, not a screen (measured: 8 to 33 for draped fabric and
 #: velvet, at most 5 for green screens with subjects, veils, smoke and shadows at the border)
 _MIN_FOLDS = 7
+#: Pattern (without a prior): the median pattern (:func:`_pattern`, levels) of the border's
+#: pixels of the screen's hue less their median grain, from which they are a patterned surface
+#: (measured: at most 0.33 over 160 screens, own and held-out, SD-like mottled and grainy ones,
+#: 512-1024 px; a plastered teal wall 1.25). Grain alone has as much of both.
+_MIN_STRUCTURE = 0.7
 
 
 @dataclass(frozen=True)
@@ -158,13 +168,17 @@ def _texture(img: np.ndarray, b: int) -> np.ndarray:
     return out
 
 
-def _pattern(img: np.ndarray) -> np.ndarray:
-    """Local pattern, levels: the mean absolute difference in a 5x5 window between the
-    brightness and a smooth version of it (Gaussian, :data:`_PATTERN_SIGMA` px). Mortar lines,
-    planks and tiles are smooth at 5 px yet far from any smooth plate; a screen's gradients,
-    shadows and mottling are not."""
-    dev = detail(luminance(img), _PATTERN_SIGMA)
-    return cv2.blur(dev, (5, 5)) if min(img.shape[:2]) >= 5 else dev
+def _pattern(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local pattern and grain, levels: the mean absolute difference in a 5x5 window between the
+    brightness and a smooth version of it (Gaussian, :data:`_PATTERN_SIGMA` px), and between it
+    and its 3x3 mean. Mortar lines, planks and tiles are smooth at 5 px yet far from any smooth
+    plate; a screen's gradients, shadows and mottling are not. Grain (noise) has about as much
+    of either; a surface's pattern (plaster, stone) more of the first."""
+    lum = luminance(img)
+    dev, grain = detail(lum, _PATTERN_SIGMA), cv2.absdiff(lum, cv2.blur(lum, (3, 3)))
+    if min(img.shape[:2]) < 5:
+        return dev, grain
+    return cv2.blur(dev, (5, 5)), cv2.blur(grain, (5, 5))
 
 
 def _reduced(rgb: np.ndarray, size: tuple[int, int], e: int) -> np.ndarray:
@@ -233,8 +247,8 @@ def detect_screen(
     b = max(1, round(border * min(size)))
     small = rgb if scale >= 1.0 else _reduced(rgb, size, b + _PATTERN_REACH)
     img = small.astype(np.float32)
-    # the pattern test's map is made on the other core while the colours are examined
-    pattern = in_background(lambda: _pattern(img))
+    # the pattern test's maps are made on the other core while the colours are examined
+    maps = in_background(lambda: _pattern(img))
     sh, sw = img.shape[:2]
     mask = _border_mask(sh, sw, b)
     if subject_mask is not None:
@@ -251,7 +265,8 @@ def detect_screen(
         if prior is None or neutral
         else float(_hue_chroma(np.array([prior], np.float32))[0][0])
     )
-    common = (px, hue, chroma, texture, pattern.result()[mask])
+    pattern, grain = (x[mask] for x in maps.result())
+    common = (px, hue, chroma, texture, pattern)
     if neutral:
         lum_p = float(np.mean(prior))
         lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)
@@ -269,6 +284,16 @@ def detect_screen(
         if dull.key_rgb is not None:
             det = dull
     if prior is None and det.key_rgb is not None:
+        # (the border's pixels of the screen's hue, as the screen was found among)
+        k_hue = float(_hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
+        own = (chroma >= _MIN_DULL_CHROMA) & (_hue_dist(hue, k_hue) <= 20.0)
+        beyond = float(matte.median(pattern[own]) - matte.median(grain[own])) if own.any() else 0
+        if beyond >= _MIN_STRUCTURE:
+            why = (
+                f"the border's colour {hex_color(det.key_rgb)} is patterned ({beyond:.1f} levels "
+                "beyond its grain, like plaster, stone or a weave), not a screen"
+            )
+            return Detection(None, False, why, det.cover)
         folds = _folds(img, mask, det.key_rgb, b)
         if folds >= _MIN_FOLDS:
             why = (
