@@ -47,10 +47,7 @@ keeps the screen's hue and hair shifts it warm. One that does not reach the
 border (a bush of leaves, a plant, a green garment inside the subject) must be
 :data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
 times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
-often than one running off it. Such a region inside the frame covering only
-:data:`_TEXTURED_CUT` of it (a plant's cluster of leaves) is judged too where its outline is
-cut (as :data:`_DARK_SHARP` asks): a blurred body or a shaded part of a photo that size has a
-soft one.
+often than one running off it.
 
 A flat garment of the screen's hue, darker than the screen and as saturated (an olive or a
 forest green shirt at 0.6-0.7 of its brightness), keys as evenly partial as a black veil, and
@@ -99,10 +96,6 @@ _EVEN_SPREAD = 0.1  # the standard deviation of its alpha, under
 #: screen keys clear in places falls apart into pieces of 4 % and less)
 _TEXTURED = 0.03
 _TEXTURED_ALPHA = 0.2  # its mean alpha, at least
-#: ... or, for one inside the frame with a cut outline (as :data:`_DARK_SHARP` asks), this share
-#: (measured: a plant's leaf cluster of 2.5 %, sharp; a blurred dark body and a photo's shaded
-#: part of 2.4-2.8 %, soft)
-_TEXTURED_CUT = 0.02
 #: its saturation, as a share of the plate's under it, at least (measured: garments and leaves
 #: 0.72-1.07; veils, smoke and tinted glass over the screen 0.40-0.67)
 _TEXTURED_SAT = 0.7
@@ -194,25 +187,20 @@ def opaque_interiors(
     cool = hued & (shift >= _COOL_HUE)
     dark_cool = hued & ~cool & (shift >= _DARK_COOL_HUE) & (light <= _DARK_COOL_LIGHT)
     cool |= large
-    textured = (count >= _TEXTURED_CUT * qh * qw) & whole & (a_mean >= _TEXTURED_ALPHA)
+    textured = (count >= _TEXTURED * qh * qw) & whole & (a_mean >= _TEXTURED_ALPHA)
     sat_i, sat_b = saturation(sums_i), saturation(sums_b)
     floor = np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER)
     floor = np.where(on_border & (shift >= _TEXTURED_COOL), _TEXTURED_SAT_COOL, floor)
     textured &= sat_i >= floor * sat_b
     textured &= on_border | (light <= _TEXTURED_LIGHT)
-    # (smaller ones, inside the frame, only with a cut outline: below)
-    small = count < _TEXTURED * qh * qw
-    textured &= ~small | ~on_border
     if textured.any():
-        textured = _detailed(alpha_q, img_q, labels, textured)
-    cool |= textured & ~small
+        cool |= _detailed(alpha_q, img_q, labels, textured)
     dark = (count >= _LARGE * qh * qw) & whole & (sat_i >= _DARK_SAT * sat_b)
     dark &= light <= _DARK_LIGHT
-    vivid = ~small & (a_mean >= _TEXTURED_ALPHA)
+    vivid = (count >= _TEXTURED * qh * qw) & (a_mean >= _TEXTURED_ALPHA)
     vivid &= (sat_i >= _VIVID_SAT * sat_b) & (light >= _VIVID_LIGHT)
-    cut = dark | vivid | dark_cool | (textured & small)
-    if cut.any():
-        cool |= cut & _sharp_outlined(alpha_q, labels, n)
+    if (dark | vivid | dark_cool).any():
+        cool |= (dark | vivid | dark_cool) & _sharp_outlined(alpha_q, labels, n)
     cool[0] = False
     if not cool.any():
         return None
