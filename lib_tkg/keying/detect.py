@@ -120,8 +120,9 @@ _MIN_FOLDS = 7
 #: Pattern (without a prior): the median pattern (:func:`_pattern`, levels) of the border's
 #: pixels of the screen's hue less their median grain, from which they are a patterned surface
 #: (measured: at most 0.33 over 160 screens, own and held-out, SD-like mottled and grainy ones,
-#: 512-1024 px; a plastered teal wall 1.25). Grain alone has as much of both.
-_MIN_STRUCTURE = 0.7
+#: 512-1024 px, and 0.82 once saved as JPEG at quality 30 (0.54 at 75), which smooths the grain
+#: and adds blocks; a plastered teal wall 1.25). Grain alone has as much of both.
+_MIN_STRUCTURE = 0.9
 
 
 @dataclass(frozen=True)
