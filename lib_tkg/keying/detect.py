@@ -277,24 +277,14 @@ def detect_screen(
         what = "a white" if lum_p >= 215 else ("a black" if lum_p <= 40 else "a grey")
         return _smooth_screen(members, *common, True, what)
     what = "a screen" if prior is None else "a #{:02x}{:02x}{:02x} screen".format(*prior)
-    det = _chroma_screen(common, p_hue, matte.MIN_KEY_CHROMA, what)
+    det = _chroma_screen(common, grain, p_hue, matte.MIN_KEY_CHROMA, what)
     if det.key_rgb is None:
         # a dull screen (an under-lit or greyish green, or the prior's hue): pixels of lower
         # chroma within the expected hue; only where the first look found none
-        dull = _chroma_screen(common, p_hue, _MIN_DULL_CHROMA, what, dull=True)
+        dull = _chroma_screen(common, grain, p_hue, _MIN_DULL_CHROMA, what, dull=True)
         if dull.key_rgb is not None:
             det = dull
     if prior is None and det.key_rgb is not None:
-        # (the border's pixels of the screen's hue, as the screen was found among)
-        k_hue = float(_hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
-        own = (chroma >= _MIN_DULL_CHROMA) & (_hue_dist(hue, k_hue) <= 20.0)
-        beyond = float(matte.median(pattern[own]) - matte.median(grain[own])) if own.any() else 0
-        if beyond >= _MIN_STRUCTURE:
-            why = (
-                f"the border's colour {hex_color(det.key_rgb)} is patterned ({beyond:.1f} levels "
-                "beyond its grain, like plaster, stone or a weave), not a screen"
-            )
-            return Detection(None, False, why, det.cover)
         folds = _folds(img, mask, det.key_rgb, b)
         if folds >= _MIN_FOLDS:
             why = (
@@ -346,6 +336,7 @@ def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int)
 
 def _chroma_screen(
     common: tuple[np.ndarray, ...],
+    grain: np.ndarray,
     p_hue: float | None,
     min_chroma: float,
     what: str,
@@ -356,7 +347,9 @@ def _chroma_screen(
     (else, for a ``dull`` look, within :data:`_DULL_GREEN`), the dominant hue; the screen is
     the pixels within 20 degrees of it (with a prior, of those of at least ``min_chroma``).
     Without a prior the screen's colour must be clearly saturated and not warm, or for a
-    dull look at least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green."""
+    dull look at least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green, and its
+    pixels' pattern must not exceed their ``grain`` ((N,) levels, :func:`_pattern`) by
+    :data:`_MIN_STRUCTURE`."""
     hue, chroma = common[1], common[2]
     n = hue.size
     coloured = chroma >= min_chroma
@@ -389,6 +382,13 @@ def _chroma_screen(
                 "pixels (like a wall, fur, grass or a tinted photo), not a screen"
             )
             return Detection(None, False, why, det.cover, det.smooth)
+        beyond = float(matte.median(common[4][around]) - matte.median(grain[around]))
+        if beyond >= _MIN_STRUCTURE:
+            why = (
+                f"the border's colour {hex_color(kc)} is patterned ({beyond:.1f} levels beyond "
+                "its grain, like plaster, stone or a weave), not a screen"
+            )
+            return Detection(None, False, why, det.cover)
         if not dull and _in_range(k_hue, _WARM):
             why = (
                 f"the border's colour {hex_color(kc)} is warm (red to yellow-green, like skin, "
