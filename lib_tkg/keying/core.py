@@ -121,7 +121,8 @@ def key_pixels(
         over = lower_bound.over_key(t, sig)
         vivid = over >= one  # (their own colour: kept)
         alpha = cv2.max(alpha, cv2.max(floor, over))
-        inner = interiors.opaque_interiors(alpha, img_q, plate_s, scr.m, whole)
+        full = (img, plate, noise_lv)
+        inner = interiors.opaque_interiors(alpha, img_q, plate_s, scr.m, full, whole)
         if inner is not None:
             alpha[inner] = one
             vivid |= inner

@@ -47,7 +47,14 @@ keeps the screen's hue and hair shifts it warm. One that does not reach the
 border (a bush of leaves, a plant, a green garment inside the subject) must be
 :data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
 times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
-often than one running off it.
+often than one running off it. Texture alone does not tell lace, a net or dense hair over the
+screen from cloth or leaves (all detailed, and as saturated where the holes show the screen);
+their colours do: a mix's chromaticity (colour over its sum) moves from the plate's towards the
+material's with its opacity, which varies from hole to thread and strand to gap, while shade and
+texture leave an opaque part's own. So a textured region whose chromaticity, less the plate's,
+varies at full resolution along its mean direction by :data:`_MIX_CV` of that mean distance or
+more, and by more than :data:`_MIX_NOISE` times what the screen's noise gives a pixel of its
+brightness, keeps its partial alpha (:func:`_mixes`).
 
 A flat garment of the screen's hue, darker than the screen and as saturated (an olive or a
 forest green shirt at 0.6-0.7 of its brightness), keys as evenly partial as a black veil, and
@@ -120,6 +127,15 @@ _TEXTURED_DETAIL = 3.0
 _TEXTURED_SIGMA = 1.5
 _TEXTURED_INSET = 3  # quarter-resolution px (twice the detail's sigma): inside a region
 _TEXTURED_MIN_PX = 16  # quarter-resolution px that far inside, at least
+#: A textured region is a mix (:func:`_mixes`) where its chromaticity's spread is this share of
+#: its mean distance from the plate's or more (measured at full resolution: lace veils, hair and
+#: tinted glass over the screen 0.33-2.7 on the 44th held-out set, where the rule made them
+#: opaque; the garments, sleeves, leaves and bushes of the tests 0.02-0.18) ...
+_MIX_CV = 0.25
+#: ... and over this many times the screen's noise (levels) over the region's brightness (summed
+#: RGB): shade leaves a garment of the screen's own chromaticity, whose mean distance is about 0,
+#: only noise (measured 1.5-1.7 times that; the 44th set's lace, hair and glass 7-83 times)
+_MIX_NOISE = 3.0
 #: A large region that is darker than the plate under it (its summed RGB
 #: at most :data:`_DARK_LIGHT` of the plate's), at least :data:`_DARK_SAT` as saturated, and
 #: whose outline against the clear screen (the clear pixels within :data:`_DARK_REACH`
@@ -141,17 +157,24 @@ _VIVID_SAT = 1.05
 
 
 def opaque_interiors(
-    alpha: np.ndarray, img_q: np.ndarray, plate_s: np.ndarray, m: np.ndarray, whole: bool = True
+    alpha: np.ndarray,
+    img_q: np.ndarray,
+    plate_s: np.ndarray,
+    m: np.ndarray,
+    full: tuple[np.ndarray, np.ndarray, float],
+    whole: bool = True,
 ) -> np.ndarray | None:
     """Pixels (bool (H, W)) of wide partial regions of ``alpha`` (float32 0..1, (H, W)) that are
     opaque subject parts (module docstring: far to the cool side of the screen's hue, or large,
     even and running off the frame), ``None`` if none.
     Found at quarter resolution: ``img_q``, the image there (float32 levels); ``plate_s``, the
     plate grid; ``m``, the screen's chroma basis (:func:`lib_tkg.keying.matte.basis`: ``e2``
-    points to orange's side). A pixel there is inside a wide region where the blocks of
-    :data:`_DEPTH` x :data:`_DEPTH` around it are all partial (their mean alpha strictly
-    between 0 and 1); the whole pixel is taken. Large, even regions only where ``whole`` (the
-    image is the whole frame: a tile's edge is not the frame's, nor its size the frame's)."""
+    points to orange's side); ``full``, the image and the plate at full resolution (float32
+    levels, (H, W, 3) each) and the screen's noise in levels (:func:`_mixes`). A pixel there
+    is inside a wide region where the blocks of :data:`_DEPTH` x :data:`_DEPTH` around it are
+    all partial (their mean alpha strictly between 0 and 1); the whole pixel is taken. Large,
+    even regions only where ``whole`` (the image is the whole frame: a tile's edge is not the
+    frame's, nor its size the frame's)."""
     h, w = alpha.shape
     qh, qw = img_q.shape[:2]
     if min(qh, qw) < 2 * _DEPTH:  # (no region that wide)
@@ -194,7 +217,11 @@ def opaque_interiors(
     textured &= sat_i >= floor * sat_b
     textured &= on_border | (light <= _TEXTURED_LIGHT)
     if textured.any():
-        cool |= _detailed(alpha_q, img_q, labels, textured)
+        detailed = _detailed(alpha_q, img_q, labels, textured)
+        ids = np.flatnonzero(detailed)
+        if ids.size:
+            detailed[ids] = ~_mixes(labels, ids, *full)
+        cool |= detailed
     dark = (count >= _LARGE * qh * qw) & whole & (sat_i >= _DARK_SAT * sat_b)
     dark &= light <= _DARK_LIGHT
     vivid = (count >= _TEXTURED * qh * qw) & (a_mean >= _TEXTURED_ALPHA)
@@ -234,6 +261,30 @@ def _detailed(
     ids = np.flatnonzero(out & (count >= _TEXTURED_MIN_PX))
     if ids.size:
         out[ids] = region_medians(fine, inner_labels, ids) >= level
+    return out
+
+
+def _mixes(
+    labels: np.ndarray, ids: np.ndarray, img: np.ndarray, plate: np.ndarray, noise_lv: float
+) -> np.ndarray:
+    """(k,) bool: which of the regions ``ids`` ((k,) int, labels of the quarter-resolution
+    ``labels``) are translucent material over the screen, judged at full resolution (``img``,
+    ``plate``: float32 levels, (H, W, 3); ``noise_lv``: the screen's noise, levels): their
+    chromaticity less the plate's, projected on its mean over the region, has a standard
+    deviation of :data:`_MIX_CV` of that mean's length or more and of more than
+    :data:`_MIX_NOISE` ``* noise_lv`` over the region's mean summed RGB."""
+    h, w = img.shape[:2]
+    out = np.zeros(ids.size, bool)
+    for k, r in enumerate(ids):
+        on = enlarge_mask((labels == r).view(np.uint8), (w, h)).view(bool)
+        px_i, px_b = matte.rows_where(img, on), matte.rows_where(plate, on)
+        sum_i = px_i.sum(1)
+        d = px_i / np.maximum(sum_i, 1.0)[:, None] - px_b / np.maximum(px_b.sum(1), 1.0)[:, None]
+        mean = d.mean(0)
+        dist = float(np.sqrt(mean @ mean))
+        spread = float(matte.rows_dot(d, mean / np.float32(max(dist, 1e-9))).std())
+        floor = _MIX_NOISE * noise_lv / max(float(sum_i.mean()), 1.0)
+        out[k] = spread >= _MIX_CV * dist and spread > floor
     return out
 
 
