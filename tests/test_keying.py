@@ -2092,10 +2092,12 @@ def test_textured_white_smoke_in_the_middle_keeps_its_partial_alpha(opacity):
     assert abs(got[smoke].mean() - a[smoke].mean()) < 0.05
 
 
-def _lace_veil(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A powder-blue net veil (threads every 7 px at 0.67, sheer 0.12 between) over a mottled
-    green screen, from under a face down off the frame's bottom; the image, the true alpha and
-    the veil's inside."""
+def _lace_veil(
+    seed: int, colour=(180, 215, 235), sheer: float = 0.12, thread: float = 0.55
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A net veil of ``colour`` (threads every 7 px at ``sheer + thread``, ``sheer`` between)
+    over a mottled green screen, from under a face down off the frame's bottom; the image, the
+    true alpha and the veil's inside."""
     rng = np.random.default_rng(seed)
     h, w = 384, 384
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -2107,8 +2109,8 @@ def _lace_veil(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for k in range(-h, w, 7):
         cv2.line(net, (k, 0), (k + h, h), 1.0, 1)
         cv2.line(net, (k + h, 0), (k, h), 1.0, 1)
-    a = np.where(veil, 0.12 + 0.55 * net, 0.0).astype(np.float32)[..., None]
-    img = a * np.float32((180, 215, 235)) + (1 - a) * screen
+    a = np.where(veil, sheer + thread * net, 0.0).astype(np.float32)[..., None]
+    img = a * np.float32(colour) + (1 - a) * screen
     img[face] = (200, 150, 120)
     img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
     inside = cv2.erode(veil.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
@@ -2124,6 +2126,18 @@ def test_a_lace_veil_running_off_the_frame_keeps_its_partial_alpha(seed):
     img, a, inside = _lace_veil(seed)
     got = key_matte(img).astype(np.float32) / 255
     assert abs(got[inside].mean() - a[inside].mean()) < 0.06
+    assert got[:40].max() <= 3 / 255  # the screen
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_dense_teal_lace_veil_running_off_the_frame_keeps_its_partial_alpha(seed):
+    """A teal net veil (0.4 between threads, 0.8 on them; 0.51 on average) off the frame's
+    bottom: its mean colour lies far to the cool side of the screen's hue, and it was taken for
+    a teal garment and made opaque (1.00). Its chromaticity moves with its opacity: it keeps a
+    partial alpha."""
+    img, a, inside = _lace_veil(seed, (20, 130, 200), 0.4, 0.4)
+    got = key_matte(img).astype(np.float32) / 255
+    assert abs(got[inside].mean() - a[inside].mean()) < 0.15
     assert got[:40].max() <= 3 / 255  # the screen
 
 

@@ -14,9 +14,10 @@ semi-transparent material of such colours is rarer than opaque subject parts of 
 a region of partial alpha is wide (about 12 px and more across, :data:`_DEPTH`: not a soft edge)
 and its mean colour is at least :data:`_COOL_HUE` degrees to the cool side of the plate's under
 it, its inside is made opaque before the band is refined: its edge against the screen is then
-solved with its colour as the subject's. A tinted veil or glass that far to the cool side is
-made opaque too (a limit). One darker than the plate (:data:`_DARK_COOL_LIGHT`) with a cut
-outline (as :data:`_DARK_SHARP` asks) needs only :data:`_DARK_COOL_HUE` degrees: per pixel the
+solved with its colour as the subject's. A tinted veil or glass that far to the cool side and
+evenly translucent is made opaque too (a limit; one whose opacity varies is not: below). One
+darker than the plate (:data:`_DARK_COOL_LIGHT`) with a cut outline (as :data:`_DARK_SHARP`
+asks) needs only :data:`_DARK_COOL_HUE` degrees: per pixel the
 screen under a dark cyan veil, while teal leaves, plants and sprite parts on a lime screen are
 common, and a veil's or a shadow's outline is soft (a dark teal glass with a cut edge would be
 made opaque: a limit).
@@ -47,14 +48,18 @@ keeps the screen's hue and hair shifts it warm. One that does not reach the
 border (a bush of leaves, a plant, a green garment inside the subject) must be
 :data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
 times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
-often than one running off it. Texture alone does not tell lace, a net or dense hair over the
-screen from cloth or leaves (all detailed, and as saturated where the holes show the screen);
-their colours do: a mix's chromaticity (colour over its sum) moves from the plate's towards the
-material's with its opacity, which varies from hole to thread and strand to gap, while shade and
-texture leave an opaque part's own. So a textured region whose chromaticity, less the plate's,
-varies at full resolution along its mean direction by :data:`_MIX_CV` of that mean distance or
-more, and by more than :data:`_MIX_NOISE` times what the screen's noise gives a pixel of its
-brightness, keeps its partial alpha (:func:`_mixes`).
+often than one running off it.
+
+None of these three (a cool hue, evenness, texture) tells lace, a net, dense hair or a tinted veil
+over the screen from cloth or leaves: such material is as cool as its colour, a veil off the frame
+as even as a garment, and lace and hair as detailed, and as saturated where their holes show the
+screen. Their colours do: a mix's chromaticity (colour over its sum) moves from the plate's
+towards the material's with its opacity, which varies from hole to thread, strand to gap and
+fold to fold, while shade and texture leave an opaque part's own. So a region these rules would
+make opaque keeps its partial alpha where its chromaticity, less the plate's, varies at full
+resolution along its mean direction by :data:`_MIX_CV` of that mean distance or more, and by more
+than :data:`_MIX_NOISE` times what the screen's noise gives a pixel of its brightness
+(:func:`_mixes`).
 
 A flat garment of the screen's hue, darker than the screen and as saturated (an olive or a
 forest green shirt at 0.6-0.7 of its brightness), keys as evenly partial as a black veil, and
@@ -127,14 +132,15 @@ _TEXTURED_DETAIL = 3.0
 _TEXTURED_SIGMA = 1.5
 _TEXTURED_INSET = 3  # quarter-resolution px (twice the detail's sigma): inside a region
 _TEXTURED_MIN_PX = 16  # quarter-resolution px that far inside, at least
-#: A textured region is a mix (:func:`_mixes`) where its chromaticity's spread is this share of
-#: its mean distance from the plate's or more (measured at full resolution: lace veils, hair and
-#: tinted glass over the screen 0.33-2.7 on the 44th held-out set, where the rule made them
-#: opaque; the garments, sleeves, leaves and bushes of the tests 0.02-0.18) ...
+#: A region the cool, even or textured rule would make opaque is a mix (:func:`_mixes`) where
+#: its chromaticity's spread is this share of its mean distance from the plate's or more
+#: (measured at full resolution: lace and tinted veils, hair and tinted glass over the screen
+#: 0.33-2.7 on the 44th held-out set, where those rules made them opaque; that set's stickers
+#: 0.12-0.18, the tests' garments, shirts, sleeves, leaves and bushes 0.02-0.18) ...
 _MIX_CV = 0.25
 #: ... and over this many times the screen's noise (levels) over the region's brightness (summed
 #: RGB): shade leaves a garment of the screen's own chromaticity, whose mean distance is about 0,
-#: only noise (measured 1.5-1.7 times that; the 44th set's lace, hair and glass 7-83 times)
+#: only noise (measured 1.2-1.9 times that; the 44th set's veils, lace, hair and glass 7-83 times)
 _MIX_NOISE = 3.0
 #: A large region that is darker than the plate under it (its summed RGB
 #: at most :data:`_DARK_LIGHT` of the plate's), at least :data:`_DARK_SAT` as saturated, and
@@ -217,11 +223,10 @@ def opaque_interiors(
     textured &= sat_i >= floor * sat_b
     textured &= on_border | (light <= _TEXTURED_LIGHT)
     if textured.any():
-        detailed = _detailed(alpha_q, img_q, labels, textured)
-        ids = np.flatnonzero(detailed)
-        if ids.size:
-            detailed[ids] = ~_mixes(labels, ids, *full)
-        cool |= detailed
+        cool |= _detailed(alpha_q, img_q, labels, textured)
+    ids = np.flatnonzero(cool[1:]) + 1  # (label 0: no region)
+    if ids.size:
+        cool[ids] = ~_mixes(labels, ids, *full)
     dark = (count >= _LARGE * qh * qw) & whole & (sat_i >= _DARK_SAT * sat_b)
     dark &= light <= _DARK_LIGHT
     vivid = (count >= _TEXTURED * qh * qw) & (a_mean >= _TEXTURED_ALPHA)
