@@ -1745,21 +1745,27 @@ def test_a_mottled_garment_of_the_screens_colour_running_off_the_frame_stays_opa
     keyed half clear (0.50 on average). A region of partial alpha this detailed, as saturated as
     the screen and off the frame's edge, is a subject part: veils and smoke make the screen
     paler, strands crossing it make it detailed only along them."""
+    img, inside = _mottled_garment(seed, (36, 190, 80))
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.9
+    assert got[:60].max() <= 3 / 255  # the screen
+
+
+def _mottled_garment(seed: int, colour) -> tuple[np.ndarray, np.ndarray]:
+    """A garment of ``colour``, mottled all over (cloth: +-25 % at a 2 px scale), running off
+    the frame's bottom under a face, on a mottled green screen (50, 200, 60); the image and the
+    garment's inside."""
     rng = np.random.default_rng(seed)
     h, w = 384, 384
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    mottle = cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
-    img = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * mottle)[..., None]
+    img = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * _mottle(rng, h, w))[..., None]
     body = np.hypot((xx - 192) / 138, (yy - 384) / 161) < 1
     cv2.circle(img, (192, 123), 46, (200, 90, 60), -1)
     cloth = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 2.0)
     cloth = 1.0 + 0.25 * cloth / cloth.std()
-    img = np.where(body[..., None], np.float32((36, 190, 80)) * cloth[..., None], img)
+    img = np.where(body[..., None], np.float32(colour) * cloth[..., None], img)
     img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
-    got = key_matte(img).astype(np.float32) / 255
-    inside = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    assert got[inside].mean() > 0.9
-    assert got[:60].max() <= 3 / 255  # the screen
+    return img, cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
 
 
 def _leaves_scene(seed: int, colour, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -2092,6 +2098,11 @@ def test_textured_white_smoke_in_the_middle_keeps_its_partial_alpha(opacity):
     assert abs(got[smoke].mean() - a[smoke].mean()) < 0.05
 
 
+def _mottle(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Smooth unit-variance mottling (an 8 x 8 grid of normal values, cubic), (h, w)."""
+    return cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+
+
 def _lace_veil(
     seed: int, colour=(180, 215, 235), sheer: float = 0.12, thread: float = 0.55
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -2100,9 +2111,8 @@ def _lace_veil(
     true alpha and the veil's inside."""
     rng = np.random.default_rng(seed)
     h, w = 384, 384
+    screen = np.float32((50, 170, 80))[None, None] * (1.0 + 0.05 * _mottle(rng, h, w))[..., None]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    mottle = cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
-    screen = np.float32((50, 170, 80))[None, None] * (1.0 + 0.05 * mottle)[..., None]
     face = np.hypot(xx - 192, yy - 110) < 46
     veil = (np.hypot((xx - 192) / 150, (yy - 384) / 220) < 1) & ~face
     net = np.zeros((h, w), np.float32)
@@ -2149,19 +2159,7 @@ def test_a_textured_garment_of_the_screens_own_chromaticity_stays_opaque(seed):
     times what the screen's noise gives it) is many times that distance, and it was keyed
     0.23-0.24 when only that share was asked. It varies no more than noise does: still made
     opaque inside (0.69-0.75: its pixels lighter than the screen stay clear)."""
-    rng = np.random.default_rng(seed)
-    h, w = 384, 384
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    mottle = cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
-    base = np.float32((50, 200, 60))
-    img = base[None, None] * (1.0 + 0.06 * mottle)[..., None]
-    body = np.hypot((xx - 192) / 138, (yy - 384) / 161) < 1
-    cv2.circle(img, (192, 123), 46, (200, 90, 60), -1)
-    cloth = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 2.0)
-    cloth = 1.0 + 0.25 * cloth / cloth.std()
-    img = np.where(body[..., None], base * np.float32(0.9) * cloth[..., None], img)
-    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    img, inside = _mottled_garment(seed, 0.9 * np.float32((50, 200, 60)))
     got = key_matte(img, (50, 200, 60)).astype(np.float32) / 255
-    inside = cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     assert got[inside].mean() > 0.6
     assert got[:60].max() <= 3 / 255  # the screen
