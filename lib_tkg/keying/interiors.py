@@ -224,7 +224,8 @@ def opaque_interiors(
     textured &= on_border | (light <= _TEXTURED_LIGHT)
     if textured.any():
         cool |= _detailed(alpha_q, img_q, labels, textured)
-    ids = np.flatnonzero(cool[1:]) + 1  # (label 0: no region)
+    # ... unless its colours are a mix with the screen (module docstring; label 0: no region)
+    ids = np.flatnonzero(cool[1:]) + 1
     if ids.size:
         cool[ids] = ~_mixes(labels, ids, *full)
     dark = (count >= _LARGE * qh * qw) & whole & (sat_i >= _DARK_SAT * sat_b)
