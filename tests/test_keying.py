@@ -1862,6 +1862,44 @@ def test_a_textured_teal_sleeve_paler_than_the_screen_running_off_the_frame_stay
     assert got[:60, 200:].max() <= 3 / 255  # the screen
 
 
+def _textured_blob(seed: int, colour, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """An ellipse of ``colour`` textured all over (+-20 % at a 1.5 px scale) at ``opacity`` in
+    the middle of a mottled green screen (a shoe's upper, a bag); the image and its inside."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 384
+    screen = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * _mottle(rng, h, w))[..., None]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    body = (np.hypot((xx - 192) / 120, (yy - 200) / 70) < 1)[..., None]
+    tex = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.5)
+    part = np.float32(colour) * (1.0 + 0.2 * tex / tex.std())[..., None]
+    img = np.where(body, opacity * part + (1 - opacity) * screen, screen)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    return img, cv2.erode(body.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_greyish_teal_textured_part_inside_the_frame_stays_opaque(seed):
+    """A textured greyish teal part (a shoe's upper: 30-35 degrees to the cool side of the
+    screen's hue, about 0.55 of its saturation) inside the frame keyed 0.54-0.59 opaque: the
+    textured rule's 20 degree shift to the cool side, which lets a garment off the frame be
+    that grey, was not asked of one inside it."""
+    img, inside = _textured_blob(seed, (95, 165, 130))
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.9
+    assert got[:30].max() <= 3 / 255  # the screen
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_even_textured_white_veil_inside_the_frame_stays_partial(seed):
+    """Guard for the rule above: a white veil at 0.3 over the middle of the screen, textured
+    (its colour, not its opacity: no mix of chromaticities), keeps the screen's hue and its
+    partial alpha; made opaque (1.00) where the textured rule lets an inner region be that grey
+    without the shift to the cool side."""
+    img, inside = _textured_blob(seed, (235, 235, 235), 0.3)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() < 0.5
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_textured_pale_veil_of_the_screens_hue_running_off_the_frame_stays_partial(seed):
     """Guard for the rule above: a textured white veil over the screen in the sleeve's place
