@@ -1802,6 +1802,20 @@ def test_small_dark_teal_leaves_on_a_lime_screen_are_opaque(seed):
     assert got[:20].max() <= 3 / 255
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_small_deep_green_leaves_darker_and_more_saturated_than_the_screen_are_opaque(seed):
+    """Flat deep green leaves (0.48 of the lime screen's brightness, 1.13 times its saturation,
+    its hue) keyed 0.74 opaque: per pixel the screen under a dark veil of its own hue. A grey or
+    black veil makes the screen no more saturated (the half mixes of dark grey above stay half
+    clear, and are made opaque when the rule asks no saturation); a region this much darker and
+    more saturated, keyed evenly within a cut outline, is a subject part (leaves, plants, a mass
+    of dark green hair), whatever its size."""
+    img, inside = _leaves_scene(seed, (20, 110, 10))
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.9
+    assert got[:20].max() <= 3 / 255
+
+
 @pytest.mark.parametrize(
     ("colour", "opacity", "below"),
     [((120, 200, 200), 0.5, 0.6), ((44, 110, 22), 1.0, 0.7)],
