@@ -227,6 +227,28 @@ def test_gradient_vignette_and_shadow_key_out():
     assert (res.alpha[34:66, 94:126] == 255).all()
 
 
+def test_a_products_cast_shadow_beside_it_keys_out():
+    """A box's cast shadow (its silhouette 18 px lower and 8 px to the side, blurred 4 px,
+    darkening the screen by 38 %) starts right at its sharp bottom edge. Taken for a dark
+    subject's blurred edge (darkened by over 30 % next to the subject), it was left out of the
+    plate and keyed 0.26 opaque on average; a blurred edge is told from it from 40 % (the
+    test below: a near-black subject's motion-blurred edge)."""
+    h, w = 384, 512
+    xx = np.mgrid[0:h, 0:w][1].astype(np.float32)
+    box = np.zeros((h, w), np.float32)
+    box[120:240, 176:336] = 1
+    cast = np.roll(np.roll(box, 18, 0), 8, 1)
+    shade = cv2.GaussianBlur(cast, (0, 0), 4.0) * np.float32(0.38)
+    light = (1.0 - 0.12 * xx / w) * (1 - shade)
+    img = np.float32(SCREENS["green"])[None, None] * light[..., None]
+    img[box > 0] = (200, 60, 90)
+    img = np.round(img + np.random.default_rng(0).normal(0, 1.0, img.shape))
+    got = key_matte(np.clip(img, 0, 255).astype(np.uint8)).astype(np.float32) / 255
+    beyond = cv2.dilate(box.astype(np.uint8), np.ones((7, 7), np.uint8)) == 0
+    assert got[beyond & (cast > 0)].mean() < 0.05
+    assert (got[124:236, 180:332] == 1).all()
+
+
 def test_a_dark_subjects_blurred_edge_is_not_taken_for_a_soft_shadow():
     # a near-black subject, motion-blurred sideways: its edge darkens the screen over 15 px
     # while keeping the screen's chromaticity, like a shadow, but it is the subject's edge
