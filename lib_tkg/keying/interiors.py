@@ -244,8 +244,8 @@ def opaque_interiors(
     a_var = np.bincount(lab, weights=a_in * a_in, minlength=n) / count - a_mean * a_mean
     # (erosion keeps a region's pixels on the frame's border: the frame is not its edge)
     on_border = border_sides(labels, n).any(axis=0) & whole
-    large = (count >= _LARGE * qh * qw) & on_border & (a_mean >= _EVEN_ALPHA)
-    large &= a_var < _EVEN_SPREAD**2
+    even = a_var < _EVEN_SPREAD**2
+    large = (count >= _LARGE * qh * qw) & on_border & (a_mean >= _EVEN_ALPHA) & even
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)
     sums_i, sums_b = region_sums(img_q, plate_q, at, lab, n)
@@ -261,7 +261,7 @@ def opaque_interiors(
     cool |= large
     textured = (count >= _TEXTURED * qh * qw) & whole & (a_mean >= _TEXTURED_ALPHA)
     sat_i, sat_b = saturation(sums_i), saturation(sums_b)
-    dense = (count >= _DENSE * qh * qw) & (a_mean >= _DENSE_ALPHA) & (a_var < _EVEN_SPREAD**2)
+    dense = (count >= _DENSE * qh * qw) & (a_mean >= _DENSE_ALPHA) & even
     cool |= dense & (sat_i >= _DENSE_SAT * sat_b)
     floor = np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER)
     floor = np.where(shift >= _TEXTURED_COOL, _TEXTURED_SAT_COOL, floor)
@@ -275,10 +275,10 @@ def opaque_interiors(
         cool[ids] = ~_mixes(labels, ids, *full)
     dark = (count >= _LARGE * qh * qw) & whole & (sat_i >= _DARK_SAT * sat_b)
     dark &= light <= _DARK_LIGHT
+    richer = sat_i >= _VIVID_SAT * sat_b  # (than the plate)
     vivid = (count >= _TEXTURED * qh * qw) & (a_mean >= _TEXTURED_ALPHA)
-    vivid &= (sat_i >= _VIVID_SAT * sat_b) & (light >= _VIVID_LIGHT)
-    deep = hued & (light <= _DEEP_LIGHT) & (sat_i >= _VIVID_SAT * sat_b)
-    deep &= (a_mean >= _DEEP_ALPHA) & (a_var < _EVEN_SPREAD**2)
+    vivid &= richer & (light >= _VIVID_LIGHT)
+    deep = hued & richer & (light <= _DEEP_LIGHT) & (a_mean >= _DEEP_ALPHA) & even
     if (dark | vivid | dark_cool | deep).any():
         sharp = _outline_sharpness(alpha_q, labels, n)
         cool |= (dark | vivid | dark_cool) & (sharp >= _DARK_SHARP)
