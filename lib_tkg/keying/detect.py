@@ -33,9 +33,12 @@ Such a screen is keyed by its colour difference like any chroma screen.
 Without a prior, a screen is also refused when its colour lies in **folds** along the frame:
 where the brightness of pixels of the screen's chromaticity, less a smooth surface through them,
 swings from :data:`_FOLD_SWING` above to as far below (or back) :data:`_MIN_FOLDS` times or
-more round the border band. That is draped fabric and velvet, shaded dark and light at one
-chromaticity, smooth at the scale of the texture tests; a screen's vignette is in the surface,
-and a shadow, veil or subject crossing the border swings a few times at most.
+more round the border band, and those swings are spread round the frame (no arc of the band
+without one is longer than :data:`_FOLD_SPREAD` of it). That is draped fabric and velvet,
+shaded dark and light at one chromaticity, smooth at the scale of the texture tests; a
+screen's vignette is in the surface, and a shadow, veil or subject crossing the border swings
+a few times at most; a subject part of the screen's hue running off a corner (a dark green
+coat, shaded in its own folds) swings more, but only there.
 
 Nor is it a screen, without a prior, when its pixels of the screen's hue have more **pattern**
 (their brightness less a smooth version of it, a few px across) than grain (less their 3x3
@@ -117,6 +120,10 @@ _FOLD_GAP = 3
 #: ... this many times or more: fabric, not a screen (measured: 8 to 33 for draped fabric and
 #: velvet, at most 5 for green screens with subjects, veils, smoke and shadows at the border)
 _MIN_FOLDS = 7
+#: ... and spread round the frame: none of the band's arcs between consecutive swings is longer
+#: than this share of it (measured: draped fabric, folds at any angle, at most 0.41; a dark
+#: green coat running off a held-out screen's corner, 7 swings, 0.73)
+_FOLD_SPREAD = 0.55
 #: Pattern (without a prior): the median pattern (:func:`_pattern`, levels) of the border's
 #: pixels of the screen's hue less their median grain, from which they are a patterned surface
 #: (measured: at most 0.33 over 160 screens, own and held-out, SD-like mottled and grainy ones,
@@ -285,8 +292,8 @@ def detect_screen(
         if dull.key_rgb is not None:
             det = dull
     if prior is None and det.key_rgb is not None:
-        folds = _folds(img, mask, det.key_rgb, b)
-        if folds >= _MIN_FOLDS:
+        folds, gap = _folds(img, mask, det.key_rgb, b)
+        if folds >= _MIN_FOLDS and gap <= _FOLD_SPREAD:
             why = (
                 f"the border's colour {hex_color(det.key_rgb)} lies in folds, dark and light "
                 f"{folds} times round the frame (like draped fabric), not a screen"
@@ -304,10 +311,13 @@ def _ring(x: np.ndarray, d: int) -> np.ndarray:
     return np.concatenate([y[0, :-1], y[:-1, -1], y[-1, :0:-1], y[:0:-1, 0]])
 
 
-def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int) -> int:
+def _folds(
+    img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int
+) -> tuple[int, float]:
     """How many times the brightness of the border pixels of ``key``'s chromaticity swings
     past the smooth surface through them, by :data:`_FOLD_SWING` either way, round the frame
-    (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide)."""
+    (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide), and the longest
+    arc of the band without a swing, as a share of its length (1.0 for fewer than two)."""
     sh, sw = mask.shape
     at = np.flatnonzero(mask)
     px = np.take(img.reshape(-1, 3), at, axis=0)
@@ -318,7 +328,7 @@ def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int)
     same = off <= np.float32(_FOLD_CHROMATICITY) * np.maximum(total, np.float32(1.0))
     same &= cv2.reduce(px, 1, cv2.REDUCE_MAX)[:, 0] >= 20
     if same.sum() < 24:
-        return 0
+        return 0, 1.0
     lum = np.log(np.maximum(total, 3.0))
     dev = np.zeros(sh * sw, np.float32)
     dev[at] = fields.fit(fields.quadratic_basis(sh, sw)[at], lum, same)[0]
@@ -330,8 +340,12 @@ def _folds(img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int)
     # a run of more than _FOLD_GAP other pixels starts a new count
     part = np.cumsum(np.diff(pos, prepend=pos[:1]) > _FOLD_GAP + 1)
     keep = side != 0
-    side, part = side[keep], part[keep]
-    return int(((side[1:] != side[:-1]) & (part[1:] == part[:-1])).sum())
+    side, part, pos = side[keep], part[keep], pos[keep]
+    at_swing = pos[1:][(side[1:] != side[:-1]) & (part[1:] == part[:-1])]
+    if at_swing.size < 2:
+        return int(at_swing.size), 1.0
+    gaps = np.diff(at_swing, append=at_swing[0] + ring.size)
+    return int(at_swing.size), float(gaps.max()) / ring.size
 
 
 def _chroma_screen(
