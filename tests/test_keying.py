@@ -1676,6 +1676,29 @@ def test_a_vivid_key_coloured_part_inside_a_border_stays_opaque_where_its_shade_
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+def test_a_lime_darker_and_purer_than_the_screen_on_a_saucer_stays_opaque(seed):
+    """A lime on a red saucer over a yellow-green screen: of the screen's hue, 0.8-0.9 of its
+    brightness and purer (saturation 0.76 against 0.61), shaded towards its rim. The colour
+    difference keys much of it clear, with no more chroma than the screen's allows, so it was
+    taken for a hole showing the screen in shade (0.41; a held-out lime 0.10). Shade keeps
+    saturation: opaque. A hole in the saucer, the screen in its shadow, stays clear."""
+    rng = np.random.default_rng(seed)
+    h, w = 320, 448
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    bg = np.float32((150, 205, 80))[None, None] * (1.0 - 0.1 * yy / h)[..., None]
+    img = bg.copy()
+    img[np.hypot((xx - 224) / 1.6, yy - 170) < 120] = (170, 40, 25)
+    r_lime, r_hole = np.hypot(xx - 160, yy - 170), np.hypot(xx - 300, yy - 170)
+    lime, hole = r_lime < 40, r_hole < 30
+    shade = (1.0 - 0.15 * r_lime / 40)[..., None]
+    img[lime] = (np.float32((135, 185, 45)) * shade)[lime]
+    img[hole] = bg[hole] * 0.8
+    got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
+    assert got[lime].mean() > 0.99
+    assert got[hole].mean() < 0.01 and got[: h // 8].max() <= 3 / 255
+
+
+@pytest.mark.parametrize("seed", [0, 1])
 def test_a_fill_inside_a_black_outline_the_band_leaves_under_1_stays_opaque(seed):
     """A blue-green fill (hue 40 degrees from the yellow-green screen's, paler) inside a 5 px
     black outline: the guided filter leaves the outline a little under 1 (0.98-0.99), so the

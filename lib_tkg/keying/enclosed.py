@@ -9,7 +9,8 @@ plate's (:func:`~lib_tkg.keying.regions.plate_coloured`: more than :data:`_ANGLE
 of another hue, brighter, far darker or more saturated), is made opaque, and keeps its colour
 (its own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
 subject's shadow: it has the plate's colour, darker (but not far darker), or nearly clear
-pixels (:data:`_CLEAR`) no more saturated than the plate and of its hue, and stays, unless it
+pixels (:data:`_CLEAR`) no more saturated than the plate (in chroma, or in saturation, which
+shade keeps: a darker, purer lime is no shaded screen) and of its hue, and stays, unless it
 is detailed where the screen is smooth and hardly any of it is clear (:data:`_DETAIL`,
 :data:`_DETAIL_CLEAR`: leaves, print or cloth of the screen's colour, darker, inside a
 sticker; a hole shows the screen's own smoothness, a net's holes are clear). A thin
@@ -29,12 +30,21 @@ import numpy as np
 from lib_tkg.keying import matte
 from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.matte import chroma_rows
-from lib_tkg.keying.regions import border_sides, plate_coloured, region_sums, same_hue
+from lib_tkg.keying.regions import (
+    border_sides,
+    plate_coloured,
+    region_sums,
+    same_hue,
+    saturation,
+)
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 #: (scale, levels): a clear pixel whose chroma is over the plate's times scale plus levels is
 #: more saturated than the screen can be (a key-coloured part, not a hole)
 _CHROMA_SLACK = (1.25, 8.0)
+#: ... or whose saturation (``(max - min) / max``, which shade keeps) is over the plate's by
+#: this much (a lime darker and purer than a yellow-green screen: +0.17)
+_SAT_SLACK = 0.12
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
 #: alpha from which a pixel walls a region in: 1 (less 1e-4: an opaque pixel may round to just
 #: under it), then (a second pass) 0.95,
@@ -181,7 +191,8 @@ def _may_show_screen(
 ) -> np.ndarray:
     """(n,) bool: which of the ``n`` regions of ``labels`` may be a hole showing the screen:
     those with nearly clear pixels (alpha at or below :data:`_CLEAR`), unless most of them are
-    more saturated than the plate under them allows (:data:`_CHROMA_SLACK`) or their mean
+    more saturated than the plate under them allows (:data:`_CHROMA_SLACK`,
+    :data:`_SAT_SLACK`) or their mean
     colour is not of the plate's hue (:func:`~lib_tkg.keying.regions.same_hue`). The colour
     difference keys clear a key-coloured part more saturated than the screen; a hole shows the
     screen, in shade or not, no more saturated than the plate, or tinted by glass, less, and
@@ -189,8 +200,9 @@ def _may_show_screen(
     at = alpha <= np.float32(_CLEAR)
     at_labels = labels[at]
     scale, levels = _CHROMA_SLACK
-    c_img = chroma_rows(matte.rows_where(rgb, at).astype(np.float32))
-    vivid = c_img > scale * chroma_rows(matte.rows_where(plate, at)) + np.float32(levels)
+    px_i, px_p = matte.rows_where(rgb, at).astype(np.float32), matte.rows_where(plate, at)
+    vivid = chroma_rows(px_i) > scale * chroma_rows(px_p) + np.float32(levels)
+    vivid |= saturation(px_i) > saturation(px_p) + np.float32(_SAT_SLACK)
     clear = np.bincount(at_labels, minlength=n)
     # (the summed colours of each region's clear pixels: of the screen's hue where they show it)
     hued = same_hue(*region_sums(rgb, plate, at, at_labels, n))
