@@ -1698,6 +1698,27 @@ def test_a_lime_darker_and_purer_than_the_screen_on_a_saucer_stays_opaque(seed):
     assert got[hole].mean() < 0.01 and got[: h // 8].max() <= 3 / 255
 
 
+@pytest.mark.parametrize("gain", [1.3, 1.5])
+def test_a_lime_brighter_than_the_screen_inside_a_sticker_border_stays_opaque(gain):
+    """The lime half of a round sticker inside its white die-cut border: the screen's
+    chromaticity, lit from the top to 0.9-1.3 (up to 1.1-1.5) of its brightness. The colour
+    difference keys its lit part clear (0.03-0.36), as saturated as the screen, so it was
+    taken for a hole showing the screen. A hole's screen is no brighter than around it (and
+    a white thread's mix at its rim is paler): opaque."""
+    h = w = 320
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.float32((95, 150, 50))[None, None] * (1.0 - 0.1 * xx / w)[..., None]
+    r = np.hypot(xx - 160, yy - 160)
+    img[(r >= 100) & (r < 116)] = (240, 240, 236)
+    img[(r < 100) & (xx >= 160)] = (230, 120, 40)
+    lime = (r < 100) & (xx < 160)
+    light = (gain - 0.4 * (yy - 60) / 200)[..., None]
+    img[lime] = (np.float32((95, 150, 50)) * light)[lime]
+    got = key_matte(_with_noise(img, np.random.default_rng(0))).astype(np.float32) / 255
+    assert got[lime].mean() > 0.99
+    assert got[r > 120].max() <= 3 / 255
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_fill_inside_a_black_outline_the_band_leaves_under_1_stays_opaque(seed):
     """A blue-green fill (hue 40 degrees from the yellow-green screen's, paler) inside a 5 px
