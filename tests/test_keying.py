@@ -2008,8 +2008,8 @@ def test_a_textured_pale_veil_of_the_screens_hue_running_off_the_frame_stays_par
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize(
     ("screen", "shirt"),
-    [((70, 165, 65), (60, 103, 34)), ((70, 160, 30), (24, 112, 32))],
-    ids=["olive", "bluer"],
+    [((70, 165, 65), (60, 103, 34)), ((70, 160, 30), (24, 112, 32)), ((70, 165, 65), (38, 72, 34))],
+    ids=["olive", "bluer", "darker-greyer"],
 )
 @pytest.mark.parametrize("inside_frame", [False, True], ids=["off-frame", "inside-frame"])
 def test_a_flat_dark_shirt_of_the_screens_hue_with_a_cut_edge_is_opaque(
@@ -2020,7 +2020,9 @@ def test_a_flat_dark_shirt_of_the_screens_hue_with_a_cut_edge_is_opaque(
     as dark. Lighter than the sharp-rimmed plateaus left out of the plate (0.6), the olive one
     joined it and keyed clear; the bluer one, left out, keyed 0.55 opaque: pixel by pixel the
     screen under a black veil. Its outline is a cut edge, a shadow's is soft. A bust's torso
-    inside the frame (a fifth of it) is no veil either: it keyed 0.51-0.63 opaque."""
+    inside the frame (a fifth of it) is no veil either: it keyed 0.51-0.63 opaque, and one at
+    0.48 of the screen's brightness and 0.87 of its saturation (a grey coat tinted green)
+    0.62."""
     rng = np.random.default_rng(seed)
     h, w = 384, 384
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
