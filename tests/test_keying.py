@@ -1698,13 +1698,14 @@ def test_a_lime_darker_and_purer_than_the_screen_on_a_saucer_stays_opaque(seed):
     assert got[hole].mean() < 0.01 and got[: h // 8].max() <= 3 / 255
 
 
-@pytest.mark.parametrize("gain", [1.3, 1.5])
+@pytest.mark.parametrize("gain", [1.55, 1.6])
 def test_a_lime_brighter_than_the_screen_inside_a_sticker_border_stays_opaque(gain):
     """The lime half of a round sticker inside its white die-cut border: the screen's
-    chromaticity, lit from the top to 0.9-1.3 (up to 1.1-1.5) of its brightness. The colour
-    difference keys its lit part clear (0.03-0.36), as saturated as the screen, so it was
-    taken for a hole showing the screen. A hole's screen is no brighter than around it (and
-    a white thread's mix at its rim is paler): opaque."""
+    chromaticity, lit from the top to 1.15-1.55 (1.2-1.6) of its brightness. The physical
+    bound keys most of it partial, its dimmest part clear, as saturated as the screen and
+    brighter: taken for a hole showing the screen (0.50-0.63). A hole is clear all over (a
+    screen glowing behind the subject brighter than the plate, below) and a white thread's
+    mix at its rim paler: opaque."""
     h = w = 320
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     img = np.float32((95, 150, 50))[None, None] * (1.0 - 0.1 * xx / w)[..., None]
@@ -1717,6 +1718,23 @@ def test_a_lime_brighter_than_the_screen_inside_a_sticker_border_stays_opaque(ga
     got = key_matte(_with_noise(img, np.random.default_rng(0))).astype(np.float32) / 255
     assert got[lime].mean() > 0.99
     assert got[r > 120].max() <= 3 / 255
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_ring_over_a_glow_of_the_screen_keeps_its_hole_clear(seed):
+    """A ring centred on a glow of the screen (1.2 times as bright there): its hole shows the
+    screen brighter than the plate under the ring, clear all over; it is a hole, not a part
+    lit brighter than the screen (filled when any region's brighter clear pixels counted)."""
+    rng = np.random.default_rng(seed)
+    h = w = 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    glow = 1.0 + 0.2 * np.exp(-((xx - 192) ** 2 + (yy - 200) ** 2) / (2 * 60.0**2))
+    img = np.float32((60, 170, 70))[None, None] * (0.8 * glow)[..., None]
+    r = np.hypot(xx - 192, yy - 200)
+    img[(r >= 35) & (r < 110)] = (200, 150, 120)
+    got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
+    assert got[r < 31].mean() < 0.01
+    assert got[(r >= 38) & (r < 107)].min() == 1.0
 
 
 @pytest.mark.parametrize("seed", [0, 1])

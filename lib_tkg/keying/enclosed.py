@@ -46,13 +46,16 @@ _CHROMA_SLACK = (1.25, 8.0)
 #: ... or whose saturation (``(max - min) / max``, which shade keeps) is over the plate's by
 #: this much (a lime darker and purer than a yellow-green screen: +0.17)
 _SAT_SLACK = 0.12
-#: ... or brighter than the plate by this factor and no more than :data:`_PALER` less
-#: saturated (a screen seen through a hole is at most as bright as around it, less in the
-#: subject's shade; a mix with a white thread at its rim is paler; measured over a held-out
-#: set's holes in mugs, hair and lace: 0-6 % of their clear pixels; a lime brighter than its
-#: screen, 64 %)
+#: ... or, in a region mostly not clear (at most :data:`_BRIGHT_CLEAR` of it), brighter than
+#: the plate by this factor and no more than :data:`_PALER` less saturated: a part lit brighter
+#: than the screen keys clear where its colour difference passes the screen's, and a hole is
+#: clear all over (but for hair or threads across it), showing the screen, which may be
+#: brighter than the plate under a subject where the screen glows behind it; a mix with a white
+#: thread at a hole's rim is paler (measured over a held-out set's holes in mugs, hair and lace:
+#: 0-6 % of their clear pixels brighter; a lime half of a sticker 64 %, 9 % of it clear)
 _BRIGHT = 1.1
 _PALER = 0.05
+_BRIGHT_CLEAR = 0.25
 _ANGLE = 10.0  # degrees between a region's mean colour and the plate's that make it subject
 #: alpha from which a pixel walls a region in: 1 (less 1e-4: an opaque pixel may round to just
 #: under it), then (a second pass) 0.95,
@@ -200,7 +203,7 @@ def _may_show_screen(
     """(n,) bool: which of the ``n`` regions of ``labels`` may be a hole showing the screen:
     those with nearly clear pixels (alpha at or below :data:`_CLEAR`), unless most of them are
     more saturated than the plate under them allows (:data:`_CHROMA_SLACK`,
-    :data:`_SAT_SLACK`) or brighter (:data:`_BRIGHT`) or their mean
+    :data:`_SAT_SLACK`) or, in a region mostly not clear, brighter (:data:`_BRIGHT`) or their mean
     colour is not of the plate's hue (:func:`~lib_tkg.keying.regions.same_hue`). The colour
     difference keys clear a key-coloured part more saturated than the screen; a hole shows the
     screen, in shade or not, no more saturated than the plate, or tinted by glass, less, and
@@ -212,10 +215,12 @@ def _may_show_screen(
     vivid = chroma_rows(px_i) > scale * chroma_rows(px_p) + np.float32(levels)
     sat_i, sat_p = saturation(px_i), saturation(px_p)
     vivid |= sat_i > sat_p + np.float32(_SAT_SLACK)
-    vivid |= (px_i.sum(1) > np.float32(_BRIGHT) * px_p.sum(1)) & (
+    bright = (px_i.sum(1) > np.float32(_BRIGHT) * px_p.sum(1)) & (
         sat_i >= sat_p - np.float32(_PALER)
     )
     clear = np.bincount(at_labels, minlength=n)
+    lit = clear <= _BRIGHT_CLEAR * np.bincount(labels.reshape(-1), minlength=n)
+    vivid |= bright & lit[at_labels]
     # (the summed colours of each region's clear pixels: of the screen's hue where they show it)
     hued = same_hue(*region_sums(rgb, plate, at, at_labels, n))
     return (clear > 2 * np.bincount(at_labels[vivid], minlength=n)) & hued
