@@ -1677,10 +1677,10 @@ def test_a_vivid_key_coloured_part_inside_a_border_stays_opaque_where_its_shade_
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_lime_darker_and_purer_than_the_screen_on_a_saucer_stays_opaque(seed):
-    """A lime on a red saucer over a yellow-green screen: of the screen's hue, 0.8-0.9 of its
-    brightness and purer (saturation 0.76 against 0.61), shaded towards its rim. The colour
+    """A lime on a red saucer over a yellow-green screen: of the screen's hue, 0.8-0.95 of its
+    brightness and purer (saturation 0.77 against 0.61), shaded towards its rim. The colour
     difference keys much of it clear, with no more chroma than the screen's allows, so it was
-    taken for a hole showing the screen in shade (0.41; a held-out lime 0.10). Shade keeps
+    taken for a hole showing the screen in shade (0.45; a held-out lime 0.10). Shade keeps
     saturation: opaque. A hole in the saucer, the screen in its shadow, stays clear."""
     rng = np.random.default_rng(seed)
     h, w = 320, 448
@@ -1691,7 +1691,7 @@ def test_a_lime_darker_and_purer_than_the_screen_on_a_saucer_stays_opaque(seed):
     r_lime, r_hole = np.hypot(xx - 160, yy - 170), np.hypot(xx - 300, yy - 170)
     lime, hole = r_lime < 40, r_hole < 30
     shade = (1.0 - 0.15 * r_lime / 40)[..., None]
-    img[lime] = (np.float32((135, 185, 45)) * shade)[lime]
+    img[lime] = (np.float32((145, 195, 44)) * shade)[lime]
     img[hole] = bg[hole] * 0.8
     got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
     assert got[lime].mean() > 0.99
@@ -1735,6 +1735,22 @@ def test_a_ring_over_a_glow_of_the_screen_keeps_its_hole_clear(seed):
     got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
     assert got[r < 31].mean() < 0.01
     assert got[(r >= 38) & (r < 107)].min() == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_ring_over_a_purer_patch_of_the_screen_keeps_its_hole_clear(seed):
+    """A ring centred on a purer patch of the screen (saturation 0.57 against 0.45 round the
+    ring): its hole shows the screen purer than the plate under the ring; a part keyed clear
+    must be purer still to be taken for no hole (filled from 0.12 over the plate's)."""
+    rng = np.random.default_rng(seed)
+    h = w = 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = 0.5 * np.exp(-((xx - 192) ** 2 + (yy - 200) ** 2) / (2 * 70.0**2))[..., None]
+    img = (1 - g) * np.float32((95, 165, 90)) + g * np.float32((45, 170, 40))
+    r = np.hypot(xx - 192, yy - 200)
+    img[(r >= 35) & (r < 110)] = (200, 150, 120)
+    got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
+    assert got[r < 31].mean() < 0.1
 
 
 @pytest.mark.parametrize("seed", [0, 1])

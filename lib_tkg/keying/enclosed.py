@@ -44,8 +44,9 @@ _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a
 #: more saturated than the screen can be (a key-coloured part, not a hole)
 _CHROMA_SLACK = (1.25, 8.0)
 #: ... or whose saturation (``(max - min) / max``, which shade keeps) is over the plate's by
-#: this much (a lime darker and purer than a yellow-green screen: +0.17)
-_SAT_SLACK = 0.12
+#: this much (a held-out lime darker and purer than a yellow-green screen: +0.17; a hole over a
+#: purer patch of the screen, which the plate under the subject does not follow, +0.12)
+_SAT_SLACK = 0.15
 #: ... or, in a region mostly not clear (at most :data:`_BRIGHT_CLEAR` of it), brighter than
 #: the plate by this factor and no more than :data:`_PALER` less saturated: a part lit brighter
 #: than the screen keys clear where its colour difference passes the screen's, and a hole is
