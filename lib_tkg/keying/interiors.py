@@ -89,10 +89,10 @@ bright yellow veil, pixel by pixel); a veil, smoke or glass over the screen is p
 edge soft (vivid glass with a cut edge would be made opaque: a limit).
 
 A region of any size, wherever it lies, that is no brighter than :data:`_DEEP_LIGHT` of the
-plate under it and more saturated than it by :data:`_VIVID_SAT`, keys evenly
-(:data:`_DEEP_ALPHA` or more on average, with a spread under :data:`_EVEN_SPREAD`) and whose
-outline against the clear screen is a sharp step in alpha for :data:`_DEEP_SHARP` of its length
-or more is made opaque too: deep green leaves, a mass of dark green hair keyed 0.5-0.95. A
+plate under it and more saturated than it by :data:`_VIVID_SAT`, keys :data:`_DEEP_ALPHA` or
+more on average, evenly or not (speckled or veined leaves key unevenly), and whose outline
+against the clear screen is a sharp step in alpha for :data:`_DEEP_SHARP` of its length or more
+is made opaque too: deep green leaves, a mass of dark green hair keyed 0.5-0.95. A
 grey or black veil over the screen makes it no more saturated (a half mix of dark grey keys
 half clear); only a dark veil of the screen's own hue would, and its outline is rarely cut
 (dark tinted glass of the screen's hue with a cut outline would be made opaque: a limit).
@@ -195,13 +195,15 @@ _DARK_MIN_RING = 20  # clear px along that outline, at least (quarter resolution
 _VIVID_LIGHT = 1.1
 _VIVID_SAT = 1.05
 #: A region no brighter than :data:`_DEEP_LIGHT` of the plate and :data:`_VIVID_SAT` as
-#: saturated, keying :data:`_DEEP_ALPHA` or more on average and evenly, whose outline lies on
+#: saturated, keying :data:`_DEEP_ALPHA` or more on average, whose outline lies on
 #: sharp edges of alpha for :data:`_DEEP_SHARP` of it or more (measured over the 44th-48th
 #: held-out sets and the own photo and synthetic sets: 13 such regions not taken by the other
 #: rules, all opaque subject parts, leaves and plants, a mass of dark green hair, keyed
 #: 0.52-0.96; the same from 0.85 to 0.9 of the plate's brightness and a sharp share from 0.5 to
 #: 0.6. Without the saturation floor 26, among them two dark hair regions at 0.76-0.79 and the
-#: tests' half mixes of dark grey)
+#: tests' half mixes of dark grey. Evenness (a spread under :data:`_EVEN_SPREAD`) is not asked:
+#: a held-out potted plant's dark, veined leaves at 0.14-0.21 of spread keyed 0.59-0.72; with
+#: it dropped, no other image of the 51st-52nd held-out sets or the own sets changes)
 _DEEP_LIGHT = 0.85
 _DEEP_ALPHA = 0.4
 _DEEP_SHARP = 0.6
@@ -281,7 +283,7 @@ def opaque_interiors(
     richer = sat_i >= _VIVID_SAT * sat_b  # (than the plate)
     vivid = (count >= _TEXTURED * qh * qw) & (a_mean >= _TEXTURED_ALPHA)
     vivid &= richer & (light >= _VIVID_LIGHT)
-    deep = hued & richer & (light <= _DEEP_LIGHT) & (a_mean >= _DEEP_ALPHA) & even
+    deep = hued & richer & (light <= _DEEP_LIGHT) & (a_mean >= _DEEP_ALPHA)
     if (dark | vivid | dark_cool | deep).any():
         sharp = _outline_sharpness(alpha_q, labels, n)
         cool |= (dark | vivid | dark_cool) & (sharp >= _DARK_SHARP)
