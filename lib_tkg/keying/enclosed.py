@@ -10,9 +10,9 @@ of another hue, brighter, far darker or more saturated), is made opaque, and kee
 (its own, not spill: it is not despilled). A hole in the subject shows the screen, often in the
 subject's shadow: it has the plate's colour, darker (but not far darker), or nearly clear
 pixels (:data:`_CLEAR`) no more saturated than the plate (in chroma, or in saturation, which
-shade keeps: a darker, purer lime is no shaded screen), no brighter than it and of its hue,
-and stays, unless it
-is detailed where the screen is smooth and hardly any of it is clear (:data:`_DETAIL`,
+shade keeps: a darker, purer lime is no shaded screen), of its hue and, where most of the
+region is clear, no brighter than it (a hole is clear all over), and stays, unless it is
+detailed where the screen is smooth and hardly any of it is clear (:data:`_DETAIL`,
 :data:`_DETAIL_CLEAR`: leaves, print or cloth of the screen's colour, darker, inside a
 sticker; a hole shows the screen's own smoothness, a net's holes are clear). A thin
 opaque outline that the band's refinement leaves a little under 1 walls a region in too
@@ -213,15 +213,17 @@ def _may_show_screen(
     at_labels = labels[at]
     scale, levels = _CHROMA_SLACK
     px_i, px_p = matte.rows_where(rgb, at).astype(np.float32), matte.rows_where(plate, at)
-    vivid = chroma_rows(px_i) > scale * chroma_rows(px_p) + np.float32(levels)
+    # (clear pixels the screen cannot give: purer than the plate, or, in a region mostly not
+    # clear, brighter and as saturated)
+    unlike = chroma_rows(px_i) > scale * chroma_rows(px_p) + np.float32(levels)
     sat_i, sat_p = saturation(px_i), saturation(px_p)
-    vivid |= sat_i > sat_p + np.float32(_SAT_SLACK)
+    unlike |= sat_i > sat_p + np.float32(_SAT_SLACK)
     bright = (px_i.sum(1) > np.float32(_BRIGHT) * px_p.sum(1)) & (
         sat_i >= sat_p - np.float32(_PALER)
     )
     clear = np.bincount(at_labels, minlength=n)
     lit = clear <= _BRIGHT_CLEAR * np.bincount(labels.reshape(-1), minlength=n)
-    vivid |= bright & lit[at_labels]
+    unlike |= bright & lit[at_labels]
     # (the summed colours of each region's clear pixels: of the screen's hue where they show it)
     hued = same_hue(*region_sums(rgb, plate, at, at_labels, n))
-    return (clear > 2 * np.bincount(at_labels[vivid], minlength=n)) & hued
+    return (clear > 2 * np.bincount(at_labels[unlike], minlength=n)) & hued
