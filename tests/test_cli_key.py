@@ -821,6 +821,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _spawned_workers(pid: int) -> list[int]:
+    """The children of ``pid`` that run a spawned worker (a child listed before it has
+    executed still shows its parent's command line; one that has exited has none)."""
+    found = []
+    for child in _children(pid):
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+    return found
+
+
 def _wait_for(test, timeout=60.0):
     import time
 
@@ -867,8 +878,7 @@ def test_a_killed_worker_fails_its_images_in_one_line_each(tmp_path):
     folder, out = _big_folder(tmp_path), tmp_path / "out"
     cmd = [sys.executable, "-m", "lib_tkg", "key", str(folder), "-o", str(out), "-j", "2", "-q"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    workers = _wait_for(lambda: len(_children(proc.pid)) >= 2 and _children(proc.pid))
-    spawned = [w for w in workers if b"spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes()]
+    spawned = _wait_for(lambda: _spawned_workers(proc.pid))
     os.kill(spawned[0], signal.SIGKILL)
     assert proc.wait(timeout=120) == 1
     err = proc.stderr.read()
