@@ -41,6 +41,7 @@ filling a hole has no pixel at the screen's level.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import cv2
@@ -129,23 +130,31 @@ def _analyse_chroma(
     kc: tuple[int, int, int],
     coarse_first: bool = True,
     img_q: np.ndarray | None = None,
+    edges: Future[np.ndarray] | None = None,
 ) -> Screen | None:
     hh, hw = img_h.shape[:2]
     if coarse_first and max(hh, hw) > CLASSIFY_RES:
         # classify at half this resolution (``img_q``, if already made); only the last pass
         # (the plate's level) runs here, on the background found there, widened by 2 px: its
         # rim left out there is 2 px there (4 px here), against 2 px when classified here; its
-        # colour difference here is made on the other core meanwhile
+        # colour difference here is made on the other core meanwhile, and the sharp edges
+        # there are found here and reduced (a shadow's 5 px penumbra in a 768 px image is as
+        # sharp as a veil's rim at a quarter of its resolution, not at half)
+        img_c = half(img_h)[0] if img_q is None else img_q
+        size_c = (img_c.shape[1], img_c.shape[0])
+        edges = in_background(lambda: _any_in_block(sharp_edges(luminance(img_h)), size_c))
         d_made = in_background(lambda: matte.diff(img_h, matte.basis(kc)))
-        coarse = _analyse_chroma(half(img_h)[0] if img_q is None else img_q, kc, False)
+        coarse = _analyse_chroma(img_c, kc, False, edges=edges)
         if coarse is None:
             return None
         bg = cv2.dilate(enlarge_mask(coarse.background.view(np.uint8), (hw, hh)), _KERNEL5)
         bg = bg.view(bool)
         return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate, d_made.result())
-    # the sharp luminance edges (for dark veils) are found on the other core meanwhile
+    # the sharp luminance edges (for dark veils) are found on the other core meanwhile, if not
+    # given (``edges``: found at twice this resolution)
     lum = luminance(img_h)
-    edges = in_background(lambda: sharp_edges(lum))
+    if edges is None:
+        edges = in_background(lambda: sharp_edges(lum))
     m = matte.basis(kc)
     key_f = np.array(kc, np.float32)
     d_key = float(matte.diff(key_f[None, None], m)[0, 0])
@@ -246,6 +255,11 @@ def _analyse_chroma(
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
     plate1 = outer_plate[0] if outer_plate else block_plate(img_h, bg1, small, key_f)[0]
     return _level_pass(img_h, kc, m, d_key, bg1, plate1, d_h)
+
+
+def _any_in_block(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A bool ``mask`` reduced to ``size`` (w, h): true where any pixel it covers is."""
+    return cv2.resize(mask.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0
 
 
 def _level_pass(
