@@ -1114,6 +1114,29 @@ def test_despill_removes_key_excess_from_opaque_edges():
     assert raw[:, 1].mean() > edge[:, 1].mean() + 2
 
 
+def test_despill_keeps_opaque_pixel_art_colours_behind_an_outline():
+    """Pixel art (8 px cells of red, orange, yellow, white and brown) inside a black outline
+    on pure green: the band's filter left orange cells beside the outline a hair under opaque
+    (saved as 255), and the partial pixels' rule despilled them as screen chroma, (240, 160, 40)
+    -> (255, 92, 74) (a new user's sprite). Every pixel saved opaque keeps its colour."""
+    rng = np.random.default_rng(0)
+    palette = np.array(
+        [(240, 160, 40), (255, 0, 0), (250, 220, 40), (255, 255, 255), (120, 60, 20)], np.uint8
+    )
+    cells = palette[rng.integers(0, len(palette), (32, 32))]
+    yy, xx = np.mgrid[0:32, 0:32]
+    r = np.hypot(yy - 15.5, xx - 15.5)
+    small = np.zeros((32, 32, 3), np.uint8)
+    small[:] = (0, 255, 0)
+    small[r < 14] = (0, 0, 0)
+    small[r < 13] = cells[r < 13]
+    img = cv2.resize(small, (256, 256), interpolation=cv2.INTER_NEAREST)
+    res = key(img)
+    opaque = res.rgba[..., 3] == 255
+    assert opaque[128, 128] and opaque.sum() > 0.4 * opaque.size
+    assert np.array_equal(res.rgba[..., :3][opaque], img[opaque])
+
+
 def test_estimated_key_colour_is_reported():
     img = square(SCREENS["blue"], (250, 250, 250))
     res = key(img)

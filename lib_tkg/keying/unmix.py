@@ -12,6 +12,7 @@ from lib_tkg.keying import matte
 from lib_tkg.keying.pixels import pixel_xy, sample
 
 NOISE_MIN = 0.8  # levels of screen noise up to which the colour is not denoised
+_SAVED_OPAQUE = 254.5 / 255.0  # the least alpha saved as 255
 
 
 def denoised(
@@ -49,12 +50,12 @@ def unmix(
     ``rgba``: the image's colours (as denoised), RGBA uint8; ``plate``: the clean plate at
     full resolution, (H, W, 3) float32 levels.
 
-    Despill removes the screen's chroma only. Opaque pixels lose their key excess (``d > 0``).
-    Partial ones also lose any chroma toward the screen (component along ``e1``) beyond that of
-    the nearby opaque subject (``fmap``, see :func:`refine_band`; below zero for a subject of a
-    colour opposite the screen's; zero if unknown): an alpha a little too high leaves screen
-    colour in the unmixed edge, which this takes out. Pixels are independent: parts of ``idx``
-    may be unmixed in parallel (:func:`in_parallel`).
+    Despill removes the screen's chroma only. Opaque pixels (those saved as 255) lose their key
+    excess (``d > 0``). Partial ones also lose any chroma toward the screen (component along
+    ``e1``) beyond that of the nearby opaque subject (``fmap``, see :func:`refine_band`; below
+    zero for a subject of a colour opposite the screen's; zero if unknown): an alpha a little
+    too high leaves screen colour in the unmixed edge, which this takes out. Pixels are
+    independent: parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
     """
     h, w = alpha.shape
     one = np.float32(1.0)
@@ -70,7 +71,10 @@ def unmix(
         s1 = np.maximum(d_f, 0.0) / d_b1
         b_chroma = matte.chroma_part(b1)
         p_b = np.maximum(matte.rows_dot(b_chroma, m[0]), np.float32(1.0))
-        partial = a1 < one
+        # (a pixel saved opaque, alpha over 254.5 / 255, is despilled as one: the band's
+        # filter leaves pixels beside an outline a hair under 1, and the partial rule below
+        # would take an opaque orange's green, above its neighbours', for screen chroma)
+        partial = a1 < np.float32(_SAVED_OPAQUE)
         if partial.any():
             cap = np.zeros(idx.size, np.float32)
             if fmap is not None:
