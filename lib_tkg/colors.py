@@ -50,7 +50,8 @@ PRESETS: dict[str, tuple[int, int, int]] = {
 }
 
 _ACCEPTED = (
-    f"a preset name ({', '.join(PRESETS)}), '#RRGGBB', '#RGB' or 'r,g,b' with integers 0..255"
+    f"a preset name ({', '.join(PRESETS)}), '#RRGGBB', '#RGB', 'r,g,b' or [r, g, b] (three "
+    "integers 0..255)"
 )
 
 

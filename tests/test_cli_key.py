@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from lib_tkg import cli
+from lib_tkg.keying import key
 
 ROOT = Path(__file__).resolve().parent.parent
 GREEN = (40, 190, 60)
@@ -413,6 +414,19 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["pic-rgba.png"]  # no matte alone, no .part
 
 
+def test_tolerance_takes_the_python_apis_range(tmp_path):
+    """``--tolerance`` was held to the WebUI's [0, 0.85] (its clip-white is fixed at 0.1) while
+    ``key()`` and ``--clip-white`` take [0, 1] with their sum below 1 (a new user's report)."""
+    src = tmp_path / "pic.png"
+    make_image(src)
+    out = tmp_path / "out"
+    args = ["key", str(src), "-o", str(out), "--tolerance", "0.88", "--clip-white", "0.05", "-q"]
+    assert cli.main(args) == 0
+    got = np.asarray(Image.open(out / "pic-rgba.png"))
+    want = key(np.asarray(Image.open(src).convert("RGB")), tolerance=0.88, clip_white=0.05)
+    assert np.array_equal(got, want.rgba)
+
+
 def test_clip_white_plus_tolerance_is_checked_by_argparse(tmp_path, capsys):
     src = tmp_path / "pic.png"
     make_image(src)
@@ -511,9 +525,13 @@ def test_ctrl_c_while_writing_leaves_no_part_file(tmp_path, capsys, monkeypatch)
 
 def test_cli_option_messages_name_the_option_and_key_color_takes_auto(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        cli.main(["key", "a.png", "-o", str(tmp_path), "--tolerance", "0.9"])
+        cli.main(["key", "a.png", "-o", str(tmp_path), "--tolerance", "1.5"])
     err = capsys.readouterr().err
-    assert "argument --tolerance: 'tolerance' must be a number in [0, 0.85]" in err
+    assert "argument --tolerance: expected a number in [0, 1], got '1.5'" in err
+    with pytest.raises(SystemExit):
+        cli.main(["key", "a.png", "-o", str(tmp_path), "--despill", "1.5"])
+    err = capsys.readouterr().err
+    assert "argument --despill: 'despill' must be a number in [0, 1]" in err
     assert "TKG chroma background" not in err
     args = cli.build_parser().parse_args(["key", "a.png", "-o", "o", "--key-color", "AUTO"])
     assert args.key_color is None
@@ -663,6 +681,15 @@ def test_a_file_named_twice_through_a_link_is_keyed_once_whatever_the_order(tmp_
         assert f"{src}: the same file as {link}, keyed once" in err
 
 
+def test_a_file_named_twice_alike_is_keyed_once_with_a_note(tmp_path, capsys):
+    src = tmp_path / "green.png"
+    make_image(src)
+    out = tmp_path / "out"
+    assert cli.main(["key", str(src), str(src), "-o", str(out)]) == 0
+    assert [p.name for p in out.iterdir()] == ["green-rgba.png"]
+    assert f"{src}: named 2 times, keyed once" in capsys.readouterr().err
+
+
 def test_a_float_image_in_0_to_1_is_scaled(tmp_path):
     src = tmp_path / "float.tiff"
     arr = np.tile(np.linspace(0, 1, 32, dtype=np.float32), (8, 1))
@@ -804,9 +831,11 @@ def test_a_folder_scan_counts_files_of_other_types(tmp_path, capsys):
     (folder / "gone.png").symlink_to(tmp_path / "missing.png")
     assert cli.main(["key", str(folder), "-o", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
+    assert "skipped 2 file(s) that are not images keyed here (.jfif, .mp4); accepted" in err
+    # a broken link is named, not counted as a kind of file that is refused
     assert (
-        "skipped 3 file(s) that are not images keyed here (.jfif, .mp4, .png, or broken links)"
-        in err
+        "skipped 1 entry named like an image that is not a file (a broken link, folder or "
+        "pipe): gone.png" in err
     )
 
 

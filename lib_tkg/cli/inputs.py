@@ -62,6 +62,7 @@ def collect_inputs(
     errors: list[str] = []
     unreadable: list[str] = []
     other: dict[str, int] = {}
+    not_files: list[str] = []  # named like images: broken links, folders, pipes
     like_output = animations = subfolders = 0
     for item in inputs:
         try:
@@ -95,7 +96,7 @@ def collect_inputs(
                     continue
                 except OSError:
                     pass
-                other[suffix] = other.get(suffix, 0) + 1
+                not_files.append(f.name)
             elif suffix in ANIMATION_EXTENSIONS:
                 animations += 1
             elif outputs.is_output_name(f, (RGBA_SUFFIX, MATTE_SUFFIX)):
@@ -120,9 +121,17 @@ def collect_inputs(
     if other:
         kinds = ", ".join(sorted(other)[:5]) + (", ..." if len(other) > 5 else "")
         notes.append(
-            f"skipped {sum(other.values())} file(s) that are not images keyed here ({kinds}, "
-            f"or broken links); accepted: {', '.join(IMAGE_EXTENSIONS)}"
+            f"skipped {sum(other.values())} file(s) that are not images keyed here ({kinds}); "
+            f"accepted: {', '.join(IMAGE_EXTENSIONS)}"
         )
+    if not_files:
+        names = ", ".join(sorted(not_files)[:5]) + (", ..." if len(not_files) > 5 else "")
+        what = (
+            "entry named like an image that is not a file (a broken link, folder or pipe)"
+            if len(not_files) == 1
+            else "entries named like images that are not files (broken links, folders or pipes)"
+        )
+        notes.append(f"skipped {len(not_files)} {what}: {names}")
     if subfolders:
         notes.append(f"skipped {subfolders} subfolder(s): -r (--recursive) searches them too")
     errors.extend(f"{u}: subfolder cannot be read; its images were not keyed" for u in unreadable)
@@ -137,4 +146,6 @@ def collect_inputs(
         others = sorted({str(f) for f in same} - {str(unique[-1])})
         if others:
             notes.append(f"{', '.join(others)}: the same file as {unique[-1]}, keyed once")
+        elif len(same) > 1:
+            notes.append(f"{unique[-1]}: named {len(same)} times, keyed once")
     return unique, errors, notes

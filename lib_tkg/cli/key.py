@@ -66,9 +66,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the border",
     )  # fmt: skip
     p.add_argument(
-        "--tolerance", type=param_type("tolerance"), default=keying.DEFAULT_TOLERANCE, metavar="T",
-        help=f"clip-black, {accepted('tolerance')}: how much colour difference still counts "
-        f"as pure background (default {keying.DEFAULT_TOLERANCE:g})",
+        "--tolerance", type=unit_float, default=keying.DEFAULT_TOLERANCE, metavar="T",
+        help="clip-black in [0, 1], with --tolerance + --clip-white below 1, as the Python API "
+        "takes it: how much colour difference still counts as pure background (default "
+        f"{keying.DEFAULT_TOLERANCE:g})",
     )  # fmt: skip
     p.add_argument(
         "--clip-white", type=unit_float, default=keying.DEFAULT_CLIP_WHITE, metavar="W",
