@@ -17,7 +17,8 @@ that colour's variation:
   within 6 levels (5x5 mean) of a smooth surface through them, so that a pattern smooth at
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
 * **mostly smooth** (no prior only): at least :data:`_MIN_SMOOTH` of the border's pixels of the
-  screen's colour are smooth (a green wall's or a green-tinted photo's are textured in part);
+  screen's colour are smooth (a green wall's or a green-tinted photo's are textured in part),
+  unless the others are far paler (:data:`_VEILED_SAT`: a white veil or smoke over the screen);
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
   fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
@@ -42,8 +43,10 @@ coat, shaded in its own folds) swings more, but only there.
 
 Nor is it a screen, without a prior, when its pixels of the screen's hue have more **pattern**
 (their brightness less a smooth version of it, a few px across) than grain (less their 3x3
-mean) by :data:`_MIN_STRUCTURE` levels: a plastered or stone wall, smooth enough for the
-texture tests; a screen's noise and JPEG grain have as much of both, its mottling neither.
+mean) by :data:`_MIN_STRUCTURE` levels, and more structure at a coarser scale (between 1.5 and
+5 px) than grain by :data:`_MIN_COARSE`: a plastered or stone wall, smooth enough for the
+texture tests; a screen's noise and JPEG grain have as much of all three, its mottling none, and
+a fine paper or canvas texture on it (1-3 px) as much coarse structure as grain.
 """
 
 from __future__ import annotations
@@ -72,6 +75,13 @@ _CLEAN_SHARE = 0.8
 #: more, mottled and noisy screens with subjects on two sides included); a green brick wall,
 #: fur or grass in a green-tinted photo has a third of them and more textured (0.52 to 0.62)
 _MIN_SMOOTH = 0.7
+#: ... unless those not smooth are far paler than the smooth ones (their median saturation at
+#: most this share of theirs): a white veil, smoke or steam over the screen where it crosses
+#: the border (a tulle veil off two sides of the frame: 35 % of the screen's pixels textured,
+#: at 0.67 of its saturation); a photo's textured pixels of the screen's hue are as saturated
+#: as its smooth ones (measured over 50 held-out photos without a screen: 0.94-2.6 where the
+#: smooth share decided, 0.78-0.82 where too little of the border had the colour)
+_VEILED_SAT = 0.72
 _DETECT_RES = 256
 #: degrees between a named key colour's or prior's hue and the border's dominant hue within
 #: which that is the screen's (measured and keyed): generated and real screens drift to teal or
@@ -130,6 +140,11 @@ _FOLD_SPREAD = 0.55
 #: 512-1024 px, and 0.82 once saved as JPEG at quality 30 (0.54 at 75), which smooths the grain
 #: and adds blocks; a plastered teal wall 1.25). Grain alone has as much of both.
 _MIN_STRUCTURE = 0.9
+#: ... and their median coarse structure (:func:`_pattern`) less their median grain, from which
+#: the pattern is a surface's (measured: plastered walls 1.1-1.4; a screen with a fine canvas
+#: texture, 1.2 levels of pattern beyond its grain, -0.1; screens and photos of green walls
+#: under the pattern limit -0.1-0.8)
+_MIN_COARSE = 0.5
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,8 @@ class Detection:
     reason: str
     cover: float  # share of the border that is smooth screen colour (0..1)
     smooth: float = 1.0  # share of the border's pixels of the screen's colour that are smooth
+    #: the median saturation of those that are not smooth, as a share of the smooth ones'
+    textured_sat: float = 1.0
 
 
 def _border_mask(h: int, w: int, b: int) -> np.ndarray:
@@ -176,17 +193,20 @@ def _texture(img: np.ndarray, b: int) -> np.ndarray:
     return out
 
 
-def _pattern(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Local pattern and grain, levels: the mean absolute difference in a 5x5 window between the
-    brightness and a smooth version of it (Gaussian, :data:`_PATTERN_SIGMA` px), and between it
-    and its 3x3 mean. Mortar lines, planks and tiles are smooth at 5 px yet far from any smooth
+def _pattern(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local pattern, grain and coarse structure, levels: the mean absolute difference in a 5x5
+    window between the brightness and a smooth version of it (Gaussian, :data:`_PATTERN_SIGMA`
+    px), between it and its 3x3 mean, and between two smooth versions of it (Gaussians of 1.5
+    and 5 px). Mortar lines, planks and tiles are smooth at 5 px yet far from any smooth
     plate; a screen's gradients, shadows and mottling are not. Grain (noise) has about as much
-    of either; a surface's pattern (plaster, stone) more of the first."""
+    of each; a surface's pattern (plaster, stone) more of the first and the last, a fine
+    texture (paper, canvas) more of the first only."""
     lum = luminance(img)
     dev, grain = detail(lum, _PATTERN_SIGMA), cv2.absdiff(lum, cv2.blur(lum, (3, 3)))
+    coarse = cv2.absdiff(cv2.GaussianBlur(lum, (0, 0), 1.5), cv2.GaussianBlur(lum, (0, 0), 5.0))
     if min(img.shape[:2]) < 5:
-        return dev, grain
-    return cv2.blur(dev, (5, 5)), cv2.blur(grain, (5, 5))
+        return dev, grain, coarse
+    return cv2.blur(dev, (5, 5)), cv2.blur(grain, (5, 5)), cv2.blur(coarse, (5, 5))
 
 
 def _reduced(rgb: np.ndarray, size: tuple[int, int], e: int) -> np.ndarray:
@@ -273,7 +293,7 @@ def detect_screen(
         if prior is None or neutral
         else float(_hue_chroma(np.array([prior], np.float32))[0][0])
     )
-    pattern, grain = (x[mask] for x in maps.result())
+    pattern, grain, coarse = (x[mask] for x in maps.result())
     common = (px, hue, chroma, texture, pattern)
     if neutral:
         lum_p = float(np.mean(prior))
@@ -284,11 +304,11 @@ def detect_screen(
         what = "a white" if lum_p >= 215 else ("a black" if lum_p <= 40 else "a grey")
         return _smooth_screen(members, *common, True, what)
     what = "a screen" if prior is None else "a #{:02x}{:02x}{:02x} screen".format(*prior)
-    det = _chroma_screen(common, grain, p_hue, matte.MIN_KEY_CHROMA, what)
+    det = _chroma_screen(common, (grain, coarse), p_hue, matte.MIN_KEY_CHROMA, what)
     if det.key_rgb is None:
         # a dull screen (an under-lit or greyish green, or the prior's hue): pixels of lower
         # chroma within the expected hue; only where the first look found none
-        dull = _chroma_screen(common, grain, p_hue, _MIN_DULL_CHROMA, what, dull=True)
+        dull = _chroma_screen(common, (grain, coarse), p_hue, _MIN_DULL_CHROMA, what, dull=True)
         if dull.key_rgb is not None:
             det = dull
     if prior is None and det.key_rgb is not None:
@@ -350,7 +370,7 @@ def _folds(
 
 def _chroma_screen(
     common: tuple[np.ndarray, ...],
-    grain: np.ndarray,
+    fine: tuple[np.ndarray, np.ndarray],
     p_hue: float | None,
     min_chroma: float,
     what: str,
@@ -362,8 +382,9 @@ def _chroma_screen(
     the pixels within 20 degrees of it (with a prior, of those of at least ``min_chroma``).
     Without a prior the screen's colour must be clearly saturated and not warm, or for a
     dull look at least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green, and its
-    pixels' pattern must not exceed their ``grain`` ((N,) levels, :func:`_pattern`) by
-    :data:`_MIN_STRUCTURE`."""
+    pixels' pattern must not exceed their grain by :data:`_MIN_STRUCTURE` with their coarse
+    structure exceeding it by :data:`_MIN_COARSE` (``fine``: their grain and coarse structure,
+    (N,) levels each, :func:`_pattern`)."""
     hue, chroma = common[1], common[2]
     n = hue.size
     coloured = chroma >= min_chroma
@@ -390,14 +411,15 @@ def _chroma_screen(
         if k_chroma < least[0] or sat < least[1]:
             why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
             return Detection(None, False, why, det.cover)
-        if det.smooth < _MIN_SMOOTH:
+        if det.smooth < _MIN_SMOOTH and det.textured_sat > _VEILED_SAT:
             why = (
                 f"the border's colour {hex_color(kc)} is textured in {1 - det.smooth:.0%} of its "
                 "pixels (like a wall, fur, grass or a tinted photo), not a screen"
             )
             return Detection(None, False, why, det.cover, det.smooth)
-        beyond = float(matte.median(common[4][around]) - matte.median(grain[around]))
-        if beyond >= _MIN_STRUCTURE:
+        grain = matte.median(fine[0][around])
+        beyond = float(matte.median(common[4][around]) - grain)
+        if beyond >= _MIN_STRUCTURE and matte.median(fine[1][around]) - grain >= _MIN_COARSE:
             why = (
                 f"the border's colour {hex_color(kc)} is patterned ({beyond:.1f} levels beyond "
                 "its grain, like plaster, stone or a weave), not a screen"
@@ -454,7 +476,12 @@ def _smooth_screen(
         return Detection(None, neutral, why, cover)
     med = np.median(np.ascontiguousarray(matte.rows_where(px, smooth).T), axis=1)  # (fast)
     kc = tuple(int(v) for v in np.rint(med))
-    return Detection(kc, neutral, "", cover, cover / share)  # type: ignore[arg-type]
+    textured = members & ~smooth
+    paler = 1.0
+    if textured.any():
+        sat = (px.max(axis=1) - px.min(axis=1)) / np.maximum(px.max(axis=1), np.float32(1.0))
+        paler = float(matte.median(sat[textured])) / max(float(matte.median(sat[smooth])), 1e-3)
+    return Detection(kc, neutral, "", cover, cover / share, paler)  # type: ignore[arg-type]
 
 
 def estimate_key_color(
