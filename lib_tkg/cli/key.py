@@ -54,9 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--key-color", type=color_type, default=None, metavar="COLOR",
         help="screen colour: a preset name (green, blue, magenta, ...), '#RRGGBB', '#RGB' or "
-        "'r,g,b', or auto (the default: found on each image's border; warm (red to yellow-green), "
-        "white, grey and black screens are never found: give e.g. orange, white, black, or a "
-        "grey such as '#808080'). A chroma "
+        "'r,g,b', or auto (the default: found on each image's border; warm (red to yellow), "
+        "white, grey and black screens are never found, yellow-green ones only when lit evenly: "
+        "give e.g. orange, white, black, or a grey such as '#808080'). A chroma "
         "colour gives the hue: the screen's real shade of it is measured on the border (see "
         "--exact-color)",
     )  # fmt: skip

@@ -20,9 +20,11 @@ that colour's variation:
   screen's colour are smooth (a green wall's or a green-tinted photo's are textured in part),
   unless the others are far paler (:data:`_VEILED_SAT`: a white veil or smoke over the screen);
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
-  and not warm: red, orange, yellow and yellow-green borders (the colours of skin, wood, fur,
-  fundus photos, sunsets and sunlit foliage out of focus, smooth and saturated under a
-  vignette as often as any screen) are never taken for a screen without a prior, nor pale or
+  and not warm: red, orange and yellow borders (the colours of skin, wood, fur, fundus photos
+  and sunsets, smooth and saturated under a vignette as often as any screen) are never taken
+  for a screen without a prior; a yellow-green one (:data:`_YELLOW_GREEN`) only where a smooth
+  surface explains its brightness (:data:`_UNEVEN`: sunlit foliage out of focus is dappled
+  light and shade, a chartreuse screen is not); nor pale or
   dusky blues (HSV saturation under :data:`_MIN_BLUE_SAT`, or dark and under
   :data:`_DARK_BLUE`'s: skies); such a screen is keyed when its colour is given.
 
@@ -96,10 +98,21 @@ _PATTERN_LV = 6.0  # levels of mean brightness difference from the smooth surfac
 _PATTERN_REACH = round(4 * _PATTERN_SIGMA) + 2
 _MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
-#: hue range (degrees, red = 0) of warm colours, red to yellow-green: never auto-detected (the
-#: upper end takes in olive and the yellow-green of sunlit foliage out of focus; the greens of
-#: screens, chartreuse included, are from about 85 up)
-_WARM = (-25.0, 80.0)
+#: hue range (degrees, red = 0) of warm colours, red to yellow (pure yellow is 60): never
+#: auto-detected
+_WARM = (-25.0, 62.0)
+#: hue range (degrees) of yellow-greens, from the warm colours to the greens of screens:
+#: auto-detected only where lit evenly (:data:`_UNEVEN`). Chartreuse screens whose vignetted or
+#: pale borders read 75-79 degrees were refused as warm in six held-out sets, while the sixty
+#: photos without a screen there (yellow-green bokeh and foliage among them) were refused by the
+#: other tests.
+_YELLOW_GREEN = (62.0, 80.0)
+#: ... the 90th percentile of the border's log brightness less a smooth (quadratic) surface
+#: through its pixels of the screen's chromaticity (:func:`_folds`), from which a yellow-green
+#: border is dappled light (measured: chartreuse and yellow-green screens 0.02-0.13 with
+#: vignettes, mottling and subjects at the border; blurred sunlit foliage 0.14-0.30 but for a
+#: few nearly even ones)
+_UNEVEN = 0.13
 #: hue range (degrees) of blues that must be clearly saturated to be auto-detected
 #: (:data:`_MIN_BLUE_SAT`): a pale blue border is a sky far more often than a screen
 _SKY_BLUE = (190.0, 250.0)
@@ -312,11 +325,19 @@ def detect_screen(
         if dull.key_rgb is not None:
             det = dull
     if prior is None and det.key_rgb is not None:
-        folds, gap = _folds(img, mask, det.key_rgb, b)
+        folds, gap, uneven = _folds(img, mask, det.key_rgb, b)
         if folds >= _MIN_FOLDS and gap <= _FOLD_SPREAD:
             why = (
                 f"the border's colour {hex_color(det.key_rgb)} lies in folds, dark and light "
                 f"{folds} times round the frame (like draped fabric), not a screen"
+            )
+            return Detection(None, False, why, det.cover)
+        k_hue = float(_hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
+        if _in_range(k_hue, _YELLOW_GREEN) and uneven >= _UNEVEN:
+            why = (
+                f"the border's colour {hex_color(det.key_rgb)} is yellow-green and lit "
+                f"unevenly ({uneven:.2f} of its brightness off a smooth surface, like sunlit "
+                "foliage out of focus): such screens are detected only when lit evenly"
             )
             return Detection(None, False, why, det.cover)
     return det
@@ -333,11 +354,13 @@ def _ring(x: np.ndarray, d: int) -> np.ndarray:
 
 def _folds(
     img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int
-) -> tuple[int, float]:
+) -> tuple[int, float, float]:
     """How many times the brightness of the border pixels of ``key``'s chromaticity swings
     past the smooth surface through them, by :data:`_FOLD_SWING` either way, round the frame
-    (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide), and the longest
-    arc of the band without a swing, as a share of its length (1.0 for fewer than two)."""
+    (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide), the longest
+    arc of the band without a swing, as a share of its length (1.0 for fewer than two), and
+    the 90th percentile of those pixels' distance from that surface (log brightness; 0 for too
+    few pixels)."""
     sh, sw = mask.shape
     at = np.flatnonzero(mask)
     px = np.take(img.reshape(-1, 3), at, axis=0)
@@ -348,10 +371,11 @@ def _folds(
     same = off <= np.float32(_FOLD_CHROMATICITY) * np.maximum(total, np.float32(1.0))
     same &= cv2.reduce(px, 1, cv2.REDUCE_MAX)[:, 0] >= 20
     if same.sum() < 24:
-        return 0, 1.0
+        return 0, 1.0, 0.0
     lum = np.log(np.maximum(total, 3.0))
     dev = np.zeros(sh * sw, np.float32)
     dev[at] = fields.fit(fields.quadratic_basis(sh, sw)[at], lum, same)[0]
+    uneven = float(np.percentile(np.abs(dev[at][same]), 90))
     on = np.zeros(sh * sw, bool)
     on[at] = same
     ring, on = _ring(dev.reshape(sh, sw), b // 2), _ring(on.reshape(sh, sw), b // 2)
@@ -363,9 +387,9 @@ def _folds(
     side, part, pos = side[keep], part[keep], pos[keep]
     at_swing = pos[1:][(side[1:] != side[:-1]) & (part[1:] == part[:-1])]
     if at_swing.size < 2:
-        return int(at_swing.size), 1.0
+        return int(at_swing.size), 1.0, uneven
     gaps = np.diff(at_swing, append=at_swing[0] + ring.size)
-    return int(at_swing.size), float(gaps.max()) / ring.size
+    return int(at_swing.size), float(gaps.max()) / ring.size, uneven
 
 
 def _chroma_screen(
@@ -427,8 +451,8 @@ def _chroma_screen(
             return Detection(None, False, why, det.cover)
         if not dull and _in_range(k_hue, _WARM):
             why = (
-                f"the border's colour {hex_color(kc)} is warm (red to yellow-green, like skin, "
-                "wood, sunsets and sunlit foliage): warm screens are not detected automatically"
+                f"the border's colour {hex_color(kc)} is warm (red to yellow, like skin, wood "
+                "and sunsets): warm screens are not detected automatically"
             )
             return Detection(None, False, why, det.cover)
         value = float(med.max()) / 255.0
