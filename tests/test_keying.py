@@ -1620,21 +1620,6 @@ def test_16_bit_and_float_grey_pil_images_are_scaled_not_clipped():
     assert np.array_equal(got, np.rint(ramp16[0, ::32] / 257).astype(np.uint8))
 
 
-def test_an_8_bit_grey_image_stored_as_32_bit_integers_is_not_taken_for_16_bit():
-    """A TIFF made from an int32 array of 0..255 (Pillow mode ``I``, how older Pillow also opens
-    16-bit PNGs) was scaled from 0..65535: black, and the white screen 'not in the image' (a
-    new user's report). With no value above 255 it is 8-bit levels; above, 16-bit still."""
-    grey = np.full((96, 96), 250, np.int32)
-    grey[24:72, 24:72] = 40
-    image = Image.fromarray(grey)
-    assert image.mode == "I"
-    result = key(image, "white")
-    assert result.alpha[48, 48] == 255 and result.alpha[2, 2] == 0
-    assert tuple(result.rgba[48, 48, :3]) == (40, 40, 40)
-    wide = Image.fromarray((grey * 240).astype(np.int32))  # 16-bit levels in mode I
-    assert tuple(key_quietly(wide).rgba[48, 48, :3]) == (37, 37, 37)  # 9600 / 257
-
-
 def test_premultiplied_grey_with_alpha_is_read():
     image = Image.new("La", (8, 8), (100, 128))  # (a Pillow error before)
     result = key_quietly(image)

@@ -74,22 +74,17 @@ _GREY16_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 def keyable(image: Any) -> Any:
     """A decoded, loaded PIL image as the keyer takes it: a PIL image or a uint8 array.
 
-    16-bit greyscale (Pillow modes ``I;16*``, and ``I``, 32-bit integers, as older Pillow
-    opens 16-bit PNGs) is scaled from 0..65535 to 0..255, however dark the image, but for an
-    ``I`` image that is not a PNG with no value above 255 (8-bit levels stored as 32-bit
-    integers, a TIFF made from an int32 array: near black as 16-bit); 32-bit float greyscale
-    (``F``) is taken as 0..1 when no value is above :data:`_FLOAT_ONE` (a resampled 0..1
-    image overshoots 1 a little), else as 0..255 (a plain conversion would clip both to
-    white); CMYK, YCbCr, LAB and HSV images are converted to RGB (RGBA if they have alpha); RGB
-    comes back as an array (one copy of the pixels, not a second image as well: huge images).
+    16-bit greyscale (Pillow modes ``I;16*`` and ``I``) is scaled from 0..65535 to 0..255,
+    however dark the image; 32-bit float greyscale (``F``) is taken as 0..1 when no value is
+    above :data:`_FLOAT_ONE` (a resampled 0..1 image overshoots 1 a little), else as 0..255 (a
+    plain conversion would clip both to white); CMYK, YCbCr, LAB
+    and HSV images are converted to RGB (RGBA if they have alpha); RGB comes back as an array
+    (one copy of the pixels, not a second image as well: huge images).
     """
     if image.mode in _GREY16_MODES or image.mode == "F":
         arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        # (a PNG opened as I is 16-bit: PNG has no 32-bit integer greyscale)
-        eight = image.mode == "I" and image.format != "PNG" and arr.size and arr.max() <= 255
         if image.mode != "F":
-            if not eight:
-                arr = arr * (255.0 / 65535.0)
+            arr = arr * (255.0 / 65535.0)
         elif arr.size and arr.max() <= _FLOAT_ONE:  # a float image in 0..1
             arr = arr * 255.0
         return np.clip(arr, 0, 255).round().astype(np.uint8)
