@@ -861,6 +861,50 @@ def test_size_limit_is_a_clear_error():
         key(green_screen(), tile=-1)
 
 
+def _strip_with_disc(h: int, w: int) -> np.ndarray:
+    """Pure green with a red ellipse in the middle, a sixth of the width and a quarter of the
+    height across its semi-axes."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 1] = 255
+    axes = (max(1, w // 6), max(1, h // 4))
+    cv2.ellipse(img, (w // 2, h // 2), axes, 0, 0, 360, (255, 0, 0), -1)
+    return img
+
+
+@pytest.mark.parametrize("h, w", [(8, 32767), (16, 40000), (40000, 3), (1, 200000)])
+def test_thin_images_with_a_side_over_opencvs_remap_limit_key(h, w):
+    """A strip of 40000 x 16 px (640 kilopixels) failed with OpenCV's assertion
+    ``dst.cols < SHRT_MAX`` in ``cv2.remap``: an image under 64 px across is not halved for the
+    band's colour maps, which were then too wide for it (through the key route: HTTP 500)."""
+    img = _strip_with_disc(h, w)
+    res = key(img, "green")
+    red = (img[..., 0] == 255) & (img[..., 1] == 0)
+    assert (res.alpha[red] == 255).mean() > 0.98
+    assert (res.alpha[~red] == 0).mean() > 0.98
+
+
+def test_the_numpy_lookup_for_wide_maps_reads_as_remap_does():
+    from lib_tkg.keying import pixels
+
+    rng = np.random.default_rng(3)
+    arr = rng.uniform(0, 255, (7, 9, 4)).astype(np.float32)
+    sx = rng.uniform(-2, 11, 500).astype(np.float32)
+    sy = rng.uniform(-2, 9, 500).astype(np.float32)
+    ref = cv2.remap(arr, sx[None], sy[None], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # (OpenCV's weights are in steps of 1/32)
+    np.testing.assert_allclose(pixels._bilinear(arr, sx, sy), ref[0], atol=255 / 32)
+
+
+@pytest.mark.parametrize("h, w", [(1000, 40000), (40000, 1000)])
+def test_a_flat_screen_on_a_long_strip_is_detected(h, w):
+    """Reduced to 256 px on its long side, a 40000 x 1000 strip was 6 px across: the disc in
+    its middle reached the border band's texture windows, and the flat screen was refused as
+    'textured in 40 % of its pixels'."""
+    res = key(_strip_with_disc(h, w))
+    assert res.key_color == (0, 255, 0)
+    assert (res.alpha == 0).mean() > 0.85
+
+
 def test_a_misspelt_option_names_itself_and_the_accepted_ones():
     with pytest.raises(
         TypeError, match=r"unknown keying option\(s\) tolerence; accepted: .*tolerance"

@@ -1,8 +1,8 @@
 """Screen detection: is the image's border a keyable screen, and of which colour?
 
 The border band (``border`` x the short side) of a reduced copy (:data:`_DETECT_RES` px on the
-long side) is examined. It is a screen when one colour dominates it and a smooth plate explains
-that colour's variation:
+long side, at least :data:`_DETECT_SHORT` on the short one) is examined. It is a screen when
+one colour dominates it and a smooth plate explains that colour's variation:
 
 * **one colour**: the pixels within 20 degrees of the dominant hue (saturation-weighted hue
   histogram; with a prior colour, the peak nearest the prior's hue), or for a neutral prior
@@ -85,6 +85,10 @@ _MIN_SMOOTH = 0.7
 #: smooth share decided, 0.78-0.82 where too little of the border had the colour)
 _VEILED_SAT = 0.72
 _DETECT_RES = 256
+#: px on the short side of the reduced copy, at least (or all of it): a 40000 x 1000 strip
+#: reduced to 256 px long is 6 px across, and a subject in the middle of it reaches the border
+#: band's texture windows (a flat screen read as textured)
+_DETECT_SHORT = 32
 #: degrees between a named key colour's or prior's hue and the border's dominant hue within
 #: which that is the screen's (measured and keyed): generated and real screens drift to teal or
 #: yellow-green (a bluish green screen 50 degrees from green); a sky (90 degrees) does not pass
@@ -283,7 +287,7 @@ def detect_screen(
     under it (> 0.5) is not examined.
     """
     h, w = rgb.shape[:2]
-    scale = min(1.0, _DETECT_RES / max(h, w))
+    scale = min(1.0, max(_DETECT_RES / max(h, w), _DETECT_SHORT / min(h, w)))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     b = max(1, round(border * min(size)))
     small = rgb if scale >= 1.0 else _reduced(rgb, size, b + _PATTERN_REACH)

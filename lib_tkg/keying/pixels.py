@@ -23,15 +23,24 @@ def pixel_xy(idx: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     return (i - iy * i.dtype.type(w)).astype(np.float32), iy.astype(np.float32)
 
 
+#: cv2.remap takes sources (and maps) under this many rows and columns (SHRT_MAX)
+_REMAP_LIMIT = 32767
+
+
 def sample(arr: np.ndarray, xy: tuple[np.ndarray, np.ndarray], w: int, h: int) -> np.ndarray:
     """Bilinear lookup of a low-resolution map ``arr`` (sh, sw[, k]) that covers a (h, w)
-    image, at the full-resolution pixels ``xy`` (:func:`pixel_xy`). Returns (N, k) float32."""
+    image, at the full-resolution pixels ``xy`` (:func:`pixel_xy`). Returns (N, k) float32.
+
+    The map is a full-resolution one for a thin image (under 64 px across, not halved): one
+    of :data:`_REMAP_LIMIT` px or more along a side (a 40000 x 8 strip) is read by numpy."""
     x, y = xy
     sh, sw = arr.shape[:2]
     k = arr.shape[2] if arr.ndim == 3 else 1
     n = x.size
     fx, fy = np.float32(sw / w), np.float32(sh / h)
     cx, cy = np.float32(0.5) * fx - np.float32(0.5), np.float32(0.5) * fy - np.float32(0.5)
+    if max(sh, sw) >= _REMAP_LIMIT:
+        return _bilinear(arr.reshape(sh, sw, k), x * fx + cx, y * fy + cy)
     cols = 1024  # cv2.remap maps must stay below 32767 rows and columns
     chunk = cols * 16384
     parts = []
@@ -56,3 +65,16 @@ def sample(arr: np.ndarray, xy: tuple[np.ndarray, np.ndarray], w: int, h: int) -
     if len(parts) == 1:
         return parts[0]  # (the lookups themselves, not a copy)
     return np.concatenate(parts) if parts else np.empty((0, k), np.float32)
+
+
+def _bilinear(arr: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """``arr`` (sh, sw, k) read bilinearly at the source coordinates ``sx``, ``sy`` (float32,
+    (N,) each), its edge replicated beyond it, as ``cv2.remap`` does. Returns (N, k) float32."""
+    sh, sw = arr.shape[:2]
+    x0, y0 = np.floor(sx), np.floor(sy)
+    ax, ay = (sx - x0)[:, None], (sy - y0)[:, None]
+    xa, xb = (np.clip(v, 0, sw - 1).astype(np.intp) for v in (x0, x0 + 1))
+    ya, yb = (np.clip(v, 0, sh - 1).astype(np.intp) for v in (y0, y0 + 1))
+    top = arr[ya, xa] * (1 - ax) + arr[ya, xb] * ax
+    bottom = arr[yb, xa] * (1 - ax) + arr[yb, xb] * ax
+    return (top * (1 - ay) + bottom * ay).astype(np.float32)
