@@ -82,6 +82,13 @@ _PARTS = (
     ("angle", ANGLE_RANGE),
 )
 
+#: what a layout argument accepts, with its limits (``/tkg-chroma/v1/info`` lists it)
+LAYOUT_ACCEPTED = (
+    f"{SYNTAX}, up to {MAX_SUBJECTS} subjects ("
+    + ", ".join(f"{name} in [{lo:g}, {hi:g}]" for name, (lo, hi) in _PARTS)
+    + "), or empty"
+)
+
 
 def _number(subject: int, name: str, bounds: tuple[float, float], text: str) -> float:
     try:

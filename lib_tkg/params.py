@@ -20,9 +20,9 @@ from lib_tkg.colors import PRESETS, parse_color
 from lib_tkg.keying import DEFAULT_CLIP_WHITE, DEFAULT_DESPILL, DEFAULT_TOLERANCE
 from lib_tkg.layout import (
     ASPECT_ACCEPTED,
+    LAYOUT_ACCEPTED,
     MASK_ACCEPTED,
     SIGMA_RANGE,
-    SYNTAX,
     Ellipse,
     MaskImage,
     aspect_ok,
@@ -138,7 +138,7 @@ FIELDS: tuple[Field, ...] = (
         "Subject layout",
         "TKG layout",
         axis="[TKG] Layout",
-        accepted=f"{SYNTAX}, or empty",
+        accepted=LAYOUT_ACCEPTED,
         parse=normalise_layout,
     ),
     Field(
@@ -217,6 +217,12 @@ def _coerce(field: Field, value: Any, *, text: bool, where: str = "") -> Any:
     return normalised if normalised in PRESETS else "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
+def _left_out(field: Field, value: Any) -> bool:
+    """Whether ``value`` leaves ``field`` at its default (the one given, e.g. the Settings
+    page's): a custom colour of ``None`` or ``""``."""
+    return field.name == "custom_color" and (value is None or value == "")
+
+
 def check_value(field: Field, value: Any, *, text: bool = False) -> Any:
     """Validate one value against ``field`` (which may be a renamed copy of a ``FIELDS`` entry,
     for entry points that use another name); return it normalised or raise ``ParamError``."""
@@ -273,6 +279,7 @@ class TkgParams:
             values = {
                 f.name: _coerce(f, v, text=False, where=f"argument {i} ")
                 for i, (f, v) in enumerate(zip(FIELDS, args, strict=False))
+                if not _left_out(f, v)
             }
         except ParamError as err:
             if len(args) >= 2 and all(isinstance(a, str) and len(a) == 1 for a in args[:2]):
@@ -295,7 +302,11 @@ class TkgParams:
                 f"{TITLE}: unknown parameter(s) {', '.join(unknown)}; accepted: "
                 + ", ".join(FIELD_BY_NAME)
             )
-        checked = {k: _coerce(FIELD_BY_NAME[k], v, text=text) for k, v in values.items()}
+        checked = {
+            k: _coerce(FIELD_BY_NAME[k], v, text=text)
+            for k, v in values.items()
+            if not _left_out(FIELD_BY_NAME[k], v)
+        }
         return dataclasses.replace(defaults or cls(), **checked)
 
     @classmethod

@@ -217,6 +217,17 @@ def test_an_empty_custom_colour_is_the_default():
         TkgParams.from_args((True, "green", "   "))  # (text, but no colour)
 
 
+def test_an_empty_custom_colour_keeps_the_given_default():
+    """The Settings page's default custom colour (the defaults given) holds for ``null`` and
+    ``""`` too, as for a left-out argument (``/tkg-chroma/v1/info`` lists it as the default);
+    they gave ``#00ff00``."""
+    red = TkgParams.from_mapping({"custom_color": "#ff0000"})
+    for args in ((True, "custom"), (True, "custom", None), (True, "custom", "")):
+        assert TkgParams.from_args(args, red).key_color == "#ff0000"
+    assert TkgParams.from_mapping({"custom_color": None}, red).custom_color == "#ff0000"
+    assert TkgParams.from_args((True, "custom", "#0000ff"), red).key_color == "#0000ff"
+
+
 def test_too_many_arguments_and_unknown_names():
     with pytest.raises(ParamError, match=f"accepts at most {len(FIELDS)}"):
         TkgParams.from_args((False,) * (len(FIELDS) + 1))
