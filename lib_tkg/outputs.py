@@ -54,18 +54,21 @@ def check_suffix(value: str, what: str) -> str:
     """``value`` stripped, if it is a usable file name suffix; else :class:`SuffixError`.
 
     Accepted: 1 to ``MAX_SUFFIX_LENGTH`` characters, none of ``FORBIDDEN_CHARS`` nor control
-    characters, not only dots or spaces.
+    characters, at least one letter: a suffix of digits, dots, dashes or spaces reads as part
+    of the original's name (the cut-out of ``00131-11.png`` as ``00131-115.png``, which is
+    the name of seed 115's picture, or ``-1``, the number a taken name gets).
     """
     text = str(value if value is not None else "").strip()
     accepted = (
-        f"1 to {MAX_SUFFIX_LENGTH} characters without path separators or any of "
-        f"{FORBIDDEN_CHARS}, e.g. -rgba"
+        f"1 to {MAX_SUFFIX_LENGTH} characters with a letter, without path separators or any "
+        f"of {FORBIDDEN_CHARS}, e.g. -rgba"
     )
     if not text:
         raise SuffixError(f"the {what} suffix must not be empty (got {value!r}); use {accepted}")
-    if not text.strip(". "):
+    if not any(c.isalpha() for c in text):
         raise SuffixError(
-            f"the {what} suffix must hold more than dots and spaces (got {value!r}); use {accepted}"
+            f"the {what} suffix must hold a letter (got {value!r}: it would read as part of "
+            f"the original's name or number); use {accepted}"
         )
     if len(text) > MAX_SUFFIX_LENGTH:
         raise SuffixError(f"the {what} suffix {text!r} is too long; use {accepted}")

@@ -18,7 +18,9 @@ from lib_tkg import outputs
         ("-cut", "_x-cut", "collide"),  # one ends with the other: "a_x-cut" is both
         ("", "-matte", "must not be empty"),
         ("  ", "-matte", "must not be empty"),
-        ("-rgba", "..", "must hold more than dots and spaces"),
+        ("-rgba", "..", "must hold a letter"),
+        ("5", "-matte", "must hold a letter"),  # 00131-11.png's cut-out: 00131-115.png
+        ("-rgba", "-1", "must hold a letter"),  # the number a taken name gets
         ("sub/-rgba", "-matte", "'/'"),
         ("-rgba", "..\\-matte", "'\\\\'"),
         ("-rgba", "-m:atte", "':'"),

@@ -221,6 +221,17 @@ def test_ui_reads_settings_and_has_no_side_effects(host):
     )
 
 
+def test_a_bad_setting_is_logged_once_however_often_the_ui_is_built(host, capsys):
+    """The host builds the scripts' UIs (txt2img, img2img) and the API's defaults at start-up:
+    each "ignoring setting" line came 6 times."""
+    host.script_callbacks.ui_settings_callback()
+    host.shared.opts.tkg_chroma_default_strength = 0.93  # out of range: ignored
+    for _ in range(3):
+        make_runner(host)
+    lines = [x for x in capsys.readouterr().out.splitlines() if "tkg_chroma_default_strength" in x]
+    assert len(lines) == 1 and "ignoring setting" in lines[0]
+
+
 def test_every_slider_position_is_a_value_the_script_accepts(host):
     """The aspect slider (0..5, step 0.05) offered 0.05-0.15, which generation refused."""
     runner, script = make_runner(host)

@@ -25,3 +25,14 @@ LOG_PREFIX = "[TKG chroma]"
 def log(message: str) -> None:
     """One console line, prefixed with the extension's name."""
     print(f"{LOG_PREFIX} {message}")
+
+
+_logged: set[str] = set()
+
+
+def log_once(message: str) -> None:
+    """:func:`log`, unless this very message was logged before in this process (the host
+    builds the scripts' UIs and reads the settings several times at start-up)."""
+    if message not in _logged:
+        _logged.add(message)
+        log(message)

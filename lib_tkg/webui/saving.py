@@ -31,7 +31,7 @@ from typing import Any
 
 from PIL import Image
 
-from lib_tkg.webui import log
+from lib_tkg.webui import log, log_once
 from lib_tkg.webui.state import PendingSave, RunState, get_state
 
 # Suffix of a host save that may pass the very object we keyed without being "the" original:
@@ -41,19 +41,12 @@ _NOT_THE_ORIGINAL = ("-before-color-correction",)
 FALLBACK_PNG_KEY = "tkg-chroma-parameters"  # PNG text key when "parameters" cannot be written
 _PNG_NAME_LIMIT = 255  # NAME_MAX where os.statvfs is missing (the host truncates names to it)
 _EXT_ROOM = 4  # what the host's cut leaves for the extension: max(4, len(".png"))
-_logged_once: set[str] = set()
 #: Forge's setting "Stealth infotext mode" ("Alpha", its default, "RGB" or "None"); A1111 has none.
 _STEALTH_OPTION = "stealth_pnginfo_option"
 # id(image) -> (weak reference to the PIL image, its pixels when marked, the name's suffix to
 # keep). PIL images are not hashable, hence ids; the weak reference drops the entry when the
 # image goes away.
 _MARKED: dict[int, tuple[weakref.ref, Image.Image, str]] = {}
-
-
-def _log_once(message: str) -> None:
-    if message not in _logged_once:
-        _logged_once.add(message)
-        log(message)
 
 
 def mark_ours(image: Image.Image, keep: str = "") -> Image.Image:
@@ -122,7 +115,10 @@ def before_image_saved(params: Any) -> None:
     wanted = os.path.splitext(params.filename)[0] + ".png"
     params.filename = unused_png_name(params.filename, keep)
     if len(params.filename) < len(wanted):
-        log(f"saving {params.filename}: the name is shortened to the length the WebUI keeps")
+        log(
+            f"saving {params.filename} for {os.path.basename(wanted)}: the name is shortened "
+            "to the length the WebUI keeps"
+        )
     elif params.filename != wanted:
         log(f"saving {os.path.basename(params.filename)}: {wanted} exists and is kept")
     if image.mode != pristine.mode or image.tobytes() != pristine.tobytes():
@@ -211,7 +207,7 @@ def save_output(
             # only acts on PNG text "parameters": keep the infotext under another PNG text key
             # instead (without infotext the host writes "None"). Said only once this worked.
             save(path, FALLBACK_PNG_KEY, **kwargs)
-            _log_once(
+            log_once(
                 f"the WebUI could not write the infotext into a {suffix} image ({err!r}); "
                 f"saving such images with the infotext under PNG text {FALLBACK_PNG_KEY!r}"
             )

@@ -15,7 +15,7 @@ from lib_tkg.outputs import (
     check_suffixes,
 )
 from lib_tkg.params import COLOR_CHOICES, FIELD_BY_NAME, TITLE, ParamError, TkgParams
-from lib_tkg.webui import log
+from lib_tkg.webui import log_once
 
 SECTION = ("tkg_chroma", TITLE)
 OPT_COLOR = "tkg_chroma_default_color"
@@ -39,7 +39,7 @@ SETTING_FOR_FIELD = {
 
 def settings_defaults(opts: Any) -> TkgParams:
     """UI defaults: ``TkgParams()`` with the values from the Settings page (``shared.opts``);
-    an invalid setting is logged and ignored."""
+    an invalid setting is ignored, and logged once."""
     params = TkgParams()
     for name, key in SETTING_FOR_FIELD.items():
         value = getattr(opts, key, None)
@@ -48,7 +48,7 @@ def settings_defaults(opts: Any) -> TkgParams:
         try:
             params = TkgParams.from_mapping({name: value}, params, text=True)
         except ParamError as err:
-            log(f"ignoring setting {key}: {err}")
+            log_once(f"ignoring setting {key}: {err}")
     return params
 
 
