@@ -495,7 +495,8 @@ def _read_video(path: str, limit: Any, too_large: Exception, default_fps: float)
     except av.FFmpegError as err:
         raise OSError(
             f"{path}: not an animation or video that can be read ({err.strerror}); accepted: "
-            f"GIF, WebP, APNG, PNG, or a video FFmpeg decodes (MP4, WebM, MOV, MKV, ...)"
+            f"GIF, WebP, APNG, PNG, a multi-page TIFF, or a video FFmpeg decodes (MP4, WebM, "
+            "MOV, MKV, ...)"
         ) from None
     if not frames:
         raise ValueError(f"{path}: no frames")
