@@ -203,7 +203,7 @@ def _coerce(field: Field, value: Any, *, text: bool, where: str = "") -> Any:
         if field.name == "aspect" and not aspect_ok(number):
             raise _fail(field, value, where)
         return number
-    if field.name == "custom_color" and (value is None or value == ""):
+    if _left_out(field, value):
         return field.default  # (as strength's null: the default, used only with "custom")
     if not isinstance(value, str):
         raise _fail(field, value, where)
