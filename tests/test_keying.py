@@ -33,6 +33,7 @@ from lib_tkg.keying import (
     plate,
     resolution,
     threads,
+    unmix,
 )
 
 SCREENS = {
@@ -1112,6 +1113,23 @@ def test_despill_removes_key_excess_from_opaque_edges():
     raw = key(img, despill=0.0).rgba[24:28, 30:66].reshape(-1, 4).astype(int)
     assert (raw[:, 1] >= edge[:, 1]).all()
     assert raw[:, 1].mean() > edge[:, 1].mean() + 2
+
+
+def test_despill_reaches_an_opaque_subject_near_its_edge_only():
+    """A sage green subject (170, 190, 170) on green: despill greyed all of it, (177, 178, 175)
+    deep inside too, where screen light does not fall (a held-out lime suit turned yellow).
+    Within SPILL_REACH's first distance of the edge it is despilled; past its second it keeps
+    its own colour; between, part of the way."""
+    img = screen(SCREENS["green"], 224, 224)
+    img[32:192, 32:192] = (170, 190, 170)
+    rgba = key(img).rgba.astype(int)
+    near, far = unmix.SPILL_REACH
+    edge = rgba[33 : 32 + int(near) - 1, 60:160].reshape(-1, 4)
+    assert (edge[:, 1] <= np.maximum(edge[:, 0], edge[:, 2]) + 3).all()
+    inside = rgba[32 + int(far) + 2 : 192 - int(far) - 2, 32 + int(far) + 2 : 192 - int(far) - 2]
+    assert (np.abs(inside[..., :3] - (170, 190, 170)) <= 1).all()
+    between = rgba[32 + int((near + far) / 2), 100, 1]
+    assert edge[:, 1].max() < between < 190
 
 
 def test_despill_keeps_opaque_pixel_art_colours_behind_an_outline():

@@ -3,6 +3,8 @@ flat veils and fur keep their partial alpha (:mod:`lib_tkg.keying.spill_ramps`).
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -107,3 +109,13 @@ def test_no_ramp_in_an_opaque_or_clear_map():
     assert spill_ramps(np.zeros((64, 64), np.float32)) is None
     assert spill_ramps(np.ones((1, 1), np.float32)) is None
     assert spill_ramps(cv2.resize(_ramp_map(), (129, 131))) is not None  # odd sizes
+
+
+def test_a_partial_region_with_no_clear_pixel_near_gives_no_warning():
+    """A partial region filling the box with no clear pixel (a veil across a tile): OpenCV's
+    distance to the nearest clear pixel is FLT_MAX, which doubled overflowed with numpy's
+    RuntimeWarning (printed in the user's console)."""
+    alpha = np.full((64, 64), 0.6, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spill_ramps(alpha) is None

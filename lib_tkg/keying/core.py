@@ -9,7 +9,7 @@ regions far to the cool side of the screen's hue and large, even ones running of
 (:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`), edges that
 spill makes look partly clear are made opaque (:mod:`lib_tkg.keying.spill_ramps`), key-coloured
 parts enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing
-and despill (:mod:`lib_tkg.keying.unmix`).
+and despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
 """
 
 from __future__ import annotations
@@ -176,8 +176,20 @@ def key_pixels(
     if idx.size:
         m = None if scr.neutral else scr.m
         d_floor = 0.1 * scr.d_key
+        reach = None if m is None or opts.despill <= 0 else unmix.spill_reach(alpha, idx)
         threads.in_parallel(
-            lambda r: unmix.unmix(fg, rgba, alpha, idx[r], plate, m, d_floor, opts.despill, fmap),
+            lambda r: unmix.unmix(
+                fg,
+                rgba,
+                alpha,
+                idx[r],
+                plate,
+                m,
+                d_floor,
+                opts.despill,
+                fmap,
+                None if reach is None else reach[r],
+            ),
             idx.size,
         )
     return fg, alpha

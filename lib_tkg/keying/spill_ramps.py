@@ -78,7 +78,9 @@ def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
     d_step = cv2.distanceTransform(cv2.bitwise_not(step_h), cv2.DIST_L2, 3)
     d_soft = soft_made.result()
     fed = cv2.compare(d_step, d_soft, cv2.CMP_LT)  # (nearest clear pixel: a step)
-    d0 = cv2.min(d_step, d_soft) * np.float32(2.0)  # (full-resolution px)
+    # (full-resolution px; with no clear pixel in the box OpenCV gives FLT_MAX, which doubled
+    # overflows with a RuntimeWarning: no pixel is farther than the box is long)
+    d0 = cv2.min(cv2.min(d_step, d_soft), float(max(step_h.shape))) * np.float32(2.0)
     cand = cv2.bitwise_and(dense[qy0:qy1, qx0:qx1], fed)
     n, lab = cv2.connectedComponents(cand, connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
