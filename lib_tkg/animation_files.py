@@ -32,13 +32,14 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from lib_tkg import outputs
-from lib_tkg.keying.inputs import check_flag, keyable, to_arrays, upright
+from lib_tkg.keying.inputs import check_flag, keyable, rgb_profile, to_arrays, upright
 
 __all__ = [
     "FORMATS",
     "available_formats",
     "format_problem",
     "read_frames",
+    "read_profile",
     "write_animation",
 ]
 
@@ -166,8 +167,10 @@ def _write_pillow(path: str, frames, fps, loop, fmt: str, **kwargs: Any) -> None
         )
 
 
-def _write_webp(path, frames, fps, loop, *, lossless=True, quality=90, comment=None):
-    extra = {}
+def _write_webp(
+    path, frames, fps, loop, *, lossless=True, quality=90, comment=None, icc_profile=None
+):
+    extra = _profile(icc_profile)
     if comment:
         extra["exif"] = _exif_comment(comment)
     loop = min(loop, WEBP_MAX_LOOP)  # (more is 65535 plays: for ever, as far as anyone sees)
@@ -176,14 +179,19 @@ def _write_webp(path, frames, fps, loop, *, lossless=True, quality=90, comment=N
     )
 
 
+def _profile(icc_profile: bytes | None) -> dict[str, Any]:
+    """Pillow's save option for an ICC profile (WebP, PNG), none without one."""
+    return {"icc_profile": icc_profile} if icc_profile else {}
+
+
 def _exif_comment(comment: str) -> bytes:
     exif = Image.Exif()
     exif[0x9286] = comment  # UserComment
     return exif.tobytes()
 
 
-def _write_apng(path, frames, fps, loop, *, comment=None, **_: Any):
-    extra: dict[str, Any] = {}
+def _write_apng(path, frames, fps, loop, *, comment=None, icc_profile=None, **_: Any):
+    extra: dict[str, Any] = _profile(icc_profile)
     if comment:
         from PIL import PngImagePlugin
 
@@ -255,9 +263,9 @@ def _write_mov(path, frames, fps, loop, *, comment=None, **_: Any):
     _write_av(path, frames, fps, "prores_ks", "yuva444p10le", "mov", opts, comment)
 
 
-def _write_pngs(folder, frames, fps, loop, *, comment=None, **_: Any):
+def _write_pngs(folder, frames, fps, loop, *, comment=None, icc_profile=None, **_: Any):
     os.mkdir(folder)
-    extra = {}
+    extra = _profile(icc_profile)
     if comment:
         from PIL import PngImagePlugin
 
@@ -290,13 +298,16 @@ def write_animation(
     quality: int = 90,
     comment: str | None = None,
     all_or_nothing: bool = False,
+    icc_profile: bytes | None = None,
 ) -> dict[str, str]:
     """Write ``frames`` (uint8 RGBA (H, W, 4), one size) as ``stem`` + each format's ending.
 
     ``formats``: names from :data:`FORMATS` (or one name). ``fps``: frames per second, [0.1,
     240]. ``loop``: times to play, 0 = forever (WebP, APNG). ``lossless`` (True or False) and
     ``quality`` (a whole number 0..100): WebP only. ``comment``: text stored in each file (WebP
-    EXIF UserComment, PNG text "parameters", container comment), or None. Returns ``{format:
+    EXIF UserComment, PNG text "parameters", container comment), or None. ``icc_profile``:
+    an RGB ICC profile (:func:`read_profile`) stored in WebP, APNG and PNG frames, so that
+    they show the input's colours (WebM and MOV carry none). Returns ``{format:
     path written}``. Raises ``ValueError`` for an unknown format, bad frames or a bad option,
     ``FileNotFoundError`` when the folder of ``stem`` does not exist, ``RuntimeError`` when a
     format needs a missing library (``webm``/``mov``: ``pip install av``), ``FileExistsError``
@@ -331,7 +342,14 @@ def write_animation(
             if os.path.lexists(path):  # before encoding: fail fast
                 raise outputs.exists_error(path)
             _WRITERS[fmt](
-                tmp, checked, fps, loop, lossless=lossless, quality=quality, comment=comment
+                tmp,
+                checked,
+                fps,
+                loop,
+                lossless=lossless,
+                quality=quality,
+                comment=comment,
+                icc_profile=icc_profile,
             )
         except (OSError, ValueError, RuntimeError) as err:
             _remove(tmp)
@@ -419,6 +437,10 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
         raise too_large from None
     except UnidentifiedImageError:
         im = None
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, SyntaxError) as err:  # (a damaged file Pillow knows the type of)
+        raise OSError(_damaged(path, "its header", err)) from None
     if im is None or os.path.splitext(path)[1].lower() in MJPEG_ENDINGS:
         if im is not None:
             im.close()
@@ -429,14 +451,28 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
     return frames, fps, loop
 
 
+def read_profile(path: str) -> bytes | None:
+    """The RGB ICC colour profile embedded in the animation at ``path`` (a phone's Display P3),
+    for :func:`write_animation`: ``None`` without one, for a grey or CMYK one, and for a file
+    Pillow does not read (videos)."""
+    try:
+        with Image.open(path, formats=PILLOW_FORMATS) as im:
+            return rgb_profile(im)
+    except (OSError, EOFError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
 def _read_pillow(im: Image.Image, path: str, default_fps: float) -> tuple[list, float, int]:
     """:func:`read_frames` of a file Pillow opened."""
     n = getattr(im, "n_frames", 1)
     first = 1 if im.format == "PNG" and n > 1 and getattr(im, "default_image", False) else 0
     frames, total = [], 0.0
     for i in range(first, n):
-        im.seek(i)
-        frames.append(to_arrays(keyable(upright(im)))[0])
+        try:
+            im.seek(i)
+            frames.append(to_arrays(keyable(upright(im)))[0])
+        except (OSError, EOFError, SyntaxError) as err:  # (Pillow's "Truncated File Read")
+            raise OSError(_damaged(path, f"frame {i + 1 - first} of {n - first}", err)) from None
         duration = float(im.info.get("duration") or 0)  # (known once the frame is read)
         if im.format == "GIF" and duration <= _GIF_SLOW_DELAY:
             duration = 100.0
@@ -457,6 +493,15 @@ def _read_pillow(im: Image.Image, path: str, default_fps: float) -> tuple[list, 
         raise ValueError(f"{path}: no frames")
     fps = 1000.0 * len(frames) / total if total > 0 else default_fps
     return frames, min(max(fps, 0.1), 240.0), loop
+
+
+def _damaged(path: str, part: str, err: BaseException) -> str:
+    """The message for a file Pillow recognises but cannot read ``part`` of."""
+    return (
+        f"{path}: {part} cannot be read ({err or type(err).__name__}): the file is damaged or "
+        "cut short; accepted: complete GIF, WebP, APNG, PNG or TIFF files, or a video FFmpeg "
+        "decodes"
+    )
 
 
 def _read_video(path: str, limit: Any, too_large: Exception, default_fps: float):

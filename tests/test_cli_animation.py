@@ -297,9 +297,11 @@ def test_quiet_leaves_out_the_per_file_lines_not_the_warnings(tmp_path, capsys):
     assert "warning" in err and "->" not in err  # the no-screen warning, no per-file line
 
 
-def test_inputs_whose_outputs_would_clash_in_any_format_get_hashed_names(tmp_path, capsys):
-    """`c.gif` and `c-rgba.webp` as inputs: c.gif's WebP output would be the other input; it
-    was skipped ("c-rgba.webp exists"), never keyed. It gets a hashed name, like `key`'s."""
+def test_an_input_named_like_an_output_in_the_output_folder_is_never_written_over(tmp_path, capsys):
+    """`c.gif` and `c-rgba.webp` as inputs, both in the output folder: c.gif's WebP output would
+    be the other input. c-rgba.webp, named like a cut-out there, is skipped with a note (a
+    rerun's glob would key it again); c.gif is skipped as its output's name is taken; nothing
+    is written over. Elsewhere, such a file is keyed like any other."""
     frames, _ = moving_sequence(n=3, noise=0.0)
     write_gif(tmp_path / "c.gif", frames)
     first, *rest = [Image.fromarray(f) for f in frames]
@@ -308,9 +310,11 @@ def test_inputs_whose_outputs_would_clash_in_any_format_get_hashed_names(tmp_pat
     argv = ["key-animation", str(tmp_path / "c.gif"), str(tmp_path / "c-rgba.webp")]
     assert cli.main([*argv, "-o", str(tmp_path), "--formats", "webp"]) == 0
     assert (tmp_path / "c-rgba.webp").read_bytes() == before
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 4 and "c-rgba-rgba.webp" in names, names
-    assert any(re.fullmatch(r"c-[0-9a-f]{6}-rgba\.webp", n) for n in names), names
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c-rgba.webp", "c.gif"]
+    err = capsys.readouterr().err
+    assert "named like a cut-out key-animation writes" in err and "c-rgba.webp exist" in err
+    assert cli.main([*argv, "-o", str(tmp_path / "o"), "--formats", "webp"]) == 0
+    assert sorted(os.listdir(tmp_path / "o")) == ["c-rgba-rgba.webp", "c-rgba.webp"]
 
 
 def test_a_frame_rate_too_low_to_store_is_a_usage_error(tmp_path, capsys):
@@ -495,3 +499,71 @@ def test_write_animation_refuses_a_folder_as_stem_and_a_loop_over_32_bits(tmp_pa
     from fractions import Fraction
 
     assert animation_files._shown_width(256, Fraction(765, 4)) == 48960  # (the limit's width)
+
+
+def test_a_tolerance_too_high_for_the_keyers_clip_white_is_a_usage_error(tmp_path, capsys):
+    """--tolerance 0.9 was accepted, then every file failed after being read with "tolerance +
+    clip_white must be below 1", and the help named a --clip-white key-animation does not
+    have. Now a usage error before any file is read."""
+    frames, _ = moving_sequence(n=2, noise=0.0)
+    write_gif(tmp_path / "k.gif", frames)
+    args = ["key-animation", str(tmp_path / "k.gif"), "-o", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*args, "--tolerance", "0.9"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--tolerance must be below 0.9" in err and "--clip-white" not in err
+    assert not (tmp_path / "o").exists()
+    assert cli.main([*args, "--tolerance", "0.85", "--formats", "webp"]) == 0
+
+
+@pytest.mark.parametrize("ext", ["png", "webp", "gif"])
+def test_a_damaged_animation_is_one_clear_line(tmp_path, capsys, ext):
+    """An APNG or GIF cut short gave Pillow's bare "Truncated File Read" or "image file is
+    truncated", a WebP "could not create decoder object"."""
+    frames, _ = moving_sequence(n=8, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    whole = tmp_path / f"whole.{ext}"
+    first.save(whole, save_all=True, append_images=rest, duration=100, format=ext.upper())
+    data = whole.read_bytes()
+    cut = tmp_path / f"cut.{ext}"
+    cut.write_bytes(data[: len(data) // 2])
+    assert cli.main(["key-animation", str(cut), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be read (" in err and "the file is damaged or cut short; accepted:" in err
+    assert err.count("\n") == 1
+
+
+def test_the_inputs_colour_profile_is_kept(tmp_path):
+    """An animation with an RGB ICC profile (Display P3 on a phone) came out untagged in every
+    format, showing shifted colours; ``tkg-chroma key`` keeps a still's profile."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "p.webp", save_all=True, append_images=rest, icc_profile=profile)
+    args = ["key-animation", str(tmp_path / "p.webp"), "-o", str(tmp_path / "o")]
+    assert cli.main([*args, "--formats", "webp,apng,png"]) == 0
+    for name in ("p-rgba.webp", "p-rgba.png", "p-rgba-frames/00000.png"):
+        assert Image.open(tmp_path / "o" / name).info.get("icc_profile") == profile
+
+
+def test_a_rerun_with_a_glob_into_the_input_folder_skips_the_last_runs_outputs(tmp_path, capsys):
+    """``key-animation *.webp -o .`` run twice keyed the first run's c-rgba.webp as an input
+    (no screen: fully opaque, c-rgba-rgba.webp) and, its name now shared, keyed c.webp again
+    under a hashed name beside c-rgba.webp. Cut-outs named so in the output folder are
+    skipped with a note."""
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "c.webp", save_all=True, append_images=rest)
+    assert cli.main(["key-animation", str(tmp_path / "c.webp"), "-o", str(tmp_path)]) == 0
+    before = sorted(os.listdir(tmp_path))
+    assert before == ["c-rgba.png", "c-rgba.webp", "c.webp"]
+    capsys.readouterr()
+    inputs = [str(tmp_path / n) for n in before]  # (the glob *.webp *.png of the rerun)
+    assert cli.main(["key-animation", *inputs, "-o", str(tmp_path)]) == 0
+    assert sorted(os.listdir(tmp_path)) == before
+    err = capsys.readouterr().err
+    assert err.count("named like a cut-out key-animation writes (*-rgba.mov, *-rgba.png") == 2
+    assert "skipping " + str(tmp_path / "c.webp") in err  # (its outputs exist: the rerun rule)

@@ -39,7 +39,8 @@ _SHARED_OPTIONS = {
     "key_color": "screen colour; default: one colour estimated over all frames' borders (a "
     "chroma colour: one shade of its hue, measured over them)",
     "exact_color": None,
-    "tolerance": None,
+    "tolerance": "clip-black, a number in [0, 1) that with the keyer's clip-white (0.1) sums "
+    "below 1",
     "despill": None,
     "quiet": "no line per keyed file (warnings and errors are still shown)",
 }
@@ -96,12 +97,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_formats(args: argparse.Namespace) -> str | None:
-    """Whether every ``--formats`` format can be written here (before any keying), and
-    :func:`lib_tkg.cli.options.check_exact_color`."""
+    """Whether every ``--formats`` format can be written here (before any keying),
+    :func:`lib_tkg.cli.options.check_exact_color`, and ``--tolerance`` with the keyer's
+    clip-white."""
     from lib_tkg.animation_files import available_formats, format_problem
+    from lib_tkg.keying import DEFAULT_CLIP_WHITE
 
     if problem := check_exact_color(args):
         return problem
+    if args.tolerance + DEFAULT_CLIP_WHITE >= 1.0:
+        return (
+            f"--tolerance must be below {1.0 - DEFAULT_CLIP_WHITE:g} (it and the keyer's "
+            f"clip-white, {DEFAULT_CLIP_WHITE:g}, must sum below 1), got {args.tolerance:g}"
+        )
 
     problems = [problem for f in args.formats if (problem := format_problem(f))]
     if problems:
@@ -129,6 +137,7 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     for n in notes:
         _report("note", n)
     failed = len(folders) + len(errors)
+    files = [f for f in files if not _earlier_output(f, args.outdir)]
     endings = [FORMATS[f] for f in args.formats]
     plan = []
     for path, stem in zip(
@@ -148,6 +157,30 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     return plan, failed
 
 
+def _earlier_output(path: Path, outdir: Path) -> bool:
+    """Whether ``path`` (named explicitly) is in the output folder and named like a cut-out this
+    command writes there (``*-rgba.webp``, ``.png``, ``.webm``, ``.mov``): a rerun with a glob
+    (``*.webp`` with ``-o .``) would key the last run's outputs and give their inputs new
+    names. Skipped with a note."""
+    from lib_tkg.animation_files import FORMATS
+
+    endings = {e for e in FORMATS.values() if e.startswith(".")}
+    if path.suffix.lower() not in endings or not path.stem.lower().endswith(RGBA_SUFFIX):
+        return False
+    try:
+        here = os.path.samefile(path.parent, outdir)
+    except OSError:  # (the output folder does not exist yet)
+        return False
+    if here:
+        _report(
+            "note",
+            f"skipping {path}: named like a cut-out key-animation writes "
+            f"({', '.join(f'*{RGBA_SUFFIX}{e}' for e in sorted(endings))}) in the output "
+            "folder; rename it or use another -o to key it",
+        )
+    return here
+
+
 def _report(kind: str, message: str) -> None:
     print(f"tkg-chroma: {kind}: {message}", file=sys.stderr)
 
@@ -155,7 +188,7 @@ def _report(kind: str, message: str) -> None:
 def cmd_key_animation(args: argparse.Namespace) -> int:
     """Handler of ``tkg-chroma key-animation``: plan the outputs, then key each input."""
     from lib_tkg.animation import key_sequence
-    from lib_tkg.animation_files import read_frames, size_problem, write_animation
+    from lib_tkg.animation_files import read_frames, read_profile, size_problem, write_animation
 
     plan, failed = _plan(args)
     made = None
@@ -191,6 +224,7 @@ def cmd_key_animation(args: argparse.Namespace) -> int:
                     fps=args.fps or fps,
                     loop=loop,
                     all_or_nothing=True,
+                    icc_profile=read_profile(str(path)),
                 )
                 n = len(frames)
                 if not args.quiet:
