@@ -81,7 +81,7 @@ def _rgb(frame: Any, index: int) -> np.ndarray:
     arr = np.asarray(frame)
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ValueError(
-            f"frame {index}: expected a PIL image or a uint8 (H, W, 3) or (H, W, 4) array, "
+            f"frames[{index}]: expected a PIL image or a uint8 (H, W, 3) or (H, W, 4) array, "
             f"got {arr.dtype} {arr.shape}"
         )
     return np.ascontiguousarray(arr[..., :3])
@@ -95,7 +95,7 @@ def _frames(frames: Sequence[Any]) -> list[np.ndarray]:
     for i, f in enumerate(rgbs):
         if f.shape[:2] != size:
             raise ValueError(
-                f"frame {i} is {f.shape[1]}x{f.shape[0]}, frame 0 is {size[1]}x{size[0]}: "
+                f"frames[{i}] is {f.shape[1]}x{f.shape[0]}, frames[0] {size[1]}x{size[0]}: "
                 "all frames of a sequence must have one size"
             )
     return rgbs
@@ -200,12 +200,23 @@ def key_sequence(
     prior = options.pop("prior_color", None)
     if prior is not None:
         prior = parse_key("prior_color", prior)
+    notes = []
     if key_color is None:
         key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=prior)
     elif not exact and not matte.is_neutral(hue := parse_key("key_color", key_color)):
         # a chroma colour gives the hue: one shade of it is measured over the sequence (the
-        # frames then share it), else the colour is keyed as it is given
-        key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue) or hue
+        # frames then share it), else the colour is keyed as it is given, saying which screen
+        # the borders do show (as key() does for one image)
+        key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue)
+        if key_color is None:
+            key_color = hue
+            auto = estimate_sequence_key_color(rgbs, border=border)
+            if auto is not None:
+                notes.append(
+                    f"the frames' borders show a screen of colour {hex_color(auto)}, not of "
+                    f"the hue of key_color {hex_color(hue)}; key_color {hex_color(hue)} is "
+                    f"used as given (auto would key {hex_color(auto)})"
+                )
     if key_color is None:
         why = detect.detect_screen(rgbs[len(rgbs) // 2], border, prior).reason
         found = (
@@ -222,7 +233,6 @@ def key_sequence(
     # every frame keys that one shade (not measured again per frame)
     results = [keying.key_quietly(f, key_color, exact_color=True, **options) for f in rgbs]
     keyed = [r.keyed for r in results]
-    notes = []
     if not all(keyed):
         notes.append(
             f"the key colour was not found in {keyed.count(False)} of {len(rgbs)} frames; "

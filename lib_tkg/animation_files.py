@@ -100,9 +100,9 @@ def _check(
     for i, f in enumerate(frames):
         a = np.asarray(f)
         if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 4:
-            raise ValueError(f"frame {i}: expected uint8 RGBA (H, W, 4), got {a.dtype} {a.shape}")
+            raise ValueError(f"frames[{i}]: expected uint8 RGBA (H, W, 4), got {a.dtype} {a.shape}")
         if out and a.shape != out[0].shape:
-            raise ValueError(f"frame {i} has shape {a.shape}, frame 0 {out[0].shape}")
+            raise ValueError(f"frames[{i}] has shape {a.shape}, frames[0] {out[0].shape}")
         out.append(np.ascontiguousarray(a))
     check_fps("fps", fps)
     if isinstance(loop, bool) or not isinstance(loop, numbers.Integral) or not 0 <= loop < 2**32:

@@ -113,7 +113,7 @@ def test_a_chroma_key_colour_is_measured_once_for_the_sequence(given):
     [
         ([], "no frames"),
         ([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8)], "one size"),
-        ([np.zeros((8, 8, 3), np.float32)], "frame 0"),
+        ([np.zeros((8, 8, 3), np.float32)], r"frames\[0\]"),
     ],
 )
 def test_bad_sequences_are_rejected(frames, match):

@@ -193,6 +193,12 @@ def test_keyer_options_are_those_of_key(tmp_path, capsys):
     assert cli.main([*args, "--key-color", "blue", "--formats", "webp"]) == 0
     err = capsys.readouterr().err
     assert "not found in 3 of 3 frames" in err  # a blue key on a green screen keys nothing
+    # ... and says which screen the borders show, as `key` does for one image (it did not)
+    assert re.search(
+        r"borders show a screen of colour #[0-9a-f]{6}, not of the hue of "
+        r"key_color #0000ff; .* \(auto would key #[0-9a-f]{6}\)",
+        err,
+    )
     im = Image.open(tmp_path / "o" / "k-rgba.webp")
     assert np.asarray(im.convert("RGBA"))[..., 3].min() == 255
 
