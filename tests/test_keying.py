@@ -33,6 +33,7 @@ from lib_tkg.keying import (
     plate,
     resolution,
     threads,
+    tiles,
     unmix,
 )
 
@@ -2432,3 +2433,9 @@ def test_a_textured_garment_of_the_screens_own_chromaticity_stays_opaque(seed):
     got = key_matte(img, (50, 200, 60)).astype(np.float32) / 255
     assert got[inside].mean() > 0.6
     assert got[:60].max() <= 3 / 255  # the screen
+
+
+def test_despill_reaches_no_farther_than_a_tiles_context():
+    """A tile is keyed with OVERLAP px of the image around it: the distance to the subject's
+    edge that decides an opaque pixel's despill is then the whole image's."""
+    assert unmix.SPILL_REACH[0] < unmix.SPILL_REACH[1] <= tiles.OVERLAP

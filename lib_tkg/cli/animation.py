@@ -93,13 +93,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="no temporal smoothing of the matte",
     )  # fmt: skip
     add_debug_option(p)
-    p.set_defaults(handler=cmd_key_animation, check=_check_formats, parser=p)
+    p.set_defaults(handler=cmd_key_animation, check=_check_args, parser=p)
 
 
-def _check_formats(args: argparse.Namespace) -> str | None:
-    """Whether every ``--formats`` format can be written here (before any keying),
-    :func:`lib_tkg.cli.options.check_exact_color`, and ``--tolerance`` with the keyer's
-    clip-white."""
+def _check_args(args: argparse.Namespace) -> str | None:
+    """The arguments' problem, before any file is read, or ``None``: a ``--formats`` format
+    that cannot be written here, :func:`lib_tkg.cli.options.check_exact_color`, ``--tolerance``
+    with the keyer's clip-white."""
     from lib_tkg.animation_files import available_formats, format_problem
     from lib_tkg.keying import DEFAULT_CLIP_WHITE
 
