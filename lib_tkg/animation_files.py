@@ -412,7 +412,8 @@ def read_frames(path: str, *, default_fps: float = 8.0) -> tuple[list[np.ndarray
     of its animation, left out): the frame rate keeps the total length (frames over the sum
     of their durations, a GIF's delays of 0 or 10 ms counted as the 100 ms browsers play;
     varying durations are evened out), else ``default_fps``; the loop count is the file's,
-    as times to play (a GIF's repeat count plus one; a GIF without one plays once); frames
+    as times to play (a GIF's repeat count plus one; a GIF without one plays once; a TIFF's pages
+    loop for ever, as videos do); frames
     (TIFF pages) must share one size. Other files (MP4, WebM, MOV, MKV, ...) are read with
     PyAV, first video stream, as players show it (its rotation and pixel aspect applied),
     the frame rate from the frames' own times (frames over the time from the first to the end
@@ -485,7 +486,7 @@ def _read_pillow(im: Image.Image, path: str, default_fps: float) -> tuple[list, 
                 "(pages) of one size"
             )
     loop = 0
-    if n > 1:
+    if n > 1 and im.format != "TIFF":  # (a TIFF's pages have no loop count: for ever, as videos)
         loop = int(im.info.get("loop", 1))  # (a GIF without a loop count plays once)
         if im.format == "GIF" and "loop" in im.info and loop:
             loop += 1  # a GIF's count is of repeats after the first play

@@ -573,3 +573,14 @@ def test_a_rerun_with_a_glob_into_the_input_folder_skips_the_last_runs_outputs(t
     err = capsys.readouterr().err
     assert err.count("named like a cut-out key-animation writes (*-rgba.mov, *-rgba.png") == 2
     assert "skipping " + str(tmp_path / "c.webp") in err  # (its outputs exist: the rerun rule)
+
+
+def test_a_tiffs_pages_loop_for_ever_as_a_video_does(tmp_path):
+    """A multi-page TIFF has no loop count; it was read as "play once" (a GIF's default), so
+    its cut-out stopped after one play while a video's loops."""
+    frames, _ = moving_sequence(n=3, noise=0.0)
+    first, *rest = [Image.fromarray(f) for f in frames]
+    first.save(tmp_path / "pages.tif", save_all=True, append_images=rest)
+    assert read_frames(str(tmp_path / "pages.tif"))[2] == 0
+    first.save(tmp_path / "plain.gif", save_all=True, append_images=rest)  # (no loop count)
+    assert read_frames(str(tmp_path / "plain.gif"))[2] == 1
