@@ -76,15 +76,12 @@ class SequenceKeyResult:
 
 
 def _rgb(frame: Any, index: int) -> np.ndarray:
-    if hasattr(frame, "convert") and hasattr(frame, "size"):
-        return to_arrays(frame)[0]  # (read as key() reads it: 16-bit and float grey scaled)
-    arr = np.asarray(frame)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(
-            f"frames[{index}]: expected a PIL image or a uint8 (H, W, 3) or (H, W, 4) array, "
-            f"got {arr.dtype} {arr.shape}"
-        )
-    return np.ascontiguousarray(arr[..., :3])
+    """A frame's colours as :func:`lib_tkg.keying.key` reads an image (PIL images of any mode,
+    uint8 arrays (H, W) or (H, W, 1-4)); ``ValueError`` naming the frame otherwise."""
+    try:
+        return np.ascontiguousarray(to_arrays(frame)[0])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"frames[{index}]: {err}") from None
 
 
 def _frames(frames: Sequence[Any]) -> list[np.ndarray]:
@@ -178,8 +175,9 @@ def key_sequence(
 ) -> SequenceKeyResult:
     """Key every frame of a sequence with one key colour; return a :class:`SequenceKeyResult`.
 
-    ``frames``: PIL images or uint8 (H, W, 3|4) arrays, all one size (alpha of the input is
-    ignored). ``key_color``: as for :func:`lib_tkg.keying.key`; None estimates one colour over
+    ``frames``: PIL images or uint8 (H, W) or (H, W, 1-4) arrays, as
+    :func:`lib_tkg.keying.key` takes an image, all one size (alpha of the input is ignored).
+    ``key_color``: as for :func:`lib_tkg.keying.key`; None estimates one colour over
     the sequence (:func:`estimate_sequence_key_color`), and a chroma colour one shade of its hue
     (unless ``exact_color``). ``temporal``: smooth the matte over time where the picture is
     still (:func:`smooth_alphas` with ``radius`` and ``still``). ``options``: the keyer's

@@ -507,3 +507,13 @@ def test_videos_say_which_colours_they_hold(tmp_path, fmt):
         frame = next(container.decode(container.streams.video[0]))
         assert (int(frame.colorspace), int(frame.color_range)) == (6, 1)  # BT.601, limited
         assert np.abs(frame.to_ndarray(format="rgb24")[8, 8].astype(int) - (255, 200, 0)).max() <= 3
+
+
+def test_frames_are_taken_in_every_shape_key_takes_an_image():
+    """key() takes a 2-D grey array (and (H, W, 1) or (H, W, 2)); key_sequence refused the same
+    frames ("expected a PIL image or a uint8 (H, W, 3) or (H, W, 4) array")."""
+    grey = np.full((24, 24), 120, np.uint8)
+    for frames in ([grey, grey], [grey[..., None]] * 2, [np.dstack([grey, grey])] * 2):
+        res = key_sequence(frames, temporal=False)
+        assert res.frames[0].shape == (24, 24, 4)
+        assert np.array_equal(res.frames[0][..., 0], grey)
