@@ -28,7 +28,7 @@ import numpy as np
 from lib_tkg import keying
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import detect, matte
-from lib_tkg.keying.api import OPTIONS, check_options
+from lib_tkg.keying.api import OPTIONS, check_options, screen_mismatch
 from lib_tkg.keying.inputs import (
     auto_is_none,
     check_exact_color,
@@ -210,11 +210,7 @@ def key_sequence(
             key_color = hue
             auto = estimate_sequence_key_color(rgbs, border=border)
             if auto is not None:
-                notes.append(
-                    f"the frames' borders show a screen of colour {hex_color(auto)}, not of "
-                    f"the hue of key_color {hex_color(hue)}; key_color {hex_color(hue)} is "
-                    f"used as given (auto would key {hex_color(auto)})"
-                )
+                notes.append(screen_mismatch("the frames' borders show", auto, hue, False))
     if key_color is None:
         why = detect.detect_screen(rgbs[len(rgbs) // 2], border, prior).reason
         found = (

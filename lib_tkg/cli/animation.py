@@ -137,7 +137,8 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     for n in notes:
         _report("note", n)
     failed = len(folders) + len(errors)
-    files = [f for f in files if not _earlier_output(f, args.outdir)]
+    cut_outs = sorted({e for e in FORMATS.values() if e.startswith(".")})  # (not a folder's)
+    files = [f for f in files if not _earlier_output(f, args.outdir, cut_outs)]
     endings = [FORMATS[f] for f in args.formats]
     plan = []
     for path, stem in zip(
@@ -157,14 +158,11 @@ def _plan(args: argparse.Namespace) -> tuple[list[tuple[Path, str]], int]:
     return plan, failed
 
 
-def _earlier_output(path: Path, outdir: Path) -> bool:
+def _earlier_output(path: Path, outdir: Path, endings: list[str]) -> bool:
     """Whether ``path`` (named explicitly) is in the output folder and named like a cut-out this
-    command writes there (``*-rgba.webp``, ``.png``, ``.webm``, ``.mov``): a rerun with a glob
-    (``*.webp`` with ``-o .``) would key the last run's outputs and give their inputs new
-    names. Skipped with a note."""
-    from lib_tkg.animation_files import FORMATS
-
-    endings = {e for e in FORMATS.values() if e.startswith(".")}
+    command writes there (``*-rgba`` + one of ``endings``: ``.webp``, ``.png``, ...): a rerun
+    with a glob (``*.webp`` with ``-o .``) would key the last run's outputs and give their
+    inputs new names. Skipped with a note."""
     if path.suffix.lower() not in endings or not path.stem.lower().endswith(RGBA_SUFFIX):
         return False
     try:
@@ -175,7 +173,7 @@ def _earlier_output(path: Path, outdir: Path) -> bool:
         _report(
             "note",
             f"skipping {path}: named like a cut-out key-animation writes "
-            f"({', '.join(f'*{RGBA_SUFFIX}{e}' for e in sorted(endings))}) in the output "
+            f"({', '.join(f'*{RGBA_SUFFIX}{e}' for e in endings)}) in the output "
             "folder; rename it or use another -o to key it",
         )
     return here

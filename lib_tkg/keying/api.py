@@ -258,18 +258,25 @@ def _other_screen(
     """A note when the border shows a chroma screen that the key colour ``kc`` (keyed as given:
     neutral, or a hue the border does not show) is not; else none."""
     other = detect.detect_screen(rgb, bd, None, mask).key_rgb
-    if other is None:
-        return []
+    return [] if other is None else [screen_mismatch("the image border shows", other, kc, neutral)]
+
+
+def screen_mismatch(
+    shows: str, other: tuple[int, int, int], kc: tuple[int, int, int], neutral: bool
+) -> str:
+    """The note for a key colour ``kc`` keyed as given (``neutral``, or a hue not found) where
+    the border (``shows``: "the image border shows", for a sequence "the frames' borders
+    show") shows a chroma screen of colour ``other``, which ``auto`` would key."""
     lum = sum(kc) / 3
     what = (
         f"a {'white' if lum >= 215 else 'black' if lum <= 40 else 'grey'} one"
         if neutral
         else f"of the hue of key_color {hex_color(kc)}"
     )
-    return [
-        f"the image border shows a screen of colour {hex_color(other)}, not {what}; key_color "
+    return (
+        f"{shows} a screen of colour {hex_color(other)}, not {what}; key_color "
         f"{hex_color(kc)} is used as given (auto would key {hex_color(other)})"
-    ]
+    )
 
 
 def _unkeyed(
