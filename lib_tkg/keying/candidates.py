@@ -29,6 +29,7 @@ from lib_tkg.keying.regions import (
     region_medians,
     region_sums,
     rim_components,
+    saturation,
 )
 from lib_tkg.keying.resolution import enlarge_mask
 
@@ -128,9 +129,51 @@ _DRIFT_CAST = 0.1  # hue cast (q / p) away from the screen's beside it, at least
 #: of the screen's detail; smoke and a veil of 0.05-0.08 at 1.28)
 _DRIFT_FAINT_CAST = 0.05
 _DRIFT_FAINT_DETAIL = 1.0
+#: A veil, smoke or a glow over the screen: a candidate whose chromaticity is more than
+#: :data:`_PALE` (or the field's noise, if larger) under the field's is paler than the screen;
+#: one within :data:`_PALE_REACH` of the long side of a veil's core (a pixel of the screen's hue
+#: left out, :data:`_PALE_CORE` times as pale, and no darker than the candidates within
+#: :data:`_PALE_WINDOW` of the long side: shade and dark strands keep the chromaticity, a white
+#: veil lightens) is left out too: its faintest parts (a tulle's thin stripes, a plume's edge)
+#: pass as mottling, and the plate taken through them keys the whole veil fainter (measured over
+#: a held-out set: the veils' soft-band bias -25 and -29 to +7 and -13; screens mottled
+#: as SD's keep their pale patches that are not beside a veil)
+_PALE = 0.04
+_PALE_CORE = 3.0
+_PALE_REACH = 0.03
+_PALE_WINDOW = 0.1
+#: A region enclosed by the subject is a veil's thin part, not a hole showing the screen, where
+#: its saturation ratio is :data:`_VEIL_PALER` under the plate's and it is no darker than
+#: :data:`_VEIL_LIGHT` of it (shade keeps the ratio; a veil lowers it and lightens)
+_VEIL_PALER = 0.04
+_VEIL_LIGHT = 0.97
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL7 = np.ones((7, 7), np.uint8)
+
+
+def no_veils(
+    bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, mx: np.ndarray, noise: float
+) -> np.ndarray:
+    """``bg`` (bool) without its paler candidates beside a veil (:data:`_PALE`).
+
+    ``hue_ok``: pixels of the screen's hue; ``rel``: the chromaticity as a share of the field's
+    (1 on the screen); ``mx``: max(RGB) (levels); ``noise``: ``rel``'s noise on the screen.
+    """
+    if not bg.any():
+        return bg
+    pale = max(_PALE, noise)
+    h, w = bg.shape
+    k = max(3, int(_PALE_WINDOW * max(h, w)) | 1)
+    win = (min(k, w | 1), min(k, h | 1))  # (no wider than the image: a long strip's is huge)
+    share = cv2.blur(bg.astype(np.float32), win)
+    mx_bg = cv2.blur(mx * bg, win) / np.maximum(share, np.float32(1e-3))
+    core = ~bg & hue_ok & (rel < np.float32(1.0 - _PALE_CORE * pale))
+    core &= (mx >= mx_bg) & (share > np.float32(0.05))
+    if not core.any():
+        return bg
+    near = cv2.distanceTransform((~core).view(np.uint8), cv2.DIST_L2, 3)
+    return bg & ~((rel < np.float32(1.0 - pale)) & (near <= np.float32(_PALE_REACH * max(h, w))))
 
 
 def screen_patches(
@@ -483,8 +526,8 @@ def enclosed_screen(
     the subject. It stays background if its mean colour has the chromaticity of the plate
     made from the border-connected screen there (within 6 degrees, no more saturated:
     :func:`plate_coloured`) and is not brighter than it (by 10 %): a darker one is the screen
-    in the subject's shadow, down to
-    :data:`regions.DEEPEST_SHADE` of its brightness (darker is a dark subject part of its hue).
+    in the subject's shadow, down to :data:`regions.DEEPEST_SHADE` of its brightness (darker is
+    a dark subject part of its hue), and is not a veil's thin part (:data:`_VEIL_PALER`).
     Returns the kept mask and, when that is the border-connected screen alone, its plate
     (:func:`block_plate`).
     """
@@ -495,7 +538,10 @@ def enclosed_screen(
     outer = rim[labels]
     plate_s, w_s, plate = plate_over(img, outer, small, key_f)
     inner = ~outer & bg
-    ok = rim | plate_coloured_regions(img, plate, inner, labels[inner], n, _ENCLOSED_ANGLE)
+    sums_i, sums_b = region_sums(img, plate, inner, labels[inner], n)
+    veiled = saturation(sums_i) < saturation(sums_b) - np.float32(_VEIL_PALER)
+    veiled &= np.linalg.norm(sums_i, axis=-1) >= _VEIL_LIGHT * np.linalg.norm(sums_b, axis=-1)
+    ok = rim | (plate_coloured(sums_i, sums_b, _ENCLOSED_ANGLE) & ~veiled)
     ok[0] = False
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)

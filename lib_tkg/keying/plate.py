@@ -15,7 +15,9 @@ the screen's hue that reaches the frame's border and keeps the screen's brightne
 from the subject's colours, more strictly where it meets them) is screen too (not a veil: smoke,
 veils, glows and motion tails move the brightness); so is a corner drifting 35-50 degrees off
 the screen's hue, towards cyan or yellow, whose hue moves gently into the screen's (no edge)
-keeping its brightness. Their colours, averaged per block
+keeping its brightness. A paler candidate beside a paler region of its hue that is no darker
+than the screen (a veil's core) is the veil's faintest part, not screen. Their colours, averaged
+per block
 (normalised convolution) and filled across the subject with a push-pull pyramid, give the plate.
 Next to the subject, candidates much darker than the screen farther out are left out: a dark
 subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
@@ -56,6 +58,7 @@ from lib_tkg.keying.candidates import (
     no_dark_ramps,
     no_plateaus,
     no_textured_shade,
+    no_veils,
     screen_drift,
     screen_patches,
     screen_ring,
@@ -238,6 +241,7 @@ def _analyse_chroma(
     if min(hh, hw) >= 32:  # drop the rim (mixed by the box filter) of excluded regions
         excl = cv2.morphologyEx((~bg1).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3)
         bg1 &= cv2.dilate(excl, _KERNEL3) == 0
+    bg1 = no_veils(bg1, hue_ok, rel, mx, sig_sr)
     if not bg1.any():
         bg1 = hue_ok
     bg1 = screen_patches(bg1, hue_ok, rel, lum)
