@@ -29,7 +29,7 @@ from lib_tkg.keying.regions import (
     region_medians,
     region_sums,
     rim_components,
-    saturation,
+    veiled,
 )
 from lib_tkg.keying.resolution import enlarge_mask
 
@@ -142,11 +142,6 @@ _PALE = 0.04
 _PALE_CORE = 3.0
 _PALE_REACH = 0.03
 _PALE_WINDOW = 0.1
-#: A region enclosed by the subject is a veil's thin part, not a hole showing the screen, where
-#: its saturation ratio is :data:`_VEIL_PALER` under the plate's and it is no darker than
-#: :data:`_VEIL_LIGHT` of it (shade keeps the ratio; a veil lowers it and lightens)
-_VEIL_PALER = 0.04
-_VEIL_LIGHT = 0.97
 _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL7 = np.ones((7, 7), np.uint8)
@@ -527,7 +522,7 @@ def enclosed_screen(
     made from the border-connected screen there (within 6 degrees, no more saturated:
     :func:`plate_coloured`) and is not brighter than it (by 10 %): a darker one is the screen
     in the subject's shadow, down to :data:`regions.DEEPEST_SHADE` of its brightness (darker is
-    a dark subject part of its hue), and is not a veil's thin part (:data:`_VEIL_PALER`).
+    a dark subject part of its hue), and is not a veil's thin part (:func:`regions.veiled`).
     Returns the kept mask and, when that is the border-connected screen alone, its plate
     (:func:`block_plate`).
     """
@@ -539,9 +534,7 @@ def enclosed_screen(
     plate_s, w_s, plate = plate_over(img, outer, small, key_f)
     inner = ~outer & bg
     sums_i, sums_b = region_sums(img, plate, inner, labels[inner], n)
-    veiled = saturation(sums_i) < saturation(sums_b) - np.float32(_VEIL_PALER)
-    veiled &= np.linalg.norm(sums_i, axis=-1) >= _VEIL_LIGHT * np.linalg.norm(sums_b, axis=-1)
-    ok = rim | (plate_coloured(sums_i, sums_b, _ENCLOSED_ANGLE) & ~veiled)
+    ok = rim | (plate_coloured(sums_i, sums_b, _ENCLOSED_ANGLE) & ~veiled(sums_i, sums_b))
     ok[0] = False
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)

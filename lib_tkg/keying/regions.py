@@ -19,6 +19,10 @@ DEEPEST_SHADE = 0.45
 #: saturation ratio (``(max - min) / max``) over the plate's that makes a region's colour not
 #: the screen's: shade keeps the ratio, a veil or tinted glass lowers it
 SAT_SLACK = 0.08
+#: saturation ratio under the plate's, and brightness (share of the plate's) at least, of a
+#: region that is a veil's thin part, not the screen (:func:`veiled`)
+VEIL_PALER = 0.04
+VEIL_LIGHT = 0.97
 #: degrees of hue (the chroma plane) by which a region's colour differs from the plate's where
 #: it is not the screen, whatever the angle between their RGB vectors; and the chroma (share of
 #: the mean level) under which a colour is too grey to have a hue
@@ -44,6 +48,16 @@ def plate_coloured(
     if shade:
         same &= (n_c <= 1.1 * n_p) & (n_c >= DEEPEST_SHADE * n_p)
     return same
+
+
+def veiled(colour: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Whether regions (summed colours ``colour`` and the plate's under them ``plate``, (N, 3)
+    each) are a veil over the screen: their saturation ratio :data:`VEIL_PALER` under the
+    plate's and no darker than :data:`VEIL_LIGHT` of it. Shade keeps the ratio; a white or grey
+    veil lowers it and lightens."""
+    paler = saturation(colour) < saturation(plate) - np.float32(VEIL_PALER)
+    light = np.linalg.norm(colour, axis=-1) >= VEIL_LIGHT * np.linalg.norm(plate, axis=-1)
+    return paler & light
 
 
 def same_hue(colour: np.ndarray, plate: np.ndarray) -> np.ndarray:
