@@ -1994,6 +1994,29 @@ def test_small_dark_teal_leaves_on_a_lime_screen_are_opaque(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+def test_a_sprites_mid_green_cells_on_an_olive_screen_stay_opaque_in_their_colour(seed):
+    """Cells of a pixel-art sprite in a mid green (56, 140, 38), 33 degrees to the cool side of a
+    dark olive screen's hue, brighter and more saturated, keyed clear (0.00-0.01): they keep the
+    screen's colour difference, which does not see hue within 60 degrees of the key's, and the
+    physical bound explains them as a faint mix with a vivid green. A mix of the screen with a
+    colour that shifts its hue that far to the cool side loses colour difference (a cyan or blue
+    veil); one that keeps it is a subject part of another shade, opaque in its own colour."""
+    rng = np.random.default_rng(seed)
+    h, w = 320, 320
+    mottle = cv2.resize(rng.standard_normal((5, 5)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+    img = np.float32((71, 96, 29))[None, None] * (1.0 + 0.04 * mottle)[..., None]
+    inside = np.zeros((h, w), bool)
+    for y, x in [(96, 96), (96, 160), (160, 128), (160, 192), (224, 96), (224, 160)]:
+        img[y : y + 32, x : x + 32] = (56, 140, 38)
+        inside[y + 3 : y + 29, x + 3 : x + 29] = True
+    img = np.clip(np.round(img + rng.normal(0, 2.0, img.shape)), 0, 255).astype(np.uint8)
+    res = key(img)
+    assert res.alpha[inside].mean() > 0.95 * 255
+    assert res.alpha[:80].max() <= 3
+    assert np.abs(res.rgba[inside][:, :3].mean(0) - (56, 140, 38)).max() < 4
+
+
+@pytest.mark.parametrize("seed", [0, 1])
 def test_speckled_deep_green_leaves_are_opaque(seed):
     """The deep green leaves below, speckled (brightness varying by 30 %): keyed unevenly
     (0.78 on average, a spread of 0.14), they were left partial by the rule below when it

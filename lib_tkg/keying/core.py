@@ -3,10 +3,10 @@
 ``alpha = 1 - d(I) / d(B)`` for a chroma screen (colour difference relative to the clean plate
 ``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
 clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
-the range linearly; the physical lower bound and the excess of the key's colour over the
-screen's keep key-coloured subject parts (opaque ones keep their colour), as do wide partial
-regions far to the cool side of the screen's hue and large, even ones running off the frame
-(:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`), edges that
+the range linearly; the physical lower bound, the excess of the key's colour over the screen's
+and a cooler hue cast than the screen's keep key-coloured subject parts (opaque ones keep their
+colour), as do wide partial regions far to the cool side of the screen's hue and large, even
+ones running off the frame (:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`), edges that
 spill makes look partly clear are made opaque (:mod:`lib_tkg.keying.spill_ramps`), key-coloured
 parts enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing
 and despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
@@ -119,6 +119,9 @@ def key_pixels(
     if not scr.neutral:
         floor = lower_bound.physical_floor(rgba, img_q, plate, noise_lv, alpha, (lo, hi))
         over = lower_bound.over_key(t, sig)
+        cast = lower_bound.other_cast(rgba, img_q, plate, scr.m, scr.coolest, t, sig)
+        if cast is not None:
+            cv2.max(over, cast, dst=over)
         vivid = over >= one  # (their own colour: kept)
         alpha = cv2.max(alpha, cv2.max(floor, over))
         full = (img, plate, noise_lv)

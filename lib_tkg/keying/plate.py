@@ -96,6 +96,8 @@ class Screen:
     ``d_plate``: (sh, sw) colour difference of the plate (chroma screens; ones if neutral).
     ``d_key``: the screen's colour difference level; ``m``: the (2, 3) chroma basis.
     ``background``: bool mask of clean background at the analysed resolution.
+    ``coolest``: the coolest hue cast the screen shows (``q / p`` on the chroma basis ``m``, its
+    0.5th percentile over that background, with its drift, mottling and noise; chroma screens).
     """
 
     key_rgb: tuple[int, int, int]
@@ -106,6 +108,7 @@ class Screen:
     weight: np.ndarray
     d_plate: np.ndarray
     background: np.ndarray
+    coolest: float = 0.0
 
 
 def grid_size(h: int, w: int, res: int = PLATE_RES) -> tuple[int, int]:
@@ -297,7 +300,9 @@ def _level_pass(
         bg2 = bg1
     plate_s, w_s = block_plate(img, bg2, small, key_f)
     d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
-    return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2)
+    p, q = (matte.rows_dot(matte.rows_where(img, bg2), e) for e in m)
+    coolest = float(np.percentile(q / np.maximum(p, one), 0.5))
+    return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2, coolest)
 
 
 def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
