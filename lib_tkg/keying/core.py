@@ -6,10 +6,11 @@ clip-white (``clip_white``), each raised to three times the measured noise of th
 the range linearly; the physical lower bound, the excess of the key's colour over the screen's
 and a cooler hue cast than the screen's keep key-coloured subject parts (opaque ones keep their
 colour), as do wide partial regions far to the cool side of the screen's hue and large, even
-ones running off the frame (:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`), edges that
-spill makes look partly clear are made opaque (:mod:`lib_tkg.keying.spill_ramps`), key-coloured
-parts enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing
-and despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
+ones running off the frame (:mod:`lib_tkg.keying.interiors`); refinement follows
+(:mod:`lib_tkg.keying.refine`), edges that spill makes look partly clear are made opaque
+(:mod:`lib_tkg.keying.spill_ramps`), key-coloured parts enclosed by the subject are made opaque
+(:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`; opaque
+pixels near the edge only).
 """
 
 from __future__ import annotations
