@@ -210,9 +210,6 @@ def _cast_off(i_r: np.ndarray, b_r: np.ndarray, m: np.ndarray, coolest: float) -
     """How far (N,) the hue cast ``q / p`` of the rows ``i_r`` ((N, 3) levels) lies to the cool
     side of the plate's (``b_r``) on the basis ``m``, where it lies :data:`_BEYOND_RAMP` or more
     beyond the screen's coolest cast ``coolest`` (closer, a share of it; none within it)."""
-    one = np.float32(1.0)
-    p_i, q_i = (matte.rows_dot(i_r, e) for e in m)
-    p_b, q_b = (matte.rows_dot(b_r, e) for e in m)
-    c_i = q_i / np.maximum(p_i, one)
-    off = np.maximum(q_b / np.maximum(p_b, one) - c_i, 0)
+    c_i = matte.cast_rows(i_r, m)
+    off = np.maximum(matte.cast_rows(b_r, m) - c_i, 0)
     return off * np.clip((np.float32(coolest) - c_i) * np.float32(1 / _BEYOND_RAMP), 0, 1)

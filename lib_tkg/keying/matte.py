@@ -113,6 +113,13 @@ def rows_dot(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return cv2.transform(rows, np.asarray(v, np.float32).reshape(1, 3)).reshape(-1)
 
 
+def cast_rows(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Hue cast (N,) of the (N, 3) rows ``x`` on the basis ``m`` (:func:`basis`): ``<x, e2> /
+    <x, e1>`` (the denominator at least 1), the tangent of their hue angle from the key's,
+    positive towards orange's side."""
+    return rows_dot(x, m[1]) / np.maximum(rows_dot(x, m[0]), np.float32(1.0))
+
+
 def rows_where(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``x[mask]`` for a bool ``mask`` over all of ``x``'s axes but its last (channels): the
     selected rows, (N, k), in order; a gather at the flat indices, several times faster than

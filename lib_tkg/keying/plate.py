@@ -300,8 +300,8 @@ def _level_pass(
         bg2 = bg1
     plate_s, w_s = block_plate(img, bg2, small, key_f)
     d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
-    p, q = (matte.rows_dot(matte.rows_where(img, bg2), e) for e in m)
-    coolest = float(np.percentile(q / np.maximum(p, one), 0.5)) if p.size else 0.0
+    casts = matte.cast_rows(matte.rows_where(img, bg2), m)
+    coolest = float(np.percentile(casts, 0.5)) if casts.size else 0.0
     return Screen(kc, False, m, d_key, plate_s, w_s, d_plate_s, bg2, coolest)
 
 
