@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from lib_tkg.keying import NoKeyColorWarning, candidates, key
+from lib_tkg.keying.candidates import screen_parts
 from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.priors import key_generated, subject_prior
 from lib_tkg.params import TkgParams
@@ -619,7 +620,7 @@ def test_a_corner_drift_more_detailed_than_the_screen_is_not_a_drift(cast_in, gr
     for stronger drifts): not the screen."""
     bg, near, cast, lum = _drift_scene(cast_in, True)
     grain = np.random.default_rng(0).standard_normal(lum.shape).astype(np.float32)
-    grain *= np.float32(grain_detail) / np.median(detail(grain, candidates._PATCH_SIGMA))
+    grain *= np.float32(grain_detail) / np.median(detail(grain, screen_parts._PATCH_SIGMA))
     lum = lum + np.where(bg, 0, grain).astype(np.float32)
     assert not candidates.screen_drift(bg, near, cast, lum)[~bg].any()
 

@@ -38,6 +38,7 @@ from lib_tkg.keying.regions import (
     same_hue,
     saturation,
 )
+from lib_tkg.keying.resolution import KERNEL5
 
 _CLEAR = 0.3  # alpha at or below which a pixel may be the screen seen through a hole
 #: (scale, levels): a clear pixel whose chroma is over the plate's times scale plus levels is
@@ -73,7 +74,6 @@ _DETAIL_SIGMA = 1.0
 _DETAIL_CLEAR = 0.02
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
-_KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL2 = np.ones((2, 2), np.uint8)
 
 
@@ -171,7 +171,7 @@ def _fill_in_box(
         size = np.count_nonzero(region)
         if size < _MIN_PX:
             continue
-        inside = cv2.erode(region.view(np.uint8), _KERNEL5).view(bool)
+        inside = cv2.erode(region.view(np.uint8), KERNEL5).view(bool)
         at = inside if inside.any() else region
         subject = not screen[i] and not plate_coloured(rgb[at].mean(0), plate[at].mean(0), _ANGLE)
         if not subject:

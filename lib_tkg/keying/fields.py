@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-
-_KERNEL3 = np.ones((3, 3), np.uint8)
+from lib_tkg.keying.resolution import KERNEL3
 
 
 def push_pull(csum: np.ndarray, wsum: np.ndarray, default: np.ndarray, w0: float) -> np.ndarray:
@@ -119,7 +118,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
         inl = new
     # a dip's rim is a mix of dip and screen: leave it out too
     dip = (ok1 & ~inl).reshape(sh, sw).astype(np.uint8)
-    return inl.reshape(sh, sw) & (cv2.dilate(dip, _KERNEL3) == 0)
+    return inl.reshape(sh, sw) & (cv2.dilate(dip, KERNEL3) == 0)
 
 
 def fit_field(val: np.ndarray, ok: np.ndarray, sigma: float, tiny: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ import numpy as np
 from lib_tkg.keying import matte
 from lib_tkg.keying.edges import detail, luminance, sharp_edges
 from lib_tkg.keying.regions import border_sides, region_medians, region_sums, saturation
-from lib_tkg.keying.resolution import enlarge_mask
+from lib_tkg.keying.resolution import KERNEL3, enlarge_mask
 
 _DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least
 _COOL_HUE = 38.0  # degrees of hue to the cool side of the plate's
@@ -359,7 +359,7 @@ def _outline_sharpness(alpha_q: np.ndarray, labels: np.ndarray, n: int) -> np.nd
     near = cv2.dilate(labels.astype(np.float32), np.ones((k, k), np.uint8)).astype(np.int64)
     ring = (near > 0) & (labels == 0) & (alpha_q <= 0.0)
     sharp = sharp_edges(alpha_q * np.float32(255.0))
-    sharp = cv2.dilate(sharp.view(np.uint8), np.ones((3, 3), np.uint8))
+    sharp = cv2.dilate(sharp.view(np.uint8), KERNEL3)
     lab = near[ring]
     length = np.bincount(lab, minlength=n)
     on_edge = np.bincount(lab, weights=sharp[ring], minlength=n)

@@ -13,10 +13,9 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
-from lib_tkg.keying.resolution import enlarge_mask
+from lib_tkg.keying.resolution import KERNEL3, enlarge_mask
 from lib_tkg.keying.threads import in_parallel
 
-_KERNEL3 = np.ones((3, 3), np.uint8)
 #: how far (0..1, after clipping) the bound may exceed the colour-difference matte while the
 #: pixel still counts as explained by it; the stretched bound takes over over the next 0.1
 _EXPLAINED = 0.1
@@ -116,7 +115,7 @@ def physical_floor(
     plate_q = cv2.resize(plate, (qw, qh), interpolation=cv2.INTER_NEAREST)  # smooth
     b_q = plate_q.reshape(-1, 3)
     coarse = _bound(img_q.reshape(-1, 3) - b_q, b_q, margin).reshape(qh, qw)
-    hit = cv2.dilate((coarse > np.float32(0.25)).view(np.uint8), _KERNEL3)
+    hit = cv2.dilate((coarse > np.float32(0.25)).view(np.uint8), KERNEL3)
     hit = enlarge_mask(hit, (w, h))
     out = np.zeros((h, w), np.float32)
     both = cv2.bitwise_and(hit, cv2.compare(alpha, 1.0, cv2.CMP_LT))  # 0 or 1
@@ -187,7 +186,7 @@ def other_cast(
     hit = (_cast_off(i_q, b_q, m, coolest) > start * np.float32(0.5)) & (t_q >= keep - 0.2)
     if not hit.any():
         return None
-    hit = cv2.dilate(hit.reshape(qh, qw).view(np.uint8), _KERNEL3)
+    hit = cv2.dilate(hit.reshape(qh, qw).view(np.uint8), KERNEL3)
     if (qh, qw) != (h, w):
         hit = enlarge_mask(hit, (w, h))
     idx = np.flatnonzero(cv2.bitwise_and(hit, cv2.compare(t, float(keep), cv2.CMP_GE)).view(bool))

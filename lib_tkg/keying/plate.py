@@ -66,7 +66,7 @@ from lib_tkg.keying.candidates import (
 from lib_tkg.keying.edges import luminance, sharp_edges
 from lib_tkg.keying.fields import block_plate, fit_field, quadratic_inliers
 from lib_tkg.keying.regions import plate_over, rim_components
-from lib_tkg.keying.resolution import box, enlarge_mask, half
+from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box, enlarge_mask, half
 from lib_tkg.keying.threads import in_background
 
 PLATE_RES = 128  # long side of the low-resolution plate grid
@@ -75,8 +75,6 @@ _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen regio
 #: share of a hole in the subject on a neutral screen at the plate's level, at least, for its
 #: pixels no brighter than the lit screen to be screen too (a soft shadow cast into it)
 _HOLE_LEVEL = 0.05
-_KERNEL3 = np.ones((3, 3), np.uint8)
-_KERNEL5 = np.ones((5, 5), np.uint8)
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
 CLASSIFY_RES = 256
@@ -153,7 +151,7 @@ def _analyse_chroma(
         coarse = _analyse_chroma(img_c, kc, False, edges=edges)
         if coarse is None:
             return None
-        bg = cv2.dilate(enlarge_mask(coarse.background.view(np.uint8), (hw, hh)), _KERNEL5)
+        bg = cv2.dilate(enlarge_mask(coarse.background.view(np.uint8), (hw, hh)), KERNEL5)
         bg = bg.view(bool)
         return _level_pass(img_h, kc, coarse.m, coarse.d_key, bg, coarse.plate, d_made.result())
     # the sharp luminance edges (for dark veils) are found on the other core meanwhile, if not
@@ -242,8 +240,8 @@ def _analyse_chroma(
     # ... and in excess: a more saturated pixel than the screen is a key-coloured subject
     bg1 = hue_ok & (d_b >= expect - allow) & (d_b <= expect + 2.0 * allow)
     if min(hh, hw) >= 32:  # drop the rim (mixed by the box filter) of excluded regions
-        excl = cv2.morphologyEx((~bg1).view(np.uint8), cv2.MORPH_OPEN, _KERNEL3)
-        bg1 &= cv2.dilate(excl, _KERNEL3) == 0
+        excl = cv2.morphologyEx((~bg1).view(np.uint8), cv2.MORPH_OPEN, KERNEL3)
+        bg1 &= cv2.dilate(excl, KERNEL3) == 0
     bg1 = no_veils(bg1, hue_ok, rel, mx, sig_sr)
     if not bg1.any():
         bg1 = hue_ok
@@ -321,7 +319,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     if not cand.any():
         return None
     # sharp luminance edges (a subject's outline) separate the screen from grey subject parts
-    free = (cand & (cv2.dilate(sharp_edges(lum).view(np.uint8), _KERNEL3) == 0)).view(np.uint8)
+    free = (cand & (cv2.dilate(sharp_edges(lum).view(np.uint8), KERNEL3) == 0)).view(np.uint8)
     labels, sides, _ = rim_components(free)
     bg1 = sides.any(0)[labels]
     if not bg1.any():

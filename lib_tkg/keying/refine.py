@@ -27,12 +27,10 @@ from lib_tkg.keying.band_alpha import band_alpha
 from lib_tkg.keying.core_colour import colour_map, leave_ramps, rim_map
 from lib_tkg.keying.guided import guide_terms, guided_filter_color
 from lib_tkg.keying.pixels import dot3, pixel_xy, sample
-from lib_tkg.keying.resolution import box
+from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box
 from lib_tkg.keying.threads import in_background, in_parallel
 
-_KERNEL3 = np.ones((3, 3), np.uint8)
 _RING3 = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.uint8)  # (a pixel's 8 neighbours)
-_KERNEL5 = np.ones((5, 5), np.uint8)
 _KERNEL11 = np.ones((11, 11), np.uint8)
 # guided filter regularisation (guide in 0..1): low, so that one-pixel strands keep their
 # alpha, plus the noise variance, so that noise is not followed: the coefficients are fitted on
@@ -103,7 +101,7 @@ def admit_faint(
     either = cv2.bitwise_or(seen, faint)
     reach = cv2.bitwise_and(seen, cv2.dilate(seen, _RING3))  # (not a lone speck)
     for _ in range(_FAINT_REACH):
-        reach = cv2.bitwise_and(cv2.dilate(reach, _KERNEL3), either)
+        reach = cv2.bitwise_and(cv2.dilate(reach, KERNEL3), either)
     part = alpha[box]
     cv2.copyTo(cv2.max(part, float(np.float32(1e-3))), cv2.bitwise_and(reach, faint), part)
 
@@ -210,8 +208,8 @@ def refine_band(
     dense = cv2.bitwise_and(dense, cv2.compare(box(alpha, 2), float(np.float32(0.9)), cv2.CMP_GE))
     solid = cv2.bitwise_or(cv2.compare(alpha, 1.0, cv2.CMP_GE), cv2.erode(dense, _KERNEL11))
     solid = cv2.bitwise_and(solid, 1).view(bool)
-    core = cv2.morphologyEx(solid.view(np.uint8), cv2.MORPH_CLOSE, _KERNEL3)  # noise holes
-    core = cv2.erode(core, _KERNEL5)  # keep away from edge pixels clipped to opaque
+    core = cv2.morphologyEx(solid.view(np.uint8), cv2.MORPH_CLOSE, KERNEL3)  # noise holes
+    core = cv2.erode(core, KERNEL5)  # keep away from edge pixels clipped to opaque
     if not neutral:
         leave_ramps(core, rgba, img_h, img_q, plate, t)
     idx = np.flatnonzero(cv2.bitwise_and(seen, cv2.compare(core, 0, cv2.CMP_EQ)).view(bool))

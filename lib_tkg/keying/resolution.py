@@ -1,10 +1,16 @@
 """Copies of an image and its masks at other resolutions: the half and quarter the keyer
-analyses, exact 2x and 4x mask enlargements, and the box filter."""
+analyses, exact 2x and 4x mask enlargements, the box filter, and the square structuring
+elements the keyer's morphology uses."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+#: square structuring elements (all ones, uint8) of 3, 5 and 7 px for OpenCV's morphology
+KERNEL3 = np.ones((3, 3), np.uint8)
+KERNEL5 = np.ones((5, 5), np.uint8)
+KERNEL7 = np.ones((7, 7), np.uint8)
 
 
 def half(img: np.ndarray) -> tuple[np.ndarray, int]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lib_tkg.keying.resolution import enlarge_mask
+from lib_tkg.keying.resolution import KERNEL3, enlarge_mask
 from lib_tkg.keying.threads import in_background
 
 _STEP = 0.5  # alpha next to a clear pixel that makes it a hard outline (a step)
@@ -42,7 +42,6 @@ _CORE = 0.9  # mean alpha where it meets the opaque core, at least
 _ROUGH = 0.06  # mean |alpha - its 3 x 3 average|, under
 _MIN_PX = 8  # smallest ramp judged (half-resolution pixels)
 _K2 = np.ones((2, 2), np.uint8)
-_K3 = np.ones((3, 3), np.uint8)
 
 
 def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
@@ -57,7 +56,7 @@ def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
     dense = cv2.bitwise_and(
         cv2.compare(a_all, _DENSE, cv2.CMP_GE), cv2.compare(a_all, 1.0, cv2.CMP_LT)
     )
-    if cv2.countNonZero(cv2.erode(dense, _K3)) == 0:  # (no partial region that wide)
+    if cv2.countNonZero(cv2.erode(dense, KERNEL3)) == 0:  # (no partial region that wide)
         return None
     # the box of the dense pixels and 4 half-resolution pixels around (even full-resolution
     # coordinates: the half-resolution grid stays aligned)
@@ -68,7 +67,7 @@ def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
     a = alpha[y0:y1, x0:x1]
     a_h = a_all[qy0:qy1, qx0:qx1]
     clear = cv2.compare(a, 0.0, cv2.CMP_LE)
-    step = cv2.bitwise_and(clear, cv2.compare(cv2.dilate(a, _K3), _STEP, cv2.CMP_GE))
+    step = cv2.bitwise_and(clear, cv2.compare(cv2.dilate(a, KERNEL3), _STEP, cv2.CMP_GE))
     # at half resolution a block is a step if any of its pixels is, clear if all are
     step_h = np.ascontiguousarray(cv2.dilate(step, _K2, anchor=(0, 0))[::2, ::2])
     clear_h = np.ascontiguousarray(cv2.erode(clear, _K2, anchor=(0, 0))[::2, ::2])
@@ -98,7 +97,7 @@ def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
         return total(aa * sel) / np.maximum(k, 1), k
 
     count = np.maximum(total(None), 1)
-    core = cv2.dilate(cv2.compare(a_h, 1.0, cv2.CMP_GE), _K3)[at] > 0
+    core = cv2.dilate(cv2.compare(a_h, 1.0, cv2.CMP_GE), KERNEL3)[at] > 0
     a_core, n_core = mean_where(core)
     a_out, _ = mean_where(d <= _OUTER)
     a_in, n_in = mean_where(d >= _INNER)
@@ -127,7 +126,7 @@ def spill_ramps(alpha: np.ndarray) -> np.ndarray | None:
     ramp[0] = False
     if not ramp.any():
         return None
-    grown = cv2.dilate(ramp[lab].view(np.uint8), _K3)
+    grown = cv2.dilate(ramp[lab].view(np.uint8), KERNEL3)
     sel = enlarge_mask(grown, (2 * grown.shape[1], 2 * grown.shape[0]))[: y1 - y0, : x1 - x0]
     out = np.zeros((h, w), bool)
     box = out[y0:y1, x0:x1]

@@ -1,0 +1,187 @@
+"""The screen's own uneven patches, added to a chroma screen's background candidates:
+:func:`screen_patches` (paler, duller or differently hued patches reaching the frame's border:
+SD-style mottling, a dye or lighting patch) and :func:`screen_drift` (a corner whose hue drifts
+smoothly by 35-50 degrees). Both take the candidate mask at the classifying resolution and
+return it with those regions added.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+from lib_tkg.keying.edges import detail, grad2
+from lib_tkg.keying.regions import (
+    border_sides,
+    region_medians,
+)
+from lib_tkg.keying.resolution import KERNEL3, KERNEL5, KERNEL7
+
+#: A region of the screen's hue left out of the background that reaches the frame's border is a
+#: patch of the screen (:func:`screen_patches`) where its chromaticity is at least this share of
+#: the field's on average, and its brightness within this share of the screen's around it (half
+#: that for a region that meets the subject)
+_PATCH_MIN_REL = 0.5
+_PATCH_LIGHT = 0.1
+#: ... and, where it covers :data:`_PATCH_LARGE` of the frame or more, no more detailed than
+#: :data:`_PATCH_DETAIL` times the screen (median :func:`edges.detail` at
+#: :data:`_PATCH_SIGMA` px): a mottled green garment running off the frame is as bright and as
+#: green as the screen but detailed all over (measured: 5.7 times; the screen's own patches
+#: 0.6-2.4; strands crossing a small patch make it look detailed, hence large ones only)
+_PATCH_LARGE = 0.02
+_PATCH_DETAIL = 3.0
+_PATCH_SIGMA = 3.0
+#: The screen's smooth drift: a region of hue within ``atan(DRIFT_SLOPE)`` (50 degrees) of the
+#: key's, left out of the background, reaching the frame's border, where its hue cast (``q / p``)
+#: changes by under :data:`_DRIFT_STEEP` per px (at this resolution, per 256 px of the long side)
+#: along its rim next to the screen, and as smooth as the screen (:data:`_PATCH_DETAIL`); a
+#: veil or smoke moves the brightness (:data:`_DRIFT_LIGHT`), white steam keeps the hue cast
+#: (:data:`_DRIFT_CAST`)
+DRIFT_SLOPE = 1.19
+#: (measured: SD-like screens' corner drifts 0.005-0.028, one at 0.05; a near-green band across
+#: a bust, whose hue changes faster, was taken at 0.05)
+_DRIFT_STEEP = 0.03
+#: ... and no more detailed than this many times the screen (measured: drifts 0.8-1.3; a white
+#: veil floating in from the border, as gentle and as bright, 2.4)
+_DRIFT_DETAIL = 2.0
+_DRIFT_MIN = 0.02  # share of the frame, at least
+_DRIFT_LIGHT = 0.15  # brightness, within this share of the screen's beside it
+_DRIFT_CAST = 0.1  # hue cast (q / p) away from the screen's beside it, at least
+#: ... or this, for a drift no more detailed than the screen (:data:`_DRIFT_FAINT_DETAIL` times
+#: it): a faint lighting drift is as smooth as the screen, smoke or a veil floating in from the
+#: border adds its own wisps (measured over ten held-out sets: drifts of 0.06-0.09 at 0.42-0.92
+#: of the screen's detail; smoke and a veil of 0.05-0.08 at 1.28)
+_DRIFT_FAINT_CAST = 0.05
+_DRIFT_FAINT_DETAIL = 1.0
+
+
+def screen_patches(
+    bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, lum: np.ndarray
+) -> np.ndarray:
+    """``bg`` (bool) with the screen's own uneven patches added: regions of the screen's hue
+    (``hue_ok``, 2 px clear of other colours) left out of it that reach the frame's border, are
+    at least :data:`_PATCH_MIN_REL` of the chromaticity the field expects on average (``rel``)
+    and as bright as the screen around them on average (within :data:`_PATCH_LIGHT`; half that
+    for a region that meets the subject); a large one as smooth as the screen
+    (:data:`_PATCH_DETAIL`).
+
+    A paler, duller or differently hued patch of the screen (SD-style mottling, a corner drifting
+    yellower, a dye or lighting patch) falls outside the smooth chromaticity field, and would key
+    as a faint veil, also where it meets the subject. Smoke or a veil floating in from the
+    border moves the screen's brightness towards its own (white smoke brightens it by 20 % and
+    more, a dark veil darkens it) where a patch of the screen keeps it, and a glow's halo or a
+    motion blur's tail brightens or darkens it towards the subject it leaves. ``lum`` is the
+    image's luminance at ``bg``'s resolution (:func:`edges.luminance`, levels).
+    """
+    others, lab, n, at = _left_out(bg, hue_ok)
+    if n <= 1:
+        return bg
+    lb = lab[at]
+    count = np.maximum(np.bincount(lb, minlength=n), 1)
+    level = np.bincount(lb, weights=np.clip(rel[at], 0, 2), minlength=n) / count
+    cand = border_sides(lab, n).any(axis=0) & (level >= _PATCH_MIN_REL)
+    cand[0] = False
+    if not cand.any():
+        return bg
+    # brightness inside against the screen's in a ring around (3 px at this resolution)
+    ring, lr, n_ring = _ring(bg, lab, cand)
+    l_ring = np.bincount(lr, weights=lum[ring], minlength=n) / np.maximum(n_ring, 1)
+    l_in = np.bincount(lb, weights=lum[at], minlength=n) / count
+    # (within half that for a region that meets the subject, 3 px from it: a glow's halo around
+    # it, a motion blur's tail behind it brighten or darken the screen a little more)
+    meets = np.bincount(lab[at & (cv2.dilate(others, KERNEL7) > 0)], minlength=n) > 0
+    light = np.where(meets, 0.5 * _PATCH_LIGHT, _PATCH_LIGHT)
+    cand &= (n_ring > 0) & (np.abs(l_in - l_ring) <= light * l_ring)
+    large = np.flatnonzero(cand & (count >= _PATCH_LARGE * lum.size))
+    if large.size and bg.any():
+        cand[large] = _as_smooth(bg, lum, lab, large)
+    return bg | cand[lab] if cand.any() else bg
+
+
+def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.ndarray) -> np.ndarray:
+    """``bg`` with the screen's smooth drift added: regions of ``near`` (hue within 50 degrees of
+    the key's, 2 px clear of other colours) left out of it that reach the frame's border, cover
+    :data:`_DRIFT_MIN` of it or more, whose hue cast ``cast`` (``q / p``) changes gently where
+    they meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there, scaled to a
+    256 px long side), whose mean hue cast is :data:`_DRIFT_CAST` or more from the screen's
+    beside them (:data:`_DRIFT_FAINT_CAST` for one at most :data:`_DRIFT_FAINT_DETAIL` times
+    as detailed as the screen), whose mean brightness is the screen's there (within
+    :data:`_DRIFT_LIGHT`) and that are about as smooth as the screen inside
+    (:data:`_DRIFT_DETAIL`). ``lum``: the
+    image's luminance (levels).
+
+    An SD screen's corner drifting towards cyan or yellow by 35-50 degrees falls outside the
+    screen's hue; unlike a subject part of such a hue (a teal garment, an olive coat), even a
+    blurred one, it has no edge: its hue moves across a quarter of the frame, not a few px.
+    Unlike a veil or smoke floating in from the border, it keeps the screen's brightness and
+    smoothness, and it moves its hue (white steam, paling the screen, keeps it).
+    """
+    lab, n, at = _left_out(bg, near)[1:]
+    if n <= 1 or not bg.any():
+        return bg
+    lb = lab[at]
+    count = np.bincount(lb, minlength=n)
+    keep = border_sides(lab, n).any(axis=0) & (count >= _DRIFT_MIN * bg.size)
+    keep[0] = False
+    if not keep.any():
+        return bg
+    # hue cast and brightness inside against the screen's in a ring around (3 px here)
+    ring, lr, n_ring = _ring(bg, lab, keep)
+    # (its hue cast away from the screen's beside it: a drift of hue, not a paler patch)
+    k_in = np.bincount(lb, cast[at], n) / np.maximum(count, 1)
+    k_ring = np.bincount(lr, cast[ring], n) / np.maximum(n_ring, 1)
+    away = np.abs(k_in - k_ring)
+    faint = away < _DRIFT_CAST
+    keep &= away >= _DRIFT_FAINT_CAST
+    l_in = np.bincount(lb, lum[at], n) / np.maximum(count, 1)
+    l_ring = np.bincount(lr, lum[ring], n) / np.maximum(n_ring, 1)
+    keep &= (n_ring > 0) & (np.abs(l_in - l_ring) <= _DRIFT_LIGHT * l_ring)
+    ids = np.flatnonzero(keep)
+    if not ids.size:
+        return bg
+    steep = cv2.sqrt(grad2(cast, 1.0)) * np.float32(max(bg.shape) / 256.0)
+    rim = at & (cv2.dilate(bg.view(np.uint8), KERNEL5) > 0)
+    rim_lab = np.where(rim, lab, 0)
+    has_rim = np.bincount(rim_lab.reshape(-1), minlength=n) > 0
+    keep &= has_rim
+    ids = np.flatnonzero(keep)
+    if ids.size:
+        keep[ids] = region_medians(steep, rim_lab, ids) <= _DRIFT_STEEP
+    for which, times in ((keep & ~faint, _DRIFT_DETAIL), (keep & faint, _DRIFT_FAINT_DETAIL)):
+        ids = np.flatnonzero(which)
+        if ids.size:
+            keep[ids] = _as_smooth(bg, lum, lab, ids, times)
+    return bg | keep[lab] if keep.any() else bg
+
+
+def _left_out(bg: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """The regions left out of ``bg`` whose colours are ``ok``, 2 px clear of other colours (the
+    subject, without specks of noise): ``(others, labels, n, mask)``, ``others`` (uint8) the
+    other colours with that 2 px rim, ``mask`` (bool) the regions' pixels."""
+    others = cv2.dilate(cv2.morphologyEx((~ok).view(np.uint8), cv2.MORPH_OPEN, KERNEL3), KERNEL5)
+    left = cv2.bitwise_and((~bg).view(np.uint8), others ^ 1)
+    n, lab = cv2.connectedComponents(left, connectivity=8)
+    return others, lab, n, left.view(bool)
+
+
+def _ring(
+    bg: np.ndarray, lab: np.ndarray, which: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of ``bg`` within 3 px of the regions ``which`` ((n,) bool over ``lab``'s n
+    labels): ``(ring mask, the label of the region each is near, ring pixels per region)``."""
+    near = cv2.dilate(np.where(which[lab], lab, 0).astype(np.float32), KERNEL7)
+    ring = bg & (near > 0)
+    lr = near[ring].astype(np.int64)
+    return ring, lr, np.bincount(lr, minlength=which.size)
+
+
+def _as_smooth(
+    bg: np.ndarray, lum: np.ndarray, lab: np.ndarray, ids: np.ndarray, times: float = _PATCH_DETAIL
+) -> np.ndarray:
+    """(k,) bool: whether the regions ``ids`` of ``lab`` have a median detail (``lum``'s,
+    :func:`edges.detail` at :data:`_PATCH_SIGMA` px) at most ``times`` the screen's (``bg``;
+    at least 0.5 levels)."""
+    fine = detail(lum, _PATCH_SIGMA)
+    limit = times * max(float(matte.median(fine[bg])), 0.5)
+    return region_medians(fine, lab, ids) <= limit

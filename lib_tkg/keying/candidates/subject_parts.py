@@ -1,0 +1,275 @@
+"""Subject parts that keep a chroma screen's chromaticity, dropped from its background
+candidates by their brightness, saturation or texture against the screen's own:
+:func:`no_veils` (paler candidates beside a veil), :func:`no_plateaus` (dark, bright or vivid
+sharp-rimmed regions), :func:`no_textured_shade` (dark, finely textured ones: hair, leaves),
+:func:`no_bright_bumps` (regions far brighter than the screen's smooth light) and
+:func:`no_dark_ramps` (a dark subject's blurred edge); :func:`screen_ring`, the frame's outer
+ring where the screen's levels are measured. Each takes the candidate mask at the classifying
+resolution and returns it changed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying import matte
+from lib_tkg.keying.candidates.cut_off_regions import VEIL_PX
+from lib_tkg.keying.edges import grad2
+from lib_tkg.keying.fields import block_plate, fit
+from lib_tkg.keying.regions import (
+    across,
+    border_sides,
+)
+from lib_tkg.keying.resolution import KERNEL3, KERNEL5, enlarge_mask
+
+_BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
+#: largest residual (log brightness) the screen's light fit keeps: a large bright part (a vivid
+#: shirt of the screen's chromaticity across a fifth of the frame) widens a trim of 2.5 sigma
+#: until it stays in, and the fit rises to it
+_BUMP_TRIM = 0.35
+_RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
+#: darkening there (fraction of the colour difference) that is still screen (a product's cast
+#: shadow darkens the screen by 35-45 % beside it, which 0.3 took for a blurred edge: a held-out
+#: product shot's shadow keyed 0.2-0.3 opaque; measured over the 44th-48th held-out sets, 21
+#: images better and 4 worse by 0.08-0.19 SAD, the own sets' 288 composites 1705.8 -> 1698.8;
+#: a near-black subject's motion-blurred edge is taken for screen from 0.6)
+_RAMP_DIP = 0.4
+#: brightness (share of the screen's on the frame's outer ring) under or over which a region of
+#: the screen's colour whose rim is mostly sharp (:data:`_PLATEAU_EDGE` of it) is a dark or a
+#: bright subject part, not a shadow or the screen's light (:func:`no_plateaus`)
+_PLATEAU_SHADE = 0.6
+_PLATEAU_LIGHT = 1.4
+_PLATEAU_EDGE = 0.45
+#: ... or darker than this share of it, covering :data:`_PLATEAU_LARGE` of the frame or more,
+#: with the rim it shares with the brighter screen sharp: a dark garment across the frame's
+#: bottom (measured 0.64-0.7 of the screen's brightness; larger than a shadow's sharp-rimmed
+#: piece, 1-2 % of the frame), not a subject's soft shadow (its sharp rim is the subject's)
+_PLATEAU_DIM = 0.75
+_PLATEAU_LARGE = 0.1
+#: ... or whose saturation ratio (colour difference over ``max(RGB)``, as the chromaticity field's)
+#: is over this share of the screen's there and over it by :data:`_VIVID_SIGMAS` of its spread (a
+#: mottled pale screen varies by half and more): a vivid garment of the screen's hue
+_VIVID = 1.2
+_VIVID_SIGMAS = 1.5
+#: fine texture (times the screen's own on the frame's outer ring) over which a region of the
+#: screen's colour darker than :data:`_TEXTURE_SHADE` of its brightness is a subject part (dark
+#: hair or leaves of its hue), not a shadow; and the least screen texture assumed (levels)
+_TEXTURE = 8.0
+_TEXTURE_SHADE = 0.85
+_TEXTURE_FLOOR = 0.3
+#: ... and over this times the local gradient (at a 2.5 px scale): a single edge (a floor's
+#: horizon) has about as much texture as gradient there, strands pointing every way far more
+_TEXTURE_EDGE = 2.0
+_RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
+#: A veil, smoke or a glow over the screen: a candidate whose chromaticity is more than
+#: :data:`_PALE` (or the field's noise, if larger) under the field's is paler than the screen;
+#: one within :data:`_PALE_REACH` of the long side of a veil's core (a pixel of the screen's hue
+#: left out, :data:`_PALE_CORE` times as pale, and no darker than the candidates within
+#: :data:`_PALE_WINDOW` of the long side: shade and dark strands keep the chromaticity, a white
+#: veil lightens) is left out too: its faintest parts (a tulle's thin stripes, a plume's edge)
+#: pass as mottling, and the plate taken through them keys the whole veil fainter (measured over
+#: a held-out set: the veils' soft-band bias -25 and -29 to +7 and -13; screens mottled
+#: as SD's keep their pale patches that are not beside a veil)
+_PALE = 0.04
+_PALE_CORE = 3.0
+_PALE_REACH = 0.03
+_PALE_WINDOW = 0.1
+
+
+def no_veils(
+    bg: np.ndarray, hue_ok: np.ndarray, rel: np.ndarray, mx: np.ndarray, noise: float
+) -> np.ndarray:
+    """``bg`` (bool) without its paler candidates beside a veil (:data:`_PALE`).
+
+    ``hue_ok``: pixels of the screen's hue; ``rel``: the chromaticity as a share of the field's
+    (1 on the screen); ``mx``: max(RGB) (levels); ``noise``: ``rel``'s noise on the screen.
+    """
+    if not bg.any():
+        return bg
+    pale = max(_PALE, noise)
+    h, w = bg.shape
+    k = max(3, int(_PALE_WINDOW * max(h, w)) | 1)
+    win = (min(k, w | 1), min(k, h | 1))  # (no wider than the image: a long strip's is huge)
+    share = cv2.blur(bg.astype(np.float32), win)
+    mx_bg = cv2.blur(mx * bg, win) / np.maximum(share, np.float32(1e-3))
+    core = ~bg & hue_ok & (rel < np.float32(1.0 - _PALE_CORE * pale))
+    core &= (mx >= mx_bg) & (share > np.float32(0.05))
+    if not core.any():
+        return bg
+    near = cv2.distanceTransform((~core).view(np.uint8), cv2.DIST_L2, 3)
+    return bg & ~((rel < np.float32(1.0 - pale)) & (near <= np.float32(_PALE_REACH * max(h, w))))
+
+
+def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndarray) -> np.ndarray:
+    """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` or brighter than
+    :data:`_PLATEAU_LIGHT` times the screen's brightness, or more saturated than it
+    (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
+    whose rim lies on sharp luminance edges (``edges``, :func:`edges.sharp_edges`) for
+    :data:`_PLATEAU_EDGE` of its length or more, and that do not reach two opposite sides of the
+    frame (a darker floor behind a sharp horizon is screen); or darker than
+    :data:`_PLATEAU_DIM` of it, over :data:`_PLATEAU_LARGE` of the frame, with the rim it shares
+    with the brighter screen mostly sharp (a flat olive shirt at 0.65 of the screen's
+    brightness; a soft shadow's rim is sharp only where the subject or strands cross it).
+
+    A dark, bright or vivid subject part of the screen's hue (a dark teal disc on a teal screen,
+    a green hood on a darker green one, a vivid green shirt running off the frame's bottom)
+    keeps its chromaticity as a shadow or the screen's light does, or comes close enough to it
+    for the chromaticity field to bend to it; :func:`no_cut_off_parts` leaves a dark one out
+    only where sharp edges cut it off all round, and where it meets its own soft drop shadow, or
+    hair crosses its rim, they do not; a bright one large enough bends :func:`no_bright_bumps`'
+    surface up to it. A soft shadow or a hot spot of light has no sharp rim, and is rarely that
+    dark or bright. ``lum``: the image's luminance (:func:`edges.luminance`, levels); ``sat``: its
+    saturation ratio.
+    """
+    ring = screen_ring(bg)
+    if ring is None:
+        return bg
+    level = float(matte.median(lum[ring]))
+    sat_level = float(matte.median(sat[ring]))
+    vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
+    dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
+    shaded = bg & (lum < np.float32(_PLATEAU_DIM * level))
+    bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
+    vivid = bg & (sat > np.float32(vivid_from))
+    drop = _sharp_rimmed(edges, dark) | _sharp_rimmed(edges, bright) | _sharp_rimmed(edges, vivid)
+    drop |= _sharp_rimmed(edges, shaded, int(_PLATEAU_LARGE * bg.size), bg & ~shaded)
+    return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
+
+
+def no_textured_shade(bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
+    """Drop pixels of ``bg`` darker than :data:`_TEXTURE_SHADE` of the screen's brightness (the
+    median over ``bg`` on the frame's outer ring) whose fine texture is over :data:`_TEXTURE`
+    times the screen's there (at least :data:`_TEXTURE_FLOOR` levels), 2 px or more inside
+    ``bg``, with a 1 px rim.
+
+    Dark hair or leaves of the screen's hue (green hair on a green screen) keep its
+    chromaticity as a shadow does, and at the classifying resolution their strands blur into
+    a dark patch; the plate would follow them and key them out. A shadow or the screen's
+    mottling is smooth at this scale; strands and leaves are not. Texture: the RMS over 5 x 5
+    px of the luminance less its 3 x 3 mean (gradients leave none). Pixels next to the subject
+    are not judged: an outline is texture there. ``lum``: the image's luminance
+    (:func:`edges.luminance`, levels) at ``bg``'s resolution.
+    """
+    ring = screen_ring(bg)
+    if ring is None or min(bg.shape) < 8:
+        return bg
+    level = float(matte.median(lum[ring]))
+    fine = lum - cv2.blur(lum, (3, 3))
+    texture = cv2.sqrt(cv2.blur(fine * fine, (5, 5)))
+    limit = _TEXTURE * max(float(matte.median(texture[ring])), _TEXTURE_FLOOR)
+    inside = cv2.erode(bg.view(np.uint8), KERNEL5).view(bool)
+    drop = inside & (texture > np.float32(limit)) & (lum < np.float32(_TEXTURE_SHADE * level))
+    drop &= texture * texture > np.float32(_TEXTURE_EDGE**2) * grad2(lum, 2.5)
+    if not drop.any():
+        return bg
+    return bg & (cv2.dilate(drop.view(np.uint8), KERNEL3) == 0)
+
+
+def no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) -> np.ndarray:
+    """Drop blocks of ``bg`` far brighter (``level``: colour difference) than a robust
+    quadratic surface through the screen's blocks.
+
+    Screen light varies smoothly (gradients, vignettes: a quadratic, fitted in log space with
+    both tails trimmed, so shadows do not pull it down), and the chromaticity test cannot see
+    brightness: a subject part of the screen's hue and saturation but :data:`_BUMP` brighter,
+    touching the screen, would otherwise enter the plate.
+    """
+    wgt = cv2.resize(bg.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    lvl = cv2.resize(level * bg, small, interpolation=cv2.INTER_AREA)
+    full = wgt >= 0.9
+    if full.sum() < 24:
+        return bg
+    y = np.log(np.maximum(lvl / np.maximum(wgt, 1e-3), 1.0)).astype(np.float64)
+    sh, sw = y.shape
+    # the surface is smooth: fitted on at most about 1500 blocks, tested on all
+    at = np.flatnonzero(full)
+    at = at[:: max(1, at.size // 1500)]
+    u, v = (at % sw + 0.5) / sw * 2 - 1, (at // sw + 0.5) / sh * 2 - 1
+    b_fit = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)
+    y_fit = y.reshape(-1)[at]
+    inl = np.ones(y_fit.size, bool)
+    for _ in range(5):
+        r, coef = fit(b_fit, y_fit, inl)
+        sig = float(1.4826 * matte.median(np.abs(r[inl])))
+        new = np.abs(r) <= max(0.05, min(2.5 * sig, _BUMP_TRIM))
+        if new.sum() < 24 or np.array_equal(new, inl):
+            break
+        inl = new
+    u, v = (
+        np.linspace(-1 + 1 / sw, 1 - 1 / sw, sw),
+        np.linspace(-1 + 1 / sh, 1 - 1 / sh, sh)[:, None],
+    )
+    c0, cu, cv, cuu, cuv, cvv = coef
+    surface = c0 + cu * u + cv * v + cuu * u * u + cuv * u * v + cvv * v * v
+    bump = full & (y - surface > np.log(1.0 + _BUMP))
+    if not bump.any():
+        return bg
+    h, w = bg.shape
+    up = enlarge_mask(bump.view(np.uint8), (w, h))
+    return bg & (cv2.dilate(up, KERNEL3) == 0)
+
+
+def no_dark_ramps(
+    bg: np.ndarray, d: np.ndarray, small: tuple[int, int], d_key: np.float32
+) -> np.ndarray:
+    """Drop candidates next to the subject that are much darker than the screen farther out.
+
+    A dark subject's blurred edge (motion blur, defocus) keeps the screen's chromaticity and
+    passes the candidate test like a soft shadow; in the plate it would darken the screen
+    towards the subject and key the edge out. Within :data:`_RAMP` of the excluded region a
+    candidate's colour difference ``d`` must be within :data:`_RAMP_DIP` of that of the screen
+    farther out, filled in on the plate grid (a soft shadow changes little over that distance,
+    a blurred edge a lot).
+    """
+    h, w = bg.shape
+    r = max(2, round(_RAMP * max(h, w)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate((~bg).view(np.uint8), kernel).view(bool) & bg
+    far = bg & ~near
+    if not near.any() or not far.any():
+        return bg
+    d_far, _w = block_plate(d, far, small, np.array([d_key], np.float32))
+    d_far = np.maximum(d_far[..., 0], np.float32(0.1) * d_key)
+    t = d / cv2.resize(d_far, (w, h), interpolation=cv2.INTER_LINEAR)
+    return bg & ~(near & (t < np.float32(1.0 - _RAMP_DIP)))
+
+
+def _sharp_rimmed(
+    edges: np.ndarray, mask: np.ndarray, least: int = VEIL_PX, against: np.ndarray | None = None
+) -> np.ndarray:
+    """The regions of ``mask`` (bool) of ``least`` px or more, not reaching two opposite
+    sides of the frame, whose rim (the pixels next to them; those of ``against`` only, if given)
+    lies on ``edges`` (dilated by 1 px) for :data:`_PLATEAU_EDGE` of its length or more."""
+    n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    if n <= 1:
+        return np.zeros_like(mask)
+    # the rim: the pixels next to a region, each counted for the region it touches
+    rim = (cv2.dilate(mask.view(np.uint8), KERNEL3) > 0) & ~mask
+    if against is not None:
+        rim &= against
+    near = cv2.dilate(labels.astype(np.float32), KERNEL3)[rim].astype(np.int64)
+    on_edge = cv2.dilate(edges.view(np.uint8), KERNEL3)[rim] > 0
+    length = np.bincount(near, minlength=n)
+    sharp = np.bincount(near, weights=on_edge, minlength=n)
+    size = np.bincount(labels[mask], minlength=n)
+    keep = (size >= least) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
+    keep &= ~across(border_sides(labels, n))
+    keep[0] = False
+    return keep[labels]
+
+
+def screen_ring(bg: np.ndarray) -> np.ndarray | None:
+    """The pixels of ``bg`` (bool) on the frame's outer ring, where the screen's own levels are
+    measured; ``None`` where fewer than 16 are there."""
+    ring = _outer_ring(bg.shape) & bg
+    return ring if np.count_nonzero(ring) >= 16 else None
+
+
+def _outer_ring(shape: tuple[int, int]) -> np.ndarray:
+    """Bool mask of the blocks of a grid of ``shape`` within :data:`_RING` of its short side
+    from its edge (at least one block)."""
+    k = max(1, round(_RING * min(shape)))
+    ring = np.ones(shape, bool)
+    ring[k:-k, k:-k] = False
+    return ring
