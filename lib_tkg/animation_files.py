@@ -177,6 +177,30 @@ def _write_webp(
     _write_pillow(
         path, frames, fps, loop, "WEBP", lossless=lossless, quality=quality, exact=False, **extra
     )
+    if any(cv2.countNonZero(cv2.compare(f[..., 3], 255, cv2.CMP_LT)) for f in frames):
+        _mark_alpha(path)
+
+
+#: where an extended WebP's header (RIFF, size, WEBP, then the VP8X chunk: tag, size, flags)
+#: holds its flags, and the flag that says its frames carry transparency
+_VP8X_FLAGS = 20
+_ALPHA_FLAG = 0x10
+
+
+def _mark_alpha(path: str) -> None:
+    """Set the alpha flag of the animated WebP at ``path`` (written just now) if libwebp left it
+    unset. Its animation encoder stores each frame as the smallest rectangle around what
+    changed, and the first as the one around its visible pixels: where every pixel is either
+    clear or opaque (a hard-edged sprite), no stored rectangle holds a clear pixel, the flag
+    says there is no transparency, and readers that trust it (Pillow, Chromium) show the clear
+    canvas around them as black."""
+    with open(path, "r+b") as fh:
+        head = fh.read(_VP8X_FLAGS + 1)
+        if len(head) > _VP8X_FLAGS and head[12:16] == b"VP8X":
+            flags = head[_VP8X_FLAGS]
+            if not flags & _ALPHA_FLAG:
+                fh.seek(_VP8X_FLAGS)
+                fh.write(bytes([flags | _ALPHA_FLAG]))
 
 
 def _profile(icc_profile: bytes | None) -> dict[str, Any]:

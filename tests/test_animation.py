@@ -199,6 +199,23 @@ def test_pillow_animation_round_trip(tmp_path, fmt):
         assert np.abs(got[opaque].astype(int) - want[opaque]).max() <= 1
 
 
+@pytest.mark.parametrize("fmt", ["webp", "apng"])
+def test_hard_edged_sprites_keep_their_clear_background(tmp_path, fmt):
+    """Every pixel clear or opaque (a pixel-art sprite's cut-out): libwebp stores each frame as
+    the rectangle around what is visible or changed and left the file's alpha flag unset, so
+    Pillow (and browsers) read the clear background as black."""
+    src = []
+    for t in range(4):  # in place, changing colour (a blinking sprite)
+        f = np.zeros((48, 64, 4), np.uint8)
+        f[8:30, 16:40] = (200, 60 + 20 * t, 60, 255)
+        src.append(f)
+    path = write_animation(src, str(tmp_path / "sprite-rgba"), [fmt], fps=8, loop=0)[fmt]
+    im, frames = read_pillow(path)
+    assert im.mode == "RGBA"
+    for got, want in zip(frames, src, strict=True):
+        assert np.array_equal(got[..., 3], want[..., 3])
+
+
 def test_apng_timing_and_comment(tmp_path):
     written = write_animation(
         rgba_frames(4), str(tmp_path / "a"), ["apng"], fps=10, loop=2, comment="TKG: on"
