@@ -313,26 +313,6 @@ def test_a_dark_subjects_blurred_edge_is_not_taken_for_a_soft_shadow():
     assert got[:, :40].max() <= 3 / 255 and got[:, -40:].max() <= 3 / 255
 
 
-def test_a_blurred_edge_of_a_striped_subject_takes_each_stripes_own_colour():
-    # white and dark brown stripes 12 px wide, motion-blurred up and down over 15 px: each
-    # column's edge is a mix of the screen with its own stripe's colour, while the core's
-    # average beside it mixes both stripes (the average's line from the plate misses the
-    # pixel, the colour difference alone over-estimates both); mean error 0.12 before
-    h, w = 256, 256
-    yy, xx = np.mgrid[0:h, 0:w]
-    alpha = ((xx >= 48) & (xx < 208) & (yy >= 64) & (yy < 192)).astype(np.float32)
-    white = (xx // 12) % 2 == 0
-    fg = np.where(white[..., None], np.float32([235, 230, 220]), np.float32([70, 45, 30]))
-    kernel = np.ones((15, 1), np.float32) / 15
-    premultiplied = cv2.filter2D(fg * alpha[..., None], -1, kernel)
-    alpha = cv2.filter2D(alpha, -1, kernel)
-    img = premultiplied + (1 - alpha[..., None]) * np.float32([60, 170, 50])
-    img = np.round(img + np.random.default_rng(5).normal(0, 2.0, img.shape))
-    got = key_matte(np.clip(img, 0, 255).astype(np.uint8)).astype(np.float32) / 255
-    ramp = (alpha > 0.05) & (alpha < 0.95)
-    assert np.abs(got - alpha)[ramp].mean() < 0.08
-
-
 def test_a_dark_veil_is_kept_while_a_soft_shadow_keys_out():
     # a translucent near-black veil (alpha 0.5, sharp anti-aliased rim) hanging from a subject
     # darkens the screen like a shadow does; a soft shadow elsewhere must still key out

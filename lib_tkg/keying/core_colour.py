@@ -1,7 +1,6 @@
 """Colour maps of the opaque core that the band's estimate reads: the mean colour and weight of
-the nearby core (:func:`colour_map`) and, of that map's values around a band pixel, the one
-that best explains it (:func:`fitting_colour`), the opaque rim's (:func:`rim_map`: an outline's
-colour), and the inner part of a saturated subject's wide soft edge taken out of the core
+the nearby core (:func:`colour_map`), of the opaque rim (:func:`rim_map`: an outline's colour),
+and the inner part of a saturated subject's wide soft edge taken out of the core
 (:func:`leave_ramps`).
 """
 
@@ -19,20 +18,6 @@ from lib_tkg.keying.resolution import enlarge_mask
 
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
 _RIM_SIGMA = 1.5  # px (full resolution) of the average of the opaque rim's colour
-#: :func:`fitting_colour`: distances (px, full resolution) at which the core's colour is read
-#: in eight directions around a band pixel, the least weight of core there, and the least
-#: distance (levels) of that colour from the plate (nearer, the line's alpha is not trusted);
-#: tuned on four held-out sets (62nd-65th): soft-band |bias| 0.2-1.5 levels lower on each, SAD
-#: 0.4-1.3 % lower on three, 0.1 % higher on one (4, 8 and 16 px, 3-24 px or 2-32 px: about
-#: the same at up to twice the time; four directions: worse on all four; adding the 10 px
-#: average's values at 24 and 40 px: two sets worse)
-_FIT_REACH = (8.0, 16.0)
-_FIT_WEIGHT = 0.3
-_FIT_LEVELS = 30.0
-_FIT_ROWS = 4096
-_DIRECTIONS = tuple(
-    (math.cos(k * math.pi / 4), math.sin(k * math.pi / 4)) for k in range(8)
-)  # (unit steps: the axes and the diagonals)
 
 
 def colour_map(cw_sum: np.ndarray) -> np.ndarray:
@@ -42,50 +27,6 @@ def colour_map(cw_sum: np.ndarray) -> np.ndarray:
     scale = cv2.cvtColor(inv, cv2.COLOR_GRAY2RGBA)  # (inv, inv, inv, 1): faster than a merge
     scale.reshape(-1)[3::4] = np.float32(1.0 / 255.0)
     return np.multiply(cw_sum, scale, out=scale)
-
-
-def fitting_colour(
-    fmap: np.ndarray,
-    xy: tuple[np.ndarray, np.ndarray],
-    w: int,
-    h: int,
-    v: np.ndarray,
-    b_b: np.ndarray,
-) -> np.ndarray:
-    """The nearby core's colour and weight ((N, 4), as :func:`colour_map`'s) for band pixels
-    at ``xy`` (:func:`pixels.pixel_xy` of an (h, w) image): of ``fmap``'s values at the pixel
-    and at :data:`_FIT_REACH` px in eight directions, with :data:`_FIT_WEIGHT` of core or more
-    and :data:`_FIT_LEVELS` from the plate or more, the one whose line from the plate ``b_b``
-    ((N, 3) levels) passes nearest the pixel's colour (``v = I - B``, (N, 3) levels, the
-    residual after the projection, alpha clipped to 0..1); the value at the pixel where none
-    qualifies (or where it ties).
-
-    The average of the core around a pixel mixes the colours of a subject of several (an orange
-    suit beside white gloves, a face under dark hair); a motion-blurred or defocused edge 10 px
-    wide and more is a mix with one of them, which lies in some direction, and where the
-    average has no weight (farther than its reach) a value some px away has. Rows are taken
-    :data:`_FIT_ROWS` at a time (memory: the candidates of that many rows).
-    """
-    n = v.shape[0]
-    out = np.empty((n, 4), np.float32)
-    k = 1 + len(_FIT_REACH) * len(_DIRECTIONS)  # (the pixel itself first: it wins ties)
-    steps = [(0.0, 0.0)] + [(dx * d, dy * d) for d in _FIT_REACH for dx, dy in _DIRECTIONS]
-    for s in range(0, n, _FIT_ROWS):  # (every candidate of a block of rows sampled at once)
-        r = slice(s, min(n, s + _FIT_ROWS))
-        m = r.stop - r.start
-        x, y = xy[0][r], xy[1][r]
-        xs = np.concatenate([x + np.float32(dx) for dx, _ in steps])
-        ys = np.concatenate([y + np.float32(dy) for _, dy in steps])
-        f = sample(fmap, (xs, ys), w, h)
-        u = matte.rgb_rows(f) - np.tile(b_b[r], (k, 1))
-        uu = dot3(u, u)
-        vu = dot3(np.tile(v[r], (k, 1)), u)
-        a = np.clip(vu / np.maximum(uu, np.float32(1.0)), 0, 1)
-        e = np.tile(dot3(v[r], v[r]), k) - a * (np.float32(2.0) * vu - a * uu)
-        ok = (f[:, 3] >= np.float32(_FIT_WEIGHT)) & (uu >= np.float32(_FIT_LEVELS**2))
-        e = np.where(ok, e, np.float32(np.inf)).reshape(k, m)
-        out[r] = f.reshape(k, m, 4)[np.argmin(e, axis=0), np.arange(m)]
-    return out
 
 
 def rim_map(

@@ -24,7 +24,7 @@ import numpy as np
 
 from lib_tkg.keying import matte
 from lib_tkg.keying.band_alpha import band_alpha
-from lib_tkg.keying.core_colour import colour_map, fitting_colour, leave_ramps, rim_map
+from lib_tkg.keying.core_colour import colour_map, leave_ramps, rim_map
 from lib_tkg.keying.guided import guide_terms, guided_filter_color
 from lib_tkg.keying.pixels import dot3, pixel_xy, sample
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box
@@ -154,9 +154,7 @@ def refine_band(
     the new alpha and the local foreground colour map (half resolution, (hh, hw, 4): the mean
     colour of the nearby opaque core and its weight), ``None`` without a band.
 
-    1. Near opaque foreground ``F`` is known: the colour of the nearby opaque pixels (on a
-       chroma screen, of the core's average at the pixel and a few px around it, the one
-       whose line from the plate passes nearest the pixel: :func:`core_colour.fitting_colour`). With
+    1. Near opaque foreground ``F`` is known: the colour of the nearby opaque pixels. With
        ``B`` the plate, alpha is the projection of ``I - B`` on ``F - B``, trusted where the
        pixel lies on that line. Elsewhere (chroma screens), where a subject colour ``F`` is
        found within about 10 px and the pixel lies near the line from ``B`` to it, the colour
@@ -250,14 +248,11 @@ def refine_band(
 
     def estimate(rows: slice) -> None:
         at, xy_r = idx[rows], (xy[0][rows], xy[1][rows])
-        b_r = np.take(plate.reshape(-1, 3), at, axis=0)
         a_band[rows] = band_alpha(
             i_b[rows],
-            b_r,
+            np.take(plate.reshape(-1, 3), at, axis=0),
             None if neutral else np.take(t.reshape(-1), at),
-            sample(fmap, xy_r, w, h)
-            if neutral
-            else fitting_colour(fmap, xy_r, w, h, i_b[rows] - b_r, b_r),
+            sample(fmap, xy_r, w, h),
             None if wide is None else sample(wide, xy_r, w, h),
             None if rim is None else sample(rim, xy_r, w, h),
             m,
