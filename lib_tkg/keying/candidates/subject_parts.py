@@ -115,12 +115,12 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     A dark, bright or vivid subject part of the screen's hue (a dark teal disc on a teal screen,
     a green hood on a darker green one, a vivid green shirt running off the frame's bottom)
     keeps its chromaticity as a shadow or the screen's light does, or comes close enough to it
-    for the chromaticity field to bend to it; :func:`no_cut_off_parts` leaves a dark one out
-    only where sharp edges cut it off all round, and where it meets its own soft drop shadow, or
-    hair crosses its rim, they do not; a bright one large enough bends :func:`no_bright_bumps`'
-    surface up to it. A soft shadow or a hot spot of light has no sharp rim, and is rarely that
-    dark or bright. ``lum``: the image's luminance (:func:`edges.luminance`, levels); ``sat``: its
-    saturation ratio.
+    for the chromaticity field to bend to it; :func:`.cut_off_regions.no_cut_off_parts` leaves a
+    dark one out only where sharp edges cut it off all round, and where it meets its own soft
+    drop shadow, or hair crosses its rim, they do not; a bright one large enough bends
+    :func:`no_bright_bumps`' surface up to it. A soft shadow or a hot spot of light has no sharp
+    rim, and is rarely that dark or bright. ``lum``: the image's luminance
+    (:func:`edges.luminance`, levels); ``sat``: its saturation ratio.
     """
     ring = screen_ring(bg)
     if ring is None:
