@@ -2462,3 +2462,26 @@ def test_despill_reaches_no_farther_than_a_tiles_context():
     """A tile is keyed with OVERLAP px of the image around it: the distance to the subject's
     edge that decides an opaque pixel's despill is then the whole image's."""
     assert unmix.SPILL_REACH[0] < unmix.SPILL_REACH[1] <= tiles.OVERLAP
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lo=st.floats(0.0, 0.45),
+    hi=st.floats(0.0, 0.45),
+    raise_by=st.floats(0.0, 0.4),
+    seed=st.integers(0, 2**16),
+)
+def test_soft_clip_with_a_floor_map(lo, hi, raise_by, seed):
+    """Clip-black as a map (raised where a vignette's corners are darker) is the scalar clip
+    where the map holds the scalar, and per pixel the clip of its own floor elsewhere."""
+    from lib_tkg.keying import matte
+
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-0.2, 1.2, (8, 9)).astype(np.float32)
+    lo_map = np.full(a.shape, lo, np.float32)
+    lo_map[:, 5:] = min(lo + raise_by, 0.99 - hi)
+    out = matte.soft_clip(a, lo_map, hi)
+    assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0
+    np.testing.assert_allclose(out[:, :5], matte.soft_clip(a[:, :5], lo, hi), atol=1e-5)
+    right = float(lo_map[0, 5])
+    np.testing.assert_allclose(out[:, 5:], matte.soft_clip(a[:, 5:], right, hi), atol=1e-5)

@@ -2,15 +2,16 @@
 
 ``alpha = 1 - d(I) / d(B)`` for a chroma screen (colour difference relative to the clean plate
 ``B``), ``|I - B| / NEUTRAL_CONTRAST`` for a neutral one; then clip-black (``tolerance``) and
-clip-white (``clip_white``), each raised to three times the measured noise of the screen, remap
-the range linearly; the physical lower bound, the excess of the key's colour over the screen's
-and a cooler hue cast than the screen's keep key-coloured subject parts (opaque ones keep their
-colour), as do wide partial regions far to the cool side of the screen's hue and large, even
-ones running off the frame (:mod:`lib_tkg.keying.interiors`); refinement follows
-(:mod:`lib_tkg.keying.refine`), edges that spill makes look partly clear are made opaque
-(:mod:`lib_tkg.keying.spill_ramps`), key-coloured parts enclosed by the subject are made opaque
-(:mod:`lib_tkg.keying.enclosed`), then unmixing and despill (:mod:`lib_tkg.keying.unmix`; opaque
-pixels near the edge only).
+clip-white (``clip_white``), each raised to three times the measured noise of the screen
+(clip-black, where the plate is darker, to three times the noise of the screen's darker half
+there: :func:`clip_floor`), remap the range linearly; the physical lower bound, the excess of
+the key's colour over the screen's and a cooler hue cast than the screen's keep key-coloured
+subject parts (opaque ones keep their colour), as do wide partial regions far to the cool side
+of the screen's hue and large, even ones running off the frame
+(:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`), edges that
+spill makes look partly clear are made opaque (:mod:`lib_tkg.keying.spill_ramps`), key-coloured
+parts enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing
+and despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from lib_tkg.keying import (
 )
 from lib_tkg.keying.plate import Screen
 from lib_tkg.keying.resolution import pyramid
+
+#: background pixels (at the analysed resolution) over the darker half of the screen, at least,
+#: for its own noise (:func:`dark_noise`)
+_DARK_MIN_PX = 256
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,49 @@ def screen_ratio(
         )
     if d is None:
         d = matte.diff(img, scr.m)
-    d_plate = np.maximum(matte.diff(plate_s, scr.m), np.float32(0.1 * scr.d_key))
-    return d / cv2.resize(d_plate, (w, h), interpolation=cv2.INTER_LINEAR)
+    return d / cv2.resize(plate_difference(scr, plate_s), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def plate_difference(scr: Screen, plate_s: np.ndarray) -> np.ndarray:
+    """The colour difference of the plate grid ``plate_s`` of a chroma screen ``scr`` (levels,
+    float32 (sh, sw)), at least a tenth of the key's (the divisor of ``t``)."""
+    return np.maximum(matte.diff(plate_s, scr.m), np.float32(0.1 * scr.d_key))
+
+
+def dark_noise(t: np.ndarray, d_plate: np.ndarray, background: np.ndarray) -> float:
+    """The screen's noise over its darker half, levels of colour difference: the robust sigma
+    of ``(1 - t) * d_plate`` over the ``background`` pixels (bool) whose plate colour difference
+    ``d_plate`` is under the background's median; 0 with fewer than :data:`_DARK_MIN_PX`.
+    ``t``, ``d_plate``: float32 arrays of ``background``'s shape.
+
+    A screen's grain is about as many levels in its dark parts as in its bright ones, so in
+    ``t`` units (a share of the plate's colour difference) it is larger where the plate is
+    darker: under a strong vignette, the corners' colour difference is a quarter of the
+    centre's, and a noise floor measured over the whole screen leaves their grain as speckles
+    of faint alpha."""
+    d_bg = d_plate[background]
+    if d_bg.size < _DARK_MIN_PX:
+        return 0.0
+    dark = d_bg < matte.median(d_bg)
+    if int(dark.sum()) < _DARK_MIN_PX:
+        return 0.0
+    return matte.robust_sigma((np.float32(1.0) - t[background][dark]) * d_bg[dark])
+
+
+def clip_floor(
+    lo: float, dark: float, d_plate_s: np.ndarray | None, size: tuple[int, int]
+) -> float | np.ndarray:
+    """Clip-black ``lo`` (``t`` units), raised per pixel to three times the screen's noise over
+    its darker half (``dark``, levels: :func:`dark_noise`) over the plate's colour difference
+    (``d_plate_s``, its grid; ``None`` on a neutral screen) where that is more: a float32 map of
+    ``size`` = (w, h), or ``lo`` where nowhere is."""
+    if d_plate_s is None or dark <= 0.0:
+        return lo
+    floor_s = np.float32(3.0 * dark) / d_plate_s
+    if float(floor_s.max()) <= lo:
+        return lo
+    floor_s = np.maximum(floor_s, np.float32(lo))
+    return cv2.resize(floor_s, size, interpolation=cv2.INTER_LINEAR)
 
 
 def noise_levels(scr: Screen, sig: float) -> float:
@@ -83,13 +129,14 @@ def key_pixels(
     scr: Screen,
     plate_s: np.ndarray,
     opts: Options,
-    sig: float | None = None,
+    noise: tuple[float, float] | None = None,
     halves: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
     d: np.ndarray | None = None,
     whole: bool = True,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
-    grid over this image). ``sig``: the screen's noise in ``t`` units; ``None`` measures it on
+    grid over this image). ``noise``: the screen's noise in ``t`` units and over its darker half
+    in levels of colour difference (:func:`dark_noise`); ``None`` measures both on
     ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
     ``halves``: its :func:`~lib_tkg.keying.resolution.pyramid` if already made. ``d``: that image's
     colour difference (chroma screens, :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if
@@ -107,13 +154,17 @@ def key_pixels(
     h, w = rgb.shape[:2]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
     t = screen_ratio(img, scr, plate_s, plate, d)
-    if sig is None and scr.neutral:
-        sig = matte.neutral_noise(t[::hs, ::hs][scr.background])
-    elif sig is None:
-        sig = matte.sigma_of(t[::hs, ::hs], scr.background)
+    d_plate_s = None if scr.neutral else plate_difference(scr, plate_s)
+    if noise is None and scr.neutral:
+        noise = (matte.neutral_noise(t[::hs, ::hs][scr.background]), 0.0)
+    elif noise is None:
+        t_h = t[::hs, ::hs]
+        d_plate_h = cv2.resize(d_plate_s, t_h.shape[::-1], interpolation=cv2.INTER_LINEAR)
+        noise = (matte.sigma_of(t_h, scr.background), dark_noise(t_h, d_plate_h, scr.background))
+    sig = noise[0]
     lo = max(opts.tolerance, 3.0 * sig)
     hi = max(opts.clip_white, 3.0 * sig)
-    alpha = matte.soft_clip(one - t, lo, hi)
+    alpha = matte.soft_clip(one - t, clip_floor(lo, noise[1], d_plate_s, (w, h)), hi)
     noise_lv = noise_levels(scr, sig)
     floor = vivid = None
     rgba = rgba_made.result()

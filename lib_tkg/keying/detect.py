@@ -34,14 +34,16 @@ teals are skies and shade in photos, and smooth dull greens are rare: foliage is
 Such a screen is keyed by its colour difference like any chroma screen.
 
 Without a prior, a screen is also refused when its colour lies in **folds** along the frame:
-where the brightness of pixels of the screen's chromaticity, less a smooth surface through them,
-swings from :data:`_FOLD_SWING` above to as far below (or back) :data:`_MIN_FOLDS` times or
-more round the border band, and those swings are spread round the frame (no arc of the band
-without one is longer than :data:`_FOLD_SPREAD` of it). That is draped fabric and velvet,
-shaded dark and light at one chromaticity, smooth at the scale of the texture tests; a
-screen's vignette is in the surface, and a shadow, veil or subject crossing the border swings
-a few times at most; a subject part of the screen's hue running off a corner (a dark green
-coat, shaded in its own folds) swings more, but only there.
+where the brightness of pixels of the screen's chromaticity, less a smooth (quartic) surface
+through them, swings from :data:`_FOLD_SWING` above to as far below (or back)
+:data:`_MIN_FOLDS` times or more round the border band, and those swings are spread round the
+frame (no arc of the band without one is longer than :data:`_FOLD_SPREAD` of it). That is
+draped fabric and velvet, shaded dark and light at one chromaticity, smooth at the scale of the
+texture tests; a screen's vignette is in the surface (a strong one too, whose dark corners a
+quadratic surface does not follow: round the frame its brightness rises and falls four times),
+and a shadow, veil or subject crossing the border swings a few times at most; a subject part
+of the screen's hue running off a corner (a dark green coat, shaded in its own folds) swings
+more, but only there.
 
 Nor is it a screen, without a prior, when its pixels of the screen's hue have more **pattern**
 (their brightness less a smooth version of it, a few px across) than grain (less their 3x3
@@ -148,6 +150,8 @@ _FOLD_SWING = 0.2
 #: others starting a new count ...
 _FOLD_CHROMATICITY = 0.03
 _FOLD_GAP = 3
+#: ... off a surface of this degree
+_FOLD_DEGREE = 4
 #: ... this many times or more: fabric, not a screen (measured: 8 to 33 for draped fabric and
 #: velvet, at most 5 for green screens with subjects, veils, smoke and shadows at the border)
 _MIN_FOLDS = 7
@@ -364,11 +368,11 @@ def _folds(
     img: np.ndarray, mask: np.ndarray, key: tuple[int, int, int], b: int
 ) -> tuple[int, float, float]:
     """How many times the brightness of the border pixels of ``key``'s chromaticity swings
-    past the smooth surface through them, by :data:`_FOLD_SWING` either way, round the frame
-    (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide), the longest
-    arc of the band without a swing, as a share of its length (1.0 for fewer than two), and
-    the 90th percentile of those pixels' distance from that surface (log brightness; 0 for too
-    few pixels)."""
+    past the smooth (quartic) surface through them, by :data:`_FOLD_SWING` either way, round
+    the frame (``img`` float (h, w, 3) levels, ``mask`` its border band, ``b`` px wide), the
+    longest arc of the band without a swing, as a share of its length (1.0 for fewer than two),
+    and the 90th percentile of those pixels' distance from a quadratic surface through them (log
+    brightness; 0 for too few pixels)."""
     sh, sw = mask.shape
     at = np.flatnonzero(mask)
     px = np.take(img.reshape(-1, 3), at, axis=0)
@@ -382,8 +386,10 @@ def _folds(
         return 0, 1.0, 0.0
     lum = np.log(np.maximum(total, 3.0))
     dev = np.zeros(sh * sw, np.float32)
-    dev[at] = fields.fit(fields.quadratic_basis(sh, sw)[at], lum, same)[0]
-    uneven = float(np.percentile(np.abs(dev[at][same]), 90))
+    uneven = fields.fit(fields.polynomial_basis(sh, sw)[at], lum, same)[0]
+    uneven = float(np.percentile(np.abs(uneven[same]), 90))
+    # (folds: off a quartic surface, which follows a strong vignette's dark corners)
+    dev[at] = fields.fit(fields.polynomial_basis(sh, sw, _FOLD_DEGREE)[at], lum, same)[0]
     on = np.zeros(sh * sw, bool)
     on[at] = same
     ring, on = _ring(dev.reshape(sh, sw), b // 2), _ring(on.reshape(sh, sw), b // 2)

@@ -78,13 +78,15 @@ def fit(basis: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray,
 
 
 @functools.lru_cache(maxsize=8)
-def quadratic_basis(sh: int, sw: int) -> np.ndarray:
-    """(sh * sw, 6) float64 terms ``1, u, v, u^2, uv, v^2`` of a quadratic surface at the block
-    centres of an (sh, sw) grid, ``u`` and ``v`` from -1 to 1 across it (read-only: shared)."""
+def polynomial_basis(sh: int, sw: int, degree: int = 2) -> np.ndarray:
+    """(sh * sw, k) float64 terms ``u^i v^j`` (``i + j <= degree``: for 2, ``1, u, v, u^2, uv,
+    v^2``) of a polynomial surface at the block centres of an (sh, sw) grid, ``u`` and ``v``
+    from -1 to 1 across it (read-only: shared)."""
     yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float64)
-    u = (xx + 0.5) / sw * 2 - 1
-    v = (yy + 0.5) / sh * 2 - 1
-    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1).reshape(-1, 6)
+    u = ((xx + 0.5) / sw * 2 - 1).reshape(-1)
+    v = ((yy + 0.5) / sh * 2 - 1).reshape(-1)
+    terms = [u ** (d - i) * v**i for d in range(degree + 1) for i in range(d + 1)]
+    basis = np.stack(terms, -1)
     basis.flags.writeable = False
     return basis
 
@@ -100,7 +102,7 @@ def quadratic_inliers(val: np.ndarray, ok: np.ndarray, tiny: np.ndarray) -> np.n
     if sh * sw > 40 * 40:  # the surface is smooth: every other block is plenty
         sub = quadratic_inliers(val[::2, ::2], ok[::2, ::2], tiny[::2, ::2])
         return np.repeat(np.repeat(sub, 2, 0), 2, 1)[:sh, :sw] & ok
-    basis = quadratic_basis(sh, sw)
+    basis = polynomial_basis(sh, sw)
     y = val.reshape(-1).astype(np.float64)
     tiny1 = tiny.reshape(-1)
     ok1 = ok.reshape(-1)

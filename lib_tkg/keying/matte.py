@@ -181,10 +181,14 @@ def distance(img: np.ndarray, plate: np.ndarray) -> np.ndarray:
     return cv2.sqrt(cv2.transform(v * v, np.ones((1, 3), np.float32)))
 
 
-def soft_clip(a: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map ``a`` to 0 below ``lo`` and to 1 above ``1 - hi``, linearly in between."""
-    scale = 1.0 / max(1e-6, 1.0 - lo - hi)
-    out = (a - np.float32(lo)) * np.float32(scale)
+def soft_clip(a: np.ndarray, lo: float | np.ndarray, hi: float) -> np.ndarray:
+    """Map ``a`` to 0 below ``lo`` and to 1 above ``1 - hi``, linearly in between (``lo``: a
+    float or a float32 map of ``a``'s shape)."""
+    if isinstance(lo, np.ndarray):
+        scale = np.float32(1.0) / np.maximum(np.float32(1.0 - hi) - lo, np.float32(1e-6))
+        out = cv2.multiply(cv2.subtract(a, lo), scale)
+    else:
+        out = (a - np.float32(lo)) * np.float32(1.0 / max(1e-6, 1.0 - lo - hi))
     return np.clip(out, 0.0, 1.0, out=out)
 
 

@@ -48,27 +48,36 @@ def sub_grid(scr: Screen, grid: np.ndarray, shape: tuple[int, int], box: tuple[i
     return cv2.remap(grid, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def noise(rgb: np.ndarray, scr: Screen) -> float:
-    """The screen's noise in ``t`` units, from full-resolution crops on a 3x3 grid."""
+def noise(rgb: np.ndarray, scr: Screen) -> tuple[float, float]:
+    """The screen's noise in ``t`` units and over its darker half in levels of colour
+    difference (:func:`lib_tkg.keying.core.dark_noise`; 0 on a neutral screen), from
+    full-resolution crops on a 3x3 grid (their pixels within 0.25 of the screen's ``t``)."""
     h, w = rgb.shape[:2]
     c = min(_NOISE_CROP, h, w)
-    vals = []
+    vals, d_plates = [], []
     for fy in (0.0, 0.5, 1.0):
         for fx in (0.0, 0.5, 1.0):
             y0, x0 = int(fy * (h - c)), int(fx * (w - c))
-            bx = (y0, y0 + c, x0, x0 + c)
+            grid = sub_grid(scr, scr.plate, (h, w), (y0, y0 + c, x0, x0 + c))
             crop = rgb[y0 : y0 + c, x0 : x0 + c].astype(np.float32)
-            t = core.screen_ratio(crop, scr, sub_grid(scr, scr.plate, (h, w), bx))
-            vals.append(t[np.abs(t - 1.0) <= 0.25])
+            t = core.screen_ratio(crop, scr, grid)
+            near = np.abs(t - 1.0) <= 0.25
+            vals.append(t[near])
+            if not scr.neutral:
+                d_plate = core.plate_difference(scr, grid)
+                d_plates.append(cv2.resize(d_plate, (c, c), interpolation=cv2.INTER_LINEAR)[near])
     allv = np.concatenate(vals)
-    return matte.neutral_noise(allv) if scr.neutral else matte.robust_sigma(allv)
+    if scr.neutral:
+        return matte.neutral_noise(allv), 0.0
+    every = np.ones(allv.size, bool)
+    return matte.robust_sigma(allv), core.dark_noise(allv, np.concatenate(d_plates), every)
 
 
 def key_tiles(rgb, scr: Screen, opts: core.Options, tile: int, sink) -> bool:
     """Key ``rgb`` tile by tile; ``sink(box, fg, alpha)`` receives each tile's inner part
     (box = (y0, y1, x0, x1)). Returns whether any pixel was screen."""
     h, w = rgb.shape[:2]
-    sig = noise(rgb, scr)
+    screen_noise = noise(rgb, scr)
     tile = max(64, tile // 4 * 4)
     keyed = False
     for y0 in range(0, h, tile):
@@ -78,7 +87,7 @@ def key_tiles(rgb, scr: Screen, opts: core.Options, tile: int, sink) -> bool:
             oy1, ox1 = min(h, y1 + OVERLAP), min(w, x1 + OVERLAP)
             bx = (oy0, oy1, ox0, ox1)
             grid = sub_grid(scr, scr.plate, (h, w), bx)
-            res = core.key_pixels(rgb[oy0:oy1, ox0:ox1], scr, grid, opts, sig, whole=False)
+            res = core.key_pixels(rgb[oy0:oy1, ox0:ox1], scr, grid, opts, screen_noise, whole=False)
             inner = (slice(y0 - oy0, y1 - oy0), slice(x0 - ox0, x1 - ox0))
             if res is None:
                 fg = rgb[y0:y1, x0:x1]
