@@ -159,8 +159,10 @@ def key_pixels(
         noise = (matte.neutral_noise(t[::hs, ::hs][scr.background]), 0.0)
     elif noise is None:
         t_h = t[::hs, ::hs]
-        d_plate_h = cv2.resize(d_plate_s, t_h.shape[::-1], interpolation=cv2.INTER_LINEAR)
-        noise = (matte.sigma_of(t_h, scr.background), dark_noise(t_h, d_plate_h, scr.background))
+        # (the darker half's noise on the same 1-in-9 subsample as the noise: fast)
+        t_s, bg_s = t_h[::3, ::3], scr.background[::3, ::3]
+        d_plate_t = cv2.resize(d_plate_s, t_s.shape[::-1], interpolation=cv2.INTER_LINEAR)
+        noise = (matte.sigma_of(t_h, scr.background), dark_noise(t_s, d_plate_t, bg_s))
     sig = noise[0]
     lo = max(opts.tolerance, 3.0 * sig)
     hi = max(opts.clip_white, 3.0 * sig)
