@@ -263,6 +263,30 @@ def test_grain_in_a_vignettes_dark_corners_keys_clear(seed):
     assert (res.alpha[h // 3 + 4 : 2 * h // 3 - 4, w // 3 + 4 : 2 * w // 3 - 4] == 255).all()
 
 
+@pytest.mark.parametrize("grain", [3.0, 6.0])
+def test_subject_parts_in_a_vignettes_darkest_corner_stay_opaque(grain):
+    """Corners at a tenth of the centre's brightness under heavy grain: clip-black there is
+    raised past the whole colour difference of the plate, yet a dark red and a light part
+    standing in two corners stay opaque (the bounds that keep what no mix with the screen
+    explains), and the screen around them keys nearly clear."""
+    h = w = 384
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xx / w - 0.5) / 0.5) ** 2 + ((yy / h - 0.5) / 0.5) ** 2
+    light = np.clip(1.0 - 0.45 * r2, 0.1, 1.0)[..., None] * (
+        1.0 + smooth_field(rng, h, w, 32, 0.03)
+    )
+    img = np.float32((40, 140, 30)) * light
+    img[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3] = (150, 110, 90)
+    img[10:60, 10:60] = (60, 30, 25)
+    img[h - 60 : h - 10, 10:60] = (200, 190, 180)
+    img = np.clip(np.round(img + rng.normal(0, grain, img.shape)), 0, 255).astype(np.uint8)
+    res = key(img)
+    assert res.keyed
+    assert res.alpha[15:55, 15:55].mean() >= 250 and res.alpha[h - 55 : h - 15, 15:55].mean() >= 250
+    assert res.alpha[5:, w - 8 :].mean() <= 4
+
+
 @pytest.mark.parametrize("color", [(62, 104, 58), (44, 80, 44)])
 def test_a_dark_dull_green_screen_is_keyed(color):
     # under-lit screens (about (51, 86, 48) and (36, 66, 36) on the border, chroma about 30
