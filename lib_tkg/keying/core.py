@@ -57,12 +57,14 @@ def screen_ratio(
     plate_s: np.ndarray,
     plate: np.ndarray | None = None,
     d: np.ndarray | None = None,
+    d_plate_s: np.ndarray | None = None,
 ) -> np.ndarray:
     """``t``: 1 on clean screen, 0 on opaque subject (before clipping), per pixel of ``img``.
 
     ``plate_s`` is the coarse plate grid covering ``img``; ``plate`` that grid at ``img``'s
     resolution, if already made (a neutral screen's matte needs it); ``d`` the colour
-    difference of ``img`` (chroma screens), if already made.
+    difference of ``img`` and ``d_plate_s`` the grid's (:func:`plate_difference`; chroma
+    screens), if already made.
     """
     h, w = img.shape[:2]
     if scr.neutral:
@@ -73,7 +75,9 @@ def screen_ratio(
         )
     if d is None:
         d = matte.diff(img, scr.m)
-    return d / cv2.resize(plate_difference(scr, plate_s), (w, h), interpolation=cv2.INTER_LINEAR)
+    if d_plate_s is None:
+        d_plate_s = plate_difference(scr, plate_s)
+    return d / cv2.resize(d_plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def plate_difference(scr: Screen, plate_s: np.ndarray) -> np.ndarray:
@@ -153,8 +157,8 @@ def key_pixels(
     one = np.float32(1.0)
     h, w = rgb.shape[:2]
     plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR)
-    t = screen_ratio(img, scr, plate_s, plate, d)
     d_plate_s = None if scr.neutral else plate_difference(scr, plate_s)
+    t = screen_ratio(img, scr, plate_s, plate, d, d_plate_s)
     if noise is None and scr.neutral:
         noise = (matte.neutral_noise(t[::hs, ::hs][scr.background]), 0.0)
     elif noise is None:

@@ -60,11 +60,11 @@ def noise(rgb: np.ndarray, scr: Screen) -> tuple[float, float]:
             y0, x0 = int(fy * (h - c)), int(fx * (w - c))
             grid = sub_grid(scr, scr.plate, (h, w), (y0, y0 + c, x0, x0 + c))
             crop = rgb[y0 : y0 + c, x0 : x0 + c].astype(np.float32)
-            t = core.screen_ratio(crop, scr, grid)
+            d_plate = None if scr.neutral else core.plate_difference(scr, grid)
+            t = core.screen_ratio(crop, scr, grid, d_plate_s=d_plate)
             near = np.abs(t - 1.0) <= 0.25
             vals.append(t[near])
-            if not scr.neutral:
-                d_plate = core.plate_difference(scr, grid)
+            if d_plate is not None:
                 d_plates.append(cv2.resize(d_plate, (c, c), interpolation=cv2.INTER_LINEAR)[near])
     allv = np.concatenate(vals)
     if scr.neutral:
