@@ -905,13 +905,15 @@ def test_a_grey_panel_filling_a_hole_stays_opaque_on_white():
     ("screen", "outline", "inside"),
     [
         ("white", (60, 45, 40), (225, 212, 204)),  # a light face inside dark hair
-        ("black", (215, 210, 200), (40, 32, 30)),  # a dark part inside a light subject
+        ("black", (215, 210, 200), (45, 40, 38)),  # a dark part inside a light subject
     ],
 )
 def test_a_neutral_subjects_inside_keeps_the_first_mattes_contrast(screen, outline, inside):
     """Deep inside the subject, a part nearer the screen's level than the subject's typical
     contrast is a paler (darker) part of it, not a soft edge: its alpha is its distance from
-    the screen over the first matte's contrast, not over the (much larger) typical one."""
+    the screen over the first matte's contrast, not over the (much larger) typical one. (Parts
+    within :data:`~lib_tkg.keying.outline.SOLID_NEAR` levels of the screen are opaque: the
+    test below.)"""
     level = 245 if screen == "white" else 10
     img = np.full((256, 256, 3), level, np.uint8)
     yy, xx = np.mgrid[0:256, 0:256]
@@ -924,11 +926,81 @@ def test_a_neutral_subjects_inside_keeps_the_first_mattes_contrast(screen, outli
     assert m[r > 110].max() == 0 and m[(r < 99) & (r > 90)].min() > 0.95
 
 
+def _sweep_rows(level, y0, y1, h=192):
+    """:func:`neutral_screen`'s sweep without its shadow over rows ``y0..y1``, (y1 - y0, 1, 3)
+    uint8."""
+    yy = np.arange(y0, y1, dtype=np.float32)[:, None, None]
+    return np.round(level * (1.0 - 0.04 * yy / h)).astype(np.uint8).repeat(3, 2)
+
+
 def test_white_subject_on_white_is_a_documented_limit():
+    """A white part of the subject exactly at the screen's level (its gradient too) that the
+    subject encloses is a hole in it to the keyer. (A few levels off that level, it is opaque:
+    the two tests below.)"""
     img, _ = neutral_screen(245)
-    img[60:80, 80:100] = 245  # a white part of the subject, same as the screen
+    img[60:80, 80:100] = _sweep_rows(245, 60, 80)
     res = key(img, "white")
     assert res.alpha[64:76, 84:96].mean() <= 20
+
+
+def test_a_white_label_a_few_levels_off_the_screen_stays_opaque():
+    """The same white part 5 levels brighter than the screen behind it (a label on a blue box)
+    was keyed clear: no part of it is at the plate's level, so it is the subject's."""
+    img, _ = neutral_screen(245)
+    img[60:80, 80:100] = _sweep_rows(245, 60, 80) + 5
+    res = key(img, "white")
+    assert (res.alpha[60:80, 80:100] == 255).all()
+
+
+def _box(level, faces, grain, seed=0):
+    """A box (three faces of the levels ``faces``: top, front, side) standing on a neutral
+    sweep of ``level`` with a soft contact shadow, drawn at 4x and reduced (anti-aliased
+    edges), with Gaussian grain of ``grain`` levels. Returns the image, the faces' inside
+    (eroded 4 px) and the clear background (8 px from the box)."""
+    rng = np.random.default_rng(seed)
+    h, w, s = 256, 256, 4
+    yy = np.mgrid[0:h, 0:w][0].astype(np.float32)
+    img = np.full((h, w, 3), level, np.float32) * (1.0 - 0.05 * yy / h)[..., None]
+    sh = np.zeros((h, w), np.float32)
+    cv2.ellipse(sh, (130, 206), (80, 10), 0, 0, 360, 1.0, -1)
+    img *= (1.0 - 0.35 * cv2.GaussianBlur(sh, (0, 0), 6))[..., None]
+    polys = [
+        [(70, 70), (150, 70), (190, 45), (110, 45)],  # top
+        [(70, 70), (150, 70), (150, 205), (70, 205)],  # front
+        [(150, 70), (190, 45), (190, 180), (150, 205)],  # side
+    ]
+    big = cv2.resize(img, (w * s, h * s), interpolation=cv2.INTER_NEAREST)
+    mask = np.zeros((h * s, w * s), np.uint8)
+    for poly, lv in zip(polys, faces, strict=True):
+        pts = (np.array(poly, np.float32) * s).astype(np.int32)
+        cv2.fillPoly(big, [pts], (lv, lv, lv))
+        cv2.fillPoly(mask, [pts], 255)
+    img = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
+    box_m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA) > 0
+    img += rng.normal(0, grain, img.shape)
+    inside = cv2.erode(box_m.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    clear = cv2.dilate(box_m.astype(np.uint8), np.ones((17, 17), np.uint8)) == 0
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), inside, clear
+
+
+@pytest.mark.parametrize(
+    ("screen", "level", "faces", "grain"),
+    [
+        ("white", 242, (252, 246, 218), 1.5),  # a white box: faces a few levels off the sweep
+        ("white", 238, (228, 248, 218), 0.8),
+        ("black", 14, (26, 21, 32), 0.5),  # a black box on black
+        ("black", 10, (20, 28, 17), 1.0),
+    ],
+)
+def test_a_box_near_the_screens_level_keeps_its_faces(screen, level, faces, grain):
+    """A white box on a white sweep (a black one on black) whose faces are a few levels off
+    the screen was keyed mostly clear: its outline, steps of 4-20 levels, was no edge to the
+    keyer, the faces entered the plate and the plate followed them. The outline now counts down
+    to 0.8 levels per px, its gaps are closed, and the faces it encloses are opaque."""
+    img, inside, clear = _box(level, faces, grain)
+    res = key(img, screen)
+    assert (res.alpha[inside] == 255).mean() >= 0.98
+    assert (res.alpha[clear] <= 12).mean() >= 0.97
 
 
 # --------------------------------------------------------------------------------------------
@@ -944,6 +1016,20 @@ def test_tiled_result_matches_untiled(kc):
     assert diff.mean() < 0.5 and (diff > 8).mean() < 0.002
     cdiff = np.abs(whole.rgba.astype(int) - tiled.rgba.astype(int))
     assert cdiff.mean() < 0.5
+
+
+@pytest.mark.parametrize(
+    ("screen", "level", "faces"), [("white", 242, (252, 246, 218)), ("black", 14, (26, 21, 32))]
+)
+def test_tiles_keep_a_neutral_screens_opaque_parts(screen, level, faces):
+    """The opaque parts found on the reduced copy are mapped onto each tile (with its overlap)
+    as onto the whole frame."""
+    img, inside, clear = _box(level, faces, 1.0)
+    whole = key(img, screen, tile=0).alpha
+    tiled = key(img, screen, tile=96).alpha
+    assert (whole[inside] == 255).mean() >= 0.98
+    assert (tiled[inside] == 255).mean() >= 0.98
+    assert (tiled[clear] <= 12).mean() >= 0.97
 
 
 def test_size_limit_is_a_clear_error():

@@ -13,6 +13,7 @@ import numpy as np
 from lib_tkg import heap
 from lib_tkg.colors import hex_color
 from lib_tkg.keying import core, detect, inputs, matte, shadow, tiles
+from lib_tkg.keying.outline import solid_mask
 from lib_tkg.keying.plate import analyse
 from lib_tkg.keying.resolution import pyramid
 from lib_tkg.keying.threads import in_background
@@ -165,7 +166,10 @@ def key_quietly(
     d_made = None if neutral else in_background(lambda: matte.diff(pyr[0], matte.basis(kc)))
     scr = analyse(pyr[1], kc, neutral, pyr[2])
     d = None if d_made is None else d_made.result()
-    res = None if scr is None else core.key_pixels(rgb, scr, scr.plate, opts, None, pyr, d)
+    res = None
+    if scr is not None:
+        solid = solid_mask(scr.solid, (h, w))
+        res = core.key_pixels(rgb, scr, scr.plate, opts, None, pyr, d, solid=solid)
     if scr is None or res is None:
         return _unkeyed(rgb, alpha_in, kc, missing, notes=notes)
     sgrid = shadow.shadow_grid(scr) if shadows else None

@@ -137,6 +137,7 @@ def key_pixels(
     halves: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
     d: np.ndarray | None = None,
     whole: bool = True,
+    solid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
     grid over this image). ``noise``: the screen's noise in ``t`` units and over its darker half
@@ -146,7 +147,9 @@ def key_pixels(
     colour difference (chroma screens, :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if
     already made. ``whole``: whether the image is the whole frame (not a tile of it): only then
     are large, even partial regions running off the frame judged
-    (:func:`lib_tkg.keying.interiors.opaque_interiors`).
+    (:func:`lib_tkg.keying.interiors.opaque_interiors`). ``solid``: a neutral screen's subject
+    parts near its level, made opaque (bool, this image's shape,
+    :func:`lib_tkg.keying.outline.solid_mask`), if any.
 
     Returns ``(fg uint8 (H, W, 3), alpha float32 0..1)``, or ``None`` when nothing is screen.
     """
@@ -172,6 +175,8 @@ def key_pixels(
     hi = max(opts.clip_white, 3.0 * sig)
     alpha = matte.soft_clip(one - t, clip_floor(lo, noise[1], d_plate_s, (w, h)), hi)
     noise_lv = noise_levels(scr, sig)
+    if solid is not None:
+        alpha[solid] = one
     floor = vivid = None
     rgba = rgba_made.result()
     if not scr.neutral:
@@ -212,6 +217,8 @@ def key_pixels(
         ramps = None if scr.neutral else spill_ramps.spill_ramps(alpha)
         if ramps is not None:
             alpha[ramps] = one
+        if solid is not None:  # (refinement reads a part near the screen's level as partial)
+            alpha[solid] = one
 
     # unmix where partial, despill what is left; only pixels that need it are touched (found
     # on the other core, after key-coloured parts the subject encloses are made opaque: their

@@ -19,11 +19,17 @@ def luminance(img: np.ndarray) -> np.ndarray:
     return cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))
 
 
-def sharp_edges(lum: np.ndarray) -> np.ndarray:
-    """Sharp luminance edges of ``lum`` (levels): a subject's outline, a veil's rim. A soft
-    shadow's rim is as steep at a coarse scale as at a fine one, such an edge is not."""
-    g_fine, g_coarse = grad2(lum, 0.8), grad2(lum, 2.5)
-    return (g_fine > np.float32(7.0**2)) & (g_fine > np.float32(1.6**2) * g_coarse)
+def sharp_edges(
+    lum: np.ndarray, least: float = 7.0, g_fine: np.ndarray | None = None
+) -> np.ndarray:
+    """Sharp luminance edges of ``lum`` (levels): a subject's outline, a veil's rim, with a
+    gradient of ``least`` levels per px at least (at 0.8 px; ``g_fine``: ``grad2(lum, 0.8)``
+    if already made). A soft shadow's rim is as steep at a coarse scale as at a fine one, such
+    an edge is not."""
+    if g_fine is None:
+        g_fine = grad2(lum, 0.8)
+    g_coarse = grad2(lum, 2.5)
+    return (g_fine > np.float32(least * least)) & (g_fine > np.float32(1.6**2) * g_coarse)
 
 
 def detail(lum: np.ndarray, sigma: float, within: np.ndarray | None = None) -> np.ndarray:

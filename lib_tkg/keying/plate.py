@@ -32,13 +32,15 @@ as hair don't darken it, nor brighter or more saturated, so key-coloured subject
 enter it), while soft shadows are followed and key out.
 
 Neutral screens (white, grey, black). Candidates are near-neutral pixels at the screen's
-brightness or in its soft shadows, connected to the frame's border without crossing a sharp
-luminance edge (a soft shadow has none, a grey subject part has); enclosed regions at the
-plate's level (holes in the subject) are added in a second pass, each with its pixels no
-brighter than the lit screen where :data:`_HOLE_LEVEL` of it is at that level: the subject's
-shadow cast into its own hole (a chair's back) keys out as the shadow outside does, and the
-plate across a hole, dragged down by that shadow outside, is not the hole's. A flat grey part
-filling a hole has no pixel at the screen's level.
+brightness or in its soft shadows, connected to the frame's border without crossing the
+subject's outline (:mod:`lib_tkg.keying.outline`: a soft shadow has none, a grey subject part
+has, if only of a few levels); enclosed regions at the plate's level (holes in the subject)
+are added in a second pass, each with its pixels no brighter than the lit screen where
+:data:`_HOLE_LEVEL` of it is at that level: the subject's shadow cast into its own hole (a
+chair's back) keys out as the shadow outside does, and the plate across a hole, dragged down
+by that shadow outside, is not the hole's. A flat grey part filling a hole has no pixel at the
+screen's level. The other enclosed regions are subject parts; those near the screen's level
+(a white box's faces on white) are made opaque.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ from lib_tkg.keying.candidates import (
 )
 from lib_tkg.keying.edges import luminance, sharp_edges
 from lib_tkg.keying.fields import block_plate, fit_field, quadratic_inliers
-from lib_tkg.keying.regions import plate_over, rim_components
+from lib_tkg.keying.outline import SOLID_NEAR, outlined, solid_parts
+from lib_tkg.keying.regions import plate_over
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box, enlarge_mask, half
 from lib_tkg.keying.threads import in_background
 
@@ -96,6 +99,8 @@ class Screen:
     ``background``: bool mask of clean background at the analysed resolution.
     ``coolest``: the coolest hue cast the screen shows (``q / p`` on the chroma basis ``m``, its
     0.5th percentile over that background, with its drift, mottling and noise; chroma screens).
+    ``solid``: subject parts near a neutral screen's level that its outline encloses (bool at
+    the analysed resolution, :mod:`lib_tkg.keying.outline`), made opaque; ``None``: none.
     """
 
     key_rgb: tuple[int, int, int]
@@ -107,6 +112,7 @@ class Screen:
     d_plate: np.ndarray
     background: np.ndarray
     coolest: float = 0.0
+    solid: np.ndarray | None = None
 
 
 def grid_size(h: int, w: int, res: int = PLATE_RES) -> tuple[int, int]:
@@ -318,27 +324,30 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     cand &= lum <= np.float32(min(255.0, lum_k + 48.0 + 0.25 * lum_k))
     if not cand.any():
         return None
-    # sharp luminance edges (a subject's outline) separate the screen from grey subject parts
-    free = (cand & (cv2.dilate(sharp_edges(lum).view(np.uint8), KERNEL3) == 0)).view(np.uint8)
-    labels, sides, _ = rim_components(free)
-    bg1 = sides.any(0)[labels]
+    # the subject's outline separates the screen from subject parts near its level, and
+    # encloses holes in the subject (:mod:`lib_tkg.keying.outline`)
+    bg1, labels, n = outlined(lum, cand)
     if not bg1.any():
-        bg1 = free.astype(bool)
+        bg1 = cand
     small = grid_size(h, w)
     plate_s, w_s, plate = plate_over(img, bg1, small, key_f)
     dist = matte.distance(img, plate)
     sig = matte.sigma_of(dist, bg1)
     # pass 2: enclosed regions at the plate's level are screen too (holes in the subject); where
     # part of one is, so are its pixels no brighter than the lit screen (a soft shadow cast into
-    # the hole, and the plate across the hole is dragged down by the shadow outside)
+    # the hole, and the plate across the hole is dragged down by the shadow outside); the
+    # others near its level are subject parts
     tol = np.float32(max(6.0, 4.0 * sig))
     near = dist <= tol
-    bg2 = (bg1 | (free.astype(bool) & near)) & near
+    bg2 = bg1 & near
     lab = labels.reshape(-1)
-    count = np.bincount(lab, minlength=sides.shape[1])
-    level = np.bincount(lab, weights=near.reshape(-1), minlength=sides.shape[1])
-    hole = ~sides.any(0) & (level >= _HOLE_LEVEL * np.maximum(count, 1))
+    count = np.maximum(np.bincount(lab, minlength=n), 1)
+    level = np.bincount(lab, weights=near.reshape(-1), minlength=n)
+    hole = level >= _HOLE_LEVEL * count
     hole[0] = False
+    part = ~hole & (np.bincount(lab, weights=dist.reshape(-1), minlength=n) <= SOLID_NEAR * count)
+    part[0] = False
+    solid = solid_parts(labels, part, bg1)
     if hole.any():
         lit = np.float32(np.quantile(lum[bg1], 0.99)) + tol
         bg2 |= hole[labels] & (lum <= lit)
@@ -347,4 +356,4 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     else:
         bg2 = bg1
     ones = np.ones(plate_s.shape[:2], np.float32)
-    return Screen(kc, True, np.zeros((2, 3), np.float32), 1.0, plate_s, w_s, ones, bg2)
+    return Screen(kc, True, np.zeros((2, 3), np.float32), 1.0, plate_s, w_s, ones, bg2, solid=solid)

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import core, matte, plate
+from lib_tkg.keying.outline import solid_mask
 from lib_tkg.keying.plate import Screen
 
 ANALYSIS_RES = 2048
@@ -87,7 +88,10 @@ def key_tiles(rgb, scr: Screen, opts: core.Options, tile: int, sink) -> bool:
             oy1, ox1 = min(h, y1 + OVERLAP), min(w, x1 + OVERLAP)
             bx = (oy0, oy1, ox0, ox1)
             grid = sub_grid(scr, scr.plate, (h, w), bx)
-            res = core.key_pixels(rgb[oy0:oy1, ox0:ox1], scr, grid, opts, screen_noise, whole=False)
+            solid = solid_mask(scr.solid, (h, w), bx)
+            res = core.key_pixels(
+                rgb[oy0:oy1, ox0:ox1], scr, grid, opts, screen_noise, whole=False, solid=solid
+            )
             inner = (slice(y0 - oy0, y1 - oy0), slice(x0 - ox0, x1 - ox0))
             if res is None:
                 fg = rgb[y0:y1, x0:x1]

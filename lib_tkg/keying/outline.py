@@ -1,0 +1,106 @@
+"""A neutral screen's subject outline: which near-neutral regions are screen, which are holes
+in the subject, and which are subject parts at the screen's own level.
+
+A white box on a white sweep, a white mug, a black sphere on black: their faces are
+near-neutral, at or near the screen's brightness, and their outline steps only a few levels.
+Taken for screen, they enter the plate, which then follows them, and they key clear.
+
+The outline is found as sharp luminance edges (:func:`lib_tkg.keying.edges.sharp_edges`) down
+to a gradient of :data:`OUTLINE_LEAST` levels per px, or :data:`OUTLINE_NOISE` times the
+screen's typical gradient where that is more (grain, JPEG, a textured sweep). Gaps in it up to
+about ``2 * GAP`` px wide (a face meeting its own contact shadow, a highlight running into
+the rim) are closed: the screen is what reaches the frame's border through the near-neutral
+pixels once they are eroded by :data:`GAP` px (and grown back by as much, never across an
+edge). Regions it encloses are holes in the subject when part of them is at the plate's level
+(:func:`lib_tkg.keying.plate`'s rule); else they are subject parts, and those within
+:data:`SOLID_NEAR` levels of the plate on average (which the distance matte would key mostly
+clear) are made opaque (:func:`solid_parts`, :func:`solid_mask`). Farther ones (a translucent
+bright layer on black, a tinted glass) keep the distance matte's partial alpha.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lib_tkg.keying.edges import grad2, sharp_edges
+from lib_tkg.keying.regions import rim_components
+from lib_tkg.keying.resolution import KERNEL3, KERNEL5
+
+#: levels per px: the least gradient of a subject's outline on a neutral screen
+OUTLINE_LEAST = 0.8
+#: the outline's gradient, at least, as a multiple of the screen's typical one (the root of the
+#: median squared gradient over the near-neutral pixels)
+OUTLINE_NOISE = 3.0
+#: px: half the widest gap in the outline that is closed
+GAP = 5
+#: levels (RGB distance): an enclosed region's mean distance from the plate, at most, for it to
+#: be made opaque
+SOLID_NEAR = 48.0
+
+
+def _disk(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def outlined(lum: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The screen and the regions the subject's outline encloses, on a neutral screen.
+
+    ``lum``: luminance (levels, float32 (h, w)); ``cand``: near-neutral pixels at the screen's
+    level or in its soft shadows (bool, same shape). Returns ``(screen, labels, n)``: the
+    candidates that reach the frame's border (bool), and the 4-connected components of the
+    other candidates off the outline (``labels`` int32, 0 elsewhere; ``n`` labels with 0).
+    """
+    g_fine = grad2(lum, 0.8)
+    g = g_fine[::3, ::3][cand[::3, ::3]]  # (a 1-in-9 subsample: its median, fast)
+    typical = float(np.sqrt(np.median(g))) if g.size else 0.0
+    edges = sharp_edges(lum, max(OUTLINE_LEAST, OUTLINE_NOISE * typical), g_fine)
+    free = (cand & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)).view(np.uint8)
+    labels, sides, _ = rim_components(cv2.erode(free, _disk(GAP)))
+    outer = sides.any(0)[labels].view(np.uint8)
+    screen = cv2.bitwise_and(cv2.dilate(outer, _disk(GAP + 1)), free).view(bool)
+    inside = cv2.bitwise_and(free, (~screen).view(np.uint8))
+    n, labels = cv2.connectedComponents(inside, connectivity=4)
+    return screen, labels, n
+
+
+def solid_parts(labels: np.ndarray, part: np.ndarray, screen: np.ndarray) -> np.ndarray | None:
+    """The regions of ``labels`` (:func:`outlined`) that ``part`` ((n,) bool) marks, grown by
+    2 px over the outline's edge pixels (to the edge itself: the screen is kept as far from
+    it), and across edges up to 4 px wide between two of them, but never within 2 px of the
+    ``screen`` (bool): a bool mask, or ``None`` if ``part`` marks none."""
+    if not part.any():
+        return None
+    grown = cv2.dilate(part[labels].view(np.uint8), KERNEL5)
+    # (and over the edges between two such parts: two faces of a box)
+    grown = cv2.morphologyEx(grown, cv2.MORPH_CLOSE, _disk(2))
+    away = cv2.bitwise_not(cv2.dilate(screen.view(np.uint8), KERNEL5))
+    return cv2.bitwise_and(grown, away).view(bool)
+
+
+def solid_mask(
+    solid: np.ndarray | None, shape: tuple[int, int], box: tuple[int, int, int, int] | None = None
+) -> np.ndarray | None:
+    """The opaque subject parts ``solid`` (bool, the analysed resolution of a frame of
+    ``shape`` = (h, w) px; ``None``: none) over ``box`` = (y0, y1, x0, x1) of that frame (all of
+    it if ``None``), at full resolution: bool, or ``None`` where none falls in the box."""
+    if solid is None:
+        return None
+    h, w = shape
+    y0, y1, x0, x1 = (0, h, 0, w) if box is None else box
+    sh, sw = solid.shape
+    r0, r1 = y0 * sh // h, min(sh, -(-y1 * sh // h))
+    c0, c1 = x0 * sw // w, min(sw, -(-x1 * sw // w))
+    part = solid[r0:r1, c0:c1].view(np.uint8)
+    if not part.any():
+        return None
+    # (the crop covers the box's rows r0 * h / sh .. r1 * h / sh: resized to that, then cut)
+    fy, fx = h / sh, w / sw
+    big = cv2.resize(
+        part, (round((c1 - c0) * fx), round((r1 - r0) * fy)), interpolation=cv2.INTER_NEAREST
+    )
+    oy, ox = y0 - round(r0 * fy), x0 - round(c0 * fx)
+    big = big[oy : oy + y1 - y0, ox : ox + x1 - x0]
+    out = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    out[: big.shape[0], : big.shape[1]] = big
+    return out.view(bool) if out.any() else None
