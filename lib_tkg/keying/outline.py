@@ -34,6 +34,8 @@ OUTLINE_LEAST = 0.8
 OUTLINE_NOISE = 3.0
 #: px: half the widest gap in the outline that is closed
 GAP = 5
+#: share of the frame a speck of the screen covers at most (:func:`specks`)
+SPECK = 0.003
 #: levels (RGB distance): an enclosed region's mean distance from the plate, at most, for it to
 #: be made opaque
 SOLID_NEAR = 48.0
@@ -62,6 +64,24 @@ def outlined(lum: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     inside = cv2.bitwise_and(free, (~screen).view(np.uint8))
     n, labels = cv2.connectedComponents(inside, connectivity=4)
     return screen, labels, n
+
+
+def specks(labels: np.ndarray, screen: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """The screen's specks: what is neither ``screen`` nor a region of ``labels`` (nor its 1 px
+    margin), in 8-connected pieces of :data:`SPECK` of the frame at most (at least 64 px) all
+    of whose pixels are candidates (``cand``: near-neutral, at the screen's level or in its
+    shadows), bool. Dust or a crisp blotch of a few levels on the screen is all outline at the
+    outline's threshold, and encloses no region; a subject part that small and that near the
+    screen is keyed with it (a limit)."""
+    h, w = labels.shape
+    rest = cv2.bitwise_and(
+        (~screen).view(np.uint8), cv2.bitwise_not(cv2.dilate((labels > 0).view(np.uint8), KERNEL3))
+    )
+    n, pieces, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    near = np.bincount(pieces.reshape(-1), weights=cand.reshape(-1), minlength=n)
+    speck = (stats[:, 4] <= max(64.0, SPECK * h * w)) & (near >= stats[:, 4])
+    speck[0] = False
+    return speck[pieces]
 
 
 def solid_parts(labels: np.ndarray, part: np.ndarray, screen: np.ndarray) -> np.ndarray | None:

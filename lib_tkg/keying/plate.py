@@ -40,7 +40,8 @@ are added in a second pass, each with its pixels no brighter than the lit screen
 chair's back) keys out as the shadow outside does, and the plate across a hole, dragged down
 by that shadow outside, is not the hole's. A flat grey part filling a hole has no pixel at the
 screen's level. The other enclosed regions are subject parts; those near the screen's level
-(a white box's faces on white) are made opaque.
+(a white box's faces on white) are made opaque. Small near-neutral specks that the outline
+parts from the screen (dust, a blotch's crisp rim) are screen.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ from lib_tkg.keying.candidates import (
 )
 from lib_tkg.keying.edges import luminance, sharp_edges
 from lib_tkg.keying.fields import block_plate, fit_field, quadratic_inliers
-from lib_tkg.keying.outline import SOLID_NEAR, outlined, solid_parts
+from lib_tkg.keying.outline import SOLID_NEAR, outlined, solid_parts, specks
 from lib_tkg.keying.regions import plate_over
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box, enlarge_mask, half
 from lib_tkg.keying.threads import in_background
@@ -351,6 +352,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     if hole.any():
         lit = np.float32(np.quantile(lum[bg1], 0.99)) + tol
         bg2 |= hole[labels] & (lum <= lit)
+    # (and the screen's own specks, which the outline, found this finely, parts from it)
+    bg2 |= specks(labels, bg1, cand)
     if bg2.any():
         plate_s, w_s = block_plate(img, bg2, small, key_f)
     else:
