@@ -175,7 +175,7 @@ def key_pixels(
     hi = max(opts.clip_white, 3.0 * sig)
     alpha = matte.soft_clip(one - t, clip_floor(lo, noise[1], d_plate_s, (w, h)), hi)
     noise_lv = noise_levels(scr, sig)
-    if solid is not None:
+    if solid is not None:  # (so that refinement takes them for the opaque core beside the band)
         alpha[solid] = one
     floor = vivid = None
     rgba = rgba_made.result()

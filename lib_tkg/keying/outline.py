@@ -78,8 +78,8 @@ def specks(labels: np.ndarray, screen: np.ndarray, cand: np.ndarray) -> np.ndarr
         (~screen).view(np.uint8), cv2.bitwise_not(cv2.dilate((labels > 0).view(np.uint8), KERNEL3))
     )
     n, pieces, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    near = np.bincount(pieces.reshape(-1), weights=cand.reshape(-1), minlength=n)
-    speck = (stats[:, 4] <= max(64.0, SPECK * h * w)) & (near >= stats[:, 4])
+    candidates = np.bincount(pieces.reshape(-1), weights=cand.reshape(-1), minlength=n)
+    speck = (stats[:, 4] <= max(64.0, SPECK * h * w)) & (candidates >= stats[:, 4])
     speck[0] = False
     return speck[pieces]
 
@@ -103,24 +103,15 @@ def solid_mask(
 ) -> np.ndarray | None:
     """The opaque subject parts ``solid`` (bool, the analysed resolution of a frame of
     ``shape`` = (h, w) px; ``None``: none) over ``box`` = (y0, y1, x0, x1) of that frame (all of
-    it if ``None``), at full resolution: bool, or ``None`` where none falls in the box."""
+    it if ``None``), at full resolution (each pixel takes the analysed pixel it falls in): bool,
+    or ``None`` where none falls in the box."""
     if solid is None:
         return None
     h, w = shape
     y0, y1, x0, x1 = (0, h, 0, w) if box is None else box
     sh, sw = solid.shape
-    r0, r1 = y0 * sh // h, min(sh, -(-y1 * sh // h))
-    c0, c1 = x0 * sw // w, min(sw, -(-x1 * sw // w))
-    part = solid[r0:r1, c0:c1].view(np.uint8)
-    if not part.any():
+    rows = np.arange(y0, y1) * sh // h
+    cols = np.arange(x0, x1) * sw // w
+    if not solid[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].any():
         return None
-    # (the crop covers the box's rows r0 * h / sh .. r1 * h / sh: resized to that, then cut)
-    fy, fx = h / sh, w / sw
-    big = cv2.resize(
-        part, (round((c1 - c0) * fx), round((r1 - r0) * fy)), interpolation=cv2.INTER_NEAREST
-    )
-    oy, ox = y0 - round(r0 * fy), x0 - round(c0 * fx)
-    big = big[oy : oy + y1 - y0, ox : ox + x1 - x0]
-    out = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    out[: big.shape[0], : big.shape[1]] = big
-    return out.view(bool) if out.any() else None
+    return solid[rows[:, None], cols]
