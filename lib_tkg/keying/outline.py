@@ -7,7 +7,13 @@ Taken for screen, they enter the plate, which then follows them, and they key cl
 
 The outline is found as sharp luminance edges (:func:`lib_tkg.keying.edges.sharp_edges`) down
 to a gradient of :data:`OUTLINE_LEAST` levels per px, or :data:`OUTLINE_NOISE` times the
-screen's typical gradient where that is more (grain, JPEG, a textured sweep). Gaps in it up to
+screen's typical gradient where that is more (grain, JPEG, a textured sweep); on a black screen
+in two opponent colour planes as well, each with its own typical gradient (a navy or a brown box
+on black: its brightness steps a few levels or none, its hue as much; over twelve held-out
+sets' 75 products on black, mean alpha error 0.073 -> 0.061, two dark spheres and a box
+0.23-0.31 -> 0.00-0.05; a black label strewn with coloured specks, a star field, falls apart
+into regions at the screen's level, holes: 0.06 -> 0.15. A white screen's colour mottling, a
+pink blotch's rim, broke it into regions: not on lit screens). Gaps in it up to
 about ``2 * GAP`` px wide (a face meeting its own contact shadow, a highlight running into
 the rim) are closed: the screen is what reaches the frame's border through the near-neutral
 pixels once they are eroded by :data:`GAP` px (and grown back by as much, never across an
@@ -45,18 +51,39 @@ def _disk(r: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
 
 
-def outlined(lum: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+#: the opponent colour planes (R - G and (R + G) / 2 - B, levels) in which a dark screen's
+#: outline is found too (:func:`outlined`)
+_OPPONENT = np.array([[1.0, -1.0, 0.0], [0.5, 0.5, -1.0]], np.float32)
+
+
+def _steps(x: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Sharp edges of the plane ``x`` (levels, float32 (h, w)) down to :data:`OUTLINE_LEAST`
+    levels per px, or :data:`OUTLINE_NOISE` times its typical gradient over the candidates
+    ``cand`` (bool) where that is more: bool."""
+    g_fine = grad2(x, 0.8)
+    g = g_fine[::3, ::3][cand[::3, ::3]]  # (a 1-in-9 subsample: its median, fast)
+    typical = float(np.sqrt(np.median(g))) if g.size else 0.0
+    return sharp_edges(x, max(OUTLINE_LEAST, OUTLINE_NOISE * typical), g_fine)
+
+
+def outlined(
+    lum: np.ndarray, cand: np.ndarray, img: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
     """The screen and the regions the subject's outline encloses, on a neutral screen.
 
     ``lum``: luminance (levels, float32 (h, w)); ``cand``: near-neutral pixels at the screen's
-    level or in its soft shadows (bool, same shape). Returns ``(screen, labels, n)``: the
-    candidates that reach the frame's border (bool), and the 4-connected components of the
-    other candidates off the outline (``labels`` int32, 0 elsewhere; ``n`` labels with 0).
+    level or in its soft shadows (bool, same shape); ``img``: the image (float32 RGB levels),
+    to find the outline in hue as well (two opponent colour planes, :data:`_OPPONENT`), or
+    ``None``: on a black screen a dark subject's outline steps a few levels in brightness or
+    none, but its hue (a navy or a brown box's) often steps as much. Returns
+    ``(screen, labels, n)``: the candidates that reach the frame's border (bool), and the
+    4-connected components of the other candidates off the outline (``labels`` int32, 0
+    elsewhere; ``n`` labels with 0).
     """
-    g_fine = grad2(lum, 0.8)
-    g = g_fine[::3, ::3][cand[::3, ::3]]  # (a 1-in-9 subsample: its median, fast)
-    typical = float(np.sqrt(np.median(g))) if g.size else 0.0
-    edges = sharp_edges(lum, max(OUTLINE_LEAST, OUTLINE_NOISE * typical), g_fine)
+    edges = _steps(lum, cand)
+    if img is not None:
+        for row in _OPPONENT:
+            edges |= _steps(cv2.transform(img, row[None]), cand)
     free = (cand & (cv2.dilate(edges.view(np.uint8), KERNEL3) == 0)).view(np.uint8)
     labels, sides, _ = rim_components(cv2.erode(free, _disk(GAP)))
     outer = sides.any(0)[labels].view(np.uint8)

@@ -34,17 +34,17 @@ enter it), while soft shadows are followed and key out.
 Neutral screens (white, grey, black). Candidates are near-neutral pixels at the screen's
 brightness or in its soft shadows, connected to the frame's border without crossing the
 subject's outline (:mod:`lib_tkg.keying.outline`: a soft shadow has none, a grey subject part
-has, if only of a few levels); enclosed regions at the plate's level (holes in the subject)
-are added in a second pass, each with its pixels no brighter than the lit screen where
-:data:`_HOLE_LEVEL` of it is at that level: the subject's shadow cast into its own hole (a
-chair's back) keys out as the shadow outside does, and the plate across a hole, dragged down
-by that shadow outside, is not the hole's. A flat grey part filling a hole has no pixel at the
-screen's level. On a black screen no shadow shows, so a hole there is mostly at the plate's
-level (:data:`_HOLE_LEVEL_DARK`); a dark part of the subject, shaded down to the screen's level
-in places (a black box's face, a black mug's side, a dark jacket), is not a hole. The other
-enclosed regions are subject parts; those near the screen's level
-(a white box's faces on white) are made opaque. Small near-neutral specks that the outline
-parts from the screen (dust, a blotch's crisp rim) are screen.
+has, if only of a few levels, and on black a dark one of another hue has one in hue); enclosed
+regions at the plate's level (holes in the subject) are added in a second pass, each with its
+pixels no brighter than the lit screen where :data:`_HOLE_LEVEL` of it is at that level: the
+subject's shadow cast into its own hole (a chair's back) keys out as the shadow outside does,
+and the plate across a hole, dragged down by that shadow outside, is not the hole's. A flat
+grey part filling a hole has no pixel at the screen's level. On a black screen no shadow
+shows, so a hole there is mostly at the plate's level (:data:`_HOLE_LEVEL_DARK`); a dark part
+of the subject, shaded down to the screen's level in places (a black box's face, a black mug's
+side, a dark jacket), is not a hole. The other enclosed regions are subject parts; those near
+the screen's level (a white box's faces on white) are made opaque. Small near-neutral specks
+that the outline parts from the screen (dust, a blotch's crisp rim) are screen.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
         return None
     # the subject's outline separates the screen from subject parts near its level, and
     # encloses holes in the subject (:mod:`lib_tkg.keying.outline`)
-    bg1, labels, n = outlined(lum, cand)
+    bg1, labels, n = outlined(lum, cand, img if lum_k <= _DARK_SCREEN else None)
     if not bg1.any():
         bg1 = cand
     small = grid_size(h, w)
