@@ -1041,46 +1041,6 @@ def test_a_dark_box_of_another_hue_keeps_its_faces_on_black(faces):
     assert (res.alpha[clear] <= 12).mean() >= 0.97
 
 
-def _black_face_shaded_to_the_screen(hole: bool):
-    """A black box (:func:`_box`, on a black sweep of 14 levels) whose front face is shaded
-    from the screen's level at its top to 24 levels above it at its bottom, inside a rim
-    highlight of 40 levels; with ``hole``, a 40 x 50 px window cut in that face shows the
-    sweep. Returns the image, the face's inside (the window's surround with ``hole``) and the
-    window's inside."""
-    img, _, _ = _box(14, (26, 14, 32), 0.5)
-    img = img.astype(np.float32)
-    yy, xx = np.mgrid[0:256, 0:256]
-    face = (xx >= 73) & (xx <= 147) & (yy >= 73) & (yy <= 202)
-    rim = (xx >= 71) & (xx <= 149) & (yy >= 71) & (yy <= 204) & ~face
-    img[rim] = 40.0
-    img[face] = (14.0 + 24.0 * (yy[face] - 73) / 129.0)[:, None]
-    window = (xx >= 90) & (xx < 130) & (yy >= 110) & (yy < 160)
-    if hole:
-        img[window] = 14.0 * (1.0 - 0.05 * yy[window] / 256)[:, None]
-    inside = cv2.erode(face.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    win_in = cv2.erode(window.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    if hole:
-        inside &= ~cv2.dilate(window.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    return np.clip(np.round(img), 0, 255).astype(np.uint8), inside, win_in
-
-
-def test_a_black_face_shaded_to_the_screens_level_in_part_stays_opaque():
-    """A fifth of the face lies within the plate's tolerance: at 5 % of it at that level an
-    enclosed region was a hole in the subject, and the face keyed mostly clear (a black box's
-    face, a black mug's side, a dark jacket on black). No shadow shows on a black screen, so a
-    hole there is mostly at the plate's level."""
-    img, inside, _ = _black_face_shaded_to_the_screen(hole=False)
-    assert (key(img, "black").alpha[inside] == 255).mean() >= 0.98
-
-
-def test_a_window_in_a_black_face_stays_clear_on_black():
-    """Guard for the rule above: a window cut in that face, showing the sweep, is a hole."""
-    img, inside, window = _black_face_shaded_to_the_screen(hole=True)
-    alpha = key(img, "black").alpha
-    assert (alpha[window] <= 12).mean() >= 0.97
-    assert (alpha[inside] == 255).mean() >= 0.98
-
-
 # --------------------------------------------------------------------------------------------
 # tiles and size limit
 

@@ -39,12 +39,10 @@ regions at the plate's level (holes in the subject) are added in a second pass, 
 pixels no brighter than the lit screen where :data:`_HOLE_LEVEL` of it is at that level: the
 subject's shadow cast into its own hole (a chair's back) keys out as the shadow outside does,
 and the plate across a hole, dragged down by that shadow outside, is not the hole's. A flat
-grey part filling a hole has no pixel at the screen's level. On a black screen no shadow
-shows, so a hole there is mostly at the plate's level (:data:`_HOLE_LEVEL_DARK`); a dark part
-of the subject, shaded down to the screen's level in places (a black box's face, a black mug's
-side, a dark jacket), is not a hole. The other enclosed regions are subject parts; those near
-the screen's level (a white box's faces on white) are made opaque. Small near-neutral specks
-that the outline parts from the screen (dust, a blotch's crisp rim) are screen.
+grey part filling a hole has no pixel at the screen's level. The other enclosed regions are
+subject parts; those near the screen's level (a white box's faces on white) are made opaque.
+Small near-neutral specks that the outline parts from the screen (dust, a blotch's crisp rim)
+are screen.
 """
 
 from __future__ import annotations
@@ -82,13 +80,8 @@ _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen regio
 #: share of a hole in the subject on a neutral screen at the plate's level, at least, for its
 #: pixels no brighter than the lit screen to be screen too (a soft shadow cast into it)
 _HOLE_LEVEL = 0.05
-#: ... on a black screen (brightness at most :data:`_DARK_SCREEN`), where no shadow shows: over
-#: twelve held-out sets' 75 products on black, black faces shaded to the screen's level in part
-#: (5-60 % of them within the tolerance) were taken for holes at 0.05 and keyed clear (mean
-#: alpha error 0.091 -> 0.073; 0.3-0.8 all do better, the more so the higher); holes whose
-#: plate, filled in across the subject, misses the screen in them have as little (a mug's
-#: handle, 17-44 %), and are filled (a limit)
-_HOLE_LEVEL_DARK = 0.6
+#: brightness (levels) of a black screen, at most, whose subject outline is found in hue as
+#: well (:func:`lib_tkg.keying.outline.outlined`)
 _DARK_SCREEN = 40.0
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
@@ -355,7 +348,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     lab = labels.reshape(-1)
     count = np.maximum(np.bincount(lab, minlength=n), 1)
     level = np.bincount(lab, weights=near.reshape(-1), minlength=n)
-    hole = level >= (_HOLE_LEVEL_DARK if lum_k <= _DARK_SCREEN else _HOLE_LEVEL) * count
+    hole = level >= _HOLE_LEVEL * count
     hole[0] = False
     part = ~hole & (np.bincount(lab, weights=dist.reshape(-1), minlength=n) <= SOLID_NEAR * count)
     part[0] = False
