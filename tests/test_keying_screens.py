@@ -1041,6 +1041,24 @@ def test_a_dark_box_of_another_hue_keeps_its_faces_on_black(faces):
     assert (res.alpha[clear] <= 12).mean() >= 0.97
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_jpeg_chroma_blocks_on_black_stay_screen(seed):
+    """A black sweep with blotches of colour cast (3 levels) and grain (3 levels), a navy box
+    on it, saved as JPEG at quality 60: its chroma blocks step a few levels in hue at their
+    edges, and taken for the outline they cut the sweep into regions that were kept opaque
+    (91-96 % of it clear). The hue outline's threshold is the plane's gradient at its 90th
+    percentile over the screen, which those blocks raise (the faces then key as without it)."""
+    rng = np.random.default_rng(seed)
+    img, _, clear = _box(14, ((12, 14, 24), (11, 13, 22), (9, 12, 19)), 3.0, seed)
+    blotches = rng.normal(0, 3.0, (8, 8, 3)).astype(np.float32)
+    blotches -= blotches.mean(-1, keepdims=True)
+    img = img + cv2.resize(blotches, (256, 256), interpolation=cv2.INTER_CUBIC)
+    img = np.clip(img + rng.normal(0, 3.0, img.shape), 0, 255).astype(np.uint8)
+    _, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 60])
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    assert (key(img, "black").alpha[clear] <= 12).mean() >= 0.98
+
+
 # --------------------------------------------------------------------------------------------
 # tiles and size limit
 
