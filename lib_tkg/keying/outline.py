@@ -10,10 +10,11 @@ to a gradient of :data:`OUTLINE_LEAST` levels per px, or :data:`OUTLINE_NOISE` t
 screen's typical gradient where that is more (grain, JPEG, a textured sweep); on a black screen
 in two opponent colour planes as well, each with its own typical gradient (a navy or a brown box
 on black: its brightness steps a few levels or none, its hue as much; mean alpha error over
-the 76th-87th held-out sets' 75 products on black 0.091 -> 0.088, over the untouched 88th's 15
+the 76th-87th held-out sets' 75 products on black 0.091 -> 0.089, over the untouched 88th's 15
 0.025 -> 0.020: a black sneaker 0.067 -> 0.005, a glossy black mug 0.086 -> 0.015; a phone
-0.066 -> 0.124. A white screen's colour mottling, a pink blotch's rim, broke it into regions:
-not on lit screens). Gaps in it up to
+0.066 -> 0.122; on blocky JPEG it finds next to nothing: :data:`_HUE_QUANTILE`. A white
+screen's colour mottling, a pink blotch's rim, broke it into regions: not on lit screens).
+Gaps in it up to
 about ``2 * GAP`` px wide (a face meeting its own contact shadow, a highlight running into
 the rim) are closed: the screen is what reaches the frame's border through the near-neutral
 pixels once they are eroded by :data:`GAP` px (and grown back by as much, never across an
