@@ -271,11 +271,8 @@ def screen_mismatch(
     """The note for a key colour ``kc`` keyed as given (``neutral``, or a hue not found) where
     the border (``shows``: "the image border shows", for a sequence "the frames' borders
     show") shows a chroma screen of colour ``other``, which ``auto`` would key."""
-    lum = sum(kc) / 3
     what = (
-        f"a {'white' if lum >= 215 else 'black' if lum <= 40 else 'grey'} one"
-        if neutral
-        else f"of the hue of key_color {hex_color(kc)}"
+        f"a {matte.neutral_kind(kc)} one" if neutral else f"of the hue of key_color {hex_color(kc)}"
     )
     return (
         f"{shows} a screen of colour {hex_color(other)}, not {what}; key_color "

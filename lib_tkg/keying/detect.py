@@ -322,12 +322,12 @@ def detect_screen(
     common = (px, hue, chroma, texture, pattern)
     if neutral:
         lum_p = float(np.mean(prior))
-        lo = lum_p - 60.0 if 40.0 < lum_p < 215.0 else (150.0 if lum_p >= 215.0 else -1.0)
-        hi = lum_p + 60.0 if 40.0 < lum_p < 215.0 else (256.0 if lum_p >= 215.0 else 100.0)
+        kind = matte.neutral_kind(prior)
+        lo = {"grey": lum_p - 60.0, "white": 150.0, "black": -1.0}[kind]
+        hi = {"grey": lum_p + 60.0, "white": 256.0, "black": 100.0}[kind]
         lum = matte.grey_rows(px)
         members = (chroma <= 18.0) & (lum >= lo) & (lum <= hi)
-        what = "a white" if lum_p >= 215 else ("a black" if lum_p <= 40 else "a grey")
-        return _smooth_screen(members, *common, True, what)
+        return _smooth_screen(members, *common, True, f"a {kind}")
     what = "a screen" if prior is None else "a #{:02x}{:02x}{:02x} screen".format(*prior)
     det = _chroma_screen(common, (grain, coarse), p_hue, matte.MIN_KEY_CHROMA, what)
     if det.key_rgb is None:

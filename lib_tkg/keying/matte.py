@@ -50,6 +50,19 @@ def is_neutral(rgb: tuple[int, int, int]) -> bool:
     return chroma(np.array(rgb, np.float32)) < MIN_KEY_CHROMA
 
 
+#: mean brightness (levels) of a neutral key colour: at most this is black, at least
+#: :data:`WHITE_MIN` white, between the two grey
+BLACK_MAX = 40.0
+WHITE_MIN = 215.0
+
+
+def neutral_kind(rgb: tuple[int, int, int]) -> str:
+    """``"white"``, ``"black"`` or ``"grey"``: which neutral screen a key colour (0..255) is,
+    by its mean brightness (:data:`BLACK_MAX`, :data:`WHITE_MIN`)."""
+    lum = sum(rgb) / 3
+    return "white" if lum >= WHITE_MIN else ("black" if lum <= BLACK_MAX else "grey")
+
+
 def chroma_rows(x: np.ndarray) -> np.ndarray:
     """Chroma of each row of an (N, 3) array, as :func:`chroma`."""
     r, g, b = x[:, 0], x[:, 1], x[:, 2]

@@ -80,9 +80,6 @@ _ABS_DIP = 0.08  # colour difference (fraction of the key's) a dark screen regio
 #: share of a hole in the subject on a neutral screen at the plate's level, at least, for its
 #: pixels no brighter than the lit screen to be screen too (a soft shadow cast into it)
 _HOLE_LEVEL = 0.05
-#: brightness (levels) of a black screen, at most, whose subject outline is found in hue as
-#: well (:func:`lib_tkg.keying.outline.outlined`)
-_DARK_SCREEN = 40.0
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
 CLASSIFY_RES = 256
@@ -331,7 +328,9 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
         return None
     # the subject's outline separates the screen from subject parts near its level, and
     # encloses holes in the subject (:mod:`lib_tkg.keying.outline`)
-    bg1, labels, n = outlined(lum, cand, img if lum_k <= _DARK_SCREEN else None)
+    # (on a black screen in hue as well)
+    black = matte.neutral_kind(kc) == "black"
+    bg1, labels, n = outlined(lum, cand, img if black else None)
     if not bg1.any():
         bg1 = cand
     small = grid_size(h, w)
