@@ -647,14 +647,36 @@ def test_a_dark_or_bright_sharp_rimmed_region_is_no_screen(level):
     assert not out[80:130, 80:130].any() and out[:40].all()
 
 
-@pytest.mark.parametrize("level", [40.0, 160.0])
-def test_a_dark_or_bright_region_sharp_only_against_the_subject_is_screen(level):
-    """The same, sharp only where it meets a subject wrapped round three of its sides and soft
-    against the screen: a vignetted corner or a hot spot of light in the subject's crook (a
-    held-out set's goal net and boot sole on a hard-lit cloth: their screens' hot spots keyed
-    opaque, SAD 196 and 110, where FFmpeg's was 107 and 14)."""
-    out = candidates.no_plateaus(*_dim_scene(True, level))
+def test_a_bright_region_sharp_only_against_the_subject_is_screen():
+    """The same at 1.6 times the screen's brightness, sharp only where it meets a subject
+    wrapped round three of its sides and soft against the screen: a hot spot of light in the
+    subject's crook (a held-out set's goal net and boot sole on a hard-lit cloth: their screens'
+    hot spots keyed opaque, SAD 196 and 110, where FFmpeg's was 107 and 14)."""
+    out = candidates.no_plateaus(*_dim_scene(True, 160.0))
     assert out[80:130, 80:130].all()
+
+
+def test_a_dark_region_inside_the_frame_sharp_against_the_subject_is_no_screen():
+    """At 0.4 of the screen's brightness inside the frame, in the subject's crook: judged by all
+    of its rim, as a dark subject part beside its own soft shadow is (held-out limes shaded to
+    a soft rim keyed clearer when only the rim against the screen counted)."""
+    out = candidates.no_plateaus(*_dim_scene(True, 40.0))
+    assert not out[80:130, 80:130].any()
+
+
+@pytest.mark.parametrize("level", [40.0, 160.0])
+def test_a_dark_or_bright_corner_sharp_only_against_the_subject_is_screen(level):
+    """A corner of the frame at 0.4 or 1.6 times the screen's brightness (a vignette, a hot
+    spot), sharp along the subject beside it and soft against the screen: screen (held-out
+    vignetted corners beside drops and curls were kept as dark parts, SAD 77 and 93, 33 and 63
+    after)."""
+    edges, bg, lum, sat = _dim_scene(False, 100.0)
+    lum[:80, :80] = level
+    bg[:80, 80:90] = False  # the subject beside the corner, sharp against it
+    edges[:] = False
+    edges[:80, 79] = True
+    out = candidates.no_plateaus(edges, bg, lum, sat)
+    assert out[5:70, 5:70].all()
 
 
 def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0, rise: float = 0.0):

@@ -23,10 +23,10 @@ Next to the subject, candidates much darker than the screen farther out are left
 subject's blurred edge has the screen's chromaticity, but it is subject, not a shadow; so is a
 region darker than the screen around it and cut off from it by a sharp edge (a dark veil), or
 enclosed by such an edge and not of the screen's colour (a fill inside a thin outline), or far
-darker or brighter than the screen with a mostly sharp rim where it meets the open screen (a
-dark part of its hue beside its own soft shadow, which breaks that edge; a bright hood of its
-hue under hair; a hot spot of light or a vignetted corner is sharp only where the subject
-meets it), or darker than
+darker or brighter than the screen with a mostly sharp rim (a dark part of its hue beside its
+own soft shadow, which breaks that edge; a bright hood of its hue under hair; where a bright
+region or a dark one at the frame's border meets the open screen, its rim there: a hot spot of
+light or a vignetted corner is sharp only where the subject meets it), or darker than
 the screen and far more finely textured than it (dark hair or leaves of its hue); these rules
 are :mod:`lib_tkg.keying.candidates`'. A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such

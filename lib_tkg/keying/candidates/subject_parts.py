@@ -106,10 +106,10 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     :data:`_PLATEAU_LIGHT` times the screen's brightness, or more saturated than it
     (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
     whose rim lies on sharp luminance edges (``edges``, :func:`edges.sharp_edges`) for
-    :data:`_PLATEAU_EDGE` of its length or more (a dark or a bright one's: the rim it shares
-    with the open screen, 2 px or more from anything else; all of it where it meets none), and
-    that do not reach two opposite sides of the frame (a darker floor behind a sharp horizon is
-    screen); or darker than
+    :data:`_PLATEAU_EDGE` of its length or more (a bright one's, and a dark one's that reaches
+    the frame's border: the rim it shares with the open screen, 2 px or more from anything else,
+    where it meets any), and that do not reach two opposite sides of the frame (a darker floor
+    behind a sharp horizon is screen); or darker than
     :data:`_PLATEAU_DIM` of it, over :data:`_PLATEAU_LARGE` of the frame, with the rim it shares
     with the brighter screen mostly sharp (a flat olive shirt at 0.65 of the screen's
     brightness; a soft shadow's rim is sharp only where the subject or strands cross it).
@@ -121,16 +121,18 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     dark one out only where sharp edges cut it off all round, and where it meets its own soft
     drop shadow, or hair crosses its rim, they do not; a bright one large enough bends
     :func:`no_bright_bumps`' surface up to it. A soft shadow or a hot spot of light has no sharp
-    rim, and is rarely that dark or bright; but it does meet the subject, whose outline is sharp,
-    so a dark or bright region's rim counts only where it meets the open screen: a held-out set's
-    hot spots of light filling the crook of a boot sole and the mesh of a goal net were taken for
-    bright parts (SAD 110 -> 4.5 and 196 -> 79, FFmpeg's 14 and 107), vignetted dark corners
-    beside drops and curls for dark ones (77 -> 33, 93 -> 63); over the 76th-93rd held-out sets'
-    540 composites 11780 -> 11426, one worse, by 0.09. A region inside the subject, meeting no
-    open screen (a smooth dark veil stretched inside a sticker), is judged by all of its rim. A
-    vivid region's rim is counted all round: so counted where it meets the open screen, a dark
-    green costume under hair and a grass tuft keyed clearer (SAD 9 -> 40, 153 -> 181). ``lum``:
-    the image's luminance (:func:`edges.luminance`, levels); ``sat``: its saturation ratio.
+    rim, and is rarely that dark or bright; but it does meet the subject, whose outline is sharp.
+    So a bright region's rim counts only where it meets the open screen (a held-out set's hot
+    spots of light filling the crook of a boot sole and the mesh of a goal net were taken for
+    bright parts: SAD 110 -> 4.5 and 196 -> 79, FFmpeg's 14 and 107), and so does a dark one's
+    that reaches the frame's border (vignetted corners beside drops and curls: 77 -> 33, 93 ->
+    63); over the 76th-93rd held-out sets' 540 composites 11780 -> 11429, one worse, by 0.09. A
+    dark region inside the frame is judged by all of its rim: so judged where it meets the open
+    screen, held-out limes and a cucumber, shaded to a soft rim, keyed clearer; so is one
+    meeting no open screen (a smooth dark veil stretched inside a sticker). A vivid region's
+    rim is counted all round: so counted where it meets the open screen, a dark green costume
+    under hair and a grass tuft keyed clearer (SAD 9 -> 40, 153 -> 181). ``lum``: the image's
+    luminance (:func:`edges.luminance`, levels); ``sat``: its saturation ratio.
     """
     ring = screen_ring(bg)
     if ring is None:
@@ -143,8 +145,8 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
     vivid = bg & (sat > np.float32(vivid_from))
     open_screen = cv2.erode(bg.view(np.uint8), KERNEL5).view(bool)
-    drop = _sharp_rimmed(edges, bright, against=open_screen & ~bright, enclosed_all_round=True)
-    drop |= _sharp_rimmed(edges, dark, against=open_screen & ~dark, enclosed_all_round=True)
+    drop = _sharp_rimmed(edges, bright, open_screen=open_screen)
+    drop |= _sharp_rimmed(edges, dark, open_screen=open_screen, border_only=True)
     drop |= _sharp_rimmed(edges, vivid)
     drop |= _sharp_rimmed(edges, shaded, int(_PLATEAU_LARGE * bg.size), bg & ~shaded)
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
@@ -253,32 +255,36 @@ def _sharp_rimmed(
     mask: np.ndarray,
     least: int = VEIL_PX,
     against: np.ndarray | None = None,
-    enclosed_all_round: bool = False,
+    open_screen: np.ndarray | None = None,
+    border_only: bool = False,
 ) -> np.ndarray:
     """The regions of ``mask`` (bool) of ``least`` px or more, not reaching two opposite
     sides of the frame, whose rim (the pixels next to them; those of ``against`` only, if given)
-    lies on ``edges`` (dilated by 1 px) for :data:`_PLATEAU_EDGE` of its length or more; with
-    ``enclosed_all_round``, a region whose rim has no pixel of ``against`` is judged by all of
-    its rim."""
+    lies on ``edges`` (dilated by 1 px) for :data:`_PLATEAU_EDGE` of its length or more. With
+    ``open_screen`` (bool), a region that meets it (and reaches the frame's border, with
+    ``border_only``) is judged by the rim it shares with it alone."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return np.zeros_like(mask)
     # the rim: the pixels next to a region, each counted for the region it touches
     rim = (cv2.dilate(mask.view(np.uint8), KERNEL3) > 0) & ~mask
-    near_all = cv2.dilate(labels.astype(np.float32), KERNEL3)[rim].astype(np.int64)
-    on_edge = cv2.dilate(edges.view(np.uint8), KERNEL3)[rim] > 0
-    length = np.bincount(near_all, minlength=n)
-    sharp = np.bincount(near_all, weights=on_edge, minlength=n)
     if against is not None:
-        part = against[rim]
-        length_a = np.bincount(near_all[part], minlength=n)
-        sharp_a = np.bincount(near_all[part], weights=on_edge[part], minlength=n)
-        mine = (length_a > 0) | (not enclosed_all_round)
-        length = np.where(mine, length_a, length)
-        sharp = np.where(mine, sharp_a, sharp)
+        rim &= against
+    near = cv2.dilate(labels.astype(np.float32), KERNEL3)[rim].astype(np.int64)
+    on_edge = cv2.dilate(edges.view(np.uint8), KERNEL3)[rim] > 0
+    length = np.bincount(near, minlength=n)
+    sharp = np.bincount(near, weights=on_edge, minlength=n)
+    sides = border_sides(labels, n)
+    if open_screen is not None:
+        on_open = open_screen[rim]
+        length_o = np.bincount(near[on_open], minlength=n)
+        sharp_o = np.bincount(near[on_open], weights=on_edge[on_open], minlength=n)
+        own = (length_o > 0) & (sides.any(axis=0) if border_only else True)
+        length = np.where(own, length_o, length)
+        sharp = np.where(own, sharp_o, sharp)
     size = np.bincount(labels[mask], minlength=n)
     keep = (size >= least) & (sharp >= _PLATEAU_EDGE * np.maximum(length, 1))
-    keep &= ~across(border_sides(labels, n))
+    keep &= ~across(sides)
     keep[0] = False
     return keep[labels]
 
