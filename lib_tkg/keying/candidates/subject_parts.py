@@ -21,7 +21,7 @@ from lib_tkg.keying.regions import (
     across,
     border_sides,
 )
-from lib_tkg.keying.resolution import KERNEL3, KERNEL5, enlarge_mask
+from lib_tkg.keying.resolution import KERNEL3, KERNEL5, KERNEL7, enlarge_mask
 
 _BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
 #: largest residual (log brightness) the screen's light fit keeps: a large bright part (a vivid
@@ -107,7 +107,7 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
     whose rim lies on sharp luminance edges (``edges``, :func:`edges.sharp_edges`) for
     :data:`_PLATEAU_EDGE` of its length or more (a bright one's, and a dark one's that reaches
-    the frame's border: the rim it shares with the open screen, 2 px or more from anything else,
+    the frame's border: the rim it shares with the open screen, 3 px or more from anything else,
     where it meets any), and that do not reach two opposite sides of the frame (a darker floor
     behind a sharp horizon is screen); or darker than
     :data:`_PLATEAU_DIM` of it, over :data:`_PLATEAU_LARGE` of the frame, with the rim it shares
@@ -144,7 +144,9 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     shaded = bg & (lum < np.float32(_PLATEAU_DIM * level))
     bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
     vivid = bg & (sat > np.float32(vivid_from))
-    open_screen = cv2.erode(bg.view(np.uint8), KERNEL5).view(bool)
+    # (3 px clear of anything else: the sharp edges, found at twice this resolution, reduced and
+    # widened by 1 px, reach 2 px into the screen from the subject's outline)
+    open_screen = cv2.erode(bg.view(np.uint8), KERNEL7).view(bool)
     drop = _sharp_rimmed(edges, bright, open_screen=open_screen)
     drop |= _sharp_rimmed(edges, dark, open_screen=open_screen, border_only=True)
     drop |= _sharp_rimmed(edges, vivid)
