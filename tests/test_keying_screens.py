@@ -314,17 +314,19 @@ def test_a_greyish_or_darker_green_screen_is_keyed(color):
     assert res.keyed and res.alpha[:20].max() <= 2 and (res.alpha[70:122, 70:122] == 255).all()
 
 
+@pytest.mark.parametrize("top", [0.45, 0.34])
 @pytest.mark.parametrize("color", [GREEN, (30, 70, 200)], ids=["green", "blue"])
-def test_a_green_screen_on_less_than_half_of_the_border_is_found_if_clean(color):
-    # a textured subject across the lower 55 % of the frame, running off three sides: the
-    # screen is 47 % of the border, all of it smooth. It was refused as too little of the
-    # border ("only 47 %"); a smooth green border that large is a screen, a blue one may be
-    # a sky and is still refused
+def test_a_green_screen_on_less_than_half_of_the_border_is_found_if_clean(color, top):
+    # a textured subject across the lower 55 % (66 %) of the frame, running off three sides:
+    # the screen is 47 % (42 %) of the border, all of it smooth. It was refused as too little
+    # of the border ("only 47 %"; held-out screens with hair, fringe or a jersey off three
+    # sides, 41-44 %, were refused until the limit went from 45 % to 40 %); a smooth green
+    # border that large is a screen, a blue one may be a sky and is still refused
     rng = np.random.default_rng(0)
     h = w = 512
     yy = np.mgrid[0:h, 0:w][0].astype(np.float32)
     img = np.float32(color)[None, None] * (1.0 - 0.15 * yy / h)[..., None]
-    subject = yy > 0.45 * h
+    subject = yy > top * h
     tex = cv2.resize(
         rng.random((64, 64)).astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST
     )
@@ -334,10 +336,10 @@ def test_a_green_screen_on_less_than_half_of_the_border_is_found_if_clean(color)
         warnings.simplefilter("ignore", NoKeyColorWarning)
         res = key(img)
     if color == GREEN:
-        assert res.keyed and res.alpha[: int(0.4 * h)].max() <= 2
-        assert (res.alpha[int(0.5 * h) :] == 255).mean() > 0.99
+        assert res.keyed and res.alpha[: int((top - 0.05) * h)].max() <= 2
+        assert (res.alpha[int((top + 0.05) * h) :] == 255).mean() > 0.99
     else:
-        assert not res.keyed and "only 48% of the border" in res.notes[0]
+        assert not res.keyed and "% of the border" in res.notes[0]
 
 
 @pytest.mark.parametrize("color", [(49, 56, 76), (94, 98, 140)])
