@@ -283,7 +283,9 @@ def _sharp_rimmed(
         on_open = open_screen[rim]
         length_o = np.bincount(near[on_open], minlength=n)
         sharp_o = np.bincount(near[on_open], weights=on_edge[on_open], minlength=n)
-        own = (length_o > 0) & (sides.any(axis=0) if border_only else True)
+        own = length_o > 0
+        if border_only:
+            own &= sides.any(axis=0)
         length = np.where(own, length_o, length)
         sharp = np.where(own, sharp_o, sharp)
     size = np.bincount(labels[mask], minlength=n)
