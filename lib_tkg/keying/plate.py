@@ -31,7 +31,8 @@ the screen and far more finely textured than it (dark hair or leaves of its hue)
 are :mod:`lib_tkg.keying.candidates`'. A second
 pass keeps only candidates at the first plate's level (neither darker, so thin dark details such
 as hair don't darken it, nor brighter or more saturated, so key-coloured subject parts don't
-enter it), while soft shadows are followed and key out.
+enter it, nor the subject's edge mixed with the screen: off the first plate's shade line near
+the subject), while soft shadows are followed and key out.
 
 Neutral screens (white, grey, black). Candidates are near-neutral pixels at the screen's
 brightness or in its soft shadows, connected to the frame's border without crossing the
@@ -62,6 +63,7 @@ from lib_tkg.keying.candidates import (
     no_bright_bumps,
     no_cut_off_parts,
     no_dark_ramps,
+    no_mixed_rim,
     no_plateaus,
     no_textured_shade,
     no_veils,
@@ -287,7 +289,8 @@ def _level_pass(
     d: np.ndarray | None = None,
 ) -> Screen:
     """The chroma screen's last pass: the plate from the candidates ``bg1`` at the level of the
-    pass-1 plate grid ``plate1`` (neither darker nor more saturated, beyond the noise).
+    pass-1 plate grid ``plate1`` (neither darker nor more saturated, beyond the noise), less
+    the subject's mixed rim (:func:`~lib_tkg.keying.candidates.no_mixed_rim`).
 
     ``d``: the colour difference of ``img``, if already computed. When no candidate passes,
     the plate is made from all of ``bg1``.
@@ -306,6 +309,7 @@ def _level_pass(
     bg2 = bg1 & (t >= one - lim) & (t <= one + 2 * lim)
     if not bg2.any():
         bg2 = bg1
+    bg2 = no_mixed_rim(bg2, img, cv2.resize(plate1, (w, h), interpolation=cv2.INTER_LINEAR))
     plate_s, w_s = block_plate(img, bg2, small, key_f)
     d_plate_s = np.maximum(matte.diff(plate_s, m), d_floor)
     casts = matte.cast_rows(matte.rows_where(img, bg2), m)

@@ -14,7 +14,8 @@ Each rule takes the candidate mask at the classifying resolution and returns it 
   beside a veil, :func:`no_plateaus` dark, bright or vivid sharp-rimmed regions,
   :func:`no_textured_shade` dark, finely textured ones (hair, leaves), :func:`no_bright_bumps`
   regions far brighter than the screen's smooth light, :func:`no_dark_ramps` a dark subject's
-  blurred edge; :func:`screen_ring` is the frame's outer ring where the screen's levels are
+  blurred edge, :func:`no_mixed_rim` the subject's edge mixed with the screen (on the last
+  pass); :func:`screen_ring` is the frame's outer ring where the screen's levels are
   measured.
 """
 
@@ -23,6 +24,7 @@ from lib_tkg.keying.candidates.screen_parts import DRIFT_SLOPE, screen_drift, sc
 from lib_tkg.keying.candidates.subject_parts import (
     no_bright_bumps,
     no_dark_ramps,
+    no_mixed_rim,
     no_plateaus,
     no_textured_shade,
     no_veils,
@@ -35,6 +37,7 @@ __all__ = [
     "no_bright_bumps",
     "no_cut_off_parts",
     "no_dark_ramps",
+    "no_mixed_rim",
     "no_plateaus",
     "no_textured_shade",
     "no_veils",
