@@ -1973,38 +1973,50 @@ def test_a_mottled_garment_of_the_screens_colour_running_off_the_frame_stays_opa
     assert got[:60].max() <= 3 / 255  # the screen
 
 
+def _garment_off_the_bottom(rng, screen, mottle: float, body_axes, face, cloth) -> tuple:
+    """A 384 px garment running off the frame's bottom (an ellipse of ``body_axes`` px centred
+    on its bottom edge) under a face (``face``: its centre's y and colour) on a ``screen``
+    mottled by +-``mottle``; ``cloth(yy, xx)``, called after the screen is made, gives the
+    garment's colours (float32 (h, w, 3)). Returns the image and the garment's inside."""
+    h, w = 384, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.float32(screen)[None, None] * (1.0 + mottle * _mottle(rng, h, w))[..., None]
+    body = np.hypot((xx - 192) / body_axes[0], (yy - 384) / body_axes[1]) < 1
+    cv2.circle(img, (192, face[0]), 46, face[1], -1)
+    img = np.where(body[..., None], cloth(yy, xx), img)
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    return img, cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+
+
 def _mottled_garment(seed: int, colour) -> tuple[np.ndarray, np.ndarray]:
     """A garment of ``colour``, mottled all over (cloth: +-25 % at a 2 px scale), running off
     the frame's bottom under a face, on a mottled green screen (50, 200, 60); the image and the
     garment's inside."""
     rng = np.random.default_rng(seed)
-    h, w = 384, 384
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * _mottle(rng, h, w))[..., None]
-    body = np.hypot((xx - 192) / 138, (yy - 384) / 161) < 1
-    cv2.circle(img, (192, 123), 46, (200, 90, 60), -1)
-    cloth = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 2.0)
-    cloth = 1.0 + 0.25 * cloth / cloth.std()
-    img = np.where(body[..., None], np.float32(colour) * cloth[..., None], img)
-    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
-    return img, cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+
+    def cloth(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        grain = cv2.GaussianBlur(rng.standard_normal(yy.shape).astype(np.float32), (0, 0), 2.0)
+        return np.float32(colour) * (1.0 + 0.25 * grain / grain.std())[..., None]
+
+    return _garment_off_the_bottom(
+        rng, (50, 200, 60), 0.06, (138, 161), (123, (200, 90, 60)), cloth
+    )
 
 
 def _knit_garment(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A two-tone green knit (zigzag rows of light (92, 200, 92) and dark (30, 120, 45)
     stitches) running off the frame's bottom under a face, on a mottled green screen; the
     image and the garment's inside."""
+
+    def knit(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        rows = ((yy + 16 * np.abs((xx / 8) % 2 - 1)) // 5) % 2 > 0
+        two = np.where(rows[..., None], np.float32((92, 200, 92)), np.float32((30, 120, 45)))
+        return cv2.GaussianBlur(two, (0, 0), 0.8)
+
     rng = np.random.default_rng(seed)
-    h, w = 384, 384
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = np.float32((60, 195, 95))[None, None] * (1.0 + 0.04 * _mottle(rng, h, w))[..., None]
-    body = np.hypot((xx - 192) / 150, (yy - 384) / 170) < 1
-    cv2.circle(img, (192, 118), 46, (200, 150, 120), -1)
-    rows = ((yy + 16 * np.abs((xx / 8) % 2 - 1)) // 5) % 2 > 0
-    knit = np.where(rows[..., None], np.float32((92, 200, 92)), np.float32((30, 120, 45)))
-    img = np.where(body[..., None], cv2.GaussianBlur(knit, (0, 0), 0.8), img)
-    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
-    return img, cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    return _garment_off_the_bottom(
+        rng, (60, 195, 95), 0.04, (150, 170), (118, (200, 150, 120)), knit
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])
