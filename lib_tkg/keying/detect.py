@@ -21,7 +21,7 @@ one colour dominates it and a smooth plate explains that colour's variation:
   that scale (a green brick wall's mortar lines, planks, tiles) does not pass either;
 * **mostly smooth** (no prior only): at least :data:`_MIN_SMOOTH` of the border's pixels of the
   screen's colour are smooth (a green wall's or a green-tinted photo's are textured in part;
-  :data:`_CROSSED_SMOOTH` for a screen found as crossed by the subject), unless the others are
+  a screen found under :data:`MIN_COVER` has passed its rule's own share), unless the others are
   far paler (:data:`_VEILED_SAT`: a white veil or smoke over the screen);
 * **keyable hue** (no prior only): clearly saturated (an under-lit screen down to chroma 20),
   and not warm: red, orange and yellow borders (the colours of skin, wood, fur, fundus photos
@@ -496,9 +496,8 @@ def _chroma_screen(
         if k_chroma < least[0] or sat < least[1]:
             why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
             return Detection(None, False, why, det.cover)
-        # (a screen crossed by the subject, found under MIN_COVER: _CROSSED_SMOOTH is enough)
-        least = _CROSSED_SMOOTH if det.cover < MIN_COVER else _MIN_SMOOTH
-        if det.smooth < least and det.textured_sat > _VEILED_SAT:
+        # (a screen found under MIN_COVER passed its rule's own smooth share)
+        if det.cover >= MIN_COVER and det.smooth < _MIN_SMOOTH and det.textured_sat > _VEILED_SAT:
             why = (
                 f"the border's colour {hex_color(kc)} is textured in {1 - det.smooth:.0%} of its "
                 "pixels (like a wall, fur, grass or a tinted photo), not a screen"

@@ -16,6 +16,15 @@ def dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return matte.rows_dot(a[:, :3] * b[:, :3], matte.ONES)
 
 
+def off_shade2(px: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared distance (levels^2, (N,)) of the colours ``px`` from the line through black and
+    ``b`` (the plate's colour at any brightness: the screen lit or shaded), both float32 (N, 3)
+    rows: a mix of the screen with another colour leaves it, shade does not."""
+    shade = dot3(px, b) / np.maximum(dot3(b, b), np.float32(1.0))
+    rest = px - b * shade[:, None]
+    return dot3(rest, rest)
+
+
 def pixel_xy(idx: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """Column and row (float32, (N,) each) of the flat pixel indices ``idx`` of an (h, w) image."""
     i = idx.astype(np.int32) if h * w < 2**31 else idx  # (32-bit division is twice as fast)

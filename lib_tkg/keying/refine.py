@@ -26,7 +26,7 @@ from lib_tkg.keying import matte
 from lib_tkg.keying.band_alpha import band_alpha
 from lib_tkg.keying.core_colour import colour_map, leave_ramps, rim_map
 from lib_tkg.keying.guided import guide_terms, guided_filter_color
-from lib_tkg.keying.pixels import dot3, pixel_xy, sample
+from lib_tkg.keying.pixels import dot3, off_shade2, pixel_xy, sample
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box
 from lib_tkg.keying.threads import in_background, in_parallel
 
@@ -122,11 +122,8 @@ def _admit_off(
     if at.size == 0:
         return
     i_r, b_r = (np.take(x.reshape(-1, 3), at, axis=0) for x in (img, plate))
-    # (the distance from the nearest point of the line through black and the plate's colour)
-    shade = dot3(i_r, b_r) / np.maximum(dot3(b_r, b_r), np.float32(1.0))
-    rest = i_r - b_r * shade[:, None]
     least = max(_OFF_NOISE * noise_lv, _OFF_LEVELS)
-    faint.reshape(-1)[at[dot3(rest, rest) > np.float32(least * least)]] = 255
+    faint.reshape(-1)[at[off_shade2(i_r, b_r) > np.float32(least * least)]] = 255
 
 
 def refine_band(

@@ -18,7 +18,7 @@ from lib_tkg.keying import matte
 from lib_tkg.keying.candidates.cut_off_regions import VEIL_PX
 from lib_tkg.keying.edges import grad2
 from lib_tkg.keying.fields import block_plate, fit
-from lib_tkg.keying.pixels import dot3
+from lib_tkg.keying.pixels import off_shade2
 from lib_tkg.keying.regions import (
     across,
     border_sides,
@@ -64,15 +64,6 @@ _TEXTURE_FLOOR = 0.3
 #: horizon) has about as much texture as gradient there, strands pointing every way far more
 _TEXTURE_EDGE = 2.0
 _RING = 0.1  # width of the frame's outer ring where the screen's level is measured (share)
-#: A veil, smoke or a glow over the screen: a candidate whose chromaticity is more than
-#: :data:`_PALE` (or the field's noise, if larger) under the field's is paler than the screen;
-#: one within :data:`_PALE_REACH` of the long side of a veil's core (a pixel of the screen's hue
-#: left out, :data:`_PALE_CORE` times as pale, and no darker than the candidates within
-#: :data:`_PALE_WINDOW` of the long side: shade and dark strands keep the chromaticity, a white
-#: veil lightens) is left out too: its faintest parts (a tulle's thin stripes, a plume's edge)
-#: pass as mottling, and the plate taken through them keys the whole veil fainter (measured over
-#: a held-out set: the veils' soft-band bias -25 and -29 to +7 and -13; screens mottled
-#: as SD's keep their pale patches that are not beside a veil)
 #: The subject's mixed rim (:func:`no_mixed_rim`): candidates within :data:`_RIM_REACH` px of
 #: the others whose colour lies off the first plate's shade line by more than the candidates'
 #: farther out do (their 95th percentile, the screen's mottling and grain), and by
@@ -83,6 +74,15 @@ _RING = 0.1  # width of the frame's outer ring where the screen's level is measu
 _RIM_REACH = 3
 _RIM_LEVELS = 4.0
 _RIM_KERNEL = np.ones((2 * _RIM_REACH + 1,) * 2, np.uint8)
+#: A veil, smoke or a glow over the screen: a candidate whose chromaticity is more than
+#: :data:`_PALE` (or the field's noise, if larger) under the field's is paler than the screen;
+#: one within :data:`_PALE_REACH` of the long side of a veil's core (a pixel of the screen's hue
+#: left out, :data:`_PALE_CORE` times as pale, and no darker than the candidates within
+#: :data:`_PALE_WINDOW` of the long side: shade and dark strands keep the chromaticity, a white
+#: veil lightens) is left out too: its faintest parts (a tulle's thin stripes, a plume's edge)
+#: pass as mottling, and the plate taken through them keys the whole veil fainter (measured over
+#: a held-out set: the veils' soft-band bias -25 and -29 to +7 and -13; screens mottled
+#: as SD's keep their pale patches that are not beside a veil)
 _PALE = 0.04
 _PALE_CORE = 3.0
 _PALE_REACH = 0.03
@@ -326,10 +326,7 @@ def no_mixed_rim(bg: np.ndarray, img: np.ndarray, plate: np.ndarray) -> np.ndarr
     near = cv2.dilate(other, _RIM_KERNEL).view(bool) & bg
     if not near.any():
         return bg
-    px, b = img.reshape(-1, 3), plate.reshape(-1, 3)
-    shade = dot3(px, b) / np.maximum(dot3(b, b), np.float32(1.0))
-    rest = px - b * shade[:, None]
-    off = cv2.sqrt(dot3(rest, rest)).reshape(h, w)
+    off = cv2.sqrt(off_shade2(img.reshape(-1, 3), plate.reshape(-1, 3))).reshape(h, w)
     farther = off[bg & ~near]
     limit = _RIM_LEVELS
     if farther.size:
