@@ -136,6 +136,25 @@ def test_wide_soft_edge_of_a_colour_near_the_screen_is_unbiased():
     assert (m[30:100, 70:150] == 1).all()
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_lime_subjects_wide_soft_edge_lighter_than_the_screen_is_not_keyed_as_a_glow(seed):
+    """A lime subject fading into a darker green screen over 60 px (motion blur, defocus): far
+    from its opaque core the edge has no subject colour near, and the fallback took the lighter,
+    saturated mix for a glow and pulled it toward the lower bound (-11/255 over the band,
+    -14/255 where alpha is under 0.5); the nearest core's colour, of the key's, says it is the
+    subject's own edge."""
+    bg = np.array((40, 150, 60), np.float32)
+    a = np.zeros((128, 256), np.float32)
+    a[16:-16, 120:] = 1.0
+    a[16:-16, 60:120] = np.linspace(0, 1, 62)[1:-1]
+    img = a[..., None] * np.array((170, 230, 60), np.float32) + (1 - a[..., None]) * bg
+    img += np.random.default_rng(seed).normal(0, 1.0, img.shape)
+    m = key_matte(np.clip(np.rint(img), 0, 255).astype(np.uint8)).astype(np.float64) / 255
+    assert abs((m - a)[(a > 0.05) & (a < 0.95)].mean()) < 8 / 255
+    assert (m - a)[(a > 0.05) & (a < 0.5)].mean() > -10 / 255
+    assert (m[24:104, 130:250] == 1).all()
+
+
 def test_the_dense_part_of_a_wide_soft_edge_is_not_made_opaque():
     """A grey subject fading into the screen over 60 px: near its opaque side alpha is 0.7-0.95
     and the neighbourhood mostly opaque, which used to put those pixels into the opaque core

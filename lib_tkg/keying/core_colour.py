@@ -1,7 +1,7 @@
 """Colour maps of the opaque core that the band's estimate reads: the mean colour and weight of
-the nearby core (:func:`colour_map`), of the opaque rim (:func:`rim_map`: an outline's colour),
-and the inner part of a saturated subject's wide soft edge taken out of the core
-(:func:`leave_ramps`).
+the nearby core (:func:`colour_map`), the nearest core's colour however far
+(:func:`nearest_colour`), the opaque rim's (:func:`rim_map`: an outline's colour), and the
+inner part of a saturated subject's wide soft edge taken out of the core (:func:`leave_ramps`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
+from lib_tkg.keying.fields import push_pull
 from lib_tkg.keying.pixels import dot3, pixel_xy, sample
 from lib_tkg.keying.resolution import enlarge_mask
 
 _RAMP = 8  # px: how far into the opaque core a wide soft edge of a saturated subject is sought
 _RIM_SIGMA = 1.5  # px (full resolution) of the average of the opaque rim's colour
+_NEAREST_W0 = 0.05  # a colour map's weight from which its own colour is the nearest core's
 
 
 def colour_map(cw_sum: np.ndarray) -> np.ndarray:
@@ -27,6 +29,17 @@ def colour_map(cw_sum: np.ndarray) -> np.ndarray:
     scale = cv2.cvtColor(inv, cv2.COLOR_GRAY2RGBA)  # (inv, inv, inv, 1): faster than a merge
     scale.reshape(-1)[3::4] = np.float32(1.0 / 255.0)
     return np.multiply(cw_sum, scale, out=scale)
+
+
+def nearest_colour(cmap: np.ndarray) -> np.ndarray | None:
+    """(h, w, 3) the colour of the nearest opaque core however far: the mean colour of a
+    colour map (:func:`colour_map`) filled across the frame where its weight is under
+    :data:`_NEAREST_W0` (push-pull); ``None`` where the map has no weight at all."""
+    wgt = np.ascontiguousarray(cmap[..., 3])
+    if not wgt.any():
+        return None
+    csum = cv2.multiply(cv2.cvtColor(cmap, cv2.COLOR_RGBA2RGB), matte.rep3(wgt))
+    return push_pull(csum, wgt, np.zeros(3, np.float32), w0=_NEAREST_W0)
 
 
 def rim_map(

@@ -24,7 +24,7 @@ import numpy as np
 
 from lib_tkg.keying import matte
 from lib_tkg.keying.band_alpha import band_alpha
-from lib_tkg.keying.core_colour import colour_map, leave_ramps, rim_map
+from lib_tkg.keying.core_colour import colour_map, leave_ramps, nearest_colour, rim_map
 from lib_tkg.keying.guided import guide_terms, guided_filter_color
 from lib_tkg.keying.pixels import dot3, off_shade2, pixel_xy, sample
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box
@@ -166,7 +166,9 @@ def refine_band(
        with the outline's colour, which the core's average does not see. Failing that the
        estimate is moved from the colour-difference value towards the physical lower bound by
        up to 75 % when the colour the colour-difference value implies is saturated (not at all
-       when it is grey, where that value is exact): fully from a quarter of the screen's chroma
+       when it is grey, where that value is exact; up to 25 % where the nearest opaque subject
+       colour, however far, is of the key's colour: there a lighter pixel is more often that
+       part's own soft edge than a glow): fully from a quarter of the screen's chroma
        where the pixel is lighter than the plate (a glow, a lit veil), from all of it where it
        is darker (more often a subject part of the screen's hue than a dark tinted veil). The
        result is never below the physical lower bound (the alpha at which the implied
@@ -230,7 +232,7 @@ def refine_band(
     cw_sum = cv2.GaussianBlur(cw_sum, (0, 0), _FG_SIGMA * hw / w)
     fmap = colour_map(cw_sum)
     if neutral:
-        wide = rim = None
+        wide = rim = near = None
         contrast = _inner_contrast(alpha, idx, _core_contrast(fmap, plate))
     else:
         # a wider average (10 px) for farther into wide soft bands (smooth: made at half the
@@ -240,6 +242,7 @@ def refine_band(
         wide = colour_map(cv2.GaussianBlur(cw_wide, (0, 0), _FG_WIDE * qw / w))
         rim = rim_made.result()
         contrast = None
+        near = nearest_colour(wide)
     i_b = matte.colours_at(rgba, idx)
     a_band = np.empty(idx.size, np.float32)
 
@@ -255,6 +258,7 @@ def refine_band(
             m,
             cw,
             None if contrast is None else contrast[rows],
+            None if near is None else sample(near, xy_r, w, h),
         )
 
     in_parallel(estimate, idx.size)
