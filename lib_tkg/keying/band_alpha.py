@@ -48,7 +48,7 @@ def band_alpha(
     m: np.ndarray | None,
     cw: float,
     contrast: np.ndarray | None,
-    fn: np.ndarray | None = None,
+    fn: np.ndarray | None,
 ) -> np.ndarray:
     """Step 1 of :func:`refine.refine_band` for band pixels (rows): alpha (N,) float32, 0..1.
 
