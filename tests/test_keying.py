@@ -155,6 +155,27 @@ def test_a_lime_subjects_wide_soft_edge_lighter_than_the_screen_is_not_keyed_as_
     assert (m[24:104, 130:250] == 1).all()
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_key_coloured_parts_translucent_fold_far_from_its_opaque_part_keeps_its_alpha(seed):
+    """A lime subject's translucent fold (alpha 0.6) reaching 20-120 px from its opaque part on
+    a green screen: beyond the 10 px colour average no subject colour is near, and the fallback
+    read the fold as 0.51 opaque (its own colour has more colour difference than the screen);
+    the nearest core's colour, of the key's kind, corrects it as a near one does."""
+    bg = np.array((40, 150, 60), np.float32)
+    a = np.zeros((128, 256), np.float32)
+    a[16:-16, 180:] = 1.0
+    a[16:-16, 60:160] = 0.6
+    a[16:-16, 160:180] = np.linspace(0.6, 1, 22)[1:-1]
+    img = a[..., None] * np.array((140, 240, 40), np.float32) + (1 - a[..., None]) * bg
+    img += np.random.default_rng(seed).normal(0, 1.0, img.shape)
+    m = key_matte(np.clip(np.rint(img), 0, 255).astype(np.uint8)).astype(np.float64) / 255
+    fold = a == np.float32(0.6)
+    fold[:, 140:] = False  # (20 px and more from the opaque part)
+    assert abs(m[fold].mean() - 0.6) < 0.05
+    assert (m[24:104, 190:250] == 1).all()
+    assert m[:, :50].max() < 0.05 and m[:12].max() < 0.05
+
+
 def test_the_dense_part_of_a_wide_soft_edge_is_not_made_opaque():
     """A grey subject fading into the screen over 60 px: near its opaque side alpha is 0.7-0.95
     and the neighbourhood mostly opaque, which used to put those pixels into the opaque core

@@ -22,6 +22,17 @@ _TO_FLOOR = 0.75  # share of the way to the lower bound for a clearly saturated 
 #: (from -0.4 to 0: -1.3 %, 106 and 42, but grey strands on a noisy screen made too opaque)
 _TO_FLOOR_KEYED = 0.25
 _KEYED = (-0.2, 0.2)
+#: ... and the share over which the colour difference far from any subject colour is corrected
+#: for the nearest one's (:func:`_far_keyed`): from grey (none) to fully (a grey core's
+#: correction would only undo the fallback's pull, which noisy grey strands need)
+_FAR_KEYED = (0.0, 0.2)
+#: ... where the pixel lies within about 50 degrees of the line from the plate to that colour
+#: (the cosine of the angle between ``I - B`` and ``F - B``: none at [0], fully from [1]): a
+#: white veil or smoke beside a teal part keeps its partial alpha
+_FAR_COS = (0.6, 0.65)
+#: levels of ``|F - B|`` from which a subject colour ``F`` is told from the plate ``B`` well
+#: enough to divide by (fully at twice that)
+_APART = 30.0
 # implied colour's chroma, as a share of the screen's, from which it counts as clearly saturated:
 # for a pixel lighter than the plate, and for one darker (a glow or a lit veil adds light; a
 # darker pixel is more often an opaque subject part of the screen's hue, a forest green sweater
@@ -49,6 +60,7 @@ def band_alpha(
     cw: float,
     contrast: np.ndarray | None,
     fn: np.ndarray | None,
+    far: bool,
 ) -> np.ndarray:
     """Step 1 of :func:`refine.refine_band` for band pixels (rows): alpha (N,) float32, 0..1.
 
@@ -60,7 +72,9 @@ def band_alpha(
     ``cw``: clip-white (0..1); ``contrast``: a neutral screen's subject contrast in levels
     (:func:`refine._inner_contrast`), (N,); ``None`` on a chroma screen. ``fn``: the colour of
     the nearest opaque core however far (:func:`core_colour.nearest_colour`), (N, 3) levels;
-    ``None`` on a neutral screen or where the image has no core.
+    ``None`` on a neutral screen or where the image has no core. ``far``: whether that core is
+    large enough (:data:`refine._FAR_CORE`) to stand for the subject's colour beyond the wide
+    average's reach, where it is of the key's colour (:func:`_far_keyed`).
 
     The fallback estimate is made for all rows; the line through the local subject colour
     (:func:`_line_alpha`) only for the rows where that colour has weight (most of a band has
@@ -101,7 +115,8 @@ def band_alpha(
         ratio = matte.chroma_rows(f_cd) / matte.chroma_rows(b_b)
         dark = matte.rows_dot(v, matte.ONES) < 0
         saturated = np.where(dark, np.float32(_SATURATED_DARK), np.float32(_SATURATED))
-        lam = one - _to_floor(fn, b_b, m) * np.clip(ratio / saturated, 0, 1)
+        r_n = None if fn is None else _key_share(fn, b_b, m)
+        lam = one - _to_floor(r_n) * np.clip(ratio / saturated, 0, 1)
         a_fb = lo_b + lam * (a_cd - lo_b)
         # near a known subject colour F the colour difference is unbiased:
         # alpha = (d(B) - d(I)) / (d(B) - d(F)) = a_cd / (1 - d(F) / d(B)); F is the local
@@ -120,11 +135,13 @@ def band_alpha(
         trust = _outline_trust(f_kn, fr, b_b, bc)
         w_kn *= trust
         r_f = _key_share(f_kn, b_b, m)
-        a_kn = np.clip(a_cd / (one - np.clip(r_f, -1.0, 0.6)), 0, 1)
+        a_kn = _corrected(a_cd, r_f)
         # with spill, where the two-term fit explains the pixel clearly better
         a2, _, use = _spill_fit(u_k, bc, uu_k, vu_k, vv, bb, vb, a_kn)
         a_kn = np.where(use, np.clip(a2, 0, 1), a_kn)
         a_fb = w_kn * a_kn + (1 - w_kn) * a_fb
+        if far and r_n is not None:
+            a_fb = _far_keyed(a_fb, a_cd, w_kn, r_n, fn - b_b, v, vv)
         # never below the physical lower bound: a smaller alpha would need a foreground colour
         # outside [0, 255] (pale key-tinted veils and strands, which the colour difference
         # takes for screen)
@@ -147,7 +164,7 @@ def band_alpha(
             *(None if x is None else np.take(x, near, axis=0) for x in (v, u, vv, bc, bb, vb))
         )
         conf = np.clip((w_loc[near] - 0.02) / 0.1, 0, 1) * np.clip((cos - 0.85) / 0.1, 0, 1)
-        conf *= np.clip((np.sqrt(uu) - 30.0) / 30.0, 0, 1)
+        conf *= _apart(uu)
         if trust is not None:
             conf *= trust[near]
         a_line = np.clip(a_loc, a_box[near], 1.0)
@@ -162,15 +179,62 @@ def _key_share(f: np.ndarray, b_b: np.ndarray, m: np.ndarray) -> np.ndarray:
     return matte.diff(f, m) / np.maximum(matte.diff(b_b, m), np.float32(1.0))
 
 
-def _to_floor(fn: np.ndarray | None, b_b: np.ndarray, m: np.ndarray) -> np.float32 | np.ndarray:
+def _ramp(r: np.ndarray, span: tuple[float, float]) -> np.ndarray:
+    """``r`` (N,) mapped linearly from ``span`` [0] (0) to [1] (1), clipped."""
+    lo, hi = span
+    return np.clip((r - np.float32(lo)) / np.float32(hi - lo), 0, 1)
+
+
+def _to_floor(r_n: np.ndarray | None) -> np.float32 | np.ndarray:
     """The fallback's share of the way to the lower bound for a clearly saturated implied
-    colour: :data:`_TO_FLOOR`, falling to :data:`_TO_FLOOR_KEYED` where the nearest opaque
-    subject colour ``fn`` is of the key's colour (:data:`_KEYED`); (N,) or a scalar."""
-    if fn is None:
+    colour: :data:`_TO_FLOOR`, falling to :data:`_TO_FLOOR_KEYED` as the nearest opaque
+    subject colour is of the key's (``r_n``: its :func:`_key_share`, over :data:`_KEYED`;
+    ``None``: no core); (N,) or a scalar."""
+    if r_n is None:
         return np.float32(_TO_FLOOR)
-    lo, hi = _KEYED
-    keyed = np.clip((_key_share(fn, b_b, m) - np.float32(lo)) / np.float32(hi - lo), 0, 1)
+    keyed = _ramp(r_n, _KEYED)
     return np.float32(_TO_FLOOR) - np.float32(_TO_FLOOR - _TO_FLOOR_KEYED) * keyed
+
+
+def _far_keyed(
+    a_fb: np.ndarray,
+    a_cd: np.ndarray,
+    w_kn: np.ndarray,
+    r_n: np.ndarray,
+    u_n: np.ndarray,
+    v: np.ndarray,
+    vv: np.ndarray,
+) -> np.ndarray:
+    """The fallback ``a_fb`` (N,) where no subject colour is within the wide average's reach
+    (``1 - w_kn`` of it), moved to the colour difference ``a_cd`` corrected for the nearest
+    opaque subject colour as :func:`band_alpha` corrects it for a near one, as far as that
+    colour is of the key's (its :func:`_key_share` ``r_n``, over :data:`_FAR_KEYED`), apart
+    from the plate (``u_n``: that colour less the plate, (N, 3) levels; :func:`_apart`) and
+    the pixel (``v = I - B``, ``vv = |v|^2``) near the line towards it (:data:`_FAR_COS`): a
+    lime, mint or teal part's translucent folds and motion-blurred or soft edges, farther from
+    its opaque part than 10 px, have less colour difference than the screen only by the share
+    its own colour lacks (``a_cd`` alone calls them half clear). Not for other colours (a veil
+    or smoke far from a skin-toned core is not of its colour), nor off that line (a white
+    veil beside a teal part)."""
+    one = np.float32(1.0)
+    uu = dot3(u_n, u_n)
+    cos = dot3(v, u_n) / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
+    w = (one - w_kn) * _ramp(r_n, _FAR_KEYED) * _apart(uu) * _ramp(cos, _FAR_COS)
+    return a_fb + w * (_corrected(a_cd, r_n) - a_fb)
+
+
+def _corrected(a_cd: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The colour difference's alpha ``a_cd`` (N,) corrected for a subject colour whose own
+    colour difference is ``r`` (N,) of the plate's (:func:`_key_share`): ``a_cd / (1 - r)``,
+    ``r`` taken within -1..0.6 (a colour nearer the key's is told from the screen too poorly to
+    divide by less), clipped to 0..1."""
+    return np.clip(a_cd / (np.float32(1.0) - np.clip(r, -1.0, 0.6)), 0, 1)
+
+
+def _apart(uu: np.ndarray) -> np.ndarray:
+    """Confidence (N,) 0..1 in a subject colour ``F`` as told from the plate, by ``uu`` =
+    ``|F - B|^2`` (levels squared): 0 under :data:`_APART`, 1 from twice that."""
+    return np.clip((np.sqrt(uu) - np.float32(_APART)) / np.float32(_APART), 0, 1)
 
 
 def _outline_trust(f: np.ndarray, fr: np.ndarray, b_b: np.ndarray, bc: np.ndarray) -> np.ndarray:

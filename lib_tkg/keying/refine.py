@@ -56,6 +56,11 @@ _OFF_SEED = 0.5
 _OFF_NOISE = 4.0
 _OFF_LEVELS = 8.0
 _OFF_KERNEL = np.ones((2 * _OFF_REACH + 1,) * 2, np.uint8)
+#: weight of the wide (10 px) average of the opaque core (0..1) that the core must reach
+#: somewhere (about 20 px across) for its colour to stand for the subject's beyond that average's
+#: reach (:func:`band_alpha._far_keyed`): a few opaque pixels of a skeleton leaf or a mesh are
+#: not the colour of everything around them
+_FAR_CORE = 0.5
 _INNER = (12.0, 30.0)  # px from a clear pixel: a neutral subject's outline .. its inside
 
 
@@ -160,6 +165,10 @@ def refine_band(
        ones along it (too transparent). With either ``F``, where screen light on the edge
        (spill: a share of the screen's chroma added) explains the pixel clearly better than the
        line alone, the alpha of that two-term fit is used (:func:`band_alpha._spill_fit`).
+       Beyond those 10 px, the colour difference is divided the same way by that of the
+       nearest opaque core's colour however far, where that colour is of the key's and the
+       core is :data:`_FAR_CORE` wide or more (a lime or teal part's translucent folds and
+       blurred edges; :func:`band_alpha._far_keyed`).
        Neither ``F`` is used where the subject has an outline
        (:func:`band_alpha._outline_trust`: the opaque rim's colour is not the core's mixed
        with or lit by the screen): there the edge mixes the screen
@@ -233,6 +242,7 @@ def refine_band(
     fmap = colour_map(cw_sum)
     if neutral:
         wide = rim = near = None
+        far = False
         contrast = _inner_contrast(alpha, idx, _core_contrast(fmap, plate))
     else:
         # a wider average (10 px) for farther into wide soft bands (smooth: made at half the
@@ -243,6 +253,7 @@ def refine_band(
         rim = rim_made.result()
         contrast = None
         near = nearest_colour(wide)
+        far = float(wide[..., 3].max()) >= _FAR_CORE
     i_b = matte.colours_at(rgba, idx)
     a_band = np.empty(idx.size, np.float32)
 
@@ -259,6 +270,7 @@ def refine_band(
             cw,
             None if contrast is None else contrast[rows],
             None if near is None else sample(near, xy_r, w, h),
+            far,
         )
 
     in_parallel(estimate, idx.size)
