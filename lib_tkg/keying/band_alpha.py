@@ -131,7 +131,7 @@ def band_alpha(
         # trusted only where the pixel lies near the line from B to that F
         u_k = f_kn - b_b
         uu_k, vu_k = dot3(u_k, u_k), dot3(v, u_k)
-        cos_k = vu_k / np.sqrt(np.maximum(uu_k * vv, np.float32(1e-6)))
+        cos_k = _cosine(vu_k, uu_k, vv)
         w_kn *= np.clip((cos_k - np.float32(0.8)) / np.float32(0.1), 0, 1)
         # ... and not where the subject has an outline: then F is the outline's colour, not the
         # core's (the line fit below is not used there either)
@@ -227,7 +227,7 @@ def _far_keyed(
     r_at = r_n[at]
     u = np.take(fn, at, axis=0) - np.take(b_b, at, axis=0)
     uu = dot3(u, u)
-    cos = dot3(np.take(v, at, axis=0), u) / np.sqrt(np.maximum(uu * vv[at], np.float32(1e-6)))
+    cos = _cosine(dot3(np.take(v, at, axis=0), u), uu, vv[at])
     w = (one - w_kn[at]) * _ramp(r_at, _FAR_KEYED) * _apart(uu) * _ramp(cos, _FAR_COS)
     a_at = a_fb[at]
     a_fb[at] = a_at + w * (_corrected(a_cd[at], r_at) - a_at)
@@ -239,6 +239,12 @@ def _corrected(a_cd: np.ndarray, r: np.ndarray) -> np.ndarray:
     ``r`` taken within -1..0.6 (a colour nearer the key's is told from the screen too poorly to
     divide by less), clipped to 0..1."""
     return np.clip(a_cd / (np.float32(1.0) - np.clip(r, -1.0, 0.6)), 0, 1)
+
+
+def _cosine(vu: np.ndarray, uu: np.ndarray, vv: np.ndarray) -> np.ndarray:
+    """The cosine (N,) of the angle between rows ``v`` and ``u`` from their dot products
+    ``vu``, ``uu`` and ``vv`` (N,) each (0 where either is about zero)."""
+    return vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
 
 
 def _apart(uu: np.ndarray) -> np.ndarray:
@@ -299,7 +305,7 @@ def _line_alpha(
     uu = dot3(u, u)
     vu = dot3(v, u)
     a_loc = vu / np.maximum(uu, one)
-    cos = vu / np.sqrt(np.maximum(uu * vv, np.float32(1e-6)))
+    cos = _cosine(vu, uu, vv)
     if bc is not None:
         a2, res2, use = _spill_fit(u, bc, uu, vu, vv, bb, vb, a_loc)
         cos2 = np.sqrt(np.clip(1.0 - res2 / np.maximum(vv, np.float32(1e-6)), 0, 1))
