@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lib_tkg.keying import NoKeyColorWarning, candidates, detect, key
+from lib_tkg.keying import NoKeyColorWarning, candidates, detect, key, matte
 from lib_tkg.keying.candidates import screen_parts
 from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.priors import key_generated, subject_prior
@@ -700,12 +700,54 @@ def _patch_scene(light):
     return bg, hue_ok, rel, img
 
 
+def _diff(img: np.ndarray) -> np.ndarray:
+    """The colour difference of a :func:`_patch_scene` image (levels)."""
+    return matte.diff(img, matte.basis((40, 160, 60)))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_hot_spot_at_the_screens_edge_keys_out(seed):
+    """Light added to the screen at the frame's edge (a lamp's hot spot, +60 levels in each
+    channel at its centre): brighter, with the screen's colour difference. Taken for a bright
+    subject part, it keyed opaque (a held-out elf's lamp hot spot, SAD 151.0 -> 7.3; a ring
+    light's reflection beside a necklace 57.8 -> 7.8)."""
+    img = green_screen(256, 384, seed).astype(np.float32)
+    blob = _corner_blob(256, 384, 0.14)
+    img = img + 60.0 * blob
+    res = key(np.clip(np.round(img), 0, 255).astype(np.uint8), "green")
+    spot = blob[..., 0] > 0.5
+    assert res.alpha[spot].mean() < 0.02 * 255
+    assert (res.alpha[110:146, 170:214] == 255).all()  # the subject
+
+
+@pytest.mark.parametrize("lift", [20.0, 40.0])
+def test_added_light_meeting_the_subject_is_screen(lift):
+    """A patch of the screen brighter by added light (the three channels alike), which keeps
+    the colour difference, running from the border to the subject: screen, where a patch that
+    much brighter was taken for a subject part."""
+    bg, hue_ok, rel, img = _patch_scene(1.0)
+    img[36:60, 0:50] += np.float32(lift)
+    out = candidates.screen_patches(bg, hue_ok, rel, luminance(img), _diff(img))
+    assert out[36:60, 0:44].all() and not out[30:66, 50:94].any()
+
+
+@pytest.mark.parametrize("opacity", [0.2, 0.4])
+def test_white_smoke_meeting_the_subject_is_not_a_patch(opacity):
+    """Brighter by a white veil or smoke, which lowers the colour difference by its opacity:
+    not the screen's."""
+    bg, hue_ok, rel, img = _patch_scene(1.0)
+    img[36:60, 0:50] += np.float32(opacity) * (255.0 - img[36:60, 0:50])
+    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img), _diff(img))[
+        36:60, 0:44
+    ].any()
+
+
 def test_a_patch_of_the_screen_meeting_the_subject_is_screen():
     """A patch of the screen's hue, duller than the field (a corner drifting yellower on an
     SD screen), that runs from the border to the subject: screen (it was judged with the
     subject, as one region of other colours, and keyed as a faint veil)."""
     bg, hue_ok, rel, img = _patch_scene(1.0)
-    out = candidates.screen_patches(bg, hue_ok, rel, luminance(img))
+    out = candidates.screen_patches(bg, hue_ok, rel, luminance(img), _diff(img))
     assert out[36:60, 0:44].all() and not out[30:66, 50:94].any()
 
 
@@ -714,7 +756,9 @@ def test_a_glow_or_a_tail_meeting_the_subject_is_not_a_patch(light):
     """Brighter or darker by 8 % where it meets the subject (a glow's halo, a motion blur's
     tail): not the screen's own patch (the 23rd set's candle glow keyed out: SAD 21 -> 43)."""
     bg, hue_ok, rel, img = _patch_scene(light)
-    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img))[36:60, 0:44].any()
+    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img), _diff(img))[
+        36:60, 0:44
+    ].any()
 
 
 def test_a_detailed_region_of_the_screens_colour_is_not_taken_for_a_patch():
@@ -726,7 +770,9 @@ def test_a_detailed_region_of_the_screens_colour_is_not_taken_for_a_patch():
     rng = np.random.default_rng(0)
     cloth = cv2.GaussianBlur(rng.standard_normal((24, 50)).astype(np.float32), (0, 0), 1.0)
     img[36:60, 0:50] *= (1.0 + 0.25 * cloth / cloth.std())[..., None]
-    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img))[36:60, 0:44].any()
+    assert not candidates.screen_patches(bg, hue_ok, rel, luminance(img), _diff(img))[
+        36:60, 0:44
+    ].any()
 
 
 def _dim_scene(subject_sides: bool, level: float = 70.0):

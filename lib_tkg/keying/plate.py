@@ -257,7 +257,7 @@ def _analyse_chroma(
     bg1 = no_veils(bg1, hue_ok, rel, mx, sig_sr)
     if not bg1.any():
         bg1 = hue_ok
-    bg1 = screen_patches(bg1, hue_ok, rel, lum)
+    bg1 = screen_patches(bg1, hue_ok, rel, lum, d_b)
     bg1 = screen_drift(bg1, drift_ok, cast, lum)
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
