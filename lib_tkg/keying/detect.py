@@ -59,7 +59,10 @@ green beside the subject on the border (:data:`_CROSSED_SHARE`), only the smooth
 judged: hair, confetti or a veil crossing the screen is pattern too (two held-out screens with
 hair off the sides, refused as patterned, SAD 708.0 -> 25.6; of 260 held-out photos without a
 screen none reaches the test so: their green borders that saturated are green nearly all
-round, and such a photo's smooth pixels are as patterned, 0.9-2.3 levels).
+round, and such a photo's smooth pixels are as patterned, 0.9-2.3 levels). Of those judged,
+only the pixels :data:`_PATTERN_CLEAR` px or more from the border's pixels of other colours
+count (where enough are): confetti or glitter over the whole frame mixes its pieces' rims with
+the screen's colour, where a wall's or a photo's pattern is of its own colour.
 """
 
 from __future__ import annotations
