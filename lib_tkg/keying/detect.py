@@ -32,6 +32,10 @@ one colour dominates it and a smooth plate explains that colour's variation:
   dusky blues (HSV saturation under :data:`_MIN_BLUE_SAT`, or dark and under
   :data:`_DARK_BLUE`'s: skies); such a screen is keyed when its colour is given.
 
+Without a prior, the screen's textured pixels within :data:`_PATTERN_CLEAR` px of small pieces
+of another colour (:data:`_PIECE_PX`) are left out of those tests: soap bubbles or dense confetti
+across the whole border texture the screen beside them with their rims.
+
 Where that finds no screen, a second look takes duller pixels (down to chroma 12): of the
 prior's hue, or without one green only (an under-lit or greyish green screen; dull blues and
 teals are skies and shade in photos, and smooth dull greens are rare: foliage is textured).
