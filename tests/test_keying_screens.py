@@ -619,6 +619,19 @@ def _confetti(
     return np.clip(np.round(out), 0, 255).astype(np.uint8), a
 
 
+def _keyed_under_confetti(img: np.ndarray, pieces: np.ndarray, dense: float) -> None:
+    """Asserts that ``img`` (a :func:`green_screen` under :func:`_confetti` ``pieces``) is found
+    without a warning, its screen between the pieces keyed clear (under 3 % on average, the
+    subject left out) and its pieces denser than ``dense`` kept (at least that on average)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(img)
+    screen = pieces < 0.02
+    screen[128:256, 128:256] = False  # the subject
+    assert res.keyed and res.alpha[screen].mean() < 0.03 * 255
+    assert res.alpha[pieces > dense].mean() > dense * 255
+
+
 @pytest.mark.parametrize(("seed", "n"), [(0, 300), (1, 200)])
 def test_a_screen_under_confetti_over_the_whole_frame_is_found(seed, n):
     """Confetti out of focus over a dark screen's whole frame, its border too: the pieces' rims
@@ -626,13 +639,7 @@ def test_a_screen_under_confetti_over_the_whole_frame_is_found(seed, n):
     them, the screen was refused as patterned (two held-out screens of confetti, SAD 192.4 and
     714.6 against FFmpeg's 3.2 and 34.7; 1.2 and 15.0 once found)."""
     img, pieces = _confetti(green_screen(384, 384, seed, (30, 90, 30)), seed, n, 3.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NoKeyColorWarning)
-        res = key(img)
-    screen = pieces < 0.02
-    screen[128:256, 128:256] = False  # the subject
-    assert res.keyed and res.alpha[screen].mean() < 0.03 * 255
-    assert res.alpha[pieces > 0.5].mean() > 0.5 * 255  # the pieces kept
+    _keyed_under_confetti(img, pieces, 0.5)
 
 
 @pytest.mark.parametrize(("seed", "n"), [(1, 300), (2, 300), (0, 450)])
@@ -642,13 +649,7 @@ def test_a_screen_under_dense_confetti_is_found(seed, n):
     as textured, SAD 529.8 and 138.0, 22.5 and 7.0 once found). Those pixels are left out of
     the texture tests."""
     img, pieces = _confetti(green_screen(384, 384, seed), seed, n, 1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NoKeyColorWarning)
-        res = key(img)
-    screen = pieces < 0.02
-    screen[128:256, 128:256] = False  # the subject
-    assert res.keyed and res.alpha[screen].mean() < 0.03 * 255
-    assert res.alpha[pieces > 0.9].mean() > 0.9 * 255  # the pieces kept
+    _keyed_under_confetti(img, pieces, 0.9)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
