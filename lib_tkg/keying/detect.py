@@ -72,7 +72,6 @@ the screen's colour, where a wall's or a photo's pattern is of its own colour.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,6 +233,7 @@ _PIECE_PX = 30
 _OTHER_HUE = 60.0
 _OTHER_CHROMA = 20.0
 _PALE = 0.5
+_NEAR_KERNEL = np.ones((2 * _PATTERN_CLEAR + 1,) * 2, np.uint8)
 
 
 @dataclass(frozen=True)
@@ -397,26 +397,6 @@ def detect_screen(
         else float(_hue_chroma(np.array([prior], np.float32))[0][0])
     )
     pattern, grain, coarse = (x[mask] for x in maps.result())
-
-    def near_pieces(other: np.ndarray) -> np.ndarray:
-        """Which border pixels lie within :data:`_PATTERN_CLEAR` px of a piece (8-connected) of
-        ``other`` (bool (N,)) of :data:`_PIECE_PX` px or less."""
-        inside = np.zeros((sh, sw), np.uint8)
-        inside[mask] = other
-        _, pieces, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
-        small = stats[:, cv2.CC_STAT_AREA] <= _PIECE_PX
-        small[0] = False
-        side = 2 * _PATTERN_CLEAR + 1
-        return cv2.dilate(small[pieces].view(np.uint8), np.ones((side, side), np.uint8))[mask] > 0
-
-    def clear_of_others(members: np.ndarray) -> np.ndarray:
-        """Which border pixels of ``members`` (bool (N,)) lie :data:`_PATTERN_CLEAR` px or more
-        from every other border pixel (pixels off the band count as members)."""
-        inside = np.ones((sh, sw), np.uint8)
-        inside[mask] = members
-        side = 2 * _PATTERN_CLEAR + 1
-        return cv2.erode(inside, np.ones((side, side), np.uint8))[mask] > 0
-
     common = (px, hue, chroma, texture, pattern)
     if neutral:
         lum_p = float(np.mean(prior))
@@ -427,12 +407,12 @@ def detect_screen(
         members = (chroma <= 18.0) & (lum >= lo) & (lum <= hi)
         return _smooth_screen(members, *common, True, f"a {kind}")[0]
     what = "a screen" if prior is None else "a #{:02x}{:02x}{:02x} screen".format(*prior)
-    fine = (grain, coarse, clear_of_others, near_pieces)
-    det = _chroma_screen(common, fine, p_hue, matte.MIN_KEY_CHROMA, what)
+    fine = (grain, coarse)
+    det = _chroma_screen(common, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
     if det.key_rgb is None:
         # a dull screen (an under-lit or greyish green, or the prior's hue): pixels of lower
         # chroma within the expected hue; only where the first look found none
-        dull = _chroma_screen(common, fine, p_hue, _MIN_DULL_CHROMA, what, dull=True)
+        dull = _chroma_screen(common, fine, mask, p_hue, _MIN_DULL_CHROMA, what, dull=True)
         if dull.key_rgb is not None:
             det = dull
     if prior is None and det.key_rgb is not None:
@@ -505,14 +485,24 @@ def _folds(
     return int(at_swing.size), float(gaps.max()) / ring.size, uneven
 
 
+def _near(marked: np.ndarray, band: np.ndarray, most: int | None = None) -> np.ndarray:
+    """Which border pixels lie within :data:`_PATTERN_CLEAR` px of a ``marked`` one (bool (N,),
+    over the ``band``, the image's bool (h, w) border mask); with ``most``, of a piece
+    (8-connected) of ``most`` marked px or less only."""
+    inside = np.zeros(band.shape, np.uint8)
+    inside[band] = marked
+    if most is not None:
+        _, pieces, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+        small = stats[:, cv2.CC_STAT_AREA] <= most
+        small[0] = False
+        inside = small[pieces].view(np.uint8)
+    return cv2.dilate(inside, _NEAR_KERNEL)[band] > 0
+
+
 def _chroma_screen(
     common: tuple[np.ndarray, ...],
-    fine: tuple[
-        np.ndarray,
-        np.ndarray,
-        Callable[[np.ndarray], np.ndarray],
-        Callable[[np.ndarray], np.ndarray],
-    ],
+    fine: tuple[np.ndarray, np.ndarray],
+    band: np.ndarray,
     p_hue: float | None,
     min_chroma: float,
     what: str,
@@ -526,10 +516,10 @@ def _chroma_screen(
     dull look at least :data:`_MIN_DULL_CHROMA` and :data:`_MIN_DULL_SAT` and green, and its
     pixels' pattern must not exceed their grain by :data:`_MIN_STRUCTURE` with their coarse
     structure exceeding it by :data:`_MIN_COARSE` (``fine``: their grain and coarse structure,
-    (N,) levels each, :func:`_pattern`, which pixels of a set lie clear of the border's other
-    colours, :data:`_PATTERN_CLEAR`, and which lie near small pieces of a set, :data:`_PIECE_PX`:
-    without a prior the texture tests leave out the screen's textured pixels near small pieces
-    of another colour)."""
+    (N,) levels each, :func:`_pattern`), judged clear of the border's other colours
+    (:data:`_PATTERN_CLEAR`); and without a prior the texture tests leave out the screen's
+    textured pixels near small pieces of another colour (:data:`_PIECE_PX`). ``band``: the
+    border's bool (h, w) mask, whose pixels the (N,) arrays hold."""
     hue, chroma = common[1], common[2]
     n = hue.size
     coloured = chroma >= min_chroma
@@ -553,7 +543,7 @@ def _chroma_screen(
         if around.any():
             pale = sat <= _PALE * float(matte.median(sat[around]))
             other |= pale & (bright >= float(matte.median(bright[around])))
-        by_pieces = fine[3](other)
+        by_pieces = _near(other, band, _PIECE_PX)
     det, judged = _smooth_screen(around, *common, False, what, by_pieces)
     if det.key_rgb is None:
         return det
@@ -573,7 +563,7 @@ def _chroma_screen(
                 "pixels (like a wall, fur, grass or a tinted photo), not a screen"
             )
             return Detection(None, False, why, det.cover, det.smooth)
-        clear = judged & fine[2](around)
+        clear = judged & ~_near(~around, band)
         if clear.sum() >= max(16.0, _CLEAR_KEEP * judged.sum()):
             judged = clear
         grain = matte.median(fine[0][judged])
@@ -631,11 +621,10 @@ def _smooth_screen(
     level = float(matte.median(chroma[members]))
     smooth = members & (texture <= _TEXTURE_LV + _TEXTURE_REL * level)
     smooth &= pattern <= _PATTERN_LV
-    if by_pieces is not None:
+    if by_pieces is not None and smooth.any():  # (then members are left)
         rims = by_pieces & members & ~smooth
-        if smooth.any():
-            n -= int(rims.sum())
-            members = members & ~rims
+        n -= int(rims.sum())
+        members = members & ~rims
     cover = float(smooth.sum()) / max(1, n)
     share = float(members.sum()) / max(1, n)
     green = not neutral and bool(_in_range(float(matte.median(hue[members])), _DULL_GREEN))
