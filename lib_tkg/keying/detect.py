@@ -225,10 +225,10 @@ _CLEAR_KEEP = 0.25
 #: or at most :data:`_PALE` of its saturation and no darker. Soap bubbles and dense confetti
 #: across the whole border left under half of it smooth (six held-out screens refused, SAD
 #: 529.8, 408.9, 317.9, 166.1, 138.0 and 52.4; 22.5, 98.4, 76.7, 23.3, 7.0 and 14.4 once
-#: found); a photo's texture is its own
-#: (of the 360 held-out photos without a screen of the 76th-111th none is found by it, five of
-#: them small things of other colours on green grass, icing, moss and felt), and pieces larger
-#: than that (a white cup's rim crossing the border of a green-tinted photo) are not small
+#: found); a photo's texture is its own (of the 360 held-out photos without a screen of the
+#: 76th-111th none is found by it, five of them small things of other colours on green grass,
+#: icing, moss and felt), and pieces larger than that (a white cup's rim crossing the border of
+#: a green-tinted photo) are not small
 _PIECE_PX = 30
 _OTHER_HUE = 60.0
 _OTHER_CHROMA = 20.0
