@@ -964,6 +964,26 @@ def test_a_screen_corner_drifting_faster_in_hue_is_screen():
     assert candidates.screen_drift(bg, *rest).all()
 
 
+def test_a_screen_corner_drift_joined_to_a_fringe_is_screen():
+    """A drifting corner joined to the ring of a subject's fringe (strands of its colour mixing
+    with the screen's, 5 px wide round a disc, 24 strands): the ring's rim changes hue at every strand and,
+    longer than the drift's, set the median steepness of the region's rim (a held-out teal
+    drift beside an afro's fringe was refused at 0.048 per px, keyed 0.1-0.2 opaque); the
+    drift's broad part is judged on its own rim and is the screen's."""
+    bg, near, cast, lum = _drift_scene(0.6, True)
+    h, w = bg.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot(xx - 65, yy - 60)
+    strands = np.sin(np.arctan2(yy - 60, xx - 65) * 24) > 0
+    ring = (r >= 28) & (r < 33)
+    bg &= r >= 33
+    near = r >= 28  # (the disc inside: another colour)
+    cast = np.where(ring, np.where(strands, 0.6, 0.0), cast).astype(np.float32)
+    assert cv2.connectedComponents((~bg & near).astype(np.uint8))[0] == 2  # (one region)
+    out = candidates.screen_drift(bg, near, cast, lum)
+    assert out[:20, w - 20 :].all() and not out[r < 28].any()
+
+
 def test_a_screen_corner_drifting_faintly_in_hue_is_screen():
     """Its hue cast 0.08 from the screen's beside it (SD screens' corners measured 0.06-0.09,
     under the limit of 0.1 before), as smooth as the screen: the screen's drift, added."""

@@ -43,12 +43,14 @@ _PATCH_SIGMA = 3.0
 #: The screen's smooth drift: a region of hue within ``atan(DRIFT_SLOPE)`` (50 degrees) of the
 #: key's, left out of the background, reaching the frame's border, where its hue cast (``q / p``)
 #: changes by under :data:`_DRIFT_STEEP` per px (at this resolution, per 256 px of the long side)
-#: along its rim next to the screen, and as smooth as the screen (:data:`_PATCH_DETAIL`); a
+#: along its broad part's rim next to the screen (what a 7 x 7 opening keeps: without a subject's
+#: fringe joined to it in a thin ring), and as smooth as the screen (:data:`_PATCH_DETAIL`); a
 #: veil or smoke moves the brightness (:data:`_DRIFT_LIGHT`), white steam keeps the hue cast
 #: (:data:`_DRIFT_CAST`)
 DRIFT_SLOPE = 1.19
 #: (measured: SD-like screens' corner drifts 0.005-0.028, one at 0.05; a near-green band across
-#: a bust, whose hue changes faster, was taken at 0.05)
+#: a bust, whose hue changes faster, was taken at 0.05; a held-out teal drift joined to the ring
+#: round an afro's fringe, 0.048 on the whole rim, 0.007 on its broad part's)
 _DRIFT_STEEP = 0.03
 #: ... and no more detailed than this many times the screen (measured: drifts 0.8-1.3; a white
 #: veil floating in from the border, as gentle and as bright, 2.4)
@@ -121,13 +123,12 @@ def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.nda
     """``bg`` with the screen's smooth drift added: regions of ``near`` (hue within 50 degrees of
     the key's, 2 px clear of other colours) left out of it that reach the frame's border, cover
     :data:`_DRIFT_MIN` of it or more, whose hue cast ``cast`` (``q / p``) changes gently where
-    they meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there, scaled to a
-    256 px long side), whose mean hue cast is :data:`_DRIFT_CAST` or more from the screen's
-    beside them (:data:`_DRIFT_FAINT_CAST` for one at most :data:`_DRIFT_FAINT_DETAIL` times
-    as detailed as the screen), whose mean brightness is the screen's there (within
-    :data:`_DRIFT_LIGHT`) and that are about as smooth as the screen inside
-    (:data:`_DRIFT_DETAIL`). ``lum``: the
-    image's luminance (levels).
+    their broad parts meet the screen (median gradient under :data:`_DRIFT_STEEP` per px there,
+    scaled to a 256 px long side), whose mean hue cast is :data:`_DRIFT_CAST` or more from the
+    screen's beside them (:data:`_DRIFT_FAINT_CAST` for one at most
+    :data:`_DRIFT_FAINT_DETAIL` times as detailed as the screen), whose mean brightness is the
+    screen's there (within :data:`_DRIFT_LIGHT`) and that are about as smooth as the screen
+    inside (:data:`_DRIFT_DETAIL`). ``lum``: the image's luminance (levels).
 
     An SD screen's corner drifting towards cyan or yellow by 35-50 degrees falls outside the
     screen's hue; unlike a subject part of such a hue (a teal garment, an olive coat), even a
@@ -159,7 +160,11 @@ def screen_drift(bg: np.ndarray, near: np.ndarray, cast: np.ndarray, lum: np.nda
     if not ids.size:
         return bg
     steep = cv2.sqrt(grad2(cast, 1.0)) * np.float32(max(bg.shape) / 256.0)
-    rim = at & (cv2.dilate(bg.view(np.uint8), KERNEL5) > 0)
+    # (on the rim of the regions' broad parts: a subject's fringe, its strands mixing their
+    # colour with the screen's, can join a drift in a thin ring round the subject, whose rim
+    # changes hue at every strand)
+    broad = cv2.morphologyEx(at.view(np.uint8), cv2.MORPH_OPEN, KERNEL7)
+    rim = cv2.bitwise_and(broad, cv2.dilate(bg.view(np.uint8), KERNEL5)).view(bool)
     rim_lab = np.where(rim, lab, 0)
     has_rim = np.bincount(rim_lab.reshape(-1), minlength=n) > 0
     keep &= has_rim
