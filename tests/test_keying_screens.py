@@ -694,6 +694,28 @@ def test_a_screen_with_a_fine_paper_texture_is_keyed(sigma, amount):
     assert res.keyed and res.alpha[:40].mean() < 1.0 and res.alpha[280, 256] == 255
 
 
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_screen_with_blotchy_mottling_is_keyed(seed):
+    """An SD-like screen mottled in blotches about 6 px across at the detection's 256 px (4 % of
+    its brightness) has a pattern 0.91-0.93 levels beyond its grain, over the old limit of 0.9
+    (two held-out screens so mottled, 0.91 and 0.98, were refused as patterned: SAD 256.8 and
+    416.2); a plastered wall has 1.04 and more, the green photos the test refuses 1.20 and
+    more. It is found and keyed: the screen clear, the subject opaque."""
+    rng = np.random.default_rng(seed)
+    h = w = 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = (1.0 + smooth_field(rng, h, w, 96, 0.06)) * (1.0 + smooth_field(rng, h, w, 12, 0.04))
+    img = np.float32((97, 180, 103))[None, None] * light
+    disc = np.hypot(xx - w / 2, yy - 0.55 * h) < h / 5
+    img[disc] = (200, 150, 120)
+    img = np.clip(np.round(img + rng.normal(0, 2.0, img.shape)), 0, 255).astype(np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(img)
+    assert res.keyed and res.alpha[:100].mean() < 3.0
+    assert (res.alpha[cv2.erode(disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] == 255).all()
+
+
 @pytest.mark.parametrize("grain", [2.0, 3.0, 4.0])
 def test_a_grainy_mottled_screen_is_keyed(grain):
     """Guard for the pattern test: a mottled screen with grain of 2-4 levels has a pattern of
