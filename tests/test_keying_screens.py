@@ -988,10 +988,10 @@ def test_a_screen_corner_drifting_faster_in_hue_is_screen():
 
 def test_a_screen_corner_drift_joined_to_a_fringe_is_screen():
     """A drifting corner joined to the ring of a subject's fringe (strands of its colour mixing
-    with the screen's, 5 px wide round a disc, 24 strands): the ring's rim changes hue at every strand and,
-    longer than the drift's, set the median steepness of the region's rim (a held-out teal
-    drift beside an afro's fringe was refused at 0.048 per px, keyed 0.1-0.2 opaque); the
-    drift's broad part is judged on its own rim and is the screen's."""
+    with the screen's, 5 px wide round a disc, 24 strands): the ring's rim changes hue at every
+    strand and, longer than the drift's, set the median steepness of the region's rim (a
+    held-out teal drift beside an afro's fringe was refused at 0.048 per px, keyed 0.1-0.2
+    opaque); the drift's broad part is judged on its own rim and is the screen's."""
     bg, near, cast, lum = _drift_scene(0.6, True)
     h, w = bg.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
