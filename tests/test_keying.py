@@ -2214,8 +2214,8 @@ def _sprite_scene(seed: int, fill, edge_blur: float = 0.0) -> tuple[np.ndarray, 
 def test_an_olive_sprites_body_stays_opaque(seed):
     """An olive-green sprite body (25 degrees to the warm side of the screen's hue, paler and
     a little brighter) inside a black outline keyed 0.42 opaque: per pixel a mix of the screen
-    with a warm colour, as hair and skin give. Even, and cut where it meets the clear screen, it
-    is a subject part (a held-out sprite's body 11.1 -> 1.1 SAD)."""
+    with a warm colour, as hair and skin give. Even, cut where it meets the clear screen and
+    held by its outline, it is a subject part (a held-out sprite's body 11.1 -> 1.1 SAD)."""
     img, inside = _sprite_scene(seed, (90, 178, 64))
     got = key_matte(img).astype(np.float32) / 255
     assert got[inside].mean() > 0.95
