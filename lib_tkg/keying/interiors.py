@@ -327,7 +327,8 @@ def opaque_interiors(
         sharp = _outline_sharpness(alpha_q, labels, n)
         cool |= (dark | vivid | dark_cool) & (sharp >= _DARK_SHARP)
         cool |= deep & (sharp >= _DEEP_SHARP)
-        # (a warm one unless a mix with the screen, as the cool ones above)
+        # (a warm one only where the subject holds it and it is no mix with the core beside
+        # it, nor with the screen, as the cool ones above)
         warm &= sharp >= _WARM_SHARP
         if warm.any():
             held, mixed = _core_beside(alpha_q, img_q, labels, n, (sums_i, sums_b), count)
