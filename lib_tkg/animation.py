@@ -31,6 +31,7 @@ from lib_tkg.keying import detect, matte
 from lib_tkg.keying.api import OPTIONS, check_options, screen_mismatch
 from lib_tkg.keying.inputs import (
     auto_is_none,
+    check_border,
     check_exact_color,
     check_flag,
     parse_key,
@@ -108,10 +109,17 @@ def estimate_sequence_key_color(
     than half the frames show a screen on their border. ``frames``: PIL images or uint8
     (H, W, 3|4) arrays of one size.
     """
-    votes = [
-        keying.estimate_key_color(f, border=border, prior_color=prior_color)
-        for f in _frames(frames)
-    ]
+    return _majority(
+        [
+            keying.estimate_key_color(f, border=border, prior_color=prior_color)
+            for f in _frames(frames)
+        ]
+    )
+
+
+def _majority(votes: list[tuple[int, int, int] | None]) -> tuple[int, int, int] | None:
+    """The per-channel median of the colours found (not ``None``), or ``None`` where they are
+    fewer than half the ``votes``."""
     found = [v for v in votes if v is not None]
     if 2 * len(found) < len(votes):
         return None
@@ -205,7 +213,8 @@ def key_sequence(
         # a chroma colour gives the hue: one shade of it is measured over the sequence (the
         # frames then share it), else the colour is keyed as it is given, saying which screen
         # the borders do show (as key() does for one image)
-        key_color = estimate_sequence_key_color(rgbs, border=border, prior_color=hue)
+        shades = [detect.screen_shade(f, check_border(border), hue) for f in rgbs]
+        key_color = _majority(shades)
         if key_color is None:
             key_color = hue
             auto = estimate_sequence_key_color(rgbs, border=border)

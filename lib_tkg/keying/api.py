@@ -135,8 +135,8 @@ def key_quietly(
     else:
         neutral = matte.is_neutral(kc)
         # a chroma colour names the screen's hue: its real shade is measured on the border
-        # when a screen of that hue is there (else the colour is keyed as it is given)
-        shade = None if neutral or exact else detect.detect_screen(rgb, bd, kc, mask).key_rgb
+        # where it shows that hue (else the colour is keyed as it is given)
+        shade = None if neutral or exact else detect.screen_shade(rgb, bd, kc, mask)
         if shade is None and (neutral or not exact):
             notes += _other_screen(rgb, bd, mask, kc, neutral)
         kc = shade or kc
@@ -193,7 +193,10 @@ def key(image: Any, key_color: Any = None, **options: Any) -> KeyResult:
     from the clean plate. A chroma colour gives the screen's hue: where the border shows a
     screen of that hue (within 60 degrees) its real shade is measured there and keyed (as with
     ``prior_color``; a pure preset or a standard chroma green rarely matches a real or generated
-    screen), else the colour as given; ``exact_color=True`` always keys it as given.
+    screen), where it shows that hue but no clean screen (hair or a veil over most of it) the
+    shade of its smooth pixels of that hue
+    (:func:`lib_tkg.keying.detect.screen_shade`), else the colour as given;
+    ``exact_color=True`` always keys it as given.
     ``None`` (or ``"auto"``): only if the border is plausibly a screen
     (:func:`lib_tkg.keying.detect.detect_screen`), its colour measured there.
     ``prior_color``: with ``key_color=None``, the colour the screen was meant to be (e.g. the
