@@ -508,6 +508,50 @@ def test_a_screen_densely_crossed_by_hair_off_every_side_is_found(n, seed):
     ).mean() > 0.99
 
 
+def _long_strands_scene(seed: int, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """A face on a vignetted green screen with ``n`` long dark strands radiating from it across
+    the whole frame, its border too: the image and the strands' alpha."""
+    rng = np.random.default_rng(seed)
+    h = w = 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - 0.2 * (((yy / h - 0.5) ** 2 + (xx / w - 0.5) ** 2) * 2)
+    img = np.float32(GREEN)[None, None] * light[..., None]
+    img[((xx - w / 2) / (0.1 * w)) ** 2 + ((yy - h / 2) / (0.13 * h)) ** 2 < 1] = (200, 160, 130)
+    hair = np.zeros((h, w), np.uint8)
+    for _ in range(n):
+        angle, reach, bend = rng.uniform((0, 0.4 * w, -0.4), (2 * np.pi, 0.9 * w, 0.4))
+        s = np.linspace(0, 1, 24)
+        a = angle + bend * s
+        pts = np.stack(
+            [
+                w / 2 + np.cos(a) * reach * s + np.cos(angle) * 0.08 * w,
+                h / 2 + np.sin(a) * reach * s + np.sin(angle) * 0.1 * h,
+            ],
+            1,
+        )
+        pts = (pts * 16).astype(np.int32)
+        cv2.polylines(hair, [pts], False, int(rng.integers(120, 250)), 1, cv2.LINE_AA, 4)
+    a = hair.astype(np.float32) / 255
+    img = a[..., None] * np.float32((20, 18, 16)) + (1 - a[..., None]) * img
+    img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+    return img, a
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_strands_mixed_into_the_screen_do_not_raise_its_noise(seed):
+    """Long dark strands across the whole screen: the reduced analysis takes some of their
+    mixes for screen, and over its pixels the screen ratio spread 0.12-0.14 (its grain 0.01);
+    clip-black at three times that cleared the strands to 0.41-0.45 opaque (0.74 true). The
+    noise is read on the pixels at the screen's level (within 0.25 of it): 0.07, strands
+    0.62-0.64 (the 118th held-out set's sorceress, SAD 249.3 -> 42.2)."""
+    img, hair = _long_strands_scene(seed)
+    res = key(img, "green")  # (strands across the whole border: refused without a colour)
+    assert res.alpha[hair > 0.6].mean() > 0.55 * 255
+    clear = cv2.dilate(hair, np.ones((7, 7), np.uint8)) < 0.01
+    clear[192:320, 192:320] = False  # (the face)
+    assert res.alpha[clear].mean() < 0.02 * 255
+
+
 def leaf_pile(seed: int, size: int = 384) -> np.ndarray:
     """A photo of a pile of flat leaves, each of its own green (a few brown): no screen."""
     rng = np.random.default_rng(seed)

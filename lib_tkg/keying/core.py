@@ -169,7 +169,7 @@ def key_pixels(
         # (the darker half's noise on the same 1-in-9 subsample as the noise: fast)
         t_s, bg_s = t_h[::3, ::3], scr.background[::3, ::3]
         d_plate_t = cv2.resize(d_plate_s, t_s.shape[::-1], interpolation=cv2.INTER_LINEAR)
-        noise = (matte.sigma_of(t_h, scr.background), dark_noise(t_s, d_plate_t, bg_s))
+        noise = (matte.screen_sigma(t_h, scr.background), dark_noise(t_s, d_plate_t, bg_s))
     sig = noise[0]
     lo = max(opts.tolerance, 3.0 * sig)
     hi = max(opts.clip_white, 3.0 * sig)

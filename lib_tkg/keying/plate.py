@@ -304,7 +304,7 @@ def _level_pass(
         d = matte.diff(img, m)
     d_plate1 = np.maximum(matte.diff(plate1, m), d_floor)
     t = d / cv2.resize(d_plate1, (w, h), interpolation=cv2.INTER_LINEAR)
-    sig = matte.sigma_of(t, bg1)
+    sig = matte.screen_sigma(t, bg1)
     lim = np.float32(max(0.06, 4.0 * sig))
     bg2 = bg1 & (t >= one - lim) & (t <= one + 2 * lim)
     if not bg2.any():

@@ -52,7 +52,9 @@ def sub_grid(scr: Screen, grid: np.ndarray, shape: tuple[int, int], box: tuple[i
 def noise(rgb: np.ndarray, scr: Screen) -> tuple[float, float]:
     """The screen's noise in ``t`` units and over its darker half in levels of colour
     difference (:func:`lib_tkg.keying.core.dark_noise`; 0 on a neutral screen), from
-    full-resolution crops on a 3x3 grid (their pixels within 0.25 of the screen's ``t``)."""
+    full-resolution crops on a 3x3 grid (their pixels within
+    :data:`lib_tkg.keying.matte.SCREEN_BAND` of the screen's ``t``: as
+    :func:`lib_tkg.keying.matte.screen_sigma`)."""
     h, w = rgb.shape[:2]
     c = min(_NOISE_CROP, h, w)
     vals, d_plates = [], []
@@ -63,7 +65,7 @@ def noise(rgb: np.ndarray, scr: Screen) -> tuple[float, float]:
             crop = rgb[y0 : y0 + c, x0 : x0 + c].astype(np.float32)
             d_plate = None if scr.neutral else core.plate_difference(scr, grid)
             t = core.screen_ratio(crop, scr, grid, d_plate_s=d_plate)
-            near = np.abs(t - 1.0) <= 0.25
+            near = np.abs(t - 1.0) <= matte.SCREEN_BAND
             vals.append(t[near])
             if d_plate is not None:
                 d_plates.append(cv2.resize(d_plate, (c, c), interpolation=cv2.INTER_LINEAR)[near])
