@@ -458,7 +458,9 @@ def _dense_hair_scene(
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     light = 1.0 - 0.25 * (((yy / h - 0.5) ** 2 + (xx / w - 0.5) ** 2) * 2)
     img = np.float32(screen)[None, None] * light[..., None]
-    tex = cv2.resize(rng.random((64, 64)).astype(np.float32), (w, h), cv2.INTER_NEAREST)
+    tex = cv2.resize(
+        rng.random((64, 64)).astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST
+    )
     shoulders = (yy > 0.72 * h) & (np.abs(xx - w / 2) < 0.42 * w + yy - 0.72 * h)
     img[shoulders] = np.float32((140, 30, 40)) * (0.7 + 0.5 * tex[shoulders])[:, None]
     head = ((xx - w / 2) / (0.09 * w)) ** 2 + ((yy - 0.4 * h) / (0.12 * h)) ** 2 < 1

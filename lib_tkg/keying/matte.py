@@ -245,9 +245,9 @@ def screen_sigma(t: np.ndarray, mask: np.ndarray) -> float:
     :data:`SCREEN_BAND` of 1, or over all of them where fewer than 16 are. Dense strands that
     the reduced analysis takes for screen, mixed with it, spread ``t`` far wider than the
     screen's grain and mottling: the 118th held-out set's black-haired sorceress read 0.27 over
-    her background (0.09 within the band), clip-black 0.82 cleared her strands."""
-    level = cv2.compare(np.abs(t - np.float32(1.0)), float(SCREEN_BAND), cv2.CMP_LE).view(bool)
-    near = mask & level
+    the pixels taken for screen, and clip-black 0.82 cleared her strands; read within the band
+    (in the plate's last pass too, :func:`lib_tkg.keying.plate.analyse`), 0.09."""
+    near = mask & (np.abs(t - np.float32(1.0)) <= np.float32(SCREEN_BAND))
     return sigma_of(t, near if int(near.sum()) >= 16 else mask)
 
 
