@@ -213,8 +213,8 @@ def key_sequence(
         # a chroma colour gives the hue: one shade of it is measured over the sequence (the
         # frames then share it), else the colour is keyed as it is given, saying which screen
         # the borders do show (as key() does for one image)
-        shades = [detect.screen_shade(f, check_border(border), hue) for f in rgbs]
-        key_color = _majority(shades)
+        band = check_border(border)
+        key_color = _majority([detect.screen_shade(f, band, hue) for f in rgbs])
         if key_color is None:
             key_color = hue
             auto = estimate_sequence_key_color(rgbs, border=border)

@@ -141,6 +141,9 @@ _DETECT_SHORT = 32
 #: which that is the screen's (measured and keyed): generated and real screens drift to teal or
 #: yellow-green (a bluish green screen 50 degrees from green); a sky (90 degrees) does not pass
 _PRIOR_HUE = 60.0
+#: degrees round the dominant hue within which the border's pixels are the screen's (with a
+#: prior, also past its reach: a mottled teal-green screen 43 degrees from green)
+_SCREEN_SPAN = 20.0
 _TEXTURE_LV = 6.0
 #: times a pixel's distance from its 5x5 median that counts as its texture beside a strand
 #: (:func:`_texture`; held-out screens crossed by a web's threads, rain and confetti along the
@@ -474,9 +477,9 @@ def screen_shade(
     screen :func:`detect_screen` finds with it as the prior, or, where the border is no clean
     screen (hair, a veil or the subject over most of it), the median colour of the border's
     smooth pixels of that hue (clearly saturated, within :data:`_PRIOR_HUE` of it, then within
-    20 degrees of their dominant hue) where they are :data:`_SHADE_SHARE` of the border or more
-    (all its pixels of that hue, where fewer are smooth); ``None`` where they are fewer: keyed
-    as given, a pure preset is far from a real or generated screen's shade."""
+    :data:`_SCREEN_SPAN` of their dominant hue) where they are :data:`_SHADE_SHARE` of the
+    border or more (all its pixels of that hue, where fewer are smooth); ``None`` where they are
+    fewer: keyed as given, a pure preset is far from a real or generated screen's shade."""
     found = detect_screen(rgb, border, key_rgb, subject_mask).key_rgb
     if found is not None:
         return found
@@ -487,7 +490,7 @@ def screen_shade(
     of_hue = (chroma >= matte.MIN_KEY_CHROMA) & (_hue_dist(hue, p_hue) <= _PRIOR_HUE)
     if of_hue.sum() < max(16.0, _SHADE_SHARE * hue.size):
         return None
-    around = of_hue & (_hue_dist(hue, _peak_hue(hue[of_hue], chroma[of_hue])) <= 20.0)
+    around = of_hue & (_hue_dist(hue, _peak_hue(hue[of_hue], chroma[of_hue])) <= _SCREEN_SPAN)
     smooth = _flat(around, _texture(img, b)[mask], float(matte.median(chroma[around])))
     return _median_colour(px, smooth if smooth.sum() >= 16 else around)
 
@@ -605,7 +608,7 @@ def _chroma_screen(
     peak = _peak_hue(hue[sat_ok], chroma[sat_ok])
     # (with a prior, the screen is the pixels around the peak, also those past the prior's
     # reach: a mottled teal-green screen 43 degrees from green has a third of its pixels beyond)
-    around = (coloured if p_hue is not None else sat_ok) & (_hue_dist(hue, peak) <= 20.0)
+    around = (coloured if p_hue is not None else sat_ok) & (_hue_dist(hue, peak) <= _SCREEN_SPAN)
     by_pieces = None
     if p_hue is None:
         px = common[0]
