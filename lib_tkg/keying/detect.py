@@ -256,6 +256,19 @@ _NEAR_KERNEL = np.ones((2 * _PATTERN_CLEAR + 1,) * 2, np.uint8)
 #: tulle veil 126.9 -> 5.5, a red-haired elf 99.1 -> 39.2, a goal net 56.6 -> 37.1; a grass
 #: tuft off three sides 95.7 -> 115.9, FFmpeg's best 148.5)
 _SHADE_SHARE = 0.1
+#: Grainy screens: where the first look finds no screen and the border's pixels of its
+#: dominant hue are grain (:func:`_grainy`), the texture tests read a copy smoothed over
+#: :data:`_GRAIN_SIGMA` px (at the detection resolution): grain a few px across averages out
+#: there, the texture of fur, grass and foliage does not. Grain is noise: as much pattern as
+#: grain (white noise 1.03 times, grain a px or two across up to 1.25; measured over 30 held-out
+#: photos without a screen, 1.38 and more) and little coarse structure (white noise 0.19 of
+#: its grain, held-out grainy screens 0.25-0.42; the photos 0.52 and more) ...
+_GRAIN_PATTERN = 1.3
+_GRAIN_COARSE = 0.45
+_GRAIN_SIGMA = 1.0
+#: ... alike all along the border: the 90th percentile of their texture at most this many times
+#: its 25th (grain is everywhere on a screen, 1.3-1.7; a photo textured in patches 6.5 and more)
+_GRAIN_EVEN = 2.5
 
 
 @dataclass(frozen=True)
@@ -448,6 +461,10 @@ def detect_screen(
         dull = _chroma_screen(common, fine, mask, p_hue, _MIN_DULL_CHROMA, what, dull=True)
         if dull.key_rgb is not None:
             det = dull
+    if det.key_rgb is None and _grainy(hue, chroma, texture, (pattern, grain, coarse), p_hue):
+        soft = _texture(cv2.GaussianBlur(img, (0, 0), _GRAIN_SIGMA), b)[mask]
+        grainy = (px, hue, chroma, soft, pattern)
+        det = _chroma_screen(grainy, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
     if prior is None and det.key_rgb is not None:
         folds, gap, uneven = _folds(img, mask, det.key_rgb, b)
         if folds >= _MIN_FOLDS and gap <= _FOLD_SPREAD:
@@ -465,6 +482,34 @@ def detect_screen(
             )
             return Detection(None, False, why, det.cover)
     return det
+
+
+def _grainy(
+    hue: np.ndarray,
+    chroma: np.ndarray,
+    texture: np.ndarray,
+    fine: tuple[np.ndarray, np.ndarray, np.ndarray],
+    p_hue: float | None,
+) -> bool:
+    """Whether the border's clearly saturated pixels of its dominant hue (within
+    :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given) are grain: their median pattern
+    and coarse structure within :data:`_GRAIN_PATTERN` and :data:`_GRAIN_COARSE` times their
+    median grain (``fine``: pattern, grain and coarse structure, (N,) levels each,
+    :func:`_pattern`), and their ``texture`` ((N,) levels, :func:`_texture`) alike all along
+    the border (:data:`_GRAIN_EVEN`)."""
+    of_hue = chroma >= matte.MIN_KEY_CHROMA
+    if p_hue is not None:
+        of_hue &= _hue_dist(hue, p_hue) <= _PRIOR_HUE
+    if of_hue.sum() < 16:
+        return False
+    members = of_hue & (_hue_dist(hue, _peak_hue(hue[of_hue], chroma[of_hue])) <= _SCREEN_SPAN)
+    pattern, grain, coarse = (float(matte.median(x[members])) for x in fine)
+    low, high = np.percentile(texture[members], (25, 90))
+    return bool(
+        pattern <= _GRAIN_PATTERN * grain
+        and coarse <= _GRAIN_COARSE * grain
+        and high <= _GRAIN_EVEN * max(float(low), 1.0)
+    )
 
 
 def screen_shade(
