@@ -68,6 +68,13 @@ round, and such a photo's smooth pixels are as patterned, 0.9-2.3 levels). Of th
 only the pixels :data:`_PATTERN_CLEAR` px or more from the border's pixels of other colours
 count (where enough are): confetti or glitter over the whole frame mixes its pieces' rims with
 the screen's colour, where a wall's or a photo's pattern is of its own colour.
+
+A screen **grainy** all over (grain or pixel noise strong enough to survive the reduction) is
+textured to those tests; where the border's pixels of its dominant hue are grain, as much
+pattern as grain, little coarse structure and alike all round (:func:`_grainy`), the folds test
+and, where the first look finds no screen, the texture tests read a copy smoothed over
+:data:`_GRAIN_SIGMA` px. A photo's texture (fur, grass, foliage) has more pattern and coarse
+structure than its grain, or lies in patches.
 """
 
 from __future__ import annotations
@@ -256,10 +263,11 @@ _NEAR_KERNEL = np.ones((2 * _PATTERN_CLEAR + 1,) * 2, np.uint8)
 #: tulle veil 126.9 -> 5.5, a red-haired elf 99.1 -> 39.2, a goal net 56.6 -> 37.1; a grass
 #: tuft off three sides 95.7 -> 115.9, FFmpeg's best 148.5)
 _SHADE_SHARE = 0.1
-#: Grainy screens: where the first look finds no screen and the border's pixels of its
-#: dominant hue are grain (:func:`_grainy`), the texture tests read a copy smoothed over
-#: :data:`_GRAIN_SIGMA` px (at the detection resolution): grain a few px across averages out
-#: there, the texture of fur, grass and foliage does not. Grain is noise: as much pattern as
+#: Grainy screens: where the border's pixels of its dominant hue are grain (:func:`_grainy`),
+#: the folds test and, where the first look finds no screen, the texture tests (and the
+#: pattern's limit on smooth pixels) read a copy smoothed over :data:`_GRAIN_SIGMA` px (at the
+#: detection resolution): grain a few px across averages out there, the texture of fur, grass
+#: and foliage and the folds of fabric do not. Grain is noise: as much pattern as
 #: grain (white noise 1.03 times, grain a px or two across up to 1.25; measured over 30 held-out
 #: photos without a screen, 1.38 and more) and little coarse structure (white noise 0.19 of
 #: its grain, held-out grainy screens 0.25-0.42; the photos 0.52 and more) ...
@@ -461,12 +469,17 @@ def detect_screen(
         dull = _chroma_screen(common, fine, mask, p_hue, _MIN_DULL_CHROMA, what, dull=True)
         if dull.key_rgb is not None:
             det = dull
-    if det.key_rgb is None and _grainy(hue, chroma, texture, (pattern, grain, coarse), p_hue):
-        soft = _texture(cv2.GaussianBlur(img, (0, 0), _GRAIN_SIGMA), b)[mask]
-        grainy = (px, hue, chroma, soft, pattern)
-        det = _chroma_screen(grainy, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
+    seen = img
+    if (det.key_rgb is None or prior is None) and _grainy(
+        hue, chroma, texture, (pattern, grain, coarse), p_hue
+    ):
+        # (its folds too: grain on a dim screen swings its brightness as far as folds do)
+        seen = cv2.GaussianBlur(img, (0, 0), _GRAIN_SIGMA)
+        if det.key_rgb is None:
+            grainy = (px, hue, chroma, _texture(seen, b)[mask], _pattern(seen)[0][mask])
+            det = _chroma_screen(grainy, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
     if prior is None and det.key_rgb is not None:
-        folds, gap, uneven = _folds(img, mask, det.key_rgb, b)
+        folds, gap, uneven = _folds(seen, mask, det.key_rgb, b)
         if folds >= _MIN_FOLDS and gap <= _FOLD_SPREAD:
             why = (
                 f"the border's colour {hex_color(det.key_rgb)} lies in folds, dark and light "
