@@ -1826,9 +1826,10 @@ def noisy_screen(seed: int, sigma: float, color, h: int = 288, w: int = 512):
 )
 def test_a_screen_with_strong_pixel_noise_is_keyed(seed, sigma, color):
     """Pixel noise of 12-20 levels per channel on a 512 px screen is still 6-10 levels at the
-    detection's 256 px, over the 6-level limit of a smooth pixel's pattern: five held-out screens
-    so noisy were refused as textured (SAD 245.8, 181.4, 122.4, 103.2 and 99.8; 6.7, 14.6,
-    53.1, 2.7 and 9.4 once found). Where the border is grain, that limit reads the copy smoothed over 1 px too."""
+    detection's 256 px, over the 6-level limit of a smooth pixel's pattern: four held-out
+    screens so noisy were refused as textured (SAD 245.8, 181.4, 122.4 and 103.2; 6.7, 14.6,
+    53.1 and 2.7 once found). Where the border is grain, that limit reads the copy smoothed over
+    1 px too."""
     img, disc = noisy_screen(seed, sigma, color)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NoKeyColorWarning)

@@ -273,6 +273,12 @@ _SHADE_SHARE = 0.1
 #: its grain, held-out grainy screens 0.25-0.42; the photos 0.52 and more) ...
 _GRAIN_PATTERN = 1.3
 _GRAIN_COARSE = 0.45
+#: ... a small share of the screen's brightness (median grain over median brightness: held-out
+#: grainy and noisy screens 0.020-0.074; the own benchmark's procedural textures and foliage, a
+#: palette in noise at every scale, 0.090-0.170: of the 120th-123rd held-out sets' 40 photos
+#: without a screen, the benchmark's 48 scenes and scikit-image's photos, the only ones the
+#: other bounds let through) ...
+_GRAIN_SHARE = 0.08
 _GRAIN_SIGMA = 1.0
 #: ... alike all along the border: the 90th percentile of their texture at most this many times
 #: its 25th (grain is everywhere on a screen, 1.3-1.7; a photo textured in patches 6.5 and more)
@@ -471,7 +477,7 @@ def detect_screen(
             det = dull
     seen = img
     if (det.key_rgb is None or prior is None) and _grainy(
-        hue, chroma, texture, (pattern, grain, coarse), p_hue
+        px, hue, chroma, texture, (pattern, grain, coarse), p_hue
     ):
         # (its folds too: grain on a dim screen swings its brightness as far as folds do)
         seen = cv2.GaussianBlur(img, (0, 0), _GRAIN_SIGMA)
@@ -498,6 +504,7 @@ def detect_screen(
 
 
 def _grainy(
+    px: np.ndarray,
     hue: np.ndarray,
     chroma: np.ndarray,
     texture: np.ndarray,
@@ -505,11 +512,12 @@ def _grainy(
     p_hue: float | None,
 ) -> bool:
     """Whether the border's clearly saturated pixels of its dominant hue (within
-    :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given) are grain: their median pattern
-    and coarse structure within :data:`_GRAIN_PATTERN` and :data:`_GRAIN_COARSE` times their
-    median grain (``fine``: pattern, grain and coarse structure, (N,) levels each,
-    :func:`_pattern`), and their ``texture`` ((N,) levels, :func:`_texture`) alike all along
-    the border (:data:`_GRAIN_EVEN`)."""
+    :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given; ``px``, ``hue``, ``chroma``: the
+    border's (N, 3) colours, (N,) degrees and levels) are grain: their median pattern and
+    coarse structure within :data:`_GRAIN_PATTERN` and :data:`_GRAIN_COARSE` times their median
+    grain (``fine``: pattern, grain and coarse structure, (N,) levels each, :func:`_pattern`),
+    that grain at most :data:`_GRAIN_SHARE` of their median brightness, and their ``texture``
+    ((N,) levels, :func:`_texture`) alike all along the border (:data:`_GRAIN_EVEN`)."""
     of_hue = chroma >= matte.MIN_KEY_CHROMA
     if p_hue is not None:
         of_hue &= _hue_dist(hue, p_hue) <= _PRIOR_HUE
@@ -521,6 +529,7 @@ def _grainy(
     return bool(
         pattern <= _GRAIN_PATTERN * grain
         and coarse <= _GRAIN_COARSE * grain
+        and grain <= _GRAIN_SHARE * float(matte.median(matte.grey_rows(px[members])))
         and high <= _GRAIN_EVEN * max(float(low), 1.0)
     )
 
