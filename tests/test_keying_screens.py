@@ -1855,3 +1855,39 @@ def test_procedural_foliage_is_not_taken_for_a_grainy_screen(seed):
     with pytest.warns(NoKeyColorWarning):
         res = key(img)
     assert not res.keyed and (res.alpha == 255).all()
+
+
+def grey_box_on_white(seed: int, face: float, h: int = 576, w: int = 768):
+    """A flat light grey box ``face`` levels bright on a white sweep (236 at the top, 228 at the
+    bottom) standing in its own soft contact shadow, which darkens the sweep right under its
+    bottom edge to about the box's level; (image, box mask)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    sweep = 236.0 - 8.0 * (yy / h) - 3.0 * ((xx / w - 0.5) ** 2)
+    y0, y1, x0, x1 = int(h * 0.3), int(h * 0.7), int(w * 0.3), int(w * 0.7)
+    shadow = np.zeros((h, w), np.float32)
+    cv2.ellipse(shadow, ((x0 + x1) // 2, y1 + 6), ((x1 - x0) // 2 + 30, 22), 0, 0, 360, 1.0, -1)
+    img = sweep * (1.0 - 0.35 * cv2.GaussianBlur(shadow, (0, 0), 9.0))
+    box = np.zeros((h, w), bool)
+    box[y0:y1, x0:x1] = True
+    img[box] = face
+    img = np.repeat(img[..., None], 3, axis=2) + rng.normal(0, 1.2, (h, w, 3))
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), box
+
+
+@pytest.mark.parametrize("seed, face", [(0, 220.0), (1, 224.0), (2, 226.0)])
+def test_a_light_grey_box_in_its_contact_shadow_on_white_stays_opaque(seed, face):
+    """A product 8-14 levels under a white sweep whose outline its contact shadow breaks (the
+    shadow darkens the sweep under its bottom edge to its own level): enclosed, but the plate
+    across it, dragged down by that shadow, reached its level and it was keyed clear as a hole
+    in the subject (held-out: a tiered cake 0.276 mean alpha error, a mug 0.177, a bowl 0.108;
+    0.013, 0.014 and 0.019 now). A wide region is a hole only where part of it is at the lit
+    screen's level too. Its shadow still keys out (but for its darkest strip right under the
+    box's edge, kept before too)."""
+    img, box = grey_box_on_white(seed, face)
+    res = key(img, "white")
+    inner = cv2.erode(box.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert (res.alpha[inner] == 255).all()
+    rows, cols = np.nonzero(box)
+    below = res.alpha[rows.max() + 22 : rows.max() + 40, cols.min() : cols.max()]
+    assert (below < 13).mean() > 0.99

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib_tkg.keying.fields import push_pull, quadratic_inliers
-from lib_tkg.keying.plate import Screen
+from lib_tkg.keying.plate import Screen, lit_plate
 
 _DEAD = 0.03  # shadow opacity below this counts as uneven lighting, not shadow
 
@@ -21,16 +20,9 @@ _DEAD = 0.03  # shadow opacity below this counts as uneven lighting, not shadow
 def shadow_grid(scr: Screen) -> np.ndarray:
     """Shadow opacity (0..1) on the coarse plate grid of ``scr``."""
     lum = scr.plate.mean(axis=2)
-    ref = max(float(lum.max()), 1.0)
-    val = lum / ref
-    ok = scr.weight >= 0.5
-    if ok.sum() < 24:
+    lit = lit_plate(scr.plate, scr.weight)
+    if lit is None:
         return np.zeros_like(lum)
-    inl = quadratic_inliers(val, ok, np.full_like(val, 0.01))
-    wgt = inl.astype(np.float32)
-    lit = push_pull(
-        (scr.plate * wgt[..., None]).astype(np.float32), wgt, scr.plate.mean((0, 1)), 0.25
-    )
     s = 1.0 - lum / np.maximum(lit.mean(axis=2), 1.0)
     return np.clip((s - _DEAD) / (1.0 - _DEAD), 0.0, 1.0).astype(np.float32)
 
