@@ -1771,6 +1771,17 @@ def grainy_screen(seed: int, grain: float, h: int = 576, w: int = 768, color=(90
     return img, disc
 
 
+def _keys_clear_round_an_opaque_disc(img, disc, band: int, most: float) -> None:
+    """``img`` is found to be a screen and keyed: its top and left ``band`` px clear to a mean
+    alpha under ``most`` (levels), the ``disc`` (bool) opaque but for its 2 px rim."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(img)
+    assert res.keyed and res.alpha[:band].mean() < most and res.alpha[:, :band].mean() < most
+    inner = cv2.erode(disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert (res.alpha[inner] == 255).all()
+
+
 @pytest.mark.parametrize(
     "seed, grain, h, w", [(0, 13.0, 576, 768), (1, 14.0, 1024, 768), (2, 15.0, 576, 768)]
 )
@@ -1782,13 +1793,7 @@ def test_a_screen_with_heavy_grain_all_over_is_keyed(seed, grain, h, w):
     read a copy smoothed over 1 px. A photo textured in patches stays refused
     (test_a_green_tinted_photo_textured_in_part_is_not_taken_for_a_screen: its texture's 90th
     percentile 7 times its 25th)."""
-    img, disc = grainy_screen(seed, grain, h, w)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NoKeyColorWarning)
-        res = key(img)
-    assert res.keyed and res.alpha[:60].mean() < 3.0 and res.alpha[:, :60].mean() < 3.0
-    inner = cv2.erode(disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    assert (res.alpha[inner] == 255).all()
+    _keys_clear_round_an_opaque_disc(*grainy_screen(seed, grain, h, w), 60, 3.0)
 
 
 @pytest.mark.parametrize(
@@ -1801,13 +1806,7 @@ def test_grain_on_a_dim_screen_is_not_taken_for_folds(seed, grain, color):
     fabric (or the texture tests as textured). Where the border is grain, folds are counted on
     the copy smoothed over 1 px; draped fabric keeps its folds there
     (test_draped_green_fabric_is_not_taken_for_a_screen)."""
-    img, disc = grainy_screen(seed, grain, color=color)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NoKeyColorWarning)
-        res = key(img)
-    assert res.keyed and res.alpha[:60].mean() < 3.0
-    inner = cv2.erode(disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    assert (res.alpha[inner] == 255).all()
+    _keys_clear_round_an_opaque_disc(*grainy_screen(seed, grain, color=color), 60, 3.0)
 
 
 def noisy_screen(seed: int, sigma: float, color, h: int = 288, w: int = 512):
@@ -1832,13 +1831,7 @@ def test_a_screen_with_strong_pixel_noise_is_keyed(seed, sigma, color):
     screens so noisy were refused as textured (SAD 245.8, 181.4, 122.4 and 103.2; 6.7, 14.6,
     53.1 and 2.7 once found). Where the border is grain, that limit reads the copy smoothed over
     1 px too."""
-    img, disc = noisy_screen(seed, sigma, color)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", NoKeyColorWarning)
-        res = key(img)
-    assert res.keyed and res.alpha[:40].mean() < 5.0 and res.alpha[:, :40].mean() < 5.0
-    inner = cv2.erode(disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    assert (res.alpha[inner] == 255).all()
+    _keys_clear_round_an_opaque_disc(*noisy_screen(seed, sigma, color), 40, 5.0)
 
 
 @pytest.mark.parametrize("seed", [1, 11, 14])
