@@ -279,6 +279,11 @@ _GRAIN_COARSE = 0.45
 #: without a screen, the benchmark's 48 scenes and scikit-image's photos, the only ones the
 #: other bounds let through) ...
 _GRAIN_SHARE = 0.08
+#: ... or, where it is more, noise: this many times the grain of a copy of half the size (pixel
+#: noise, white at the detection resolution, about 2; held-out noisy screens 1.7-2.07, grain
+#: a few px across 1.2-1.7; the benchmark's foliage and textures, noise at every scale,
+#: 1.32-1.52; photos 1.24 at most) ...
+_GRAIN_HALVES = 1.7
 _GRAIN_SIGMA = 1.0
 #: ... alike all along the border: the 90th percentile of their texture at most this many times
 #: its 25th (grain is everywhere on a screen, 1.3-1.7; a photo textured in patches 6.5 and more)
@@ -476,9 +481,7 @@ def detect_screen(
         if dull.key_rgb is not None:
             det = dull
     seen = img
-    if (det.key_rgb is None or prior is None) and _grainy(
-        px, hue, chroma, texture, (pattern, grain, coarse), p_hue
-    ):
+    if (det.key_rgb is None or prior is None) and _grainy(img, mask, common, fine, p_hue):
         # (its folds too: grain on a dim screen swings its brightness as far as folds do)
         seen = cv2.GaussianBlur(img, (0, 0), _GRAIN_SIGMA)
         if det.key_rgb is None:
@@ -504,34 +507,51 @@ def detect_screen(
 
 
 def _grainy(
-    px: np.ndarray,
-    hue: np.ndarray,
-    chroma: np.ndarray,
-    texture: np.ndarray,
-    fine: tuple[np.ndarray, np.ndarray, np.ndarray],
+    img: np.ndarray,
+    band: np.ndarray,
+    common: tuple[np.ndarray, ...],
+    fine: tuple[np.ndarray, np.ndarray],
     p_hue: float | None,
 ) -> bool:
     """Whether the border's clearly saturated pixels of its dominant hue (within
-    :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given; ``px``, ``hue``, ``chroma``: the
-    border's (N, 3) colours, (N,) degrees and levels) are grain: their median pattern and
+    :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given) are grain: their median pattern and
     coarse structure within :data:`_GRAIN_PATTERN` and :data:`_GRAIN_COARSE` times their median
-    grain (``fine``: pattern, grain and coarse structure, (N,) levels each, :func:`_pattern`),
-    that grain at most :data:`_GRAIN_SHARE` of their median brightness, and their ``texture``
-    ((N,) levels, :func:`_texture`) alike all along the border (:data:`_GRAIN_EVEN`)."""
+    grain, that grain at most :data:`_GRAIN_SHARE` of their median brightness or noise
+    (:data:`_GRAIN_HALVES`), and their texture alike all along the border
+    (:data:`_GRAIN_EVEN`). ``img``: the reduced copy (float32 (h, w, 3)), ``band``: its border
+    band (bool (h, w)); ``common``: the band's (N, 3) colours, (N,) hues (degrees), chromas,
+    texture and pattern (levels, :func:`_texture`, :func:`_pattern`); ``fine``: their grain and
+    coarse structure (levels)."""
+    px, hue, chroma, texture = common[:4]
     of_hue = chroma >= matte.MIN_KEY_CHROMA
     if p_hue is not None:
         of_hue &= _hue_dist(hue, p_hue) <= _PRIOR_HUE
     if of_hue.sum() < 16:
         return False
-    members = of_hue & (_hue_dist(hue, _peak_hue(hue[of_hue], chroma[of_hue])) <= _SCREEN_SPAN)
-    pattern, grain, coarse = (float(matte.median(x[members])) for x in fine)
+    peak = _peak_hue(hue[of_hue], chroma[of_hue])
+    members = of_hue & (_hue_dist(hue, peak) <= _SCREEN_SPAN)
+    pattern, grain, coarse = (float(matte.median(x[members])) for x in (common[4], *fine))
     low, high = np.percentile(texture[members], (25, 90))
-    return bool(
+    if not (
         pattern <= _GRAIN_PATTERN * grain
         and coarse <= _GRAIN_COARSE * grain
-        and grain <= _GRAIN_SHARE * float(matte.median(matte.grey_rows(px[members])))
         and high <= _GRAIN_EVEN * max(float(low), 1.0)
-    )
+    ):
+        return False
+    if grain <= _GRAIN_SHARE * float(matte.median(matte.grey_rows(px[members]))):
+        return True
+    # (a larger share only where it is noise: it halves in a copy of half the size)
+    h, w = band.shape
+    if min(h, w) < 16:
+        return False
+    size = (w // 2, h // 2)
+    half = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    near = cv2.resize(band.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).view(bool)
+    hue_h, chroma_h = _hue_chroma(matte.rows_where(half, near))
+    of_peak = (chroma_h >= matte.MIN_KEY_CHROMA) & (_hue_dist(hue_h, peak) <= _SCREEN_SPAN)
+    if of_peak.sum() < 16:
+        return False
+    return bool(grain >= _GRAIN_HALVES * float(matte.median(_pattern(half)[1][near][of_peak])))
 
 
 def screen_shade(
