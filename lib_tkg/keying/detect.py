@@ -506,6 +506,22 @@ def detect_screen(
     return det
 
 
+def _dominant_hue(
+    hue: np.ndarray, chroma: np.ndarray, p_hue: float | None, least: float
+) -> tuple[float, np.ndarray] | None:
+    """The dominant hue (degrees) of the border's clearly saturated pixels (``hue``, ``chroma``:
+    (N,) degrees and levels), within :data:`_PRIOR_HUE` of the prior's hue ``p_hue`` if given,
+    and which of the border's pixels lie within :data:`_SCREEN_SPAN` of it among those (bool
+    (N,)); ``None`` where fewer than ``least`` are clearly saturated."""
+    of_hue = chroma >= matte.MIN_KEY_CHROMA
+    if p_hue is not None:
+        of_hue &= _hue_dist(hue, p_hue) <= _PRIOR_HUE
+    if of_hue.sum() < least:
+        return None
+    peak = _peak_hue(hue[of_hue], chroma[of_hue])
+    return peak, of_hue & (_hue_dist(hue, peak) <= _SCREEN_SPAN)
+
+
 def _grainy(
     img: np.ndarray,
     band: np.ndarray,
@@ -523,13 +539,10 @@ def _grainy(
     texture and pattern (levels, :func:`_texture`, :func:`_pattern`); ``fine``: their grain and
     coarse structure (levels)."""
     px, hue, chroma, texture = common[:4]
-    of_hue = chroma >= matte.MIN_KEY_CHROMA
-    if p_hue is not None:
-        of_hue &= _hue_dist(hue, p_hue) <= _PRIOR_HUE
-    if of_hue.sum() < 16:
+    dominant = _dominant_hue(hue, chroma, p_hue, 16.0)
+    if dominant is None:
         return False
-    peak = _peak_hue(hue[of_hue], chroma[of_hue])
-    members = of_hue & (_hue_dist(hue, peak) <= _SCREEN_SPAN)
+    peak, members = dominant
     pattern, grain, coarse = (float(matte.median(x[members])) for x in (common[4], *fine))
     low, high = np.percentile(texture[members], (25, 90))
     if not (
@@ -574,10 +587,10 @@ def screen_shade(
     px = matte.rows_where(img, mask)
     hue, chroma = _hue_chroma(px)
     p_hue = float(_hue_chroma(np.array([key_rgb], np.float32))[0][0])
-    of_hue = (chroma >= matte.MIN_KEY_CHROMA) & (_hue_dist(hue, p_hue) <= _PRIOR_HUE)
-    if of_hue.sum() < max(16.0, _SHADE_SHARE * hue.size):
+    dominant = _dominant_hue(hue, chroma, p_hue, max(16.0, _SHADE_SHARE * hue.size))
+    if dominant is None:
         return None
-    around = of_hue & (_hue_dist(hue, _peak_hue(hue[of_hue], chroma[of_hue])) <= _SCREEN_SPAN)
+    around = dominant[1]
     smooth = _flat(around, _texture(img, b)[mask], float(matte.median(chroma[around])))
     return _median_colour(px, smooth if smooth.sum() >= 16 else around)
 

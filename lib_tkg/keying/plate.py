@@ -378,9 +378,9 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     count = np.maximum(np.bincount(lab, minlength=n), 1)
     level = np.bincount(lab, weights=near.reshape(-1), minlength=n)
     hole = level >= _HOLE_LEVEL * count
-    lit_s = lit_plate(plate_s, w_s)
     wide = count >= _FACE * h * w
-    if lit_s is not None and (hole & wide)[1:].any():
+    lit_s = lit_plate(plate_s, w_s) if (hole & wide)[1:].any() else None
+    if lit_s is not None:
         # (a wide one at the lit screen's level too: the plate across a light grey face whose
         # outline its contact shadow breaks is dragged down to the face's level by that shadow)
         lit = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
