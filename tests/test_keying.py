@@ -740,6 +740,50 @@ def test_faint_strands_on_a_noisy_screen_keep_their_alpha():
     assert (got[:, :60] > 8).sum() + (got[90:, 250:] > 8).sum() <= 10
 
 
+def _strands_on_a_grainy_screen(seed: int, opacity: float, width: int):
+    """Dark strands (``width`` px, anti-aliased, at ``opacity``) growing up from an opaque block
+    (rows 150 on) over a dim green screen with 20 levels of pixel noise per channel (a
+    high-ISO look; its colour difference's noise is a third of the screen's). Returns the
+    image (uint8) and its true alpha."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 320
+    lines = np.zeros((h, w), np.uint8)
+    for i in range(12):
+        x1, y1 = 65 + 10 * i + int(rng.integers(0, 80)), int(rng.integers(10, 60))
+        cv2.line(
+            lines, ((105 + 10 * i) * 16, 150 * 16), (x1 * 16, y1 * 16), 255, width, cv2.LINE_AA, 4
+        )
+    alpha = lines.astype(np.float32) / 255 * opacity
+    alpha[150:, 100:220] = 1.0
+    a3 = alpha[..., None]
+    img = a3 * np.float32((30, 25, 20)) + (1 - a3) * np.float32((26, 112, 42))
+    img += rng.normal(0, 20.0, (h, w, 3))
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8), alpha
+
+
+@pytest.mark.parametrize(("opacity", "width"), [(0.5, 2), (0.8, 1)])
+@pytest.mark.parametrize("tile", [0, 128])
+def test_dark_strands_on_a_very_noisy_screen_keep_their_alpha(opacity, width, tile):
+    """On a screen whose noise puts clip-black at 0.5 or more, the clip cleared dark strands at
+    0.5-0.6 to 0.28 and 0.42 on average over four seeds (0.47 and 0.59 true; -0.19 and -0.17),
+    as the 123rd held-out set's wig; faint pixels that also stand out on a copy smoothed over
+    1 px, chained to the matte, are estimated with the band (-0.07 both). The screen stays
+    clear round them. Tiles of a large image give the same: they measured the noise within a
+    band round the screen's level alone, half of a screen this noisy, and left speckles of 0.11
+    all over it."""
+    errors = []
+    for seed in range(4):
+        img, alpha = _strands_on_a_grainy_screen(seed, opacity, width)
+        got = key_matte(img, tile=tile).astype(np.float32) / 255
+        strands = (alpha > 0.3) & (alpha < 0.95)
+        errors.append(float(got[strands].mean() - alpha[strands].mean()))
+        ring = np.ones((15, 15), np.uint8)
+        near = cv2.dilate((alpha > 0).astype(np.uint8), ring).view(bool) & (alpha == 0)
+        assert got[near].mean() < 0.04
+        assert got[(alpha == 0) & ~near].mean() < 0.005
+    assert np.mean(errors) > -0.1
+
+
 def test_a_soft_edges_faint_rim_on_a_clean_screen_keeps_its_alpha():
     """A defocused disc (edge blurred 4 px) on a nearly clean screen (clip-black at its default,
     0.1): its rim under clip-black was cleared but for the one pixel next to the matte

@@ -8,7 +8,9 @@ there: :func:`clip_floor`), remap the range linearly; the physical lower bound, 
 the key's colour over the screen's and a cooler hue cast than the screen's keep key-coloured
 subject parts (opaque ones keep their colour), as do wide partial regions far to the cool side
 of the screen's hue and large, even ones running off the frame
-(:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`), edges that
+(:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`; on a screen
+so noisy that its noise sets clip-black, faint pixels found on a smoothed copy of ``t`` join it:
+:func:`smoothed`), edges that
 spill makes look partly clear are made opaque (:mod:`lib_tkg.keying.spill_ramps`), key-coloured
 parts enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing
 and despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -38,6 +41,25 @@ from lib_tkg.keying.resolution import pyramid
 #: background pixels (at the analysed resolution) over the darker half of the screen, at least,
 #: for its own noise (:func:`dark_noise`)
 _DARK_MIN_PX = 256
+#: px, the Gaussian that smooths ``t`` on a noisy screen (:func:`smoothed`), and how many of the
+#: smoothed copy's noise sigmas a pixel's ``1 - t`` there must reach to be
+#: faint alpha (:func:`lib_tkg.keying.refine.admit_smoothed`). One pixel's grain of a dim screen
+#: can be a sixth of its colour difference (three of them: clip-black 0.5), which clears dark
+#: strands at alpha 0.3-0.8 (the 123rd held-out set's wig: 73 % of its soft band clear); the
+#: smoothed copy's grain is about half of it, and a strand's mean over 1 px keeps most of its own
+_SMOOTH_PX = 1.0
+_SMOOTH_SIGMAS = 4.0
+
+
+class Noise(NamedTuple):
+    """A screen's noise: ``sigma`` in ``t`` units and ``dark`` over its darker half in levels
+    of colour difference (:func:`dark_noise`), then the same two on a :func:`smoothed` copy
+    (``None``: measured where needed)."""
+
+    sigma: float
+    dark: float
+    smooth: float | None = None
+    smooth_dark: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,18 @@ def dark_noise(t: np.ndarray, d_plate: np.ndarray, background: np.ndarray) -> fl
     return matte.robust_sigma((np.float32(1.0) - t[background][dark]) * d_bg[dark])
 
 
+def measure_noise(
+    t_a: np.ndarray, d_plate_s: np.ndarray, background: np.ndarray
+) -> tuple[float, float]:
+    """A chroma screen's noise in ``t`` units (:func:`lib_tkg.keying.matte.screen_sigma`) and
+    over its darker half in levels (:func:`dark_noise`, on a 1-in-9 subsample: fast), from
+    ``t_a``, a screen ratio (float32, ``background``'s shape: the analysed resolution), and the
+    plate's colour difference ``d_plate_s`` over the same area (any size: resized)."""
+    t_s, bg_s = t_a[::3, ::3], background[::3, ::3]
+    d_plate_t = cv2.resize(d_plate_s, t_s.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return matte.screen_sigma(t_a, background), dark_noise(t_s, d_plate_t, bg_s)
+
+
 def clip_floor(
     lo: float, dark: float, d_plate_s: np.ndarray | None, size: tuple[int, int]
 ) -> float | np.ndarray:
@@ -122,6 +156,11 @@ def clip_floor(
     return cv2.resize(floor_s, size, interpolation=cv2.INTER_LINEAR)
 
 
+def smoothed(t: np.ndarray) -> np.ndarray:
+    """``t`` (float32) smoothed over :data:`_SMOOTH_PX`."""
+    return cv2.GaussianBlur(t, (0, 0), _SMOOTH_PX)
+
+
 def noise_levels(scr: Screen, sig: float) -> float:
     """The screen's noise in 8-bit levels per channel from the noise ``sig`` of ``t``."""
     scale = matte.NEUTRAL_CONTRAST if scr.neutral else float(matte.median(scr.d_plate.reshape(-1)))
@@ -133,16 +172,15 @@ def key_pixels(
     scr: Screen,
     plate_s: np.ndarray,
     opts: Options,
-    noise: tuple[float, float] | None = None,
+    noise: Noise | None = None,
     halves: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None,
     d: np.ndarray | None = None,
     whole: bool = True,
     solid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Key an RGB uint8 image against the analysed screen ``scr`` with ``plate_s`` (the plate
-    grid over this image). ``noise``: the screen's noise in ``t`` units and over its darker half
-    in levels of colour difference (:func:`dark_noise`); ``None`` measures both on
-    ``scr.background`` (then ``scr`` must have been analysed on this image's half resolution).
+    grid over this image). ``noise``: the screen's (:class:`Noise`; where ``None``, measured on
+    ``scr.background``: then ``scr`` must have been analysed on this image's half resolution).
     ``halves``: its :func:`~lib_tkg.keying.resolution.pyramid` if already made. ``d``: that image's
     colour difference (chroma screens, :func:`lib_tkg.keying.matte.diff` with ``scr.m``), if
     already made. ``whole``: whether the image is the whole frame (not a tile of it): only then
@@ -163,17 +201,14 @@ def key_pixels(
     d_plate_s = None if scr.neutral else plate_difference(scr, plate_s)
     t = screen_ratio(img, scr, plate_s, plate, d, d_plate_s)
     if noise is None and scr.neutral:
-        noise = (matte.neutral_noise(t[::hs, ::hs][scr.background]), 0.0)
+        noise = Noise(matte.neutral_noise(t[::hs, ::hs][scr.background]), 0.0)
     elif noise is None:
-        t_h = t[::hs, ::hs]
-        # (the darker half's noise on the same 1-in-9 subsample as the noise: fast)
-        t_s, bg_s = t_h[::3, ::3], scr.background[::3, ::3]
-        d_plate_t = cv2.resize(d_plate_s, t_s.shape[::-1], interpolation=cv2.INTER_LINEAR)
-        noise = (matte.screen_sigma(t_h, scr.background), dark_noise(t_s, d_plate_t, bg_s))
-    sig = noise[0]
+        noise = Noise(*measure_noise(t[::hs, ::hs], d_plate_s, scr.background))
+    sig = noise.sigma
     lo = max(opts.tolerance, 3.0 * sig)
     hi = max(opts.clip_white, 3.0 * sig)
-    alpha = matte.soft_clip(one - t, clip_floor(lo, noise[1], d_plate_s, (w, h)), hi)
+    lo_map = clip_floor(lo, noise.dark, d_plate_s, (w, h))
+    alpha = matte.soft_clip(one - t, lo_map, hi)
     noise_lv = noise_levels(scr, sig)
     if solid is not None:  # (so that refinement takes them for the opaque core beside the band)
         alpha[solid] = one
@@ -197,6 +232,15 @@ def key_pixels(
     if refining:
         off = None if scr.neutral else (img, plate, noise_lv)
         refine.admit_faint(alpha, t, lo, sig, off)
+        if not scr.neutral and 3.0 * sig > opts.tolerance:
+            t_smooth = smoothed(t)
+            sig_s, dark_s = noise.smooth, noise.smooth_dark
+            if sig_s is None or dark_s is None:
+                sig_s, dark_s = measure_noise(t_smooth[::hs, ::hs], d_plate_s, scr.background)
+            # (clip_floor's floor is three of the darker half's sigmas)
+            k = _SMOOTH_SIGMAS
+            least_s = clip_floor(k * sig_s, k / 3.0 * dark_s, d_plate_s, (w, h))
+            refine.admit_smoothed(alpha, t, t_smooth, lo, sig, least_s)
     if float(alpha.min()) >= 1.0:
         return None
     # the pixels with alpha (0 or 255), for both what follows; the subject's colour is denoised

@@ -49,15 +49,20 @@ def sub_grid(scr: Screen, grid: np.ndarray, shape: tuple[int, int], box: tuple[i
     return cv2.remap(grid, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def noise(rgb: np.ndarray, scr: Screen) -> tuple[float, float]:
-    """The screen's noise in ``t`` units and over its darker half in levels of colour
-    difference (:func:`lib_tkg.keying.core.dark_noise`; 0 on a neutral screen), from
-    full-resolution crops on a 3x3 grid (their pixels within
-    :data:`lib_tkg.keying.matte.SCREEN_BAND` of the screen's ``t``: as
-    :func:`lib_tkg.keying.matte.screen_sigma`)."""
+def noise(rgb: np.ndarray, scr: Screen) -> core.Noise:
+    """The screen's noise (:class:`lib_tkg.keying.core.Noise`) as
+    :func:`lib_tkg.keying.core.key_pixels` measures it on a whole image, from
+    full-resolution crops on a 3x3 grid, over their pixels that the analysis found clean
+    background (``scr.background``, mapped onto them). Where no crop has any, over their
+    pixels within :data:`lib_tkg.keying.matte.SCREEN_BAND` of the screen's ``t``.
+
+    (A very noisy screen's ``t`` spreads past that band: measured within it alone, the
+    darker half's noise read half of the whole image's, and tiles left speckles of alpha 0.1
+    all over the screen.)"""
     h, w = rgb.shape[:2]
     c = min(_NOISE_CROP, h, w)
-    vals, d_plates = [], []
+    bh, bw = scr.background.shape
+    ts, smooth, d_plates, bgs = [], [], [], []
     for fy in (0.0, 0.5, 1.0):
         for fx in (0.0, 0.5, 1.0):
             y0, x0 = int(fy * (h - c)), int(fx * (w - c))
@@ -65,15 +70,24 @@ def noise(rgb: np.ndarray, scr: Screen) -> tuple[float, float]:
             crop = rgb[y0 : y0 + c, x0 : x0 + c].astype(np.float32)
             d_plate = None if scr.neutral else core.plate_difference(scr, grid)
             t = core.screen_ratio(crop, scr, grid, d_plate_s=d_plate)
-            near = np.abs(t - 1.0) <= matte.SCREEN_BAND
-            vals.append(t[near])
+            ys = np.minimum(np.arange(y0, y0 + c) * bh // h, bh - 1)
+            xs = np.minimum(np.arange(x0, x0 + c) * bw // w, bw - 1)
+            bgs.append(scr.background[np.ix_(ys, xs)])
+            ts.append(t)
             if d_plate is not None:
-                d_plates.append(cv2.resize(d_plate, (c, c), interpolation=cv2.INTER_LINEAR)[near])
-    allv = np.concatenate(vals)
+                d_plates.append(cv2.resize(d_plate, (c, c), interpolation=cv2.INTER_LINEAR))
+                smooth.append(core.smoothed(t))
+    # (the crops stacked: (9 c, c) arrays)
+    allt, bg = np.concatenate(ts), np.concatenate(bgs)
+    if not bg.any():
+        bg = np.abs(allt - 1.0) <= matte.SCREEN_BAND
     if scr.neutral:
-        return matte.neutral_noise(allv), 0.0
-    every = np.ones(allv.size, bool)
-    return matte.robust_sigma(allv), core.dark_noise(allv, np.concatenate(d_plates), every)
+        return core.Noise(matte.neutral_noise(allt[bg]), 0.0)
+    d_plate = np.concatenate(d_plates)
+    return core.Noise(
+        *core.measure_noise(allt, d_plate, bg),
+        *core.measure_noise(np.concatenate(smooth), d_plate, bg),
+    )
 
 
 def key_tiles(rgb, scr: Screen, opts: core.Options, tile: int, sink) -> bool:
