@@ -232,7 +232,7 @@ def key_pixels(
     if refining:
         off = None if scr.neutral else (img, plate, noise_lv)
         refine.admit_faint(alpha, t, lo, sig, off)
-        if not scr.neutral and 3.0 * sig > opts.tolerance:
+        if not scr.neutral and lo > opts.tolerance:  # (the noise sets clip-black)
             t_smooth = smoothed(t)
             sig_s, dark_s = noise.smooth, noise.smooth_dark
             if sig_s is None or dark_s is None:

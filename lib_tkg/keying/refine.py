@@ -99,12 +99,11 @@ def admit_faint(
     m = _FAINT_REACH + 1
     box = slice(max(0, by - m), min(h, by + bh + m)), slice(max(0, bx - m), min(w, bx + bw + m))
     seen = seen[box]
-    least = max(_FAINT * lo, 1.5 * sig)
-    faint = cv2.compare(t[box], float(np.float32(1.0 - least)), cv2.CMP_LT)
+    faint = _faint(t[box], lo, sig)
     if off is not None:
         _admit_off(faint, alpha[box], seen, *(x[box] for x in off[:2]), off[2])
     either = cv2.bitwise_or(seen, faint)
-    reach = cv2.bitwise_and(seen, cv2.dilate(seen, _RING3))  # (not a lone speck)
+    reach = _not_lone(seen)
     for _ in range(_FAINT_REACH):
         reach = cv2.bitwise_and(cv2.dilate(reach, KERNEL3), either)
     part = alpha[box]
@@ -136,21 +135,31 @@ def admit_smoothed(
     of the grain's (which is about half of one pixel's), where the grain's own faint pixels
     rarely chain: a lone faint pixel does not pass, nor the smoothed copy's blur of a strand
     onto the screen beside it."""
-    least = max(_FAINT * lo, 1.5 * sig)
     if not isinstance(least_s, np.ndarray):
         least_s = float(least_s)
     faint = cv2.bitwise_and(
-        cv2.compare(t, float(np.float32(1.0 - least)), cv2.CMP_LT),
-        cv2.compare(np.float32(1.0) - t_s, least_s, cv2.CMP_GT),
+        _faint(t, lo, sig), cv2.compare(np.float32(1.0) - t_s, least_s, cv2.CMP_GT)
     )
     seen = cv2.compare(alpha, 0.0, cv2.CMP_GT)
-    seeds = cv2.bitwise_and(seen, cv2.dilate(seen, _RING3)).view(bool)
+    seeds = _not_lone(seen).view(bool)
     count, labels = cv2.connectedComponents(cv2.bitwise_or(seen, faint), connectivity=8)
     joined = np.zeros(count, bool)
     joined[labels[seeds]] = True
     joined[0] = False  # (the pixels in neither)
     add = joined[labels] & faint.view(bool) & ~seen.view(bool)
     alpha[add] = np.float32(1e-3)
+
+
+def _faint(t: np.ndarray, lo: float, sig: float) -> np.ndarray:
+    """Where ``1 - t`` is over :data:`_FAINT` of clip-black ``lo`` and 1.5 times the screen's
+    noise ``sig`` (``t`` units): uint8 0 or 255, ``t``'s shape."""
+    least = max(_FAINT * lo, 1.5 * sig)
+    return cv2.compare(t, float(np.float32(1.0 - least)), cv2.CMP_LT)
+
+
+def _not_lone(seen: np.ndarray) -> np.ndarray:
+    """The pixels of ``seen`` (uint8 0 or 255) with a neighbour in it: not a lone noise speck."""
+    return cv2.bitwise_and(seen, cv2.dilate(seen, _RING3))
 
 
 def _admit_off(
