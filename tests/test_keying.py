@@ -1253,6 +1253,63 @@ def test_despill_reaches_an_opaque_subject_near_its_edge_only():
     assert edge[:, 1].max() < between < 190
 
 
+@pytest.mark.parametrize("colour", [(110, 200, 30), (30, 150, 120), (20, 120, 40)])
+def test_despill_leaves_a_key_coloured_part_its_own_colour_at_its_edge(colour):
+    """A lime, teal or forest green part on green, large enough to have an inside that screen
+    light does not reach: despill greyed its edge, (20, 120, 40) -> (55, 62, 63) (held-out
+    mint vases, lime balloons and teal garments, greyed to SPILL_REACH's depth where their
+    edge keyed partial). Its edge now loses only the screen light beyond the part's own colour,
+    and here there is none. (A grey subject's spilled edge is still despilled:
+    test_despill_removes_key_excess_from_opaque_edges.)"""
+    img = screen(SCREENS["green"], 256, 256)
+    img[32:224, 32:224] = colour
+    rgba = key(img).rgba.astype(int)
+    assert (rgba[40:216, 40:216, 3] == 255).all()
+    inside = rgba[100:150, 100:150, :3].reshape(-1, 3)
+    assert (np.abs(inside - colour) <= 1).all()
+    edge = rgba[33:37, 60:200, :3].reshape(-1, 3)  # (the outline's row itself is mixed)
+    assert np.abs(edge - colour).max() <= 6
+    band = rgba[38:44, 60:200, :3].reshape(-1, 3)
+    assert np.abs(band - colour).max() <= 3
+
+
+def test_a_part_of_the_screens_own_hue_paler_than_it_lends_no_colour():
+    """Guard for the rule above: the screen's colour made paler (mixed with white: a veil,
+    haze or glass over it that was keyed opaque looks so) or a sage green keeping a tenth of
+    its colour difference is no key-coloured part; a lime one is."""
+    from lib_tkg.keying import matte
+
+    plate = np.float32(SCREENS["green"])
+    m = matte.basis(plate)
+    d_key = float(matte.diff(plate[None, None], m)[0, 0])
+    alpha = np.zeros((160, 160), np.float32)
+    alpha[16:144, 16:144] = 1.0
+    idx = np.flatnonzero(alpha.reshape(-1) > 0)
+    plate_q = np.broadcast_to(plate, (40, 40, 3)).copy()
+    for colour, part in (
+        (0.5 * plate + 0.5 * 255, False),
+        ((170, 190, 170), False),
+        ((110, 200, 30), True),
+    ):
+        img_q = plate_q.copy()
+        img_q[4:36, 4:36] = colour
+        own = unmix.own_colour(img_q, plate_q, m, d_key, alpha, idx)
+        if part:
+            assert own is not None and np.median(own[:, 0]) > 0.15 * d_key, colour
+        else:
+            assert own is None or own.max() == 0, colour
+
+
+def test_a_key_coloured_parts_colour_is_the_same_in_tiles():
+    """The own colour of a lime part crossing tile seams is read within each tile's context:
+    a tiled image gets the colours the whole would."""
+    img = screen(SCREENS["green"], 320, 320)
+    img[40:280, 56:264] = (110, 200, 30)
+    whole = key(img, tile=0).rgba.astype(int)
+    tiled = key(img, tile=96).rgba.astype(int)
+    assert np.abs(whole - tiled).max() <= 1
+
+
 def test_despill_keeps_opaque_pixel_art_colours_behind_an_outline():
     """Pixel art (8 px cells of red, orange, yellow, white and brown) inside a black outline
     on pure green: the band's filter left orange cells beside the outline a hair under opaque
@@ -2668,8 +2725,11 @@ def test_a_textured_garment_of_the_screens_own_chromaticity_stays_opaque(seed):
 
 def test_despill_reaches_no_farther_than_a_tiles_context():
     """A tile is keyed with OVERLAP px of the image around it: the distance to the subject's
-    edge that decides an opaque pixel's despill is then the whole image's."""
+    edge that decides an opaque pixel's despill, and the key-coloured part's inside that lends
+    its colour (DEEP_CAP px farther, read at quarter resolution: a pixel there is 4 px), are
+    then the whole image's."""
     assert unmix.SPILL_REACH[0] < unmix.SPILL_REACH[1] <= tiles.OVERLAP
+    assert unmix.SPILL_REACH[1] + unmix.DEEP_CAP + 8 <= tiles.OVERLAP
 
 
 @settings(max_examples=60, deadline=None)

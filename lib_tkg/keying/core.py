@@ -288,7 +288,11 @@ def key_pixels(
     if idx.size:
         m = None if scr.neutral else scr.m
         d_floor = 0.1 * scr.d_key
-        reach = None if m is None or opts.despill <= 0 else unmix.spill_reach(alpha, idx)
+        reach = own = None
+        if m is not None and opts.despill > 0:
+            reach = unmix.spill_reach(alpha, idx)
+            plate_q = cv2.resize(plate_s, img_q.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+            own = unmix.own_colour(img_q, plate_q, m, scr.d_key, alpha, idx)
         threads.in_parallel(
             lambda r: unmix.unmix(
                 fg,
@@ -301,6 +305,7 @@ def key_pixels(
                 opts.despill,
                 fmap,
                 None if reach is None else reach[r],
+                None if own is None else own[r],
             ),
             idx.size,
         )

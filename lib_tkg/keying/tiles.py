@@ -19,7 +19,9 @@ from lib_tkg.keying.outline import solid_mask
 from lib_tkg.keying.plate import Screen
 
 ANALYSIS_RES = 2048
-OVERLAP = 32  # px of context around each tile (a multiple of 4: quarter-res grids align)
+#: px of context around each tile (a multiple of 4: quarter-res grids align); the longest reach
+#: is despill's with a key-coloured part's own colour (:data:`lib_tkg.keying.unmix.DEEP_CAP`)
+OVERLAP = 64
 _NOISE_CROP = 256
 
 

@@ -1,8 +1,10 @@
 """The foreground colour of the cut-out: edge-preserving denoising as strong as the screen's
 noise, and, where alpha is partial, unmixing ``F = (I - (1 - alpha) * B) / alpha`` followed by
-despill as chroma only, ``F -= s * (B - grey(B))`` with ``s = max(d(F), 0) / d(B)``, which keeps
-the pixel's luminance (no dark fringe). Opaque pixels are despilled near the subject's edge only
-(:func:`spill_reach`): screen light falls on an outline, not deep inside a green garment."""
+despill as chroma only, ``F -= s * (B - grey(B))`` with ``s = max(d(F) - d(own), 0) / d(B)``,
+which keeps the pixel's luminance (no dark fringe). Opaque pixels are despilled near the
+subject's edge only (:func:`spill_reach`): screen light falls on an outline, not deep inside a
+green garment. ``own`` is the colour of a key-coloured part deep inside it (:func:`own_colour`):
+its edge loses only the screen light beyond that colour, not the part's own green."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from lib_tkg.keying import matte
 from lib_tkg.keying.pixels import pixel_xy, sample
+from lib_tkg.keying.regions import saturation
 
 NOISE_MIN = 0.8  # levels of screen noise up to which the colour is not denoised
 _SAVED_OPAQUE = 254.5 / 255.0  # the least alpha saved as 255
@@ -22,6 +25,26 @@ _SAVED_OPAQUE = 254.5 / 255.0  # the least alpha saved as 255
 #: levels; 4-12 px 1.8 %, 16-48 px 0.9 %). Within the tiles' overlap
 #: (:data:`lib_tkg.keying.tiles.OVERLAP`), so a tiled image gets what the whole would.
 SPILL_REACH = (8.0, 24.0)
+#: A key-coloured part's own colour (:func:`own_colour`) is read where it is opaque and at least
+#: SPILL_REACH's second distance from any pixel under :data:`_DEEP_CLEAR` alpha (screen light
+#: does not reach that far in), and stands for the pixels within :data:`DEEP_CAP` px of there.
+#: Despill then leaves them the key excess that colour has (a mint vase, a lime balloon, a teal
+#: garment on green were greyed or turned yellow to SPILL_REACH's depth, and their soft edges
+#: lost the colour their unmixing found). Both reaches together (SPILL_REACH's second distance
+#: and DEEP_CAP) lie within a tile's context (:data:`lib_tkg.keying.tiles.OVERLAP`), so a tiled
+#: image gets what the whole would.
+_DEEP_CLEAR = 0.5
+DEEP_CAP = 32.0
+#: ... only a colour that keeps this share of the key's colour difference (``d_key``) or more:
+#: a sage or grey-green subject (a tenth of it) is despilled to its depth as before
+_OWN_MIN = 0.15
+#: ... and lies this many degrees of hue or more off the plate's (on the screen's chroma basis),
+#: or is this share of the plate's saturation or more: a veil, haze or glass over the screen that
+#: was keyed opaque keeps the plate's hue, paler (a held-out haze sheet at 7 degrees and 0.4 of
+#: it kept a green edge without this); the held-out parts above lay 20-50 degrees off, or were as
+#: saturated
+_OWN_HUE = 12.0
+_OWN_SAT = 0.9
 
 
 def denoised(
@@ -64,6 +87,7 @@ def unmix(
     despill: float,
     fmap: np.ndarray | None,
     reach: np.ndarray | None = None,
+    own: np.ndarray | None = None,
 ) -> None:
     """Unmix (and, for a chroma screen ``m``, despill) the pixels ``idx`` of ``fg`` in place.
 
@@ -75,8 +99,10 @@ def unmix(
     ``None``). Partial ones also lose any chroma toward the screen (component along ``e1``)
     beyond that of the nearby opaque subject (``fmap``, see :func:`refine_band`; below zero for
     a subject of a colour opposite the screen's; zero if unknown): an alpha a little too high
-    leaves screen colour in the unmixed edge, which this takes out. Pixels are independent:
-    parts of ``idx`` may be unmixed in parallel (:func:`in_parallel`).
+    leaves screen colour in the unmixed edge, which this takes out. ``own``: (N, 2) levels, the
+    key excess and the chroma toward the screen of the key-coloured part each pixel belongs to
+    (:func:`own_colour`; ``None``: none), left to both. Pixels are independent: parts of
+    ``idx`` may be unmixed in parallel (:func:`in_parallel`).
     """
     h, w = alpha.shape
     one = np.float32(1.0)
@@ -89,7 +115,7 @@ def unmix(
         p1 = matte.rows_dot(f1, m[0])
         d_f = matte.diff(f1, m)
         d_b1 = np.maximum(matte.diff(b1, m), np.float32(d_floor))
-        s1 = np.maximum(d_f, 0.0) / d_b1
+        s1 = np.maximum(d_f if own is None else d_f - own[:, 0], 0.0) / d_b1
         b_chroma = matte.chroma_part(b1)
         p_b = np.maximum(matte.rows_dot(b_chroma, m[0]), np.float32(1.0))
         # (a pixel saved opaque, alpha over 254.5 / 255, is despilled as one: the band's
@@ -103,6 +129,8 @@ def unmix(
                 p_loc = matte.rows_dot(matte.rgb_rows(fw), m[0])
                 p_loc *= np.clip(fw[:, 3] / np.float32(0.1), 0, 1)
                 cap[partial] = p_loc
+            if own is not None:
+                cap = np.maximum(cap, np.where(partial, own[:, 1], np.float32(0.0)))
             excess = np.maximum(p1 - cap, 0) / p_b
             s1 = np.where(partial, np.maximum(s1, excess), s1)
         s1 *= np.float32(despill)
@@ -118,3 +146,58 @@ def unmix(
         idx,
         cv2.convertScaleAbs(f1).view(rows).reshape(-1),
     )
+
+
+def own_colour(
+    img_q: np.ndarray,
+    plate_q: np.ndarray,
+    m: np.ndarray,
+    d_key: float,
+    alpha: np.ndarray,
+    idx: np.ndarray,
+) -> np.ndarray | None:
+    """The colour of the key-coloured part each pixel ``idx`` of ``alpha`` (float32 0..1,
+    (H, W)) belongs to, as (N, 2) float32 levels: its key excess (colour difference, 0 or more)
+    and its chroma toward the screen (projection on ``m[0]``, 0 or more); 0 for a pixel with no
+    such part within :data:`DEEP_CAP` px; ``None`` where the image has none.
+
+    Read at quarter resolution (``img_q`` and the plate there, ``plate_q``, float32 levels;
+    ``m``: the screen's chroma basis; ``d_key``: its colour difference, levels) from the nearest
+    pixel deep inside the subject (the module's constants): its colour where it keeps
+    :data:`_OWN_MIN` of ``d_key`` or more in a hue :data:`_OWN_HUE` off the plate's, or at
+    :data:`_OWN_SAT` of its saturation or more; 0 where it does not (no key-coloured part)."""
+    h, w = alpha.shape
+    qh, qw = img_q.shape[:2]
+    to_px = w / qw  # (full-resolution px per quarter-resolution px)
+    alpha_q = cv2.resize(alpha, (qw, qh), interpolation=cv2.INTER_AREA)
+    solid = cv2.compare(alpha_q, _DEEP_CLEAR, cv2.CMP_GE)
+    deep = cv2.distanceTransform(solid, cv2.DIST_L2, 3) >= np.float32(SPILL_REACH[1] / to_px)
+    deep &= alpha_q >= np.float32(_SAVED_OPAQUE)
+    if not deep.any():
+        return None
+    d = matte.diff(img_q, m)
+    own = deep & (d >= np.float32(_OWN_MIN * d_key))
+    if not own.any():
+        return None
+    p, q = (cv2.transform(img_q, e[None]).reshape(qh, qw) for e in m)
+    p_b, q_b = (cv2.transform(plate_q, e[None]).reshape(qh, qw) for e in m)
+    shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q, p))
+    off_hue = np.abs((shift + 180.0) % 360.0 - 180.0) >= _OWN_HUE
+    rich = saturation(img_q) >= np.float32(_OWN_SAT) * saturation(plate_q)
+    own &= off_hue | rich
+    if not own.any():
+        return None
+    # each pixel's nearest deep one (labelled in raster order, from 1)
+    dist, labels = cv2.distanceTransformWithLabels(
+        (~deep).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    zero = np.float32(0.0)
+    d_own = np.where(own, d, zero)[deep]
+    p_own = np.where(own, np.maximum(p, zero), zero)[deep]
+    at = np.minimum(idx // w * qh // h, qh - 1) * qw + np.minimum(idx % w * qw // w, qw - 1)
+    nearest = np.take(labels.reshape(-1), at) - 1
+    near = np.take(dist.reshape(-1), at) <= np.float32(DEEP_CAP / to_px)
+    out = np.zeros((idx.size, 2), np.float32)
+    out[near, 0] = d_own[nearest[near]]
+    out[near, 1] = p_own[nearest[near]]
+    return out
