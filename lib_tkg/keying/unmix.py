@@ -179,25 +179,22 @@ def own_colour(
     own = deep & (d >= np.float32(_OWN_MIN * d_key))
     if not own.any():
         return None
-    p, q = (cv2.transform(img_q, e[None]).reshape(qh, qw) for e in m)
-    p_b, q_b = (cv2.transform(plate_q, e[None]).reshape(qh, qw) for e in m)
+    # (judged on its pixels alone: numpy's reductions over a short last axis are slow)
+    px, px_b = img_q[own], plate_q[own]
+    p, q = (matte.rows_dot(px, e) for e in m)
+    p_b, q_b = (matte.rows_dot(px_b, e) for e in m)
     shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q, p))
     off_hue = np.abs((shift + 180.0) % 360.0 - 180.0) >= _OWN_HUE
-    rich = saturation(img_q) >= np.float32(_OWN_SAT) * saturation(plate_q)
-    own &= off_hue | rich
-    if not own.any():
+    rich = saturation(px) >= np.float32(_OWN_SAT) * saturation(px_b)
+    part = np.zeros((qh, qw, 2), np.float32)
+    part[own] = np.stack([d[own], np.maximum(p, 0)], 1) * (off_hue | rich)[:, None]
+    if not part.any():
         return None
-    # each pixel's nearest deep one (labelled in raster order, from 1)
+    # each quarter-resolution pixel's nearest deep one (labelled in raster order, from 1)
     dist, labels = cv2.distanceTransformWithLabels(
         (~deep).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
     )
-    zero = np.float32(0.0)
-    d_own = np.where(own, d, zero)[deep]
-    p_own = np.where(own, np.maximum(p, zero), zero)[deep]
-    at = np.minimum(idx // w * qh // h, qh - 1) * qw + np.minimum(idx % w * qw // w, qw - 1)
-    nearest = np.take(labels.reshape(-1), at) - 1
-    near = np.take(dist.reshape(-1), at) <= np.float32(DEEP_CAP / to_px)
-    out = np.zeros((idx.size, 2), np.float32)
-    out[near, 0] = d_own[nearest[near]]
-    out[near, 1] = p_own[nearest[near]]
-    return out
+    colour_q = part[deep][labels - 1]
+    colour_q[dist > np.float32(DEEP_CAP / to_px)] = 0
+    colour = cv2.resize(colour_q, (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.take(colour.reshape(-1, 2), idx, axis=0)
