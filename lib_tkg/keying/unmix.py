@@ -30,7 +30,10 @@ SPILL_REACH = (8.0, 24.0)
 #: does not reach that far in), and stands for the pixels within :data:`DEEP_CAP` px of there.
 #: Despill then leaves them the key excess that colour has (a mint vase, a lime balloon, a teal
 #: garment on green were greyed or turned yellow to SPILL_REACH's depth, and their soft edges
-#: lost the colour their unmixing found). Both reaches together (SPILL_REACH's second distance
+#: lost the colour their unmixing found: measured over the 120th-128th held-out sets, the
+#: near-green thirds' mean composite error 4.78 -> 4.59, 27 of 90 images better, 2 worse by
+#: 0.07 at most; on the untouched 129th-130th 5.68 -> 5.59; 48 px of reach 0.03 better but
+#: past a tile's context). Both reaches together (SPILL_REACH's second distance
 #: and DEEP_CAP) lie within a tile's context (:data:`lib_tkg.keying.tiles.OVERLAP`), so a tiled
 #: image gets what the whole would.
 _DEEP_CLEAR = 0.5
