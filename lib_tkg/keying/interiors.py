@@ -292,10 +292,7 @@ def opaque_interiors(
     plate_q = cv2.resize(plate_s, (qw, qh), interpolation=cv2.INTER_LINEAR)
     # (the hue of a region's mean colour: its summed colour's, projected on the chroma basis)
     sums_i, sums_b = region_sums(img_q, plate_q, at, lab, n)
-    p_i, q_i = (matte.rows_dot(sums_i, e) for e in m)
-    p_b, q_b = (matte.rows_dot(sums_b, e) for e in m)
-    shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q_i, p_i))  # (cool: positive)
-    shift = (shift + 180.0) % 360.0 - 180.0
+    shift, p_i, q_i = matte.hue_shift(sums_i, sums_b, m)  # (cool: positive)
     chroma = np.hypot(p_i, q_i) / count
     light = sums_i.sum(-1) / np.maximum(sums_b.sum(-1), 1e-6)  # (brightness, plate's = 1)
     hued = (count >= _MIN_PX) & (chroma >= _MIN_CHROMA)

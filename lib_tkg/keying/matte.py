@@ -84,6 +84,19 @@ def basis(key_rgb: tuple[int, int, int]) -> np.ndarray:
     return np.array([[x, y, z], e2], np.float32)
 
 
+def hue_shift(
+    rows: np.ndarray, plate_rows: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(shift, p, q)``, each (N,): the hue (degrees in [-180, 180)) of each colour row of
+    ``rows`` ((N, 3)) on the chroma basis ``m`` (:func:`basis`) less that of the same row of
+    ``plate_rows``, positive to the cool side (``e2`` points to orange's); and the rows'
+    projections on ``e1`` and ``e2``."""
+    p, q = (rows_dot(rows, e) for e in m)
+    p_b, q_b = (rows_dot(plate_rows, e) for e in m)
+    shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q, p))
+    return (shift + 180.0) % 360.0 - 180.0, p, q
+
+
 def slopes(m: np.ndarray) -> tuple[float, float]:
     """The colour difference's slopes ``s`` (module docstring) on the positive (orange's) and
     the negative side of ``e2`` for the basis ``m`` (:func:`basis`)."""

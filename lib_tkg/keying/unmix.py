@@ -184,10 +184,8 @@ def own_colour(
         return None
     # (judged on its pixels alone: numpy's reductions over a short last axis are slow)
     px, px_b = img_q[own], plate_q[own]
-    p, q = (matte.rows_dot(px, e) for e in m)
-    p_b, q_b = (matte.rows_dot(px_b, e) for e in m)
-    shift = np.degrees(np.arctan2(q_b, p_b) - np.arctan2(q, p))
-    off_hue = np.abs((shift + 180.0) % 360.0 - 180.0) >= _OWN_HUE
+    shift, p, _ = matte.hue_shift(px, px_b, m)
+    off_hue = np.abs(shift) >= _OWN_HUE
     rich = saturation(px) >= np.float32(_OWN_SAT) * saturation(px_b)
     part = np.zeros((qh, qw, 2), np.float32)
     part[own] = np.stack([d[own], np.maximum(p, 0)], 1) * (off_hue | rich)[:, None]
