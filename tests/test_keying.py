@@ -1300,6 +1300,42 @@ def test_a_part_of_the_screens_own_hue_paler_than_it_lends_no_colour():
             assert own is None or own.max() == 0, colour
 
 
+@pytest.mark.parametrize(
+    ("colour", "kept"),
+    [
+        ((110, 200, 30), True),  # lime
+        ((30, 150, 120), True),  # teal
+        ((200, 215, 196), False),  # grey with screen light on it: too little key excess
+        ((147, 222, 157), False),  # the screen's colour made paler (a veil over it)
+        ((20, 100, 30), False),  # ... darker (shade, a dark veil): as saturated, its hue
+        ((180, 240, 150), False),  # a pale yellow-green, off its hue: too pale
+    ],
+)
+def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
+    """A lime or teal part keyed partial (a held-out lime kite at 0.63, far from any inside
+    that :func:`unmix.own_colour` reads) unmixes to its own colour, and despill turned it
+    orange, (173, 253, 11) -> (228, 148, 62). A colour off the screen's hue and as saturated
+    keeps it; screen light on grey, the screen made paler or darker and a pale yellow-green
+    are despilled as before (each fails one of the three tests)."""
+    from lib_tkg.keying import matte
+
+    plate = np.full((8, 8, 3), SCREENS["green"], np.float32)
+    m = matte.basis(plate[0, 0])
+    alpha = np.full((8, 8), 0.6, np.float32)
+    img = 0.6 * np.float32(colour) + 0.4 * plate
+    rgba = np.dstack([np.round(img), np.full((8, 8), 255)]).astype(np.uint8)
+    fg = np.zeros((8, 8, 3), np.uint8)
+    idx = np.arange(64)
+    d_floor = 0.1 * float(matte.diff(plate[:1, :1], m)[0, 0])
+    unmix.unmix(fg, rgba, alpha, idx, plate, m, d_floor, 1.0, None)
+    got = fg.reshape(-1, 3).astype(int)
+    excess = got[:, 1] - np.maximum(got[:, 0], got[:, 2])
+    if kept:
+        assert np.abs(got - colour).max() <= 2
+    else:
+        assert excess.max() <= 1  # (despilled: no key excess left)
+
+
 def test_a_key_coloured_parts_colour_is_the_same_in_tiles():
     """The own colour of a lime part crossing tile seams is read within each tile's context:
     a tiled image gets the colours the whole would."""
