@@ -55,7 +55,7 @@ _OWN_SAT = 0.9
 #: the hue and as saturated, besides the share: unmixing amplifies noise, and screen light on a
 #: warm edge shifts its hue. Measured over the 120th-128th held-out sets, composite error over
 #: three flat backgrounds: the near-green thirds' 4.58 -> 4.44, the rest's 3.295 -> 3.297; with
-#: either test enough, 4.37 and 3.32: 22 of the rest worse by 0.05 or more, veils, lace and
+#: either test enough, 4.37 and 3.32: 21 of the rest worse by 0.05 or more, veils, lace and
 #: haze over the screen among them. An amber bottle keyed too opaque keeps an olive edge: 0.18.)
 
 
