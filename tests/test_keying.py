@@ -1309,14 +1309,16 @@ def test_a_part_of_the_screens_own_hue_paler_than_it_lends_no_colour():
         ((147, 222, 157), False),  # the screen's colour made paler (a veil over it)
         ((20, 100, 30), False),  # ... darker (shade, a dark veil): as saturated, its hue
         ((180, 240, 150), False),  # a pale yellow-green, off its hue: too pale
+        ((140, 195, 95), False),  # blonde (240, 200, 130) half lit by the screen: too pale
     ],
 )
 def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
     """A lime or teal part keyed partial (a held-out lime kite at 0.63, far from any inside
     that :func:`unmix.own_colour` reads) unmixes to its own colour, and despill turned it
     orange, (173, 253, 11) -> (228, 148, 62). A colour off the screen's hue and as saturated
-    keeps it; screen light on grey, the screen made paler or darker and a pale yellow-green
-    are despilled as before (each fails one of the three tests)."""
+    keeps it; screen light on grey or blonde, the screen made paler or darker and a pale
+    yellow-green are despilled as before (each fails one of the three tests; asking less
+    saturation 30 degrees off the hue kept blonde flyaways' spill)."""
     from lib_tkg.keying import matte
 
     plate = np.full((8, 8, 3), SCREENS["green"], np.float32)
