@@ -1338,6 +1338,19 @@ def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
         assert excess.max() <= 1  # (despilled: no key excess left)
 
 
+@pytest.mark.parametrize("colour", [(110, 200, 30), (30, 150, 120)])
+def test_a_small_key_coloured_part_keeps_its_colour_to_its_edge(colour):
+    """A lime or teal disc on green too small for an inside that screen light does not reach
+    (:func:`unmix.own_colour` reads none): despill greyed its opaque pixels within
+    SPILL_REACH of the edge, lime 35 levels off. Its own colour tells it from screen light."""
+    img = screen(SCREENS["green"], 160, 160)
+    cv2.circle(img, (80, 80), 22, colour, -1)
+    rgba = key(img, "green").rgba.astype(int)
+    opaque = rgba[..., 3] == 255
+    assert opaque.sum() > 1300
+    assert np.abs(rgba[..., :3][opaque] - colour).max() <= 1
+
+
 def test_a_key_coloured_parts_colour_is_the_same_in_tiles():
     """The own colour of a lime part crossing tile seams is read within each tile's context:
     a tiled image gets the colours the whole would."""
