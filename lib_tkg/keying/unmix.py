@@ -115,7 +115,8 @@ def unmix(
     a subject of a colour opposite the screen's; zero if unknown): an alpha a little too high
     leaves screen colour in the unmixed edge, which this takes out. ``own``: (N, 2) levels, the
     key excess and the chroma toward the screen of the key-coloured part each pixel belongs to
-    (:func:`own_colour`; ``None``: none), left to both. Pixels are independent: parts of
+    (:func:`own_colour`; ``None``: none), left to both. A pixel whose own (unmixed) colour is a
+    key-coloured part's (:func:`_key_coloured`) is not despilled. Pixels are independent: parts of
     ``idx`` may be unmixed in parallel (:func:`in_parallel`).
     """
     h, w = alpha.shape
