@@ -1319,8 +1319,6 @@ def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
     keeps it; screen light on grey or blonde, the screen made paler or darker and a pale
     yellow-green are despilled as before (each fails one of the three tests; asking less
     saturation 30 degrees off the hue kept blonde flyaways' spill)."""
-    from lib_tkg.keying import matte
-
     plate = np.full((8, 8, 3), SCREENS["green"], np.float32)
     m = matte.basis(plate[0, 0])
     alpha = np.full((8, 8), 0.6, np.float32)
