@@ -175,10 +175,21 @@ def _key_coloured(
     at = np.flatnonzero(d_f >= np.float32(_OWN_MIN) * d_b)
     if at.size == 0:
         return at
-    f_at, b_at = np.take(f, at, axis=0), np.take(b, at, axis=0)
-    keep = np.abs(matte.hue_shift(f_at, b_at, m)[0]) >= np.float32(_OWN_HUE)
-    keep &= saturation(f_at) >= np.float32(_OWN_SAT) * saturation(b_at)
-    return at[keep]
+    off_hue, rich, _ = _off_hue_rich(np.take(f, at, axis=0), np.take(b, at, axis=0), m)
+    return at[off_hue & rich]
+
+
+def _off_hue_rich(
+    rows: np.ndarray, plate_rows: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For colours ``rows`` over the plate's ``plate_rows`` ((N, 3) levels each; ``m``: the
+    chroma basis): whether each lies :data:`_OWN_HUE` degrees of hue or more off the plate's,
+    whether it reaches :data:`_OWN_SAT` of the plate's saturation, and its chroma toward the
+    screen (projection on ``m[0]``), (N,) each."""
+    shift, p, _ = matte.hue_shift(rows, plate_rows, m)
+    off_hue = np.abs(shift) >= np.float32(_OWN_HUE)
+    rich = saturation(rows) >= np.float32(_OWN_SAT) * saturation(plate_rows)
+    return off_hue, rich, p
 
 
 def own_colour(
@@ -212,11 +223,7 @@ def own_colour(
     own = deep & (d >= np.float32(_OWN_MIN * d_key))
     if not own.any():
         return None
-    # (judged on its pixels alone: numpy's reductions over a short last axis are slow)
-    px, px_b = img_q[own], plate_q[own]
-    shift, p, _ = matte.hue_shift(px, px_b, m)
-    off_hue = np.abs(shift) >= _OWN_HUE
-    rich = saturation(px) >= np.float32(_OWN_SAT) * saturation(px_b)
+    off_hue, rich, p = _off_hue_rich(img_q[own], plate_q[own], m)  # (its pixels alone)
     part = np.zeros((qh, qw, 2), np.float32)
     part[own] = np.stack([d[own], np.maximum(p, 0)], 1) * (off_hue | rich)[:, None]
     if not part.any():
