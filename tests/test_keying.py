@@ -1310,6 +1310,12 @@ def test_a_part_of_the_screens_own_hue_paler_than_it_lends_no_colour():
         ((20, 100, 30), False),  # ... darker (shade, a dark veil): as saturated, its hue
         ((180, 240, 150), False),  # a pale yellow-green, off its hue: too pale
         ((140, 195, 95), False),  # blonde (240, 200, 130) half lit by the screen: too pale
+        ((60, 170, 160), True),  # a teal: little key excess, far to the cool side
+        ((40, 160, 170), True),  # ... a cyan teal, nearly out of the colour difference's zone
+        ((100, 190, 200), True),  # ... paler, at 0.63 of the screen's saturation
+        ((40, 99, 158), False),  # deep blue (40, 60, 200) with a third of screen light: no excess
+        ((130, 180, 95), False),  # skin (220, 170, 130) half lit by the screen: warm, too pale
+        ((120, 160, 50), False),  # amber (200, 130, 40) half lit by the screen: warm, too pale
     ],
 )
 def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
@@ -1318,7 +1324,10 @@ def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
     orange, (173, 253, 11) -> (228, 148, 62). A colour off the screen's hue and as saturated
     keeps it; screen light on grey or blonde, the screen made paler or darker and a pale
     yellow-green are despilled as before (each fails one of the three tests; asking less
-    saturation 30 degrees off the hue kept blonde flyaways' spill)."""
+    saturation 30 degrees off the hue kept blonde flyaways' spill). A colour far to the cool
+    side keeps it with little key excess, at half the screen's saturation (despill turned a
+    cyan teal blue, (67, 115, 188)); blue with screen light, out of the colour difference's
+    zone, and screen light on skin or amber, on the warm side, are despilled."""
     plate = np.full((8, 8, 3), SCREENS["green"], np.float32)
     m = matte.basis(plate[0, 0])
     alpha = np.full((8, 8), 0.6, np.float32)
@@ -1332,8 +1341,9 @@ def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
     excess = got[:, 1] - np.maximum(got[:, 0], got[:, 2])
     if kept:
         assert np.abs(got - colour).max() <= 2
-    else:
-        assert excess.max() <= 1  # (despilled: no key excess left)
+    else:  # (despilled: no key excess left, and the screen's chroma taken out)
+        assert excess.max() <= 1
+        assert np.abs(got - colour).max() >= 5
 
 
 @pytest.mark.parametrize("colour", [(110, 200, 30), (30, 150, 120)])
@@ -1347,6 +1357,25 @@ def test_a_small_key_coloured_part_keeps_its_colour_to_its_edge(colour):
     opaque = rgba[..., 3] == 255
     assert opaque.sum() > 1300
     assert np.abs(rgba[..., :3][opaque] - colour).max() <= 1
+
+
+def test_a_soft_edged_teal_part_keeps_its_colour():
+    """A cyan teal disc with a soft edge (a blurred outline, fuzz) on green: its partial pixels
+    unmix to its colour, whose key excess is small, and despill took the chroma toward the
+    screen for screen light: the edge turned blue, 25-42 levels off per channel on average (46
+    at most)."""
+    colour = (40, 160, 170)
+    base = screen(SCREENS["green"], 160, 160).astype(np.float32)
+    true = np.zeros((160, 160), np.float32)
+    cv2.circle(true, (80, 80), 30, 1.0, -1)
+    true = cv2.GaussianBlur(true, (0, 0), 3)[..., None]
+    img = np.clip(true * np.float32(colour) + (1 - true) * base, 0, 255)
+    rgba = key(np.round(img).astype(np.uint8), "green").rgba.astype(int)
+    partial = (rgba[..., 3] > 40) & (rgba[..., 3] < 215)
+    assert partial.sum() > 900
+    err = np.abs(rgba[..., :3][partial] - colour)
+    assert err.mean(0).max() <= 9
+    assert err.max() <= 14
 
 
 def test_a_key_coloured_parts_colour_is_the_same_in_tiles():
