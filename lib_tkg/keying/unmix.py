@@ -185,21 +185,23 @@ def unmix(
 def _key_coloured(
     f: np.ndarray, b: np.ndarray, m: np.ndarray, d_f: np.ndarray, d_b: np.ndarray
 ) -> np.ndarray:
-    """Whether each row's unmixed colour ``f`` ((N, 3) levels; ``d_f`` its colour difference)
-    is a key-coloured part's own, not screen light on another colour (module docstring), (N,)
-    bool: it keeps :data:`_OWN_MIN` of the plate's colour difference (``d_b``; plate colours
-    ``b``) or more, lies :data:`_OWN_HUE` degrees of hue or more off its hue on the chroma basis
-    ``m`` and reaches :data:`_OWN_SAT` of its saturation; or it has key excess, lies
-    :data:`_FAR_HUE` degrees or more to the cool side of that hue and reaches :data:`_FAR_SAT`
-    of that saturation."""
-    shift, sat, sat_b, _ = _hue_saturation(f, b, m)
-    own = d_f >= np.float32(_OWN_MIN) * d_b
+    """Indices of the rows whose unmixed colours ``f`` ((N, 3) levels; ``d_f`` their colour
+    difference) are a key-coloured part's own, not screen light on another colour (module
+    docstring): they have key excess and either keep :data:`_OWN_MIN` of the plate's colour
+    difference (``d_b``; plate colours ``b``) or more, lie :data:`_OWN_HUE` degrees of hue or
+    more off its hue on the chroma basis ``m`` and reach :data:`_OWN_SAT` of its saturation, or
+    lie :data:`_FAR_HUE` degrees or more to the cool side of that hue and reach
+    :data:`_FAR_SAT` of that saturation."""
+    at = np.flatnonzero(d_f > 0)
+    if at.size == 0:
+        return at
+    shift, sat, sat_b, _ = _hue_saturation(np.take(f, at, axis=0), np.take(b, at, axis=0), m)
+    own = np.take(d_f, at) >= np.float32(_OWN_MIN) * np.take(d_b, at)
     own &= np.abs(shift) >= np.float32(_OWN_HUE)
     own &= sat >= np.float32(_OWN_SAT) * sat_b
-    far = d_f > 0
-    far &= shift >= np.float32(_FAR_HUE)
+    far = shift >= np.float32(_FAR_HUE)
     far &= sat >= np.float32(_FAR_SAT) * sat_b
-    return own | far
+    return at[own | far]
 
 
 def _hue_saturation(
