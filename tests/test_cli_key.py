@@ -861,6 +861,11 @@ def _spawned_workers(pid: int) -> list[int]:
     return found
 
 
+def _started(pid: int) -> int:
+    """When process ``pid`` started (clock ticks since boot, Linux /proc)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
 def _wait_for(test, timeout=60.0):
     import time
 
@@ -907,8 +912,10 @@ def test_a_killed_worker_fails_its_images_in_one_line_each(tmp_path):
     folder, out = _big_folder(tmp_path), tmp_path / "out"
     cmd = [sys.executable, "-m", "lib_tkg", "key", str(folder), "-o", str(out), "-j", "2", "-q"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    spawned = _wait_for(lambda: _spawned_workers(proc.pid))
-    os.kill(spawned[0], signal.SIGKILL)
+    # (the pool gives a worker its image before it starts the next: once both run, the first
+    # holds one; killed before that, it has none to fail, and a new worker takes the image)
+    spawned = _wait_for(lambda: len(found := _spawned_workers(proc.pid)) >= 2 and found)
+    os.kill(min(spawned, key=_started), signal.SIGKILL)
     assert proc.wait(timeout=120) == 1
     err = proc.stderr.read()
     assert "Traceback" not in err, err
