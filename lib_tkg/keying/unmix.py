@@ -196,9 +196,8 @@ def _key_coloured(
     if at.size == 0:
         return at
     shift, sat, sat_b, _ = _hue_saturation(np.take(f, at, axis=0), np.take(b, at, axis=0), m)
-    own = np.take(d_f, at) >= np.float32(_OWN_MIN) * np.take(d_b, at)
-    own &= np.abs(shift) >= np.float32(_OWN_HUE)
-    own &= sat >= np.float32(_OWN_SAT) * sat_b
+    off_hue, rich = _off_hue_rich(shift, sat, sat_b)
+    own = (np.take(d_f, at) >= np.float32(_OWN_MIN) * np.take(d_b, at)) & off_hue & rich
     far = shift >= np.float32(_FAR_HUE)
     far &= sat >= np.float32(_FAR_SAT) * sat_b
     return at[own | far]
@@ -213,6 +212,15 @@ def _hue_saturation(
     (projection on ``m[0]``), (N,) each."""
     shift, p, _ = matte.hue_shift(rows, plate_rows, m)
     return shift, saturation(rows), saturation(plate_rows), p
+
+
+def _off_hue_rich(
+    shift: np.ndarray, sat: np.ndarray, sat_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """From :func:`_hue_saturation`'s hue shift and saturations ((N,) each): whether each colour
+    lies :data:`_OWN_HUE` degrees or more off the plate's hue, and whether it reaches
+    :data:`_OWN_SAT` of the plate's saturation, (N,) bool each."""
+    return np.abs(shift) >= np.float32(_OWN_HUE), sat >= np.float32(_OWN_SAT) * sat_b
 
 
 def own_colour(
@@ -247,8 +255,7 @@ def own_colour(
     if not own.any():
         return None
     shift, sat, sat_b, p = _hue_saturation(img_q[own], plate_q[own], m)  # (its pixels alone)
-    off_hue = np.abs(shift) >= np.float32(_OWN_HUE)
-    rich = sat >= np.float32(_OWN_SAT) * sat_b
+    off_hue, rich = _off_hue_rich(shift, sat, sat_b)
     part = np.zeros((qh, qw, 2), np.float32)
     part[own] = np.stack([d[own], np.maximum(p, 0)], 1) * (off_hue | rich)[:, None]
     if not part.any():
