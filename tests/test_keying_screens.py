@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from lib_tkg.animation import key_sequence
-from lib_tkg.keying import NoKeyColorWarning, candidates, detect, key, matte
+from lib_tkg.keying import NoKeyColorWarning, candidates, key, matte
 from lib_tkg.keying.candidates import screen_parts
+from lib_tkg.keying.detect import cover, hues
 from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.priors import key_generated, subject_prior
 from lib_tkg.params import TkgParams
@@ -436,12 +437,12 @@ def test_the_pattern_of_a_screen_beside_the_subject_is_judged_on_its_smooth_pixe
     px = np.zeros((n, 3), np.float32)
     px[:green_px] = GREEN
     px[green_px:] = (150, 100, 70)
-    hue, chroma = detect._hue_chroma(px)
+    hue, chroma = hues.hue_chroma(px)
     texture = np.zeros(n, np.float32)
     texture[green_px - 150 : green_px] = 100.0  # strands over the screen: textured
     members = np.zeros(n, bool)
     members[:green_px] = True
-    det, judged = detect._smooth_screen(
+    det, judged = cover.smooth_screen(
         members, px, hue, chroma, texture, np.zeros(n, np.float32), False, "a screen"
     )
     assert det.key_rgb == GREEN
@@ -1655,13 +1656,15 @@ def test_a_misspelt_option_names_itself_and_the_accepted_ones():
 
 @pytest.mark.parametrize("h, w", [(256, 256), (144, 256), (256, 40), (12, 30), (4, 4)])
 def test_border_texture_is_computed_on_strips_with_the_full_images_values(h, w):
-    from lib_tkg.keying import detect
+    from lib_tkg.keying.detect import sample, texture
 
     img = np.random.default_rng(h * w).uniform(0, 255, (h, w, 3)).astype(np.float32)
     b = max(1, round(0.04 * min(h, w)))
-    full = detect._local_texture(img)
-    band = detect._border_mask(h, w, b)
-    np.testing.assert_allclose(detect._texture(img, b)[band], full[band], rtol=1e-4, atol=0.05)
+    full = texture.local_texture(img)
+    band = sample.border_mask(h, w, b)
+    np.testing.assert_allclose(
+        texture.border_texture(img, b)[band], full[band], rtol=1e-4, atol=0.05
+    )
     # (and the whole image's is the 5x5 standard deviation where no thin strand is beside)
     mean = cv2.blur(img, (5, 5))
     std = np.sqrt(np.maximum((cv2.blur(img * img, (5, 5)) - mean * mean).sum(axis=2), 0.0))
