@@ -6,7 +6,8 @@ checks), :mod:`~lib_tkg.keying.detect` (is the border a screen, and of which col
 :mod:`~lib_tkg.keying.matte` (colour difference, neutral distance, clipping, noise),
 :mod:`~lib_tkg.keying.core` (one keying pass), :mod:`~lib_tkg.keying.lower_bound` (physical
 alpha floor), :mod:`~lib_tkg.keying.interiors` (wide partial regions of a cool hue),
-:mod:`~lib_tkg.keying.refine` (edges), :mod:`~lib_tkg.keying.enclosed`
+:mod:`~lib_tkg.keying.refine` (edges), :mod:`~lib_tkg.keying.mix_lines` (wide soft
+regions of a colour opposite the screen's), :mod:`~lib_tkg.keying.enclosed`
 (key-coloured parts the subject encloses), :mod:`~lib_tkg.keying.unmix` (unmixing, despill),
 :mod:`~lib_tkg.keying.shadow` (kept shadows),
 :mod:`~lib_tkg.keying.tiles` (huge images in bounded memory), :mod:`~lib_tkg.keying.api`

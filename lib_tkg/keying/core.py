@@ -10,10 +10,11 @@ subject parts (opaque ones keep their colour), as do wide partial regions far to
 of the screen's hue and large, even ones running off the frame
 (:mod:`lib_tkg.keying.interiors`); refinement follows (:mod:`lib_tkg.keying.refine`; on a screen
 so noisy that its noise sets clip-black, faint pixels found on a smoothed copy of ``t`` join it:
-:func:`smoothed`), edges that
-spill makes look partly clear are made opaque (:mod:`lib_tkg.keying.spill_ramps`), key-coloured
-parts enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing
-and despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
+:func:`smoothed`), edges that spill makes look partly clear are made opaque
+(:mod:`lib_tkg.keying.spill_ramps`), wide soft regions mixing one colour opposite the screen's
+with it are keyed along their colour line (:mod:`lib_tkg.keying.mix_lines`), key-coloured parts
+enclosed by the subject are made opaque (:mod:`lib_tkg.keying.enclosed`), then unmixing and
+despill (:mod:`lib_tkg.keying.unmix`; opaque pixels near the edge only).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from lib_tkg.keying import (
     interiors,
     lower_bound,
     matte,
+    mix_lines,
     refine,
     spill_ramps,
     threads,
@@ -254,6 +256,9 @@ def key_pixels(
         den = threads.in_background(functools.partial(unmix.denoised, rgb, seen, noise_lv))
     fmap = None
     m_or_none = None if scr.neutral else scr.m
+    plate_q = None
+    if not scr.neutral:
+        plate_q = cv2.resize(plate_s, img_q.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     if refining:
         alpha, fmap = refine.refine_band(
             rgba, img_h, img_q, plate, alpha, seen, t, hi, m_or_none, floor, noise_lv
@@ -261,6 +266,11 @@ def key_pixels(
         ramps = None if scr.neutral else spill_ramps.spill_ramps(alpha)
         if ramps is not None:
             alpha[ramps] = one
+        lowered = plate_q is not None and mix_lines.lower_on_lines(
+            alpha, img, plate, img_q, plate_q, scr.m, hi
+        )
+        if lowered and vivid is not None:  # (a vivid part's mixes with the screen are unmixed)
+            vivid &= alpha >= one
         if solid is not None:  # (refinement reads a part near the screen's level as partial)
             alpha[solid] = one
 
@@ -291,7 +301,6 @@ def key_pixels(
         reach = own = None
         if m is not None and opts.despill > 0:
             reach = unmix.spill_reach(alpha, idx)
-            plate_q = cv2.resize(plate_s, img_q.shape[1::-1], interpolation=cv2.INTER_LINEAR)
             own = unmix.own_colour(img_q, plate_q, m, scr.d_key, alpha, idx)
         threads.in_parallel(
             lambda r: unmix.unmix(
