@@ -50,10 +50,10 @@ _CHROMA_SHARE = 0.6  # of the direction off the grey axis, at least
 _GREY = np.full(3, 1.0 / np.sqrt(3.0))
 
 
-def _direction(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+def _direction(v: np.ndarray) -> tuple[np.ndarray, float] | None:
     """For a region's colours less the plate ``v`` ((N, 3) float64 levels): the unit direction
-    of its farthest tenth, the projections on it and the far end (levels); ``None`` where the
-    region is no spread mix along one line (see the module)."""
+    of its farthest tenth and the far end along it (levels); ``None`` where the region is no
+    spread mix along one line (see the module)."""
     length = np.sqrt((v * v).sum(axis=1))
     u = v[length >= np.percentile(length, 90)].mean(axis=0)
     norm = float(np.linalg.norm(u))
@@ -67,7 +67,7 @@ def _direction(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
         return None
     if 1.0 - float(u @ _GREY) ** 2 < _CHROMA_SHARE**2:
         return None
-    return u, p, far
+    return u, far
 
 
 def lower_on_lines(
@@ -94,23 +94,23 @@ def lower_on_lines(
     inside = (a_q > _SUBJECT) & (grad2 < np.float32((8.0 * _EDGE) ** 2))
     _, labels, stats, _ = cv2.connectedComponentsWithStats(inside.view(np.uint8), connectivity=4)
     found = False
-    for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= _AREA):
-        if i == 0:
-            continue
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= _AREA) + 1:  # (0: the rest)
         x, y, bw, bh = (int(v) for v in stats[i, :4])
         region = labels[y : y + bh, x : x + bw] == i
         plate_r = plate_q[y : y + bh, x : x + bw][region].astype(np.float64)
         line = _direction(img_q[y : y + bh, x : x + bw][region] - plate_r)
         if line is None:
             continue
-        u, _, far = line
+        u, far = line
         end = (plate_r.mean(axis=0) + far * u).astype(np.float32)[None]
         if float(matte.diff(end, m)[0]) >= 0.0:
             continue
         # the region at full resolution (its box there, nearest neighbour)
         x0, y0 = x * w // wq, y * h // hq
         x1, y1 = min(w, -(-(x + bw) * w // wq)), min(h, -(-(y + bh) * h // hq))
-        full = cv2.resize(region.view(np.uint8), (x1 - x0, y1 - y0), cv2.INTER_NEAREST)
+        full = cv2.resize(
+            region.view(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST
+        )
         v = img[y0:y1, x0:x1] - plate[y0:y1, x0:x1]
         p = cv2.transform(v, u.astype(np.float32)[None])
         length = np.sqrt(cv2.transform(v * v, np.ones((1, 3), np.float32)))
