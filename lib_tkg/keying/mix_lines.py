@@ -5,9 +5,10 @@ The colour difference of a mix of the screen with a colour of negative colour di
 magenta, orange, violet on green) is zero from about a third of opacity on, so the first matte
 calls most of a wide soft region opaque: a red skirt's spin blur 150 px wide, a defocused red
 part. Refinement re-solves a soft edge with the colour of the opaque core beside it
-(:mod:`lib_tkg.keying.refine`; its inner part within 8 px, :func:`~lib_tkg.keying.core_colour.
-leave_ramps`), but beside a region that wide that colour is itself a mix, and the region keeps
-an alpha near 1 for most of its width (a held-out spin blur: +77/255 over its soft band).
+(:mod:`lib_tkg.keying.refine`; its inner part within 8 px,
+:func:`~lib_tkg.keying.core_colour.leave_ramps`), but beside a region that wide that colour is
+itself a mix, and the region keeps an alpha near 1 for most of its width (a held-out spin blur:
++77/255 over its soft band).
 
 Such a region is told by its colours: each is ``B + a (F - B)`` for the plate ``B`` and one
 subject colour ``F``, so all of them lie on one line from the plate, spread along it, reaching
@@ -22,8 +23,10 @@ from the plate), and that direction leads to a colour of negative colour differe
 the screen: a colour of the screen's side keys partial already) and is mostly chroma
 (:data:`_CHROMA_SHARE` of it off the grey axis: a part only lighter or darker than the plate, a
 lit or shaded part of the screen's hue, a white highlight, dark hair, is not such a mix), alpha
-there is the projection as a share of the far end, where lower than the matte's. Pixels off the
-line keep theirs.
+there is the projection as a share of the far end, where lower than the matte's, and opaque
+within clip-white of the far end (its noise). Pixels off the line keep theirs. (The same line
+raising alpha toward a colour of the screen's side, which the colour difference keys too clear,
+was measured worse: bench/RESULTS.md.)
 
 Limits: a uniformly translucent colour (tinted glass, organza of even density) has no spread
 along its line and keeps the first matte's alpha; an opaque part whose colours blend smoothly
@@ -82,7 +85,8 @@ def lower_on_lines(
     """Lower ``alpha`` (float32 (H, W) 0..1, in place) in wide soft regions that mix one colour
     opposite the screen's with it (see the module). ``img``, ``plate``: the image and the clean
     plate, float32 (H, W, 3) levels; ``img_q``, ``plate_q``: both at quarter resolution;
-    ``m``: the chroma screen's (2, 3) basis. Returns whether any region was found."""
+    ``m``: the chroma screen's (2, 3) basis; ``cw``: clip-white (0..1, the keyer's, raised to
+    the screen's noise). Returns whether any region was found."""
     h, w = alpha.shape
     hq, wq = img_q.shape[:2]
     if min(hq, wq) < 3:
