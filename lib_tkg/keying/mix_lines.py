@@ -50,7 +50,7 @@ _ON_LINE = 0.9  # share of the region's pixels on the line, at least
 _SPREAD = 0.6  # the 10th percentile of the projection over the far end, at most
 _MIN_REACH = 40.0  # levels: the far end's distance from the plate, at least
 _CHROMA_SHARE = 0.6  # of the direction off the grey axis, at least
-_GREY = np.full(3, 1.0 / np.sqrt(3.0))
+_GREY = matte.ONES / np.float32(matte.SQRT3)  # (the grey axis, unit)
 
 
 def _direction(v: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -115,9 +115,9 @@ def lower_on_lines(
         full = cv2.resize(
             region.view(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST
         )
-        v = img[y0:y1, x0:x1] - plate[y0:y1, x0:x1]
-        p = cv2.transform(v, u.astype(np.float32)[None])
-        length = np.sqrt(cv2.transform(v * v, np.ones((1, 3), np.float32)))
+        img_b, plate_b = img[y0:y1, x0:x1], plate[y0:y1, x0:x1]
+        p = cv2.transform(img_b - plate_b, u.astype(np.float32)[None])
+        length = matte.distance(img_b, plate_b)
         on = full.view(bool) & (p >= np.float32(_COS) * length)
         block = alpha[y0:y1, x0:x1]
         share = np.clip(p * np.float32(1.0 / far), 0.0, 1.0)
