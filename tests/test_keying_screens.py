@@ -300,6 +300,26 @@ def test_a_dark_dull_green_screen_is_keyed(color):
     assert res.alpha[:20].max() <= 2 and res.alpha[-20:].max() <= 2  # clear, up to the noise
 
 
+@pytest.mark.parametrize("color", [(22, 46, 22), (20, 58, 20)])
+def test_a_border_darker_than_any_screen_is_not_found_without_a_prior(color):
+    # a dark green backdrop behind a plant or GFP-lit cells (about (16, 35, 16) and (18, 48, 17)
+    # on the border, found as screens before): left opaque without a prior; with the WebUI's
+    # requested colour it is keyed
+    img = green_screen(color=color)
+    with pytest.warns(NoKeyColorWarning, match="too dark"):
+        res = key(img)
+    assert not res.keyed and (res.alpha == 255).all()
+    res = key(img, prior_color="green")
+    assert res.keyed and res.alpha[:20].max() <= 2
+
+
+def test_a_dim_screen_as_bright_as_the_dimmest_held_out_one_is_found():
+    # the border about (27, 58, 27) (the held-out sets' dimmest screens, 56-68 in green)
+    res = key(green_screen(color=(34, 72, 34)))
+    assert res.keyed and (res.alpha[70:122, 70:122] == 255).all()
+    assert res.alpha[:20].max() <= 2
+
+
 @pytest.mark.parametrize("color", [(56, 76, 49), (98, 140, 94), (100, 130, 108)])
 def test_a_greyish_or_darker_green_screen_is_keyed(color):
     # on the border chroma about 16 (under the first look's 20) and HSV saturation about 0.33

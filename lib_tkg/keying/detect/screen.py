@@ -34,6 +34,12 @@ DEFAULT_BORDER = 0.04
 #: tulle veil 126.9 -> 5.5, a red-haired elf 99.1 -> 39.2, a goal net 56.6 -> 37.1; a grass
 #: tuft off three sides 95.7 -> 115.9, FFmpeg's best 148.5)
 _SHADE_SHARE = 0.1
+#: Brightest channel (levels) of a screen's colour found without a prior, at least: a border
+#: darker than that is a dim room, a night scene or a fluorescence image, not a screen
+#: (measured: the 120th-142nd held-out sets' 628 screens 56 and more, the dimmest SD-like green
+#: ones 56-68; their photos without a screen that the other tests found, a dark green backdrop
+#: behind a fern and GFP-lit cells on near-black, 35 and 48)
+_MIN_AUTO_LEVEL = 52
 
 
 def detect_screen(
@@ -47,7 +53,9 @@ def detect_screen(
     ``prior``: the colour the screen was meant to be (e.g. the generation's requested colour);
     the screen found must be of its hue (or neutral at its brightness), but its exact shade is
     measured. ``subject_mask``: float (H, W) 0..1, where the subject likely is; the border
-    under it (> 0.5) is not examined.
+    under it (> 0.5) is not examined. Without a prior, a screen found is refused where its
+    colour is darker than :data:`_MIN_AUTO_LEVEL`, where it lies in folds (:mod:`.folds`), or
+    where it is yellow-green and lit unevenly.
     """
     img, mask, b = border_sample(rgb, border, subject_mask)
     # the pattern test's maps are made on the other core while the colours are examined
@@ -87,6 +95,12 @@ def detect_screen(
             grainy = (px, hue, chroma, border_texture(seen, b)[mask], pattern_maps(seen)[0][mask])
             det = chroma_screen(grainy, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
     if prior is None and det.key_rgb is not None:
+        if max(det.key_rgb) < _MIN_AUTO_LEVEL:
+            why = (
+                f"the border's colour {hex_color(det.key_rgb)} is too dark to be a screen (like "
+                "a dim room, a night scene or a fluorescence image)"
+            )
+            return Detection(None, False, why, det.cover)
         folds, gap, uneven = fold_swings(seen, mask, det.key_rgb, b)
         if folds >= MIN_FOLDS and gap <= FOLD_SPREAD:
             why = (
