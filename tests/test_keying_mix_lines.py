@@ -1,5 +1,6 @@
 """Wide soft regions mixing one colour opposite the screen's with it key at their alpha; regions
-that are no such mix keep the matte's (:mod:`lib_tkg.keying.mix_lines`)."""
+that are no such mix keep the matte's; thin and scattered mixes key at the share of the
+farthest colour on their line nearby (:mod:`lib_tkg.keying.mix_lines`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from lib_tkg.keying import key_matte, matte
-from lib_tkg.keying.mix_lines import lower_on_lines
+from lib_tkg.keying.mix_lines import lower_on_lines, lower_to_far_ends
 from lib_tkg.keying.resolution import half
 
 GREEN = np.array((40, 190, 60), np.float32)
@@ -118,3 +119,94 @@ def test_an_even_translucent_region_is_left():
     found, alpha = _lowered((200, 30, 40), a)
     assert not found
     assert (alpha == (a > 0.3)).all()
+
+
+# --------------------------------------------------------------------------------------------
+# thin and scattered mixes: the farthest colour on their line nearby
+
+
+def _scattered(kind: str, seed: int, colours) -> tuple[np.ndarray, np.ndarray]:
+    """A composite over the green screen and its alpha: 24 thin blurred streaks from the middle
+    (a firework, spinning sparks) or 14 blurred discs (a cloud of powder), alternating between
+    ``colours``, each over those before it."""
+    rng = np.random.default_rng(seed)
+    h = w = 256
+    premul = np.zeros((h, w, 3), np.float32)
+    a = np.zeros((h, w), np.float32)
+    for k in range(24 if kind == "streaks" else 14):
+        m = np.zeros((h, w), np.float32)
+        if kind == "streaks":
+            ang, r = rng.uniform(0, np.pi), rng.uniform(30, 90)
+            sx, sy = (1 if k % 2 else -1), (1 if k % 3 else -1)
+            end = (int(128 + sx * r * np.cos(ang)), int(128 + sy * r * np.sin(ang)))
+            cv2.line(m, (128, 128), end, 1.0, 3)
+            m = cv2.GaussianBlur(m, (0, 0), 2.0)
+        else:
+            centre = (int(rng.uniform(70, 186)), int(rng.uniform(70, 186)))
+            cv2.circle(m, centre, int(rng.uniform(6, 16)), 1.0, -1)
+            m = np.clip(cv2.GaussianBlur(m, (0, 0), 10.0) * 1.6, 0, 1)
+        col = np.array(colours[k % len(colours)], np.float32)
+        premul = premul * (1 - m[..., None]) + col * m[..., None]
+        a = a + m * (1 - a)
+    img = premul + (1 - a[..., None]) * GREEN
+    img = img + np.random.default_rng(seed + 1).normal(0, 1.0, img.shape)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8), a
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "kind, colours, most",
+    [
+        ("streaks", [(200, 30, 40), (190, 40, 180)], 0.12),
+        ("discs", [(200, 30, 40), (230, 90, 170)], 0.1),
+    ],
+    ids=["red-and-magenta-streaks", "red-and-pink-powder"],
+)
+def test_thin_or_scattered_mixes_of_two_colours_key_near_their_alpha(seed, kind, colours, most):
+    """Streaks 3 px wide and a powder cloud of two colours opposite the screen: no wide region
+    on one line, so the colour difference's excess stood (soft-band bias +0.14 to +0.16 over
+    the streaks, +0.13 to +0.19 over the cloud); each pixel's line reaches the streak's or the
+    cloud's own colour within a few px."""
+    img, a = _scattered(kind, seed, colours)
+    m = key_matte(img).astype(np.float64) / 255
+    soft = (a > 0.05) & (a < 0.95)
+    assert (m - a)[soft].mean() < most
+
+
+def _far_lowered(fg, a: np.ndarray, first: np.ndarray) -> tuple[bool, np.ndarray]:
+    """Run :func:`lower_to_far_ends` on a composite of ``fg`` (a colour or an (H, W, 3) image)
+    with alpha ``a`` over the flat plate, from the first matte ``first``."""
+    img = _composite(a, fg)
+    alpha, f, plate, q, plate_q = _maps(img, first)
+    found = lower_to_far_ends(alpha, f, plate, q, plate_q, M, 0.1)
+    return found, alpha
+
+
+@pytest.mark.parametrize(
+    "fg, why",
+    [
+        ((150, 230, 40), "a lime: the screen's side, keyed partial already"),
+        ((250, 240, 235), "a warm white: lighter than the plate, not a colour"),
+        ((240, 200, 220), "a pale lilac: mostly lighter than the plate (a highlight)"),
+    ],
+)
+def test_scattered_mixes_toward_no_opposite_colour_are_left(fg, why):
+    _, a = _scattered("discs", 0, [(0, 0, 0)])
+    found, alpha = _far_lowered(fg, a, (a > 0.3).astype(np.float32))
+    assert not found, why
+    assert (alpha == (a > 0.3)).all()
+
+
+def test_an_opaque_edge_lit_by_the_screen_stays_opaque():
+    """A red square whose outer 6 px carry 12 % of the screen's light (spill): the same colours
+    as a mix at 0.88 of the red, but under the knee's top they stay opaque."""
+    h = w = 160
+    a = np.zeros((h, w), np.float32)
+    a[40:120, 40:120] = 1.0
+    k = np.zeros((h, w), np.float32)
+    k[40:120, 40:120] = 1.0
+    k[46:114, 46:114] = 0.0
+    red = np.array((200, 30, 40), np.float32)
+    fg = np.broadcast_to(red, (h, w, 3)) * (1 - 0.12 * k[..., None]) + 0.12 * k[..., None] * GREEN
+    _, alpha = _far_lowered(fg, a, a.copy())
+    assert (alpha[40:120, 40:120] == 1.0).all()

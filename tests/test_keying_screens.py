@@ -314,7 +314,8 @@ def test_a_border_darker_than_any_screen_is_not_found_without_a_prior(color):
 
 
 def test_a_dim_screen_as_bright_as_the_dimmest_held_out_one_is_found():
-    # the border about (27, 58, 27) (the held-out sets' dimmest screens, 56-68 in green)
+    # the border about (27, 58, 27), its brightest tenth about 64 (the held-out sets' dimmest
+    # screens, 61-82)
     res = key(green_screen(color=(34, 72, 34)))
     assert res.keyed and (res.alpha[70:122, 70:122] == 255).all()
     assert res.alpha[:20].max() <= 2

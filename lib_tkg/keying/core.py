@@ -269,6 +269,8 @@ def key_pixels(
         lowered = plate_q is not None and mix_lines.lower_on_lines(
             alpha, img, plate, img_q, plate_q, scr.m, hi
         )
+        if plate_q is not None:
+            lowered |= mix_lines.lower_to_far_ends(alpha, img, plate, img_q, plate_q, scr.m, hi)
         if lowered and vivid is not None:  # (a vivid part's mixes with the screen are unmixed)
             vivid &= alpha >= one
         if solid is not None:  # (refinement reads a part near the screen's level as partial)

@@ -16,9 +16,11 @@ from lib_tkg.keying.detect.cover import Detection, smooth_screen
 from lib_tkg.keying.detect.folds import FOLD_SPREAD, MIN_FOLDS, UNEVEN, fold_swings
 from lib_tkg.keying.detect.grain import GRAIN_SIGMA, is_grainy
 from lib_tkg.keying.detect.hues import (
+    SCREEN_SPAN,
     YELLOW_GREEN,
     dominant_hue,
     hue_chroma,
+    hue_dist,
     in_range,
     median_colour,
 )
@@ -34,12 +36,15 @@ DEFAULT_BORDER = 0.04
 #: tulle veil 126.9 -> 5.5, a red-haired elf 99.1 -> 39.2, a goal net 56.6 -> 37.1; a grass
 #: tuft off three sides 95.7 -> 115.9, FFmpeg's best 148.5)
 _SHADE_SHARE = 0.1
-#: Brightest channel (levels) of a screen's colour found without a prior, at least: a border
-#: darker than that is a dim room, a night scene or a fluorescence image, not a screen
-#: (measured: the 120th-142nd held-out sets' 628 screens 56 and more, the dimmest SD-like green
-#: ones 56-68; their photos without a screen that the other tests found, a dark green backdrop
-#: behind a fern and GFP-lit cells on near-black, 35 and 48)
-_MIN_AUTO_LEVEL = 52
+#: The brightest channel (levels) of the brightest tenth of the border's pixels of a screen's
+#: hue (within :data:`hues.SCREEN_SPAN`, chroma :data:`MIN_DULL_CHROMA` or more), found without a
+#: prior, at least: a border darker than that is a dim room, a night scene or a fluorescence
+#: image, not a screen (measured: the 120th-142nd held-out sets' 628 screens 61 and more, the
+#: dimmest SD-like green ones 61-82; their photos without a screen that the other tests found,
+#: a dark green backdrop behind a fern and GFP-lit cells on near-black, 42 and 52; the median
+#: colour is not used: a dark garment of the screen's hue over half the border has it, 18-25
+#: in green, with the screen beside it at 186)
+_MIN_AUTO_LEVEL = 56
 
 
 def detect_screen(
@@ -53,9 +58,9 @@ def detect_screen(
     ``prior``: the colour the screen was meant to be (e.g. the generation's requested colour);
     the screen found must be of its hue (or neutral at its brightness), but its exact shade is
     measured. ``subject_mask``: float (H, W) 0..1, where the subject likely is; the border
-    under it (> 0.5) is not examined. Without a prior, a screen found is refused where its
-    colour is darker than :data:`_MIN_AUTO_LEVEL`, where it lies in folds (:mod:`.folds`), or
-    where it is yellow-green and lit unevenly.
+    under it (> 0.5) is not examined. Without a prior, a screen found is refused where the
+    border's pixels of its hue are darker than :data:`_MIN_AUTO_LEVEL`, where it lies in folds
+    (:mod:`.folds`), or where it is yellow-green and lit unevenly.
     """
     img, mask, b = border_sample(rgb, border, subject_mask)
     # the pattern test's maps are made on the other core while the colours are examined
@@ -95,7 +100,10 @@ def detect_screen(
             grainy = (px, hue, chroma, border_texture(seen, b)[mask], pattern_maps(seen)[0][mask])
             det = chroma_screen(grainy, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
     if prior is None and det.key_rgb is not None:
-        if max(det.key_rgb) < _MIN_AUTO_LEVEL:
+        k_hue = float(hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
+        of_hue = (hue_dist(hue, k_hue) <= SCREEN_SPAN) & (chroma >= MIN_DULL_CHROMA)
+        lit = float(np.percentile(px.max(axis=1)[of_hue], 90)) if of_hue.any() else 0.0
+        if lit < _MIN_AUTO_LEVEL:
             why = (
                 f"the border's colour {hex_color(det.key_rgb)} is too dark to be a screen (like "
                 "a dim room, a night scene or a fluorescence image)"
@@ -108,7 +116,6 @@ def detect_screen(
                 f"{folds} times round the frame (like draped fabric), not a screen"
             )
             return Detection(None, False, why, det.cover)
-        k_hue = float(hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
         if in_range(k_hue, YELLOW_GREEN) and uneven >= UNEVEN:
             why = (
                 f"the border's colour {hex_color(det.key_rgb)} is yellow-green and lit "
