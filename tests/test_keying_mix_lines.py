@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lib_tkg.keying import key_matte, matte
-from lib_tkg.keying.mix_lines import lower_on_lines, lower_to_far_ends
+from lib_tkg.keying.mix_lines import Maps, lower_on_lines, lower_to_far_ends
 from lib_tkg.keying.resolution import half
 
 GREEN = np.array((40, 190, 60), np.float32)
@@ -62,7 +62,7 @@ def _lowered(fg, a: np.ndarray, seed: int = 0) -> tuple[bool, np.ndarray]:
     over 0.3 opaque (as the colour difference does for colours opposite the screen)."""
     img = _composite(a, fg, seed)
     alpha, f, plate, q, plate_q = _maps(img, (a > 0.3).astype(np.float32))
-    found = lower_on_lines(alpha, f, plate, q, plate_q, M, 0.1)
+    found = lower_on_lines(alpha, Maps(f, plate, q, plate_q), M, 0.1)
     return found, alpha
 
 
@@ -178,7 +178,7 @@ def _far_lowered(fg, a: np.ndarray, first: np.ndarray) -> tuple[bool, np.ndarray
     with alpha ``a`` over the flat plate, from the first matte ``first``."""
     img = _composite(a, fg)
     alpha, f, plate, q, plate_q = _maps(img, first)
-    found = lower_to_far_ends(alpha, f, plate, q, plate_q, M, 0.1)
+    found = lower_to_far_ends(alpha, Maps(f, plate, q, plate_q), M, 0.1)
     return found, alpha
 
 

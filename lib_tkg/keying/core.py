@@ -266,11 +266,11 @@ def key_pixels(
         ramps = None if scr.neutral else spill_ramps.spill_ramps(alpha)
         if ramps is not None:
             alpha[ramps] = one
-        lowered = plate_q is not None and mix_lines.lower_on_lines(
-            alpha, img, plate, img_q, plate_q, scr.m, hi
-        )
+        lowered = False
         if plate_q is not None:
-            lowered |= mix_lines.lower_to_far_ends(alpha, img, plate, img_q, plate_q, scr.m, hi)
+            maps = mix_lines.Maps(img, plate, img_q, plate_q)
+            lowered = mix_lines.lower_on_lines(alpha, maps, scr.m, hi)
+            lowered |= mix_lines.lower_to_far_ends(alpha, maps, scr.m, hi)
         if lowered and vivid is not None:  # (a vivid part's mixes with the screen are unmixed)
             vivid &= alpha >= one
         if solid is not None:  # (refinement reads a part near the screen's level as partial)

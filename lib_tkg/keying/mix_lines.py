@@ -51,6 +51,8 @@ screen's colour, a brown beside a red on green) would be keyed as a mix.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -100,20 +102,22 @@ def _direction(v: np.ndarray) -> tuple[np.ndarray, float] | None:
     return u, far
 
 
-def lower_on_lines(
-    alpha: np.ndarray,
-    img: np.ndarray,
-    plate: np.ndarray,
-    img_q: np.ndarray,
-    plate_q: np.ndarray,
-    m: np.ndarray,
-    cw: float,
-) -> bool:
+class Maps(NamedTuple):
+    """The image and the clean plate, float32 (H, W, 3) levels, and both at quarter
+    resolution."""
+
+    img: np.ndarray
+    plate: np.ndarray
+    img_q: np.ndarray
+    plate_q: np.ndarray
+
+
+def lower_on_lines(alpha: np.ndarray, maps: Maps, m: np.ndarray, cw: float) -> bool:
     """Lower ``alpha`` (float32 (H, W) 0..1, in place) in wide soft regions that mix one colour
-    opposite the screen's with it (see the module). ``img``, ``plate``: the image and the clean
-    plate, float32 (H, W, 3) levels; ``img_q``, ``plate_q``: both at quarter resolution;
+    opposite the screen's with it (see the module). ``maps``: the image and plate (:class:`Maps`);
     ``m``: the chroma screen's (2, 3) basis; ``cw``: clip-white (0..1, the keyer's, raised to
     the screen's noise). Returns whether any region was found."""
+    img, plate, img_q, plate_q = maps
     h, w = alpha.shape
     hq, wq = img_q.shape[:2]
     if min(hq, wq) < 3:
@@ -187,18 +191,11 @@ def _far_ends(img_q: np.ndarray, plate_q: np.ndarray, ys: np.ndarray, xs: np.nda
     return colours[at] - base
 
 
-def lower_to_far_ends(
-    alpha: np.ndarray,
-    img: np.ndarray,
-    plate: np.ndarray,
-    img_q: np.ndarray,
-    plate_q: np.ndarray,
-    m: np.ndarray,
-    cw: float,
-) -> bool:
+def lower_to_far_ends(alpha: np.ndarray, maps: Maps, m: np.ndarray, cw: float) -> bool:
     """Lower ``alpha`` (float32 (H, W) 0..1, in place) where a pixel near the screen mixes a
     colour opposite the screen's, found nearby, with it (see the module). Arguments as for
     :func:`lower_on_lines`. Returns whether any pixel was lowered."""
+    img, plate, img_q, plate_q = maps
     h, w = alpha.shape
     hq, wq = img_q.shape[:2]
     if min(hq, wq) < 3:
