@@ -39,11 +39,11 @@ _SHADE_SHARE = 0.1
 #: The brightest channel (levels) of the brightest tenth of the border's pixels of a screen's
 #: hue (within :data:`hues.SCREEN_SPAN`, chroma :data:`MIN_DULL_CHROMA` or more), found without a
 #: prior, at least: a border darker than that is a dim room, a night scene or a fluorescence
-#: image, not a screen (measured: the 120th-142nd held-out sets' 628 screens 61 and more, the
-#: dimmest SD-like green ones 61-82; their photos without a screen that the other tests found,
-#: a dark green backdrop behind a fern and GFP-lit cells on near-black, 42 and 52; the median
-#: colour is not used: a dark garment of the screen's hue over half the border has it, 18-25
-#: in green, with the screen beside it at 186)
+#: image, not a screen (measured: the 120th-142nd held-out sets' 624 screens found, 61 and
+#: more, the dimmest SD-like green ones 61-82; their photos without a screen that the other
+#: tests found, a dark green backdrop behind a fern and GFP-lit cells on near-black, 42 and 52;
+#: the median colour is not used: a dark garment of the screen's hue over half the border has
+#: it, 18-25 in green, with the screen beside it at 186)
 _MIN_AUTO_LEVEL = 56
 
 
