@@ -201,7 +201,7 @@ def lower_to_far_ends(alpha: np.ndarray, maps: Maps, m: np.ndarray, cw: float) -
     if min(hq, wq) < 3:
         return False
     v = img_q - plate_q
-    length = np.sqrt(cv2.transform(v * v, np.ones((1, 3), np.float32)))
+    length = matte.distance(img_q, plate_q)
     a_q = cv2.resize(alpha, (wq, hq), interpolation=cv2.INTER_AREA)
     near = cv2.dilate((a_q < _CLEAR).view(np.uint8), _NEAR_SQUARE).view(bool)
     # (a pixel on the segment to a colour mostly chroma is itself mostly chroma, less its noise)
