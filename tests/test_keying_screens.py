@@ -1070,7 +1070,8 @@ def _dim_scene(subject_sides: bool, level: float = 70.0):
     """For ``candidates.no_plateaus``: a screen of brightness 100 (``bg``) with a square at
     ``level`` (12 % of the frame) whose rim is a sharp edge either against the screen all round
     (a garment's cut edge) or against a subject (not ``bg``) wrapped round three of its sides
-    and soft against the screen (a shadow in the subject's crook, or a hot spot of light)."""
+    and soft against the screen (a shadow in the subject's crook, or a hot spot of light); the
+    image's colours last (:func:`_lit_green`)."""
     h, w = 200, 200
     lum = np.full((h, w), 100.0, np.float32)
     lum[70:140, 70:140] = level
@@ -1082,7 +1083,12 @@ def _dim_scene(subject_sides: bool, level: float = 70.0):
     else:
         edges[69, 69:141] = edges[140, 69:141] = edges[69:141, 69] = edges[69:141, 140] = True
     sat = np.full((h, w), 0.6, np.float32)
-    return edges, bg, lum, sat
+    return edges, bg, lum, sat, _lit_green(lum)
+
+
+def _lit_green(lum: np.ndarray) -> np.ndarray:
+    """A green screen's colours (float32 levels) lit to the brightness ``lum`` (100: as lit)."""
+    return np.array((30, 140, 45), np.float32) * (lum / np.float32(100.0))[..., None]
 
 
 def test_a_large_dim_sharp_rimmed_region_is_no_screen():
@@ -1117,6 +1123,53 @@ def test_a_bright_region_sharp_only_against_the_subject_is_screen():
     assert out[80:130, 80:130].all()
 
 
+def _hot_spot_in_a_loop(h: int = 160, w: int = 240) -> tuple[np.ndarray, np.ndarray]:
+    """A hot spot of light on a green screen (brightness 100, up to 160 at its centre, a
+    Gaussian of 30 px) and a 1 px string's loop (radius 27 px) round the part of it over 1.4
+    times the screen's brightness; returns the brightness and the loop (uint8)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    lum = 100.0 + 60.0 * np.exp(-((yy - h / 2) ** 2 + (xx - w / 2) ** 2) / (2 * 30.0**2))
+    loop = np.zeros((h, w), np.uint8)
+    cv2.circle(loop, (w // 2, h // 2), 27, 1, 1)
+    return lum.astype(np.float32), loop
+
+
+def test_a_hot_spot_whose_rim_strings_cross_is_screen():
+    """The part of a hot spot over 1.4 times the screen's brightness, its rim lying along a
+    string's loop (sharp edges, not screen): bright and sharp-rimmed, it was taken for a bright
+    subject part (a held-out bunch of balloons: the screen's hot spot between their strings
+    kept half opaque). The screen just across the string is as bright: screen."""
+    lum, loop = _hot_spot_in_a_loop()
+    edges = cv2.dilate(loop, np.ones((3, 3), np.uint8)).astype(bool)
+    bg = loop == 0
+    sat = np.full(lum.shape, 0.6, np.float32)
+    out = candidates.no_plateaus(edges, bg, lum, sat, _lit_green(lum))
+    assert out[70:90, 110:130].all()
+
+
+@pytest.mark.parametrize("spot", [True, False], ids=["hot_spot", "lit_disc"])
+def test_a_hot_spot_a_string_cuts_off_is_screen_a_lit_disc_is_not(spot):
+    """A string's loop (sharp edges, 1 px, the screen on both sides) cuts a piece off the
+    screen inside a hot spot of light: brighter than the plate the screen around gives, it was
+    left out as a fill inside a thin outline (a held-out bunch of balloons: the hot spot between
+    their strings kept half opaque). As bright as the screen just across the string, it is
+    screen. Guard: a disc lit 1.4 times only inside the loop (a bright subject part of the
+    screen's colour, inside its outline) is left out."""
+    lum, loop = _hot_spot_in_a_loop()
+    if not spot:
+        inside = np.zeros_like(loop)
+        cv2.circle(inside, (120, 80), 26, 1, -1)
+        lum = np.where(inside > 0, np.float32(140.0), np.float32(100.0))
+    img = _lit_green(lum)
+    m = matte.basis((30, 140, 45))
+    d = matte.diff(img, m)
+    edges = cv2.dilate(loop, np.ones((2, 2), np.uint8)).astype(bool)
+    bg = np.ones(lum.shape, bool)
+    key_f = np.array((30, 140, 45), np.float32)
+    out = candidates.no_cut_off_parts(edges, bg, d, (24, 16), np.float32(d.max()), img, key_f)
+    assert out[70:90, 110:130].all() == spot and out[:40].all()
+
+
 def test_a_dark_region_inside_the_frame_sharp_against_the_subject_is_no_screen():
     """At 0.4 of the screen's brightness inside the frame, in the subject's crook: judged by all
     of its rim, as a dark subject part beside its own soft shadow is (held-out limes shaded to
@@ -1131,12 +1184,12 @@ def test_a_dark_or_bright_corner_sharp_only_against_the_subject_is_screen(level)
     spot), sharp along the subject beside it and soft against the screen: screen (held-out
     vignetted corners beside drops and curls were kept as dark parts, SAD 77 and 93, 33 and 63
     after)."""
-    edges, bg, lum, sat = _dim_scene(False, 100.0)
+    edges, bg, lum, sat, _img = _dim_scene(False, 100.0)
     lum[:80, :80] = level
     bg[:80, 80:90] = False  # the subject beside the corner, sharp against it
     edges[:] = False
     edges[:80, 79] = True
-    out = candidates.no_plateaus(edges, bg, lum, sat)
+    out = candidates.no_plateaus(edges, bg, lum, sat, _lit_green(lum))
     assert out[5:70, 5:70].all()
 
 

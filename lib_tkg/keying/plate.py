@@ -282,7 +282,7 @@ def _analyse_chroma(
     # the bright-bump test, which then takes the screen around it for a bump)
     sharp = edges.result()
     bg1 = no_cut_off_parts(sharp, bg1, d_h, small, np.float32(d_key), img_h, key_f)
-    bg1 = no_plateaus(sharp, bg1, lum, d_b / np.maximum(mx, one))
+    bg1 = no_plateaus(sharp, bg1, lum, d_b / np.maximum(mx, one), img_h)
     bg1 = no_textured_shade(bg1, lum)
     bg1 = no_bright_bumps(bg1, d_b, small)
     bg1 = no_dark_ramps(bg1, d_h, small, np.float32(d_key))

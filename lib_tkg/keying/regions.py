@@ -140,3 +140,73 @@ def region_medians(values: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> n
     """The median of ``values`` over each region of ``labels`` (same shape) whose label is in
     ``ids`` ((k,) int; a few: each is a pass over the image), in that order: (k,) float64."""
     return np.array([float(np.median(values[labels == i])) for i in ids], np.float64)
+
+
+#: px (at the classifying resolution) across a region's rim within which the screen beside it is
+#: compared with the region (:func:`continue_screen`): strings, hair or a thin outline between
+#: them are crossed; a subject part as wide is not
+ACROSS_PX = 6
+_ACROSS_MIN = 16  # px of each side of the rim, at least, to compare them
+_ACROSS_LIGHT = (0.9, 1.1)  # brightness of the region's rim, share of the screen's across it
+
+
+def continue_screen(
+    img: np.ndarray, labels: np.ndarray, which: np.ndarray, screen: np.ndarray
+) -> np.ndarray:
+    """(n,) bool: which of the regions ``which`` ((n,) bool over ``labels``' ids) continue the
+    ``screen`` (bool mask) across their rim: within :data:`ACROSS_PX` of the screen pixels
+    beside them, their mean colour is the mean colour of those screen pixels
+    (:func:`plate_coloured`, 6 degrees, no more saturated, of its hue) and as bright
+    (:data:`_ACROSS_LIGHT`). A region found so joins the screen for the others (up to four
+    rounds: a hot spot that strings cut into several pieces).
+
+    A hot spot of light on the screen is brighter than the plate that the screen around it
+    gives, but only gently: where strings, hair or a thin outline cut a piece of it off, the
+    screen just across them is as bright. A subject part of the screen's colour differs from
+    the screen beside it, and a hole in a subject wider than the reach is not compared."""
+    out = np.zeros(which.shape, bool)
+    ids = np.flatnonzero(which)
+    if ids.size == 0:
+        return out
+    boxes = _boxes(labels, ids)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ACROSS_PX + 1,) * 2)
+    h, w = labels.shape
+    took = screen.copy()
+    pad = 2 * ACROSS_PX
+    lo, hi = _ACROSS_LIGHT
+    for _round in range(4):
+        grew = []
+        for i, (y0, y1, x0, x1) in boxes.items():
+            if out[i]:
+                continue
+            y0, y1, x0, x1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
+            piece = (labels[y0:y1, x0:x1] == i).view(np.uint8)
+            beside = took[y0:y1, x0:x1] & (cv2.dilate(piece, k) > 0)
+            rim = piece.view(bool) & (cv2.dilate(beside.view(np.uint8), k) > 0)
+            if min(np.count_nonzero(beside), np.count_nonzero(rim)) < _ACROSS_MIN:
+                continue
+            box = img[y0:y1, x0:x1]
+            c_rim, c_beside = box[rim].mean(0)[None], box[beside].mean(0)[None]
+            light = float(np.linalg.norm(c_rim)) / max(float(np.linalg.norm(c_beside)), 1e-6)
+            if lo <= light <= hi and plate_coloured(c_rim, c_beside, 6.0, shade=False)[0]:
+                grew.append(i)
+        if not grew:
+            break
+        out[grew] = True
+        took |= np.isin(labels, grew)
+    return out
+
+
+def _boxes(labels: np.ndarray, ids: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """The bounding boxes ``(y0, y1, x0, x1)`` (end exclusive) of regions ``ids`` of
+    ``labels``."""
+    ys, xs = np.nonzero(np.isin(labels, ids))
+    lab = labels[ys, xs]
+    n = int(labels.max()) + 1
+    y0, x0 = np.full(n, labels.shape[0]), np.full(n, labels.shape[1])
+    y1, x1 = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    np.minimum.at(y0, lab, ys)
+    np.minimum.at(x0, lab, xs)
+    np.maximum.at(y1, lab, ys + 1)
+    np.maximum.at(x1, lab, xs + 1)
+    return {int(i): (int(y0[i]), int(y1[i]), int(x0[i]), int(x1[i])) for i in ids}

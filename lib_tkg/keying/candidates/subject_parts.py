@@ -22,6 +22,7 @@ from lib_tkg.keying.pixels import off_shade2
 from lib_tkg.keying.regions import (
     across,
     border_sides,
+    continue_screen,
 )
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, KERNEL7, enlarge_mask
 
@@ -113,7 +114,9 @@ def no_veils(
     return bg & ~((rel < np.float32(1.0 - pale)) & (near <= np.float32(_PALE_REACH * max(h, w))))
 
 
-def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndarray) -> np.ndarray:
+def no_plateaus(
+    edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndarray, img: np.ndarray
+) -> np.ndarray:
     """Drop regions of ``bg`` darker than :data:`_PLATEAU_SHADE` or brighter than
     :data:`_PLATEAU_LIGHT` times the screen's brightness, or more saturated than it
     (:data:`_VIVID`, :data:`_VIVID_SIGMAS`; both measured over ``bg`` on the frame's outer ring),
@@ -145,8 +148,12 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     clearer), and so is one meeting no open screen (a smooth dark veil stretched inside a
     sticker). A vivid region's
     rim is counted all round: so counted where it meets the open screen, a dark green costume
-    under hair and a grass tuft keyed clearer (SAD 9 -> 40, 153 -> 181). ``lum``: the image's
-    luminance (:func:`edges.luminance`, levels); ``sat``: its saturation ratio.
+    under hair and a grass tuft keyed clearer (SAD 9 -> 40, 153 -> 181). A bright region that
+    continues the screen across its rim (:func:`~lib_tkg.keying.regions.continue_screen`: a hot
+    spot of light whose rim balloon strings cross, sharp where they do) stays (a held-out
+    bunch of balloons, with the same rule in :func:`.cut_off_regions.no_cut_off_parts`: SAD 17.6
+    -> 9.3, FFmpeg's 12.1). ``lum``: the image's luminance (:func:`edges.luminance`, levels);
+    ``sat``: its saturation ratio; ``img``: the image (float32 levels).
     """
     ring = screen_ring(bg)
     if ring is None:
@@ -162,6 +169,11 @@ def no_plateaus(edges: np.ndarray, bg: np.ndarray, lum: np.ndarray, sat: np.ndar
     # widened by 1 px, reach 2 px into the screen from the subject's outline)
     open_screen = cv2.erode(bg.view(np.uint8), KERNEL7).view(bool)
     drop = _sharp_rimmed(edges, bright, open_screen=open_screen)
+    if drop.any():  # (a hot spot of light whose rim strings cross: as the screen beside it)
+        n, labels = cv2.connectedComponents(drop.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+        lit = np.ones(n, bool)
+        lit[0] = False
+        drop &= ~continue_screen(img, labels, lit, bg & ~bright)[labels]
     drop |= _sharp_rimmed(edges, dark, open_screen=open_screen, border_only=True)
     drop |= _sharp_rimmed(edges, vivid)
     drop |= _sharp_rimmed(edges, shaded, int(_PLATEAU_LARGE * bg.size), bg & ~shaded)
