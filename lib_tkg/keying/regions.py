@@ -145,18 +145,19 @@ def region_medians(values: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> n
 #: px (at the classifying resolution) across a region's rim within which the screen beside it is
 #: compared with the region (:func:`continue_screen`): strings, hair or a thin outline between
 #: them are crossed; a subject part as wide is not
-ACROSS_PX = 6
+_ACROSS_PX = 6
 _ACROSS_MIN = 16  # px of each side of the rim, at least, to compare them
 _ACROSS_LIGHT = (0.9, 1.1)  # brightness of the region's rim, share of the screen's across it
+_ACROSS_ANGLE = 6.0  # degrees between their mean colours, at most (:func:`plate_coloured`)
 
 
 def continue_screen(
     img: np.ndarray, labels: np.ndarray, which: np.ndarray, screen: np.ndarray
 ) -> np.ndarray:
     """(n,) bool: which of the regions ``which`` ((n,) bool over ``labels``' ids) continue the
-    ``screen`` (bool mask) across their rim: within :data:`ACROSS_PX` of the screen pixels
+    ``screen`` (bool mask) across their rim: within :data:`_ACROSS_PX` of the screen pixels
     beside them, their mean colour is the mean colour of those screen pixels
-    (:func:`plate_coloured`, 6 degrees, no more saturated, of its hue) and as bright
+    (:func:`plate_coloured`, :data:`_ACROSS_ANGLE`, no more saturated, of its hue) and as bright
     (:data:`_ACROSS_LIGHT`). A region found so joins the screen for the others (up to four
     rounds: a hot spot that strings cut into several pieces).
 
@@ -169,10 +170,10 @@ def continue_screen(
     if ids.size == 0:
         return out
     boxes = _boxes(labels, ids)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ACROSS_PX + 1,) * 2)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _ACROSS_PX + 1,) * 2)
     h, w = labels.shape
     took = screen.copy()
-    pad = 2 * ACROSS_PX
+    pad = 2 * _ACROSS_PX
     lo, hi = _ACROSS_LIGHT
     for _round in range(4):
         grew = []
@@ -188,7 +189,7 @@ def continue_screen(
             box = img[y0:y1, x0:x1]
             c_rim, c_beside = box[rim].mean(0)[None], box[beside].mean(0)[None]
             light = float(np.linalg.norm(c_rim)) / max(float(np.linalg.norm(c_beside)), 1e-6)
-            if lo <= light <= hi and plate_coloured(c_rim, c_beside, 6.0, shade=False)[0]:
+            if lo <= light <= hi and plate_coloured(c_rim, c_beside, _ACROSS_ANGLE, shade=False)[0]:
                 grew.append(i)
         if not grew:
             break
