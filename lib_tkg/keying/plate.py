@@ -68,6 +68,7 @@ from lib_tkg.keying.candidates import (
     no_cut_off_parts,
     no_dark_ramps,
     no_mixed_rim,
+    no_other_casts,
     no_plateaus,
     no_textured_shade,
     no_veils,
@@ -285,6 +286,7 @@ def _analyse_chroma(
     bg1 = no_cut_off_parts(sharp, bg1, d_h, small, np.float32(d_key), img_h, key_f)
     bg1 = no_plateaus(sharp, bg1, lum, d_b / np.maximum(mx, one), img_h)
     bg1 = no_textured_shade(bg1, lum)
+    bg1 = no_other_casts(bg1, cast)
     bg1 = no_bright_bumps(bg1, d_b, small)
     bg1 = no_dark_ramps(bg1, d_h, small, np.float32(d_key))
     bg1, outer_plate = enclosed_screen(img_h, bg1, small, key_f)

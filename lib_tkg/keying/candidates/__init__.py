@@ -12,7 +12,8 @@ Each rule takes the candidate mask at the classifying resolution and returns it 
   only where they look like the screen;
 - :mod:`~lib_tkg.keying.candidates.subject_parts`: :func:`no_veils` drops paler candidates
   beside a veil, :func:`no_plateaus` dark, bright or vivid sharp-rimmed regions,
-  :func:`no_textured_shade` dark, finely textured ones (hair, leaves), :func:`no_bright_bumps`
+  :func:`no_textured_shade` dark, finely textured ones (hair, leaves), :func:`no_other_casts`
+  regions inside the frame in another hue cast with a cut edge, :func:`no_bright_bumps`
   regions far brighter than the screen's smooth light, :func:`no_dark_ramps` a dark subject's
   blurred edge, :func:`no_mixed_rim` the subject's edge mixed with the screen (on the last
   pass); :func:`screen_ring` is the frame's outer ring where the screen's levels are
@@ -25,6 +26,7 @@ from lib_tkg.keying.candidates.subject_parts import (
     no_bright_bumps,
     no_dark_ramps,
     no_mixed_rim,
+    no_other_casts,
     no_plateaus,
     no_textured_shade,
     no_veils,
@@ -38,6 +40,7 @@ __all__ = [
     "no_cut_off_parts",
     "no_dark_ramps",
     "no_mixed_rim",
+    "no_other_casts",
     "no_plateaus",
     "no_textured_shade",
     "no_veils",
