@@ -149,14 +149,15 @@ _ACROSS_PX = 6
 _ACROSS_MIN = 16  # px of each side of the rim, at least, to compare them
 _ACROSS_LIGHT = (0.9, 1.1)  # brightness of the region's rim, share of the screen's across it
 _ACROSS_ANGLE = 6.0  # degrees between their mean colours, at most (:func:`plate_coloured`)
+_ACROSS_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _ACROSS_PX + 1,) * 2)
 
 
 def continue_screen(
     img: np.ndarray, labels: np.ndarray, which: np.ndarray, screen: np.ndarray
 ) -> np.ndarray:
     """(n,) bool: which of the regions ``which`` ((n,) bool over ``labels``' ids) continue the
-    ``screen`` (bool mask) across their rim: within :data:`_ACROSS_PX` of the screen pixels
-    beside them, their mean colour is the mean colour of those screen pixels
+    ``screen`` (bool mask) across their rim: within :data:`_ACROSS_PX` of it, their mean colour
+    is the mean colour of the screen pixels as near on its other side (:func:`across_rim`)
     (:func:`plate_coloured`, :data:`_ACROSS_ANGLE`, no more saturated, of its hue) and as bright
     (:data:`_ACROSS_LIGHT`). A region found so joins the screen for the others (up to four
     rounds: a hot spot that strings cut into several pieces).
@@ -166,48 +167,48 @@ def continue_screen(
     screen just across them is as bright. A subject part of the screen's colour differs from
     the screen beside it, and a hole in a subject wider than the reach is not compared."""
     out = np.zeros(which.shape, bool)
-    ids = np.flatnonzero(which)
-    if ids.size == 0:
-        return out
-    boxes = _boxes(labels, ids)
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _ACROSS_PX + 1,) * 2)
-    h, w = labels.shape
     took = screen.copy()
-    pad = 2 * _ACROSS_PX
     lo, hi = _ACROSS_LIGHT
     for _round in range(4):
-        grew = []
-        for i, (y0, y1, x0, x1) in boxes.items():
-            if out[i]:
-                continue
-            y0, y1, x0, x1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
-            piece = (labels[y0:y1, x0:x1] == i).view(np.uint8)
-            beside = took[y0:y1, x0:x1] & (cv2.dilate(piece, k) > 0)
-            rim = piece.view(bool) & (cv2.dilate(beside.view(np.uint8), k) > 0)
-            if min(np.count_nonzero(beside), np.count_nonzero(rim)) < _ACROSS_MIN:
-                continue
-            box = img[y0:y1, x0:x1]
-            c_rim, c_beside = box[rim].mean(0)[None], box[beside].mean(0)[None]
-            light = float(np.linalg.norm(c_rim)) / max(float(np.linalg.norm(c_beside)), 1e-6)
-            if lo <= light <= hi and plate_coloured(c_rim, c_beside, _ACROSS_ANGLE, shade=False)[0]:
-                grew.append(i)
-        if not grew:
+        left = which & ~out
+        if not left.any():
             break
-        out[grew] = True
-        took |= np.isin(labels, grew)
+        c_in, n_in, c_out, n_out = across_rim(img, labels, left[labels], took, _ACROSS_KERNEL)
+        light = np.linalg.norm(c_in, axis=-1) / np.maximum(np.linalg.norm(c_out, axis=-1), 1e-6)
+        grew = left & (np.minimum(n_in, n_out) >= _ACROSS_MIN) & (light >= lo) & (light <= hi)
+        grew &= plate_coloured(c_in, c_out, _ACROSS_ANGLE, shade=False)
+        if not grew.any():
+            break
+        out |= grew
+        took |= grew[labels]
     return out
 
 
-def _boxes(labels: np.ndarray, ids: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
-    """The bounding boxes ``(y0, y1, x0, x1)`` (end exclusive) of regions ``ids`` of
-    ``labels``."""
-    ys, xs = np.nonzero(np.isin(labels, ids))
-    lab = labels[ys, xs]
+def across_rim(
+    values: np.ndarray,
+    labels: np.ndarray,
+    inside: np.ndarray,
+    outside: np.ndarray,
+    kernel: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mean ``values`` ((H, W) or (H, W, C)) of each region of ``labels`` over its rim (its
+    pixels of ``inside``, bool, within ``kernel``'s reach of any pixel not inside) and over the
+    ``outside`` pixels (bool) within its reach (each counted for the highest label that reaches
+    it), with the two counts: ``(mean_in, n_in, mean_out, n_out)``, ``(n, ...)`` and ``(n,)``
+    each, ``n`` the number of labels. Where a region meets the rest across a thin cut (strings,
+    an outline), the two sides of the cut are compared."""
     n = int(labels.max()) + 1
-    y0, x0 = np.full(n, labels.shape[0]), np.full(n, labels.shape[1])
-    y1, x1 = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    np.minimum.at(y0, lab, ys)
-    np.minimum.at(x0, lab, xs)
-    np.maximum.at(y1, lab, ys + 1)
-    np.maximum.at(x1, lab, xs + 1)
-    return {int(i): (int(y0[i]), int(y1[i]), int(x0[i]), int(x1[i])) for i in ids}
+    beside = outside & (cv2.dilate(inside.view(np.uint8), kernel) > 0)
+    rim = inside & (cv2.dilate((~inside).view(np.uint8), kernel) > 0)
+    near = cv2.dilate(np.where(inside, labels, 0).astype(np.float32), kernel)
+    lab_in, lab_out = labels[rim], near[beside].astype(np.int64)
+    n_in, n_out = np.bincount(lab_in, minlength=n), np.bincount(lab_out, minlength=n)
+
+    channels = int(np.prod(values.shape[2:]))
+
+    def means(lab: np.ndarray, px: np.ndarray, count: np.ndarray) -> np.ndarray:
+        px = px.reshape(px.shape[0], channels)
+        sums = np.stack([np.bincount(lab, px[:, c], n) for c in range(channels)], axis=1)
+        return (sums / np.maximum(count, 1)[:, None]).reshape((n, *values.shape[2:]))
+
+    return means(lab_in, values[rim], n_in), n_in, means(lab_out, values[beside], n_out), n_out

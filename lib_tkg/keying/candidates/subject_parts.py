@@ -21,6 +21,7 @@ from lib_tkg.keying.fields import block_plate, fit
 from lib_tkg.keying.pixels import off_shade2
 from lib_tkg.keying.regions import (
     across,
+    across_rim,
     border_sides,
     continue_screen,
 )
@@ -252,14 +253,7 @@ def no_other_casts(bg: np.ndarray, cast: np.ndarray) -> np.ndarray:
     if not part.any():
         return bg
     # (the cast's jump across the rim: within _CAST_RIM px inside the region and outside it)
-    inside = part[labels]
-    rim_in = inside & (cv2.dilate((~inside).view(np.uint8), _CAST_KERNEL) > 0)
-    rim_out = bg & ~off & (cv2.dilate(inside.view(np.uint8), _CAST_KERNEL) > 0)
-    near = cv2.dilate(np.where(inside, labels, 0).astype(np.float32), _CAST_KERNEL)
-    lab_in, lab_out = labels[rim_in], near[rim_out].astype(np.int64)
-    n_in, n_out = np.bincount(lab_in, minlength=n), np.bincount(lab_out, minlength=n)
-    d_in = np.bincount(lab_in, dev[rim_in], n) / np.maximum(n_in, 1)
-    d_out = np.bincount(lab_out, dev[rim_out], n) / np.maximum(n_out, 1)
+    d_in, _n_in, d_out, n_out = across_rim(dev, labels, part[labels], bg & ~off, _CAST_KERNEL)
     part &= (n_out < _CAST_MIN_PX) | (d_in - d_out >= np.float32(_CAST_JUMP * limit))
     if not part.any():
         return bg
