@@ -41,6 +41,8 @@ OUTLINE_LEAST = 0.8
 OUTLINE_NOISE = 3.0
 #: px: half the widest gap in the outline that is closed
 GAP = 5
+#: px: half the widest neck at which a region the outline encloses is parted in two
+NECK = 2
 #: share of the frame a speck of the screen covers at most (:func:`specks`)
 SPECK = 0.003
 #: levels (RGB distance): an enclosed region's mean distance from the plate, at most, for it to
@@ -75,7 +77,7 @@ def _steps(x: np.ndarray, cand: np.ndarray, quantile: float = 0.5) -> np.ndarray
 
 def outlined(
     lum: np.ndarray, cand: np.ndarray, img: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """The screen and the regions the subject's outline encloses, on a neutral screen.
 
     ``lum``: luminance (levels, float32 (h, w)); ``cand``: near-neutral pixels at the screen's
@@ -83,9 +85,10 @@ def outlined(
     to find the outline in hue as well (two opponent colour planes, :data:`_OPPONENT`), or
     ``None``: on a black screen a dark subject's outline steps a few levels in brightness or
     none, but its hue (a navy or a brown box's) often steps as much. Returns
-    ``(screen, labels, n)``: the candidates that reach the frame's border (bool), and the
-    4-connected components of the other candidates off the outline (``labels`` int32, 0
-    elsewhere; ``n`` labels with 0).
+    ``(screen, labels, n, whole)``: the candidates that reach the frame's border (bool); the
+    4-connected components of the other candidates off the outline, parted at necks
+    (:func:`_parted_at_necks`: ``labels`` int32, 0 elsewhere; ``n`` labels with 0); and which
+    component each of those pieces belongs to (``whole``, (n,) int32, 0 for label 0).
     """
     edges = _steps(lum, cand)
     if img is not None:
@@ -96,8 +99,40 @@ def outlined(
     outer = sides.any(0)[labels].view(np.uint8)
     screen = cv2.bitwise_and(cv2.dilate(outer, _disk(GAP + 1)), free).view(bool)
     inside = cv2.bitwise_and(free, (~screen).view(np.uint8))
-    n, labels = cv2.connectedComponents(inside, connectivity=4)
-    return screen, labels, n
+    n, labels, whole = _parted_at_necks(inside)
+    return screen, labels, n, whole
+
+
+def _parted_at_necks(inside: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """The 4-connected components of ``inside`` (uint8 0/1), each parted where it narrows to a
+    neck under ``2 * NECK + 1`` px (a hole in the subject that a gap in the outline joins to a
+    face beside it): the pieces that survive an erosion by :data:`NECK` px, grown back over the
+    component's pixels within ``NECK + 1`` px of them (to the nearest), and what none reaches
+    (regions thinner than that, the necks), each piece of it on its own. ``(n, labels, of)``:
+    label 0 outside, as :func:`cv2.connectedComponents` returns them, and each label's
+    component (``of``, (n,) int32)."""
+    n0, whole = cv2.connectedComponents(inside, connectivity=4)
+    seeds = cv2.erode(inside, _disk(NECK))
+    n1, cores = cv2.connectedComponents(seeds, connectivity=4)
+    if n1 <= 1:
+        return n0, whole, np.arange(n0, dtype=np.int32)
+    dist, nearest = cv2.distanceTransformWithLabels(
+        1 - seeds, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    on_seed = seeds.view(bool)
+    # each seed pixel's own index -> its piece, and the component it lies in
+    piece = np.zeros(int(nearest.max()) + 1, np.int32)
+    piece[nearest[on_seed]] = cores[on_seed]
+    comp = np.zeros_like(piece)
+    comp[nearest[on_seed]] = whole[on_seed]
+    grown = piece[nearest]
+    grown[(dist > NECK + 1) | (comp[nearest] != whole) | (inside == 0)] = 0
+    rest = cv2.bitwise_and(inside, (grown == 0).view(np.uint8))
+    n2, others = cv2.connectedComponents(rest, connectivity=4)
+    labels = np.where(others > 0, others + (n1 - 1), grown).astype(np.int32)
+    of = np.zeros(n1 + n2 - 1, np.int32)
+    of[labels] = whole
+    return n1 + n2 - 1, labels, of
 
 
 def specks(labels: np.ndarray, screen: np.ndarray, cand: np.ndarray) -> np.ndarray:

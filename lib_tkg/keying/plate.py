@@ -105,6 +105,10 @@ _FACE = 0.001
 #: a product's 10.4 -> 2.8, a silver mask's 26.4 -> 17.9, none worse; a quarter or three
 #: quarters in place of the half: the same)
 _LIT_MOST = 0.5
+#: share of the frame from which a piece of an enclosed region parted at a neck
+#: (:func:`lib_tkg.keying.outline.outlined`) is judged hole or part alone: a mug's face that a
+#: gap in its outline joins to the hole of its handle
+_PIECE = 0.005
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
 CLASSIFY_RES = 256
@@ -353,6 +357,36 @@ def lit_plate(plate_s: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     return push_pull((plate_s * wgt[..., None]).astype(np.float32), wgt, plate_s.mean((0, 1)), 0.25)
 
 
+def _holes(
+    lab: np.ndarray,
+    n: int,
+    near: np.ndarray,
+    dist_lit: np.ndarray | None,
+    tol: np.float32,
+    frame: int,
+) -> np.ndarray:
+    """Which of the ``n`` regions of the flat labels ``lab`` are holes in the subject on a
+    neutral screen ((n,) bool): :data:`_HOLE_LEVEL` of their pixels ``near`` the plate's level
+    (flat bool); where the lit plate is known (``dist_lit``: each pixel's distance from it,
+    flat, levels), a wide one (:data:`_FACE` of the ``frame``'s pixels) must have as much at
+    its level too, unless far under it, and one :data:`_LIT_MOST` at its level is a hole."""
+    count = np.maximum(np.bincount(lab, minlength=n), 1)
+    hole = np.bincount(lab, weights=near, minlength=n) >= _HOLE_LEVEL * count
+    if dist_lit is None:
+        return hole
+    wide = count >= _FACE * frame
+    # (a wide one at the lit screen's level too: the plate across a light grey face whose
+    # outline its contact shadow breaks is dragged down to the face's level by that shadow)
+    at_lit = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
+    lit_level = at_lit >= _HOLE_LEVEL * count
+    # (a region far under the lit screen is a shadow's core: a hole still)
+    near_lit = np.bincount(lab, weights=dist_lit, minlength=n) <= SOLID_NEAR * count
+    hole &= lit_level | ~wide | ~near_lit
+    # (and one mostly at the lit screen's level is a hole, where a shadow beside it drags
+    # the plate across it down)
+    return hole | (wide & (at_lit >= _LIT_MOST * count))
+
+
 def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
     h, w = img.shape[:2]
     lum_k = float(np.mean(kc))
@@ -372,7 +406,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     # encloses holes in the subject (:mod:`lib_tkg.keying.outline`)
     # (on a black screen in hue as well)
     black = matte.neutral_kind(kc) == "black"
-    bg1, labels, n = outlined(lum, cand, img if black else None)
+    bg1, labels, n, whole = outlined(lum, cand, img if black else None)
     if not bg1.any():
         bg1 = cand
     small = grid_size(h, w)
@@ -387,26 +421,23 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     near = dist <= tol
     bg2 = bg1 & near
     lab = labels.reshape(-1)
-    count = np.maximum(np.bincount(lab, minlength=n), 1)
-    level = np.bincount(lab, weights=near.reshape(-1), minlength=n)
-    hole = level >= _HOLE_LEVEL * count
-    wide = count >= _FACE * h * w
-    lit_s = lit_plate(plate_s, w_s) if wide[1:].any() else None
+    reg = whole[lab]
+    lit_s = lit_plate(plate_s, w_s) if (np.bincount(reg)[1:] >= _FACE * h * w).any() else None
+    dist_lit = None
     if lit_s is not None:
-        # (a wide one at the lit screen's level too: the plate across a light grey face whose
-        # outline its contact shadow breaks is dragged down to the face's level by that shadow)
         lit = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
         dist_lit = matte.distance(img, lit).reshape(-1)
-        at_lit = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
-        lit_level = at_lit >= _HOLE_LEVEL * count
-        # (a region far under the lit screen is a shadow's core: a hole still)
-        near_lit = np.bincount(lab, weights=dist_lit, minlength=n) <= SOLID_NEAR * count
-        hole &= lit_level | ~wide | ~near_lit
-        # (and one mostly at the lit screen's level is a hole, where a shadow beside it drags
-        # the plate across it down)
-        hole |= wide & (at_lit >= _LIT_MOST * count)
+    # (a piece parted from its region at a neck is judged alone where it is a face of its own,
+    # else as its whole region)
+    hole = _holes(lab, n, near.reshape(-1), dist_lit, tol, h * w)
+    if (reg != lab).any():
+        own = np.bincount(lab, minlength=n) >= _PIECE * h * w
+        hole = np.where(own, hole, _holes(reg, n, near.reshape(-1), dist_lit, tol, h * w)[whole])
     hole[0] = False
-    part = ~hole & (np.bincount(lab, weights=dist.reshape(-1), minlength=n) <= SOLID_NEAR * count)
+    # (a part's distance from the plate over its whole region, less its holes)
+    kept = ~hole[lab]
+    far = np.bincount(reg, weights=dist.reshape(-1) * kept, minlength=n)
+    part = ~hole & (far <= SOLID_NEAR * np.bincount(reg, weights=kept, minlength=n))[whole]
     part[0] = False
     solid = solid_parts(labels, part, bg1)
     if hole.any():
