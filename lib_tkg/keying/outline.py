@@ -18,11 +18,13 @@ Gaps in it up to
 about ``2 * GAP`` px wide (a face meeting its own contact shadow, a highlight running into
 the rim) are closed: the screen is what reaches the frame's border through the near-neutral
 pixels once they are eroded by :data:`GAP` px (and grown back by as much, never across an
-edge). Regions it encloses are holes in the subject when part of them is at the plate's level
-(:func:`lib_tkg.keying.plate`'s rule); else they are subject parts, and those within
-:data:`SOLID_NEAR` levels of the plate on average (which the distance matte would key mostly
-clear) are made opaque (:func:`solid_parts`, :func:`solid_mask`). Farther ones (a translucent
-bright layer on black, a tinted glass) keep the distance matte's partial alpha.
+edge). The regions it encloses are parted where they narrow to a neck of a few px (a face that
+a gap in its outline joins to a hole beside it). They are holes in the subject when part of
+them is at the plate's level (:func:`lib_tkg.keying.plate`'s rule); else they are subject
+parts, and those within :data:`SOLID_NEAR` levels of the plate on average (which the distance
+matte would key mostly clear), or a fifth of which the matte keys opaque (a shaded face), are
+made opaque (:func:`solid_parts`, :func:`solid_mask`). Other ones (a translucent bright layer
+on black, a tinted glass) keep the distance matte's partial alpha.
 """
 
 from __future__ import annotations
