@@ -116,12 +116,15 @@ def _parted_at_necks(inside: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     n0, whole = cv2.connectedComponents(inside, connectivity=4)
     seeds = cv2.erode(inside, _disk(NECK))
     n1, cores = cv2.connectedComponents(seeds, connectivity=4)
-    if n1 <= 1:
+    on_seed = seeds.view(bool)
+    # (no component holding two pieces: nothing to part)
+    core_of = np.zeros(n1, np.int32)
+    core_of[cores[on_seed]] = whole[on_seed]
+    if n1 <= 1 or np.bincount(core_of[1:], minlength=n0).max() <= 1:
         return n0, whole, np.arange(n0, dtype=np.int32)
     dist, nearest = cv2.distanceTransformWithLabels(
         1 - seeds, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
     )
-    on_seed = seeds.view(bool)
     # each seed pixel's own index -> its piece, and the component it lies in
     piece = np.zeros(int(nearest.max()) + 1, np.int32)
     piece[nearest[on_seed]] = cores[on_seed]

@@ -116,8 +116,8 @@ _PIECE = 0.005
 #: :data:`lib_tkg.keying.matte.NEUTRAL_CONTRAST`) from which it is an opaque face all over:
 #: a shaded mug's or a patterned bag's paler parts are its shading or pattern, not a glass;
 #: a uniform tinted glass has none so far (measured: the 275 products' white SAD 1142.4 ->
-#: 1003.7, two worse by 2.1 and 5.4, tinted glass and a watch's crystal; 0.3 and 0.5: 1025.8
-#: and 1103.5; the untouched 149th set's white mean alpha error 0.053 -> 0.032)
+#: 1003.8, two worse by 2.1 and 5.4, tinted glass and a watch's crystal, four by 0.6-1.0; 0.3
+#: and 0.5: 1025.8 and 1103.5; the untouched 149th set's white mean alpha error 0.053 -> 0.032)
 _OPAQUE_SHARE = 0.2
 #: Long side (px) of the analysed image above which a chroma screen's candidates are classified
 #: at half that resolution (all but the last pass: about 20 % less time, the same plate)
@@ -367,34 +367,50 @@ def lit_plate(plate_s: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     return push_pull((plate_s * wgt[..., None]).astype(np.float32), wgt, plate_s.mean((0, 1)), 0.25)
 
 
-def _holes(
-    lab: np.ndarray,
-    n: int,
-    near: np.ndarray,
-    dist_lit: np.ndarray | None,
-    tol: np.float32,
-    frame: int,
-) -> np.ndarray:
-    """Which of the ``n`` regions of the flat labels ``lab`` are holes in the subject on a
-    neutral screen ((n,) bool): :data:`_HOLE_LEVEL` of their pixels ``near`` the plate's level
-    (flat bool); where the lit plate is known (``dist_lit``: each pixel's distance from it,
-    flat, levels), a wide one (:data:`_FACE` of the ``frame``'s pixels) must have as much at
-    its level too, unless far under it, and one :data:`_LIT_MOST` at its level is a hole."""
-    count = np.maximum(np.bincount(lab, minlength=n), 1)
-    hole = np.bincount(lab, weights=near, minlength=n) >= _HOLE_LEVEL * count
-    if dist_lit is None:
+def _holes(sums: np.ndarray, frame: int) -> np.ndarray:
+    """Which regions are holes in the subject on a neutral screen ((n,) bool), from their sums
+    (:func:`_region_sums`): :data:`_HOLE_LEVEL` of their pixels at the plate's level; where
+    the lit plate is known, a wide one (:data:`_FACE` of the ``frame``'s pixels) must have as
+    much at its level too, unless far under it, and one :data:`_LIT_MOST` at its level is a
+    hole."""
+    count, level, at_lit, from_lit = sums[0], sums[1], sums[2], sums[3]
+    count = np.maximum(count, 1)
+    hole = level >= _HOLE_LEVEL * count
+    if np.isnan(from_lit).any():  # (no lit plate)
         return hole
     wide = count >= _FACE * frame
     # (a wide one at the lit screen's level too: the plate across a light grey face whose
     # outline its contact shadow breaks is dragged down to the face's level by that shadow)
-    at_lit = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
     lit_level = at_lit >= _HOLE_LEVEL * count
     # (a region far under the lit screen is a shadow's core: a hole still)
-    near_lit = np.bincount(lab, weights=dist_lit, minlength=n) <= SOLID_NEAR * count
+    near_lit = from_lit <= SOLID_NEAR * count
     hole &= lit_level | ~wide | ~near_lit
     # (and one mostly at the lit screen's level is a hole, where a shadow beside it drags
     # the plate across it down)
     return hole | (wide & (at_lit >= _LIT_MOST * count))
+
+
+def _region_sums(
+    lab: np.ndarray,
+    n: int,
+    dist: np.ndarray,
+    dist_lit: np.ndarray | None,
+    tol: np.float32,
+) -> np.ndarray:
+    """(6, n) float64 sums over each of the ``n`` regions of the flat labels ``lab``: pixels,
+    pixels within ``tol`` of the plate (``dist``: each pixel's distance from it, flat, levels)
+    and of the lit plate (``dist_lit``, or ``None``: NaN), distance from the lit plate and from
+    the plate, and pixels opaque by the first matte (:data:`matte.NEUTRAL_CONTRAST` or
+    farther). A region's sums are its pieces' summed (:func:`_analyse_neutral`)."""
+    sums = np.full((6, n), np.nan)
+    sums[0] = np.bincount(lab, minlength=n)
+    sums[1] = np.bincount(lab, weights=dist <= tol, minlength=n)
+    if dist_lit is not None:
+        sums[2] = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
+        sums[3] = np.bincount(lab, weights=dist_lit, minlength=n)
+    sums[4] = np.bincount(lab, weights=dist, minlength=n)
+    sums[5] = np.bincount(lab, weights=dist >= matte.NEUTRAL_CONTRAST, minlength=n)
+    return sums
 
 
 def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None:
@@ -431,25 +447,29 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     near = dist <= tol
     bg2 = bg1 & near
     lab = labels.reshape(-1)
-    reg = whole[lab]
-    lit_s = lit_plate(plate_s, w_s) if (np.bincount(reg)[1:] >= _FACE * h * w).any() else None
+    sizes = np.bincount(whole, weights=np.bincount(lab, minlength=n), minlength=n)
+    lit_s = lit_plate(plate_s, w_s) if (sizes[1:] >= _FACE * h * w).any() else None
     dist_lit = None
     if lit_s is not None:
         lit = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
         dist_lit = matte.distance(img, lit).reshape(-1)
     # (a piece parted from its region at a neck is judged alone where it is a face of its own,
     # else as its whole region)
-    hole = _holes(lab, n, near.reshape(-1), dist_lit, tol, h * w)
-    if (reg != lab).any():
-        own = np.bincount(lab, minlength=n) >= _PIECE * h * w
-        hole = np.where(own, hole, _holes(reg, n, near.reshape(-1), dist_lit, tol, h * w)[whole])
+    sums = _region_sums(lab, n, dist.reshape(-1), dist_lit, tol)
+    hole = _holes(sums, h * w)
+    split = (whole != np.arange(n)).any()
+    if split:
+        sums_whole = np.stack([np.bincount(whole, weights=row, minlength=n) for row in sums])
+        own = sums[0] >= _PIECE * h * w
+        hole = np.where(own, hole, _holes(sums_whole, h * w)[whole])
     hole[0] = False
-    # (a part's distance from the plate over its whole region, less its holes)
-    kept = ~hole[lab]
-    far = np.bincount(reg, weights=dist.reshape(-1) * kept, minlength=n)
-    part = ~hole & (far <= SOLID_NEAR * np.bincount(reg, weights=kept, minlength=n))[whole]
-    opaque = np.bincount(lab, weights=dist.reshape(-1) >= matte.NEUTRAL_CONTRAST, minlength=n)
-    part |= ~hole & (opaque >= _OPAQUE_SHARE * np.maximum(np.bincount(lab, minlength=n), 1))
+    # (a part's distance from the plate over its whole region, less its holes; or a fifth of
+    # it opaque by the first matte)
+    kept = sums[[0, 4]] * ~hole
+    if split:
+        kept = np.stack([np.bincount(whole, weights=row, minlength=n) for row in kept])[:, whole]
+    part = ~hole & (kept[1] <= SOLID_NEAR * kept[0])
+    part |= ~hole & (sums[5] >= _OPAQUE_SHARE * np.maximum(sums[0], 1))
     part[0] = False
     solid = solid_parts(labels, part, bg1)
     if hole.any():
