@@ -45,6 +45,13 @@ _SHADE_SHARE = 0.1
 #: the median colour is not used: a dark garment of the screen's hue over half the border has
 #: it, 18-25 in green, with the screen beside it at 186)
 _MIN_AUTO_LEVEL = 56
+#: The brightest channel (levels) of the screen colour found without a prior, at least: a
+#: smooth dark green ground in a photo with lighter leaves or ferns over it is found as a dim
+#: screen, and the leaves, of its hue, lift the border's brightest tenth over
+#: :data:`_MIN_AUTO_LEVEL` (measured: the 120th-152nd held-out sets' 832 screens found, 56 and
+#: more, the three dimmest 56, 57 and 59; their photos without a screen found, a fern's, leaves'
+#: and an aquarium's grounds 37, 45 and 53, a gaming room and foliage 56 and 67 and more)
+_MIN_KEY_LEVEL = 50
 
 
 def detect_screen(
@@ -59,7 +66,8 @@ def detect_screen(
     the screen found must be of its hue (or neutral at its brightness), but its exact shade is
     measured. ``subject_mask``: float (H, W) 0..1, where the subject likely is; the border
     under it (> 0.5) is not examined. Without a prior, a screen found is refused where the
-    border's pixels of its hue are darker than :data:`_MIN_AUTO_LEVEL`, where it lies in folds
+    border's pixels of its hue are darker than :data:`_MIN_AUTO_LEVEL` or its colour than
+    :data:`_MIN_KEY_LEVEL`, where it lies in folds
     (:mod:`.folds`), or where it is yellow-green and lit unevenly.
     """
     img, mask, b = border_sample(rgb, border, subject_mask)
@@ -103,7 +111,7 @@ def detect_screen(
         k_hue = float(hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
         of_hue = (hue_dist(hue, k_hue) <= SCREEN_SPAN) & (chroma >= MIN_DULL_CHROMA)
         lit = float(np.percentile(px.max(axis=1)[of_hue], 90)) if of_hue.any() else 0.0
-        if lit < _MIN_AUTO_LEVEL:
+        if lit < _MIN_AUTO_LEVEL or max(det.key_rgb) < _MIN_KEY_LEVEL:
             why = (
                 f"the border's colour {hex_color(det.key_rgb)} is too dark to be a screen (like "
                 "a dim room, a night scene or a fluorescence image)"
