@@ -10,7 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lib_tkg.keying.fields import block_plate
+from lib_tkg.keying.edges import luminance
+from lib_tkg.keying.fields import block_plate, light_surface
 from lib_tkg.keying.regions import (
     across,
     continue_screen,
@@ -151,12 +152,31 @@ def enclosed_screen(
     outer = rim[labels]
     plate_s, w_s, plate = plate_over(img, outer, small, key_f)
     inner = ~outer & bg
-    sums_i, sums_b = region_sums(img, plate, inner, labels[inner], n)
+    sums_i, sums_b = region_sums(img, _lit_up(img, plate, outer, small), inner, labels[inner], n)
     ok = rim | (plate_coloured(sums_i, sums_b, _ENCLOSED_ANGLE) & ~veiled(sums_i, sums_b))
     ok[0] = False
     if np.array_equal(ok, rim):
         return outer, (plate_s, w_s)
     return ok[labels], None
+
+
+def _lit_up(
+    img: np.ndarray, plate: np.ndarray, outer: np.ndarray, small: tuple[int, int]
+) -> np.ndarray:
+    """``plate`` (float32 (h, w, 3) levels, filled in from the screen ``outer`` around the
+    subject) brightened, its chromaticity kept, to the screen's smooth light
+    (:func:`~lib_tkg.keying.fields.light_surface` of its brightness over ``outer``) where that
+    is brighter: a hot spot of light behind the subject peaks where the subject hides it, and
+    the screen seen between hair and a neck there is brighter than the plate filled in from
+    farther out (held-out beauty shots: kept opaque as bright subject parts)."""
+    lum = luminance(img)
+    fitted = light_surface(outer, lum, small)
+    if fitted is None:
+        return plate
+    h, w = lum.shape
+    light = cv2.resize(np.exp(fitted[1]).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    gain = np.maximum(light / np.maximum(luminance(plate), np.float32(1.0)), np.float32(1.0))
+    return plate * gain[..., None]
 
 
 def _without_foreign_rims(

@@ -17,7 +17,7 @@ import numpy as np
 from lib_tkg.keying import matte
 from lib_tkg.keying.candidates.cut_off_regions import VEIL_PX
 from lib_tkg.keying.edges import grad2
-from lib_tkg.keying.fields import block_plate, fit
+from lib_tkg.keying.fields import block_plate, light_surface
 from lib_tkg.keying.pixels import off_shade2
 from lib_tkg.keying.regions import (
     across,
@@ -28,10 +28,6 @@ from lib_tkg.keying.regions import (
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, KERNEL7, enlarge_mask
 
 _BUMP = 0.4  # brightness above the screen's smooth light that makes a region subject
-#: largest residual (log brightness) the screen's light fit keeps: a large bright part (a vivid
-#: shirt of the screen's chromaticity across a fifth of the frame) widens a trim of 2.5 sigma
-#: until it stays in, and the fit rises to it
-_BUMP_TRIM = 0.35
 _RAMP = 0.025  # reach of a blurred dark edge's ramp, fraction of the long side
 #: darkening there (fraction of the colour difference) that is still screen (a product's cast
 #: shadow darkens the screen by 35-45 % beside it, which 0.3 took for a blurred edge: a held-out
@@ -184,7 +180,8 @@ def no_plateaus(
     vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
     shaded = bg & (lum < np.float32(_PLATEAU_DIM * level))
-    bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
+    lit = np.float32(level)
+    bright = bg & (lum > np.float32(_PLATEAU_LIGHT) * lit)
     vivid = bg & (sat > np.float32(vivid_from))
     # (3 px clear of anything else: the sharp edges, found at twice this resolution, reduced and
     # widened by 1 px, reach 2 px into the screen from the subject's outline)
@@ -269,33 +266,10 @@ def no_bright_bumps(bg: np.ndarray, level: np.ndarray, small: tuple[int, int]) -
     brightness: a subject part of the screen's hue and saturation but :data:`_BUMP` brighter,
     touching the screen, would otherwise enter the plate.
     """
-    wgt = cv2.resize(bg.astype(np.float32), small, interpolation=cv2.INTER_AREA)
-    lvl = cv2.resize(level * bg, small, interpolation=cv2.INTER_AREA)
-    full = wgt >= 0.9
-    if full.sum() < 24:
+    fitted = light_surface(bg, level, small)
+    if fitted is None:
         return bg
-    y = np.log(np.maximum(lvl / np.maximum(wgt, 1e-3), 1.0)).astype(np.float64)
-    sh, sw = y.shape
-    # the surface is smooth: fitted on at most about 1500 blocks, tested on all
-    at = np.flatnonzero(full)
-    at = at[:: max(1, at.size // 1500)]
-    u, v = (at % sw + 0.5) / sw * 2 - 1, (at // sw + 0.5) / sh * 2 - 1
-    b_fit = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], -1)
-    y_fit = y.reshape(-1)[at]
-    inl = np.ones(y_fit.size, bool)
-    for _ in range(5):
-        r, coef = fit(b_fit, y_fit, inl)
-        sig = float(1.4826 * matte.median(np.abs(r[inl])))
-        new = np.abs(r) <= max(0.05, min(2.5 * sig, _BUMP_TRIM))
-        if new.sum() < 24 or np.array_equal(new, inl):
-            break
-        inl = new
-    u, v = (
-        np.linspace(-1 + 1 / sw, 1 - 1 / sw, sw),
-        np.linspace(-1 + 1 / sh, 1 - 1 / sh, sh)[:, None],
-    )
-    c0, cu, cv, cuu, cuv, cvv = coef
-    surface = c0 + cu * u + cv * v + cuu * u * u + cuv * u * v + cvv * v * v
+    y, surface, full = fitted
     bump = full & (y - surface > np.log(1.0 + _BUMP))
     if not bump.any():
         return bg
