@@ -1549,16 +1549,17 @@ def test_a_grey_panel_filling_a_hole_stays_opaque_on_white():
     assert key(img, "white").alpha[inner].min() >= 0.9 * 255
 
 
-def _bust_in_a_hot_spot(seed: int) -> np.ndarray:
-    """A bust on a green screen lit by a broad hot spot centred behind it (0.85 of the light at
-    the frame's corners, 1.25 at its peak): the screen between the hair and the neck, enclosed
-    by hair, face and shoulders, shows the peak, a fifth brighter than the plate filled in from
-    the screen around the bust."""
+def _bust_in_a_hot_spot(seed: int, light: tuple[float, float, float]) -> np.ndarray:
+    """A bust on a green screen lit by a hot spot centred behind it (``light``: the light's
+    floor, its peak's height above it and its width, a share of the frame): the screen between
+    the hair and the neck, enclosed by hair, face and shoulders, shows the peak, brighter than
+    the plate filled in from the screen around the bust."""
     rng = np.random.default_rng(seed)
     h, w = 320, 320
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - 160) / w) ** 2 + ((yy - 190) / h) ** 2
-    img = np.float32((60, 170, 70)) * (0.85 + 0.4 * np.exp(-r2 / (2 * 0.35**2)))[..., None]
+    floor, peak, width = light
+    img = np.float32((60, 170, 70)) * (floor + peak * np.exp(-r2 / (2 * width**2)))[..., None]
     hair, skin = (70, 45, 30), (215, 170, 140)
     cv2.rectangle(img, (80, 70), (125, 300), hair, -1)
     cv2.rectangle(img, (195, 70), (240, 300), hair, -1)
@@ -1570,12 +1571,15 @@ def _bust_in_a_hot_spot(seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_the_screen_between_hair_and_neck_at_a_hot_spot_keys_clear(seed):
+@pytest.mark.parametrize("light", [(0.85, 0.4, 0.35), (0.55, 0.75, 0.37)], ids=["broad", "strong"])
+def test_the_screen_between_hair_and_neck_at_a_hot_spot_keys_clear(seed, light):
     """The screen the bust encloses, at the peak of a hot spot it hides, is brighter than the
-    plate filled in from farther out, and was kept 0.3 opaque as a bright key-coloured part
-    (held-out beauty shots: the screen between hair and neck kept opaque). It is compared with
-    the screen's smooth light there (a quadratic through the screen around the subject)."""
-    alpha = key(_bust_in_a_hot_spot(seed)).alpha
+    plate filled in from farther out, and was kept opaque as a bright key-coloured part (held-out
+    beauty shots: the screen between hair and neck kept opaque; here 0.28 under the broad hot
+    spot). It is compared with the screen's smooth light there (a quadratic through the screen
+    around the subject); under the strong one (about 1.6 times the frame's ring), as a bright
+    plateau with a sharp rim all round too (kept opaque by that alone)."""
+    alpha = key(_bust_in_a_hot_spot(seed, light)).alpha
     assert alpha[170:240, 132:142].max() <= 3 and alpha[170:240, 178:188].max() <= 3
     assert (alpha[150:250, 90:115] == 255).all() and (alpha[170:240, 152:168] == 255).all()
     assert alpha[5:30].max() == 0

@@ -24,6 +24,7 @@ from lib_tkg.keying.regions import (
     across_rim,
     border_sides,
     continue_screen,
+    rim_components,
 )
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, KERNEL7, enlarge_mask
 
@@ -180,8 +181,7 @@ def no_plateaus(
     vivid_from = max(_VIVID * sat_level, sat_level + _VIVID_SIGMAS * matte.sigma_of(sat, ring))
     dark = bg & (lum < np.float32(_PLATEAU_SHADE * level))
     shaded = bg & (lum < np.float32(_PLATEAU_DIM * level))
-    lit = np.float32(level)
-    bright = bg & (lum > np.float32(_PLATEAU_LIGHT) * lit)
+    bright = bg & (lum > np.float32(_PLATEAU_LIGHT * level))
     vivid = bg & (sat > np.float32(vivid_from))
     # (3 px clear of anything else: the sharp edges, found at twice this resolution, reduced and
     # widened by 1 px, reach 2 px into the screen from the subject's outline)
@@ -192,10 +192,33 @@ def no_plateaus(
         lit = np.ones(n, bool)
         lit[0] = False
         drop &= ~continue_screen(img, labels, lit, bg & ~bright)[labels]
+        drop &= ~_in_the_light(labels, n, lum, bg)[labels]
     drop |= _sharp_rimmed(edges, dark, open_screen=open_screen, border_only=True)
     drop |= _sharp_rimmed(edges, vivid)
     drop |= _sharp_rimmed(edges, shaded, int(_PLATEAU_LARGE * bg.size), bg & ~shaded)
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
+
+
+def _in_the_light(labels: np.ndarray, n: int, lum: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """Which of the ``n`` bright regions of ``labels`` the subject encloses (their candidates
+    ``bg`` reach no side of the frame) are no brighter than :data:`_PLATEAU_LIGHT` times the
+    screen's smooth light over them (:func:`~lib_tkg.keying.fields.light_surface` of ``lum``
+    over ``bg``): (n,) bool. A hot spot peaking behind a bust is brighter than the screen's level
+    on the frame's ring, and the screen between its hair and its neck has a sharp rim all
+    round."""
+    h, w = bg.shape
+    fitted = light_surface(bg, lum, (max(1, w // 4), max(1, h // 4)))
+    if fitted is None:
+        return np.zeros(n, bool)
+    light = cv2.resize(np.exp(fitted[1]).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    around, sides, _ = rim_components(bg)
+    at = labels > 0
+    out = np.bincount(labels[at], weights=sides.any(0)[around[at]], minlength=n) > 0
+    s_lum = np.bincount(labels.reshape(-1), weights=lum.reshape(-1), minlength=n)
+    s_light = np.bincount(labels.reshape(-1), weights=light.reshape(-1), minlength=n)
+    inside = ~out & (s_lum <= _PLATEAU_LIGHT * s_light)
+    inside[0] = False
+    return inside
 
 
 def no_textured_shade(bg: np.ndarray, lum: np.ndarray) -> np.ndarray:
