@@ -125,13 +125,11 @@ def _parted_at_necks(inside: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     dist, nearest = cv2.distanceTransformWithLabels(
         1 - seeds, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
     )
-    # each seed pixel's own index -> its piece, and the component it lies in
+    # each seed pixel's own index -> its piece
     piece = np.zeros(int(nearest.max()) + 1, np.int32)
     piece[nearest[on_seed]] = cores[on_seed]
-    comp = np.zeros_like(piece)
-    comp[nearest[on_seed]] = whole[on_seed]
     grown = piece[nearest]
-    grown[(dist > NECK + 1) | (comp[nearest] != whole) | (inside == 0)] = 0
+    grown[(dist > NECK + 1) | (core_of[grown] != whole) | (inside == 0)] = 0
     rest = cv2.bitwise_and(inside, (grown == 0).view(np.uint8))
     n2, others = cv2.connectedComponents(rest, connectivity=4)
     labels = np.where(others > 0, others + (n1 - 1), grown).astype(np.int32)

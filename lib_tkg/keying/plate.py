@@ -303,7 +303,7 @@ def _analyse_chroma(
     bg1 = no_other_casts(bg1, cast)
     bg1 = no_bright_bumps(bg1, d_b, small)
     bg1 = no_dark_ramps(bg1, d_h, small, np.float32(d_key))
-    bg1, outer_plate = enclosed_screen(img_h, bg1, small, key_f)
+    bg1, outer_plate = enclosed_screen(img_h, bg1, small, key_f, lum)
 
     # 2. Clean plate. Pass 1 from those pixels; pass 2 keeps only pixels at pass 1's level.
     plate1 = outer_plate[0] if outer_plate else block_plate(img_h, bg1, small, key_f)[0]
@@ -392,18 +392,20 @@ def _holes(sums: np.ndarray, frame: int) -> np.ndarray:
 
 def _region_sums(
     lab: np.ndarray,
-    n: int,
+    count: np.ndarray,
     dist: np.ndarray,
     dist_lit: np.ndarray | None,
     tol: np.float32,
 ) -> np.ndarray:
-    """(6, n) float64 sums over each of the ``n`` regions of the flat labels ``lab``: pixels,
+    """(6, n) float64 sums over each of the ``n`` regions of the flat labels ``lab`` (``count``:
+    their pixels, (n,)): pixels,
     pixels within ``tol`` of the plate (``dist``: each pixel's distance from it, flat, levels)
     and of the lit plate (``dist_lit``, or ``None``: NaN), distance from the lit plate and from
     the plate, and pixels opaque by the first matte (:data:`matte.NEUTRAL_CONTRAST` or
     farther). A region's sums are its pieces' summed (:func:`_analyse_neutral`)."""
+    n = count.size
     sums = np.full((6, n), np.nan)
-    sums[0] = np.bincount(lab, minlength=n)
+    sums[0] = count
     sums[1] = np.bincount(lab, weights=dist <= tol, minlength=n)
     if dist_lit is not None:
         sums[2] = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
@@ -447,7 +449,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     near = dist <= tol
     bg2 = bg1 & near
     lab = labels.reshape(-1)
-    sizes = np.bincount(whole, weights=np.bincount(lab, minlength=n), minlength=n)
+    count = np.bincount(lab, minlength=n)
+    sizes = np.bincount(whole, weights=count, minlength=n)
     lit_s = lit_plate(plate_s, w_s) if (sizes[1:] >= _FACE * h * w).any() else None
     dist_lit = None
     if lit_s is not None:
@@ -455,7 +458,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
         dist_lit = matte.distance(img, lit).reshape(-1)
     # (a piece parted from its region at a neck is judged alone where it is a face of its own,
     # else as its whole region)
-    sums = _region_sums(lab, n, dist.reshape(-1), dist_lit, tol)
+    sums = _region_sums(lab, count, dist.reshape(-1), dist_lit, tol)
     hole = _holes(sums, h * w)
     split = (whole != np.arange(n)).any()
     if split:

@@ -132,7 +132,7 @@ def no_cut_off_parts(
 
 
 def enclosed_screen(
-    img: np.ndarray, bg: np.ndarray, small: tuple[int, int], key_f: np.ndarray
+    img: np.ndarray, bg: np.ndarray, small: tuple[int, int], key_f: np.ndarray, lum: np.ndarray
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Keep regions of ``bg`` cut off from the border only where they look like the screen.
 
@@ -142,8 +142,8 @@ def enclosed_screen(
     :func:`plate_coloured`) and is not brighter than it (by 10 %): a darker one is the screen
     in the subject's shadow, down to :data:`regions.DEEPEST_SHADE` of its brightness (darker is
     a dark subject part of its hue), and is not a veil's thin part (:func:`regions.veiled`).
-    Returns the kept mask and, when that is the border-connected screen alone, its plate
-    (:func:`block_plate`).
+    ``lum``: the image's luminance (:func:`~lib_tkg.keying.edges.luminance`). Returns the kept
+    mask and, when that is the border-connected screen alone, its plate (:func:`block_plate`).
     """
     labels, sides, n = rim_components(bg)
     bg, rim = _without_foreign_rims(img, bg, labels, sides, small, key_f)
@@ -152,7 +152,7 @@ def enclosed_screen(
     outer = rim[labels]
     plate_s, w_s, plate = plate_over(img, outer, small, key_f)
     inner = ~outer & bg
-    sums_i, sums_b = region_sums(img, _lit_up(img, plate, outer, small), inner, labels[inner], n)
+    sums_i, sums_b = region_sums(img, _lit_up(lum, plate, outer, small), inner, labels[inner], n)
     ok = rim | (plate_coloured(sums_i, sums_b, _ENCLOSED_ANGLE) & ~veiled(sums_i, sums_b))
     ok[0] = False
     if np.array_equal(ok, rim):
@@ -161,7 +161,7 @@ def enclosed_screen(
 
 
 def _lit_up(
-    img: np.ndarray, plate: np.ndarray, outer: np.ndarray, small: tuple[int, int]
+    lum: np.ndarray, plate: np.ndarray, outer: np.ndarray, small: tuple[int, int]
 ) -> np.ndarray:
     """``plate`` (float32 (h, w, 3) levels, filled in from the screen ``outer`` around the
     subject) brightened, its chromaticity kept, to the screen's smooth light
@@ -169,7 +169,6 @@ def _lit_up(
     is brighter: a hot spot of light behind the subject peaks where the subject hides it, and
     the screen seen between hair and a neck there is brighter than the plate filled in from
     farther out (held-out beauty shots: kept opaque as bright subject parts)."""
-    lum = luminance(img)
     fitted = light_surface(outer, lum, small)
     if fitted is None:
         return plate
