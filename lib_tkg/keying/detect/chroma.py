@@ -25,9 +25,11 @@ Such a screen is keyed by its colour difference like any chroma screen.
 Nor is it a screen when its pixels of the screen's hue have more **pattern** (their brightness
 less a smooth version of it, a few px across) than grain (less their 3x3 mean) by
 :data:`_MIN_STRUCTURE` levels, and more structure at a coarser scale (between 1.5 and 5 px) than
-grain by :data:`_MIN_COARSE`: a plastered or stone wall, smooth enough for the texture tests; a
-screen's noise and JPEG grain have as much of all three, its mottling none, and a fine paper or
-canvas texture on it (1-3 px) as much coarse structure as grain. Of a saturated green beside the
+grain by :data:`_MIN_COARSE`, its colour dimmer than :data:`_LIT_BACKDROP` (a brighter one is a
+lit backdrop whose brush strokes or weave show): a plastered or stone wall, foliage or moss in
+shade, smooth enough for the texture tests; a screen's noise and JPEG grain have as much of all
+three, its mottling none, and a fine paper or canvas texture on it (1-3 px) as much coarse
+structure as grain. Of a saturated green beside the
 subject on the border (:data:`~lib_tkg.keying.detect.cover._CROSSED_SHARE`), only the smooth
 pixels are judged: hair, confetti or a veil crossing the screen is pattern too (two held-out
 screens with hair off the sides, refused as patterned, SAD 708.0 -> 25.6; of 260 held-out photos
@@ -100,6 +102,14 @@ _MIN_STRUCTURE = 1.0
 #: texture, 1.2 levels of pattern beyond its grain, -0.1; screens and photos of green walls
 #: under the pattern limit -0.1-0.8)
 _MIN_COARSE = 0.5
+#: ... and their colour's brightest channel (levels) under this: a border of the screen's colour
+#: so bright is a lit backdrop, whose brush strokes, weave or plaster show as pattern (the
+#: 155th held-out set's painted muslin screens, 1.23 and 1.62 levels beyond their grain at
+#: 159 and 178, refused, SAD 195.0 and 130.8, 1.2 and 0.6 keyed as green; a greyish one of the
+#: 138th, 1.02 at 189, 608.9). The green photos the pattern test refuses (foliage, moss, walls
+#: in shade) are dimmer: of the 120th-155th sets' 340 photos without a screen, all it refuses
+#: are under 113, or warm and refused as such
+_LIT_BACKDROP = 128
 #: ... judged on the pixels of the screen's colour this many px (at the detection resolution)
 #: or more from the border's pixels of other colours, where at least :data:`_CLEAR_KEEP` of
 #: them are: confetti, glitter or a net across the whole screen mixes its pieces' rims with the
@@ -209,7 +219,11 @@ def chroma_screen(
             judged = clear
         grain = matte.median(fine[0][judged])
         beyond = float(matte.median(common[4][judged]) - grain)
-        if beyond >= _MIN_STRUCTURE and matte.median(fine[1][judged]) - grain >= _MIN_COARSE:
+        if (
+            beyond >= _MIN_STRUCTURE
+            and matte.median(fine[1][judged]) - grain >= _MIN_COARSE
+            and max(kc) < _LIT_BACKDROP
+        ):
             why = (
                 f"the border's colour {hex_color(kc)} is patterned ({beyond:.1f} levels beyond "
                 "its grain, like plaster, stone or a weave), not a screen"
