@@ -1078,6 +1078,57 @@ def test_a_hot_spot_at_the_screens_edge_keys_out(seed):
     assert (res.alpha[110:146, 170:214] == 255).all()  # the subject
 
 
+def spot_below_a_subject(seed: int, lift: float, sigma: float, veil: bool = False):
+    """A vignetted green screen (512 x 384) with a reddish disc high in the middle and below it,
+    inside the frame, a round spot of light ``sigma`` px wide: added light (``lift`` levels in
+    each channel at its centre, a hot spot on a glossy floor) or, with ``veil``, a white veil
+    of ``lift`` / 255 opacity there; (image, the spot's weight 0..1, disc mask)."""
+    rng = np.random.default_rng(seed)
+    h, w = 384, 512
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - 0.2 * ((yy / h - 0.5) ** 2 + (xx / w - 0.5) ** 2)
+    img = np.float32((60, 170, 70)) * light[..., None]
+    spot = np.exp(-((yy - 0.62 * h) ** 2 + (xx - 0.45 * w) ** 2) / (2 * sigma**2))
+    if veil:
+        a = (lift / 255.0 * spot)[..., None]
+        img = img * (1.0 - a) + 255.0 * a
+    else:
+        img = img + lift * spot[..., None]
+    disc = np.hypot(xx - 0.5 * w, yy - 0.35 * h) < 0.16 * h
+    img[disc] = (150, 60, 50)
+    return (
+        np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8),
+        spot,
+        disc,
+    )
+
+
+@pytest.mark.parametrize("seed, lift, sigma", [(0, 50.0, 35.0), (1, 70.0, 45.0), (3, 60.0, 40.0)])
+def test_a_hot_spot_inside_the_frame_keys_clear(seed, lift, sigma):
+    """Light added to the screen inside the frame, below the subject (+50-70 levels in each
+    channel at its centre): the chromaticity test leaves it out, and the plate filled in across
+    it keyed it as a white veil, 0.18-0.52 opaque at its core (a held-out hot spot on a glossy
+    floor beside goggles, SAD 99.8 -> 54.2). It keeps the screen's colour difference, a white
+    veil does not (test_a_white_veil_inside_the_frame_keeps_its_alpha)."""
+    img, spot, disc = spot_below_a_subject(seed, lift, sigma)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoKeyColorWarning)
+        res = key(img)
+    assert res.alpha[spot > 0.5].mean() < 8.0
+    assert (res.alpha[cv2.erode(disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] == 255).all()
+
+
+@pytest.mark.parametrize("seed, lift, sigma", [(0, 50.0, 35.0), (1, 70.0, 45.0), (3, 60.0, 40.0)])
+def test_a_white_veil_inside_the_frame_keeps_its_alpha(seed, lift, sigma):
+    """Guard: a white veil of the same shape (0.2-0.27 opaque at its centre) lowers the colour
+    difference by its opacity: no glow; its core keeps its alpha, within a quarter."""
+    img, spot, _ = spot_below_a_subject(seed, lift, sigma, veil=True)
+    res = key(img)
+    core = spot > 0.5
+    true = float((lift * spot[core]).mean())
+    assert abs(float(res.alpha[core].mean()) - true) < 0.25 * true
+
+
 @pytest.mark.parametrize("lift", [20.0, 40.0])
 def test_added_light_meeting_the_subject_is_screen(lift):
     """A patch of the screen brighter by added light (the three channels alike), which keeps

@@ -5,8 +5,9 @@ Each rule takes the candidate mask at the classifying resolution and returns it 
 :mod:`lib_tkg.keying.plate` for the order they run in and why):
 
 - :mod:`~lib_tkg.keying.candidates.screen_parts`: :func:`screen_patches` adds paler or
-  differently hued patches of the screen that reach the frame's border, :func:`screen_drift` a
-  corner whose hue drifts smoothly;
+  differently hued patches of the screen that reach the frame's border, :func:`screen_glows`
+  light added to the screen inside the frame, :func:`screen_drift` a corner whose hue drifts
+  smoothly;
 - :mod:`~lib_tkg.keying.candidates.cut_off_regions`: :func:`no_cut_off_parts` drops dark veils
   and fills that sharp edges cut off; :func:`enclosed_screen` keeps regions the subject encloses
   only where they look like the screen;
@@ -21,7 +22,12 @@ Each rule takes the candidate mask at the classifying resolution and returns it 
 """
 
 from lib_tkg.keying.candidates.cut_off_regions import enclosed_screen, no_cut_off_parts
-from lib_tkg.keying.candidates.screen_parts import DRIFT_SLOPE, screen_drift, screen_patches
+from lib_tkg.keying.candidates.screen_parts import (
+    DRIFT_SLOPE,
+    screen_drift,
+    screen_glows,
+    screen_patches,
+)
 from lib_tkg.keying.candidates.subject_parts import (
     no_bright_bumps,
     no_dark_ramps,
@@ -45,6 +51,7 @@ __all__ = [
     "no_textured_shade",
     "no_veils",
     "screen_drift",
+    "screen_glows",
     "screen_patches",
     "screen_ring",
 ]
