@@ -22,22 +22,22 @@ prior's hue, or without one green only (an under-lit or greyish green screen; du
 teals are skies and shade in photos, and smooth dull greens are rare: foliage is textured).
 Such a screen is keyed by its colour difference like any chroma screen.
 
-Nor is it a screen when its pixels of the screen's hue have more **pattern** (their brightness
-less a smooth version of it, a few px across) than grain (less their 3x3 mean) by
-:data:`_MIN_STRUCTURE` levels, and more structure at a coarser scale (between 1.5 and 5 px) than
-grain by :data:`_MIN_COARSE`, its colour dimmer than :data:`_LIT_BACKDROP` (a brighter one is a
-lit backdrop whose brush strokes or weave show): a plastered or stone wall, foliage or moss in
-shade, smooth enough for the texture tests; a screen's noise and JPEG grain have as much of all
-three, its mottling none, and a fine paper or canvas texture on it (1-3 px) as much coarse
-structure as grain. Of a saturated green beside the
-subject on the border (:data:`~lib_tkg.keying.detect.cover._CROSSED_SHARE`), only the smooth
-pixels are judged: hair, confetti or a veil crossing the screen is pattern too (two held-out
-screens with hair off the sides, refused as patterned, SAD 708.0 -> 25.6; of 260 held-out photos
-without a screen none reaches the test so: their green borders that saturated are green nearly
-all round, and such a photo's smooth pixels are as patterned, 0.9-2.3 levels). Of those judged,
-only the pixels :data:`_PATTERN_CLEAR` px or more from the border's pixels of other colours
-count (where enough are): confetti or glitter over the whole frame mixes its pieces' rims with
-the screen's colour, where a wall's or a photo's pattern is of its own colour."""
+Nor is it a screen when its pixels of the screen's hue have more **pattern** (their brightness less
+a smooth version of it, a few px across) than grain (less their 3x3 mean) by :data:`_MIN_STRUCTURE`
+levels, and more structure at a coarser scale (between 1.5 and 5 px) than grain by
+:data:`_MIN_COARSE`, its colour dimmer than :data:`_LIT_BACKDROP` (a brighter one is a lit backdrop
+whose brush strokes or weave show): a plastered or stone wall, foliage or moss in shade, smooth
+enough for the texture tests; a screen's noise and JPEG grain have as much of all three, its
+mottling none, and a fine paper or canvas texture on it (1-3 px) as much coarse structure as grain.
+Of a saturated green beside the subject on the border
+(:data:`~lib_tkg.keying.detect.cover._CROSSED_SHARE`), only the smooth pixels are judged: hair,
+confetti or a veil crossing the screen is pattern too (two held-out screens with hair off the sides,
+refused as patterned, SAD 708.0 -> 25.6; of 260 held-out photos without a screen none reaches the
+test so: their green borders that saturated are green nearly all round, and such a photo's smooth
+pixels are as patterned, 0.9-2.3 levels). Of those judged, only the pixels :data:`_PATTERN_CLEAR` px
+or more from the border's pixels of other colours count (where enough are): confetti or glitter over
+the whole frame mixes its pieces' rims with the screen's colour, where a wall's or a photo's pattern
+is of its own colour."""
 
 from __future__ import annotations
 
