@@ -2062,6 +2062,29 @@ def test_a_lime_brighter_than_the_screen_inside_a_sticker_border_stays_opaque(ga
 
 
 @pytest.mark.parametrize("seed", [0, 1])
+def test_a_lime_slice_with_seeds_of_the_screens_colour_inside_a_sticker_stays_opaque(seed):
+    """A lime slice (paler and yellower than the screen, shaded in six segments) inside a white
+    sticker rim, with six seeds of the screen's own colour (0.3 % of the slice): the seeds key
+    clear, and those few clear pixels of the plate's hue made the slice look like a hole showing
+    the screen (0.49). A hole is clear over much of it: opaque."""
+    rng = np.random.default_rng(seed)
+    h = w = 320
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.float32((72, 171, 55))[None, None] * (1.0 - 0.15 * xx / w)[..., None]
+    r = np.hypot(xx - 160, yy - 160)
+    img[(r >= 100) & (r < 112)] = (240, 240, 236)
+    lime = r < 100
+    tone = 0.92 + 0.08 * np.cos(6 * np.arctan2(yy - 160, xx - 160)) * r / 100
+    img[lime] = (np.float32((160, 208, 84)) * tone[..., None])[lime]
+    for k in range(6):
+        cy, cx = 160 + 55 * np.sin(k), 160 + 55 * np.cos(k)
+        img[(np.abs(yy - cy) < 2) & (np.abs(xx - cx) < 2)] = (72, 168, 55)
+    got = key_matte(_with_noise(img, rng)).astype(np.float32) / 255
+    assert got[r < 96].min() == 1.0
+    assert got[r > 120].max() <= 3 / 255
+
+
+@pytest.mark.parametrize("seed", [0, 1])
 def test_a_ring_over_a_glow_of_the_screen_keeps_its_hole_clear(seed):
     """A ring centred on a glow of the screen (1.2 times as bright there): its hole shows the
     screen brighter than the plate under the ring, clear all over; it is a hole, not a part
