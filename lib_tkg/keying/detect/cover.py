@@ -81,7 +81,7 @@ def smooth_screen(
     what: str,
     by_pieces: np.ndarray | None = None,
     band: np.ndarray | None = None,
-) -> tuple[Detection, np.ndarray]:
+) -> tuple[Detection, np.ndarray, np.ndarray]:
     """The screen of the border pixels ``members`` (bool (N,)) that are smooth (``texture``,
     ``pattern``: (N,) levels) if they cover :data:`MIN_COVER` of the border (a green one
     :data:`_MIN_GREEN_COVER` if at least :data:`_CLEAN_SHARE` of it is smooth, or
@@ -95,10 +95,10 @@ def smooth_screen(
     Also returns the pixels whose pattern is judged (:func:`chroma_screen`): ``members``, or
     where the subject is beside the screen on the border (a green of :data:`_CROSSED_CHROMA`
     on :data:`_CROSSED_SHARE` of it or less) only their smooth ones: hair, confetti or a veil
-    crossing the screen there is pattern too."""
+    crossing the screen there is pattern too; and the smooth ones (bool (N,))."""
     n = hue.size
     if not members.any():
-        return Detection(None, neutral, f"the border is not {what} colour", 0.0), members
+        return Detection(None, neutral, f"the border is not {what} colour", 0.0), members, members
     level = float(matte.median(chroma[members]))
     smooth = flat(members, texture, level) & (pattern <= PATTERN_LV)
     if by_pieces is not None and smooth.any():  # (then members are left)
@@ -113,14 +113,14 @@ def smooth_screen(
     crossed = beside and cover >= _CROSSED_COVER and cover >= _CROSSED_SMOOTH * share
     if beside and not crossed and band is not None and cover >= _CROSSED_COVER:
         # (densely crossed: fewer of its pixels smooth, but those on one smooth plate)
-        crossed = cover >= _CROSSED_EVEN * share and _misfit(px, smooth, band) <= _CROSSED_FIT
+        crossed = cover >= _CROSSED_EVEN * share and misfit(px, smooth, band) <= _CROSSED_FIT
     if cover < MIN_COVER and not (clean or crossed):
         why = (
             f"only {share:.0%} of the border has {what} colour"
             if share < MIN_COVER
             else f"the border's colour is textured ({cover:.0%} of it is smooth), not {what}"
         )
-        return Detection(None, neutral, why, cover), members
+        return Detection(None, neutral, why, cover), members, smooth
     kc = median_colour(px, smooth)
     textured = members & ~smooth
     paler = 1.0
@@ -128,10 +128,11 @@ def smooth_screen(
         sat = (px.max(axis=1) - px.min(axis=1)) / np.maximum(px.max(axis=1), np.float32(1.0))
         paler = float(matte.median(sat[textured])) / max(float(matte.median(sat[smooth])), 1e-3)
     judged = smooth if beside else members
-    return Detection(kc, neutral, "", cover, cover / share, paler), judged  # type: ignore[arg-type]
+    det = Detection(kc, neutral, "", cover, cover / share, paler)
+    return det, judged, smooth  # type: ignore[return-value]
 
 
-def _misfit(px: np.ndarray, smooth: np.ndarray, band: np.ndarray) -> float:
+def misfit(px: np.ndarray, smooth: np.ndarray, band: np.ndarray) -> float:
     """Levels: the median distance (RGB) of the ``smooth`` ones (bool (N,)) of the border's
     pixels ``px`` ((N, 3), those of the bool (h, w) ``band``, in order) from a quadratic surface
     fitted to their colours (least squares, per channel, over the frame's coordinates)."""
