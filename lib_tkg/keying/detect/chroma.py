@@ -223,11 +223,12 @@ def chroma_screen(
             why = f"the border's colour {hex_color(kc)} is too dull to be a screen"
             return Detection(None, False, why, det.cover)
         # (a screen found under MIN_COVER passed its rule's own smooth share)
-        textured = det.smooth < _MIN_SMOOTH and det.textured_sat > _VEILED_SAT
+        textured = det.cover >= MIN_COVER and det.smooth < _MIN_SMOOTH
+        textured &= det.textured_sat > _VEILED_SAT
         if textured and det.smooth >= _HAIR_SMOOTH:  # (those beside pieces left out, as there)
             rest = around & ~smooth & ~by_pieces
             textured = not _crossed_by_hair(common[0], rest, smooth, band, kc)
-        if det.cover >= MIN_COVER and textured:
+        if textured:
             why = (
                 f"the border's colour {hex_color(kc)} is textured in {1 - det.smooth:.0%} of its "
                 "pixels (like a wall, fur, grass or a tinted photo), not a screen"
