@@ -281,7 +281,8 @@ def _crossed_by_hair(
     border's bool (h, w) mask."""
     if not textured.any() or misfit(px, smooth, band) > _HAIR_FIT:
         return False
-    rows = px[textured].astype(np.float32)
+    rows = matte.rows_where(px, textured).astype(np.float32)
     key = np.array(kc, np.float32)
-    cos = (rows @ key) / np.maximum(np.linalg.norm(rows, axis=1) * float(np.linalg.norm(key)), 1e-3)
+    norms2 = matte.rows_dot(rows * rows, matte.ONES) * np.float32(key @ key)
+    cos = matte.rows_dot(rows, key) / np.sqrt(np.maximum(norms2, np.float32(1e-6)))
     return float(np.quantile(cos, 0.1)) <= np.cos(np.radians(_HAIR_ANGLE))
