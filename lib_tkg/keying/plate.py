@@ -432,31 +432,31 @@ def _region_sums(
     lab: np.ndarray,
     count: np.ndarray,
     dist: np.ndarray,
-    dist_lit: np.ndarray | None,
+    lit: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     tol: np.float32,
-    shading: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """(9, n) float64 sums over each of the ``n`` regions of the flat labels ``lab`` (``count``:
-    their pixels, (n,)): pixels,
-    pixels within ``tol`` of the plate (``dist``: each pixel's distance from it, flat, levels)
-    and of the lit plate (``dist_lit``, or ``None``: NaN), distance from the lit plate and from
-    the plate, pixels opaque by the first matte (:data:`matte.NEUTRAL_CONTRAST` or
-    farther), pixels brighter and darker than the plate by over ``tol`` and detail, from
-    ``shading`` = (luminance less the plate's, levels; detail as a multiple of the screen's),
-    flat each. A region's sums are its pieces' summed (:func:`_analyse_neutral`)."""
+    their pixels, (n,)): pixels, pixels within ``tol`` of the plate (``dist``: each pixel's
+    distance from it, flat, levels) and of the lit plate, distance from the lit plate and from
+    the plate, pixels opaque by the first matte (:data:`matte.NEUTRAL_CONTRAST` or farther),
+    pixels brighter and darker than the plate by over ``tol``, and detail. ``lit``: (distance
+    from the lit plate, levels; luminance less the plate's, levels; detail as a multiple of the
+    screen's), flat each, where the lit plate is known (:func:`_holes` reads those rows only
+    then), else ``None``: NaN. A region's sums are its pieces' summed
+    (:func:`_analyse_neutral`)."""
     n = count.size
     sums = np.full((9, n), np.nan)
     sums[0] = count
     sums[1] = np.bincount(lab, weights=dist <= tol, minlength=n)
-    if dist_lit is not None:
-        sums[2] = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
-        sums[3] = np.bincount(lab, weights=dist_lit, minlength=n)
     sums[4] = np.bincount(lab, weights=dist, minlength=n)
     sums[5] = np.bincount(lab, weights=dist >= matte.NEUTRAL_CONTRAST, minlength=n)
-    lum_d, detailed = shading
-    sums[6] = np.bincount(lab, weights=lum_d > tol, minlength=n)
-    sums[7] = np.bincount(lab, weights=lum_d < -tol, minlength=n)
-    sums[8] = np.bincount(lab, weights=detailed, minlength=n)
+    if lit is not None:
+        dist_lit, lum_d, detailed = lit
+        sums[2] = np.bincount(lab, weights=dist_lit <= tol, minlength=n)
+        sums[3] = np.bincount(lab, weights=dist_lit, minlength=n)
+        sums[6] = np.bincount(lab, weights=lum_d > tol, minlength=n)
+        sums[7] = np.bincount(lab, weights=lum_d < -tol, minlength=n)
+        sums[8] = np.bincount(lab, weights=detailed, minlength=n)
     return sums
 
 
@@ -497,16 +497,16 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     count = np.bincount(lab, minlength=n)
     sizes = np.bincount(whole, weights=count, minlength=n)
     lit_s = lit_plate(plate_s, w_s) if (sizes[1:] >= _FACE * h * w).any() else None
-    dist_lit = None
-    if lit_s is not None:
-        lit = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
-        dist_lit = matte.distance(img, lit).reshape(-1)
+    by_lit = None
+    if lit_s is not None:  # (and what tells a shadow-like region, which only a wide one needs)
+        lit_full = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        fine = detail(lum, _SHADE_SIGMA, (labels > 0) | bg1)
+        fine /= max(float(fine[bg1].mean()), 1e-3)
+        lum_d = lum - luminance(plate)
+        by_lit = (matte.distance(img, lit_full).reshape(-1), lum_d.reshape(-1), fine.reshape(-1))
     # (a piece parted from its region at a neck is judged alone where it is a face of its own,
     # else as its whole region)
-    fine = detail(lum, _SHADE_SIGMA, (labels > 0) | bg1)
-    fine /= max(float(fine[bg1].mean()), 1e-3)
-    shading = ((lum - luminance(plate)).reshape(-1), fine.reshape(-1))
-    sums = _region_sums(lab, count, dist.reshape(-1), dist_lit, tol, shading)
+    sums = _region_sums(lab, count, dist.reshape(-1), by_lit, tol)
     hole = _holes(sums, h * w)
     split = (whole != np.arange(n)).any()
     if split:
