@@ -1367,6 +1367,25 @@ def test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour(colour, kept):
         assert np.abs(got - colour).max() >= 5
 
 
+@pytest.mark.parametrize("colour", [(230, 160, 65), (235, 140, 50)])
+def test_translucent_amber_on_a_yellow_green_screen_keeps_its_colour(colour):
+    """Amber or orange glass over a yellow-green screen, far from any opaque core, keyed at
+    its true alpha: its unmixed colour lies 51-57 degrees to the warm side of the screen's hue,
+    inside the colour difference's zone, and despill took its chroma toward the screen for
+    screen light: amber turned pink, (230, 160, 65) -> (226, 110, 120) (a held-out amber
+    lantern). Screen light on amber over a green screen lies nearer its hue and is despilled
+    (test_a_partial_pixel_of_a_key_coloured_part_keeps_its_colour)."""
+    plate = np.full((8, 8, 3), (150, 194, 93), np.float32)
+    m = matte.basis(plate[0, 0])
+    alpha = np.full((8, 8), 0.55, np.float32)
+    img = 0.55 * np.float32(colour) + 0.45 * plate
+    rgba = np.dstack([np.round(img), np.full((8, 8), 255)]).astype(np.uint8)
+    fg = np.zeros((8, 8, 3), np.uint8)
+    d_floor = 0.1 * float(matte.diff(plate[:1, :1], m)[0, 0])
+    unmix.unmix(fg, rgba, alpha, np.arange(64), plate, m, d_floor, 1.0, None)
+    assert np.abs(fg.reshape(-1, 3).astype(int) - colour).max() <= 3
+
+
 @pytest.mark.parametrize("colour", [(110, 200, 30), (30, 150, 120)])
 def test_a_small_key_coloured_part_keeps_its_colour_to_its_edge(colour):
     """A lime or teal disc on green too small for an inside that screen light does not reach
