@@ -186,7 +186,7 @@ def unmix(
                 known |= own[:, 0] > 0
             excess = np.maximum(p1 - cap, 0) / p_b
             # (with none, not from a colour far to the warm side: its own, not screen colour)
-            alone = np.flatnonzero(partial & ~known)
+            alone = np.flatnonzero(partial & ~known & (excess > 0))
             if alone.size:
                 shift = matte.hue_shift(f1[alone], b1[alone], m)[0]
                 excess[alone[shift < np.float32(-_RESIDUE_HUE)]] = 0.0
