@@ -1914,12 +1914,40 @@ def _record_on_black(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_a_grooved_black_record_stays_opaque_on_black(seed):
     """A face half of whose pixels lie at a black screen's level, in fine grooves, was a hole
     (30 % at the level or more) and keyed clear (a held-out record: 0.29 mean alpha error). The
-    screen seen through a hole is as smooth as the screen; a region twice as detailed, under
-    three quarters of it at the level, is a subject part."""
+    screen seen through a hole is as smooth as the screen; a region twice as detailed (by 2
+    levels at least), under three quarters of it at the level, is a subject part."""
     img, grooves = _record_on_black(seed)
     alpha = key(img, "black").alpha
     assert (alpha[grooves] == 255).mean() >= 0.98
     assert (alpha[:30] <= 12).all()
+
+
+def _frame_with_a_dappled_shadow_on_white(seed: int, depth: float) -> tuple[np.ndarray, np.ndarray]:
+    """A copper frame (14 px bars round a 100 x 90 px hole) on a white sweep (246, grain 1.5),
+    a lace's dappled shadow over the hole's lower half (spots 8 px apart, down to ``1 - depth``
+    of the screen). Returns the image and the hole's inside."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:256, 0:256]
+    hole = (np.abs(xx - 128) < 50) & (np.abs(yy - 118) < 45)
+    bars = (np.abs(xx - 128) < 64) & (np.abs(yy - 118) < 59) & ~hole
+    dapple = np.clip(np.sin(2.0 * np.pi * xx / 8.0) * np.sin(2.0 * np.pi * yy / 8.0), 0.0, None)
+    img = np.full((256, 256, 3), 246.0, np.float32) * (1.0 - depth * dapple * (yy > 118))[..., None]
+    img[bars] = (150, 100, 60)
+    img += rng.normal(0, 1.5, img.shape)
+    inner = cv2.erode(hole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), inner
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("depth", [0.2, 0.3])
+def test_a_dappled_shadow_cast_into_a_hole_keys_out_on_white(seed, depth):
+    """Guard for the rule above: a hole half of which lies in a dappled shadow is as detailed as
+    a textured face and half at the screen's level, but darker than the plate where it is off
+    it, as a shadow is: a hole, keyed out."""
+    img, inner = _frame_with_a_dappled_shadow_on_white(seed, depth)
+    alpha = key(img, "white").alpha
+    assert alpha[inner].mean() <= 12
+    assert (alpha[inner] <= 12).mean() >= 0.9
 
 
 def _frame_in_its_shadow_on_black(seed: int, dark: float, blur: float) -> np.ndarray:
