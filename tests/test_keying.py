@@ -404,6 +404,26 @@ def test_a_key_coloured_part_enclosed_by_the_subject_stays_opaque_a_hole_stays_c
     assert np.abs(rgba[..., :3][patch].mean(0) - img[patch].mean(0)).max() < 3
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_dull_dark_green_part_inside_a_ring_stays_opaque(seed):
+    """A dark green part inside a red ring, 0.56 of the vivid screen's brightness, 9 degrees
+    off its colour and duller (saturation ratio 0.75 against 0.93: a held-out shield's lower
+    half), was taken for the screen in the ring's shadow and keyed 0.55. Shade keeps the
+    saturation ratio: a region that much duller is no shadowed screen."""
+    rng = np.random.default_rng(seed)
+    h, w = 256, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.float32((15, 200, 70))[None, None] * (1.0 - 0.1 * xx / w)[..., None]
+    r = np.hypot(xx - 192, yy - 128)
+    img[(r >= 60) & (r < 85)] = (190, 50, 60)
+    part = r < 60
+    img[part] = (28, 110, 40)
+    img = np.clip(np.round(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
+    alpha = key(img).alpha
+    assert alpha[part].min() == 255
+    assert alpha[:, :60].max() == 0
+
+
 def _ringed_patch(rng, patch_of) -> tuple[np.ndarray, np.ndarray]:
     """A blue sticker disc on a green screen with a patch inside it drawn by ``patch_of(screen,
     mask, rng)``: the image (uint8) and the patch's mask."""
