@@ -131,20 +131,20 @@ _SHADE_SIGMA = 1.5
 #: a wide enclosed region at least :data:`_PART_DETAIL` times as detailed as the screen (as
 #: :data:`_SHADE_DETAIL`) and by :data:`_PART_LEVELS` levels at least, under :data:`_PART_LEVEL`
 #: of it at the plate's level and not darker than it as a shadow is (:data:`_SHADE_DARK`), is a
-#: subject part, not a hole: a black vinyl record's grooves, a dark carved face crossing the
+#: subject part, not a hole: a black vinyl record's grooves, a dark textured face crossing the
 #: screen's level. The screen seen through a hole is at the plate's level nearly all over and as
 #: smooth as the screen round the subject, but for a rim or neck of the outline inside it; a
 #: shadow cast into it may have strands across it; a noise-free screen's detail is its rounding
 #: alone (a soft shadow's gradient 3.4 times it, 1.35 levels). Measured over the 161st-172nd,
 #: 175th and 177th held-out sets' 140 products (706 judgements of wide regions, alone or as a
 #: whole): holes 0-1.52 of the screen's detail, or 1.92-3.72 with 0.83-0.90 of them at the
-#: level, but one region 0.43 opaque at 0.51 (made opaque: 9.0 -> 9.4 SAD); subject parts taken
-#: for holes 2.7-7.9 at 0.32-0.57: a record's grooves, 3.7 levels (57.9 -> 0.4), two carved
-#: faces (15.4 -> 14.8, 7.8 -> 6.4); a sea urchin's spines and the gaps between them, 0.73
-#: opaque, 1.5 levels: left. The own benchmarks' neutral screens: identical (without the
-#: shadow's exception, a white scene's soft shadow with strands across it, 0.5 of it at the
-#: level and 0.48 darker, was made opaque: 4.9 -> 6.6 SAD); on white a textured face crossing
-#: the level is darker there too, and stays a hole (a limit)
+#: level, but one region 0.43 opaque at 0.51 (a spool's, made opaque: 9.0 -> 9.4 SAD); subject
+#: parts taken for holes 2.7-7.9 at 0.32-0.57: a record's grooves, 3.7 levels (57.9 -> 0.4),
+#: a dark badge's and coins' faces (15.4 -> 14.8, 7.8 -> 6.4); a sea urchin's spines and the
+#: gaps between them, 0.73 opaque, 1.5 levels: left. The own benchmarks' neutral screens:
+#: identical (without the shadow's exception, a white scene's soft shadow with strands across
+#: it, 0.5 of it at the level and 0.48 darker, was made opaque: 4.9 -> 6.6 SAD); on white a
+#: textured face crossing the level is darker there too, and stays a hole (a limit)
 _PART_DETAIL = 2.0
 _PART_LEVELS = 2.0
 _PART_LEVEL = 0.75
