@@ -525,23 +525,23 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     sizes = np.bincount(whole, weights=count, minlength=n)
     lit_s = lit_plate(plate_s, w_s) if (sizes[1:] >= _FACE * h * w).any() else None
     by_lit = None
-    scale = 1.0
+    screen_detail = 1.0  # (levels: the screen's mean detail, where the lit plate is known)
     if lit_s is not None:  # (and what tells a shadow-like region, which only a wide one needs)
         lit_full = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
         fine = detail(lum, _SHADE_SIGMA, (labels > 0) | bg1)
-        scale = max(float(fine[bg1].mean()), 1e-3)
-        fine /= scale
+        screen_detail = max(float(fine[bg1].mean()), 1e-3)
+        fine /= screen_detail
         lum_d = lum - luminance(plate)
         by_lit = (matte.distance(img, lit_full).reshape(-1), lum_d.reshape(-1), fine.reshape(-1))
     # (a piece parted from its region at a neck is judged alone where it is a face of its own,
     # else as its whole region)
     sums = _region_sums(lab, count, dist.reshape(-1), by_lit, tol)
-    hole = _holes(sums, h * w, scale)
+    hole = _holes(sums, h * w, screen_detail)
     split = (whole != np.arange(n)).any()
     if split:
         sums_whole = np.stack([np.bincount(whole, weights=row, minlength=n) for row in sums])
         own = sums[0] >= _PIECE * h * w
-        hole = np.where(own, hole, _holes(sums_whole, h * w, scale)[whole])
+        hole = np.where(own, hole, _holes(sums_whole, h * w, screen_detail)[whole])
     hole[0] = False
     # (a part's distance from the plate over its whole region, less its holes; or a fifth of
     # it opaque by the first matte)
