@@ -14,6 +14,19 @@ def grad2(x: np.ndarray, sigma: float) -> np.ndarray:
     return gx * gx + gy * gy
 
 
+def coherence(lum: np.ndarray, sigma: float) -> np.ndarray:
+    """How much the gradients of ``lum`` (levels) share one orientation over ``sigma`` px (the
+    structure tensor's ``(l1 - l2) / (l1 + l2)``), float32 0..1: near 0 where they point every
+    way (grain, gravel, a pebbled face), near 1 where they run one way (strands, spines, grooves,
+    a lone edge)."""
+    gx = cv2.Sobel(lum, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(lum, cv2.CV_32F, 0, 1, ksize=3)
+    xx = cv2.GaussianBlur(gx * gx, (0, 0), sigma)
+    yy = cv2.GaussianBlur(gy * gy, (0, 0), sigma)
+    xy = cv2.GaussianBlur(gx * gy, (0, 0), sigma)
+    return cv2.magnitude(xx - yy, 2 * xy) / np.maximum(xx + yy, np.float32(1e-6))
+
+
 def luminance(img: np.ndarray) -> np.ndarray:
     """The mean of a float32 RGB image's three channels (levels)."""
     return cv2.transform(img, np.full((1, 3), 1.0 / 3.0, np.float32))

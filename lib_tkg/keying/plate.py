@@ -81,7 +81,7 @@ from lib_tkg.keying.candidates import (
 )
 from lib_tkg.keying.edges import detail, luminance, sharp_edges
 from lib_tkg.keying.fields import block_plate, fit_field, push_pull, quadratic_inliers
-from lib_tkg.keying.outline import SOLID_NEAR, outlined, solid_parts, specks
+from lib_tkg.keying.outline import SOLID_NEAR, outlined, solid_parts, specks, textured_faces
 from lib_tkg.keying.regions import plate_over
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box, enlarge_mask, half
 from lib_tkg.keying.threads import in_background
@@ -525,11 +525,11 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     sizes = np.bincount(whole, weights=count, minlength=n)
     lit_s = lit_plate(plate_s, w_s) if (sizes[1:] >= _FACE * h * w).any() else None
     by_lit = None
-    screen_detail = 1.0  # (levels: the screen's mean detail, where the lit plate is known)
+    # (the screen's mean detail, levels: what tells a textured region or face)
+    fine = detail(lum, _SHADE_SIGMA, (labels > 0) | bg1)
+    screen_detail = max(float(fine[bg1].mean()), 1e-3)
     if lit_s is not None:  # (and what tells a shadow-like region, which only a wide one needs)
         lit_full = cv2.resize(lit_s, (w, h), interpolation=cv2.INTER_LINEAR)
-        fine = detail(lum, _SHADE_SIGMA, (labels > 0) | bg1)
-        screen_detail = max(float(fine[bg1].mean()), 1e-3)
         fine /= screen_detail
         lum_d = lum - luminance(plate)
         by_lit = (matte.distance(img, lit_full).reshape(-1), lum_d.reshape(-1), fine.reshape(-1))
@@ -552,11 +552,17 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     part |= ~hole & (sums[5] >= _OPAQUE_SHARE * np.maximum(sums[0], 1))
     part[0] = False
     solid = solid_parts(labels, part, bg1)
+    # (the screen's own specks, which the outline, found this finely, parts from it)
+    speck = specks(labels, bg1, cand)
+    # (and the insides of textured faces the outline finds in pieces, holes among them)
+    clear = bg1 | speck | hole[labels]
+    faces = textured_faces(lum, dist, clear, (_SHADE_SIGMA, screen_detail), _FACE * h * w)
+    if faces is not None:
+        solid = faces if solid is None else solid | faces
     if hole.any():
         lit = np.float32(np.quantile(lum[bg1], 0.99)) + tol
         bg2 |= hole[labels] & (lum <= lit)
-    # (and the screen's own specks, which the outline, found this finely, parts from it)
-    bg2 |= specks(labels, bg1, cand)
+    bg2 |= speck
     if bg2.any():
         plate_s, w_s = block_plate(img, bg2, small, key_f)
     else:
