@@ -1950,11 +1950,11 @@ def test_a_dappled_shadow_cast_into_a_hole_keys_out_on_white(seed, depth):
     assert (alpha[inner] <= 12).mean() >= 0.9
 
 
-def _pebbled_bag_on_black(seed: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def _pebbled_bag_on_black(seed: int, scale: float, label: bool) -> tuple[np.ndarray, np.ndarray]:
     """A black pebbled bag (240 x 180 px) on a black sweep (14, grain 3): its face is grain
     blurred by ``scale`` px that swings 7 levels (sd) about 16, so that it crosses the screen's
-    level all over (a held-out pebbled bag, a gravel kettle: the same levels). Returns the image
-    and the bag's inside."""
+    level all over (a held-out pebbled bag, a gravel kettle: the same levels); where ``label``,
+    a red label over a fifth of it. Returns the image and the bag's inside."""
     rng = np.random.default_rng(seed)
     h, w = 384, 512
     yy, xx = np.mgrid[0:h, 0:w]
@@ -1962,6 +1962,8 @@ def _pebbled_bag_on_black(seed: int, scale: float) -> tuple[np.ndarray, np.ndarr
     grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), scale)
     img = np.full((h, w, 3), 14.0, np.float32)
     img[bag] = (16.0 + 7.0 * grain[bag] / grain[bag].std())[:, None]
+    if label:
+        img[(np.abs(xx - 256) < 60) & (np.abs(yy - 200) < 35)] = (200, 60, 40)
     img += rng.normal(0, 3.0, img.shape)
     inner = cv2.erode(bag.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     return np.clip(np.round(img), 0, 255).astype(np.uint8), inner
@@ -1969,12 +1971,14 @@ def _pebbled_bag_on_black(seed: int, scale: float) -> tuple[np.ndarray, np.ndarr
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("scale", [2.0, 3.0])
-def test_a_pebbled_black_bag_keys_opaque_on_black(seed, scale):
+@pytest.mark.parametrize("label", [False, True])
+def test_a_pebbled_black_bag_keys_opaque_on_black(seed, scale, label):
     """A face that crosses a black screen's level all over in grains was found by the outline
     in pieces, those at the level taken for holes: it keyed as scattered opaque blocks among
-    clear ones (0-5 % of it opaque). A wide face the outline parts from the screen, near its
-    level on average and twice as detailed, its texture running every way, is opaque inside."""
-    img, inner = _pebbled_bag_on_black(seed, scale)
+    clear ones (0-5 % of it opaque). A wide face the outline parts from the screen, half of it
+    near its level and twice as detailed, its texture running every way, is opaque inside; a
+    bright label on a fifth of it took its mean distance from the screen past that bound."""
+    img, inner = _pebbled_bag_on_black(seed, scale, label)
     alpha = key(img, "black").alpha
     assert (alpha[inner] == 255).mean() >= 0.9
     assert (alpha[:30] <= 12).all()
