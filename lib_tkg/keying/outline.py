@@ -56,15 +56,16 @@ SOLID_NEAR = 48.0
 #: levels (RGB distance): half a textured face at least lies within this of the plate
 #: (:func:`textured_faces`): half :data:`lib_tkg.keying.matte.NEUTRAL_CONTRAST`, at which the
 #: distance matte keys a pixel half opaque (the matte keys it mostly clear). A glass bottle of
-#: tinted liquid (26 levels of luminance off the screen) and dim faces farther off keep the
-#: matte's partial alpha. Measured over the 161st-178th held-out sets' 180 products: black mean
-#: alpha error 0.0433 -> 0.0376, white 0.0318 -> 0.0307; 29 better by 0.5 SAD or more (a gravel
-#: kettle 82.1 -> 36.0, a sequin gown 25.8 -> 6.4, a pebbled bag 23.7 -> 6.2, an inkstone 23.6
-#: -> 8.8, a feather clutch 35.5 -> 22.5, a mala 16.3 -> 3.5, a crackled candle 7.9 -> 1.9),
-#: two worse (a comb's shadow 26.5 -> 27.8, a white product 21.3 -> 22.3). The face's mean
-#: distance within this instead: black 0.0394, white 0.0314 (a flame or a label on a fifth of
-#: a face took it past; at 30 levels of luminance a tinted bottle was made opaque, 25.0 -> 44.1
-#: SAD); 29 and 43 levels: black 0.0382 and 0.0373, white 0.0314 and 0.0306
+#: tinted liquid (26 levels of luminance off the screen) and dim faces farther off keep the matte's
+#: partial alpha. Measured over the 161st-178th held-out sets' 180 products, before the every-way
+#: share (:data:`TEXTURE_EVERY_WAY`; with it 0.0382 and 0.0311, 18 better, one worse by 0.7): black
+#: mean alpha error 0.0433 -> 0.0376, white 0.0318 -> 0.0307; 29 better by 0.5 SAD or more (a gravel
+#: kettle 82.1 -> 36.0, a sequin gown 25.8 -> 6.4, a pebbled bag 23.7 -> 6.2, an inkstone 23.6 ->
+#: 8.8, a feather clutch 35.5 -> 22.5, a mala 16.3 -> 3.5, a crackled candle 7.9 -> 1.9), two worse
+#: (a comb's shadow 26.5 -> 27.8, a white product 21.3 -> 22.3). The face's mean distance within
+#: this instead: black 0.0394, white 0.0314 (a flame or a label on a fifth of a face took it past;
+#: at 30 levels of luminance a tinted bottle was made opaque, 25.0 -> 44.1 SAD); 29 and 43 levels:
+#: black 0.0382 and 0.0373, white 0.0314 and 0.0306
 TEXTURE_NEAR = 36.0
 #: a textured face's inside, at least as detailed as this many times the screen on average
 #: (1.6: the same; 2.5: black 0.0379; 3: 0.0388, the gravel kettle left as before)
