@@ -68,7 +68,8 @@ SOLID_NEAR = 48.0
 #: black 0.0382 and 0.0373, white 0.0314 and 0.0306
 TEXTURE_NEAR = 36.0
 #: a textured face's inside, at least as detailed as this many times the screen on average
-#: (1.6: the same; 2.5: black 0.0379; 3: 0.0388, the gravel kettle left as before)
+#: (measured before the every-way share, as the next: 1.6: the same; 2.5: black 0.0379; 3:
+#: 0.0388, the gravel kettle left as before)
 TEXTURE_DETAIL = 2.0
 #: px: the scale over which the texture's orientation is taken (:func:`textured_faces`) ...
 TEXTURE_SIGMA = 3.0
