@@ -67,9 +67,11 @@ SOLID_NEAR = 48.0
 #: at 30 levels of luminance a tinted bottle was made opaque, 25.0 -> 44.1 SAD); 29 and 43 levels:
 #: black 0.0382 and 0.0373, white 0.0314 and 0.0306
 TEXTURE_NEAR = 36.0
-#: a textured face's inside, at least as detailed as this many times the screen on average
-#: (measured before the every-way share, as the next: 1.6: the same; 2.5: black 0.0379; 3:
-#: 0.0388, the gravel kettle left as before)
+#: a textured face's inside, at least as detailed as this many times the screen on average:
+#: the bound :mod:`lib_tkg.keying.plate` puts on a wide enclosed region's candidates
+#: (``_PART_DETAIL``), here over the whole face, outline and texture included, so with no floor
+#: in levels (measured apart, before the every-way share, as the next: 1.6: the same; 2.5:
+#: black 0.0379; 3: 0.0388, the gravel kettle left as before)
 TEXTURE_DETAIL = 2.0
 #: px: the scale over which the texture's orientation is taken (:func:`textured_faces`) ...
 TEXTURE_SIGMA = 3.0
