@@ -49,16 +49,17 @@ _PLATEAU_EDGE = 0.45
 _PLATEAU_DIM = 0.75
 _PLATEAU_LARGE = 0.1
 #: ... and such a region grown from its part that dark through the candidates under each of
-#: these shares of the screen's brightness, with :data:`_PLATEAU_GROWN_EDGE` of that rim sharp:
-#: a garment shaded as a body is, its middle at 0.55 of the screen's brightness and its
-#: shoulders lit to 0.8-0.9, has its part under 0.75 rimmed by its own soft shading, and its
-#: sharp outline is the rim of it grown to one of these. Growing nears the screen's level, and
+#: these shares of the screen's brightness, with :data:`_PLATEAU_GROWN_EDGE` of its rim against
+#: the brighter screen (what of the rest reaches the frame's border: not its own lighter specks
+#: inside it) sharp: a garment shaded as a body is, its middle at 0.55 of the screen's brightness
+#: and its shoulders lit to 0.8-0.9, has its part under 0.75 rimmed by its own soft shading, and
+#: its sharp outline is the rim of it grown to one of these. Growing nears the screen's level, and
 #: reaches into soft shadows whose rims strands cross: hence the stricter share (measured over
-#: the 161st-182nd held-out sets' 660 composites: a knitted blanket under a cat 45.7 -> 1.8 SAD,
-#: 0.79 of its rim sharp; none other moved, nor any of their 220 photos. With the plain rule's
-#: 0.45, a bust's robe too, 84.4 -> 7.9, 0.54 sharp, but a soft shadow under a head whose hair
-#: crosses its rim, 0.47-0.54 sharp, was taken for a garment: its screen 0.75 -> 0.86 opaque.
-#: Grown to 0.95, the screen shaded by a bust's hair was taken for a dark cape, 14.6 -> 104.6)
+#: the 161st-182nd held-out sets' 660 composites: a bust's robe 84.4 -> 7.9 SAD, 0.72 of its rim
+#: sharp; a knitted blanket under a cat 45.7 -> 1.8, 0.80-0.91; none other moved, nor any of their
+#: 220 photos. A soft shadow under a head whose hair crosses its rim is 0.43-0.52 sharp: with the
+#: plain rule's 0.45 it was taken for a garment, its screen 0.75 -> 0.86 opaque. Grown to 0.95,
+#: the screen shaded by a bust's hair was taken for a cape, 14.6 -> 104.6)
 _PLATEAU_REACH = (0.8, 0.85, 0.9)
 _PLATEAU_GROWN_EDGE = 0.65
 #: ... or whose saturation ratio (colour difference over ``max(RGB)``, as the chromaticity field's)
@@ -160,8 +161,8 @@ def no_plateaus(
     with the brighter screen mostly sharp (a flat olive shirt at 0.65 of the screen's
     brightness; a soft shadow's rim is sharp only where the subject or strands cross it), or
     that dark part grown through the candidates under :data:`_PLATEAU_REACH` of it with its rim
-    sharper still (:data:`_PLATEAU_GROWN_EDGE`: a shaded garment, its lit shoulders near the
-    screen's level).
+    against the brighter screen sharper still (:data:`_PLATEAU_GROWN_EDGE`: a shaded garment,
+    its lit shoulders near the screen's level).
 
     A dark, bright or vivid subject part of the screen's hue (a dark teal disc on a teal screen,
     a green hood on a darker green one, a vivid green shirt running off the frame's bottom)
@@ -215,7 +216,9 @@ def no_plateaus(
     drop |= _sharp_rimmed(edges, shaded, least, bg & ~shaded)
     for reach in _PLATEAU_REACH:
         grown = _grown(shaded, bg & (lum < np.float32(reach * level)))
-        drop |= _sharp_rimmed(edges, grown, least, bg & ~grown, edge=_PLATEAU_GROWN_EDGE)
+        brighter, sides, _ = rim_components(bg & ~grown)
+        screen = sides.any(0)[brighter]
+        drop |= _sharp_rimmed(edges, grown, least, screen, edge=_PLATEAU_GROWN_EDGE)
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
 
 
