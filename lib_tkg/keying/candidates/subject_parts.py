@@ -214,7 +214,11 @@ def no_plateaus(
     drop |= _sharp_rimmed(edges, vivid)
     least = int(_PLATEAU_LARGE * bg.size)
     drop |= _sharp_rimmed(edges, shaded, least, bg & ~shaded)
-    for reach in _PLATEAU_REACH:
+    # (grown: only where the candidates under the farthest reach are that large)
+    reaches = _PLATEAU_REACH if shaded.any() else ()
+    if np.count_nonzero(bg & (lum < np.float32(_PLATEAU_REACH[-1] * level))) < least:
+        reaches = ()
+    for reach in reaches:
         grown = _grown(shaded, bg & (lum < np.float32(reach * level)))
         brighter, sides, _ = rim_components(bg & ~grown)
         screen = sides.any(0)[brighter]
