@@ -215,14 +215,13 @@ def no_plateaus(
     least = int(_PLATEAU_LARGE * bg.size)
     drop |= _sharp_rimmed(edges, shaded, least, bg & ~shaded)
     # (grown: only where the candidates under the farthest reach are that large)
-    reaches = _PLATEAU_REACH if shaded.any() else ()
-    if np.count_nonzero(bg & (lum < np.float32(_PLATEAU_REACH[-1] * level))) < least:
-        reaches = ()
-    for reach in reaches:
-        grown = _grown(shaded, bg & (lum < np.float32(reach * level)))
-        brighter, sides, _ = rim_components(bg & ~grown)
-        screen = sides.any(0)[brighter]
-        drop |= _sharp_rimmed(edges, grown, least, screen, edge=_PLATEAU_GROWN_EDGE)
+    farthest = bg & (lum < np.float32(_PLATEAU_REACH[-1] * level))
+    if shaded.any() and np.count_nonzero(farthest) >= least:
+        for reach in _PLATEAU_REACH:
+            grown = _grown(shaded, bg & (lum < np.float32(reach * level)))
+            brighter, sides, _ = rim_components(bg & ~grown)
+            screen = sides.any(0)[brighter]
+            drop |= _sharp_rimmed(edges, grown, least, screen, edge=_PLATEAU_GROWN_EDGE)
     return bg & (cv2.dilate(drop.view(np.uint8), KERNEL5) == 0)
 
 
