@@ -2116,21 +2116,41 @@ def test_a_shaded_products_pale_middle_stays_opaque_on_white(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_a_tinted_glass_panel_with_a_thicker_rim_keeps_its_partial_alpha_on_white(seed):
-    """Guard for the rule above: a uniform tinted glass 32 levels under the screen whose bottom
-    sixth thickens smoothly to 58 under (opaque by the matte over an eighth of the panel) keeps
-    its partial alpha."""
+@pytest.mark.parametrize("rim", [False, True])
+def test_a_face_32_levels_under_a_white_screen_that_its_outline_encloses_is_opaque(seed, rim):
+    """A flat grey face 32 levels under the screen (55 levels of RGB distance, which the
+    distance matte keys 0.76), or one whose bottom sixth darkens to 58 under, inside a dark
+    frame: an enclosed region within :data:`~lib_tkg.keying.outline.SOLID_NEAR_WHITE` of a
+    white screen is opaque (held-out grey spheres, pastel cases and bags on white; a tinted glass
+    that faint is made opaque too, a limit). It kept the matte's alpha beyond 48 levels."""
     y = np.arange(64, 266, dtype=np.float32)
-    fall = np.broadcast_to((26.0 * np.clip((y - 232.0) / 20.0, 0.0, 1.0))[:, None], (202, 120))
-    alpha = key(_panel_on_white(seed, 214.0, fall), "white").alpha.astype(np.float32) / 255
-    assert 0.6 <= alpha[80:230, 110:210].mean() <= 0.85
-    assert alpha[252:262, 110:210].mean() >= 0.95
+    fall = 26.0 * np.clip((y - 232.0) / 20.0, 0.0, 1.0) if rim else np.zeros_like(y)
+    alpha = key(_panel_on_white(seed, 214.0, np.broadcast_to(fall[:, None], (202, 120))), "white")
+    assert (alpha.alpha[70:260, 104:216] == 255).all()
+    assert alpha.alpha[10:40].max() == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_faint_bright_panel_its_outline_encloses_keeps_its_partial_alpha_on_black(seed):
+    """The white screen's bound is not a black one's: a bright panel 32 levels over a black
+    screen inside a light frame (smoke, a glow, a tinted glass there) keeps the distance matte's
+    partial alpha (0.73), its bottom sixth brightening to 58 over keyed opaque."""
+    rng = np.random.default_rng(seed)
+    img = np.full((320, 320, 3), 10.0, np.float32)
+    cv2.rectangle(img, (96, 60), (224, 270), (180, 180, 180), -1)
+    y = np.arange(64, 266, dtype=np.float32)
+    img[64:266, 100:220] = (42.0 + 26.0 * np.clip((y - 232.0) / 20.0, 0.0, 1.0))[:, None, None]
+    img += rng.normal(0, 1.5, img.shape)
+    alpha = key(np.clip(np.round(img), 0, 255).astype(np.uint8), "black").alpha
+    inside = alpha[80:230, 110:210].astype(np.float32) / 255
+    assert 0.6 <= inside.mean() <= 0.85
+    assert alpha[252:262, 110:210].mean() >= 0.95 * 255
 
 
 @pytest.mark.parametrize(
     ("screen", "outline", "inside"),
     [
-        ("white", (60, 45, 40), (225, 212, 204)),  # a light face inside dark hair
+        ("white", (60, 45, 40), (218, 204, 198)),  # a light face inside dark hair
         ("black", (215, 210, 200), (45, 40, 38)),  # a dark part inside a light subject
     ],
 )
@@ -2138,8 +2158,8 @@ def test_a_neutral_subjects_inside_keeps_the_first_mattes_contrast(screen, outli
     """Deep inside the subject, a part nearer the screen's level than the subject's typical
     contrast is a paler (darker) part of it, not a soft edge: its alpha is its distance from
     the screen over the first matte's contrast, not over the (much larger) typical one. (Parts
-    within :data:`~lib_tkg.keying.outline.SOLID_NEAR` levels of the screen are opaque: the
-    test below.)"""
+    within :data:`~lib_tkg.keying.outline.SOLID_NEAR` levels of the screen, on white
+    :data:`~lib_tkg.keying.outline.SOLID_NEAR_WHITE`, are opaque: the tests above and below.)"""
     level = 245 if screen == "white" else 10
     img = np.full((256, 256, 3), level, np.uint8)
     yy, xx = np.mgrid[0:256, 0:256]

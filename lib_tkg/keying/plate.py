@@ -81,7 +81,14 @@ from lib_tkg.keying.candidates import (
 )
 from lib_tkg.keying.edges import detail, luminance, sharp_edges
 from lib_tkg.keying.fields import block_plate, fit_field, push_pull, quadratic_inliers
-from lib_tkg.keying.outline import SOLID_NEAR, outlined, solid_parts, specks, textured_faces
+from lib_tkg.keying.outline import (
+    SOLID_NEAR,
+    SOLID_NEAR_WHITE,
+    outlined,
+    solid_parts,
+    specks,
+    textured_faces,
+)
 from lib_tkg.keying.regions import plate_over
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box, enlarge_mask, half
 from lib_tkg.keying.threads import in_background
@@ -548,7 +555,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     kept = sums[[0, 4]] * ~hole
     if split:
         kept = np.stack([np.bincount(whole, weights=row, minlength=n) for row in kept])[:, whole]
-    part = ~hole & (kept[1] <= SOLID_NEAR * kept[0])
+    near_part = SOLID_NEAR_WHITE if matte.neutral_kind(kc) == "white" else SOLID_NEAR
+    part = ~hole & (kept[1] <= near_part * kept[0])
     part |= ~hole & (sums[5] >= _OPAQUE_SHARE * np.maximum(sums[0], 1))
     part[0] = False
     solid = solid_parts(labels, part, bg1)
