@@ -2125,9 +2125,11 @@ def test_a_face_32_levels_under_a_white_screen_that_its_outline_encloses_is_opaq
     that faint is made opaque too, a limit). It kept the matte's alpha beyond 48 levels."""
     y = np.arange(64, 266, dtype=np.float32)
     fall = 26.0 * np.clip((y - 232.0) / 20.0, 0.0, 1.0) if rim else np.zeros_like(y)
-    alpha = key(_panel_on_white(seed, 214.0, np.broadcast_to(fall[:, None], (202, 120))), "white")
-    assert (alpha.alpha[70:260, 104:216] == 255).all()
-    assert alpha.alpha[10:40].max() == 0
+    alpha = key(
+        _panel_on_white(seed, 214.0, np.broadcast_to(fall[:, None], (202, 120))), "white"
+    ).alpha
+    assert (alpha[70:260, 104:216] == 255).all()
+    assert alpha[10:40].max() == 0
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -21,13 +21,14 @@ pixels once they are eroded by :data:`GAP` px (and grown back by as much, never 
 edge). The regions it encloses are parted where they narrow to a neck of a few px (a face that
 a gap in its outline joins to a hole beside it). They are holes in the subject when part of
 them is at the plate's level (:func:`lib_tkg.keying.plate`'s rule); else they are subject
-parts, and those within :data:`SOLID_NEAR` levels of the plate on average (which the distance
-matte would key mostly clear), or a fifth of which the matte keys opaque (a shaded face), are
-made opaque (:func:`solid_parts`, :func:`solid_mask`). Other ones (a translucent bright layer
-on black, a tinted glass) keep the distance matte's partial alpha. A face crossing the
-screen's level all over in grains (gravel, pebbled leather, feathers) is found in pieces, holes
-among them; where it is wide, near the level and detailed, its inside is made opaque where its
-texture runs every way (:func:`textured_faces`).
+parts, and those within :data:`SOLID_NEAR` levels of the plate on average (on a white screen
+:data:`SOLID_NEAR_WHITE`; the distance matte would key them partly clear), or a fifth of which
+the matte keys opaque (a shaded face), are made opaque (:func:`solid_parts`,
+:func:`solid_mask`). Other ones (a translucent bright layer on black, a darker tinted glass)
+keep the distance matte's partial alpha. A face crossing the screen's level all over in grains
+(gravel, pebbled leather, feathers) is found in pieces, holes among them; where it is wide, near
+the level and detailed, its inside is made opaque where its texture runs every way
+(:func:`textured_faces`).
 """
 
 from __future__ import annotations

@@ -512,7 +512,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     # the subject's outline separates the screen from subject parts near its level, and
     # encloses holes in the subject (:mod:`lib_tkg.keying.outline`)
     # (on a black screen in hue as well)
-    black = matte.neutral_kind(kc) == "black"
+    kind = matte.neutral_kind(kc)
+    black = kind == "black"
     bg1, labels, n, whole = outlined(lum, cand, img if black else None)
     if not bg1.any():
         bg1 = cand
@@ -555,7 +556,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     kept = sums[[0, 4]] * ~hole
     if split:
         kept = np.stack([np.bincount(whole, weights=row, minlength=n) for row in kept])[:, whole]
-    near_part = SOLID_NEAR_WHITE if matte.neutral_kind(kc) == "white" else SOLID_NEAR
+    near_part = SOLID_NEAR_WHITE if kind == "white" else SOLID_NEAR
     part = ~hole & (kept[1] <= near_part * kept[0])
     part |= ~hole & (sums[5] >= _OPAQUE_SHARE * np.maximum(sums[0], 1))
     part[0] = False
