@@ -372,7 +372,8 @@ def _sharp_rimmed(
 ) -> np.ndarray:
     """The regions of ``mask`` (bool) of ``least`` px or more, not reaching two opposite
     sides of the frame, whose rim (the pixels next to them; those of ``against`` only, if given)
-    lies on ``edges`` (dilated by 1 px) for :data:`_PLATEAU_EDGE` of its length or more. With
+    lies on ``edges`` (dilated by 1 px) for ``edge`` of its length or more (0..1; by default
+    :data:`_PLATEAU_EDGE`, for grown regions :data:`_PLATEAU_GROWN_EDGE`). With
     ``open_screen`` (bool), a region that meets it (and reaches the frame's border, with
     ``border_only``) is judged by the rim it shares with it alone."""
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
