@@ -2527,16 +2527,20 @@ def test_a_textured_teal_sleeve_paler_than_the_screen_running_off_the_frame_stay
     assert got[:60, 200:].max() <= 3 / 255  # the screen
 
 
-def _textured_blob(seed: int, colour, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """An ellipse of ``colour`` textured all over (+-20 % at a 1.5 px scale) at ``opacity`` in
-    the middle of a mottled green screen (a shoe's upper, a bag); the image and its inside."""
+def _textured_blob(
+    seed: int, colour, opacity: float = 1.0, texture: tuple[float, float] = (0.2, 1.5)
+) -> tuple[np.ndarray, np.ndarray]:
+    """An ellipse of ``colour`` textured all over (``texture``: +-20 % at a 1.5 px scale by
+    default; (relative amplitude, px)) at ``opacity`` in the middle of a mottled green screen (a
+    shoe's upper, a bag); the image and its inside."""
     rng = np.random.default_rng(seed)
     h, w = 384, 384
     screen = np.float32((50, 200, 60))[None, None] * (1.0 + 0.06 * _mottle(rng, h, w))[..., None]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     body = (np.hypot((xx - 192) / 120, (yy - 200) / 70) < 1)[..., None]
-    tex = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 1.5)
-    part = np.float32(colour) * (1.0 + 0.2 * tex / tex.std())[..., None]
+    amplitude, scale = texture
+    tex = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), scale)
+    part = np.float32(colour) * (1.0 + amplitude * tex / tex.std())[..., None]
     img = np.where(body, opacity * part + (1 - opacity) * screen, screen)
     img = np.clip(np.round(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
     return img, cv2.erode(body.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
@@ -2577,6 +2581,38 @@ def test_an_even_textured_white_veil_inside_the_frame_stays_partial(seed, opacit
     img, inside = _textured_blob(seed, (235, 235, 235), opacity)
     got = key_matte(img).astype(np.float32) / 255
     assert got[inside].mean() < most
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("texture", [(0.2, 1.5), (0.1, 4.0)], ids=["fine", "coarse"])
+def test_a_detailed_olive_part_paler_than_the_screen_inside_the_frame_stays_opaque(seed, texture):
+    """A moss- or leaf-textured olive part inside the frame (a moss backpack, a leafy plant:
+    about 19 degrees to the warm side of the screen's hue, 0.74 of its saturation) keyed
+    0.37-0.48 opaque: the textured rule asked one inside the frame for 0.8 of the screen's
+    saturation. One to the warm side and far more detailed than the screen (8 and 24-58 times
+    its detail here) is a subject part at the border's 0.7."""
+    img, inside = _textured_blob(seed, (105, 180, 80), texture=texture)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.95
+    assert got[:30].max() <= 3 / 255  # the screen
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    ("colour", "opacity", "texture"),
+    [((235, 235, 235), 0.25, (0.2, 1.5)), ((210, 200, 130), 0.45, (0.03, 6.0))],
+    ids=["textured-white-veil", "folded-warm-glass"],
+)
+def test_a_translucent_layer_a_little_paler_than_the_screen_inside_the_frame_stays_partial(
+    seed, colour, opacity, texture
+):
+    """Guards for the olive part above, both 0.72 of the screen's saturation: a textured white
+    veil keeps the screen's hue (made opaque, 1.00, where the rule asks no warm hue); a warm
+    glass with soft folds is 4.5 times as detailed as the screen (made opaque, 1.00, where the
+    rule asks only the textured rule's 3 times)."""
+    img, inside = _textured_blob(seed, colour, opacity, texture)
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() < 0.5
 
 
 @pytest.mark.parametrize("seed", [0, 1])

