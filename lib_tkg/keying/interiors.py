@@ -46,12 +46,14 @@ inside it too: its own outline is detail) is made opaque too (a textured veil as
 screen would be too: a limit). One that does not reach the border (a bush of leaves, a plant, a
 green garment inside the subject) must be :data:`_TEXTURED_SAT_INNER` as saturated as the plate and
 no more than :data:`_TEXTURED_LIGHT` times as bright: a veil, smoke or glow over the middle of the
-frame is paler or brighter, more often than one running off it; one :data:`_TEXTURED_RICH` times as
-detailed as the screen (moss, knit, leaves) needs only :data:`_TEXTURED_SAT` of the plate's
-saturation, as one running off it. One :data:`_TEXTURED_COOL` degrees or more to the cool side of
-the plate's hue, wherever it lies, needs only :data:`_TEXTURED_SAT_COOL` of its saturation (a
-knitted teal sleeve off the frame, a grey-green sneaker's upper inside it): a veil or smoke keeps
-the screen's hue and hair shifts it warm.
+frame is paler or brighter, more often than one running off it; one :data:`_WARM_HUE` degrees or
+more to the warm side of the plate's hue and :data:`_TEXTURED_RICH` times as detailed as the screen
+(moss, leaves, an olive tent) needs only :data:`_TEXTURED_SAT` of the plate's saturation, as one
+running off it (a white veil keeps the screen's hue, a tinted glass's highlights are less
+detailed). One :data:`_TEXTURED_COOL` degrees or more to the cool side of the plate's hue, wherever
+it lies, needs only :data:`_TEXTURED_SAT_COOL` of its saturation (a knitted teal sleeve off the
+frame, a grey-green sneaker's upper inside it): a veil or smoke keeps the screen's hue and hair
+shifts it warm.
 
 A region keyed nearly opaque and evenly (:data:`_DENSE_ALPHA` or more on average, with a
 spread under :data:`_EVEN_SPREAD`) that covers :data:`_DENSE` of the frame or more, wherever it
@@ -425,17 +427,6 @@ def _detail_ratios(
     ids = np.flatnonzero((out >= _TEXTURED_DETAIL) & (count >= _TEXTURED_MIN_PX))
     if ids.size:
         out[ids] *= region_medians(fine, inner_labels, ids) >= level
-    return out
-    level = max(float(matte.median(fine[clear])), 0.2)
-    ids = np.flatnonzero(which)
-    out[ids] = region_medians(fine, labels, ids) >= _TEXTURED_DETAIL * level
-    k = 2 * _TEXTURED_INSET + 1
-    inner = cv2.erode((labels > 0).view(np.uint8), np.ones((k, k), np.uint8)).view(bool)
-    inner_labels = np.where(inner, labels, 0)
-    count = np.bincount(inner_labels.reshape(-1), minlength=which.size)
-    ids = np.flatnonzero(out & (count >= _TEXTURED_MIN_PX))
-    if ids.size:
-        out[ids] = region_medians(fine, inner_labels, ids) >= level
     return out
 
 
