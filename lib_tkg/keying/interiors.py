@@ -325,14 +325,14 @@ def opaque_interiors(
     cool |= dense & (sat_i >= _DENSE_SAT * sat_b)
     floor = np.where(on_border, _TEXTURED_SAT, _TEXTURED_SAT_INNER)
     floor = np.where(shift >= _TEXTURED_COOL, _TEXTURED_SAT_COOL, floor)
+    saturated = sat_i >= floor * sat_b
     # (an inner one of a warmer hue and far more detailed than the screen needs only the
     # border's floor)
-    rich = (shift <= -_WARM_HUE) & (sat_i >= _TEXTURED_SAT * sat_b)
-    textured &= (sat_i >= floor * sat_b) | rich
-    textured &= on_border | (light <= _TEXTURED_LIGHT)
+    warm_tier = (shift <= -_WARM_HUE) & (sat_i >= _TEXTURED_SAT * sat_b)
+    textured &= (saturated | warm_tier) & (on_border | (light <= _TEXTURED_LIGHT))
     if textured.any():
         ratio = _detail_ratios(alpha_q, img_q, labels, textured)
-        cool |= ratio >= np.where(sat_i >= floor * sat_b, _TEXTURED_DETAIL, _TEXTURED_RICH)
+        cool |= ratio >= np.where(saturated, _TEXTURED_DETAIL, _TEXTURED_RICH)
     # ... unless its colours are a mix with the screen (module docstring; label 0: no region)
     ids = np.flatnonzero(cool[1:]) + 1
     if ids.size:
