@@ -828,7 +828,7 @@ def test_dark_strands_on_a_very_noisy_screen_keep_their_alpha(opacity, width, ti
 def test_a_soft_edges_faint_rim_on_a_clean_screen_keeps_its_alpha():
     """A defocused disc (edge blurred 4 px) on a nearly clean screen (clip-black at its default,
     0.1): its rim under clip-black was cleared but for the one pixel next to the matte
-    (alpha 0.02-0.04: 54 % kept, -0.015); faint pixels chained to the matte (up to 4 px
+    (alpha 0.02-0.04: 54 % kept, -0.015); faint pixels chained to the matte (up to 20 px
     away, above 0.35 of clip-black) are estimated with the band."""
     rng = np.random.default_rng(2)
     yy, xx = np.mgrid[:256, :256]
@@ -841,6 +841,34 @@ def test_a_soft_edges_faint_rim_on_a_clean_screen_keeps_its_alpha():
     assert (got[rim] > 0).mean() > 0.8
     assert abs((got[rim] - a[rim]).mean()) < 0.008
     assert got[:30].max() == 0 and got[-30:].max() == 0  # the screen stays clear
+
+
+@pytest.mark.parametrize(("fg", "seed"), [((220, 190, 120), 3), ((150, 120, 90), 2)])
+def test_slowly_fading_strands_keep_their_faint_tips(fg, seed):
+    """Two-pixel strands whose alpha fades from 0.3 to 0 over 360 px on a nearly clean screen:
+    their tips under clip-black (0.1) were followed only 4 px from the matte and cut there,
+    short of where they fade under 0.08 (the median strand's end at 259 and 255 px, blonde and
+    brown, against 263); followed 20 px, they end at 273 and 271. The screen between them
+    stays clear."""
+    rng = np.random.default_rng(seed)
+    a = np.zeros((384, 480), np.float32)
+    ramp = np.linspace(0.3, 0.0, 360, dtype=np.float32)
+    rows = range(40, 350, 16)
+    for y in rows:
+        a[y - 1 : y + 1, 60:420] = ramp
+    a[:, :60] = 1.0  # the subject they grow from
+    screen = np.float32((40, 190, 70))
+    img = a[..., None] * np.float32(fg) + (1 - a[..., None]) * screen
+    img = np.clip(np.rint(img + rng.normal(0, 1.0, img.shape)), 0, 255).astype(np.uint8)
+    got = key_matte(img)
+    ends = [np.flatnonzero(got[y - 1 : y + 1, 60:].max(0) > 0).max() for y in rows]
+    assert np.median(ends) >= np.flatnonzero(ramp > 0.08).max()
+    assert np.median(ends) <= np.flatnonzero(ramp > 0.03).max()  # (not past the tip)
+    between = np.ones(a.shape, bool)
+    for y in rows:
+        between[y - 4 : y + 4] = False
+    between[:, :64] = False
+    assert got[between].max() <= 8 and (got[between] > 0).mean() < 0.001
 
 
 def test_one_pixel_dark_strands_on_a_clean_screen_are_not_thinned():

@@ -233,8 +233,9 @@ def key_pixels(
     refining = opts.refine and alpha.size > 1
     if refining:
         off = None if scr.neutral else (img, plate, noise_lv)
-        refine.admit_faint(alpha, t, lo, sig, off)
-        if not scr.neutral and lo > opts.tolerance:  # (the noise sets clip-black)
+        noisy = lo > opts.tolerance  # (the noise sets clip-black)
+        refine.admit_faint(alpha, t, lo, sig, off, noisy)
+        if not scr.neutral and noisy:
             t_smooth = smoothed(t)
             sig_s, dark_s = noise.smooth, noise.smooth_dark
             if sig_s is None or dark_s is None:

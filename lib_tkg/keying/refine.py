@@ -44,9 +44,14 @@ _GE_NEUTRAL = 2e-4
 _FG_SIGMA = 2.5  # px (full resolution) of the local foreground colour average
 _FG_WIDE = 10.0  # px, the wider average used where the first has too few opaque pixels
 #: share of clip-black above which a pixel near the matte is faint alpha (the rim of an edge,
-#: a strand's tip), not screen; and how far (px) such pixels are followed from the matte
+#: a strand's tip), not screen; and how far (px) such pixels are followed from the matte: a
+#: strand whose alpha fades over tens of px keeps its faint tip (4 px cut the tips of hair and
+#: the faint edges of veils and glass short), but on a screen whose noise sets clip-black only
+#: :data:`_FAINT_REACH_NOISY` (the grain's own faint pixels chain farther and spread speckle;
+#: :func:`admit_smoothed` follows strands there)
 _FAINT = 0.35
-_FAINT_REACH = 4
+_FAINT_REACH = 20
+_FAINT_REACH_NOISY = 4
 #: :func:`admit_faint`'s edge pixels off the plate's shade line: within this many px of alpha
 #: :data:`_OFF_SEED` or more, by :data:`_OFF_NOISE` times the screen's noise and at least
 #: :data:`_OFF_LEVELS` (levels, RGB distance); measured over seven held-out sets: SAD 0.1-1 %
@@ -70,11 +75,13 @@ def admit_faint(
     lo: float,
     sig: float,
     off: tuple[np.ndarray, np.ndarray, float] | None = None,
+    noisy: bool = False,
 ) -> None:
     """Let the faint rim of the matte into the refined band, in place.
 
     Clip-black (``lo``, 0..1) clears every pixel whose ``1 - t`` is below it. Within
-    :data:`_FAINT_REACH` px of the matte (a pixel that has alpha and a neighbour that has
+    :data:`_FAINT_REACH` px of the matte (:data:`_FAINT_REACH_NOISY` where the screen's noise
+    set clip-black: ``noisy``) (a pixel that has alpha and a neighbour that has
     it: not a lone noise speck), through pixels that have alpha or are faint (``1 - t``
     above :data:`_FAINT` of clip-black and 1.5 times the screen's noise ``sig``, in ``t``
     units), a faint pixel is more likely the faint rim of an edge or a strand's fading tip
@@ -96,7 +103,8 @@ def admit_faint(
     if bw == 0:
         return
     h, w = alpha.shape
-    m = _FAINT_REACH + 1
+    steps = _FAINT_REACH_NOISY if noisy else _FAINT_REACH
+    m = steps + 1
     box = slice(max(0, by - m), min(h, by + bh + m)), slice(max(0, bx - m), min(w, bx + bw + m))
     seen = seen[box]
     faint = _faint(t[box], lo, sig)
@@ -104,7 +112,7 @@ def admit_faint(
         _admit_off(faint, alpha[box], seen, *(x[box] for x in off[:2]), off[2])
     either = cv2.bitwise_or(seen, faint)
     reach = _not_lone(seen)
-    for _ in range(_FAINT_REACH):
+    for _ in range(steps):
         reach = cv2.bitwise_and(cv2.dilate(reach, KERNEL3), either)
     part = alpha[box]
     cv2.copyTo(cv2.max(part, float(np.float32(1e-3))), cv2.bitwise_and(reach, faint), part)
