@@ -80,9 +80,9 @@ def admit_faint(
     """Let the faint rim of the matte into the refined band, in place.
 
     Clip-black (``lo``, 0..1) clears every pixel whose ``1 - t`` is below it. Within
-    :data:`_FAINT_REACH` px of the matte (:data:`_FAINT_REACH_NOISY` where the screen's noise
-    set clip-black: ``noisy``) (a pixel that has alpha and a neighbour that has
-    it: not a lone noise speck), through pixels that have alpha or are faint (``1 - t``
+    :data:`_FAINT_REACH` px of the matte (a pixel that has alpha and a neighbour that has it:
+    not a lone noise speck; :data:`_FAINT_REACH_NOISY` px where the screen's noise set
+    clip-black, ``noisy``), through pixels that have alpha or are faint (``1 - t``
     above :data:`_FAINT` of clip-black and 1.5 times the screen's noise ``sig``, in ``t``
     units), a faint pixel is more likely the faint rim of an edge or a strand's fading tip
     than screen noise (which rarely forms such chains): it gets a token alpha (1e-3), so that
