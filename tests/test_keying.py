@@ -30,6 +30,7 @@ from lib_tkg.keying import (
     key_quietly,
     lower_bound,
     matte,
+    pixels,
     plate,
     resolution,
     threads,
@@ -869,6 +870,65 @@ def test_slowly_fading_strands_keep_their_faint_tips(fg, seed):
         between[y - 4 : y + 4] = False
     between[:, :64] = False
     assert got[between].max() <= 8 and (got[between] > 0).mean() < 0.001
+
+
+@pytest.mark.parametrize("cast", [(25, -10, -20), (-20, 10, 25), (30, 20, -15)])
+def test_a_mottled_moss_ball_keeps_its_off_screen_colours(cast):
+    """A moss ball on a pot (a kokedama): mottled greens of other hues round the screen's own,
+    parts of it keyed clear by the colour difference. Its pixels that no shade of the screen
+    explains (16 levels or more off the screen's line through black) were let into the band only
+    within 2 px of the matte's dense part: 0.7, 3.0 and 4.1 % of them stayed clear; those off
+    the plate's hue sought 32 px from it, under 0.01 %. (A cast of the screen's hue, paler
+    and duller, (10, -25, 10): 3.9 %, as a purer patch of the screen seen through a hole must
+    stay clear.) The screen round it is as clear as before (22-25 specks, at most 7/255)."""
+    rng = np.random.default_rng(0)
+    h = w = 384
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    screen = np.float32((70, 175, 80))
+    plate = screen * (1.0 - 0.15 * xx / w)[..., None]
+    a = np.zeros((h, w), np.float32)
+    fg = np.zeros((h, w, 3), np.float32)
+    pot = cv2.fillPoly(
+        np.zeros((h, w), np.uint8), [np.int32([[115, 238], [269, 238], [242, 353], [142, 353]])], 1
+    )
+    fg[pot > 0], a[pot > 0] = (180, 95, 60), 1.0
+    ball = np.clip(77.5 - np.hypot(xx - 192, yy - 161), 0, 1)
+    shade = 1 + 0.25 * _mottle(rng, h, w, 5) + 0.12 * _mottle(rng, h, w, 33)
+    moss = (screen + np.float32(cast) * (1 + 0.5 * _mottle(rng, h, w, 17))[..., None]) * shade[
+        ..., None
+    ]
+    fg = np.where(ball[..., None] > 0, np.clip(moss, 0, 255), fg)
+    a = np.maximum(a, ball)
+    img = a[..., None] * fg + (1 - a[..., None]) * plate + rng.normal(0, 2.0, fg.shape)
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    got = key_matte(img)
+    px = img.astype(np.float32)
+    off = np.linalg.norm(px - (px @ screen / (screen @ screen))[..., None] * screen, axis=-1)
+    unexplained = (ball > 0.99) & (off > 16)
+    assert unexplained.sum() > 1000
+    assert (got[unexplained] < 13).mean() < 0.001
+    screen_only = cv2.dilate(np.uint8(a > 0), np.ones((9, 9), np.uint8)) == 0
+    assert got[screen_only].max() <= 8 and (got[screen_only] > 0).mean() < 0.001
+
+
+def test_the_plates_hue_range_holds_its_shades_and_not_other_hues():
+    """:func:`pixels.off_hues` over the range :func:`pixels.hue_ends` finds in a plate drifting
+    from yellow-green to blue-green: the plate shaded, purer or paler stays within it; a
+    yellower or a bluer colour lies outside it by its distance from the nearer end's plane; one
+    stray pixel of the plate's does not stretch the range."""
+    t = np.linspace(0, 1, 200, dtype=np.float32)[:, None]
+    plate = (1 - t) * np.float32((95, 175, 45)) + t * np.float32((40, 160, 140))
+    plate[7] = (200, 60, 60)  # (a stray pixel)
+    lo, hi = pixels.hue_ends(plate)
+    kept = np.delete(plate, 7, 0)[3:-3]  # (the range is the 1st-99th percentile's)
+    grey = kept.mean(1, keepdims=True)
+    for within in (0.5 * kept, 1.3 * kept, grey + 1.4 * (kept - grey), 0.5 * kept + 50):
+        assert pixels.off_hues(within.astype(np.float32), lo, hi).max() < 0.5
+    yellower, bluer = np.float32([[150, 180, 30]]), np.float32([[30, 120, 200]])
+    for c, end in ((yellower, lo), (bluer, hi)):
+        n = np.cross(end, np.float32((1, 1, 1)))
+        want = abs(float(c[0] @ n)) / np.linalg.norm(n)
+        assert want > 20 and pixels.off_hues(c, lo, hi)[0] == pytest.approx(want, rel=1e-4)
 
 
 def test_one_pixel_dark_strands_on_a_clean_screen_are_not_thinned():
@@ -2881,9 +2941,9 @@ def test_textured_white_smoke_in_the_middle_keeps_its_partial_alpha(opacity):
     assert abs(got[smoke].mean() - a[smoke].mean()) < 0.05
 
 
-def _mottle(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """Smooth unit-variance mottling (an 8 x 8 grid of normal values, cubic), (h, w)."""
-    return cv2.resize(rng.standard_normal((8, 8)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
+def _mottle(rng: np.random.Generator, h: int, w: int, grid: int = 8) -> np.ndarray:
+    """Smooth unit-variance mottling (a ``grid`` x ``grid`` of normal values, cubic), (h, w)."""
+    return cv2.resize(rng.standard_normal((grid, grid)).astype(np.float32), (w, h), cv2.INTER_CUBIC)
 
 
 def _lace_veil(

@@ -25,6 +25,30 @@ def off_shade2(px: np.ndarray, b: np.ndarray) -> np.ndarray:
     return dot3(rest, rest)
 
 
+def hue_ends(colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The colours (float32 (3,) levels each) at the two ends of the hue range of ``colours``
+    (float32 (N, 3) levels): those nearest the 1st and 99th percentiles of each one's hue angle
+    from their mean hue (lone pixels do not stretch the range)."""
+    x = colours[:, 0] - 0.5 * (colours[:, 1] + colours[:, 2])
+    y = np.float32(0.8660254) * (colours[:, 1] - colours[:, 2])
+    rel = np.arctan2(y, x) - np.arctan2(y.sum(), x.sum())
+    rel = (rel + np.pi) % (2 * np.pi) - np.pi
+    ends = np.percentile(rel, (1, 99))
+    return tuple(colours[np.argmin(np.abs(rel - e))] for e in ends)
+
+
+def off_hues(px: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How far (levels, (N,)) the colours ``px`` (float32 (N, 3)) lie outside the hue range from
+    ``lo`` to ``hi`` (:func:`hue_ends`): their distance from the nearer end's plane through
+    black, grey and that colour, on its outer side (0 or less within the range). Brightness and
+    saturation do not count: shade, a purer or paler patch of the screen and a grey veil keep
+    its hue."""
+    n_lo, n_hi = (np.cross(c, np.float32((1, 1, 1))) for c in (lo, hi))
+    n_lo, n_hi = (n / max(float(np.linalg.norm(n)), 1.0) for n in (n_lo, n_hi))
+    side = np.float32(1.0 if float(hi @ n_lo) >= 0 else -1.0)  # (the side of lo's plane hi is on)
+    return np.maximum(px @ (side * n_hi), px @ (-side * n_lo))
+
+
 def pixel_xy(idx: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """Column and row (float32, (N,) each) of the flat pixel indices ``idx`` of an (h, w) image."""
     i = idx.astype(np.int32) if h * w < 2**31 else idx  # (32-bit division is twice as fast)

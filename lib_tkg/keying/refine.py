@@ -26,7 +26,7 @@ from lib_tkg.keying import matte
 from lib_tkg.keying.band_alpha import band_alpha
 from lib_tkg.keying.core_colour import colour_map, leave_ramps, nearest_colour, rim_map
 from lib_tkg.keying.guided import guide_terms, guided_filter_color
-from lib_tkg.keying.pixels import dot3, off_shade2, pixel_xy, sample
+from lib_tkg.keying.pixels import dot3, hue_ends, off_hues, off_shade2, pixel_xy, sample
 from lib_tkg.keying.resolution import KERNEL3, KERNEL5, box
 from lib_tkg.keying.threads import in_background, in_parallel
 
@@ -61,6 +61,13 @@ _OFF_SEED = 0.5
 _OFF_NOISE = 4.0
 _OFF_LEVELS = 8.0
 _OFF_KERNEL = np.ones((2 * _OFF_REACH + 1,) * 2, np.uint8)
+#: farther from the dense part, up to this many px, such pixels outside every hue the plate
+#: takes (by the same margin): the mottled inside of a near-green subject (moss, aquarium
+#: plants, fleece) that the colour difference cleared in patches; not those of the plate's hues,
+#: purer or paler (the screen seen through a ring's hole, a glow, the screen's hue drift seen
+#: between leaves where the plate under them was drawn from its other side)
+_HUE_REACH = 32
+_HUE_KERNEL = np.ones((2 * _HUE_REACH + 1,) * 2, np.uint8)
 #: weight of the wide (10 px) average of the opaque core (0..1) that the core must reach
 #: somewhere (about 20 px across) for its colour to stand for the subject's beyond that average's
 #: reach (:func:`band_alpha._far_keyed`): a few opaque pixels of a skeleton leaf or a mesh are
@@ -94,7 +101,9 @@ def admit_faint(
     plate at any brightness: the screen, lit or shaded) by :data:`_OFF_NOISE` times that noise,
     at least :data:`_OFF_LEVELS`, is faint too: the edge of a subject whose colour mixes with
     the screen's along the colour difference's own direction (a lime part on green: the
-    difference sees no edge and clears it) or off it altogether.
+    difference sees no edge and clears it) or off it altogether; and within
+    :data:`_HUE_REACH` px one whose colour lies outside the range of the plate's hues by that
+    margin (the mottled inside of a near-green subject, cleared in patches).
     """
     # (OpenCV's comparisons, morphology and masked copy: several times faster than numpy's;
     # only over the box of the pixels with alpha and as far around it as the chains reach)
@@ -178,16 +187,23 @@ def _admit_off(
     plate: np.ndarray,
     noise_lv: float,
 ) -> None:
-    """:func:`admit_faint`'s pixels off the plate's shade line, marked in ``faint`` (uint8 0 or
-    255, in place); ``seen``: where ``alpha`` > 0 (uint8 0 or 255); all over one box."""
+    """:func:`admit_faint`'s pixels off the plate's shade line (and farther out, outside its
+    hues), marked in ``faint`` (uint8 0 or 255, in place); ``seen``: where ``alpha`` > 0 (uint8
+    0 or 255); all over one box."""
     dense = cv2.compare(alpha, _OFF_SEED, cv2.CMP_GE)
     near = cv2.dilate(dense, _OFF_KERNEL)
-    at = np.flatnonzero(cv2.bitwise_and(near, cv2.bitwise_not(seen)).view(bool))
-    if at.size == 0:
-        return
+    far = cv2.bitwise_and(cv2.dilate(dense, _HUE_KERNEL), cv2.bitwise_not(near))
+    clear = cv2.bitwise_not(seen)
+    least = np.float32(max(_OFF_NOISE * noise_lv, _OFF_LEVELS))
+    at = np.flatnonzero(cv2.bitwise_and(near, clear).view(bool))
     i_r, b_r = (np.take(x.reshape(-1, 3), at, axis=0) for x in (img, plate))
-    least = max(_OFF_NOISE * noise_lv, _OFF_LEVELS)
-    faint.reshape(-1)[at[off_shade2(i_r, b_r) > np.float32(least * least)]] = 255
+    faint.reshape(-1)[at[off_shade2(i_r, b_r) > least * least]] = 255
+    at = np.flatnonzero(cv2.bitwise_and(far, clear).view(bool))
+    if at.size:
+        out = off_hues(
+            np.take(img.reshape(-1, 3), at, axis=0), *hue_ends(plate[::8, ::8].reshape(-1, 3))
+        )
+        faint.reshape(-1)[at[out > least]] = 255
 
 
 def refine_band(
