@@ -884,8 +884,8 @@ def test_a_mottled_moss_ball_keeps_its_off_screen_colours(cast):
     rng = np.random.default_rng(0)
     h = w = 384
     yy, xx = np.mgrid[:h, :w].astype(np.float32)
-    screen = np.float32((70, 175, 80))
-    plate = screen * (1.0 - 0.15 * xx / w)[..., None]
+    key_rgb = np.float32((70, 175, 80))
+    backdrop = key_rgb * (1.0 - 0.15 * xx / w)[..., None]
     a = np.zeros((h, w), np.float32)
     fg = np.zeros((h, w, 3), np.float32)
     pot = cv2.fillPoly(
@@ -894,16 +894,16 @@ def test_a_mottled_moss_ball_keeps_its_off_screen_colours(cast):
     fg[pot > 0], a[pot > 0] = (180, 95, 60), 1.0
     ball = np.clip(77.5 - np.hypot(xx - 192, yy - 161), 0, 1)
     shade = 1 + 0.25 * _mottle(rng, h, w, 5) + 0.12 * _mottle(rng, h, w, 33)
-    moss = (screen + np.float32(cast) * (1 + 0.5 * _mottle(rng, h, w, 17))[..., None]) * shade[
+    moss = (key_rgb + np.float32(cast) * (1 + 0.5 * _mottle(rng, h, w, 17))[..., None]) * shade[
         ..., None
     ]
     fg = np.where(ball[..., None] > 0, np.clip(moss, 0, 255), fg)
     a = np.maximum(a, ball)
-    img = a[..., None] * fg + (1 - a[..., None]) * plate + rng.normal(0, 2.0, fg.shape)
+    img = a[..., None] * fg + (1 - a[..., None]) * backdrop + rng.normal(0, 2.0, fg.shape)
     img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     got = key_matte(img)
     px = img.astype(np.float32)
-    off = np.linalg.norm(px - (px @ screen / (screen @ screen))[..., None] * screen, axis=-1)
+    off = np.linalg.norm(px - (px @ key_rgb / (key_rgb @ key_rgb))[..., None] * key_rgb, axis=-1)
     unexplained = (ball > 0.99) & (off > 16)
     assert unexplained.sum() > 1000
     assert (got[unexplained] < 13).mean() < 0.001
@@ -917,10 +917,10 @@ def test_the_plates_hue_range_holds_its_shades_and_not_other_hues():
     yellower or a bluer colour lies outside it by its distance from the nearer end's plane; one
     stray pixel of the plate's does not stretch the range."""
     t = np.linspace(0, 1, 200, dtype=np.float32)[:, None]
-    plate = (1 - t) * np.float32((95, 175, 45)) + t * np.float32((40, 160, 140))
-    plate[7] = (200, 60, 60)  # (a stray pixel)
-    lo, hi = pixels.hue_ends(plate)
-    kept = np.delete(plate, 7, 0)[3:-3]  # (the range is the 1st-99th percentile's)
+    drift = (1 - t) * np.float32((95, 175, 45)) + t * np.float32((40, 160, 140))
+    drift[7] = (200, 60, 60)  # (a stray pixel)
+    lo, hi = pixels.hue_ends(drift)
+    kept = np.delete(drift, 7, 0)[3:-3]  # (the range is the 1st-99th percentile's)
     grey = kept.mean(1, keepdims=True)
     for within in (0.5 * kept, 1.3 * kept, grey + 1.4 * (kept - grey), 0.5 * kept + 50):
         assert pixels.off_hues(within.astype(np.float32), lo, hi).max() < 0.5
