@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from lib_tkg.keying import matte
+from lib_tkg.keying.detect.hues import hue_chroma
 
 
 def dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -29,10 +30,8 @@ def hue_ends(colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The colours (float32 (3,) levels each) at the two ends of the hue range of ``colours``
     (float32 (N, 3) levels): those nearest the 1st and 99th percentiles of each one's hue angle
     from their mean hue (lone pixels do not stretch the range)."""
-    x = colours[:, 0] - 0.5 * (colours[:, 1] + colours[:, 2])
-    y = np.float32(0.8660254) * (colours[:, 1] - colours[:, 2])
-    rel = np.arctan2(y, x) - np.arctan2(y.sum(), x.sum())
-    rel = (rel + np.pi) % (2 * np.pi) - np.pi
+    hue = hue_chroma(colours)[0]
+    rel = (hue - hue_chroma(colours.sum(0, keepdims=True))[0] + 180.0) % 360.0 - 180.0
     ends = np.percentile(rel, (1, 99))
     return tuple(colours[np.argmin(np.abs(rel - e))] for e in ends)
 
