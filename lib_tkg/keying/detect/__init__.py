@@ -14,6 +14,8 @@ plate explains that colour's variation; the modules hold one concern each:
   colours, the dull second look);
 - :mod:`~lib_tkg.keying.detect.folds`: draped fabric's folds and dappled yellow-green light;
 - :mod:`~lib_tkg.keying.detect.grain`: grainy screens, judged on a smoothed copy;
+- :mod:`~lib_tkg.keying.detect.netted`: a green screen seen through a net or veil over the
+  border, where the others find none;
 - :mod:`~lib_tkg.keying.detect.screen`: :func:`detect_screen`, :func:`screen_shade` and
   :func:`estimate_key_color`, which run them in turn.
 """

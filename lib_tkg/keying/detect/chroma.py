@@ -52,9 +52,11 @@ from lib_tkg.keying.detect.hues import (
     DULL_GREEN,
     PRIOR_HUE,
     SCREEN_SPAN,
+    SHADE_ANGLE,
     hue_chroma,
     hue_dist,
     in_range,
+    off_shade,
     peak_hue,
 )
 
@@ -73,7 +75,7 @@ _VEILED_SAT = 0.72
 #: ... or unless at least this share of them is smooth, those lie on one smooth plate, within
 #: :data:`_HAIR_FIT` levels (RGB) of a quadratic surface through their colours (median,
 #: :func:`~lib_tkg.keying.detect.cover.misfit`), and a tenth of the others are off the screen
-#: colour's direction in RGB by :data:`_HAIR_ANGLE` degrees or more: hair of another colour
+#: colour's direction in RGB by :data:`.SHADE_ANGLE` degrees or more: hair of another colour
 #: crossing the screen off three sides of the frame mixes with it (the 164th held-out set's
 #: two busts, brown and grey hair on a muslin screen with folds: 0.68 and 0.69 smooth, 10.9 and
 #: 5.5 levels off one plate, 5.1 and 14.7 degrees; refused, SAD 479.8 and 259.4 against
@@ -83,7 +85,6 @@ _VEILED_SAT = 0.72
 #: (0.3-0.7 degrees; the tests' green brick wall 0.3, on one plate within 1.7 levels)
 _HAIR_SMOOTH = 0.6
 _HAIR_FIT = 12.0
-_HAIR_ANGLE = 2.5
 _MIN_AUTO_CHROMA = 20.0  # chroma of an auto-detected screen (0..255 scale; under-lit ones ~25)
 _MIN_AUTO_SAT = 0.35  # HSV saturation of an auto-detected screen
 #: hue range (degrees, red = 0) of warm colours, red to yellow (pure yellow is 60): never
@@ -277,12 +278,8 @@ def _crossed_by_hair(
     """Whether the border's pixels ``px`` ((N, 3)) of the screen's colour ``kc`` are a screen
     crossed by hair or threads of another colour: its ``smooth`` ones (bool (N,)) on one smooth
     plate (:data:`_HAIR_FIT`) and a tenth of its ``textured`` ones (bool (N,))
-    :data:`_HAIR_ANGLE` or more off ``kc``'s direction in RGB (a shade keeps it). ``band``: the
+    :data:`.SHADE_ANGLE` or more off ``kc``'s direction in RGB (a shade keeps it). ``band``: the
     border's bool (h, w) mask."""
     if not textured.any() or misfit(px, smooth, band) > _HAIR_FIT:
         return False
-    rows = matte.rows_where(px, textured).astype(np.float32)
-    key = np.array(kc, np.float32)
-    norms2 = matte.rows_dot(rows * rows, matte.ONES) * np.float32(key @ key)
-    cos = matte.rows_dot(rows, key) / np.sqrt(np.maximum(norms2, np.float32(1e-6)))
-    return float(np.quantile(cos, 0.1)) <= np.cos(np.radians(_HAIR_ANGLE))
+    return off_shade(px, textured, kc) >= SHADE_ANGLE

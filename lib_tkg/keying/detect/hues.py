@@ -30,6 +30,10 @@ YELLOW_GREEN = (62.0, 80.0)
 #: read 80-81 degrees (a held-out set's two, HSV saturation 0.24 and 0.33, were refused at 85;
 #: khaki and olive drab, 60-70, stay out)
 DULL_GREEN = (75.0, 155.0)
+#: degrees off a colour's direction in RGB from which a colour is no shade of it
+#: (:func:`off_shade`): hair or threads of another colour mixed with the screen are, a wall's
+#: mortar and a tinted photo's texture are not (measured in :mod:`.chroma`, ``_HAIR_SMOOTH``)
+SHADE_ANGLE = 2.5
 
 
 def hue_chroma(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +75,17 @@ def dominant_hue(
         return None
     peak = peak_hue(hue[of_hue], chroma[of_hue])
     return peak, of_hue & (hue_dist(hue, peak) <= SCREEN_SPAN)
+
+
+def off_shade(px: np.ndarray, which: np.ndarray, kc: tuple[int, int, int]) -> float:
+    """Degrees: how far off ``kc``'s direction in RGB (its shades) the farthest tenth of the
+    colours ``px`` ((N, 3)) that ``which`` (bool (N,), some) marks lie, at least (the 90th
+    percentile of their angles to it)."""
+    rows = matte.rows_where(px, which).astype(np.float32)
+    key = np.array(kc, np.float32)
+    norms2 = matte.rows_dot(rows * rows, matte.ONES) * np.float32(key @ key)
+    cos = matte.rows_dot(rows, key) / np.sqrt(np.maximum(norms2, np.float32(1e-6)))
+    return float(np.degrees(np.arccos(np.clip(np.quantile(cos, 0.1), -1.0, 1.0))))
 
 
 def median_colour(px: np.ndarray, which: np.ndarray) -> tuple[int, int, int]:

@@ -24,6 +24,7 @@ from lib_tkg.keying.detect.hues import (
     in_range,
     median_colour,
 )
+from lib_tkg.keying.detect.netted import netted_screen
 from lib_tkg.keying.detect.sample import border_sample
 from lib_tkg.keying.detect.texture import border_texture, flat, pattern_maps
 from lib_tkg.keying.threads import in_background
@@ -65,7 +66,8 @@ def detect_screen(
     ``prior``: the colour the screen was meant to be (e.g. the generation's requested colour);
     the screen found must be of its hue (or neutral at its brightness), but its exact shade is
     measured. ``subject_mask``: float (H, W) 0..1, where the subject likely is; the border
-    under it (> 0.5) is not examined. Without a prior, a screen found is refused where the
+    under it (> 0.5) is not examined. Without a prior, where none is found, a green screen
+    seen through a net or veil is sought (:mod:`.netted`); a screen found is refused where the
     border's pixels of its hue are darker than :data:`_MIN_AUTO_LEVEL` or its colour than
     :data:`_MIN_KEY_LEVEL`, where it lies in folds
     (:mod:`.folds`), or where it is yellow-green and lit unevenly.
@@ -107,6 +109,8 @@ def detect_screen(
         if det.key_rgb is None:
             grainy = (px, hue, chroma, border_texture(seen, b)[mask], pattern_maps(seen)[0][mask])
             det = chroma_screen(grainy, fine, mask, p_hue, matte.MIN_KEY_CHROMA, what)
+    if prior is None and det.key_rgb is None:
+        det = netted_screen(img, mask, px, hue, chroma) or det
     if prior is None and det.key_rgb is not None:
         k_hue = float(hue_chroma(np.array([det.key_rgb], np.float32))[0][0])
         of_hue = (hue_dist(hue, k_hue) <= SCREEN_SPAN) & (chroma >= MIN_DULL_CHROMA)
