@@ -694,7 +694,7 @@ def streaky_screen(seed: int, h: int = 400, w: int = 500) -> np.ndarray:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     streaks = cv2.resize(
-        rng.standard_normal((h // 6, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+        rng.standard_normal((h // 32, 3)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
     )
     light = 1.0 - 0.25 * (((yy / h - 0.5) ** 2 + (xx / w - 0.5) ** 2) * 2)
     img = np.float32((52, 89, 19)) * (light * (1 + 0.2 * streaks))[..., None]
@@ -705,8 +705,8 @@ def streaky_screen(seed: int, h: int = 400, w: int = 500) -> np.ndarray:
 @pytest.mark.parametrize("grain", [1.0, 2.0])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_streaky_screen_under_a_rope_net_is_found(seed, grain):
-    """A rope net over half of a dull, streaky screen, off two sides: 40 % of the border's
-    pixels of the screen's hue textured, and refused like grass (a held-out harbour's glass
+    """A rope net over half of a dull, streaky screen, off two sides: 42-50 % of the border's
+    pixels of the screen's hue textured, refused like grass before (a held-out harbour's glass
     floats under a net, SAD 395.8 against FFmpeg's 69.0). Between its ropes the screen lies on
     one smooth plate."""
     img, a = rope_net(streaky_screen(seed), seed, grain)
