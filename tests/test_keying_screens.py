@@ -672,17 +672,17 @@ def test_a_pile_of_flat_leaves_is_not_taken_for_a_densely_crossed_screen(seed):
     assert not res.keyed and (res.alpha == 255).all()
 
 
-def rope_net(img: np.ndarray, seed: int, grain: float, over: float = 0.75) -> tuple:
+def rope_net(img: np.ndarray, seed: int, grain: float) -> tuple[np.ndarray, np.ndarray]:
     """``img`` (float32 (h, w, 3)) under a brown knotted rope net (diamonds 28 px across, ropes
-    3 px wide, 0.9 opaque) over its top left (above the line ``y = over * h - 0.4 x``, off the
-    top and left sides of the frame), with ``grain`` levels of noise: the image (uint8) and
-    the net's alpha."""
+    3 px wide, 0.9 opaque) over its top left (above the line ``y = 0.75 h - 0.4 x``, off the top
+    and left sides of the frame), with ``grain`` levels of noise: the image (uint8) and the
+    net's alpha."""
     rng = np.random.default_rng(seed)
     h, w = img.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     u, v = (xx + yy) % 28, (xx - yy) % 28
     d = np.minimum(np.minimum(u, 28 - u), np.minimum(v, 28 - v))
-    a = np.clip(2.0 - d, 0, 1) * 0.9 * (yy < over * h - 0.4 * xx)
+    a = np.clip(2.0 - d, 0, 1) * 0.9 * (yy < 0.75 * h - 0.4 * xx)
     img = a[..., None] * np.float32((150, 110, 70)) + (1 - a[..., None]) * img
     img += rng.normal(0, grain, img.shape)
     return np.clip(np.round(img), 0, 255).astype(np.uint8), a
