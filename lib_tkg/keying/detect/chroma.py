@@ -56,8 +56,8 @@ from lib_tkg.keying.detect.hues import (
     hue_chroma,
     hue_dist,
     in_range,
-    off_shade,
     peak_hue,
+    shade_angle,
 )
 
 #: Share of the border's pixels of the screen's colour that must be smooth (without a prior): a
@@ -282,4 +282,4 @@ def _crossed_by_hair(
     border's bool (h, w) mask."""
     if not textured.any() or misfit(px, smooth, band) > _HAIR_FIT:
         return False
-    return off_shade(px, textured, kc) >= SHADE_ANGLE
+    return shade_angle(px, textured, kc) >= SHADE_ANGLE

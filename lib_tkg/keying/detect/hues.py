@@ -31,7 +31,7 @@ YELLOW_GREEN = (62.0, 80.0)
 #: khaki and olive drab, 60-70, stay out)
 DULL_GREEN = (75.0, 155.0)
 #: degrees off a colour's direction in RGB from which a colour is no shade of it
-#: (:func:`off_shade`): hair or threads of another colour mixed with the screen are, a wall's
+#: (:func:`shade_angle`): hair or threads of another colour mixed with the screen are, a wall's
 #: mortar and a tinted photo's texture are not (measured in :mod:`.chroma`, ``_HAIR_SMOOTH``)
 SHADE_ANGLE = 2.5
 
@@ -77,7 +77,7 @@ def dominant_hue(
     return peak, of_hue & (hue_dist(hue, peak) <= SCREEN_SPAN)
 
 
-def off_shade(px: np.ndarray, which: np.ndarray, kc: tuple[int, int, int]) -> float:
+def shade_angle(px: np.ndarray, which: np.ndarray, kc: tuple[int, int, int]) -> float:
     """Degrees: how far off ``kc``'s direction in RGB (its shades) the farthest tenth of the
     colours ``px`` ((N, 3)) that ``which`` (bool (N,), some) marks lie, at least (the 90th
     percentile of their angles to it)."""

@@ -15,7 +15,7 @@ are its **holes**. They are a screen's where:
 - they lie all round the border (:data:`~lib_tkg.keying.detect.cover.MIN_COVER` of it within
   a window of one);
 - and the other pixels are mixed with another colour, not shades of the screen's (a tenth of
-  them :data:`.SHADE_ANGLE` off its direction, :func:`.off_shade`: a green brick wall's mortar
+  them :data:`.SHADE_ANGLE` off its direction, :func:`.shade_angle`: a green brick wall's mortar
   is a shade).
 
 Grass, moss and foliage have holes too, the lightest leaf or blade of each window, but each of
@@ -57,7 +57,7 @@ from lib_tkg.keying.detect.hues import (
     hue_dist,
     in_range,
     median_colour,
-    off_shade,
+    shade_angle,
 )
 
 _WINDOW = 5  # px at the detection resolution
@@ -102,7 +102,7 @@ def netted_screen(
         return None
     kc = median_colour(px, holes)
     rest = ~holes
-    if not rest.any() or off_shade(px, rest, kc) < SHADE_ANGLE:
+    if not rest.any() or shade_angle(px, rest, kc) < SHADE_ANGLE:
         return None
     return Detection(kc, False, "", cover)
 
