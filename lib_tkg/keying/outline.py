@@ -19,7 +19,8 @@ running into the rim) are closed: the screen is what reaches the frame's border 
 near-neutral pixels once they are eroded by :data:`GAP` px (and grown back by as much, never across
 an edge); and gaps up to about ``2 * WIDE_GAP`` px wide where what they part from the screen is a
 wide region (:data:`WIDE_SHARE` of the frame: a pale face whose shaded rim the screen's gradient
-crosses in places, an ivory fender on white). The regions it encloses are parted where they narrow
+crosses in places, an ivory fender on white; such a region is a hole where shadow-like or at the
+plate's level, :func:`outlined`'s ``wide``). The regions it encloses are parted where they narrow
 to a neck of a few px (a face that a gap in its outline joins to a hole beside it). They are holes
 in the subject when part of them is at the plate's level (:func:`lib_tkg.keying.plate`'s rule);
 else they are subject parts, and those within :data:`SOLID_NEAR` levels of the plate on average (on
@@ -48,16 +49,24 @@ OUTLINE_NOISE = 3.0
 #: px: half the widest gap in the outline that is closed
 GAP = 5
 #: px: half the widest gap in the outline that is closed where what it parts from the screen is
-#: a wide region (:data:`WIDE_SHARE` of the frame at least). Measured over the 193rd-201st
-#: held-out sets' 90 products, mean alpha error, white 0.0379 -> 0.0325 and black 0.0311 ->
-#: 0.0300, three products moved by 0.003 or more, all better: an ivory fender 0.199 -> 0.009, a
-#: black one 0.057 -> 0.007, a white one 0.072 -> 0.023; on the 202nd and 203rd's 20, built
-#: after it, none (a first form that grew the screen back within the near-neutral pixels step by
-#: step lost 0.008 on a white chocolate bar there). 12 and 16: white 0.0332 and 0.0349 (a brass
-#: shackle's gaps in its contact shadow taken for a face, 0.015 -> 0.043 and 0.074)
+#: a wide region (:data:`WIDE_SHARE` of the frame at least); :mod:`lib_tkg.keying.plate` takes
+#: such a region for a hole where it is darker than the plate as a shadow is, or at the plate's
+#: level in 30 % of it. Measured over the 193rd-201st held-out sets' 90 products, mean alpha
+#: error, white 0.0379 -> 0.0325 and black 0.0311 -> 0.0300, three products moved by 0.003 or
+#: more, all better: an ivory fender 0.199 -> 0.009, a black one 0.057 -> 0.007, a white one
+#: 0.072 -> 0.023; on the 202nd-205th's 40, built after it, none (a first form that grew the
+#: screen back within the near-neutral pixels step by step lost 0.008 on a white chocolate bar
+#: there). Without the hole rule, the own benchmark's seeds 300-323 and 400-447 at 512 and 768
+#: px lost 0.016-0.040 on three contact shadows cut off between a ball and its strands; with it
+#: the worst is a bright translucent layer made opaque, 0.034 -> 0.041. 12 and 16: white 0.0332
+#: and 0.0349 (a brass shackle's gaps in its contact shadow taken for a face, 0.015 -> 0.043
+#: and 0.074)
 WIDE_GAP = 9
-#: ... the least share of the frame such a region covers: 0.004 made two narrow pieces of a
-#: contact shadow (0.6 % of the frame) opaque (a bottle's 0.001 -> 0.009); 0.02 the same as this
+#: ... the least share of the frame such a region covers. 0.004, before the hole rule: two
+#: narrow pieces of a contact shadow (0.6 % of the frame) made opaque (a bottle's 0.001 ->
+#: 0.009); with it: two more of the 205th's products better (seen after this was chosen), but of
+#: the own benchmark's 288 neutral screens (above) nine worse by 0.001-0.011 and five better
+#: (this: three worse by 0.001-0.006, one better); 0.02: the same as this over the 193rd-201st
 WIDE_SHARE = 0.01
 #: px: half the widest neck at which a region the outline encloses is parted in two
 NECK = 2
@@ -149,10 +158,12 @@ def outlined(
     to find the outline in hue as well (two opponent colour planes, :data:`_OPPONENT`), or
     ``None``: on a black screen a dark subject's outline steps a few levels in brightness or
     none, but its hue (a navy or a brown box's) often steps as much. Returns
-    ``(screen, labels, n, whole)``: the candidates that reach the frame's border (bool); the
-    4-connected components of the other candidates off the outline, parted at necks
-    (:func:`_parted_at_necks`: ``labels`` int32, 0 elsewhere; ``n`` labels with 0); and which
-    component each of those pieces belongs to (``whole``, (n,) int32, 0 for label 0).
+    ``(screen, labels, n, whole, wide)``: the candidates that reach the frame's border (bool);
+    the 4-connected components of the other candidates off the outline, parted at necks
+    (:func:`_parted_at_necks`: ``labels`` int32, 0 elsewhere; ``n`` labels with 0); which
+    component each of those pieces belongs to (``whole``, (n,) int32, 0 for label 0); and which
+    pieces lie mostly in a wide region only gaps up to ``2 * WIDE_GAP`` px wide part from the
+    screen (``wide``, (n,) bool).
     """
     edges = _steps(lum, cand)
     if img is not None:
@@ -167,12 +178,13 @@ def outlined(
     )
     wide = stats[:, cv2.CC_STAT_AREA] >= WIDE_SHARE * free.size
     wide[0] = False
-    if wide.any():
-        screen = cv2.bitwise_and(screen, (~wide[cut]).view(np.uint8))
-    screen = screen.view(bool)
+    weak = wide[cut]
+    screen = cv2.bitwise_and(screen, (~weak).view(np.uint8)).view(bool)
     inside = cv2.bitwise_and(free, (~screen).view(np.uint8))
     n, labels, whole = _parted_at_necks(inside)
-    return screen, labels, n, whole
+    flat = labels.reshape(-1)
+    in_wide = np.bincount(flat, weights=weak.reshape(-1), minlength=n)
+    return screen, labels, n, whole, 2 * in_wide > np.bincount(flat, minlength=n)
 
 
 def _reaching(free: np.ndarray, gap: int) -> np.ndarray:
