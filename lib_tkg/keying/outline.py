@@ -59,8 +59,7 @@ GAP = 5
 #: there). Without the hole rule, the own benchmark's seeds 300-323 and 400-447 at 512 and 768
 #: px lost 0.016-0.040 on three contact shadows cut off between a ball and its strands; with it
 #: the worst is a bright translucent layer made opaque, 0.034 -> 0.041. 12 and 16: white 0.0332
-#: and 0.0349 (a brass shackle's gaps in its contact shadow taken for a face, 0.015 -> 0.043
-#: and 0.074)
+#: and 0.0349 (a white carafe on a white coaster 0.015 -> 0.043 and 0.074)
 WIDE_GAP = 9
 #: ... the least share of the frame such a region covers. 0.004, before the hole rule: two
 #: narrow pieces of a contact shadow (0.6 % of the frame) made opaque (a bottle's 0.001 ->
