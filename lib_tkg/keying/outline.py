@@ -20,16 +20,17 @@ near-neutral pixels once they are eroded by :data:`GAP` px (and grown back by as
 an edge); and gaps up to about ``2 * WIDE_GAP`` px wide where what they part from the screen is a
 wide region (:data:`WIDE_SHARE` of the frame: a pale face whose shaded rim the screen's gradient
 crosses in places, an ivory fender on white; such a region is a hole where shadow-like or at the
-plate's level, :func:`outlined`'s ``wide``). The regions it encloses are parted where they narrow
-to a neck of a few px (a face that a gap in its outline joins to a hole beside it). They are holes
-in the subject when part of them is at the plate's level (:func:`lib_tkg.keying.plate`'s rule);
-else they are subject parts, and those within :data:`SOLID_NEAR` levels of the plate on average (on
-a white screen :data:`SOLID_NEAR_WHITE`; the distance matte would key them partly clear), or a
-fifth of which the matte keys opaque (a shaded face), are made opaque (:func:`solid_parts`,
-:func:`solid_mask`). Other ones (a translucent bright layer on black, a darker tinted glass) keep
-the distance matte's partial alpha. A face crossing the screen's level all over in grains (gravel,
-pebbled leather, feathers) is found in pieces, holes among them; where it is wide, near the level
-and detailed, its inside is made opaque where its texture runs every way (:func:`textured_faces`).
+plate's level, :func:`outlined`'s ``wide_only``). The regions it encloses are parted where they
+narrow to a neck of a few px (a face that a gap in its outline joins to a hole beside it). They are
+holes in the subject when part of them is at the plate's level (:func:`lib_tkg.keying.plate`'s
+rule); else they are subject parts, and those within :data:`SOLID_NEAR` levels of the plate on
+average (on a white screen :data:`SOLID_NEAR_WHITE`; the distance matte would key them partly
+clear), or a fifth of which the matte keys opaque (a shaded face), are made opaque
+(:func:`solid_parts`, :func:`solid_mask`). Other ones (a translucent bright layer on black, a
+darker tinted glass) keep the distance matte's partial alpha. A face crossing the screen's level
+all over in grains (gravel, pebbled leather, feathers) is found in pieces, holes among them; where
+it is wide, near the level and detailed, its inside is made opaque where its texture runs every way
+(:func:`textured_faces`).
 """
 
 from __future__ import annotations
@@ -157,12 +158,12 @@ def outlined(
     to find the outline in hue as well (two opponent colour planes, :data:`_OPPONENT`), or
     ``None``: on a black screen a dark subject's outline steps a few levels in brightness or
     none, but its hue (a navy or a brown box's) often steps as much. Returns
-    ``(screen, labels, n, whole, wide)``: the candidates that reach the frame's border (bool);
+    ``(screen, labels, n, whole, wide_only)``: the candidates that reach the frame's border (bool);
     the 4-connected components of the other candidates off the outline, parted at necks
     (:func:`_parted_at_necks`: ``labels`` int32, 0 elsewhere; ``n`` labels with 0); which
     component each of those pieces belongs to (``whole``, (n,) int32, 0 for label 0); and which
     pieces lie mostly in a wide region only gaps up to ``2 * WIDE_GAP`` px wide part from the
-    screen (``wide``, (n,) bool).
+    screen (``wide_only``, (n,) bool).
     """
     edges = _steps(lum, cand)
     if img is not None:
@@ -177,12 +178,12 @@ def outlined(
     )
     wide = stats[:, cv2.CC_STAT_AREA] >= WIDE_SHARE * free.size
     wide[0] = False
-    weak = wide[cut]
-    screen = cv2.bitwise_and(screen, (~weak).view(np.uint8)).view(bool)
+    wide_px = wide[cut]
+    screen = cv2.bitwise_and(screen, (~wide_px).view(np.uint8)).view(bool)
     inside = cv2.bitwise_and(free, (~screen).view(np.uint8))
     n, labels, whole = _parted_at_necks(inside)
     flat = labels.reshape(-1)
-    in_wide = np.bincount(flat, weights=weak.reshape(-1), minlength=n)
+    in_wide = np.bincount(flat, weights=wide_px.reshape(-1), minlength=n)
     return screen, labels, n, whole, 2 * in_wide > np.bincount(flat, minlength=n)
 
 

@@ -514,7 +514,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     # (on a black screen in hue as well)
     kind = matte.neutral_kind(kc)
     black = kind == "black"
-    bg1, labels, n, whole, weak = outlined(lum, cand, img if black else None)
+    bg1, labels, n, whole, wide_only = outlined(lum, cand, img if black else None)
     if not bg1.any():
         bg1 = cand
     small = grid_size(h, w)
@@ -555,7 +555,7 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     # what they cut off of a contact shadow; such a region kept is a pale face off the level)
     at_least = np.maximum(sums[0], 1)
     darker = (sums[7] >= _SHADE_DARK * at_least) & (sums[7] >= 2 * sums[6])
-    hole |= weak & (darker | (sums[1] >= _WIDE_LEVEL * at_least))
+    hole |= wide_only & (darker | (sums[1] >= _WIDE_LEVEL * at_least))
     hole[0] = False
     # (a part's distance from the plate over its whole region, less its holes; or a fifth of
     # it opaque by the first matte)
