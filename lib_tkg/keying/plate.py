@@ -426,6 +426,14 @@ def lit_plate(plate_s: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     return push_pull((plate_s * wgt[..., None]).astype(np.float32), wgt, plate_s.mean((0, 1)), 0.25)
 
 
+def _darkish(sums: np.ndarray) -> np.ndarray:
+    """Which regions are darker than the plate as a shadow is ((n,) bool, from their sums,
+    :func:`_region_sums`): :data:`_SHADE_DARK` of their pixels darker by over the tolerance and
+    twice as many as are brighter (False where the lit plate is not known: NaN rows)."""
+    darker = sums[7]
+    return (darker >= _SHADE_DARK * np.maximum(sums[0], 1)) & (darker >= 2 * sums[6])
+
+
 def _holes(sums: np.ndarray, frame: int, screen_detail: float) -> np.ndarray:
     """Which regions are holes in the subject on a neutral screen ((n,) bool), from their sums
     (:func:`_region_sums`): :data:`_HOLE_LEVEL` of their pixels at the plate's level; where
@@ -436,13 +444,13 @@ def _holes(sums: np.ndarray, frame: int, screen_detail: float) -> np.ndarray:
     :data:`_PART_LEVELS`, :data:`_PART_LEVEL`; ``screen_detail``: the screen's mean detail,
     levels, of which the sums' detail is a multiple) is not."""
     count, level, at_lit, from_lit = sums[0], sums[1], sums[2], sums[3]
-    brighter, darker, detailed = sums[6], sums[7], sums[8]
+    detailed = sums[8]
     count = np.maximum(count, 1)
     hole = level >= _HOLE_LEVEL * count
     if np.isnan(from_lit).any():  # (no lit plate)
         return hole
     # (a wide one, unless shadow-like, with more of it at the level)
-    darkish = (darker >= _SHADE_DARK * count) & (darker >= 2 * brighter)
+    darkish = _darkish(sums)
     shade = darkish & (detailed <= _SHADE_DETAIL * count)
     wide = count >= _FACE * frame
     hole &= ~wide | shade | (level >= _WIDE_LEVEL * count)
@@ -553,9 +561,8 @@ def _analyse_neutral(img: np.ndarray, kc: tuple[int, int, int]) -> Screen | None
     # (a region only wide gaps in the outline part from the screen is a hole where it is
     # shadow-like or at the plate's level by the wide regions' share, whatever the lit plate:
     # what they cut off of a contact shadow; such a region kept is a pale face off the level)
-    at_least = np.maximum(sums[0], 1)
-    darker = (sums[7] >= _SHADE_DARK * at_least) & (sums[7] >= 2 * sums[6])
-    hole |= wide_only & (darker | (sums[1] >= _WIDE_LEVEL * at_least))
+    at_level = sums[1] >= _WIDE_LEVEL * np.maximum(sums[0], 1)
+    hole |= wide_only & (_darkish(sums) | at_level)
     hole[0] = False
     # (a part's distance from the plate over its whole region, less its holes; or a fifth of
     # it opaque by the first matte)
