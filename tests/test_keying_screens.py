@@ -1299,6 +1299,50 @@ def test_white_smoke_meeting_the_subject_is_not_a_patch(opacity):
     ].any()
 
 
+def _glow_scene(seed: int, veil: float):
+    """For ``candidates.screen_glows``: a dim screen (20, 110, 25; grain 0.4 levels) with a
+    subject right of the middle and, left of it, a round region (radius 18 px) left out of the
+    candidates: light added to the screen (+12 levels in each channel) or, with ``veil``, a
+    white veil of that opacity. Returns (the candidates with glows, the region's mask)."""
+    rng = np.random.default_rng(seed)
+    h, w = 96, 144
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.full((h, w, 3), (20.0, 110.0, 25.0), np.float32)
+    spot = np.hypot(xx - 0.3 * w, yy - 0.5 * h) < 18
+    if veil:
+        img[spot] = img[spot] * np.float32(1 - veil) + np.float32(255.0 * veil)
+    else:
+        img[spot] += 12.0
+    img += rng.normal(0, 0.4, img.shape).astype(np.float32)
+    hue_ok = np.ones((h, w), bool)
+    hue_ok[30:66, 90:130] = False
+    img[30:66, 90:130] = (200, 120, 90)
+    d = matte.diff(img, matte.basis((20, 110, 25)))
+    out = candidates.screen_glows(
+        hue_ok & ~spot, hue_ok, d, img.max(-1), luminance(img), (w // 4, h // 4)
+    )
+    return out, spot
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_added_light_inside_the_frame_is_a_glow(seed):
+    """Light added to a dim screen (its brightest channel 11 % higher, its colour difference
+    kept): a glow of the screen, screen."""
+    out, spot = _glow_scene(seed, 0.0)
+    assert out[spot].mean() > 0.99
+
+
+@pytest.mark.parametrize("seed, veil", [(0, 0.04), (1, 0.05), (2, 0.045)])
+def test_a_faint_white_veil_over_a_dim_screen_is_no_glow(seed, veil):
+    """A white veil 0.04-0.05 opaque over a dim screen lifts its brightest channel by 5-7 %, as
+    much as a glow, and lowers its colour difference by its opacity, under the share a glow's
+    may differ by (:data:`screen_parts._GLOW_SAME`) but over the screen's noise: no glow (it
+    was taken for one, 0.90-1.00 of it; held-out steam and smoke whose faint rim drags the
+    screen's colour difference down round their denser parts keyed clear)."""
+    out, spot = _glow_scene(seed, veil)
+    assert out[spot].mean() < 0.01
+
+
 def smoke_from_the_border(seed, h=384, w=512):
     """A vignetted green screen with a reddish disc right of the middle and white smoke
     floating in from the left border (up to 0.35 opaque, fading over 100 px, uneven by a
