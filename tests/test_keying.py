@@ -2378,6 +2378,44 @@ def _garment_off_the_bottom(rng, screen, mottle: float, body_axes, face, cloth) 
     return img, cv2.erode(body.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
 
 
+@pytest.mark.parametrize("seed", [5, 9])
+@pytest.mark.parametrize("colour", [(34, 146, 88), (36, 150, 94)])
+def test_a_teal_garment_off_the_frame_a_little_darker_than_the_screen_is_opaque(seed, colour):
+    """A teal oilskin running off the frame's bottom under a face, 0.75-0.8 of the screen's
+    brightness and 20 degrees to the cool side of its hue, with a cut outline: it keyed
+    0.29-0.34 opaque, under every wide-region rule's floor by a little (a held-out sailor's
+    oilskin keyed clear: SAD 187.2 against FFmpeg's 25.3). No brighter than the plate, cut and
+    no mix: opaque."""
+    rng = np.random.default_rng(seed)
+
+    def cloth(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        folds = cv2.resize(rng.random((6, 6)).astype(np.float32), yy.shape[::-1])
+        return np.float32(colour) * (0.94 + 0.12 * folds)[..., None]
+
+    img, inside = _garment_off_the_bottom(
+        rng, (41, 188, 70), 0.04, (150, 170), (118, (205, 160, 130)), cloth
+    )
+    got = key_matte(img).astype(np.float32) / 255
+    assert got[inside].mean() > 0.97
+    assert got[:60].max() <= 3 / 255  # the screen
+
+
+def test_a_white_veil_with_a_cut_hem_off_the_frame_keeps_its_alpha():
+    """Guard: a white veil at 0.4 over the same region, its hem cut: brighter than the plate,
+    not a garment; it keeps its alpha (without the brightness bound it was made opaque)."""
+    rng = np.random.default_rng(0)
+
+    def veil(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        mixed = np.float32(0.4 * 235.0) + np.float32(0.6) * np.float32((41, 188, 70))
+        return np.broadcast_to(mixed, (*yy.shape, 3))
+
+    img, inside = _garment_off_the_bottom(
+        rng, (41, 188, 70), 0.0, (150, 170), (118, (205, 160, 130)), veil
+    )
+    got = key_matte(img).astype(np.float32) / 255
+    assert abs(float(got[inside].mean()) - 0.4) < 0.1
+
+
 def _mottled_garment(seed: int, colour) -> tuple[np.ndarray, np.ndarray]:
     """A garment of ``colour``, mottled all over (cloth: +-25 % at a 2 px scale), running off
     the frame's bottom under a face, on a mottled green screen (50, 200, 60); the image and the
