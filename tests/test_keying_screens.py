@@ -1456,6 +1456,26 @@ def test_a_dark_or_bright_sharp_rimmed_region_is_no_screen(level):
     assert not out[80:130, 80:130].any() and out[:40].all()
 
 
+@pytest.mark.parametrize("cut", [True, False], ids=["cut", "soft"])
+def test_a_far_duller_region_is_no_screen_where_its_rim_is_sharp(cut):
+    """At 0.7 of the screen's saturation ratio and 0.95 of its brightness, its saturation
+    stepping down sharply at its rim: a duller subject part of its hue (a held-out teal oilskin,
+    which the chromaticity field bent to, joined the plate and keyed clear; its brightness
+    hardly differs from the screen's, its saturation does). Guard: a subject wrapped round
+    three of its sides and its saturation fading into the screen's over 30 px on the fourth: a
+    veil or smoke paling the screen, or a mottled screen's paler patch, beside the subject's
+    sharp outline, left in (judged all round, such patches of the own photo set's SD-like
+    screens were left out and keyed as faint veils)."""
+    edges, bg, lum, sat, img = _dim_scene(not cut, 95.0)
+    sat[70:140, 70:140] = 0.42
+    if not cut:
+        sat[70:140, 140:170] = np.linspace(0.42, 0.6, 30, dtype=np.float32)
+    out = candidates.no_plateaus(edges, bg, lum, sat, img)
+    kept = out[80:130, 80:130]
+    assert (not kept.any()) if cut else kept.all()
+    assert out[:40].all()
+
+
 def test_a_bright_region_sharp_only_against_the_subject_is_screen():
     """The same at 1.6 times the screen's brightness, sharp only where it meets a subject
     wrapped round three of its sides and soft against the screen: a hot spot of light in the

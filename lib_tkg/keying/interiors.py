@@ -232,8 +232,9 @@ _DARK_REACH = 3
 #: brightness, 22 degrees to the cool side, keyed 0.43). Veils over the screen, the sharpest of
 #: the translucent regions measured, are brighter than it; smoke and shadows have soft
 #: outlines (measured over the 193rd-205th held-out sets' 130 near-green
-#: composites: SAD 4181.8 -> 3954.4 with :data:`~lib_tkg.keying.candidates.subject_parts._DULL`,
-#: none worse by 1; brighter ones allowed, a translucent teal spinnaker and a mint glass bottle
+#: composites: SAD 4181.8 -> 3957.1 with :data:`~lib_tkg.keying.candidates.subject_parts._DULL`,
+#: none worse by 1; with that rule's first form, brighter ones allowed, a translucent teal
+#: spinnaker and a mint glass bottle
 #: made opaque, 66.7 -> 92.8 and 44.7 -> 56.0; at 0.45 alpha, the oilskin lost; a cut share of
 #: 0.6, three fewer better)
 _CUT = 0.01
