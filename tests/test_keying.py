@@ -2381,11 +2381,11 @@ def _garment_off_the_bottom(rng, screen, mottle: float, body_axes, face, cloth) 
 @pytest.mark.parametrize("seed", [5, 9])
 @pytest.mark.parametrize("colour", [(34, 146, 88), (36, 150, 94)])
 def test_a_teal_garment_off_the_frame_a_little_darker_than_the_screen_is_opaque(seed, colour):
-    """A teal oilskin running off the frame's bottom under a face, 0.75-0.8 of the screen's
-    brightness and 20 degrees to the cool side of its hue, with a cut outline: it keyed
-    0.29-0.34 opaque, under every wide-region rule's floor by a little (a held-out sailor's
-    oilskin keyed clear: SAD 187.2 against FFmpeg's 25.3). No brighter than the plate, cut and
-    no mix: opaque."""
+    """A teal oilskin running off the frame's bottom under a face, 0.9 of the screen's
+    brightness (summed RGB) and 17-19 degrees to the cool side of its hue, with a cut outline:
+    it keyed 0.29-0.34 opaque, under every wide-region rule's floor by a little (a held-out
+    sailor's oilskin keyed clear: SAD 187.2 against FFmpeg's 25.3). No brighter than the plate,
+    cut and no mix: opaque."""
     rng = np.random.default_rng(seed)
 
     def cloth(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
