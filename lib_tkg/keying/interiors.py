@@ -231,12 +231,11 @@ _DARK_REACH = 3
 #: that the rules above miss by a little (a teal oilskin off the bottom, 0.93 of the plate's
 #: brightness, 22 degrees to the cool side, keyed 0.43). Veils over the screen, the sharpest of
 #: the translucent regions measured, are brighter than it; smoke and shadows have soft
-#: outlines (measured over the 193rd-205th held-out sets' 130 near-green
-#: composites: SAD 4181.8 -> 3957.1 with :data:`~lib_tkg.keying.candidates.subject_parts._DULL`,
-#: none worse by 1; with that rule's first form, brighter ones allowed, a translucent teal
-#: spinnaker and a mint glass bottle
-#: made opaque, 66.7 -> 92.8 and 44.7 -> 56.0; at 0.45 alpha, the oilskin lost; a cut share of
-#: 0.6, three fewer better)
+#: outlines (measured over the 193rd-205th held-out sets' 130 near-green composites: SAD
+#: 4181.8 -> 3957.1 with :data:`~lib_tkg.keying.candidates.subject_parts._DULL`, none worse by
+#: 1; with that rule's first form, brighter ones allowed, a translucent teal spinnaker and a
+#: mint glass bottle made opaque, 66.7 -> 92.8 and 44.7 -> 56.0; at 0.45 alpha, the oilskin
+#: lost; a cut share of 0.6, three fewer better)
 _CUT = 0.01
 _CUT_ALPHA = 0.3
 _CUT_LIGHT = 1.0

@@ -80,6 +80,10 @@ _VIVID_SIGMAS = 1.5
 #: 1.37 -> 4.22, a fundus 3.43 -> 4.79); 0.7 lost the oilskin; 0.9 (judged so) took in more
 #: of the near-green (-43.4) but the rest lost 33.6, a sheepdog's fur 21.4 -> 37.8
 _DULL = 0.8
+#: px round the duller pixels over which those steps are found: the rim judged lies within 2 px
+#: of them, and :func:`edges.sharp_edges` reads 11 px round a pixel (its 2.5 px Gaussian's
+#: 10 and the Sobel's 1), so the result is the whole frame's
+_STEP_REACH = 16
 #: fine texture (times the screen's own on the frame's outer ring) over which a region of the
 #: screen's colour darker than :data:`_TEXTURE_SHADE` of its brightness is a subject part (dark
 #: hair or leaves of its hue), not a shadow; and the least screen texture assumed (levels)
@@ -228,10 +232,15 @@ def no_plateaus(
     drop |= _sharp_rimmed(edges, vivid)
     # (a duller one's rim against the screen judged by sharp steps of the saturation ratio, in
     # 1/255ths: its brightness may be the screen's, and where it meets the subject, its
-    # outline is sharp whatever the region)
+    # outline is sharp whatever the region; found only round the duller pixels)
     dull = bg & (sat < np.float32(_DULL * sat_level))
     if dull.any():
-        drop |= _sharp_rimmed(sharp_edges(sat * np.float32(255.0)), dull, against=bg & ~dull)
+        x, y, w, h = cv2.boundingRect(dull.view(np.uint8))
+        r = _STEP_REACH
+        near = slice(max(0, y - r), y + h + r), slice(max(0, x - r), x + w + r)
+        steps = np.zeros_like(bg)
+        steps[near] = sharp_edges(sat[near] * np.float32(255.0))
+        drop |= _sharp_rimmed(steps, dull, against=bg & ~dull)
     least = int(_PLATEAU_LARGE * bg.size)
     drop |= _sharp_rimmed(edges, shaded, least, bg & ~shaded)
     # (grown: only where the candidates under the farthest reach are that large)
