@@ -224,15 +224,15 @@ _DARK_LIGHT = 0.8
 #: and an emerald jar, are mixes; own benchmarks unchanged)
 _DARK_SAT = 0.85
 _DARK_SHARP = 0.45
-#: The outline is the clear pixels within :data:`_DARK_REACH` px of the region that touch a
-#: partial or opaque one. The shares here were measured on all the clear pixels within that
-#: reach, where a cut edge with a 1 px partial rim left a second ring of clear pixels beyond its
-#: step, never on it: a held-out player's teal jersey off the frame (no mix) scored 0.39 and 0.41
-#: and kept 0.8, a defocused one beside its cast shadow 0.29-0.38 (now 0.50-0.73). Over the
+#: The outline is the clear pixels within :data:`_DARK_REACH` px of the region that touch a partial
+#: or opaque one. The shares here were measured on all the clear pixels within that reach, where a
+#: cut edge with a 1 px partial rim left a second ring of clear pixels beyond its step, never on it:
+#: a held-out player's teal jersey off the frame (no mix) scored 0.39 and 0.41 and kept 0.8 (now
+#: 0.66 and 0.73), the tests' one beside its cast shadow 0.29-0.38 (now 0.50-0.53). Over the
 #: 193rd-205th held-out sets' 390 composites, SAD 7415.1 -> 7316.9 with the same shares: seven
 #: better by 1 or more (the jersey 73.7 -> 12.9), none worse by more than 0.5. That ring's depth
-#: alone had kept a yellow half-tint held by a black outline blurred 3-5 px partial (at 6 px
-#: it was made opaque); it is now made opaque however that outline is blurred (a limit)
+#: alone had kept a yellow half-tint held by a black outline blurred 3-5 px partial (at 6 px it was
+#: made opaque); it is now made opaque however that outline is blurred (a limit)
 _DARK_REACH = 3
 #: A region running off the frame that covers :data:`_CUT` of it or more, keys at
 #: :data:`_CUT_ALPHA` or more on average and is no brighter than the plate under it
