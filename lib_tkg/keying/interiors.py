@@ -234,6 +234,7 @@ _DARK_SHARP = 0.45
 #: alone had kept a yellow half-tint held by a black outline blurred 3-5 px partial (at 6 px it was
 #: made opaque); it is now made opaque however that outline is blurred (a limit)
 _DARK_REACH = 3
+_DARK_MIN_RING = 10  # px of that outline, at least (quarter resolution)
 #: A region running off the frame that covers :data:`_CUT` of it or more, keys at
 #: :data:`_CUT_ALPHA` or more on average and is no brighter than the plate under it
 #: (:data:`_CUT_LIGHT`), whose outline is as sharp as a dark one's (:data:`_DARK_SHARP`) and
@@ -249,7 +250,6 @@ _DARK_REACH = 3
 _CUT = 0.01
 _CUT_ALPHA = 0.3
 _CUT_LIGHT = 1.0
-_DARK_MIN_RING = 10  # px of that outline, at least (quarter resolution)
 #: A region covering :data:`_TEXTURED` of the frame or more, keying :data:`_TEXTURED_ALPHA` or
 #: more on average, brighter than the plate (:data:`_VIVID_LIGHT`) and more saturated
 #: (:data:`_VIVID_SAT`), with such a sharp outline: a lit part of a warmer or cooler green (a
