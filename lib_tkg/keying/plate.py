@@ -351,7 +351,7 @@ def _analyse_chroma(
     if not bg1.any():
         bg1 = hue_ok
     bg1 = screen_patches(bg1, hue_ok, rel, lum, d_b)
-    bg1 = screen_drift(bg1, drift_ok, cast, lum)
+    bg1 = screen_drift(bg1, drift_ok, cast, lum, img_h)
     bg1 = screen_glows(bg1, hue_ok, d_b, mx, lum, small)
     # (dark sharp-rimmed regions first: left in, a large one bends the brightness surface of
     # the bright-bump test, which then takes the screen around it for a bump)
