@@ -38,6 +38,7 @@ from lib_tkg.keying import matte
 from lib_tkg.keying.edges import detail, luminance
 from lib_tkg.keying.matte import chroma_rows
 from lib_tkg.keying.regions import (
+    along_line,
     border_sides,
     plate_coloured,
     region_sums,
@@ -242,11 +243,9 @@ def _mix_with_wall(
     if not ring.any():
         return False
     u = rgb[ring].mean(0) - under
-    uu = float(u @ u)
-    if uu < _MIX_APART**2:
+    if float(u @ u) < _MIX_APART**2:
         return False
-    along = float(v @ u) / uu
-    off = np.sqrt(max(float(v @ v) - along * along * uu, 0.0))
+    along, off = along_line(v, u)
     return bool(_MIX_ALONG[0] < along < _MIX_ALONG[1] and off <= _MIX_OFF)
 
 

@@ -126,7 +126,13 @@ import numpy as np
 
 from lib_tkg.keying import matte
 from lib_tkg.keying.edges import detail, luminance, sharp_edges
-from lib_tkg.keying.regions import border_sides, region_medians, region_sums, saturation
+from lib_tkg.keying.regions import (
+    along_line,
+    border_sides,
+    region_medians,
+    region_sums,
+    saturation,
+)
 from lib_tkg.keying.resolution import KERNEL3, enlarge_mask
 
 _DEPTH = 3  # quarter-resolution pixels (about 12 px here) a region must be wide, at least
@@ -418,12 +424,10 @@ def _core_beside(
     core = np.stack([np.bincount(at, img_q[..., c][opaque], n) for c in range(3)], 1)
     core = core / np.maximum(n_core, 1)[:, None]
     plate = sums[1] / per
-    u, v = core - plate, sums[0] / per - plate
-    uu = np.maximum((u * u).sum(1), 1e-6)
-    along = (u * v).sum(1) / uu
-    off = np.sqrt(np.maximum((v * v).sum(1) - along * along * uu, 0))
+    u = core - plate
+    along, off = along_line(sums[0] / per - plate, u)
     mixed = (n_core > 0) & (along > 0.05) & (along < 0.95)
-    mixed &= off <= np.maximum(_CORE_MIX, _CORE_MIX_SHARE * np.sqrt(uu))
+    mixed &= off <= np.maximum(_CORE_MIX, _CORE_MIX_SHARE * np.sqrt((u * u).sum(1)))
     return held, mixed
 
 

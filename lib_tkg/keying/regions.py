@@ -74,6 +74,16 @@ def same_hue(colour: np.ndarray, plate: np.ndarray) -> np.ndarray:
     return grey | (cos >= np.cos(np.radians(_HUE_SLACK)))
 
 
+def along_line(v: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where colours ``v`` lie against the lines from the same origin along ``u`` (both (..., 3),
+    levels less that origin: a region's colour and a subject colour less the plate's): the share
+    of the way along ``u`` (0 at the origin, 1 at ``u``) and the distance off the line (levels),
+    (...) each."""
+    uu = np.maximum((u * u).sum(-1), 1e-6)
+    along = (u * v).sum(-1) / uu
+    return along, np.sqrt(np.maximum((v * v).sum(-1) - along * along * uu, 0))
+
+
 def saturation(rgb: np.ndarray) -> np.ndarray:
     """``(max - min) / max`` of colours (..., 3): 0 for grey, 1 for a pure colour, unchanged by
     shade. (By channels: numpy's reductions over a short last axis are slow.)"""
