@@ -109,6 +109,7 @@ _MIX_ALONG = (0.1, 0.9)
 _MIX_OFF = 15.0
 _MIX_APART = 60.0
 _MIX_REACH = 4
+_MIX_KERNEL = np.ones((2 * _MIX_REACH + 1,) * 2, np.uint8)
 _MIN_PX = 64  # smaller regions (px) are left as they are
 _MIN_SIDE = 16  # px: a smaller image has no enclosed region that large
 _KERNEL2 = np.ones((2, 2), np.uint8)
@@ -237,8 +238,7 @@ def _mix_with_wall(
     ``under`` the plate's), lies on the line to the mean colour of the pixels of ``alpha`` from
     ``wall`` within :data:`_MIX_REACH` px round it (``rgb``: uint8), as the module docstring
     says (:data:`_MIX_ALONG`, :data:`_MIX_OFF`, :data:`_MIX_APART`)."""
-    k = 2 * _MIX_REACH + 1
-    ring = (cv2.dilate(region.view(np.uint8), np.ones((k, k), np.uint8)) > 0) & ~region
+    ring = (cv2.dilate(region.view(np.uint8), _MIX_KERNEL) > 0) & ~region
     ring &= alpha >= np.float32(wall)
     if not ring.any():
         return False

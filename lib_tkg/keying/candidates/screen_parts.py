@@ -267,10 +267,9 @@ def screen_drift(
     lit = (n_ring > 0) & (np.abs(l_in - l_ring) <= _DRIFT_LIGHT * l_ring)
     # (brighter than that where it keeps the screen's saturation: the light's fall-off)
     brighter = keep & ~lit & (n_ring > 0) & (l_in > l_ring) & (l_in <= (1 + _DRIFT_LIT) * l_ring)
-    if brighter.any():
-        sat = saturation(img)
-        s_in = np.bincount(lb, sat[at], n) / np.maximum(count, 1)
-        s_ring = np.bincount(lr, sat[ring], n) / np.maximum(n_ring, 1)
+    if brighter.any():  # (the saturation of the regions' and the rings' pixels only)
+        s_in = np.bincount(lb, saturation(img[at]), n) / np.maximum(count, 1)
+        s_ring = np.bincount(lr, saturation(img[ring]), n) / np.maximum(n_ring, 1)
         lit |= brighter & (s_in >= _DRIFT_SAT * s_ring)
     keep &= lit
     ids = np.flatnonzero(keep)
