@@ -377,9 +377,13 @@ def opaque_interiors(
     # border's floor)
     warm_tier = (shift <= -_WARM_HUE) & (sat_i >= _TEXTURED_SAT * sat_b)
     textured &= (saturated | warm_tier) & (on_border | (light <= _TEXTURED_LIGHT))
-    if textured.any():
-        ratio = _detail_ratios(alpha_q, img_q, labels, textured)
-        cool |= ratio >= np.where(saturated, _TEXTURED_DETAIL, _TEXTURED_RICH)
+    cut = on_border & (count >= _CUT * qh * qw) & (a_mean >= _CUT_ALPHA)
+    lit_cut = cut & (light > _CUT_LIGHT) & (light <= _CUT_LIT)
+    cut &= light <= _CUT_LIGHT
+    if (textured | lit_cut).any():  # (one detail map for both)
+        ratio = _detail_ratios(alpha_q, img_q, labels, textured | lit_cut)
+        cool |= textured & (ratio >= np.where(saturated, _TEXTURED_DETAIL, _TEXTURED_RICH))
+        lit_cut &= ratio >= _TEXTURED_DETAIL
     # ... unless its colours are a mix with the screen (module docstring; label 0: no region)
     ids = np.flatnonzero(cool[1:]) + 1
     if ids.size:
@@ -392,11 +396,6 @@ def opaque_interiors(
     vivid &= richer & (light >= _VIVID_LIGHT)
     deep = hued & richer & (light <= _DEEP_LIGHT) & (a_mean >= _DEEP_ALPHA)
     warm = hued & even & (shift <= -_WARM_HUE) & (light <= _WARM_LIGHT) & (a_mean >= _WARM_ALPHA)
-    cut = on_border & (count >= _CUT * qh * qw) & (a_mean >= _CUT_ALPHA)
-    lit_cut = cut & (light > _CUT_LIGHT) & (light <= _CUT_LIT)
-    cut &= light <= _CUT_LIGHT
-    if lit_cut.any():
-        lit_cut &= _detail_ratios(alpha_q, img_q, labels, lit_cut) >= _TEXTURED_DETAIL
     if (dark | dull | vivid | dark_cool | deep | warm | cut | lit_cut).any():
         sharp = _outline_sharpness(alpha_q, labels, n)
         cool |= (dark | vivid | dark_cool) & (sharp >= _DARK_SHARP)
